@@ -1,0 +1,1 @@
+"""facility_log: the security log of physical facilities."""

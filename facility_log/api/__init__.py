@@ -1,0 +1,1 @@
+"""The HTTP API under /api/v1/: translates JSON to service calls and back."""

@@ -1,0 +1,17 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from facility_log.api import me, sites
+
+router = DefaultRouter()
+router.register("sites", sites.SiteViewSet, basename="site")
+router.register("zones", sites.ZoneViewSet, basename="zone")
+router.register("memberships", sites.MembershipViewSet, basename="membership")
+
+urlpatterns = [
+    path("me/", me.me, name="api-me"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include(router.urls)),
+]

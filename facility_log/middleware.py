@@ -1,0 +1,40 @@
+"""Request-wide concerns: a request id on every change, and login required by default."""
+
+import re
+
+from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
+
+from facility_log.services.audit import request_id_scope
+
+# An id given by a trusted proxy is kept if it looks like one; anything else is replaced.
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class RequestIdMiddleware:
+    """Give each request an id, stamp it on every history row written during the request,
+    and return it in the `X-Request-ID` header so a report can be traced to the log."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        given = request.headers.get("X-Request-ID", "")
+        with request_id_scope(given if _REQUEST_ID.match(given) else None) as request_id:
+            request.request_id = request_id
+            response = self.get_response(request)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class LoginRequiredMiddleware(DjangoLoginRequired):
+    """Every page needs a signed-in user unless its view says `@login_not_required`.
+
+    The API under /api/ is left to Django REST framework, which authenticates tokens as well
+    as sessions and answers 401/403 instead of redirecting to the login page; its default
+    permission is IsAuthenticated, so it is closed by default too.
+    """
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if request.path_info.startswith("/api/"):
+            return None
+        return super().process_view(request, view_func, view_args, view_kwargs)

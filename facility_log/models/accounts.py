@@ -1,0 +1,54 @@
+"""User accounts: Django's users (historical, deactivated never deleted) and API tokens."""
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import models
+from simple_history import register
+
+from facility_log.models.base import AuditedHistoryBase, AuditedModel, audited_history
+
+# Django's user is mutable and its changes (deactivation, staff flag, name) matter to an
+# auditor, so it gets a history table of its own in this app. The password hash and the
+# last-login stamp stay out of it.
+register(
+    get_user_model(),
+    app="facility_log",
+    bases=[AuditedHistoryBase],
+    excluded_fields=["password", "last_login"],
+    history_change_reason_field=models.TextField(null=True),
+)
+HistoricalUser = get_user_model().history.model
+
+TOKEN_PREFIX_LENGTH = 8
+
+
+def hash_token(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiToken(AuditedModel):
+    """A bearer token for an integration or a tablet. Only its SHA-256 is stored: the key is
+    shown once, when `issue_token` creates it. Revoked, never deleted."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_tokens"
+    )
+    prefix = models.CharField(max_length=TOKEN_PREFIX_LENGTH, help_text="first characters, to tell tokens apart")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    history = audited_history(excluded_fields=["key_hash"])
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+    @staticmethod
+    def generate_key() -> str:
+        return secrets.token_urlsafe(32)

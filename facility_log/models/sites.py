@@ -1,0 +1,107 @@
+"""Sites, zones and who holds which role where."""
+
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+
+from facility_log.models.base import AuditedModel, audited_history
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone (e.g. Europe/Berlin).")
+
+
+class Site(AuditedModel):
+    """A facility: the unit that owns every record and every membership.
+
+    `code` is short and uppercase because it prefixes incident numbers (HQ-2026-0042).
+    Sites are deactivated, never deleted.
+    """
+
+    code = models.CharField(
+        max_length=12,
+        unique=True,
+        validators=[
+            RegexValidator(
+                r"^[A-Z][A-Z0-9]{1,11}$",
+                "2 to 12 capital letters or digits, starting with a letter (e.g. HQ).",
+            )
+        ],
+    )
+    name = models.CharField(max_length=200)
+    time_zone = models.CharField(
+        max_length=64, default="UTC", validators=[validate_time_zone], help_text="IANA zone"
+    )
+    address = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+
+    history = audited_history()
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} – {self.name}"
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class Zone(AuditedModel):
+    """An area inside a site (lobby, car park, server room) that records point to."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="zones")
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+
+    history = audited_history()
+
+    class Meta:
+        ordering = ["site__code", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "name"], name="zone_name_unique_per_site")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site.code} / {self.name}"
+
+
+class Role(models.TextChoices):
+    GUARD = "guard", "Guard"
+    SUPERVISOR = "supervisor", "Supervisor"
+    MANAGER = "manager", "Manager"
+    AUDITOR = "auditor", "Auditor"
+    INTEGRATION = "integration", "Integration"
+
+
+class Membership(AuditedModel):
+    """One user's role at one site. A user may hold several roles at several sites.
+
+    Ending a membership deactivates it; the row stays so history keeps who held which role.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="memberships"
+    )
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    is_active = models.BooleanField(default=True)
+
+    history = audited_history()
+
+    class Meta:
+        ordering = ["site__code", "user__username", "role"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "site", "role"], name="membership_unique_user_site_role"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.get_role_display()} at {self.site.code}"

@@ -1,0 +1,105 @@
+"""The one place that decides which sites' data a user may reach.
+
+Every query for site data — pages, API, exports, search — goes through `scoped()` or
+`get_scoped_or_404()`. A user reaches a site's records only through an active membership at
+that site; superusers reach all. Someone with no role at the site is told the record does not
+exist (404); someone with a role that is not enough is told no (403).
+"""
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from django.http import Http404
+
+from facility_log.models import Membership, Role, Site
+
+# Who may do what, by role. Integration accounts push events; they read nothing else.
+VIEW_ROLES = frozenset({Role.GUARD, Role.SUPERVISOR, Role.MANAGER, Role.AUDITOR})
+REPORT_ROLES = frozenset({Role.GUARD, Role.SUPERVISOR, Role.MANAGER})
+REVIEW_ROLES = frozenset({Role.SUPERVISOR, Role.MANAGER})
+MANAGE_ROLES = frozenset({Role.MANAGER})
+AUDIT_ROLES = frozenset({Role.AUDITOR, Role.MANAGER})
+INGEST_ROLES = frozenset({Role.INTEGRATION, Role.MANAGER})
+ANY_ROLE = frozenset(Role.values)
+
+
+def is_system_actor(user) -> bool:
+    """The account commands act as: a superuser that cannot sign in (see services/accounts)."""
+    return user.is_authenticated and user.get_username() == settings.FACILITY_LOG["SYSTEM_USERNAME"]
+
+
+def _can_act(user) -> bool:
+    return user.is_authenticated and (user.is_active or is_system_actor(user))
+
+
+def _is_unrestricted(user) -> bool:
+    return _can_act(user) and user.is_superuser
+
+
+def site_ids_for(user, roles=VIEW_ROLES) -> QuerySet:
+    """A subquery of the ids of the sites where `user` holds one of `roles`."""
+    if not _can_act(user):
+        return Site.objects.none().values("pk")
+    if _is_unrestricted(user):
+        return Site.objects.values("pk")
+    return Membership.objects.filter(user=user, is_active=True, role__in=roles).values("site_id")
+
+
+def sites_for(user, roles=VIEW_ROLES) -> QuerySet[Site]:
+    """The sites where `user` holds one of `roles` (all sites for a superuser)."""
+    return Site.objects.filter(pk__in=site_ids_for(user, roles))
+
+
+def scoped(queryset: QuerySet, user, roles=VIEW_ROLES, site_field: str = "site") -> QuerySet:
+    """Narrow `queryset` to the records of sites where `user` holds one of `roles`.
+
+    `site_field` is the path from the model to its Site ("site", "zone__site"); for a
+    queryset of Site itself pass `site_field=""`.
+    """
+    if _is_unrestricted(user):
+        return queryset
+    lookup = f"{site_field}__in" if site_field else "pk__in"
+    return queryset.filter(**{lookup: site_ids_for(user, roles)})
+
+
+def roles_at(user, site: Site) -> set[str]:
+    """The roles `user` holds at `site` (every role for a superuser)."""
+    if not _can_act(user):
+        return set()
+    if _is_unrestricted(user):
+        return set(ANY_ROLE)
+    return set(
+        Membership.objects.filter(user=user, site=site, is_active=True).values_list(
+            "role", flat=True
+        )
+    )
+
+
+def has_role(user, site: Site, roles) -> bool:
+    return bool(roles_at(user, site) & set(roles))
+
+
+def require_role(user, site: Site, roles) -> None:
+    """Refuse (PermissionDenied) unless `user` holds one of `roles` at `site`."""
+    if not has_role(user, site, roles):
+        wanted = ", ".join(sorted(str(r) for r in roles))
+        raise PermissionDenied(f"This needs one of these roles at {site.code}: {wanted}.")
+
+
+def site_of(obj: Model, site_field: str) -> Site:
+    for part in [p for p in site_field.split("__") if p]:
+        obj = getattr(obj, part)
+    return obj
+
+
+def get_scoped_or_404(
+    queryset: QuerySet, user, roles=VIEW_ROLES, site_field: str = "site", **lookup
+) -> Model:
+    """Fetch one record: 404 unless the user holds any role at its site, 403 unless one of
+    `roles`. Existence is never revealed to someone with no role there."""
+    try:
+        obj = scoped(queryset, user, ANY_ROLE, site_field).get(**lookup)
+    except queryset.model.DoesNotExist:
+        raise Http404(f"No {queryset.model._meta.verbose_name} found.") from None
+    require_role(user, site_of(obj, site_field), roles)
+    return obj

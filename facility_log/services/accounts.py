@@ -1,0 +1,83 @@
+"""User accounts and API tokens. Accounts are deactivated, never deleted: history rows point
+at them and keep naming who did what."""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+
+from facility_log.models import ApiToken
+from facility_log.models.accounts import TOKEN_PREFIX_LENGTH, hash_token
+from facility_log.services.audit import audited_change
+
+User = get_user_model()
+
+
+def system_actor() -> AbstractBaseUser:
+    """The account that commands act as when no person is at the keyboard (cron jobs, the
+    demo seeder). It cannot log in: its password is unusable and it is not active."""
+    username = settings.FACILITY_LOG["SYSTEM_USERNAME"]
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        with audited_change(None, "system account created on first use"):
+            user = User(username=username, first_name="facility_log", last_name="system")
+            user.set_unusable_password()
+            # Unrestricted (it seeds sites, escalates alarms) but never able to sign in.
+            user.is_active = False
+            user.is_superuser = True
+            user.save()
+    return user
+
+
+def create_user(
+    actor: AbstractBaseUser | None, *, username: str, password: str | None, reason: str,
+    first_name: str = "", last_name: str = "", email: str = "", is_superuser: bool = False,
+) -> AbstractBaseUser:
+    """Create a person's account. Only a superuser (or a command acting as the system) may."""
+    if actor is not None and not actor.is_superuser:
+        raise PermissionDenied("Only an administrator can create accounts.")
+    with audited_change(actor, reason):
+        user = User(username=username, first_name=first_name, last_name=last_name, email=email)
+        user.is_superuser = user.is_staff = is_superuser
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.full_clean()
+        user.save()
+    return user
+
+
+def deactivate_user(user: AbstractBaseUser, actor: AbstractBaseUser, *, reason: str) -> None:
+    """Stop an account from signing in; its history and records stay attributed to it."""
+    if not actor.is_superuser:
+        raise PermissionDenied("Only an administrator can deactivate accounts.")
+    with audited_change(actor, reason):
+        user.is_active = False
+        user.save()
+        for token in user.api_tokens.filter(revoked_at__isnull=True):
+            token.revoked_at = timezone.now()
+            token.save()
+
+
+def issue_api_token(
+    user: AbstractBaseUser, actor: AbstractBaseUser | None, *, reason: str
+) -> tuple[ApiToken, str]:
+    """Create a token for `user`. Returns the record and the key; the key is not stored and
+    cannot be shown again."""
+    if not user.is_active:
+        raise PermissionDenied(f"{user.get_username()} is deactivated; it cannot get a token.")
+    key = ApiToken.generate_key()
+    with audited_change(actor, reason):
+        token = ApiToken.objects.create(
+            user=user, prefix=key[:TOKEN_PREFIX_LENGTH], key_hash=hash_token(key)
+        )
+    return token, key
+
+
+def revoke_api_token(token: ApiToken, actor: AbstractBaseUser | None, *, reason: str) -> None:
+    """Make a token stop working. The row stays so its history shows when and why."""
+    with audited_change(actor, reason):
+        token.revoked_at = timezone.now()
+        token.save()

@@ -1,0 +1,51 @@
+"""Receivers that keep the audit trail complete."""
+
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+from simple_history.signals import pre_create_historical_record
+
+from facility_log.services.audit import current_audit, current_request_id, process_description
+
+
+def _request_reason() -> str | None:
+    request = getattr(HistoricalRecords.context, "request", None)
+    if request is None:
+        return None
+    return f"no reason given; {request.method} {request.path}"
+
+
+@receiver(pre_create_historical_record)
+def stamp_history_row(sender, instance, history_instance, **kwargs):
+    """Fill in who, why and which request on every history row before it is written.
+
+    The service's context wins over the request's user; an explicit per-object reason
+    (`instance._change_reason`) wins over the context's reason. A row never goes without a
+    reason: when none was given, it names the request or the command that made it.
+    """
+    context = current_audit()
+    if context is not None and not hasattr(instance, "_history_user"):
+        history_instance.history_user = context.actor
+    if not getattr(instance, "_change_reason", None):
+        history_instance.history_change_reason = (
+            context.reason if context else (_request_reason() or process_description())
+        )
+    user = history_instance.history_user
+    history_instance.history_user_name = user.get_username() if user else ""
+    history_instance.history_request_id = current_request_id()
+
+
+def record_login_time(sender, user, **kwargs):
+    """Django's own last-login update, without a history row per login: logins are not
+    changes to the account (and the login page is not where a reason can be given)."""
+    user.last_login = timezone.now()
+    user.skip_history_when_saving = True
+    try:
+        user.save(update_fields=["last_login"])
+    finally:
+        del user.skip_history_when_saving
+
+
+user_logged_in.disconnect(dispatch_uid="update_last_login")
+user_logged_in.connect(record_login_time, dispatch_uid="facility_log_record_login_time")

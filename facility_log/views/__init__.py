@@ -1,0 +1,1 @@
+"""HTML pages: function views that translate requests into service calls."""
