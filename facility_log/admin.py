@@ -33,13 +33,10 @@ class AuditedAdmin(SimpleHistoryAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         # The reason is a form field, not a model field: keep it out of the model form's
         # field list and add it to the class the admin builds.
-        if "fields" not in kwargs:
-            kwargs["fields"] = [
-                name
-                for name in flatten_fieldsets(self.get_fieldsets(request, obj))
-                if name != "change_reason"
-            ]
-        form = super().get_form(request, obj, change, **kwargs)
+        fields = kwargs.get("fields", flatten_fieldsets(self.get_fieldsets(request, obj)))
+        if fields is not None:
+            kwargs["fields"] = [name for name in fields if name != "change_reason"]
+        form = super().get_form(request, obj, change=change, **kwargs)
         return type(form.__name__, (form,), {"change_reason": reason_field()})
 
     def get_fieldsets(self, request, obj=None):

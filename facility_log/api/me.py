@@ -28,8 +28,7 @@ def me(request):
             "username": request.user.get_username(),
             "full_name": request.user.get_full_name(),
             "memberships": [
-                {"site": m.site.code, "site_name": m.site.name, "role": m.role}
-                for m in memberships
+                {"site": m.site.code, "site_name": m.site.name, "role": m.role} for m in memberships
             ],
         }
     )

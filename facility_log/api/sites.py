@@ -28,7 +28,7 @@ class SiteSerializer(serializers.ModelSerializer):
     class Meta:
         model = Site
         fields = ["id", "code", "name", "time_zone", "address", "is_active", "reason"]
-        read_only_fields = ["id"]
+        read_only_fields = ["id", "is_active"]
 
 
 class SiteUpdateSerializer(SiteSerializer):
@@ -100,7 +100,9 @@ class SiteViewSet(
         serializer = SiteUpdateSerializer(site, data=request.data, partial=kwargs.get("partial"))
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        reason = data.pop("reason")
+        reason = data.pop("reason", "")
+        if not reason.strip():
+            raise serializers.ValidationError({"reason": "This field is required."})
         site_services.update_site(site, request.user, reason=reason, **data)
         return Response(SiteSerializer(site).data)
 
@@ -123,6 +125,7 @@ class ZoneViewSet(
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         site = _writable_site(self.request.user, data.pop("site"))
+        data.pop("is_active", None)  # a new zone is active; deactivate it with an update
         serializer.instance = site_services.create_zone(site, self.request.user, **data)
 
     def perform_update(self, serializer):
@@ -170,4 +173,3 @@ class MembershipViewSet(
             membership, request.user, reason=serializer.validated_data["reason"]
         )
         return Response(MembershipSerializer(membership).data, status=status.HTTP_200_OK)
-

@@ -5,9 +5,9 @@ from rest_framework.routers import DefaultRouter
 from facility_log.api import me, sites
 
 router = DefaultRouter()
-router.register("sites", sites.SiteViewSet, basename="site")
-router.register("zones", sites.ZoneViewSet, basename="zone")
-router.register("memberships", sites.MembershipViewSet, basename="membership")
+router.register("sites", sites.SiteViewSet, basename="api-site")
+router.register("zones", sites.ZoneViewSet, basename="api-zone")
+router.register("memberships", sites.MembershipViewSet, basename="api-membership")
 
 urlpatterns = [
     path("me/", me.me, name="api-me"),

@@ -36,7 +36,9 @@ class ApiToken(AuditedModel):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_tokens"
     )
-    prefix = models.CharField(max_length=TOKEN_PREFIX_LENGTH, help_text="first characters, to tell tokens apart")
+    prefix = models.CharField(
+        max_length=TOKEN_PREFIX_LENGTH, help_text="first characters, to tell tokens apart"
+    )
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

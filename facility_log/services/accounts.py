@@ -31,8 +31,15 @@ def system_actor() -> AbstractBaseUser:
 
 
 def create_user(
-    actor: AbstractBaseUser | None, *, username: str, password: str | None, reason: str,
-    first_name: str = "", last_name: str = "", email: str = "", is_superuser: bool = False,
+    actor: AbstractBaseUser | None,
+    *,
+    username: str,
+    password: str | None,
+    reason: str,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    is_superuser: bool = False,
 ) -> AbstractBaseUser:
     """Create a person's account. Only a superuser (or a command acting as the system) may."""
     if actor is not None and not actor.is_superuser:

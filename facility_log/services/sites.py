@@ -14,7 +14,7 @@ ZONE_FIELDS = {"name", "description", "is_active"}
 def _apply_changes(instance, changes: dict, allowed: set[str]) -> None:
     unknown = set(changes) - allowed
     if unknown:
-        raise ValidationError({name: "This field cannot be changed here." for name in unknown})
+        raise ValidationError(dict.fromkeys(unknown, "This field cannot be changed here."))
     for name, value in changes.items():
         setattr(instance, name, value)
     instance.full_clean()
@@ -22,7 +22,12 @@ def _apply_changes(instance, changes: dict, allowed: set[str]) -> None:
 
 
 def create_site(
-    actor: AbstractBaseUser, *, code: str, name: str, reason: str, time_zone: str = "UTC",
+    actor: AbstractBaseUser,
+    *,
+    code: str,
+    name: str,
+    reason: str,
+    time_zone: str = "UTC",
     address: str = "",
 ) -> Site:
     """Create a site. Only a superuser may: a site is where all other roles begin."""

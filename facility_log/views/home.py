@@ -32,4 +32,3 @@ def home(request):
     return render(
         request, "facility_log/home/home.html", {"sections": sections, "now": timezone.now()}
     )
-

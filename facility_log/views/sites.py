@@ -19,9 +19,7 @@ def _site(request, code: str, roles=VIEW_ROLES) -> Site:
 def site_detail(request, code: str):
     site = _site(request, code)
     can_manage = has_role(request.user, site, MANAGE_ROLES)
-    memberships = (
-        Membership.objects.filter(site=site).select_related("user") if can_manage else []
-    )
+    memberships = Membership.objects.filter(site=site).select_related("user") if can_manage else []
     return render(
         request,
         "facility_log/sites/detail.html",
@@ -60,7 +58,7 @@ def site_edit(request, code: str):
             form, lambda: site_services.update_site(site, request.user, reason=reason, **changes)
         ):
             messages.success(request, f"Site {site.code} saved.")
-            return redirect("site-detail", code=site.code)
+            return redirect("site-page", code=site.code)
     return render(
         request,
         "facility_log/sites/form.html",
@@ -76,12 +74,15 @@ def zone_add(request, code: str):
         if _save_or_show_errors(
             form,
             lambda: site_services.create_zone(
-                site, request.user, name=data["name"], description=data["description"],
+                site,
+                request.user,
+                name=data["name"],
+                description=data["description"],
                 reason=data["reason"],
             ),
         ):
             messages.success(request, f"Zone {data['name']} added to {site.code}.")
-            return redirect("site-detail", code=site.code)
+            return redirect("site-page", code=site.code)
     return render(
         request,
         "facility_log/sites/form.html",

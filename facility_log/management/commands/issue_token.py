@@ -14,7 +14,8 @@ class Command(AuditedCommand):
     def add_arguments(self, parser):
         parser.add_argument("username")
         parser.add_argument(
-            "--reason", default="token issued with manage.py issue_token",
+            "--reason",
+            default="token issued with manage.py issue_token",
             help="why the token is issued (kept in the history)",
         )
 

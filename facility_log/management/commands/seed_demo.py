@@ -52,7 +52,8 @@ class Command(AuditedCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--force", action="store_true",
+            "--force",
+            action="store_true",
             help="run even with DEBUG off (creates accounts with a published password!)",
         )
 
@@ -67,17 +68,23 @@ class Command(AuditedCommand):
             self._seed_site(actor, spec)
         for username, first, last, superuser, roles in PEOPLE:
             self._seed_person(actor, username, first, last, superuser, roles)
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo ready: {Site.objects.count()} sites, sign in as admin, guard, supervisor, "
-            f"manager, auditor or lab-guard with password {DEMO_PASSWORD!r}."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo ready: {Site.objects.count()} sites, sign in as admin, guard, supervisor, "
+                f"manager, auditor or lab-guard with password {DEMO_PASSWORD!r}."
+            )
+        )
 
     def _seed_site(self, actor, spec: dict) -> None:
         site = Site.objects.filter(code=spec["code"]).first()
         if site is None:
             site = sites.create_site(
-                actor, code=spec["code"], name=spec["name"], time_zone=spec["time_zone"],
-                address=spec["address"], reason=REASON,
+                actor,
+                code=spec["code"],
+                name=spec["name"],
+                time_zone=spec["time_zone"],
+                address=spec["address"],
+                reason=REASON,
             )
         existing = set(Zone.objects.filter(site=site).values_list("name", flat=True))
         for name in spec["zones"]:
@@ -88,8 +95,13 @@ class Command(AuditedCommand):
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
             user = accounts.create_user(
-                actor, username=username, password=DEMO_PASSWORD, first_name=first,
-                last_name=last, is_superuser=superuser, reason=REASON,
+                actor,
+                username=username,
+                password=DEMO_PASSWORD,
+                first_name=first,
+                last_name=last,
+                is_superuser=superuser,
+                reason=REASON,
             )
         for code, role in roles:
             sites.grant_membership(

@@ -1,0 +1,69 @@
+"""Token authentication, and the OpenAPI schema and docs served with no CDN."""
+
+import re
+
+import pytest
+
+from facility_log.services import accounts
+
+
+@pytest.mark.django_db
+def test_a_revoked_token_is_refused(personas):
+    from rest_framework.test import APIClient
+
+    token, key = accounts.issue_api_token(personas.guard_a, personas.admin, reason="t")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert client.get("/api/v1/sites/").status_code == 200
+    accounts.revoke_api_token(token, personas.admin, reason="tablet lost")
+    assert client.get("/api/v1/sites/").status_code == 401
+
+
+@pytest.mark.django_db
+def test_a_made_up_token_is_refused(personas):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+    response = client.get("/api/v1/sites/")
+    assert response.status_code == 401
+
+
+@pytest.mark.django_db
+def test_session_writes_need_csrf(personas):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(personas.manager_ab)
+    response = client.patch(
+        f"/api/v1/sites/{personas.site_a.code}/",
+        '{"name": "x", "reason": "r"}',
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_schema_describes_the_api(personas, client_for):
+    response = client_for("guard_a").get("/api/v1/schema/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["openapi"].startswith("3.")
+    for path in ("/api/v1/sites/", "/api/v1/zones/", "/api/v1/memberships/{id}/end/"):
+        assert path in schema["paths"], path
+    assert "tokenAuth" in schema["components"]["securitySchemes"]
+
+
+@pytest.mark.django_db
+def test_docs_load_only_from_this_server(personas, client_for):
+    response = client_for("guard_a").get("/api/v1/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    external = [
+        url
+        for url in re.findall(r"""(?:src|href)=["']([^"']+)""", html)
+        if url.startswith(("http:", "https:", "//"))
+    ]
+    assert not external, external
+    assert "swagger-ui" in html

@@ -1,0 +1,67 @@
+"""seed_demo and issue_token: cron-friendly, clear errors, history kept."""
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+
+from facility_log.models import ApiToken, Membership, Site, Zone
+from facility_log.models.accounts import hash_token
+
+
+def _counts():
+    return (
+        Site.objects.count(),
+        Zone.objects.count(),
+        Membership.objects.count(),
+        get_user_model().objects.count(),
+        Site.history.count(),
+    )
+
+
+@pytest.mark.django_db
+@override_settings(DEBUG=True)
+def test_seed_demo_is_idempotent_and_attributed():
+    call_command("seed_demo", stdout=StringIO())
+    first = _counts()
+    call_command("seed_demo", stdout=StringIO())
+    assert _counts() == first
+    hq = Site.objects.get(code="HQ")
+    row = hq.history.get()
+    assert row.history_user_name == "system"
+    assert row.history_change_reason == "demo data (manage.py seed_demo)"
+    assert row.history_request_id.startswith("cmd-seed_demo-")
+    assert set(Zone.objects.filter(site=hq).values_list("name", flat=True)) >= {"Main entrance"}
+
+
+@pytest.mark.django_db
+@override_settings(DEBUG=False)
+def test_seed_demo_refuses_in_production():
+    with pytest.raises(CommandError, match="DEBUG=1"):
+        call_command("seed_demo", stdout=StringIO())
+    assert Site.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_issue_token_prints_a_working_key(personas):
+    out = StringIO()
+    call_command("issue_token", "guard_a", stdout=out)
+    key = out.getvalue().strip()
+    token = ApiToken.objects.get(key_hash=hash_token(key))
+    assert token.user == personas.guard_a
+    assert token.history.get().history_user_name == "system"
+
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert client.get("/api/v1/me/").json()["username"] == "guard_a"
+
+
+@pytest.mark.django_db
+def test_issue_token_for_unknown_user_is_a_clear_error(personas):
+    with pytest.raises(CommandError, match="No user named 'nobody'"):
+        call_command("issue_token", "nobody", stdout=StringIO())
+    assert ApiToken.objects.count() == 0

@@ -1,0 +1,79 @@
+"""The Django admin: every model there, changes recorded with a reason, nothing deleted."""
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+
+from facility_log.models import Site
+
+
+def test_every_model_has_an_admin():
+    from django.apps import apps
+
+    models = [
+        m
+        for m in apps.get_app_config("facility_log").get_models()
+        if not m.__name__.startswith("Historical")
+    ]
+    missing = [m.__name__ for m in models if not admin.site.is_registered(m)]
+    assert not missing
+    assert admin.site.is_registered(get_user_model())
+
+
+@pytest.mark.django_db
+def test_changing_a_site_in_the_admin_leaves_history_with_reason(personas, client_for):
+    client = client_for("admin")
+    url = f"/admin/facility_log/site/{personas.site_a.pk}/change/"
+    assert "Reason for this change" in client.get(url).content.decode()
+    response = client.post(
+        url,
+        {
+            "code": "ALPHA",
+            "name": "Alpha (admin)",
+            "time_zone": "Europe/Berlin",
+            "address": "",
+            "is_active": "on",
+            "change_reason": "fixed the name",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    row = Site.history.filter(id=personas.site_a.pk).latest()
+    assert (row.name, row.history_user_name, row.history_change_reason) == (
+        "Alpha (admin)",
+        "admin",
+        "fixed the name",
+    )
+
+
+@pytest.mark.django_db
+def test_admin_refuses_a_change_without_reason(personas, client_for):
+    url = f"/admin/facility_log/site/{personas.site_a.pk}/change/"
+    response = client_for("admin").post(
+        url, {"code": "ALPHA", "name": "No reason", "time_zone": "UTC", "is_active": "on"}
+    )
+    assert response.status_code == 200
+    assert Site.objects.get(pk=personas.site_a.pk).name == "Alpha Plant"
+
+
+@pytest.mark.django_db
+def test_admin_offers_no_delete(personas, client_for):
+    client = client_for("admin")
+    response = client.get(f"/admin/facility_log/site/{personas.site_a.pk}/delete/")
+    assert response.status_code == 403
+    assert b"delete_selected" not in client.get("/admin/facility_log/site/").content
+    assert Site.objects.filter(pk=personas.site_a.pk).exists()
+
+
+@pytest.mark.django_db
+def test_admin_user_change_page_works_and_is_recorded(personas, client_for):
+    client = client_for("admin")
+    url = f"/admin/auth/user/{personas.guard_a.pk}/change/"
+    assert client.get(url).status_code == 200
+    assert client.get(f"/admin/auth/user/{personas.guard_a.pk}/history/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_non_staff_cannot_reach_the_admin(personas, client_for):
+    response = client_for("manager_ab").get("/admin/facility_log/site/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
