@@ -10,9 +10,18 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# What the test run itself sets, and a real start-up would not have.
+TEST_ONLY_ENV = {"SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
+def _clean_env(**env: str) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if k not in TEST_ONLY_ENV}
+    clean.update(env)
+    return clean
+
+
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
-    clean.update(DJANGO_SETTINGS_MODULE="config.settings", **env)
+    clean = _clean_env(DJANGO_SETTINGS_MODULE="config.settings", **env)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
