@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from facility_log.models import ApiToken, Membership, Site, Zone
+from facility_log.models import ApiToken, LedgerEntry, Membership, Site, Zone
 from facility_log.services.audit import audited_change
 
 User = get_user_model()
@@ -102,3 +102,23 @@ admin.site.unregister(User)
 @admin.register(User)
 class AuditedUserAdmin(AuditedAdmin, UserAdmin):
     """Users with history and a reason on every change; deactivate, never delete."""
+
+
+class AppendOnlyAdmin(admin.ModelAdmin):
+    """Append-only records can be looked at in the admin, never added, changed or deleted."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(AppendOnlyAdmin):
+    list_display = ["seq", "created_at", "kind", "record_label", "actor_name", "hash"]
+    list_filter = ["kind"]
+    search_fields = ["record_label", "object_pk", "hash"]

@@ -1,11 +1,15 @@
 """Receivers that keep the audit trail complete."""
 
 from django.contrib.auth.signals import user_logged_in
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
-from simple_history.signals import pre_create_historical_record
+from simple_history.signals import post_create_historical_record, pre_create_historical_record
 
+from facility_log.models import LedgerEntry
+from facility_log.models.base import AppendOnlyModel
+from facility_log.services import ledger
 from facility_log.services.audit import current_audit, current_request_id, process_description
 
 
@@ -34,6 +38,23 @@ def stamp_history_row(sender, instance, history_instance, **kwargs):
     user = history_instance.history_user
     history_instance.history_user_name = user.get_username() if user else ""
     history_instance.history_request_id = current_request_id()
+
+
+@receiver(post_create_historical_record)
+def chain_history_row(sender, history_instance, **kwargs):
+    """Every history row gets its ledger entry in the same transaction."""
+    ledger.record_history_row(history_instance)
+
+
+@receiver(post_save)
+def chain_append_only_row(sender, instance, created, raw=False, **kwargs):
+    """Append-only records saved one by one (scans, supplements) get their own entry; those
+    written in bulk are chained per batch by the service that writes them."""
+    if raw or not created or not issubclass(sender, AppendOnlyModel) or sender is LedgerEntry:
+        return
+    if getattr(sender, "ledger_per_row", True):
+        context = current_audit()
+        ledger.record_append_only_row(instance, actor=context.actor if context else None)
 
 
 def record_login_time(sender, user, **kwargs):

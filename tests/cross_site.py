@@ -37,7 +37,16 @@ LIST_URLS: set[str] = {
     "api-membership-list",
 }
 
-NOT_SITE_DATA: set[str] = {"login", "logout", "api-schema", "api-docs", "api-root"}
+# audit-overview: the ledger head and verification summary span all sites; it names no
+# record's content, and is refused (403) to anyone who audits or manages no site.
+NOT_SITE_DATA: set[str] = {
+    "login",
+    "logout",
+    "api-schema",
+    "api-docs",
+    "api-root",
+    "audit-overview",
+}
 
 
 def _membership_at_a(p: Personas) -> int:

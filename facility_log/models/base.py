@@ -99,7 +99,13 @@ class AppendOnlyQuerySet(models.QuerySet):
 
 
 class AppendOnlyModel(models.Model):
-    """Abstract base of records that are never changed once written."""
+    """Abstract base of records that are never changed once written.
+
+    Each row saved on its own gets a ledger entry. A model written in bulk sets
+    `ledger_per_row = False` and its service chains each batch (`ledger.record_batch`).
+    """
+
+    ledger_per_row = True
 
     objects = models.Manager.from_queryset(AppendOnlyQuerySet)()
 

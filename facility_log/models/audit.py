@@ -1,0 +1,48 @@
+"""The tamper-evident ledger: one hash-chained entry per history row and per append-only
+record, written in the same transaction as the change it proves."""
+
+from django.conf import settings
+from django.db import models
+
+from facility_log.models.base import AppendOnlyModel
+
+
+class LedgerEntry(AppendOnlyModel):
+    """One link of the chain. `hash` = SHA-256 over the previous entry's hash and this entry's
+    canonical content (which includes `digest`, the SHA-256 of the record it covers). Changing,
+    inserting or removing any history row or entry breaks the chain or a digest, and
+    `manage.py verify_audit` names where."""
+
+    class Kind(models.TextChoices):
+        HISTORY = "history", "history row"
+        RECORD = "record", "append-only record"
+        BATCH = "batch", "batch of records"
+        TOMBSTONE = "tombstone", "purged by retention"
+
+    seq = models.BigIntegerField(unique=True)
+    created_at = models.DateTimeField()
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    object_type = models.CharField(max_length=100, help_text="app_label.model of the row")
+    object_pk = models.CharField(max_length=64)
+    record_label = models.CharField(
+        max_length=200, blank=True, help_text="the audited record, e.g. 'site #3'"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    digest = models.CharField(max_length=64)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["seq"]
+        indexes = [models.Index(fields=["object_type", "object_pk"])]
+        verbose_name_plural = "ledger entries"
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.kind} {self.object_type}:{self.object_pk}"

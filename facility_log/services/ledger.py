@@ -1,0 +1,181 @@
+"""The hash-chained ledger: appending entries and checking the chain.
+
+Every history row (and every append-only record saved on its own) gets an entry in the same
+transaction as the change. Entries are chained: each one's hash covers the previous hash, so
+an entry cannot be changed, inserted or removed without breaking every hash after it. Each
+entry's digest covers the row as the database stored it, so a row changed behind the
+application's back no longer matches its entry.
+
+Writers are serialised: on PostgreSQL by a transaction-scoped advisory lock, on SQLite by the
+IMMEDIATE transactions configured in settings (one writer at a time).
+"""
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from facility_log.models import LedgerEntry
+
+GENESIS_HASH = "0" * 64
+# Any constant: the key of the PostgreSQL advisory lock that orders ledger writers.
+LEDGER_LOCK_KEY = 0x0FAC1117
+
+
+def _canonical_value(value):
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, bytes | memoryview):
+        return bytes(value).hex()
+    return str(value)
+
+
+def canonical_json(data: dict) -> bytes:
+    """The one byte form of a record that digests are computed over: sorted keys, no
+    whitespace, times in UTC ISO 8601."""
+    return json.dumps(
+        data, sort_keys=True, separators=(",", ":"), default=_canonical_value, ensure_ascii=False
+    ).encode()
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def object_type(model: type[Model]) -> str:
+    return model._meta.label_lower
+
+
+def stored_row_digest(model: type[Model], pk) -> str:
+    """Digest of the row exactly as the database holds it (read back, so the check later
+    reads the same values)."""
+    return sha256_hex(canonical_json(model._base_manager.filter(pk=pk).values().get()))
+
+
+def entry_hash(entry: LedgerEntry) -> str:
+    content = {
+        "seq": entry.seq,
+        "created_at": entry.created_at,
+        "kind": entry.kind,
+        "object_type": entry.object_type,
+        "object_pk": entry.object_pk,
+        "record_label": entry.record_label,
+        "actor_name": entry.actor_name,
+        "digest": entry.digest,
+    }
+    return sha256_hex(entry.prev_hash.encode() + canonical_json(content))
+
+
+def _lock_chain() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LEDGER_LOCK_KEY])
+
+
+def append_entry(
+    *, kind: str, model: type[Model], pk, digest: str, actor=None, label: str = ""
+) -> LedgerEntry:
+    """Add one entry at the head of the chain (inside the caller's transaction)."""
+    with transaction.atomic():
+        _lock_chain()
+        last = LedgerEntry.objects.order_by("-seq").only("seq", "hash").first()
+        entry = LedgerEntry(
+            seq=(last.seq + 1) if last else 1,
+            created_at=timezone.now(),
+            kind=kind,
+            object_type=object_type(model),
+            object_pk=str(pk),
+            record_label=label[:200],
+            actor=actor if actor is not None and actor.pk else None,
+            actor_name=actor.get_username() if actor is not None else "",
+            digest=digest,
+            prev_hash=last.hash if last else GENESIS_HASH,
+        )
+        entry.hash = entry_hash(entry)
+        entry.save()
+    return entry
+
+
+def record_history_row(history_row) -> LedgerEntry:
+    """Ledger entry for a history row just written by simple-history."""
+    model = type(history_row)
+    instance_model = model.instance_type
+    return append_entry(
+        kind=LedgerEntry.Kind.HISTORY,
+        model=model,
+        pk=history_row.pk,
+        digest=stored_row_digest(model, history_row.pk),
+        actor=history_row.history_user,
+        label=f"{instance_model._meta.verbose_name} #{history_row.id}",
+    )
+
+
+def record_append_only_row(instance: Model, actor=None) -> LedgerEntry:
+    """Ledger entry for an append-only record saved on its own (a scan, a supplement)."""
+    model = type(instance)
+    return append_entry(
+        kind=LedgerEntry.Kind.RECORD,
+        model=model,
+        pk=instance.pk,
+        digest=stored_row_digest(model, instance.pk),
+        actor=actor,
+        label=f"{model._meta.verbose_name} #{instance.pk}",
+    )
+
+
+def batch_digest(model: type[Model], pks) -> str:
+    """Digest over a batch of rows (e.g. one import of access events), in primary-key order."""
+    rows = model._base_manager.filter(pk__in=list(pks)).order_by("pk").values()
+    outer = hashlib.sha256()
+    for row in rows.iterator(chunk_size=2000):
+        outer.update(sha256_hex(canonical_json(row)).encode())
+    return outer.hexdigest()
+
+
+def record_batch(model: type[Model], batch_pk, row_pks, actor=None, label: str = "") -> LedgerEntry:
+    """One entry for a whole batch of append-only rows written with bulk_create."""
+    return append_entry(
+        kind=LedgerEntry.Kind.BATCH,
+        model=model,
+        pk=batch_pk,
+        digest=batch_digest(model, row_pks),
+        actor=actor,
+        label=label,
+    )
+
+
+def ledger_head() -> tuple[int, str]:
+    last = LedgerEntry.objects.order_by("-seq").only("seq", "hash").first()
+    return (last.seq, last.hash) if last else (0, GENESIS_HASH)
+
+
+@dataclass
+class Problem:
+    seq: int | None
+    object: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"entry #{self.seq}" if self.seq is not None else "no entry"
+        return f"{where} ({self.object}): {self.message}"
+
+
+@dataclass
+class Verification:
+    entries: int = 0
+    head: tuple[int, str] = (0, GENESIS_HASH)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
