@@ -6,3 +6,6 @@ urlpatterns = [
     path("api/v1/", include("facility_log.api.urls")),
     path("", include("facility_log.urls")),
 ]
+
+handler404 = "facility_log.views.errors.not_found"
+handler500 = "facility_log.views.errors.server_error"

@@ -59,6 +59,14 @@ class MembershipSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "is_active"]
 
 
+def pop_reason(data: dict) -> str:
+    """The reason of a change. Partial updates make every field optional; not this one."""
+    reason = str(data.pop("reason", "") or "").strip()
+    if not reason:
+        raise serializers.ValidationError({"reason": ["This field is required."]})
+    return reason
+
+
 class EndMembershipSerializer(serializers.Serializer):
     reason = ReasonField()
 
@@ -66,7 +74,7 @@ class EndMembershipSerializer(serializers.Serializer):
 def _writable_site(user, site: Site) -> Site:
     """The site a write targets, refused like a missing one when the user cannot manage it."""
     if not sites_for(user, MANAGE_ROLES).filter(pk=site.pk).exists():
-        raise serializers.ValidationError({"site": "No such site among the sites you manage."})
+        raise serializers.ValidationError({"site": ["No such site among the sites you manage."]})
     return site
 
 
@@ -100,9 +108,7 @@ class SiteViewSet(
         serializer = SiteUpdateSerializer(site, data=request.data, partial=kwargs.get("partial"))
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        reason = data.pop("reason", "")
-        if not reason.strip():
-            raise serializers.ValidationError({"reason": "This field is required."})
+        reason = pop_reason(data)
         site_services.update_site(site, request.user, reason=reason, **data)
         return Response(SiteSerializer(site).data)
 
@@ -131,8 +137,9 @@ class ZoneViewSet(
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         if data.pop("site", serializer.instance.site) != serializer.instance.site:
-            raise serializers.ValidationError({"site": "A zone cannot move to another site."})
-        site_services.update_zone(serializer.instance, self.request.user, **data)
+            raise serializers.ValidationError({"site": ["A zone cannot move to another site."]})
+        reason = pop_reason(data)
+        site_services.update_zone(serializer.instance, self.request.user, reason=reason, **data)
 
 
 class MembershipViewSet(
@@ -161,7 +168,7 @@ class MembershipViewSet(
         try:
             return super().create(request, *args, **kwargs)
         except PermissionDenied as error:
-            raise serializers.ValidationError({"site": str(error)}) from error
+            raise serializers.ValidationError({"site": [str(error)]}) from error
 
     @extend_schema(request=EndMembershipSerializer, responses=MembershipSerializer)
     @action(detail=True, methods=["post"])

@@ -67,3 +67,11 @@ def test_docs_load_only_from_this_server(personas, client_for):
     ]
     assert not external, external
     assert "swagger-ui" in html
+
+
+@pytest.mark.django_db
+def test_unknown_api_paths_answer_json_not_html(personas, api_client_for):
+    response = api_client_for("guard_a").get("/api/v1/no-such-thing/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}

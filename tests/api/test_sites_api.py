@@ -147,3 +147,12 @@ def test_me_lists_my_roles(personas, api_client_for):
         ("ALPHA", "manager"),
         ("BRAVO", "manager"),
     }
+
+
+@pytest.mark.django_db
+def test_zone_update_without_reason_names_the_field(personas, api_client_for):
+    response = api_client_for("manager_ab").patch(
+        f"/api/v1/zones/{personas.zone_a.pk}/", {"description": "x"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"reason": ["This field is required."]}
