@@ -13,7 +13,15 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from facility_log.models import ApiToken, LedgerEntry, Membership, Site, Zone
+from facility_log.models import (
+    ApiToken,
+    Disclosure,
+    LedgerEntry,
+    Membership,
+    RecordView,
+    Site,
+    Zone,
+)
 from facility_log.services.audit import audited_change
 
 User = get_user_model()
@@ -122,3 +130,16 @@ class LedgerEntryAdmin(AppendOnlyAdmin):
     list_display = ["seq", "created_at", "kind", "record_label", "actor_name", "hash"]
     list_filter = ["kind"]
     search_fields = ["record_label", "object_pk", "hash"]
+
+
+@admin.register(Disclosure)
+class DisclosureAdmin(AppendOnlyAdmin):
+    list_display = ["object_label", "recipient", "case_number", "disclosed_by_name", "disclosed_at"]
+    list_select_related = ["site"]
+    list_filter = ["site"]
+
+
+@admin.register(RecordView)
+class RecordViewAdmin(AppendOnlyAdmin):
+    list_display = ["object_label", "viewer_name", "viewed_at"]
+    list_filter = ["site"]

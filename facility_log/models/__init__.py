@@ -1,7 +1,7 @@
 """Models, one module per domain. Import from here: `from facility_log.models import Site`."""
 
 from facility_log.models.accounts import ApiToken, HistoricalUser
-from facility_log.models.audit import LedgerEntry
+from facility_log.models.audit import Disclosure, LedgerEntry, RecordView
 from facility_log.models.base import AppendOnlyModel, AuditedHistoryBase, AuditedModel
 from facility_log.models.sites import Membership, Role, Site, Zone
 
@@ -10,9 +10,11 @@ __all__ = [
     "AppendOnlyModel",
     "AuditedHistoryBase",
     "AuditedModel",
+    "Disclosure",
     "HistoricalUser",
     "LedgerEntry",
     "Membership",
+    "RecordView",
     "Role",
     "Site",
     "Zone",

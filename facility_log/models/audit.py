@@ -46,3 +46,49 @@ class LedgerEntry(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.kind} {self.object_type}:{self.object_pk}"
+
+
+class Disclosure(AppendOnlyModel):
+    """One export of a record to someone outside the system (police, insurer): who, when,
+    to whom, why, what was left out, and the SHA-256 of exactly what was handed over."""
+
+    site = models.ForeignKey("facility_log.Site", on_delete=models.PROTECT, related_name="+")
+    object_type = models.CharField(max_length=100)
+    object_pk = models.CharField(max_length=64)
+    object_label = models.CharField(max_length=200, help_text="e.g. the incident number")
+    disclosed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    disclosed_by_name = models.CharField(max_length=150)
+    disclosed_at = models.DateTimeField(auto_now_add=True)
+    recipient = models.CharField(max_length=200, help_text="agency or organisation")
+    case_number = models.CharField(max_length=100, blank=True)
+    reason = models.TextField()
+    redactions = models.JSONField(default=list, blank=True)
+    package_sha256 = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-disclosed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.object_label} to {self.recipient} by {self.disclosed_by_name}"
+
+
+class RecordView(AppendOnlyModel):
+    """Someone opened a record's page (incidents): who and when. The answer to "who has seen
+    this report?" for an auditor."""
+
+    site = models.ForeignKey("facility_log.Site", on_delete=models.PROTECT, related_name="+")
+    object_type = models.CharField(max_length=100)
+    object_pk = models.CharField(max_length=64)
+    object_label = models.CharField(max_length=200)
+    viewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    viewer_name = models.CharField(max_length=150)
+    viewed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-viewed_at"]
+        indexes = [models.Index(fields=["object_type", "object_pk"])]
+
+    def __str__(self) -> str:
+        return f"{self.object_label} viewed by {self.viewer_name}"
