@@ -62,18 +62,35 @@ def stored_row_digest(model: type[Model], pk) -> str:
     return sha256_hex(canonical_json(model._base_manager.filter(pk=pk).values().get()))
 
 
+ENTRY_FIELDS = (
+    "seq",
+    "created_at",
+    "kind",
+    "object_type",
+    "object_pk",
+    "record_label",
+    "actor_name",
+    "digest",
+)
+
+
+def entry_document(entry: LedgerEntry) -> dict:
+    """An entry as plain JSON values: what an export carries so that anyone can recompute
+    its hash without facility_log (see `entry_hash_of_document`)."""
+    document = {name: getattr(entry, name) for name in ENTRY_FIELDS}
+    document["created_at"] = _canonical_value(entry.created_at)
+    document["prev_hash"] = entry.prev_hash
+    document["hash"] = entry.hash
+    return document
+
+
+def entry_hash_of_document(document: dict) -> str:
+    content = {name: document[name] for name in ENTRY_FIELDS}
+    return sha256_hex(document["prev_hash"].encode() + canonical_json(content))
+
+
 def entry_hash(entry: LedgerEntry) -> str:
-    content = {
-        "seq": entry.seq,
-        "created_at": entry.created_at,
-        "kind": entry.kind,
-        "object_type": entry.object_type,
-        "object_pk": entry.object_pk,
-        "record_label": entry.record_label,
-        "actor_name": entry.actor_name,
-        "digest": entry.digest,
-    }
-    return sha256_hex(entry.prev_hash.encode() + canonical_json(content))
+    return entry_hash_of_document(entry_document(entry))
 
 
 def _lock_chain() -> None:
