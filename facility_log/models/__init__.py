@@ -2,6 +2,17 @@
 
 from facility_log.models.accounts import ApiToken, HistoricalUser
 from facility_log.models.base import AppendOnlyModel, AuditedHistoryBase, AuditedModel
+from facility_log.models.incidents import (
+    Attachment,
+    Category,
+    Incident,
+    IncidentCounter,
+    InvolvedPerson,
+    PropertyItem,
+    Review,
+    Supplement,
+    Vehicle,
+)
 from facility_log.models.sites import Membership, Role, Site, Zone
 
 __all__ = [
@@ -14,4 +25,13 @@ __all__ = [
     "Role",
     "Site",
     "Zone",
+    "Attachment",
+    "Category",
+    "Incident",
+    "IncidentCounter",
+    "InvolvedPerson",
+    "PropertyItem",
+    "Review",
+    "Supplement",
+    "Vehicle",
 ]
