@@ -485,7 +485,7 @@ def add_attachment(
     The type comes from the content (magic bytes), never from the name or the browser; a file
     whose name claims another type, or larger than FACILITY_LOG["MAX_UPLOAD_BYTES"], is
     refused and nothing is stored."""
-    file_type = _check_upload(upload)
+    file_type = check_upload(upload)
     with audited_change(actor, reason):
         current = _locked(incident)
         require_role(actor, current.site, REPORT_ROLES)
@@ -510,7 +510,8 @@ def add_attachment(
     return attachment
 
 
-def _check_upload(upload: File) -> filetypes.FileType:
+def check_upload(upload: File) -> filetypes.FileType:
+    """The file's real type; ValidationError on `file` when too large, unknown or misnamed."""
     limit = settings.FACILITY_LOG["MAX_UPLOAD_BYTES"]
     if upload.size > limit:
         raise ValidationError(

@@ -49,3 +49,29 @@ def draft(p, *, author=None, narrative="Gate B found open at 02:10.", **fields):
 def submitted(p, **fields):
     incident = draft(p, **fields)
     return svc.submit_incident(incident, incident.author)
+
+
+SEED_UUID = uuid.UUID("00000000-0000-4000-8000-00000000a001")
+
+
+def seed_site_a_incident(p):
+    """One submitted site-A incident with a witness, a photo and a supplement; made once."""
+    from facility_log.models import Incident
+
+    existing = Incident.objects.filter(client_uuid=SEED_UUID).first()
+    if existing is not None:
+        return existing
+    incident, _ = svc.create_incident(
+        p.guard_a,
+        site=p.site_a,
+        client_uuid=SEED_UUID,
+        category=category("Theft"),
+        zone=p.zone_a,
+        title="Laptop missing from the lobby",
+        narrative="A laptop was taken from the lobby desk.",
+        persons=[{"role": "witness", "name": "Walt Witness", "statement": "Saw a man leave."}],
+    )
+    svc.add_attachment(incident, p.guard_a, upload=photo("desk.png"), description="the desk")
+    incident = svc.submit_incident(incident, p.guard_a)
+    svc.add_supplement(incident, p.guard_a, text="Serial 123.", reason="found the serial")
+    return incident
