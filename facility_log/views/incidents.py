@@ -253,8 +253,8 @@ def incident_transition(request, pk: int, action: str):
         raise Http404("No such action.")
     incident = _incident(request, pk)
     form_class, label = TRANSITIONS[action]
-    form = form_class(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    form = form_class(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
         try:
             _run_transition(request.user, incident, action, form.cleaned_data)
             messages.success(request, f"{label}: done.")
@@ -425,6 +425,9 @@ def _append_only_entries(incident: Incident) -> list[HistoryEntry]:
 def _filtered(request):
     sites = sites_for(request.user, VIEW_ROLES)
     form = forms.FilterForm(request.GET or None, sites=sites)
+    if form.is_bound and not form.is_valid():
+        # A filter the user may not use (another site) or cannot parse matches nothing.
+        return form, Incident.objects.none()
     return form, svc.search_incidents(request.user, form.filters())
 
 
