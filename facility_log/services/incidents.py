@@ -141,8 +141,11 @@ def ensure_default_categories(actor: AbstractBaseUser | None) -> None:
 
 
 def _locked(incident: Incident) -> Incident:
-    """The stored row, locked until the end of the transaction."""
-    return Incident.objects.select_for_update().select_related("site").get(pk=incident.pk)
+    """The stored row, locked until the end of the transaction (only this row: the site is
+    not locked, so work at the same site is not serialised needlessly)."""
+    return (
+        Incident.objects.select_for_update(of=("self",)).select_related("site").get(pk=incident.pk)
+    )
 
 
 def _check_version(incident: Incident, expected_version: int | None) -> None:
