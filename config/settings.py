@@ -211,4 +211,6 @@ LOGGING = {
 FACILITY_LOG = {
     # The account that management commands act as when no person is at the keyboard.
     "SYSTEM_USERNAME": os.environ.get("FACILITY_LOG_SYSTEM_USER", "system"),
+    # Largest attachment accepted (photos, video, audio, documents), in bytes.
+    "MAX_UPLOAD_BYTES": int(os.environ.get("FACILITY_LOG_MAX_UPLOAD_BYTES", str(25 * 1024 * 1024))),
 }

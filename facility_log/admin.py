@@ -112,8 +112,129 @@ class AuditedUserAdmin(AuditedAdmin, UserAdmin):
     """Users with history and a reason on every change; deactivate, never delete."""
 
 
+# --- incidents ---------------------------------------------------------------------------
+
+from facility_log.models import (  # noqa: E402
+    Attachment,
+    Category,
+    Incident,
+    IncidentCounter,
+    InvolvedPerson,
+    PropertyItem,
+    Review,
+    Supplement,
+    Vehicle,
+)
+
+
+@admin.register(Category)
+class CategoryAdmin(AuditedAdmin):
+    """The editable list of incident categories (deactivate, never delete)."""
+
+    list_display = ["name", "sort_order", "is_active"]
+    fields = ["name", "sort_order", "is_active"]
+
+
+class SubmittedIsReadOnlyMixin:
+    """After submission nothing is edited in place, here as anywhere: the admin shows the
+    record but refuses changes (use supplements and corrections on the incident page)."""
+
+    def _incident_of(self, obj):
+        return obj if isinstance(obj, Incident) else getattr(obj, "incident", None)
+
+    def has_change_permission(self, request, obj=None):
+        incident = self._incident_of(obj) if obj is not None else None
+        if incident is not None and incident.status != "draft":
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Incident)
+class IncidentAdmin(SubmittedIsReadOnlyMixin, AuditedAdmin):
+    list_display = ["__str__", "site", "status", "severity", "category", "occurred_from"]
+    list_filter = ["site", "status", "severity", "category"]
+    list_select_related = ["site", "category"]
+    search_fields = ["number", "title"]
+    readonly_fields = ["number", "status", "version", "author", "submitted_at", "void_reason"]
+    fields = [
+        "site",
+        "number",
+        "status",
+        "version",
+        "author",
+        "zone",
+        "location_text",
+        "category",
+        "severity",
+        "occurred_from",
+        "occurred_to",
+        "discovered_at",
+        "reported_at",
+        "title",
+        "narrative",
+        "actions_taken",
+        "police_notified",
+        "police_agency",
+        "police_case_number",
+        "police_officer",
+        "police_notified_at",
+        "threat_channel",
+        "threat_words",
+        "threat_target",
+        "submitted_at",
+        "void_reason",
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:
+            return [*self.readonly_fields, "site"]
+        return self.readonly_fields
+
+
+@admin.register(InvolvedPerson)
+class InvolvedPersonAdmin(SubmittedIsReadOnlyMixin, AuditedAdmin):
+    list_display = ["incident", "role", "name"]
+    list_select_related = ["incident"]
+    fields = ["incident", "role", "name", "description", "contact", "statement"]
+    readonly_fields = ["incident"]
+
+
+@admin.register(Vehicle)
+class VehicleAdmin(SubmittedIsReadOnlyMixin, AuditedAdmin):
+    list_display = ["incident", "registration", "make_model"]
+    list_select_related = ["incident"]
+    fields = ["incident", "registration", "make_model", "colour", "description"]
+    readonly_fields = ["incident"]
+
+
+@admin.register(PropertyItem)
+class PropertyItemAdmin(SubmittedIsReadOnlyMixin, AuditedAdmin):
+    list_display = ["incident", "kind", "description", "value"]
+    list_select_related = ["incident"]
+    fields = ["incident", "kind", "description", "value"]
+    readonly_fields = ["incident"]
+
+
+@admin.register(IncidentCounter)
+class IncidentCounterAdmin(AuditedAdmin):
+    """Read-only: numbers are issued by submission, never set by hand."""
+
+    list_display = ["site", "year", "last_number"]
+    readonly_fields = ["site", "year", "last_number"]
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 class AppendOnlyAdmin(admin.ModelAdmin):
-    """Append-only records can be looked at in the admin, never added, changed or deleted."""
+    """Append-only records are looked at here, never added, changed or deleted."""
 
     def has_add_permission(self, request):
         return False
@@ -123,6 +244,9 @@ class AppendOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_actions(self, request):
+        return {}
 
 
 @admin.register(LedgerEntry)
@@ -143,3 +267,22 @@ class DisclosureAdmin(AppendOnlyAdmin):
 class RecordViewAdmin(AppendOnlyAdmin):
     list_display = ["object_label", "viewer_name", "viewed_at"]
     list_filter = ["site"]
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(AppendOnlyAdmin):
+    list_display = ["original_name", "incident", "content_type", "size", "uploaded_at"]
+    list_select_related = ["incident"]
+    exclude = ["file"]
+
+
+@admin.register(Supplement)
+class SupplementAdmin(AppendOnlyAdmin):
+    list_display = ["incident", "author", "created_at", "reason"]
+    list_select_related = ["incident", "author"]
+
+
+@admin.register(Review)
+class ReviewAdmin(AppendOnlyAdmin):
+    list_display = ["incident", "decision", "reviewer", "created_at"]
+    list_select_related = ["incident", "reviewer"]

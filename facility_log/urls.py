@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from facility_log.views import audit, home, sites
+from facility_log.views import audit, home, incidents, sites
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
@@ -12,4 +12,27 @@ urlpatterns = [
     path("sites/<str:code>/zones/add/", sites.zone_add, name="zone-add"),
     path("sites/<str:code>/history/", sites.site_history, name="site-history"),
     path("audit/", audit.audit_overview, name="audit-overview"),
+    path("incidents/", incidents.incident_list, name="incident-list"),
+    path("incidents/new/", incidents.incident_new, name="incident-new"),
+    path("incidents/review/", incidents.review_queue, name="incident-review-queue"),
+    path("incidents/export.csv", incidents.incident_export, name="incident-export"),
+    path("incidents/<int:pk>/", incidents.incident_detail, name="incident-page"),
+    path("incidents/<int:pk>/edit/", incidents.incident_edit, name="incident-edit"),
+    path("incidents/<int:pk>/history/", incidents.incident_history, name="incident-history"),
+    path(
+        "incidents/<int:pk>/supplements/", incidents.incident_supplement, name="incident-supplement"
+    ),
+    path("incidents/<int:pk>/correct/", incidents.incident_correct, name="incident-correct"),
+    path("incidents/<int:pk>/attach/", incidents.incident_attach, name="incident-attach"),
+    path("incidents/<int:pk>/persons/", incidents.incident_person_add, name="incident-person-add"),
+    path(
+        "incidents/<int:pk>/<str:action>/",
+        incidents.incident_transition,
+        name="incident-transition",
+    ),
+    path(
+        "attachments/<int:pk>/download/",
+        incidents.attachment_download,
+        name="attachment-download",
+    ),
 ]

@@ -27,6 +27,27 @@ SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
     "api-zone-detail": lambda p: {"pk": p.zone_a.pk},
     "api-membership-detail": lambda p: {"pk": _membership_at_a(p)},
     "api-membership-end": lambda p: {"pk": _membership_at_a(p)},
+    "incident-page": lambda p: {"pk": _incident_at_a(p).pk},
+    "incident-edit": lambda p: {"pk": _incident_at_a(p).pk},
+    "incident-history": lambda p: {"pk": _incident_at_a(p).pk},
+    "incident-supplement": lambda p: {"pk": _incident_at_a(p).pk},
+    "incident-correct": lambda p: {"pk": _incident_at_a(p).pk},
+    "incident-attach": lambda p: {"pk": _incident_at_a(p).pk},
+    "incident-person-add": lambda p: {"pk": _incident_at_a(p).pk},
+    "incident-transition": lambda p: {"pk": _incident_at_a(p).pk, "action": "void"},
+    "attachment-download": lambda p: {"pk": _attachment_at_a(p).pk},
+    "api-incident-detail": lambda p: {"pk": _incident_at_a(p).pk},
+    "api-incident-submit": lambda p: {"pk": _incident_at_a(p).pk},
+    "api-incident-return-to-author": lambda p: {"pk": _incident_at_a(p).pk},
+    "api-incident-approve": lambda p: {"pk": _incident_at_a(p).pk},
+    "api-incident-close": lambda p: {"pk": _incident_at_a(p).pk},
+    "api-incident-void": lambda p: {"pk": _incident_at_a(p).pk},
+    "api-incident-correct": lambda p: {"pk": _incident_at_a(p).pk},
+    "api-incident-supplements": lambda p: {"pk": _incident_at_a(p).pk},
+    "api-incident-attachments": lambda p: {"pk": _incident_at_a(p).pk},
+    "api-incident-persons": lambda p: {"pk": _incident_at_a(p).pk},
+    "api-attachment-detail": lambda p: {"pk": _attachment_at_a(p).pk},
+    "api-attachment-download": lambda p: {"pk": _attachment_at_a(p).pk},
 }
 
 LIST_URLS: set[str] = {
@@ -35,6 +56,12 @@ LIST_URLS: set[str] = {
     "api-site-list",
     "api-zone-list",
     "api-membership-list",
+    "incident-list",
+    "incident-new",
+    "incident-review-queue",
+    "incident-export",
+    "api-incident-list",
+    "api-attachment-list",
 }
 
 # audit-overview: the ledger head and verification summary span all sites; it names no
@@ -51,6 +78,27 @@ NOT_SITE_DATA: set[str] = {
 
 def _membership_at_a(p: Personas) -> int:
     return Membership.objects.get(site=p.site_a, user=p.guard_a).pk
+
+
+def _incident_at_a(p: Personas):
+    """A submitted site-A incident with a person, a photo and a supplement (made once)."""
+    from tests.incidents.factories import seed_site_a_incident
+
+    return seed_site_a_incident(p)
+
+
+def _attachment_at_a(p: Personas):
+    return _incident_at_a(p).attachments.first()
+
+
+# Records that the list tests create first, so "the outsider sees nothing of A" is checked
+# against lists that do hold site-A records (and the manager does see them).
+LIST_SEEDS: list[Callable[[Personas], object]] = [_incident_at_a]
+
+
+def seed_site_a_records(p: Personas) -> None:
+    for seed in LIST_SEEDS:
+        seed(p)
 
 
 def project_url_names() -> set[str]:

@@ -3,6 +3,17 @@
 from facility_log.models.accounts import ApiToken, HistoricalUser
 from facility_log.models.audit import Disclosure, LedgerEntry, RecordView
 from facility_log.models.base import AppendOnlyModel, AuditedHistoryBase, AuditedModel
+from facility_log.models.incidents import (
+    Attachment,
+    Category,
+    Incident,
+    IncidentCounter,
+    InvolvedPerson,
+    PropertyItem,
+    Review,
+    Supplement,
+    Vehicle,
+)
 from facility_log.models.sites import Membership, Role, Site, Zone
 
 __all__ = [
@@ -18,4 +29,13 @@ __all__ = [
     "Role",
     "Site",
     "Zone",
+    "Attachment",
+    "Category",
+    "Incident",
+    "IncidentCounter",
+    "InvolvedPerson",
+    "PropertyItem",
+    "Review",
+    "Supplement",
+    "Vehicle",
 ]

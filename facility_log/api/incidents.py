@@ -1,0 +1,472 @@
+"""Incidents over the API: the same operations as the pages, through the same services.
+
+Creation is idempotent on `client_uuid` (same payload → the stored incident, 200; different
+payload → 422). Draft edits carry the `version` they were made on (stale → 409 with the
+stored version). After submission the incident is not edited in place: corrections,
+supplements and attachments have their own endpoints.
+"""
+
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from rest_framework import mixins, parsers, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from facility_log.models import (
+    Attachment,
+    Category,
+    Incident,
+    InvolvedPerson,
+    Site,
+    Supplement,
+    Zone,
+)
+from facility_log.scoping import REPORT_ROLES, VIEW_ROLES, scoped, sites_for
+from facility_log.services import incidents as svc
+from facility_log.views.incidents import attachment_response
+
+WRITABLE = sorted(svc.DRAFT_FIELDS)
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = InvolvedPerson
+        fields = ["id", "role", "name", "description", "contact", "statement"]
+        read_only_fields = ["id"]
+
+
+class SupplementSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.username", read_only=True)
+
+    class Meta:
+        model = Supplement
+        fields = ["id", "author", "created_at", "text", "reason"]
+        read_only_fields = ["id", "author", "created_at"]
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    incident = serializers.PrimaryKeyRelatedField(read_only=True)
+    incident_number = serializers.CharField(source="incident.number", read_only=True)
+    uploaded_by = serializers.CharField(source="uploaded_by.username", read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = [
+            "id",
+            "incident",
+            "incident_number",
+            "original_name",
+            "content_type",
+            "size",
+            "sha256",
+            "description",
+            "redacted_from",
+            "uploaded_by",
+            "uploaded_at",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    def get_download_url(self, obj) -> str:
+        return f"/api/v1/attachments/{obj.pk}/download/"
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    description = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    redacted_from = serializers.IntegerField(required=False, allow_null=True)
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    """An incident as listed: flat, every relation read in the list's one query."""
+
+    site = serializers.CharField(source="site.code", read_only=True)
+    zone_name = serializers.CharField(source="zone.name", read_only=True, default=None)
+    category_name = serializers.CharField(source="category.name", read_only=True, default=None)
+    author = serializers.CharField(source="author.username", read_only=True)
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id",
+            "number",
+            "site",
+            "status",
+            "version",
+            "client_uuid",
+            "zone",
+            "zone_name",
+            "category",
+            "category_name",
+            *[f for f in WRITABLE if f not in {"zone", "category"}],
+            "author",
+            "created_at",
+            "submitted_at",
+            "void_reason",
+        ]
+        read_only_fields = fields
+
+
+class IncidentDetailSerializer(IncidentSerializer):
+    persons = PersonSerializer(many=True, read_only=True)
+    supplements = SupplementSerializer(many=True, read_only=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
+    reviews = serializers.SerializerMethodField()
+
+    class Meta(IncidentSerializer.Meta):
+        fields = [
+            *IncidentSerializer.Meta.fields,
+            "persons",
+            "supplements",
+            "attachments",
+            "reviews",
+        ]
+        read_only_fields = fields
+
+    @extend_schema(
+        responses=inline_serializer(
+            "ReviewOut",
+            {
+                "decision": serializers.CharField(),
+                "comment": serializers.CharField(),
+                "reviewer": serializers.CharField(),
+                "created_at": serializers.DateTimeField(),
+            },
+            many=True,
+        )
+    )
+    def get_reviews(self, obj) -> list[dict]:
+        return [
+            {
+                "decision": r.decision,
+                "comment": r.comment,
+                "reviewer": r.reviewer.username,
+                "created_at": r.created_at,
+            }
+            for r in obj.reviews.select_related("reviewer")
+        ]
+
+
+class IncidentWriteSerializer(serializers.ModelSerializer):
+    """The fields a draft is made of (zone and category by id)."""
+
+    zone = serializers.PrimaryKeyRelatedField(
+        queryset=Zone.objects.all(), required=False, allow_null=True
+    )
+    category = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.filter(is_active=True), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = Incident
+        fields = WRITABLE
+
+    def validate(self, attrs):
+        # The model's own rules (end after start, ...) are checked by the service.
+        return attrs
+
+
+class IncidentCreateSerializer(IncidentWriteSerializer):
+    site = serializers.SlugRelatedField(slug_field="code", queryset=Site.objects.all())
+    client_uuid = serializers.UUIDField(
+        help_text="Generated by the client; sending it again returns the same incident."
+    )
+    persons = PersonSerializer(many=True, required=False)
+
+    class Meta(IncidentWriteSerializer.Meta):
+        fields = ["site", "client_uuid", *WRITABLE, "persons"]
+
+    def validate_site(self, site: Site) -> Site:
+        user = self.context["request"].user
+        if not sites_for(user, REPORT_ROLES).filter(pk=site.pk).exists():
+            raise serializers.ValidationError("No such site among the sites you report at.")
+        return site
+
+
+class IncidentUpdateSerializer(IncidentWriteSerializer):
+    version = serializers.IntegerField(help_text="The version this edit was made on.")
+    reason = serializers.CharField(required=False, max_length=500)
+
+    class Meta(IncidentWriteSerializer.Meta):
+        fields = ["version", "reason", *WRITABLE]
+
+
+class VersionReasonSerializer(serializers.Serializer):
+    version = serializers.IntegerField(required=False)
+    reason = serializers.CharField(required=False, max_length=500)
+
+
+class CommentSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True)
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True)
+
+
+class CorrectionSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    value = serializers.JSONField(allow_null=True)
+    reason = serializers.CharField(allow_blank=True)
+    version = serializers.IntegerField(required=False)
+
+
+CONFLICT = inline_serializer(
+    "EditConflictOut",
+    {
+        "detail": serializers.CharField(),
+        "current_version": serializers.IntegerField(),
+        "current": IncidentSerializer(),
+    },
+)
+
+
+@extend_schema_view(
+    create=extend_schema(
+        request=IncidentCreateSerializer,
+        responses={201: IncidentDetailSerializer, 200: IncidentDetailSerializer},
+        summary="Report an incident (idempotent on client_uuid; 422 if the payload differs)",
+    ),
+    partial_update=extend_schema(
+        request=IncidentUpdateSerializer,
+        responses={200: IncidentDetailSerializer, 409: CONFLICT},
+        summary="Edit a draft (send the version it was made on; 409 when stale)",
+    ),
+    retrieve=extend_schema(responses=IncidentDetailSerializer),
+)
+class IncidentViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Incidents at the sites the caller holds a role at. Filters: `site`, `status`,
+    `severity`, `category`, `date_from`, `date_to` (YYYY-MM-DD) and `text`."""
+
+    serializer_class = IncidentSerializer
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    filter_backends: list = []
+
+    def get_queryset(self):
+        if self.action == "list":
+            return svc.search_incidents(self.request.user, self._filters())
+        return svc.visible_incidents(self.request.user).prefetch_related(
+            "persons", "supplements__author", "attachments__uploaded_by"
+        )
+
+    def _filters(self) -> dict:
+        params = self.request.query_params
+        keys = ("site", "status", "severity", "category", "date_from", "date_to", "text")
+        filters = {k: params.get(k) for k in keys if params.get(k)}
+        for key in ("date_from", "date_to"):
+            if key in filters:
+                try:
+                    filters[key] = serializers.DateField().to_internal_value(filters[key])
+                except serializers.ValidationError as error:
+                    raise serializers.ValidationError({key: error.detail}) from error
+        return filters
+
+    def get_serializer_class(self):
+        return IncidentDetailSerializer if self.action == "retrieve" else IncidentSerializer
+
+    def handle_exception(self, exc):
+        if isinstance(exc, svc.EditConflict):
+            return Response(
+                {
+                    "detail": str(exc),
+                    "current_version": exc.current.version,
+                    "current": IncidentSerializer(exc.current).data,
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        if isinstance(exc, svc.IdempotencyConflict):
+            return Response(
+                {"client_uuid": [str(exc)]}, status=status.HTTP_422_UNPROCESSABLE_ENTITY
+            )
+        return super().handle_exception(exc)
+
+    def _detail(self, incident: Incident, code=status.HTTP_200_OK) -> Response:
+        fresh = self.get_queryset().get(pk=incident.pk)
+        return Response(IncidentDetailSerializer(fresh).data, status=code)
+
+    def create(self, request, *args, **kwargs):
+        serializer = IncidentCreateSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        persons = [dict(p) for p in data.pop("persons", [])]
+        incident, created = svc.create_incident(
+            request.user,
+            site=data.pop("site"),
+            client_uuid=data.pop("client_uuid"),
+            persons=persons,
+            **data,
+        )
+        return self._detail(incident, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    def update(self, request, *args, **kwargs):
+        incident = self.get_object()
+        serializer = IncidentUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if "version" not in data:
+            raise serializers.ValidationError({"version": "This field is required."})
+        updated = svc.update_draft(
+            incident,
+            request.user,
+            expected_version=data.pop("version"),
+            reason=data.pop("reason", "") or "draft edited through the API",
+            **data,
+        )
+        return self._detail(updated)
+
+    @extend_schema(request=VersionReasonSerializer, responses=IncidentDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        incident = self.get_object()
+        data = self._input(VersionReasonSerializer)
+        incident = svc.submit_incident(
+            incident,
+            request.user,
+            reason=data.get("reason") or "submitted for review",
+            expected_version=data.get("version"),
+        )
+        return self._detail(incident)
+
+    @extend_schema(request=CommentSerializer, responses=IncidentDetailSerializer)
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_to_author(self, request, pk=None):
+        incident = self.get_object()
+        data = self._input(CommentSerializer)
+        incident = svc.return_incident(incident, request.user, comment=data.get("comment", ""))
+        return self._detail(incident)
+
+    @extend_schema(request=CommentSerializer, responses=IncidentDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        incident = self.get_object()
+        data = self._input(CommentSerializer)
+        incident = svc.approve_incident(incident, request.user, comment=data.get("comment", ""))
+        return self._detail(incident)
+
+    @extend_schema(request=ReasonSerializer, responses=IncidentDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        incident = self.get_object()
+        data = self._input(ReasonSerializer)
+        incident = svc.close_incident(incident, request.user, reason=data["reason"])
+        return self._detail(incident)
+
+    @extend_schema(request=ReasonSerializer, responses=IncidentDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def void(self, request, pk=None):
+        incident = self.get_object()
+        data = self._input(ReasonSerializer)
+        incident = svc.void_incident(incident, request.user, reason=data["reason"])
+        return self._detail(incident)
+
+    @extend_schema(request=CorrectionSerializer, responses=IncidentDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def correct(self, request, pk=None):
+        """Correct one field after submission (not the narrative), with a reason."""
+        incident = self.get_object()
+        data = self._input(CorrectionSerializer)
+        field = data["field"]
+        value = self._parse_field(field, data["value"])
+        incident = svc.correct_field(
+            incident,
+            request.user,
+            field=field,
+            value=value,
+            reason=data["reason"],
+            expected_version=data.get("version"),
+        )
+        return self._detail(incident)
+
+    @extend_schema(
+        methods=["post"], request=SupplementSerializer, responses={201: SupplementSerializer}
+    )
+    @extend_schema(methods=["get"], responses=SupplementSerializer(many=True))
+    @action(detail=True, methods=["get", "post"])
+    def supplements(self, request, pk=None):
+        incident = self.get_object()
+        if request.method == "GET":
+            rows = incident.supplements.select_related("author")
+            return Response(SupplementSerializer(rows, many=True).data)
+        data = self._input(SupplementSerializer)
+        supplement = svc.add_supplement(
+            incident, request.user, text=data["text"], reason=data["reason"]
+        )
+        return Response(SupplementSerializer(supplement).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        methods=["post"],
+        request={"multipart/form-data": AttachmentUploadSerializer},
+        responses={201: AttachmentSerializer},
+    )
+    @extend_schema(methods=["get"], responses=AttachmentSerializer(many=True))
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        parser_classes=[parsers.MultiPartParser, parsers.FormParser],
+    )
+    def attachments(self, request, pk=None):
+        incident = self.get_object()
+        if request.method == "GET":
+            rows = incident.attachments.select_related("uploaded_by", "incident")
+            return Response(AttachmentSerializer(rows, many=True).data)
+        data = self._input(AttachmentUploadSerializer)
+        original = None
+        if data.get("redacted_from"):
+            original = incident.attachments.filter(pk=data["redacted_from"]).first()
+            if original is None:
+                raise serializers.ValidationError({"redacted_from": "No such attachment here."})
+        attachment = svc.add_attachment(
+            incident,
+            request.user,
+            upload=data["file"],
+            description=data.get("description", ""),
+            redacted_from=original,
+        )
+        return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=PersonSerializer, responses={201: PersonSerializer})
+    @action(detail=True, methods=["post"])
+    def persons(self, request, pk=None):
+        """Add a person (role in this incident only) to a draft."""
+        incident = self.get_object()
+        data = self._input(PersonSerializer)
+        person = svc.add_person(incident, request.user, **data)
+        return Response(PersonSerializer(person).data, status=status.HTTP_201_CREATED)
+
+    def _input(self, serializer_class) -> dict:
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    def _parse_field(self, field: str, value):
+        if field not in IncidentWriteSerializer.Meta.fields:
+            raise serializers.ValidationError({"field": f"{field!r} is not an incident field."})
+        serializer = IncidentWriteSerializer(data={field: value}, partial=True)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data.get(field)
+
+
+class AttachmentViewSet(viewsets.ReadOnlyModelViewSet):
+    """Attachments of the incidents the caller may see; `download/` returns the bytes."""
+
+    serializer_class = AttachmentSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return scoped(
+            Attachment.objects.select_related("incident__site", "uploaded_by"),
+            self.request.user,
+            VIEW_ROLES,
+            site_field="incident__site",
+        )
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        return attachment_response(self.get_object())

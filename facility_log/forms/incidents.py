@@ -1,0 +1,246 @@
+"""Forms of the incident pages: the tablet report form and the small action forms."""
+
+import uuid
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from facility_log.models import Category, Incident, InvolvedPerson, Site, Zone
+from facility_log.models.incidents import Severity, Status
+from facility_log.services import incidents as svc
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+PHOTO_ACCEPT = "image/*"
+ANY_EVIDENCE_ACCEPT = "image/*,video/*,audio/*,application/pdf"
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format=DATETIME_FORMAT, **kwargs)
+
+
+def _datetime_field(label: str, required: bool = False) -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=label,
+        required=required,
+        widget=DateTimeInput(),
+        input_formats=[DATETIME_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+    )
+
+
+class ZoneChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Zone) -> str:
+        return f"{obj.site.code} / {obj.name}"
+
+
+class IncidentForm(forms.ModelForm):
+    """The report form: defaults are now, the reporter's site and zone; big controls."""
+
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), label="Site", empty_label=None)
+    zone = ZoneChoiceField(queryset=Zone.objects.none(), label="Zone", required=False)
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.filter(is_active=True), label="Category", required=False
+    )
+    occurred_from = _datetime_field("Occurred from", required=True)
+    occurred_to = _datetime_field("Occurred until")
+    discovered_at = _datetime_field("Discovered at")
+    police_notified_at = _datetime_field("Police notified at")
+    client_uuid = forms.UUIDField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = Incident
+        fields = [
+            "site",
+            "zone",
+            "location_text",
+            "category",
+            "severity",
+            "occurred_from",
+            "occurred_to",
+            "discovered_at",
+            "title",
+            "narrative",
+            "actions_taken",
+            "police_notified",
+            "police_agency",
+            "police_case_number",
+            "police_officer",
+            "police_notified_at",
+            "threat_channel",
+            "threat_words",
+            "threat_target",
+        ]
+        widgets = {
+            "narrative": forms.Textarea(attrs={"rows": 6}),
+            "actions_taken": forms.Textarea(attrs={"rows": 3}),
+            "threat_words": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, sites, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = sites
+        self.fields["zone"].queryset = Zone.objects.filter(
+            site__in=sites, is_active=True
+        ).select_related("site")
+        self.fields["severity"].choices = Severity.choices
+        self.fields["client_uuid"].initial = uuid.uuid4()
+        if self.instance.pk:
+            # A draft stays at its site; the key identified its creation only.
+            del self.fields["site"], self.fields["client_uuid"]
+
+    def incident_fields(self) -> dict:
+        skip = {"site", "client_uuid", "version", "reason"}
+        return {k: v for k, v in self.cleaned_data.items() if k in self.fields and k not in skip}
+
+
+class ReportForm(IncidentForm):
+    """The new-report form: the incident plus one photo taken with the tablet camera."""
+
+    photo = forms.FileField(
+        label="Photo",
+        required=False,
+        help_text="Take a photo with the camera or pick a file.",
+        widget=forms.ClearableFileInput(attrs={"accept": PHOTO_ACCEPT, "capture": "environment"}),
+    )
+
+    def clean_photo(self):
+        photo = self.cleaned_data.get("photo")
+        if photo:
+            try:
+                svc.check_upload(photo)
+            except ValidationError as error:
+                raise ValidationError(error.message_dict["file"]) from error
+        return photo
+
+    def incident_fields(self) -> dict:
+        fields = super().incident_fields()
+        fields.pop("photo", None)
+        return fields
+
+
+class DraftForm(IncidentForm):
+    """Editing a draft: the version it was loaded at travels with it (stale edits conflict)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class PersonForm(forms.ModelForm):
+    """A person involved in this incident only."""
+
+    class Meta:
+        model = InvolvedPerson
+        fields = ["role", "name", "description", "contact", "statement"]
+        labels = {"role": "Person's role", "description": "Person description"}
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "statement": forms.Textarea(attrs={"rows": 3}),
+        }
+
+
+PersonFormSet = forms.formset_factory(PersonForm, extra=1)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="Reason", max_length=500)
+
+
+class CommentForm(forms.Form):
+    comment = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class OptionalCommentForm(forms.Form):
+    comment = forms.CharField(
+        label="Comment", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class SupplementForm(forms.Form):
+    text = forms.CharField(label="Supplement", widget=forms.Textarea(attrs={"rows": 4}))
+    reason = forms.CharField(label="Why you add it", max_length=500)
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(
+        label="File",
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ANY_EVIDENCE_ACCEPT, "capture": "environment"}
+        ),
+    )
+    description = forms.CharField(label="What it shows", max_length=300, required=False)
+
+
+def _correctable_choices():
+    return [
+        (name, Incident._meta.get_field(name).verbose_name.capitalize())
+        for name in sorted(svc.CORRECTABLE_FIELDS)
+    ]
+
+
+class CorrectionForm(forms.Form):
+    """Correct one field after submission; the reason goes into the history."""
+
+    field = forms.ChoiceField(label="Field to correct", choices=_correctable_choices)
+    value = forms.CharField(label="Corrected value", required=False)
+    reason = forms.CharField(label="Reason for the correction", max_length=500)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def clean(self):
+        data = super().clean()
+        name = data.get("field")
+        if name:
+            data["parsed"] = parse_field_value(name, data.get("value", ""))
+        return data
+
+
+def parse_field_value(name: str, raw: str):
+    """Turn the text of a correction into the field's value, as the field's own form would."""
+    model_field = Incident._meta.get_field(name)
+    if model_field.is_relation:
+        form_field = forms.ModelChoiceField(
+            queryset=model_field.related_model.objects.all(), required=False
+        )
+    elif isinstance(model_field, models.DateTimeField):
+        form_field = _datetime_field(str(model_field.verbose_name))
+    else:
+        form_field = model_field.formfield(required=False)
+    try:
+        return form_field.clean(raw)
+    except ValidationError as error:
+        raise ValidationError({"value": error.messages}) from error
+
+
+class FilterForm(forms.Form):
+    """The incident list filters (GET)."""
+
+    site = forms.ChoiceField(label="Site", required=False)
+    status = forms.ChoiceField(label="Status", required=False)
+    severity = forms.ChoiceField(label="Severity", required=False)
+    category = forms.ModelChoiceField(
+        label="Category", queryset=Category.objects.all(), required=False
+    )
+    date_from = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    text = forms.CharField(label="Search text", required=False)
+
+    def __init__(self, *args, sites, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].choices = [("", "All my sites")] + [
+            (s.code, f"{s.code} – {s.name}") for s in sites
+        ]
+        self.fields["status"].choices = [("", "Any status"), *Status.choices]
+        self.fields["severity"].choices = [("", "Any severity"), *Severity.choices]
+
+    def filters(self) -> dict:
+        if not self.is_valid():
+            return {}
+        data = dict(self.cleaned_data)
+        if data.get("category"):
+            data["category"] = data["category"].pk
+        return data

@@ -1,0 +1,632 @@
+"""Incidents: reporting, the review workflow, supplements, corrections and attachments.
+
+Guards write, supervisors review, managers close. A draft is edited freely (each edit names
+the version it was made on); after submission nothing is edited in place: additions are
+supplements, a field correction needs a reason, and nothing is deleted.
+
+    draft ──submit──▶ submitted ──approve──▶ approved ──close──▶ closed
+                         │  ▲
+                  return │  │ submit (after a supplement or correction)
+                         ▼  │
+                       returned            any open state ──void (reason)──▶ void
+"""
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import File
+from django.db import IntegrityError
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from facility_log.models import (
+    Attachment,
+    Category,
+    Incident,
+    IncidentCounter,
+    InvolvedPerson,
+    PropertyItem,
+    Review,
+    Site,
+    Supplement,
+    Vehicle,
+)
+from facility_log.models.incidents import ReviewDecision, Status
+from facility_log.scoping import (
+    MANAGE_ROLES,
+    REPORT_ROLES,
+    REVIEW_ROLES,
+    VIEW_ROLES,
+    has_role,
+    require_role,
+    scoped,
+)
+from facility_log.services import filetypes
+from facility_log.services.audit import audited_change
+
+DEFAULT_CATEGORIES = [
+    "Trespass",
+    "Theft",
+    "Vandalism",
+    "Threat received",
+    "Suspicious activity",
+    "Access violation",
+    "Alarm",
+    "Fire",
+    "Injury / medical",
+    "Safety hazard",
+    "Property damage",
+    "Lost / found",
+    "Other",
+]
+
+# What a draft may contain; after submission only CORRECTABLE fields change, with a reason.
+DRAFT_FIELDS = frozenset(
+    {
+        "zone",
+        "location_text",
+        "category",
+        "severity",
+        "occurred_from",
+        "occurred_to",
+        "discovered_at",
+        "reported_at",
+        "title",
+        "narrative",
+        "actions_taken",
+        "police_notified",
+        "police_agency",
+        "police_case_number",
+        "police_officer",
+        "police_notified_at",
+        "threat_channel",
+        "threat_words",
+        "threat_target",
+    }
+)
+# The author's account of events is never rewritten: additions go into supplements.
+NEVER_CORRECTED = frozenset({"narrative", "actions_taken"})
+CORRECTABLE_FIELDS = DRAFT_FIELDS - NEVER_CORRECTED
+REQUIRED_TO_SUBMIT = ("category", "severity", "occurred_from", "narrative")
+NOT_IN_PLACE = (
+    "A submitted incident is not edited in place: add a supplement, or correct a field "
+    "with a reason."
+)
+OPEN_AFTER_SUBMISSION = (Status.SUBMITTED, Status.RETURNED, Status.APPROVED)
+
+
+class EditConflict(Exception):
+    """An edit was made on an older version than the one stored (HTTP 409)."""
+
+    def __init__(self, current: Incident, expected_version: int):
+        self.current = current
+        self.expected_version = expected_version
+        super().__init__(
+            f"{current.label} was changed by someone else: you edited version "
+            f"{expected_version}, the stored version is {current.version}."
+        )
+
+
+class IdempotencyConflict(Exception):
+    """A client UUID was sent again with a different payload (HTTP 422)."""
+
+
+@dataclass
+class TimelineEvent:
+    when: datetime
+    kind: str
+    who: str
+    text: str
+    attachment: Attachment | None = None
+
+
+def ensure_default_categories(actor: AbstractBaseUser | None) -> None:
+    """Create the seeded categories that do not exist yet (idempotent)."""
+    existing = set(Category.objects.values_list("name", flat=True))
+    missing = [name for name in DEFAULT_CATEGORIES if name not in existing]
+    if not missing:
+        return
+    with audited_change(actor, "default incident categories"):
+        for name in missing:
+            Category.objects.create(name=name, sort_order=DEFAULT_CATEGORIES.index(name) * 10)
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _locked(incident: Incident) -> Incident:
+    """The stored row, locked until the end of the transaction (only this row: the site is
+    not locked, so work at the same site is not serialised needlessly)."""
+    return (
+        Incident.objects.select_for_update(of=("self",)).select_related("site").get(pk=incident.pk)
+    )
+
+
+def _check_version(incident: Incident, expected_version: int | None) -> None:
+    if expected_version is not None and int(expected_version) != incident.version:
+        raise EditConflict(incident, int(expected_version))
+
+
+def _require_status(incident: Incident, allowed, action: str) -> None:
+    if incident.status not in allowed:
+        raise ValidationError(
+            {"status": f"A {incident.get_status_display().lower()} incident cannot be {action}."}
+        )
+
+
+def _require_author_or_reviewer(incident: Incident, actor: AbstractBaseUser) -> None:
+    require_role(actor, incident.site, REPORT_ROLES)
+    if incident.author_id != actor.pk and not has_role(actor, incident.site, REVIEW_ROLES):
+        raise PermissionDenied("Only the author or a supervisor can change this incident.")
+
+
+def _require_other_reviewer(incident: Incident, actor: AbstractBaseUser) -> None:
+    require_role(actor, incident.site, REVIEW_ROLES)
+    if incident.author_id == actor.pk:
+        raise PermissionDenied("A report is reviewed by someone other than its author.")
+
+
+def _require_text(value: str, field: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({field: message})
+    return value
+
+
+def _apply(incident: Incident, changes: dict, allowed: frozenset) -> None:
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed here."))
+    for name, value in changes.items():
+        setattr(incident, name, value)
+    _validate(incident)
+    incident.save()
+
+
+def _validate(incident: Incident) -> None:
+    errors: dict[str, list[str]] = {}
+    if incident.zone_id and incident.zone.site_id != incident.site_id:
+        errors["zone"] = [f"This zone is not at {incident.site.code}."]
+    if incident.category_id and not incident.category.is_active:
+        errors["category"] = ["This category is no longer in use."]
+    try:
+        incident.full_clean(exclude=["author"])
+    except ValidationError as error:
+        for field, messages in error.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _payload_hash(site: Site, fields: dict, persons) -> str:
+    """A stable fingerprint of what a client sent, to tell a retry from a different report."""
+
+    def plain(value):
+        if hasattr(value, "pk"):
+            return value.pk
+        if isinstance(value, datetime | date):
+            return value.isoformat()
+        return value
+
+    body = {
+        "site": site.pk,
+        "fields": {k: plain(v) for k, v in sorted(fields.items())},
+        "persons": [{k: plain(v) for k, v in sorted(p.items())} for p in persons],
+    }
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _next_number(site: Site) -> str:
+    """The next number of the site's year. The counter row is locked (FOR UPDATE) until the
+    submitting transaction ends, so concurrent submissions queue and numbers have no gaps."""
+    year = timezone.now().astimezone(site.tzinfo).year
+    counter, _ = IncidentCounter.objects.select_for_update().get_or_create(site=site, year=year)
+    counter.last_number += 1
+    counter.save()
+    return f"{site.code}-{year}-{counter.last_number:04d}"
+
+
+# --- reporting ----------------------------------------------------------------------------
+
+
+def create_incident(
+    actor: AbstractBaseUser,
+    *,
+    site: Site,
+    client_uuid: uuid.UUID | str | None = None,
+    reason: str = "incident reported",
+    persons: list[dict] | tuple = (),
+    **fields,
+) -> tuple[Incident, bool]:
+    """Create a draft incident (with its involved persons) and return `(incident, created)`.
+
+    Idempotent on `client_uuid`: the same payload again returns the stored incident with
+    `created=False`; the same UUID with a different payload raises IdempotencyConflict."""
+    require_role(actor, site, REPORT_ROLES)
+    client_uuid = uuid.UUID(str(client_uuid)) if client_uuid else uuid.uuid4()
+    fingerprint = _payload_hash(site, fields, persons)
+    existing = Incident.objects.filter(client_uuid=client_uuid).first()
+    if existing is not None:
+        return _same_or_conflict(existing, fingerprint), False
+    try:
+        return _create(actor, site, client_uuid, fingerprint, reason, persons, fields), True
+    except IntegrityError:
+        # A retry raced this one and won: answer like a retry.
+        existing = Incident.objects.filter(client_uuid=client_uuid).first()
+        if existing is None:
+            raise
+        return _same_or_conflict(existing, fingerprint), False
+
+
+def _same_or_conflict(existing: Incident, fingerprint: str) -> Incident:
+    if existing.client_payload_sha256 != fingerprint:
+        raise IdempotencyConflict(
+            "This client_uuid was already used for a different incident; send a new UUID for a "
+            "new report."
+        )
+    return existing
+
+
+def _create(actor, site, client_uuid, fingerprint, reason, persons, fields) -> Incident:
+    unknown = set(fields) - DRAFT_FIELDS
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown field."))
+    with audited_change(actor, reason):
+        incident = Incident(
+            site=site,
+            author=actor,
+            client_uuid=client_uuid,
+            client_payload_sha256=fingerprint,
+            **fields,
+        )
+        _validate(incident)
+        incident.save()
+        for index, person in enumerate(persons):
+            _save_child(InvolvedPerson(incident=incident, **person), f"persons[{index}]")
+    return incident
+
+
+def _save_child(record, prefix: str = "") -> None:
+    try:
+        record.full_clean(exclude=["incident"])
+    except ValidationError as error:
+        if prefix:
+            raise ValidationError(
+                {f"{prefix}.{k}": v for k, v in error.message_dict.items()}
+            ) from error
+        raise
+    record.save()
+
+
+def update_draft(
+    incident: Incident,
+    actor: AbstractBaseUser,
+    *,
+    expected_version: int,
+    reason: str = "draft edited",
+    **changes,
+) -> Incident:
+    """Change a draft. Refused once submitted (NOT_IN_PLACE); refused with EditConflict when
+    `expected_version` is not the stored version."""
+    with audited_change(actor, reason):
+        current = _locked(incident)
+        if not current.is_draft:
+            fields = sorted(changes) or ["status"]
+            raise ValidationError(dict.fromkeys(fields, NOT_IN_PLACE))
+        _require_author_or_reviewer(current, actor)
+        _check_version(current, expected_version)
+        _apply(current, changes, DRAFT_FIELDS)
+    return current
+
+
+def add_person(incident: Incident, actor: AbstractBaseUser, **fields) -> InvolvedPerson:
+    """Add a person (their role in this incident only) to a draft."""
+    return _add_to_draft(incident, actor, InvolvedPerson, fields, "person added")
+
+
+def add_vehicle(incident: Incident, actor: AbstractBaseUser, **fields) -> Vehicle:
+    """Add a vehicle to a draft."""
+    return _add_to_draft(incident, actor, Vehicle, fields, "vehicle added")
+
+
+def add_property_item(incident: Incident, actor: AbstractBaseUser, **fields) -> PropertyItem:
+    """Add stolen, damaged, recovered or found property to a draft."""
+    return _add_to_draft(incident, actor, PropertyItem, fields, "property added")
+
+
+def _add_to_draft(incident, actor, model, fields, reason):
+    with audited_change(actor, fields.pop("reason", "") or reason):
+        current = _locked(incident)
+        _require_author_or_reviewer(current, actor)
+        if not current.is_draft:
+            raise ValidationError({"status": NOT_IN_PLACE})
+        record = model(incident=current, **fields)
+        _save_child(record)
+    return record
+
+
+# --- workflow -----------------------------------------------------------------------------
+
+
+def submit_incident(
+    incident: Incident,
+    actor: AbstractBaseUser,
+    *,
+    reason: str = "submitted for review",
+    expected_version: int | None = None,
+) -> Incident:
+    """Submit a draft (or resubmit a returned incident) for review. The first submission
+    issues the site's next number (SITE-YEAR-NNNN)."""
+    with audited_change(actor, reason):
+        current = _locked(incident)
+        _require_author_or_reviewer(current, actor)
+        _require_status(current, (Status.DRAFT, Status.RETURNED), "submitted")
+        _check_version(current, expected_version)
+        missing = [f for f in REQUIRED_TO_SUBMIT if getattr(current, f) in (None, "")]
+        if missing:
+            raise ValidationError(dict.fromkeys(missing, "Required before submitting."))
+        if not current.number:
+            current.number = _next_number(current.site)
+        current.status = Status.SUBMITTED
+        current.submitted_at = timezone.now()
+        current.save()
+    return current
+
+
+def return_incident(incident: Incident, actor: AbstractBaseUser, *, comment: str) -> Incident:
+    """Send a submitted incident back to its author with a comment saying what is missing."""
+    comment = _require_text(comment, "comment", "Say what the author should add or correct.")
+    return _review(incident, actor, ReviewDecision.RETURNED, Status.RETURNED, comment)
+
+
+def approve_incident(incident: Incident, actor: AbstractBaseUser, *, comment: str = "") -> Incident:
+    """Accept a submitted incident as the site's record of what happened."""
+    return _review(incident, actor, ReviewDecision.APPROVED, Status.APPROVED, comment)
+
+
+def _review(incident, actor, decision, new_status, comment) -> Incident:
+    reason = f"{decision}: {comment}" if comment else str(decision)
+    with audited_change(actor, reason):
+        current = _locked(incident)
+        _require_other_reviewer(current, actor)
+        _require_status(current, (Status.SUBMITTED,), str(decision))
+        Review.objects.create(incident=current, reviewer=actor, decision=decision, comment=comment)
+        current.status = new_status
+        current.save()
+    return current
+
+
+def close_incident(incident: Incident, actor: AbstractBaseUser, *, reason: str) -> Incident:
+    """Close an approved incident (managers): nothing more is expected on it."""
+    reason = _require_text(reason, "reason", "Say why the incident is closed.")
+    with audited_change(actor, reason):
+        current = _locked(incident)
+        require_role(actor, current.site, MANAGE_ROLES)
+        _require_status(current, (Status.APPROVED,), "closed")
+        current.status = Status.CLOSED
+        current.save()
+    return current
+
+
+def void_incident(incident: Incident, actor: AbstractBaseUser, *, reason: str) -> Incident:
+    """Mark an incident as void (e.g. a duplicate or made in error). It is kept, with its
+    number, so numbering stays gap-free; the author may void their own draft, supervisors and
+    managers any open incident."""
+    reason = _require_text(reason, "reason", "Say why the incident is void.")
+    with audited_change(actor, f"void: {reason}"):
+        current = _locked(incident)
+        _require_status(current, (Status.DRAFT, *OPEN_AFTER_SUBMISSION), "voided")
+        if current.is_draft:
+            _require_author_or_reviewer(current, actor)
+        else:
+            require_role(actor, current.site, REVIEW_ROLES)
+        current.status = Status.VOID
+        current.void_reason = reason
+        current.save()
+    return current
+
+
+def correct_field(
+    incident: Incident,
+    actor: AbstractBaseUser,
+    *,
+    field: str,
+    value,
+    reason: str,
+    expected_version: int | None = None,
+) -> Incident:
+    """Correct one field of a submitted incident; the reason is kept in its history. The
+    narrative and actions taken are never corrected: add a supplement instead."""
+    reason = _require_text(reason, "reason", "A correction needs a reason.")
+    if field in NEVER_CORRECTED:
+        raise ValidationError({field: NOT_IN_PLACE})
+    if field not in CORRECTABLE_FIELDS:
+        raise ValidationError({"field": f"{field!r} cannot be corrected."})
+    with audited_change(actor, f"correction: {reason}"):
+        current = _locked(incident)
+        _require_author_or_reviewer(current, actor)
+        _require_status(current, OPEN_AFTER_SUBMISSION, "corrected")
+        _check_version(current, expected_version)
+        _apply(current, {field: value}, CORRECTABLE_FIELDS)
+    return current
+
+
+def add_supplement(
+    incident: Incident, actor: AbstractBaseUser, *, text: str, reason: str
+) -> Supplement:
+    """Add to a submitted incident without changing what was written: an append-only note
+    with its author, time and reason."""
+    text = _require_text(text, "text", "Write what you are adding.")
+    reason = _require_text(reason, "reason", "Say why you are adding it.")
+    with audited_change(actor, reason):
+        current = _locked(incident)
+        require_role(actor, current.site, REPORT_ROLES)
+        _require_status(current, OPEN_AFTER_SUBMISSION, "supplemented")
+        return Supplement.objects.create(incident=current, author=actor, text=text, reason=reason)
+
+
+# --- attachments --------------------------------------------------------------------------
+
+
+def add_attachment(
+    incident: Incident,
+    actor: AbstractBaseUser,
+    *,
+    upload: File,
+    description: str = "",
+    redacted_from: Attachment | None = None,
+    reason: str = "attachment added",
+) -> Attachment:
+    """Store a photo, video, audio or document under a generated name with its SHA-256.
+
+    The type comes from the content (magic bytes), never from the name or the browser; a file
+    whose name claims another type, or larger than FACILITY_LOG["MAX_UPLOAD_BYTES"], is
+    refused and nothing is stored."""
+    file_type = check_upload(upload)
+    with audited_change(actor, reason):
+        current = _locked(incident)
+        require_role(actor, current.site, REPORT_ROLES)
+        _require_status(current, (Status.DRAFT, *OPEN_AFTER_SUBMISSION), "given attachments")
+        if redacted_from is not None and redacted_from.incident_id != current.pk:
+            raise ValidationError({"redacted_from": "The original belongs to another incident."})
+        attachment = Attachment(
+            incident=current,
+            original_name=(getattr(upload, "name", "") or "upload").rsplit("/", 1)[-1][:255],
+            content_type=file_type.content_type,
+            size=upload.size,
+            sha256=_sha256(upload),
+            description=description,
+            redacted_from=redacted_from,
+            uploaded_by=actor,
+        )
+        year = timezone.now().year
+        name = f"incidents/{current.site.code}/{year}/{uuid.uuid4().hex}{file_type.extension}"
+        upload.seek(0)
+        attachment.file.save(name, upload, save=False)
+        attachment.save()
+    return attachment
+
+
+def check_upload(upload: File) -> filetypes.FileType:
+    """The file's real type; ValidationError on `file` when too large, unknown or misnamed."""
+    limit = settings.FACILITY_LOG["MAX_UPLOAD_BYTES"]
+    if upload.size > limit:
+        raise ValidationError(
+            {"file": f"The file is {upload.size:,} bytes; the limit is {limit:,} bytes."}
+        )
+    upload.seek(0)
+    file_type = filetypes.sniff(upload.read(filetypes.HEADER_BYTES))
+    upload.seek(0)
+    if file_type is None:
+        raise ValidationError(
+            {"file": "This is not a photo, video, audio recording or PDF we can accept."}
+        )
+    name = (getattr(upload, "name", "") or "").lower()
+    extension = name[name.rfind(".") :] if "." in name else ""
+    if extension and extension not in file_type.aliases:
+        raise ValidationError(
+            {"file": f"The name says {extension} but the content is {file_type.content_type}."}
+        )
+    return file_type
+
+
+def _sha256(upload: File) -> str:
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def visible_incidents(user, roles=VIEW_ROLES) -> QuerySet[Incident]:
+    """The incidents of the sites where `user` holds one of `roles`, ready for a list."""
+    return scoped(
+        Incident.objects.select_related("site", "zone", "category", "author"), user, roles
+    )
+
+
+def search_incidents(user, filters: dict) -> QuerySet[Incident]:
+    """Visible incidents narrowed by the list filters: site (code), status, severity,
+    category (id), date_from / date_to (dates, on `occurred_from`) and text (number, title,
+    narrative, location). Persons are deliberately not searchable across incidents."""
+    qs = visible_incidents(user)
+    exact = {
+        "site": "site__code",
+        "status": "status",
+        "severity": "severity",
+        "category": "category_id",
+    }
+    for key, lookup in exact.items():
+        if filters.get(key):
+            qs = qs.filter(**{lookup: filters[key]})
+    if filters.get("date_from"):
+        qs = qs.filter(occurred_from__gte=_day_start(filters["date_from"]))
+    if filters.get("date_to"):
+        qs = qs.filter(occurred_from__lt=_day_start(filters["date_to"], next_day=True))
+    if filters.get("text"):
+        text = filters["text"]
+        qs = qs.filter(
+            Q(number__icontains=text)
+            | Q(title__icontains=text)
+            | Q(narrative__icontains=text)
+            | Q(location_text__icontains=text)
+        )
+    return qs
+
+
+def _day_start(day: date, next_day: bool = False) -> datetime:
+    if next_day:
+        day = date.fromordinal(day.toordinal() + 1)
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
+
+
+def review_queue(user) -> QuerySet[Incident]:
+    """Submitted incidents waiting for a review at the sites where `user` reviews."""
+    return (
+        visible_incidents(user, REVIEW_ROLES)
+        .filter(status=Status.SUBMITTED)
+        .order_by("submitted_at", "id")
+    )
+
+
+def incident_timeline(incident: Incident) -> list[TimelineEvent]:
+    """Created, submitted, returned, approved, corrected, voided (from the history), plus
+    supplements, reviews and attachments, in the order they happened."""
+    events = _status_events(incident)
+    events += [
+        TimelineEvent(s.created_at, "supplement", s.author.get_username(), f"{s.text} ({s.reason})")
+        for s in incident.supplements.select_related("author")
+    ]
+    events += [
+        TimelineEvent(r.created_at, f"review: {r.decision}", r.reviewer.get_username(), r.comment)
+        for r in incident.reviews.select_related("reviewer")
+    ]
+    events += [
+        TimelineEvent(a.uploaded_at, "attachment", a.uploaded_by.get_username(), a.original_name, a)
+        for a in incident.attachments.select_related("uploaded_by")
+    ]
+    return sorted(events, key=lambda e: e.when)
+
+
+def _status_events(incident: Incident) -> list[TimelineEvent]:
+    events, previous = [], None
+    for row in incident.history.order_by("history_date", "history_id"):
+        who, why = row.history_user_name, row.history_change_reason or ""
+        if previous is None:
+            events.append(TimelineEvent(row.history_date, "created", who, why))
+        elif row.status != previous.status:
+            events.append(TimelineEvent(row.history_date, row.status, who, why))
+        elif why.startswith("correction:"):
+            events.append(TimelineEvent(row.history_date, "corrected", who, why))
+        previous = row
+    return events

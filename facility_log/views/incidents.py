@@ -1,0 +1,519 @@
+"""Incident pages: report on a tablet, the incident with its timeline and history, the
+review queue, the list with filters and CSV export, and attachment downloads."""
+
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from facility_log.forms import incidents as forms
+from facility_log.models import (
+    Attachment,
+    Incident,
+    InvolvedPerson,
+    Membership,
+    PropertyItem,
+    Site,
+    Vehicle,
+)
+from facility_log.models.incidents import Status
+from facility_log.scoping import (
+    MANAGE_ROLES,
+    REPORT_ROLES,
+    REVIEW_ROLES,
+    VIEW_ROLES,
+    get_scoped_or_404,
+    has_role,
+    sites_for,
+)
+from facility_log.services import incidents as svc
+from facility_log.services.history import Change, HistoryEntry, merged_history
+
+PAGE_SIZE = 50
+HIDDEN_HISTORY_FIELDS = {"version", "client_payload_sha256", "client_uuid"}
+
+
+def _incident(request, pk: int, roles=VIEW_ROLES) -> Incident:
+    return get_scoped_or_404(
+        Incident.objects.select_related("site", "zone", "category", "author"),
+        request.user,
+        roles,
+        pk=pk,
+    )
+
+
+def _errors_to_form(form, error: ValidationError) -> None:
+    """A rule enforced by a service lands on the form, on the field it names."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+# --- reporting ----------------------------------------------------------------------------
+
+
+def _default_site_and_zone(user, sites):
+    """The reporter's site and zone: their first guard membership, its first active zone."""
+    memberships = Membership.objects.filter(user=user, is_active=True, site__in=sites)
+    ranked = sorted(
+        memberships.select_related("site"), key=lambda m: (m.role != "guard", m.site.code)
+    )
+    site = ranked[0].site if ranked else sites.first()
+    zone = site.zones.filter(is_active=True).first() if site else None
+    return site, zone
+
+
+def _activate_site_time(site: Site | None) -> None:
+    """Times typed into the form are the site's local times."""
+    if site is not None:
+        timezone.activate(site.tzinfo)
+
+
+def incident_new(request):
+    """The tablet report form: incident, one person, one photo; save as draft or submit."""
+    sites = sites_for(request.user, REPORT_ROLES)
+    site, zone = _default_site_and_zone(request.user, sites)
+    chosen = sites.filter(pk=request.POST.get("site") or 0).first() if request.POST else None
+    _activate_site_time(chosen or site)
+    form = forms.ReportForm(
+        request.POST or None,
+        request.FILES or None,
+        sites=sites,
+        initial={"site": site, "zone": zone, "occurred_from": timezone.localtime()},
+    )
+    persons = forms.PersonFormSet(request.POST or None, prefix="person")
+    if request.method == "POST" and form.is_valid() and persons.is_valid():
+        incident = _create_from_form(request, form, persons)
+        if incident is not None:
+            return redirect("incident-page", pk=incident.pk)
+    return render(
+        request,
+        "facility_log/incidents/form.html",
+        {"form": form, "persons": persons, "heading": "Report an incident", "multipart": True},
+    )
+
+
+def _create_from_form(request, form, persons) -> Incident | None:
+    data = form.cleaned_data
+    people = [p.cleaned_data for p in persons if p.has_changed() and p.cleaned_data]
+    submit = request.POST.get("action") == "submit"
+    try:
+        with transaction.atomic():
+            incident, created = svc.create_incident(
+                request.user,
+                site=data["site"],
+                client_uuid=data["client_uuid"],
+                persons=people,
+                **form.incident_fields(),
+            )
+            if created and data.get("photo"):
+                svc.add_attachment(
+                    incident, request.user, upload=data["photo"], description="photo"
+                )
+            if submit and incident.is_draft:
+                incident = svc.submit_incident(incident, request.user)
+    except ValidationError as error:
+        _errors_to_form(form, error)
+        return None
+    except svc.IdempotencyConflict as error:
+        form.add_error(None, str(error))
+        return None
+    verb = f"submitted as {incident.number}" if submit else "saved as a draft"
+    messages.success(request, f"Incident {verb}.")
+    return incident
+
+
+def incident_edit(request, pk: int):
+    """Edit a draft. Submitted incidents are never edited in place; a stale edit shows both
+    versions instead of overwriting."""
+    incident = _incident(request, pk, REPORT_ROLES)
+    if not incident.is_draft:
+        messages.error(request, svc.NOT_IN_PLACE)
+        return redirect("incident-page", pk=incident.pk)
+    _activate_site_time(incident.site)
+    sites = Site.objects.filter(pk=incident.site_id)
+    form = forms.DraftForm(
+        request.POST or None, instance=incident, sites=sites, initial={"version": incident.version}
+    )
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            svc.update_draft(
+                incident,
+                request.user,
+                expected_version=form.cleaned_data["version"],
+                **form.incident_fields(),
+            )
+            messages.success(request, "Draft saved.")
+            return redirect("incident-page", pk=incident.pk)
+        except svc.EditConflict as error:
+            conflict = _conflict_rows(form, error)
+            form.add_error(None, str(error))
+        except ValidationError as error:
+            _errors_to_form(form, error)
+    return render(
+        request,
+        "facility_log/incidents/form.html",
+        {
+            "form": form,
+            "incident": incident,
+            "conflict": conflict,
+            "heading": f"Edit {incident.label}",
+        },
+    )
+
+
+def _conflict_rows(form, error: svc.EditConflict) -> list[dict]:
+    """Your value and the stored value of every field that differs; the form then carries
+    the stored version, so saving again is a deliberate choice."""
+    current = error.current
+    rows = []
+    for name, yours in form.incident_fields().items():
+        stored = getattr(current, name)
+        if stored != yours:
+            rows.append({"field": form.fields[name].label, "yours": yours, "stored": stored})
+    form.data = form.data.copy()
+    form.data["version"] = current.version
+    return rows
+
+
+# --- the incident page --------------------------------------------------------------------
+
+
+def incident_detail(request, pk: int):
+    """The incident, who and what was involved, attachments, a timeline and the actions the
+    viewer may take now."""
+    incident = _incident(request, pk)
+    roles = _roles(request.user, incident)
+    return render(
+        request,
+        "facility_log/incidents/detail.html",
+        {
+            "incident": incident,
+            "persons": incident.persons.all(),
+            "vehicles": incident.vehicles.all(),
+            "property_items": incident.property_items.all(),
+            "attachments": incident.attachments.all(),
+            "timeline": svc.incident_timeline(incident),
+            "can": _abilities(request.user, incident, roles),
+            "person_form": forms.PersonForm(prefix="add"),
+            "supplement_form": forms.SupplementForm(),
+            "attachment_form": forms.AttachmentForm(),
+            "correction_form": forms.CorrectionForm(initial={"version": incident.version}),
+            "comment_form": forms.OptionalCommentForm(),
+        },
+    )
+
+
+def _roles(user, incident) -> dict:
+    return {
+        "report": has_role(user, incident.site, REPORT_ROLES),
+        "review": has_role(user, incident.site, REVIEW_ROLES),
+        "manage": has_role(user, incident.site, MANAGE_ROLES),
+    }
+
+
+def _abilities(user, incident, roles) -> dict:
+    mine = incident.author_id == user.pk
+    writer = roles["report"] and (mine or roles["review"])
+    after = incident.status in svc.OPEN_AFTER_SUBMISSION
+    return {
+        "edit": writer and incident.is_draft,
+        "submit": writer and incident.status in (Status.DRAFT, Status.RETURNED),
+        "review": roles["review"] and not mine and incident.status == Status.SUBMITTED,
+        "close": roles["manage"] and incident.status == Status.APPROVED,
+        "void": (writer and incident.is_draft) or (roles["review"] and after),
+        "supplement": roles["report"] and after,
+        "correct": writer and after,
+        "attach": roles["report"] and incident.status not in (Status.CLOSED, Status.VOID),
+    }
+
+
+TRANSITIONS = {
+    "submit": (forms.OptionalCommentForm, "Submit for review"),
+    "return": (forms.CommentForm, "Return to the author"),
+    "approve": (forms.OptionalCommentForm, "Approve"),
+    "close": (forms.ReasonForm, "Close"),
+    "void": (forms.ReasonForm, "Void this incident"),
+}
+
+
+def incident_transition(request, pk: int, action: str):
+    """Submit, return, approve, close or void. GET asks for confirmation (and the comment or
+    reason); POST does it."""
+    if action not in TRANSITIONS:
+        raise Http404("No such action.")
+    incident = _incident(request, pk)
+    form_class, label = TRANSITIONS[action]
+    form = form_class(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        try:
+            _run_transition(request.user, incident, action, form.cleaned_data)
+            messages.success(request, f"{label}: done.")
+            return redirect("incident-page", pk=incident.pk)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+    return render(
+        request,
+        "facility_log/incidents/confirm.html",
+        {"incident": incident, "form": form, "label": label, "action": action},
+    )
+
+
+def _run_transition(user, incident, action: str, data: dict) -> Incident:
+    if action == "submit":
+        reason = data.get("comment") or "submitted for review"
+        return svc.submit_incident(incident, user, reason=reason)
+    if action == "return":
+        return svc.return_incident(incident, user, comment=data["comment"])
+    if action == "approve":
+        return svc.approve_incident(incident, user, comment=data.get("comment", ""))
+    if action == "close":
+        return svc.close_incident(incident, user, reason=data["reason"])
+    return svc.void_incident(incident, user, reason=data["reason"])
+
+
+def _post_action(request, incident, form, run, success: str, template_form: str):
+    """Run a small action form from the incident page; errors are shown on the page."""
+    if form.is_valid():
+        try:
+            run(form.cleaned_data)
+            messages.success(request, success)
+            return redirect("incident-page", pk=incident.pk)
+        except ValidationError as error:
+            _errors_to_form(form, error)
+    messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+    return redirect(f"{incident_url(incident)}#{template_form}")
+
+
+def incident_url(incident: Incident) -> str:
+    from django.urls import reverse
+
+    return reverse("incident-page", kwargs={"pk": incident.pk})
+
+
+@require_POST
+def incident_supplement(request, pk: int):
+    incident = _incident(request, pk, REPORT_ROLES)
+    return _post_action(
+        request,
+        incident,
+        forms.SupplementForm(request.POST),
+        lambda d: svc.add_supplement(incident, request.user, text=d["text"], reason=d["reason"]),
+        "Supplement added.",
+        "supplement",
+    )
+
+
+@require_POST
+def incident_correct(request, pk: int):
+    incident = _incident(request, pk, REPORT_ROLES)
+    _activate_site_time(incident.site)
+    return _post_action(
+        request,
+        incident,
+        forms.CorrectionForm(request.POST),
+        lambda d: svc.correct_field(
+            incident,
+            request.user,
+            field=d["field"],
+            value=d["parsed"],
+            reason=d["reason"],
+            expected_version=d["version"],
+        ),
+        "Correction recorded.",
+        "correct",
+    )
+
+
+@require_POST
+def incident_attach(request, pk: int):
+    incident = _incident(request, pk, REPORT_ROLES)
+    return _post_action(
+        request,
+        incident,
+        forms.AttachmentForm(request.POST, request.FILES),
+        lambda d: svc.add_attachment(
+            incident, request.user, upload=d["file"], description=d["description"]
+        ),
+        "Attachment stored.",
+        "attach",
+    )
+
+
+@require_POST
+def incident_person_add(request, pk: int):
+    incident = _incident(request, pk, REPORT_ROLES)
+    return _post_action(
+        request,
+        incident,
+        forms.PersonForm(request.POST, prefix="add"),
+        lambda d: svc.add_person(incident, request.user, **d),
+        "Person added.",
+        "persons",
+    )
+
+
+# --- history ------------------------------------------------------------------------------
+
+
+def incident_history(request, pk: int):
+    """Every change, field by field, with who, when and why; supplements, reviews and
+    attachments as the records they are."""
+    incident = _incident(request, pk)
+    rows = merged_history(
+        Incident.history.filter(id=incident.pk),
+        InvolvedPerson.history.filter(incident_id=incident.pk),
+        Vehicle.history.filter(incident_id=incident.pk),
+        PropertyItem.history.filter(incident_id=incident.pk),
+        newest_first=False,
+    )
+    for row in rows:
+        row.changes = [c for c in row.changes if c.field not in HIDDEN_HISTORY_FIELDS]
+    rows += _append_only_entries(incident)
+    rows.sort(key=lambda e: e.when)
+    return render(
+        request, "facility_log/incidents/history.html", {"incident": incident, "rows": rows}
+    )
+
+
+def _append_only_entries(incident: Incident) -> list[HistoryEntry]:
+    entries = [
+        HistoryEntry(
+            s.created_at,
+            f"supplement #{s.pk}",
+            "added",
+            s.author.get_username(),
+            s.reason,
+            "",
+            [Change("text", None, s.text)],
+        )
+        for s in incident.supplements.select_related("author")
+    ]
+    entries += [
+        HistoryEntry(
+            r.created_at, f"review #{r.pk}", r.decision, r.reviewer.get_username(), r.comment, ""
+        )
+        for r in incident.reviews.select_related("reviewer")
+    ]
+    entries += [
+        HistoryEntry(
+            a.uploaded_at,
+            f"attachment #{a.pk}",
+            "attached",
+            a.uploaded_by.get_username(),
+            a.description,
+            "",
+            [Change("file", None, a.original_name), Change("sha256", None, a.sha256)],
+        )
+        for a in incident.attachments.select_related("uploaded_by")
+    ]
+    return entries
+
+
+# --- lists --------------------------------------------------------------------------------
+
+
+def _filtered(request):
+    sites = sites_for(request.user, VIEW_ROLES)
+    form = forms.FilterForm(request.GET or None, sites=sites)
+    if form.is_bound and not form.is_valid():
+        # A filter the user may not use (another site) or cannot parse matches nothing.
+        return form, Incident.objects.none()
+    return form, svc.search_incidents(request.user, form.filters())
+
+
+def incident_list(request):
+    """Incidents of the user's sites with filters; 50 a page."""
+    form, incidents = _filtered(request)
+    page = Paginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "facility_log/incidents/list.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+    )
+
+
+CSV_COLUMNS = [
+    ("number", lambda i: i.number or ""),
+    ("site", lambda i: i.site.code),
+    ("status", lambda i: i.status),
+    ("severity", lambda i: i.severity),
+    ("category", lambda i: i.category.name if i.category else ""),
+    ("occurred_from_utc", lambda i: i.occurred_from.isoformat()),
+    ("occurred_to_utc", lambda i: i.occurred_to.isoformat() if i.occurred_to else ""),
+    ("zone", lambda i: i.zone.name if i.zone else ""),
+    ("location", lambda i: i.location_text),
+    ("title", lambda i: i.title),
+    ("narrative", lambda i: i.narrative),
+    ("author", lambda i: i.author.get_username()),
+    ("police_case_number", lambda i: i.police_case_number),
+]
+
+
+def _csv_safe(value: str) -> str:
+    """Spreadsheets run cells starting with = + - @ as formulas; such cells get a quote."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
+
+
+def incident_export(request):
+    """The filtered list as CSV (same scoping and filters as the list page)."""
+    _form, incidents = _filtered(request)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="incidents.csv"'
+    writer = csv.writer(response)
+    writer.writerow([name for name, _ in CSV_COLUMNS])
+    for incident in incidents.iterator(chunk_size=500):
+        writer.writerow([_csv_safe(str(get(incident))) for _, get in CSV_COLUMNS])
+    return response
+
+
+def review_queue(request):
+    """Submitted incidents waiting for review at the sites where the user reviews."""
+    sites = sites_for(request.user, REVIEW_ROLES)
+    return render(
+        request,
+        "facility_log/incidents/review_queue.html",
+        {"incidents": svc.review_queue(request.user), "sites": sites},
+    )
+
+
+# --- attachments --------------------------------------------------------------------------
+
+
+def attachment_download(request, pk: int):
+    """The stored bytes, only to members of the incident's site, always as a download."""
+    attachment = get_scoped_or_404(
+        Attachment.objects.select_related("incident__site"),
+        request.user,
+        VIEW_ROLES,
+        site_field="incident__site",
+        pk=pk,
+    )
+    return attachment_response(attachment)
+
+
+def attachment_response(attachment: Attachment) -> FileResponse:
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as error:
+        raise Http404("The stored file is missing.") from error
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -1,0 +1,298 @@
+"""Incident pages: the report form, the incident page, editing, transitions, the history,
+the list with filters and CSV export, attachment downloads."""
+
+import csv
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from facility_log.models import Attachment, Incident, InvolvedPerson
+from facility_log.services import incidents as svc
+from tests.incidents.factories import category, draft, png_bytes, submitted
+
+
+def _report(personas, **extra):
+    data = {
+        "site": personas.site_a.pk,
+        "zone": personas.zone_a.pk,
+        "category": category("Vandalism").pk,
+        "severity": "medium",
+        "occurred_from": "2026-11-26T02:10",
+        "narrative": "Graffiti on the loading bay door.",
+        "client_uuid": "6a0f3f5e-2f7a-4b9c-9d1e-0a1b2c3d4e5f",
+        "person-TOTAL_FORMS": "1",
+        "person-INITIAL_FORMS": "0",
+        "person-0-role": "witness",
+        "person-0-name": "Wes",
+        "person-0-statement": "Two people with spray cans.",
+        "action": "submit",
+    }
+    data.update(extra)
+    return data
+
+
+@pytest.mark.django_db
+def test_report_form_has_tablet_defaults_and_camera_capture(personas, client_for):
+    html = client_for("guard_a").get(reverse("incident-new")).content.decode()
+    assert 'capture="environment"' in html
+    assert 'accept="image/*"' in html
+    assert f'<option value="{personas.site_a.pk}" selected>' in html
+    assert f'<option value="{personas.zone_a.pk}" selected>' in html
+    assert 'type="datetime-local"' in html
+
+
+@pytest.mark.django_db
+def test_guard_reports_with_photo_and_witness_and_submits(personas, client_for):
+    photo = SimpleUploadedFile("gate.png", png_bytes(), content_type="image/png")
+    response = client_for("guard_a").post(reverse("incident-new"), _report(personas, photo=photo))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    incident = Incident.objects.get()
+    assert incident.status == "submitted"
+    assert incident.number.startswith("ALPHA-")
+    assert incident.persons.get().name == "Wes"
+    attachment = incident.attachments.get()
+    assert attachment.content_type == "image/png"
+    assert attachment.file.name.startswith("incidents/ALPHA/")
+    assert "gate" not in attachment.file.name
+    # Times typed on the tablet are site time (Europe/Berlin, UTC+1 in November).
+    assert incident.occurred_from.isoformat() == "2026-11-26T01:10:00+00:00"
+
+
+@pytest.mark.django_db
+def test_double_posted_report_is_created_once(personas, client_for):
+    client = client_for("guard_a")
+    client.post(reverse("incident-new"), _report(personas, action="draft"))
+    again = client.post(reverse("incident-new"), _report(personas, action="draft"))
+    assert again.status_code == 302
+    assert Incident.objects.count() == 1
+    assert InvolvedPerson.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_report_with_a_fake_photo_names_the_field_and_saves_nothing(personas, client_for):
+    fake = SimpleUploadedFile("gate.png", b"MZ\x90\x00 not a picture", content_type="image/png")
+    response = client_for("guard_a").post(reverse("incident-new"), _report(personas, photo=fake))
+    assert response.status_code == 200
+    assert "not a photo, video, audio recording or PDF" in response.content.decode()
+    assert Incident.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_report_with_end_before_start_names_the_field(personas, client_for):
+    response = client_for("guard_a").post(
+        reverse("incident-new"), _report(personas, occurred_to="2026-11-26T01:00")
+    )
+    assert response.status_code == 200
+    assert "The end is before the start." in response.content.decode()
+    assert Incident.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_submitted_narrative_cannot_be_edited_on_the_page(personas, client_for):
+    incident = submitted(personas)
+    client = client_for("supervisor_a")
+    response = client.post(
+        reverse("incident-edit", args=[incident.pk]),
+        {"narrative": "Rewritten", "version": incident.version, "severity": "low"},
+        follow=True,
+    )
+    assert "not edited in place" in response.content.decode()
+    assert Incident.objects.get(pk=incident.pk).narrative == incident.narrative
+    page = client.get(reverse("incident-page", args=[incident.pk])).content.decode()
+    assert "Edit draft" not in page
+
+
+@pytest.mark.django_db
+def test_stale_draft_edit_shows_both_versions(personas, client_for):
+    incident = draft(personas, title="Original")
+    stale_version = incident.version
+    svc.update_draft(incident, personas.supervisor_a, expected_version=stale_version, title="Sup")
+    response = client_for("guard_a").post(
+        reverse("incident-edit", args=[incident.pk]),
+        {
+            "version": stale_version,
+            "title": "Guard's",
+            "narrative": incident.narrative,
+            "severity": "low",
+            "occurred_from": "2026-11-26T02:10",
+        },
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "changed by someone else" in html
+    assert "Guard&#x27;s" in html and "Sup" in html
+    assert Incident.objects.get(pk=incident.pk).title == "Sup"
+
+
+@pytest.mark.django_db
+def test_draft_edit_saves(personas, client_for):
+    incident = draft(personas)
+    response = client_for("guard_a").post(
+        reverse("incident-edit", args=[incident.pk]),
+        {
+            "version": incident.version,
+            "title": "New title",
+            "narrative": "Updated",
+            "severity": "high",
+            "occurred_from": "2026-11-26T02:10",
+        },
+    )
+    assert response.status_code == 302
+    assert Incident.objects.get(pk=incident.pk).title == "New title"
+
+
+@pytest.mark.django_db
+def test_void_asks_for_confirmation_and_a_reason(personas, client_for):
+    incident = submitted(personas)
+    client = client_for("supervisor_a")
+    url = reverse("incident-transition", args=[incident.pk, "void"])
+    confirm = client.get(url).content.decode()
+    assert "cannot be undone" in confirm
+    assert client.post(url, {"reason": ""}).status_code == 200
+    assert Incident.objects.get(pk=incident.pk).status == "submitted"
+    assert client.post(url, {"reason": "duplicate of another"}).status_code == 302
+    assert Incident.objects.get(pk=incident.pk).status == "void"
+
+
+@pytest.mark.django_db
+def test_history_shows_each_step_with_names_and_reasons(personas, client_for):
+    incident = submitted(personas)
+    svc.return_incident(incident, personas.supervisor_a, comment="Add the gate number")
+    svc.add_supplement(incident, personas.guard_a, text="Gate 4", reason="asked for it")
+    svc.correct_field(incident, personas.guard_a, field="severity", value="high", reason="hurt")
+    svc.submit_incident(incident, personas.guard_a, reason="answered")
+    svc.approve_incident(incident, personas.supervisor_a, comment="ok")
+    html = client_for("auditor_a").get(reverse("incident-history", args=[incident.pk]))
+    html = html.content.decode()
+    for text in (
+        "guard_a",
+        "supervisor_a",
+        "returned: Add the gate number",
+        "asked for it",
+        "Gate 4",
+        "correction: hurt",
+        "<strong>severity</strong>: low → high",
+        "<strong>status</strong>: returned → submitted",
+        "approved: ok",
+    ):
+        assert text in html, text
+
+
+@pytest.mark.django_db
+def test_review_queue_lists_submitted_incidents_for_reviewers(personas, client_for):
+    waiting = submitted(personas, title="Waiting for review")
+    draft(personas, title="Still a draft")
+    html = client_for("supervisor_a").get(reverse("incident-review-queue")).content.decode()
+    assert waiting.number in html
+    assert "Still a draft" not in html
+    guard_html = client_for("guard_a").get(reverse("incident-review-queue")).content.decode()
+    assert "You do not review" in guard_html
+    assert waiting.number not in guard_html
+
+
+@pytest.mark.django_db
+def test_list_filters(personas, client_for):
+    submitted(personas, title="Fence cut", severity="high")
+    draft(personas, title="Lamp out")
+    client = client_for("manager_ab")
+    html = client.get(reverse("incident-list"), {"severity": "high"}).content.decode()
+    assert "Fence cut" in html and "Lamp out" not in html
+    html = client.get(reverse("incident-list"), {"text": "lamp"}).content.decode()
+    assert "Lamp out" in html and "Fence cut" not in html
+    html = client.get(reverse("incident-list"), {"status": "submitted"}).content.decode()
+    assert "Fence cut" in html and "Lamp out" not in html
+    html = client.get(
+        reverse("incident-list"), {"date_from": "2000-01-01", "date_to": "2000-01-02"}
+    )
+    assert "No incidents match" in html.content.decode()
+
+
+@pytest.mark.django_db
+def test_csv_export_follows_the_filters_and_defuses_formulas(personas, client_for):
+    submitted(personas, title="=HYPERLINK(1)")
+    draft(personas, title="Lamp out")
+    response = client_for("manager_ab").get(reverse("incident-export"), {"status": "submitted"})
+    assert response["Content-Disposition"] == 'attachment; filename="incidents.csv"'
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert [r["title"] for r in rows] == ["'=HYPERLINK(1)"]
+    assert rows[0]["site"] == "ALPHA"
+
+
+@pytest.mark.django_db
+def test_attachment_download_is_permission_checked_and_never_sniffed(personas, client_for):
+    incident = draft(personas)
+    attachment = svc.add_attachment(
+        incident,
+        personas.guard_a,
+        upload=SimpleUploadedFile("a.png", png_bytes(), content_type="image/png"),
+    )
+    url = reverse("attachment-download", args=[attachment.pk])
+    response = client_for("auditor_a").get(url)
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="a.png"'
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Type"] == "image/png"
+    assert client_for("outsider_c").get(url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_page_actions_supplement_correction_person_attachment(personas, client_for):
+    incident = draft(personas)
+    client = client_for("guard_a")
+    client.post(
+        reverse("incident-person-add", args=[incident.pk]),
+        {"add-role": "victim", "add-name": "Vic"},
+    )
+    client.post(
+        reverse("incident-attach", args=[incident.pk]),
+        {"file": SimpleUploadedFile("x.png", png_bytes()), "description": "door"},
+    )
+    client.post(reverse("incident-transition", args=[incident.pk, "submit"]), {})
+    client.post(
+        reverse("incident-supplement", args=[incident.pk]),
+        {"text": "Also the window", "reason": "noticed later"},
+    )
+    incident.refresh_from_db()
+    client.post(
+        reverse("incident-correct", args=[incident.pk]),
+        {
+            "field": "severity",
+            "value": "critical",
+            "reason": "fire spread",
+            "version": incident.version,
+        },
+    )
+    incident.refresh_from_db()
+    assert incident.status == "submitted"
+    assert incident.severity == "critical"
+    assert incident.persons.get().name == "Vic"
+    assert Attachment.objects.filter(incident=incident).count() == 1
+    assert incident.supplements.get().reason == "noticed later"
+    html = client.get(reverse("incident-page", args=[incident.pk])).content.decode()
+    for text in ("Vic", "x.png", "Also the window", "supplement", "corrected"):
+        assert text in html, text
+
+
+def _queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+@pytest.mark.django_db
+def test_list_page_query_count_is_the_same_for_10_and_200_incidents(personas, client_for):
+    client = client_for("manager_ab")
+    for _ in range(10):
+        submitted(personas)
+    few = _queries(client, reverse("incident-list"))
+    for _ in range(190):
+        draft(personas)
+    many = _queries(client, reverse("incident-list"))
+    assert many == few, (few, many)
+    export_few = few
+    assert _queries(client, reverse("incident-export")) <= export_few + 5
+    print(f"list page queries: {few} for 10 incidents, {many} for 200")
