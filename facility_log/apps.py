@@ -13,3 +13,8 @@ class FacilityLogConfig(AppConfig):
         from facility_log.db_guards import install_guards_after_migrate
 
         post_migrate.connect(install_guards_after_migrate, sender=self)
+
+        from facility_log.services.evidence import attachment_problems
+        from facility_log.services.verify import EXTRA_CHECKS
+
+        EXTRA_CHECKS.append(attachment_problems)

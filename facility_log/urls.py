@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from facility_log.views import audit, home, incidents, sites
+from facility_log.views import audit, exports, home, incidents, sites
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
@@ -12,6 +12,11 @@ urlpatterns = [
     path("sites/<str:code>/zones/add/", sites.zone_add, name="zone-add"),
     path("sites/<str:code>/history/", sites.site_history, name="site-history"),
     path("audit/", audit.audit_overview, name="audit-overview"),
+    path(
+        "incidents/<int:pk>/police-package/",
+        exports.incident_police_package,
+        name="incident-police-package",
+    ),
     path("incidents/", incidents.incident_list, name="incident-list"),
     path("incidents/new/", incidents.incident_new, name="incident-new"),
     path("incidents/review/", incidents.review_queue, name="incident-review-queue"),

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from django import template
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -15,3 +16,18 @@ def site_time(value: datetime | None, site) -> str:
     local = value.astimezone(site.tzinfo)
     offset = local.strftime("%z")
     return f"{local:%Y-%m-%d %H:%M} {local.tzname()} (UTC{offset[:3]}:{offset[3:]})"
+
+
+@register.filter
+def css_string(value) -> str:
+    """Text safe inside a double-quoted CSS string in a <style> element (page headers)."""
+    text = str(value)
+    for char, escaped in (
+        ("\\", "\\\\"),
+        ('"', '\\"'),
+        ("\n", " "),
+        ("<", "\\3C "),
+        ("&", "\\26 "),
+    ):
+        text = text.replace(char, escaped)
+    return mark_safe(text)  # noqa: S308 - escaped for the CSS string context above

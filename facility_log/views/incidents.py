@@ -33,6 +33,7 @@ from facility_log.scoping import (
     sites_for,
 )
 from facility_log.services import incidents as svc
+from facility_log.services.disclosures import record_view
 from facility_log.services.history import Change, HistoryEntry, merged_history
 
 PAGE_SIZE = 50
@@ -193,6 +194,7 @@ def incident_detail(request, pk: int):
     viewer may take now."""
     incident = _incident(request, pk)
     roles = _roles(request.user, incident)
+    record_view(request.user, incident, site=incident.site, label=incident.label)
     return render(
         request,
         "facility_log/incidents/detail.html",
@@ -234,6 +236,7 @@ def _abilities(user, incident, roles) -> dict:
         "supplement": roles["report"] and after,
         "correct": writer and after,
         "attach": roles["report"] and incident.status not in (Status.CLOSED, Status.VOID),
+        "export": roles["review"] and bool(incident.number),
     }
 
 

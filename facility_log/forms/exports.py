@@ -1,0 +1,18 @@
+from django import forms
+
+
+class PolicePackageForm(forms.Form):
+    recipient = forms.CharField(
+        label="Recipient (agency or organisation)",
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+    )
+    case_number = forms.CharField(label="Their case number", max_length=100, required=False)
+    reason = forms.CharField(
+        label="Why it is disclosed", max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    redact = forms.BooleanField(
+        label="Leave out contact details and statements of named persons",
+        required=False,
+        help_text="The package says what was left out; the withheld rows still verify.",
+    )

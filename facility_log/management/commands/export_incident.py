@@ -1,0 +1,61 @@
+"""`manage.py export_incident NUMBER --recipient ... --reason ... [--out DIR]`: write the
+police package NUMBER.zip and print its path. Recorded in the disclosure log."""
+
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management.base import CommandError
+
+from facility_log.management.base import AuditedCommand
+from facility_log.models.incidents import Incident
+from facility_log.services.accounts import system_actor
+from facility_log.services.incident_package import build_incident_package
+
+
+class Command(AuditedCommand):
+    help = "Export an incident as a police package (zip) and record the disclosure."
+
+    def add_arguments(self, parser):
+        parser.add_argument("number", help="e.g. HQ-2026-0042")
+        parser.add_argument("--recipient", required=True, help="agency or organisation")
+        parser.add_argument("--reason", required=True, help="why it is disclosed")
+        parser.add_argument("--case-number", default="", help="the recipient's case number")
+        parser.add_argument(
+            "--redact",
+            action="store_true",
+            help="leave out contact details and statements of named persons",
+        )
+        parser.add_argument("--out", default=".", help="folder to write NUMBER.zip into")
+        parser.add_argument("--by", help="username of the person exporting (default: system)")
+
+    def handle(self, *args, number, recipient, reason, case_number, redact, out, by, **options):
+        incident = Incident.objects.select_related("site").filter(number=number).first()
+        if incident is None:
+            raise CommandError(f"No incident numbered {number!r}.")
+        actor = self._actor(by)
+        folder = Path(out)
+        if not folder.is_dir():
+            raise CommandError(f"--out {out!r} is not a folder.")
+        try:
+            data, _disclosure = build_incident_package(
+                incident,
+                actor,
+                recipient=recipient,
+                reason=reason,
+                case_number=case_number,
+                redact=redact,
+            )
+        except (PermissionDenied, ValidationError) as error:
+            raise CommandError("; ".join(getattr(error, "messages", [str(error)]))) from error
+        path = folder / f"{number}.zip"
+        path.write_bytes(data)
+        self.stdout.write(str(path))
+
+    def _actor(self, username):
+        if not username:
+            return system_actor()
+        user = get_user_model().objects.filter(username=username, is_active=True).first()
+        if user is None:
+            raise CommandError(f"No active user named {username!r}.")
+        return user

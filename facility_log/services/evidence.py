@@ -1,0 +1,31 @@
+"""Checks of evidence files on disk, run by `verify_audit`: an attachment's bytes must still
+hash to the SHA-256 recorded (and chained) when it was uploaded."""
+
+import hashlib
+from collections.abc import Iterator
+
+from facility_log.models.incidents import Attachment
+from facility_log.services.ledger import Problem
+
+CHUNK = 1024 * 1024
+
+
+def _file_sha256(attachment: Attachment) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        with attachment.file.open("rb") as handle:
+            for block in iter(lambda: handle.read(CHUNK), b""):
+                digest.update(block)
+    except (FileNotFoundError, OSError):
+        return None
+    return digest.hexdigest()
+
+
+def attachment_problems() -> Iterator[Problem]:
+    for attachment in Attachment.objects.only("pk", "file", "sha256", "original_name").iterator():
+        actual = _file_sha256(attachment)
+        where = f"attachment {attachment.pk} ({attachment.original_name})"
+        if actual is None:
+            yield Problem(None, where, "its file is missing from storage")
+        elif actual != attachment.sha256:
+            yield Problem(None, where, "its bytes on disk no longer match the recorded SHA-256")

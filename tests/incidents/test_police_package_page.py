@@ -1,0 +1,63 @@
+"""The "Export for police" action on the incident page."""
+
+import io
+import zipfile
+
+import pytest
+from django.urls import reverse
+
+from facility_log.models import Disclosure, RecordView
+from tests.incidents.factories import seed_site_a_incident
+
+
+@pytest.mark.django_db
+def test_supervisor_exports_from_the_incident_page(personas, client_for):
+    incident = seed_site_a_incident(personas)
+    client = client_for("supervisor_a")
+    page = client.get(reverse("incident-page", args=[incident.pk])).content.decode()
+    url = reverse("incident-police-package", args=[incident.pk])
+    assert url in page
+    form = client.get(url).content.decode()
+    assert '<label for="id_recipient">' in form and '<label for="id_reason">' in form
+    response = client.post(
+        url, {"recipient": "City Police", "case_number": "77", "reason": "theft"}
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    assert response["Content-Disposition"] == f'attachment; filename="{incident.number}.zip"'
+    assert "SHA256SUMS" in zipfile.ZipFile(io.BytesIO(response.content)).namelist()
+    assert Disclosure.objects.get().case_number == "77"
+
+
+@pytest.mark.django_db
+def test_missing_recipient_and_reason_are_named_and_nothing_is_disclosed(personas, client_for):
+    incident = seed_site_a_incident(personas)
+    response = client_for("manager_ab").post(
+        reverse("incident-police-package", args=[incident.pk]), {"recipient": "", "reason": ""}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count("This field is required") == 2
+    assert Disclosure.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("who", "status"), [("guard_a", 403), ("auditor_a", 403), ("outsider_c", 404)]
+)
+def test_guards_auditors_and_outsiders_cannot_export(personas, client_for, who, status):
+    incident = seed_site_a_incident(personas)
+    client = client_for(who)
+    url = reverse("incident-police-package", args=[incident.pk])
+    assert client.post(url, {"recipient": "x", "reason": "y"}).status_code == status
+    assert Disclosure.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_opening_the_incident_page_is_logged_for_auditors(personas, client_for):
+    incident = seed_site_a_incident(personas)
+    client_for("supervisor_a").get(reverse("incident-page", args=[incident.pk]))
+    view = RecordView.objects.get()
+    assert (view.viewer_name, view.object_label) == ("supervisor_a", incident.label)
+    html = client_for("auditor_a").get(reverse("audit-overview")).content.decode()
+    assert incident.label in html
