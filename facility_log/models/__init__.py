@@ -2,6 +2,18 @@
 
 from facility_log.models.accounts import ApiToken, HistoricalUser
 from facility_log.models.base import AppendOnlyModel, AuditedHistoryBase, AuditedModel
+from facility_log.models.rounds import (
+    Checkpoint,
+    ExceptionKind,
+    RoundException,
+    Route,
+    RouteStop,
+    Run,
+    Scan,
+    ScanMethod,
+    Schedule,
+    ScheduleKind,
+)
 from facility_log.models.sites import Membership, Role, Site, Zone
 
 __all__ = [
@@ -9,9 +21,19 @@ __all__ = [
     "AppendOnlyModel",
     "AuditedHistoryBase",
     "AuditedModel",
+    "Checkpoint",
+    "ExceptionKind",
     "HistoricalUser",
     "Membership",
     "Role",
+    "RoundException",
+    "Route",
+    "RouteStop",
+    "Run",
+    "Scan",
+    "ScanMethod",
+    "Schedule",
+    "ScheduleKind",
     "Site",
     "Zone",
 ]
