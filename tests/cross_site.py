@@ -27,6 +27,26 @@ SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
     "api-zone-detail": lambda p: {"pk": p.zone_a.pk},
     "api-membership-detail": lambda p: {"pk": _membership_at_a(p)},
     "api-membership-end": lambda p: {"pk": _membership_at_a(p)},
+    # Guard rounds (tests/rounds_helpers.py builds site A's rounds once per test)
+    "rounds-site": lambda p: {"code": p.site_a.code},
+    "round-start": lambda p: {"code": p.site_a.code, "route_id": rounds_at_a(p).route.pk},
+    "rounds-live": lambda p: {"code": p.site_a.code},
+    "rounds-report": lambda p: {"code": p.site_a.code},
+    "rounds-report-csv": lambda p: {"code": p.site_a.code},
+    "checkpoints": lambda p: {"code": p.site_a.code},
+    "checkpoint-add": lambda p: {"code": p.site_a.code},
+    "checkpoint-labels": lambda p: {"code": p.site_a.code},
+    "checkpoint-edit": lambda p: {"pk": rounds_at_a(p).checkpoints[0].pk},
+    "round-run": lambda p: {"pk": rounds_at_a(p).run.pk},
+    "round-scan": lambda p: {"pk": rounds_at_a(p).run.pk},
+    "round-finish": lambda p: {"pk": rounds_at_a(p).run.pk},
+    "api-checkpoint-detail": lambda p: {"pk": rounds_at_a(p).checkpoints[0].pk},
+    "api-route-detail": lambda p: {"pk": rounds_at_a(p).route.pk},
+    "api-schedule-detail": lambda p: {"pk": rounds_at_a(p).schedule.pk},
+    "api-run-detail": lambda p: {"pk": rounds_at_a(p).run.pk},
+    "api-run-finish": lambda p: {"pk": rounds_at_a(p).run.pk},
+    "api-scan-detail": lambda p: {"pk": rounds_at_a(p).scan.pk},
+    "api-round-exception-detail": lambda p: {"pk": rounds_at_a(p).exception.pk},
 }
 
 LIST_URLS: set[str] = {
@@ -35,7 +55,18 @@ LIST_URLS: set[str] = {
     "api-site-list",
     "api-zone-list",
     "api-membership-list",
+    "api-checkpoint-list",
+    "api-route-list",
+    "api-schedule-list",
+    "api-run-list",
+    "api-scan-list",
+    "api-round-exception-list",
 }
+
+# Called before the list checks, so lists have site A and B records to leak (or not).
+SITE_A_SEEDERS: list[Callable[[Personas], object]] = [
+    lambda p: rounds_at_a(p),
+]
 
 NOT_SITE_DATA: set[str] = {"login", "logout", "api-schema", "api-docs", "api-root"}
 
@@ -61,6 +92,33 @@ def project_url_names() -> set[str]:
     return names
 
 
+def rounds_at_a(p: Personas):
+    from tests.rounds_helpers import site_a_rounds
+
+    return site_a_rounds(p)
+
+
+def seed_site_a(p: Personas) -> None:
+    for seed in SITE_A_SEEDERS:
+        seed(p)
+
+
 def site_a_secrets(p: Personas) -> list[str]:
     """Strings that only someone who can see site A or B would find in a response."""
-    return [p.site_a.code, p.site_a.name, p.zone_a.name, p.site_b.code, p.zone_b.name]
+    from facility_log.models import Checkpoint, Route
+    from facility_log.models.rounds import format_tag_code
+
+    codes = Checkpoint.objects.filter(site__in=[p.site_a, p.site_b]).values_list(
+        "tag_code", flat=True
+    )
+    routes = Route.objects.filter(site__in=[p.site_a, p.site_b]).values_list("name", flat=True)
+    return [
+        p.site_a.code,
+        p.site_a.name,
+        p.zone_a.name,
+        p.site_b.code,
+        p.zone_b.name,
+        *codes,
+        *(format_tag_code(code) for code in codes),
+        *routes,
+    ]

@@ -75,3 +75,28 @@ def walk(p, route, checkpoints, start, offsets_minutes, *, guard=None, finish=Tr
         last = max([m for m in offsets_minutes if m is not None], default=0)
         rounds.finish_run(run, guard, finished_at=start + timedelta(minutes=last + 1))
     return run
+
+
+def site_a_rounds(p):
+    """Site A's rounds for the cross-site check, built once per personas: distinctive names,
+    a route, a schedule, a run with a scan, and an exception."""
+    from types import SimpleNamespace
+
+    from django.utils import timezone
+
+    if getattr(p, "_rounds", None) is None:
+        route, checkpoints = night_route(
+            p, names=("Alpha boiler room", "Alpha roof hatch"), minutes=(0, 10)
+        )
+        schedule = every_two_hours(p, route, active_from=timezone.now() - timedelta(days=1))
+        run = rounds.start_run(route, p.guard_a, started_at=timezone.now() - timedelta(hours=1))
+        first = scan(p.guard_a, run, checkpoints[0], run.started_at + timedelta(minutes=30))
+        p._rounds = SimpleNamespace(
+            route=route,
+            checkpoints=checkpoints,
+            schedule=schedule,
+            run=run,
+            scan=first,
+            exception=run.exceptions.first(),
+        )
+    return p._rounds

@@ -9,6 +9,7 @@ from tests.cross_site import (
     NOT_SITE_DATA,
     SITE_A_OBJECT_URLS,
     project_url_names,
+    seed_site_a,
     site_a_secrets,
 )
 
@@ -46,6 +47,7 @@ def test_outsider_gets_404_or_403_for_site_a_records(name, personas, client_for,
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", sorted(LIST_URLS))
 def test_outsider_lists_show_nothing_of_sites_a_and_b(name, personas, client_for, api_client_for):
+    seed_site_a(personas)
     url = reverse(name)
     response = _outsider(name, client_for, api_client_for).get(url)
     assert response.status_code == 200
@@ -58,6 +60,7 @@ def test_outsider_lists_show_nothing_of_sites_a_and_b(name, personas, client_for
 @pytest.mark.parametrize("name", sorted(LIST_URLS))
 def test_lists_do_show_site_a_to_its_manager(name, personas, client_for, api_client_for):
     """The other half of the check: the same lists are not empty for everyone."""
+    seed_site_a(personas)
     client = (
         client_for("manager_ab") if not name.startswith("api-") else api_client_for("manager_ab")
     )
