@@ -13,7 +13,9 @@ def utc(*args) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-def night_route(p, *, names=("Gate", "Dock", "Roof"), minutes=(0, 10, 20), **route_options):
+def night_route(
+    p, *, names=("Gate", "Dock", "Roof"), minutes=(0, 10, 20), route_name="Night round", **options
+):
     """Checkpoints at site A and a route through them, set up by manager_ab."""
     checkpoints = [
         rounds.create_checkpoint(
@@ -29,10 +31,10 @@ def night_route(p, *, names=("Gate", "Dock", "Roof"), minutes=(0, 10, 20), **rou
     route = rounds.create_route(
         p.site_a,
         p.manager_ab,
-        name="Night round",
+        name=route_name,
         reason=WHY,
         stops=list(zip(checkpoints, minutes, strict=True)),
-        **route_options,
+        **options,
     )
     return route, checkpoints
 
