@@ -367,9 +367,9 @@ def record_scan(
     the same `client_uuid` sent again returns the stored scan; with a different payload it is
     refused (IdempotencyConflict). Bad input raises ValidationError naming the field and
     stores nothing."""
-    existing = Scan.objects.filter(client_uuid=data.client_uuid).select_related("checkpoint")
-    if existing := existing.first():
-        return _same_scan(existing, data, run), False
+    existing = Scan.objects.filter(client_uuid=data.client_uuid)
+    if existing := existing.select_related("checkpoint", "run__site").first():
+        return _same_scan(existing, data, run, actor), False
     site = _scan_site(run, route)
     _check_may_walk(actor, site, run.guard if run else actor)
     checkpoint = _checkpoint_for(site, data)
@@ -381,7 +381,7 @@ def record_scan(
         existing = Scan.objects.filter(client_uuid=data.client_uuid).first()
         if existing is None:
             raise
-        return _same_scan(existing, data, run), False
+        return _same_scan(existing, data, run, actor), False
     return scan, True
 
 
@@ -407,9 +407,10 @@ def _checkpoint_for(site: Site, data: ScanInput) -> Checkpoint:
     return checkpoint
 
 
-def _same_scan(existing: Scan, data: ScanInput, run: Run | None) -> Scan:
+def _same_scan(existing: Scan, data: ScanInput, run: Run | None, actor) -> Scan:
     same = (
-        existing.checkpoint.tag_code == normalize_tag_code(data.tag_code)
+        has_role(actor, existing.run.site, REPORT_ROLES)
+        and existing.checkpoint.tag_code == normalize_tag_code(data.tag_code)
         and existing.device_time == data.device_time
         and existing.method == data.method
         and existing.note == data.note

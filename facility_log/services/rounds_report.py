@@ -119,6 +119,11 @@ CSV_HEADER = [
 ]
 
 
+def _cell(text: str) -> str:
+    """Text a spreadsheet would run as a formula (=, +, -, @) is prefixed with a quote."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
+
+
 def compliance_csv(site: Site, rows: list[ComplianceRow]) -> str:
     """The report as CSV, one line per row, guard by username (empty on missed-round lines)."""
     out = io.StringIO()
@@ -130,8 +135,8 @@ def compliance_csv(site: Site, rows: list[ComplianceRow]) -> str:
             [
                 site.code,
                 row.day.isoformat(),
-                row.route.name,
-                row.guard.get_username() if row.guard else "",
+                _cell(row.route.name),
+                _cell(row.guard.get_username()) if row.guard else "",
                 row.runs,
                 row.checkpoints_expected,
                 row.checkpoints_on_time,

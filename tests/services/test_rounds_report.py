@@ -106,3 +106,10 @@ def test_report_day_is_the_local_day(personas):
     rows = compliance_report(personas.site_a, start=date(2026, 6, 2), end=date(2026, 6, 2))
     assert [r.day for r in rows] == [date(2026, 6, 2)]
     assert time(0, 30) == utc(2026, 6, 1, 22, 30).astimezone(personas.site_a.tzinfo).time()
+
+
+def test_report_csv_defuses_spreadsheet_formulas_in_names(personas):
+    route, cps = night_route(personas, route_name="=HYPERLINK(1)")
+    walk(personas, route, cps, utc(2026, 6, 1, 21), (0, 10, 20))
+    rows = compliance_report(personas.site_a, start=WEEK_START, end=WEEK_START)
+    assert ",'=HYPERLINK(1)," in compliance_csv(personas.site_a, rows)
