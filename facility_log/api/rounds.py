@@ -298,6 +298,9 @@ class ScanSerializer(serializers.ModelSerializer):
     tag_code = serializers.CharField(write_only=True, max_length=40)
     client_uuid = serializers.UUIDField(validators=[])
     method = serializers.ChoiceField(choices=ScanMethod.choices)
+    photo = serializers.FileField(
+        required=False, write_only=True, help_text="Optional; send the scan as multipart."
+    )
 
     class Meta:
         model = Scan
@@ -316,6 +319,7 @@ class ScanSerializer(serializers.ModelSerializer):
             "clock_offset_seconds",
             "effective_time",
             "note",
+            "photo",
         ]
         read_only_fields = [
             "id",
@@ -360,7 +364,7 @@ class ScanViewSet(
         )
         try:
             scan, created = round_services.record_scan(
-                request.user, scan_input, run=run, route=route
+                request.user, scan_input, run=run, route=route, photo=data.get("photo")
             )
         except IdempotencyConflict as error:
             raise Conflict422(str(error)) from error

@@ -180,3 +180,28 @@ def test_round_api_lists_query_count_does_not_grow(personas, api_client_for, pat
         response = client.get(f"/api/v1/{path}/")
     assert response.json()["count"] > 1
     assert len(many) == len(few)
+
+
+def test_a_scan_can_carry_a_note_and_a_photo(personas, api_client_for, tmp_path, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    route, cps = night_route(personas)
+    client = api_client_for("guard_a")
+    photo = SimpleUploadedFile("door.jpg", b"\xff\xd8\xff fake jpeg", content_type="image/jpeg")
+    response = client.post(
+        "/api/v1/scans/",
+        {
+            "route": route.pk,
+            "tag_code": cps[0].tag_code,
+            "method": "nfc",
+            "client_uuid": str(uuid.uuid4()),
+            "device_time": timezone.now().isoformat(),
+            "note": "Door ajar, closed it",
+            "photo": photo,
+        },
+        format="multipart",
+    )
+    assert response.status_code == 201, response.content
+    scan = Scan.objects.get()
+    assert scan.note == "Door ajar, closed it" and scan.photo.read() == b"\xff\xd8\xff fake jpeg"
