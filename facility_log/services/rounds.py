@@ -685,7 +685,8 @@ def _overdue_runs(now: datetime, since: datetime) -> list[RoundException]:
     for run in runs.select_related("site", "route", "schedule"):
         if overdue_after(run) >= now:
             continue
-        detail = f"{run.route.name} started {run.started_at:%H:%M} UTC is not finished"
+        local = run.started_at.astimezone(run.site.tzinfo)
+        detail = f"{run.route.name} started {local:%Y-%m-%d %H:%M %Z} is not finished"
         finding = Finding(ExceptionKind.OVERDUE, f"overdue:run:{run.pk}", detail)
         if (exception := record_exception(run.site, finding, run=run)) is not None:
             recorded.append(exception)
