@@ -33,15 +33,32 @@ class ManualScanForm(forms.Form):
             attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
         ),
     )
-    note = forms.CharField(label="Note (optional)", required=False, widget=forms.Textarea)
+    note = forms.CharField(
+        label="Note (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     photo = forms.FileField(label="Photo (optional)", required=False)
-    client_uuid = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+
+
+class ClientUuidForm(forms.Form):
+    """The hidden client UUID of a scan form, kept apart so it is not drawn as a field."""
+
+    client_uuid = forms.UUIDField()
+
+    @staticmethod
+    def fresh() -> str:
+        return str(uuid.uuid4())
 
 
 class ReportFilterForm(forms.Form):
-    start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
-    route = forms.ModelChoiceField(queryset=Route.objects.none(), required=False)
+    start = forms.DateField(
+        label="From", widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label="To", widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
+    route = forms.ModelChoiceField(
+        queryset=Route.objects.none(), required=False, empty_label="All routes"
+    )
     guard = forms.ChoiceField(required=False, choices=[("", "All guards")])
 
     def __init__(self, *args, site: Site, guards, **kwargs):

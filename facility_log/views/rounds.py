@@ -14,7 +14,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from facility_log.forms.rounds import CheckpointForm, ManualScanForm, ReportFilterForm
+from facility_log.forms.rounds import (
+    CheckpointForm,
+    ClientUuidForm,
+    ManualScanForm,
+    ReportFilterForm,
+)
 from facility_log.models import (
     Checkpoint,
     Role,
@@ -117,6 +122,7 @@ def round_run(request, pk: int, form=None):
         "run": run,
         "site": run.site,
         "form": form or ManualScanForm(),
+        "client_uuid": ClientUuidForm.fresh(),
         "exceptions": run.exceptions.filter(withdrawn_at__isnull=True).order_by("detected_at"),
         **_progress(run),
     }
@@ -128,11 +134,12 @@ def round_scan(request, pk: int):
     """A manually entered code: record it and come back to the round screen."""
     run = _run(request, pk)
     form = ManualScanForm(request.POST, request.FILES)
-    if not form.is_valid():
+    key = ClientUuidForm(request.POST)
+    if not (form.is_valid() and key.is_valid()):
         return round_run(request, pk, form=form)
     data = ScanInput(
         tag_code=form.cleaned_data["code"],
-        client_uuid=form.cleaned_data["client_uuid"],
+        client_uuid=key.cleaned_data["client_uuid"],
         device_time=timezone.now(),
         method=ScanMethod.MANUAL,
         note=form.cleaned_data["note"],
@@ -186,7 +193,7 @@ def _report(request, code: str):
     site = _site(request, code, REPORT_READERS)
     guards = get_user_model().objects.filter(round_runs__site=site).distinct().order_by("username")
     today = timezone.now().astimezone(site.tzinfo).date()
-    data = request.GET or {"start": today - timedelta(days=6), "end": today}
+    data = request.GET or {"start": str(today - timedelta(days=6)), "end": str(today)}
     form = ReportFilterForm(data, site=site, guards=guards)
     rows = []
     if form.is_valid():
