@@ -110,11 +110,16 @@ def test_typed_codes_ignore_case_and_dashes(personas):
     assert rounds.record_scan(personas.guard_a, data, run=run)[0].checkpoint == checkpoints[0]
 
 
-def test_tag_codes_are_random_unique_and_long(personas):
+def test_tag_codes_are_random_unique_and_typeable(personas):
+    from facility_log.models.rounds import TAG_ALPHABET, new_tag_code
+
     _route, checkpoints = night_route(personas, names=["A", "B", "C", "D"], minutes=(0, 1, 2, 3))
-    codes = [c.tag_code for c in checkpoints]
-    assert len(set(codes)) == 4 and all(len(code) == 12 for code in codes)
-    assert sorted(codes) != codes or len({c[:6] for c in codes}) == 4
+    codes = [c.tag_code for c in checkpoints] + [new_tag_code() for _ in range(2000)]
+    assert len(set(codes)) == len(codes)
+    assert all(len(code) == 12 and set(code) <= set(TAG_ALPHABET) for code in codes)
+    # Not sequential: consecutive checkpoints share no long prefix, and every symbol is used.
+    assert all(a[:4] != b[:4] for a, b in zip(codes[:4], codes[1:4], strict=False))
+    assert set("".join(codes)) == set(TAG_ALPHABET)
 
 
 @pytest.mark.parametrize("which", ["unknown", "other_site"])
