@@ -392,6 +392,8 @@ def _scan_site(run: Run | None, route: Route | None) -> Site:
         return run.site
     if route is None:
         raise ValidationError({"run": "Name the run (or the route, to start one)."})
+    if not route.is_active:
+        raise ValidationError({"route": "This route is no longer in use."})
     return route.site
 
 
