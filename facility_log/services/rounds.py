@@ -482,6 +482,31 @@ def finish_run(
     return run
 
 
+@dataclass(frozen=True)
+class RunOutcome:
+    """How a run went: every planned checkpoint scanned (complete), none of them late."""
+
+    planned: int
+    scanned: int
+    late: int
+
+    @property
+    def complete(self) -> bool:
+        return self.scanned == self.planned
+
+    @property
+    def on_time(self) -> bool:
+        return self.complete and self.late == 0
+
+
+def run_outcome(run: Run) -> RunOutcome:
+    """The outcome of `run` from its scans and its stored (unwithdrawn) late exceptions."""
+    planned = {stop["checkpoint"] for stop in run.plan}
+    scanned = set(run.scans.values_list("checkpoint_id", flat=True)) & planned
+    late = run.exceptions.filter(kind=ExceptionKind.LATE, withdrawn_at__isnull=True).count()
+    return RunOutcome(planned=len(planned), scanned=len(scanned), late=late)
+
+
 # --- exceptions -------------------------------------------------------------------------------
 
 

@@ -57,6 +57,8 @@ def test_scans_synced_40_minutes_late_with_on_time_device_times_are_complete_and
     rounds.finish_run(run, personas.guard_a, finished_at=start + timedelta(minutes=20))
 
     assert run.window_start == start
+    outcome = rounds.run_outcome(run)
+    assert outcome.complete and outcome.on_time
     assert _kinds(run) == []
     assert run.scans.count() == 3
     assert not RoundException.objects.filter(withdrawn_at__isnull=True).exists()

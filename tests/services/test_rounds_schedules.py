@@ -69,6 +69,7 @@ def test_runs_walked_on_time_across_dst_are_on_time_and_no_round_is_missed(
     windows = rounds.schedule_windows(schedule, night_start, night_end)
     runs = [walk(personas, route, checkpoints, w, (0, 50, 70)) for w in windows]
     assert [(r.schedule_id, r.window_start) for r in runs] == [(schedule.pk, w) for w in windows]
+    assert all(rounds.run_outcome(r).on_time for r in runs)
     assert not RoundException.objects.exists()
     assert rounds.check_rounds(system_actor(), now=night_end, since=night_start) == []
 
@@ -80,7 +81,9 @@ def test_a_run_crossing_the_autumn_change_is_judged_in_real_minutes(personas):
     run = walk(personas, route, checkpoints, utc(2026, 10, 25, 0), (2, 52, 80))
     assert run.window_start == utc(2026, 10, 25, 0)
     assert not RoundException.objects.exists()
+    assert rounds.run_outcome(run).on_time
     late = walk(personas, route, checkpoints, utc(2026, 10, 25, 3), (0, 50, 70 + 16))
+    assert rounds.run_outcome(late).complete and not rounds.run_outcome(late).on_time
     assert list(late.exceptions.values_list("kind", flat=True)) == ["late"]
 
 
