@@ -213,4 +213,18 @@ FACILITY_LOG = {
     "SYSTEM_USERNAME": os.environ.get("FACILITY_LOG_SYSTEM_USER", "system"),
     # Largest attachment accepted (photos, video, audio, documents), in bytes.
     "MAX_UPLOAD_BYTES": int(os.environ.get("FACILITY_LOG_MAX_UPLOAD_BYTES", str(25 * 1024 * 1024))),
+    # Guard rounds (services/rounds.py): two scans of different checkpoints closer together
+    # than this are "implausibly fast"; a device clock further than this from the server's
+    # is flagged as drifting; a run still open this long after its last stop was due is
+    # "overdue"; check_rounds looks back this far for missed windows.
+    "ROUNDS_MIN_WALK_SECONDS": int(os.environ.get("FACILITY_LOG_ROUNDS_MIN_WALK_SECONDS", "20")),
+    "ROUNDS_CLOCK_DRIFT_SECONDS": int(
+        os.environ.get("FACILITY_LOG_ROUNDS_CLOCK_DRIFT_SECONDS", "120")
+    ),
+    # Grace for each stop of a run that belongs to no schedule (a schedule brings its own).
+    "ROUNDS_DEFAULT_GRACE_MINUTES": int(
+        os.environ.get("FACILITY_LOG_ROUNDS_DEFAULT_GRACE_MINUTES", "5")
+    ),
+    "ROUNDS_OVERDUE_MINUTES": int(os.environ.get("FACILITY_LOG_ROUNDS_OVERDUE_MINUTES", "30")),
+    "ROUNDS_LOOKBACK_HOURS": int(os.environ.get("FACILITY_LOG_ROUNDS_LOOKBACK_HOURS", "48")),
 }

@@ -15,10 +15,17 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from facility_log.models import (
     ApiToken,
+    Checkpoint,
     Disclosure,
     LedgerEntry,
     Membership,
     RecordView,
+    RoundException,
+    Route,
+    RouteStop,
+    Run,
+    Scan,
+    Schedule,
     Site,
     Zone,
 )
@@ -236,6 +243,71 @@ class IncidentCounterAdmin(AuditedAdmin):
 class AppendOnlyAdmin(admin.ModelAdmin):
     """Append-only records are looked at here, never added, changed or deleted."""
 
+
+# --- Guard rounds -----------------------------------------------------------------------------
+# Checkpoints, routes, stops and schedules can be corrected here with a reason. Runs, scans and
+# round exceptions are evidence: they are only looked at here (services/rounds.py writes them).
+
+
+@admin.register(Checkpoint)
+class CheckpointAdmin(AuditedAdmin):
+    list_display = ["name", "site", "zone", "is_active"]
+    list_filter = ["site", "is_active"]
+    list_select_related = ["site", "zone"]
+    search_fields = ["name"]
+    fields = ["site", "zone", "name", "instructions", "tag_code", "is_active"]
+    readonly_fields = ["tag_code"]
+
+
+class RouteStopInline(admin.TabularInline):
+    model = RouteStop
+    extra = 0
+    can_delete = False
+    fields = ["position", "checkpoint", "expected_minutes"]
+    readonly_fields = ["position", "checkpoint", "expected_minutes"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Route)
+class RouteAdmin(AuditedAdmin):
+    list_display = ["name", "site", "must_follow_order", "random_order", "is_active"]
+    list_filter = ["site", "is_active"]
+    list_select_related = ["site"]
+    fields = ["site", "name", "must_follow_order", "random_order", "is_active"]
+    inlines = [RouteStopInline]
+
+
+@admin.register(RouteStop)
+class RouteStopAdmin(AuditedAdmin):
+    list_display = ["route", "position", "checkpoint", "expected_minutes"]
+    list_select_related = ["route__site", "checkpoint__site"]
+    fields = ["route", "position", "checkpoint", "expected_minutes"]
+
+
+@admin.register(Schedule)
+class ScheduleAdmin(AuditedAdmin):
+    list_display = ["__str__", "kind", "grace_minutes", "active_from", "is_active"]
+    list_select_related = ["route__site"]
+    fields = [
+        "route",
+        "name",
+        "kind",
+        "start_time",
+        "end_time",
+        "every_hours",
+        "fixed_times",
+        "grace_minutes",
+        "active_from",
+        "active_until",
+        "is_active",
+    ]
+
+
+class ReadOnlyEvidenceAdmin(admin.ModelAdmin):
+    """Shown, never changed here."""
+
     def has_add_permission(self, request):
         return False
 
@@ -286,3 +358,23 @@ class SupplementAdmin(AppendOnlyAdmin):
 class ReviewAdmin(AppendOnlyAdmin):
     list_display = ["incident", "decision", "reviewer", "created_at"]
     list_select_related = ["incident", "reviewer"]
+
+
+@admin.register(Run)
+class RunAdmin(ReadOnlyEvidenceAdmin, SimpleHistoryAdmin):
+    list_display = ["route", "guard", "started_at", "finished_at", "window_start"]
+    list_filter = ["site"]
+    list_select_related = ["route__site", "guard"]
+
+
+@admin.register(Scan)
+class ScanAdmin(ReadOnlyEvidenceAdmin):
+    list_display = ["checkpoint", "run", "method", "device_time", "received_at"]
+    list_select_related = ["checkpoint__site", "run__route__site"]
+
+
+@admin.register(RoundException)
+class RoundExceptionAdmin(ReadOnlyEvidenceAdmin, SimpleHistoryAdmin):
+    list_display = ["kind", "site", "detail", "detected_at", "withdrawn_at"]
+    list_filter = ["site", "kind"]
+    list_select_related = ["site"]

@@ -49,6 +49,26 @@ SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
     "api-incident-persons": lambda p: {"pk": _incident_at_a(p).pk},
     "api-attachment-detail": lambda p: {"pk": _attachment_at_a(p).pk},
     "api-attachment-download": lambda p: {"pk": _attachment_at_a(p).pk},
+    # Guard rounds (tests/rounds_helpers.py builds site A's rounds once per test)
+    "rounds-site": lambda p: {"code": p.site_a.code},
+    "round-start": lambda p: {"code": p.site_a.code, "route_id": rounds_at_a(p).route.pk},
+    "rounds-live": lambda p: {"code": p.site_a.code},
+    "rounds-report": lambda p: {"code": p.site_a.code},
+    "rounds-report-csv": lambda p: {"code": p.site_a.code},
+    "checkpoints": lambda p: {"code": p.site_a.code},
+    "checkpoint-add": lambda p: {"code": p.site_a.code},
+    "checkpoint-labels": lambda p: {"code": p.site_a.code},
+    "checkpoint-edit": lambda p: {"pk": rounds_at_a(p).checkpoints[0].pk},
+    "round-run": lambda p: {"pk": rounds_at_a(p).run.pk},
+    "round-scan": lambda p: {"pk": rounds_at_a(p).run.pk},
+    "round-finish": lambda p: {"pk": rounds_at_a(p).run.pk},
+    "api-checkpoint-detail": lambda p: {"pk": rounds_at_a(p).checkpoints[0].pk},
+    "api-route-detail": lambda p: {"pk": rounds_at_a(p).route.pk},
+    "api-schedule-detail": lambda p: {"pk": rounds_at_a(p).schedule.pk},
+    "api-run-detail": lambda p: {"pk": rounds_at_a(p).run.pk},
+    "api-run-finish": lambda p: {"pk": rounds_at_a(p).run.pk},
+    "api-scan-detail": lambda p: {"pk": rounds_at_a(p).scan.pk},
+    "api-round-exception-detail": lambda p: {"pk": rounds_at_a(p).exception.pk},
 }
 
 LIST_URLS: set[str] = {
@@ -63,6 +83,12 @@ LIST_URLS: set[str] = {
     "incident-export",
     "api-incident-list",
     "api-attachment-list",
+    "api-checkpoint-list",
+    "api-route-list",
+    "api-schedule-list",
+    "api-run-list",
+    "api-scan-list",
+    "api-round-exception-list",
 }
 
 # audit-overview: the ledger head and verification summary span all sites; it names no
@@ -94,7 +120,7 @@ def _attachment_at_a(p: Personas):
 
 # Records that the list tests create first, so "the outsider sees nothing of A" is checked
 # against lists that do hold site-A records (and the manager does see them).
-LIST_SEEDS: list[Callable[[Personas], object]] = [_incident_at_a]
+LIST_SEEDS: list[Callable[[Personas], object]] = [_incident_at_a, lambda p: rounds_at_a(p)]
 
 
 def seed_site_a_records(p: Personas) -> None:
@@ -119,6 +145,28 @@ def project_url_names() -> set[str]:
     return names
 
 
+def rounds_at_a(p: Personas):
+    from tests.rounds_helpers import site_a_rounds
+
+    return site_a_rounds(p)
+
+
 def site_a_secrets(p: Personas) -> list[str]:
     """Strings that only someone who can see site A or B would find in a response."""
-    return [p.site_a.code, p.site_a.name, p.zone_a.name, p.site_b.code, p.zone_b.name]
+    from facility_log.models import Checkpoint, Route
+    from facility_log.models.rounds import format_tag_code
+
+    codes = Checkpoint.objects.filter(site__in=[p.site_a, p.site_b]).values_list(
+        "tag_code", flat=True
+    )
+    routes = Route.objects.filter(site__in=[p.site_a, p.site_b]).values_list("name", flat=True)
+    return [
+        p.site_a.code,
+        p.site_a.name,
+        p.zone_a.name,
+        p.site_b.code,
+        p.zone_b.name,
+        *codes,
+        *(format_tag_code(code) for code in codes),
+        *routes,
+    ]

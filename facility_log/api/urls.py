@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from facility_log.api import incidents, me, sites
+from facility_log.api import incidents, me, rounds, sites
 
 router = DefaultRouter()
 router.register("sites", sites.SiteViewSet, basename="api-site")
@@ -10,6 +10,12 @@ router.register("zones", sites.ZoneViewSet, basename="api-zone")
 router.register("memberships", sites.MembershipViewSet, basename="api-membership")
 router.register("incidents", incidents.IncidentViewSet, basename="api-incident")
 router.register("attachments", incidents.AttachmentViewSet, basename="api-attachment")
+router.register("checkpoints", rounds.CheckpointViewSet, basename="api-checkpoint")
+router.register("routes", rounds.RouteViewSet, basename="api-route")
+router.register("schedules", rounds.ScheduleViewSet, basename="api-schedule")
+router.register("runs", rounds.RunViewSet, basename="api-run")
+router.register("scans", rounds.ScanViewSet, basename="api-scan")
+router.register("round-exceptions", rounds.RoundExceptionViewSet, basename="api-round-exception")
 
 urlpatterns = [
     path("me/", me.me, name="api-me"),

@@ -14,6 +14,18 @@ from facility_log.models.incidents import (
     Supplement,
     Vehicle,
 )
+from facility_log.models.rounds import (
+    Checkpoint,
+    ExceptionKind,
+    RoundException,
+    Route,
+    RouteStop,
+    Run,
+    Scan,
+    ScanMethod,
+    Schedule,
+    ScheduleKind,
+)
 from facility_log.models.sites import Membership, Role, Site, Zone
 
 __all__ = [
@@ -22,11 +34,21 @@ __all__ = [
     "AuditedHistoryBase",
     "AuditedModel",
     "Disclosure",
+    "Checkpoint",
+    "ExceptionKind",
     "HistoricalUser",
     "LedgerEntry",
     "Membership",
     "RecordView",
     "Role",
+    "RoundException",
+    "Route",
+    "RouteStop",
+    "Run",
+    "Scan",
+    "ScanMethod",
+    "Schedule",
+    "ScheduleKind",
     "Site",
     "Zone",
     "Attachment",

@@ -1,0 +1,417 @@
+"""Guard rounds over the API: checkpoints, routes, schedules, runs, scans and exceptions, for
+the tablet app and integrations. Every write goes through services/rounds.py.
+
+Tag codes are returned only to the site's managers: a guard proves a visit by scanning the
+tag, so the code is not handed out to be typed in from elsewhere.
+"""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
+from rest_framework.response import Response
+
+from facility_log.api.sites import ReasonField
+from facility_log.models import (
+    Checkpoint,
+    RoundException,
+    Route,
+    RouteStop,
+    Run,
+    Scan,
+    ScanMethod,
+    Schedule,
+    Site,
+    Zone,
+)
+from facility_log.scoping import MANAGE_ROLES, REPORT_ROLES, VIEW_ROLES, scoped, sites_for
+from facility_log.services import rounds as round_services
+from facility_log.services.rounds import IdempotencyConflict, ScanInput
+
+
+class Conflict422(APIException):
+    status_code = 422
+    default_detail = "This client_uuid was used for a different record."
+    default_code = "idempotency_conflict"
+
+
+def _reachable(user, queryset, roles, field_name: str, site_field: str = "site"):
+    """Resolve a related id the caller may use; otherwise the field's error, like a missing
+    one (existence at other sites is not revealed)."""
+
+    def resolve(value):
+        found = scoped(queryset, user, roles, site_field).filter(pk=value).first()
+        if found is None:
+            raise serializers.ValidationError({field_name: "Not found among your sites."})
+        return found
+
+    return resolve
+
+
+class CheckpointSerializer(serializers.ModelSerializer):
+    site = serializers.SlugRelatedField(slug_field="code", queryset=Site.objects.all())
+    zone = serializers.PrimaryKeyRelatedField(queryset=Zone.objects.all())
+    tag_code = serializers.SerializerMethodField()
+    reason = ReasonField()
+
+    class Meta:
+        model = Checkpoint
+        fields = ["id", "site", "zone", "name", "instructions", "is_active", "tag_code", "reason"]
+        read_only_fields = ["id"]
+
+    def get_tag_code(self, checkpoint) -> str | None:
+        if "managed_site_ids" not in self.context:
+            user = self.context["request"].user
+            managed = sites_for(user, MANAGE_ROLES).values_list("pk", flat=True)
+            self.context["managed_site_ids"] = set(managed)
+        if checkpoint.site_id in self.context["managed_site_ids"]:
+            return checkpoint.tag_display
+        return None
+
+
+class CheckpointViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Checkpoints of the caller's sites; managers add and change them and see tag codes."""
+
+    serializer_class = CheckpointSerializer
+    filterset_fields = ["site__code", "zone", "is_active"]
+
+    def get_queryset(self):
+        return scoped(Checkpoint.objects.select_related("site"), self.request.user, VIEW_ROLES)
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        site = _managed_site(self.request.user, data.pop("site"))
+        data.pop("is_active", None)
+        serializer.instance = round_services.create_checkpoint(site, self.request.user, **data)
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        if data.pop("site", serializer.instance.site) != serializer.instance.site:
+            raise serializers.ValidationError({"site": "A checkpoint cannot move to another site."})
+        round_services.update_checkpoint(serializer.instance, self.request.user, **data)
+
+
+def _managed_site(user, site: Site) -> Site:
+    if not scoped(Site.objects.filter(pk=site.pk), user, MANAGE_ROLES, site_field="").exists():
+        raise serializers.ValidationError({"site": "No such site among the sites you manage."})
+    return site
+
+
+class StopSerializer(serializers.ModelSerializer):
+    checkpoint = serializers.PrimaryKeyRelatedField(queryset=Checkpoint.objects.all())
+
+    class Meta:
+        model = RouteStop
+        fields = ["checkpoint", "position", "expected_minutes"]
+        read_only_fields = ["position"]
+
+
+class RouteSerializer(serializers.ModelSerializer):
+    site = serializers.SlugRelatedField(slug_field="code", queryset=Site.objects.all())
+    stops = StopSerializer(many=True)
+    reason = ReasonField()
+
+    class Meta:
+        model = Route
+        fields = [
+            "id",
+            "site",
+            "name",
+            "must_follow_order",
+            "random_order",
+            "is_active",
+            "stops",
+            "reason",
+        ]
+        read_only_fields = ["id", "is_active"]
+
+
+class RouteViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Routes with their ordered stops; managers create them."""
+
+    serializer_class = RouteSerializer
+    filterset_fields = ["site__code", "is_active"]
+
+    def get_queryset(self):
+        return scoped(
+            Route.objects.select_related("site").prefetch_related("stops"),
+            self.request.user,
+            VIEW_ROLES,
+        )
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        site = _managed_site(self.request.user, data.pop("site"))
+        stops = [(s["checkpoint"], s.get("expected_minutes", 0)) for s in data.pop("stops")]
+        serializer.instance = round_services.create_route(
+            site, self.request.user, stops=stops, **data
+        )
+
+
+class ScheduleSerializer(serializers.ModelSerializer):
+    site = serializers.SlugRelatedField(source="route.site", slug_field="code", read_only=True)
+    route = serializers.PrimaryKeyRelatedField(queryset=Route.objects.all())
+    reason = ReasonField()
+
+    class Meta:
+        model = Schedule
+        fields = [
+            "id",
+            "site",
+            "route",
+            "name",
+            "kind",
+            "start_time",
+            "end_time",
+            "every_hours",
+            "fixed_times",
+            "grace_minutes",
+            "active_from",
+            "active_until",
+            "is_active",
+            "reason",
+        ]
+        read_only_fields = ["id", "is_active"]
+
+
+class ScheduleViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """When routes must be walked (site-local times); managers create schedules."""
+
+    serializer_class = ScheduleSerializer
+    filterset_fields = ["route", "is_active"]
+
+    def get_queryset(self):
+        return scoped(
+            Schedule.objects.select_related("route__site"),
+            self.request.user,
+            VIEW_ROLES,
+            site_field="route__site",
+        )
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        route = data.pop("route")
+        _managed_site(self.request.user, route.site)
+        serializer.instance = round_services.create_schedule(route, self.request.user, **data)
+
+
+class RunSerializer(serializers.ModelSerializer):
+    site = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    guard = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    route = serializers.PrimaryKeyRelatedField(queryset=Route.objects.all())
+    client_uuid = serializers.UUIDField(required=False, allow_null=True, validators=[])
+
+    class Meta:
+        model = Run
+        fields = [
+            "id",
+            "site",
+            "route",
+            "guard",
+            "schedule",
+            "window_start",
+            "plan",
+            "started_at",
+            "finished_at",
+            "client_uuid",
+        ]
+        read_only_fields = ["id", "schedule", "window_start", "plan", "finished_at"]
+        extra_kwargs = {"started_at": {"required": False}}
+
+
+class FinishSerializer(serializers.Serializer):
+    finished_at = serializers.DateTimeField(required=False)
+
+
+class RunViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Runs at the caller's sites. POST starts one (idempotent on client_uuid); `finish/`
+    ends it and stores its exceptions."""
+
+    serializer_class = RunSerializer
+    filterset_fields = ["site__code", "route", "guard__username"]
+
+    def get_queryset(self):
+        return scoped(Run.objects.select_related("site", "guard"), self.request.user, VIEW_ROLES)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        route = _reachable(request.user, Route.objects.all(), REPORT_ROLES, "route")(
+            data["route"].pk
+        )
+        existed = (
+            bool(data.get("client_uuid"))
+            and Run.objects.filter(client_uuid=data["client_uuid"]).exists()
+        )
+        try:
+            run = round_services.start_run(
+                route,
+                request.user,
+                started_at=data.get("started_at"),
+                client_uuid=data.get("client_uuid"),
+            )
+        except IdempotencyConflict as error:
+            raise Conflict422(str(error)) from error
+        code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
+        return Response(RunSerializer(run).data, status=code)
+
+    @extend_schema(request=FinishSerializer, responses=RunSerializer)
+    @action(detail=True, methods=["post"])
+    def finish(self, request, pk=None):
+        run = self.get_object()
+        serializer = FinishSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        round_services.finish_run(
+            run, request.user, finished_at=serializer.validated_data.get("finished_at")
+        )
+        return Response(RunSerializer(run).data)
+
+
+class ScanSerializer(serializers.ModelSerializer):
+    run = serializers.PrimaryKeyRelatedField(queryset=Run.objects.all(), required=False)
+    route = serializers.PrimaryKeyRelatedField(
+        queryset=Route.objects.all(), required=False, write_only=True
+    )
+    site = serializers.SlugRelatedField(source="run.site", slug_field="code", read_only=True)
+    tag_code = serializers.CharField(write_only=True, max_length=40)
+    client_uuid = serializers.UUIDField(validators=[])
+    method = serializers.ChoiceField(choices=ScanMethod.choices)
+    photo = serializers.FileField(
+        required=False, write_only=True, help_text="Optional; send the scan as multipart."
+    )
+
+    class Meta:
+        model = Scan
+        fields = [
+            "id",
+            "site",
+            "run",
+            "route",
+            "checkpoint",
+            "tag_code",
+            "client_uuid",
+            "method",
+            "device_time",
+            "device_sent_at",
+            "received_at",
+            "clock_offset_seconds",
+            "effective_time",
+            "note",
+            "photo",
+        ]
+        read_only_fields = [
+            "id",
+            "checkpoint",
+            "received_at",
+            "clock_offset_seconds",
+            "effective_time",
+        ]
+
+
+class ScanViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Scans. POST records one: give `run` (or `route`, to start a run with this scan), the
+    scanned `tag_code`, a `client_uuid`, the device's `device_time` and, from tablets,
+    `device_sent_at` (the device clock at upload). The same client_uuid again returns the
+    stored scan (200); the same client_uuid with a different payload is refused (422)."""
+
+    serializer_class = ScanSerializer
+    filterset_fields = ["run", "checkpoint", "method"]
+
+    def get_queryset(self):
+        return scoped(
+            Scan.objects.select_related("run__site"), self.request.user, VIEW_ROLES, "run__site"
+        )
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        run, route = self._target(request.user, data)
+        scan_input = ScanInput(
+            tag_code=data["tag_code"],
+            client_uuid=data["client_uuid"],
+            device_time=data["device_time"],
+            method=data["method"],
+            device_sent_at=data.get("device_sent_at"),
+            note=data.get("note", ""),
+        )
+        try:
+            scan, created = round_services.record_scan(
+                request.user, scan_input, run=run, route=route, photo=data.get("photo")
+            )
+        except IdempotencyConflict as error:
+            raise Conflict422(str(error)) from error
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(ScanSerializer(scan).data, status=code)
+
+    def _target(self, user, data):
+        run, route = data.get("run"), data.get("route")
+        if run is not None:
+            run = _reachable(
+                user, Run.objects.select_related("site", "guard"), REPORT_ROLES, "run"
+            )(run.pk)
+        elif route is not None:
+            route = _reachable(user, Route.objects.select_related("site"), REPORT_ROLES, "route")(
+                route.pk
+            )
+        else:
+            raise serializers.ValidationError({"run": "Give the run (or the route to start one)."})
+        return run, route
+
+
+class RoundExceptionSerializer(serializers.ModelSerializer):
+    site = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = RoundException
+        fields = [
+            "id",
+            "site",
+            "kind",
+            "run",
+            "schedule",
+            "window_start",
+            "checkpoint",
+            "scan",
+            "detail",
+            "detected_at",
+            "withdrawn_at",
+            "withdrawn_reason",
+        ]
+
+
+class RoundExceptionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Exceptions found on rounds at the caller's sites (missed, late, drift, ...)."""
+
+    serializer_class = RoundExceptionSerializer
+    filterset_fields = ["site__code", "kind", "run"]
+
+    def get_queryset(self):
+        return scoped(RoundException.objects.select_related("site"), self.request.user, VIEW_ROLES)
