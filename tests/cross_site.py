@@ -16,6 +16,7 @@ from collections.abc import Callable
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from facility_log.models import Membership
+from tests.access.helpers import site_a_alarm
 from tests.personas import Personas
 
 SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
@@ -27,6 +28,12 @@ SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
     "api-zone-detail": lambda p: {"pk": p.zone_a.pk},
     "api-membership-detail": lambda p: {"pk": _membership_at_a(p)},
     "api-membership-end": lambda p: {"pk": _membership_at_a(p)},
+    "access-alarm-page": lambda p: {"pk": site_a_alarm(p).pk},
+    "access-alarm-acknowledge": lambda p: {"pk": site_a_alarm(p).pk},
+    "access-alarm-resolve": lambda p: {"pk": site_a_alarm(p).pk},
+    "access-import-result": lambda p: {"pk": site_a_alarm(p).event.batch_id},
+    "api-access-event-detail": lambda p: {"pk": site_a_alarm(p).event_id},
+    "api-kisi-webhook": lambda p: {"site_code": p.site_a.code},
 }
 
 LIST_URLS: set[str] = {
@@ -35,6 +42,12 @@ LIST_URLS: set[str] = {
     "api-site-list",
     "api-zone-list",
     "api-membership-list",
+    "access-alarm-console",
+    "access-alarm-feed",
+    "access-event-list",
+    "access-door-list",
+    "access-import",
+    "api-access-event-list",
 }
 
 NOT_SITE_DATA: set[str] = {"login", "logout", "api-schema", "api-docs", "api-root"}

@@ -2,15 +2,21 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from facility_log.api import me, sites
+from facility_log.api import access, me, sites
 
 router = DefaultRouter()
 router.register("sites", sites.SiteViewSet, basename="api-site")
 router.register("zones", sites.ZoneViewSet, basename="api-zone")
 router.register("memberships", sites.MembershipViewSet, basename="api-membership")
+router.register("access-events", access.AccessEventViewSet, basename="api-access-event")
 
 urlpatterns = [
     path("me/", me.me, name="api-me"),
+    path(
+        "webhooks/kisi/<str:site_code>/",
+        access.KisiWebhookView.as_view(),
+        name="api-kisi-webhook",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include(router.urls)),

@@ -146,7 +146,6 @@ class ImportBatch(AppendOnlyModel):
     total = models.PositiveIntegerField()
     created = models.PositiveIntegerField()
     duplicates = models.PositiveIntegerField()
-    alarms = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]

@@ -586,3 +586,35 @@ def mark_escalated(alarm: Alarm, actor: AbstractBaseUser, *, recipients: list[st
     with audited_change(actor, f"alarm escalated by email to {', '.join(recipients) or 'nobody'}"):
         alarm.escalated_at = timezone.now()
         alarm.save()
+
+
+def escalation_recipients(site: Site) -> list[str]:
+    """Email addresses of the site's active supervisors and managers."""
+    from facility_log.models import Membership
+
+    members = Membership.objects.filter(
+        site=site, is_active=True, role__in=REVIEW_ROLES, user__is_active=True
+    ).exclude(user__email="")
+    return sorted(set(members.values_list("user__email", flat=True)))
+
+
+def escalate_alarm(alarm: Alarm, actor: AbstractBaseUser) -> list[str]:
+    """Email the site's supervisors and managers about an alarm nobody acknowledged, once.
+    The alarm is marked escalated in the same transaction as the decision to send."""
+    from django.core.mail import send_mail
+
+    recipients = escalation_recipients(alarm.site)
+    mark_escalated(alarm, actor, recipients=recipients)
+    if recipients:
+        local = alarm.raised_at.astimezone(alarm.site.tzinfo)
+        send_mail(
+            f"[facility_log] {alarm.site.code}: {alarm.get_event_type_display()} at "
+            f"{alarm.door.code} not acknowledged",
+            f"Alarm #{alarm.pk}: {alarm.get_event_type_display()} at {alarm.door.name} "
+            f"({alarm.door.code}), site {alarm.site.name}, raised {local:%Y-%m-%d %H:%M %Z}, "
+            f"still not acknowledged after {alarm.escalate_after_minutes} minutes.\n"
+            f"Acknowledge it on the alarm console: /access/alarms/{alarm.pk}/\n",
+            None,
+            recipients,
+        )
+    return recipients
