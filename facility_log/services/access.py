@@ -406,7 +406,7 @@ def _flush(site, chunk, seen, spool, result: _Pass1, collect: bool) -> None:
         spool.add(fresh)
 
 
-def _first_pass(site, rows, checker, spool, collect, progress) -> _Pass1:
+def _first_pass(site, rows, checker, spool, collect, progress, every) -> _Pass1:
     result = _Pass1()
     seen: set[tuple[str, str]] = set()
     chunk: list[tuple[int, tuple]] = []
@@ -424,7 +424,7 @@ def _first_pass(site, rows, checker, spool, collect, progress) -> _Pass1:
             if len(chunk) >= CHUNK_SIZE:
                 _flush(site, chunk, seen, spool, result, collect)
                 chunk = []
-            if progress and result.total % CHUNK_SIZE == 0:
+            if progress and result.total % every == 0:
                 progress("checked", result.total)
     except FormatError as error:
         result.errors.append(RowError(error.line, error.column, error.message))
@@ -501,17 +501,19 @@ def ingest_events(
     file_name: str = "",
     per_item: bool = False,
     progress: Callable[[str, int], None] | None = None,
+    progress_every: int = CHUNK_SIZE,
 ) -> IngestResult:
     """Check every row, then store the new ones (all or nothing) and raise their alarms.
 
     Refuses with `IngestRefused` naming every bad row (line, column, reason) and stores
     nothing when any row is bad. The actor needs the integration or manager role at the site.
+    `progress(phase, rows)` is called every `progress_every` rows checked and per chunk stored.
     """
     require_role(actor, site, INGEST_ROLES)
     checker = _Checker(site, vendor)
     spool = _Spool()
     try:
-        first = _first_pass(site, rows, checker, spool, per_item, progress)
+        first = _first_pass(site, rows, checker, spool, per_item, progress, progress_every)
         if first.errors:
             raise IngestRefused(first.errors)
         with audited_change(actor, f"access events received ({channel})"):

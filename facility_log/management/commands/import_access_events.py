@@ -1,8 +1,6 @@
 """`manage.py import_access_events FILE --site CODE --format FORMAT`: import a file of access
 events. The whole file is checked first; one bad line refuses it with every bad line named."""
 
-import sys
-
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import CommandError
 
@@ -54,7 +52,8 @@ class Command(AuditedCommand):
                 channel=ImportBatch.Channel.FILE,
                 vendor=FORMAT_SOURCE[fmt],
                 file_name=file_name,
-                progress=self._progress(every),
+                progress=self._progress if every else None,
+                progress_every=every or 1,
             )
         except IngestRefused as refused:
             lines = "\n".join(f"  {error}" for error in refused.errors)
@@ -65,9 +64,6 @@ class Command(AuditedCommand):
         except PermissionDenied as error:
             raise CommandError(str(error)) from error
 
-    def _progress(self, every: int):
-        def report(phase: str, count: int) -> None:
-            if every and count % every == 0:
-                print(f"{phase} {count} rows", file=sys.stderr, flush=True)
-
-        return report
+    def _progress(self, phase: str, count: int) -> None:
+        self.stderr.write(f"{phase} {count} rows", style_func=str)
+        self.stderr.flush()
