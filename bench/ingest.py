@@ -1,0 +1,263 @@
+"""Access-event ingestion speed: the real import path against a bare bulk_create.
+
+    .venv/bin/python bench/ingest.py [--n 100000] [--backends sqlite,postgres]
+
+For each backend (SQLite in a temporary file; PostgreSQL database `fl_bench` at 127.0.0.1 if
+reachable) it generates N events as a generic CSV file, imports it with
+`manage.py import_access_events` (checks, pseudonymisation, de-duplication, batch record,
+alarms), imports it again (all duplicates), then inserts the same rows with a bare
+`bulk_create` into a plain table with no constraints beyond its primary key. It prints
+events per second for each and the ratio. Each backend runs in its own process so that its
+settings and its peak memory are its own.
+"""
+
+import argparse
+import csv
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+PG_BENCH_URL = "postgres://postgres@127.0.0.1:5432/fl_bench"
+DOORS = ["D-MAIN", "D-DOCK2", "D-SRV", "D-ROOF", "D-GATE-B"]
+TYPES = ["granted"] * 14 + ["denied", "door_opened", "rex", "door_closed"]
+CHUNK = 2000
+
+
+def generate(path: Path, n: int) -> None:
+    """Write N events (streamed, never held in memory); one in 1,000 is a forced opening."""
+    start = datetime(2026, 3, 28, 22, tzinfo=UTC)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["source", "external_id", "occurred_at", "door", "event_type", "reason",
+                         "credential", "cardholder", "direction"])  # fmt: skip
+        for i in range(n):
+            kind = "forced_open" if i % 1000 == 999 else TYPES[i % len(TYPES)]
+            writer.writerow(
+                [
+                    "bench",
+                    f"ev-{i:09d}",
+                    (start + timedelta(seconds=i)).isoformat().replace("+00:00", "Z"),
+                    DOORS[i % len(DOORS)],
+                    kind,
+                    "expired" if kind == "denied" else "",
+                    "" if kind == "forced_open" else str(10000000 + i * 7919 % 9000000),
+                    "" if kind == "forced_open" else f"Holder {i % 500}",
+                    ("in", "out", "")[i % 3],
+                ]
+            )
+
+
+def rows_of(path: Path):
+    with path.open(newline="") as handle:
+        yield from csv.DictReader(handle)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _setup_site():
+    from facility_log.models import Zone
+    from facility_log.services import access, accounts, sites
+
+    actor = accounts.system_actor()
+    site = sites.create_site(actor, code="BENCH", name="Bench", reason="benchmark")
+    zone = sites.create_zone(site, actor, name="Bench zone", reason="benchmark")
+    for code in DOORS:
+        access.create_door(site, actor, zone=zone, code=code, name=code, reason="benchmark")
+    return site, Zone.objects.get(pk=zone.pk)
+
+
+def _plain_model():
+    """A plain table shaped like the events table: no audit, no unique key, no batch."""
+    from django.db import connection, models
+
+    class PlainEvent(models.Model):
+        site_id = models.BigIntegerField()
+        door_id = models.BigIntegerField()
+        source = models.CharField(max_length=64)
+        external_id = models.CharField(max_length=128)
+        event_type = models.CharField(max_length=16)
+        reason = models.CharField(max_length=32)
+        occurred_at = models.DateTimeField()
+        direction = models.CharField(max_length=3)
+        cardholder = models.CharField(max_length=200)
+        credential = models.CharField(max_length=64)
+
+        class Meta:
+            app_label = "bench"
+            db_table = "bench_plain_event"
+
+        def __str__(self) -> str:
+            return self.external_id
+
+    with connection.schema_editor() as editor:
+        editor.create_model(PlainEvent)
+    return PlainEvent
+
+
+def _bare_bulk_create(path: Path, site, door_ids: dict) -> float:
+    model = _plain_model()
+    from django.db import transaction
+
+    started = time.perf_counter()
+    with transaction.atomic():
+        batch = []
+        for r in rows_of(path):
+            batch.append(
+                model(
+                    site_id=site.pk,
+                    door_id=door_ids[r["door"]],
+                    source=r["source"],
+                    external_id=r["external_id"],
+                    event_type=r["event_type"],
+                    reason=r["reason"],
+                    occurred_at=datetime.fromisoformat(r["occurred_at"]),
+                    direction=r["direction"],
+                    cardholder=r["cardholder"],
+                    credential=r["credential"],
+                )
+            )
+            if len(batch) == CHUNK:
+                model.objects.bulk_create(batch)
+                batch = []
+        model.objects.bulk_create(batch)
+    return time.perf_counter() - started
+
+
+def _import(path: Path) -> float:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    started = time.perf_counter()
+    call_command(
+        "import_access_events",
+        str(path),
+        site="BENCH",
+        fmt="generic-csv",
+        progress_every=0,
+        stdout=StringIO(),
+    )
+    return time.perf_counter() - started
+
+
+def run_backend(n: int) -> dict:
+    """Inside the child process: migrate a fresh database, then measure."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from facility_log.models import AccessEvent, Alarm, Door, ImportBatch
+
+    call_command("migrate", verbosity=0)
+    site, _zone = _setup_site()
+    door_ids = dict(Door.objects.filter(site=site).values_list("code", "pk"))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "events.csv"
+        generate(path, n)
+        rss_before = peak_rss_mb()
+        first = _import(path)
+        rss_after = peak_rss_mb()
+        again = _import(path)
+        stored = AccessEvent.objects.count()
+        alarms = Alarm.objects.count()
+        batches = list(ImportBatch.objects.order_by("pk").values_list("created", "duplicates"))
+        bare = _bare_bulk_create(path, site, door_ids)
+    return {
+        "backend": connection.vendor,
+        "n": n,
+        "import_s": first,
+        "reimport_s": again,
+        "bare_s": bare,
+        "stored": stored,
+        "alarms": alarms,
+        "batches": batches,
+        "rss_before_mb": rss_before,
+        "rss_after_mb": rss_after,
+    }
+
+
+def _postgres_ready() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True,
+                             connect_timeout=3) as conn:  # fmt: skip
+            conn.execute("DROP DATABASE IF EXISTS fl_bench")
+            conn.execute("CREATE DATABASE fl_bench")
+        return True
+    except Exception as error:  # noqa: BLE001 (any failure means: skip PostgreSQL)
+        print(f"PostgreSQL not reachable ({error}); skipped.", file=sys.stderr)
+        return False
+
+
+def spawn(backend: str, n: int) -> dict | None:
+    env = dict(os.environ, DEBUG="1", DJANGO_SETTINGS_MODULE="config.settings")
+    if backend == "sqlite":
+        handle, db = tempfile.mkstemp(suffix=".sqlite3")
+        os.close(handle)
+        env["DATABASE_URL"] = f"sqlite:///{db}"
+    elif _postgres_ready():
+        env["DATABASE_URL"] = PG_BENCH_URL
+    else:
+        return None
+    try:
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", "--n", str(n)],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    finally:
+        if backend == "sqlite":
+            for suffix in ("", "-wal", "-shm"):
+                Path(db + suffix).unlink(missing_ok=True)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def report(result: dict) -> None:
+    n = result["n"]
+    rate, again, bare = n / result["import_s"], n / result["reimport_s"], n / result["bare_s"]
+    print(
+        f"{result['backend']:>10}  N={n:,}  import {rate:,.0f} ev/s ({result['import_s']:.1f} s)"
+        f"  | re-import (all duplicates) {again:,.0f} ev/s"
+        f"  | bare bulk_create {bare:,.0f} ev/s  | ratio {rate / bare:.2f}x"
+    )
+    print(
+        f"{'':>10}  stored {result['stored']:,}, alarms {result['alarms']:,}, batches "
+        f"(created, duplicates) {result['batches']}; peak RSS {result['rss_before_mb']:.0f} MB "
+        f"before import, {result['rss_after_mb']:.0f} MB after"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    if args.child:
+        print(json.dumps(run_backend(args.n)))
+        return
+    for backend in args.backends.split(","):
+        result = spawn(backend.strip(), args.n)
+        if result:
+            report(result)
+
+
+if __name__ == "__main__":
+    main()
