@@ -203,7 +203,14 @@ def _postgres_ready() -> bool:
 
 
 def spawn(backend: str, n: int) -> dict | None:
-    env = dict(os.environ, DEBUG="1", DJANGO_SETTINGS_MODULE="config.settings")
+    # DEBUG off: with it on, Django keeps every SQL statement in memory (and that is not
+    # what production does).
+    env = dict(
+        os.environ,
+        DEBUG="0",
+        SECRET_KEY="bench-" + os.urandom(16).hex(),
+        DJANGO_SETTINGS_MODULE="config.settings",
+    )
     if backend == "sqlite":
         handle, db = tempfile.mkstemp(suffix=".sqlite3")
         os.close(handle)

@@ -211,4 +211,7 @@ LOGGING = {
 FACILITY_LOG = {
     # The account that management commands act as when no person is at the keyboard.
     "SYSTEM_USERNAME": os.environ.get("FACILITY_LOG_SYSTEM_USER", "system"),
+    # Key of the HMAC that pseudonymises access-control credential numbers; empty: derived
+    # from SECRET_KEY. Changing it makes old and new hashes of the same card differ.
+    "CREDENTIAL_KEY": os.environ.get("FACILITY_LOG_CREDENTIAL_KEY", ""),
 }

@@ -396,8 +396,10 @@ def _flush(site, chunk, seen, spool, result: _Pass1, collect: bool) -> None:
     stored = _existing_keys(site, [(r[0], r[1]) for _i, r in chunk])
     fresh = []
     for index, row in chunk:
-        key = (row[0], row[1])
-        duplicate = key in stored or key in seen
+        duplicate = (row[0], row[1]) in stored
+        # One string per key (not a tuple of two): the only thing kept per row in memory.
+        key = f"{row[0]}\x1f{row[1]}"
+        duplicate = duplicate or key in seen
         seen.add(key)
         if collect:
             result.statuses[index] = "duplicate" if duplicate else "created"
@@ -412,7 +414,7 @@ def _flush(site, chunk, seen, spool, result: _Pass1, collect: bool) -> None:
 
 def _first_pass(site, rows, checker, spool, collect, progress, every) -> _Pass1:
     result = _Pass1()
-    seen: set[tuple[str, str]] = set()
+    seen: set[str] = set()
     chunk: list[tuple[int, tuple]] = []
     try:
         for row in rows:
