@@ -141,11 +141,11 @@ def ensure_vendor_mappings(vendor: str, actor: AbstractBaseUser | None = None) -
     with audited_change(actor or system_actor(), f"default {vendor} type mappings"):
         for vendor_type, neutral in DEFAULT_MAPPINGS[vendor].items():
             success, failed = neutral if isinstance(neutral, tuple) else (neutral, "")
-            VendorTypeMapping.objects.create(
+            # get_or_create: two first webhooks arriving together must not collide.
+            VendorTypeMapping.objects.get_or_create(
                 vendor=vendor,
                 vendor_type=vendor_type,
-                neutral_type=success,
-                neutral_type_if_failed=failed,
+                defaults={"neutral_type": success, "neutral_type_if_failed": failed},
             )
 
 

@@ -266,7 +266,9 @@ def import_page(request):
         else:
             return redirect("access-import-result", pk=batch.pk)
     return render(
-        request, "facility_log/access/import.html", {"form": form, "errors": errors[:500]}
+        request,
+        "facility_log/access/import.html",
+        {"form": form, "errors": errors[:500], "error_count": len(errors)},
     )
 
 
