@@ -177,3 +177,18 @@ def test_import_command_reports_progress_on_stderr(hq):
 def test_import_command_refuses_an_unknown_site(personas):
     with pytest.raises(CommandError, match="No site with code 'NOPE'"):
         _import("generic.csv", "generic-csv", "NOPE")
+
+
+@pytest.mark.django_db
+def test_a_door_is_found_by_its_external_id_for_that_source(personas):
+    from facility_log.services import access
+    from tests.access.helpers import door, ingest, row
+
+    main = door(personas.site_a, personas.zone_a, "D-MAIN")
+    access.add_door_external_id(
+        main, personas.manager_ab, source="ctl-7", external_id="0x1F", reason="controller 7 wiring"
+    )
+    ingest(personas.site_a, [row(source="ctl-7", door="0x1F")])
+    assert AccessEvent.objects.get().door == main
+    with pytest.raises(access.IngestRefused, match="no door '0x1F'"):
+        ingest(personas.site_a, [row(source="ctl-8", door="0x1F", external_id="other")])
