@@ -12,6 +12,7 @@ Ingestion runs in two passes so that a bad line leaves no trace and memory stays
 Idempotent on (site, source, external id): sending the same events again adds nothing.
 """
 
+import csv
 import hashlib
 import hmac
 import pickle
@@ -270,7 +271,6 @@ class _Checker:
         }
         self.mapping = vendor_mapping(vendor)
         self.key = credential_key()
-        self.received_at = timezone.now()
 
     def check(self, row: Incoming) -> tuple | list[RowError]:
         errors: list[RowError] = []
@@ -436,6 +436,8 @@ def _first_pass(site, rows, checker, spool, collect, progress, every) -> _Pass1:
         result.errors.append(RowError(error.line, error.column, error.message))
     except UnicodeDecodeError as error:
         result.errors.append(RowError(result.total + 2, "", f"not UTF-8 text ({error.reason})"))
+    except csv.Error as error:
+        result.errors.append(RowError(result.total + 2, "", f"not readable as CSV ({error})"))
     if chunk and not result.errors:
         _flush(site, chunk, seen, spool, result, collect)
     if not result.total and not result.errors:

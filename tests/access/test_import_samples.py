@@ -192,3 +192,19 @@ def test_a_door_is_found_by_its_external_id_for_that_source(personas):
     assert AccessEvent.objects.get().door == main
     with pytest.raises(access.IngestRefused, match="no door '0x1F'"):
         ingest(personas.site_a, [row(source="ctl-8", door="0x1F", external_id="other")])
+
+
+@pytest.mark.django_db
+def test_a_file_that_is_not_utf8_or_not_csv_is_refused_cleanly(hq, tmp_path):
+    latin = tmp_path / "latin1.csv"
+    header = "source,external_id,occurred_at,door,event_type,cardholder\n"
+    latin.write_bytes(
+        header.encode() + "ctl,1,2026-03-28T22:00:00Z,D-MAIN,rex,Jos\xe9\n".encode("latin-1")
+    )
+    with pytest.raises(CommandError, match="not UTF-8"):
+        call_command("import_access_events", str(latin), site=hq.code, fmt="generic-csv")
+    broken = tmp_path / "nul.csv"
+    broken.write_bytes(header.encode() + b'ctl,2,"2026-03-28T22:00:00Z\n')
+    with pytest.raises(CommandError, match="refused"):
+        call_command("import_access_events", str(broken), site=hq.code, fmt="generic-csv")
+    assert AccessEvent.objects.count() == 0
