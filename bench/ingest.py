@@ -5,10 +5,11 @@
 For each backend (SQLite in a temporary file; PostgreSQL database `fl_bench` at 127.0.0.1 if
 reachable) it generates N events as a generic CSV file, imports it with
 `manage.py import_access_events` (checks, pseudonymisation, de-duplication, batch record,
-alarms), imports it again (all duplicates), then inserts the same rows with a bare
-`bulk_create` into a plain table with the same columns and no key beyond its primary key.
-It prints events per second for each and the ratio. Each backend runs in its own process so that its
-settings and its peak memory are its own.
+alarms) and inserts the same rows with a bare `bulk_create` into a plain table with the same
+columns and no key beyond its primary key, alternating, `--repeat` rounds (default 3); then
+re-imports the file (all duplicates). It prints the median events per second of each, the
+median of the per-round ratios, and each round's ratio. Each backend runs in its own process
+so that its settings and its peak memory are its own.
 """
 
 import argparse
@@ -158,8 +159,9 @@ def _import(path: Path, site_code: str) -> float:
     return time.perf_counter() - started
 
 
-def run_backend(n: int) -> dict:
-    """Inside the child process: migrate a fresh database, then measure."""
+def run_backend(n: int, repeat: int) -> dict:
+    """Inside the child process: migrate a fresh database, then measure `repeat` rounds of
+    (bare bulk_create, import), each import into a site of its own, and one re-import."""
     import django
 
     django.setup()
@@ -169,38 +171,33 @@ def run_backend(n: int) -> dict:
     from facility_log.models import AccessEvent, Alarm, Door, ImportBatch
 
     call_command("migrate", verbosity=0)
-    sites = [_setup_site(code)[0] for code in ("BENCH", "BENCH2")]
+    sites = [_setup_site(f"BENCH{i}")[0] for i in range(1, repeat + 1)]
     door_ids = dict(Door.objects.filter(site=sites[0]).values_list("code", "pk"))
+    rounds, rss = [], []
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "events.csv"
         generate(path, n)
-        # Best of two for both, alternating, so a busy moment on a shared machine does not
-        # decide the ratio.
-        bare = [_bare_bulk_create(path, sites[0], door_ids, "bench_plain_1")]
-        rss_before = peak_rss_mb()
-        imports = [_import(path, "BENCH")]
-        rss_after = peak_rss_mb()
-        bare.append(_bare_bulk_create(path, sites[0], door_ids, "bench_plain_2"))
-        imports.append(_import(path, "BENCH2"))
-        again = _import(path, "BENCH")
-        stored = AccessEvent.objects.filter(site=sites[0]).count()
-        alarms = Alarm.objects.filter(site=sites[0]).count()
-        batches = list(
-            ImportBatch.objects.filter(site=sites[0])
-            .order_by("pk")
-            .values_list("created", "duplicates")
-        )
+        for i, site in enumerate(sites):
+            bare = _bare_bulk_create(path, site, door_ids, f"bench_plain_{i}")
+            rss.append(peak_rss_mb())
+            rounds.append((_import(path, site.code), bare))
+            rss.append(peak_rss_mb())
+        again = _import(path, sites[0].code)
+    first = sites[0]
     return {
         "backend": connection.vendor,
         "n": n,
-        "import_s": min(imports),
+        "rounds": rounds,
         "reimport_s": again,
-        "bare_s": min(bare),
-        "stored": stored,
-        "alarms": alarms,
-        "batches": batches,
-        "rss_before_mb": rss_before,
-        "rss_after_mb": rss_after,
+        "stored": AccessEvent.objects.filter(site=first).count(),
+        "alarms": Alarm.objects.filter(site=first).count(),
+        "batches": list(
+            ImportBatch.objects.filter(site=first)
+            .order_by("pk")
+            .values_list("created", "duplicates")
+        ),
+        "rss_before_mb": rss[0],
+        "rss_after_mb": rss[1],
     }
 
 
@@ -218,7 +215,7 @@ def _postgres_ready() -> bool:
         return False
 
 
-def spawn(backend: str, n: int) -> dict | None:
+def spawn(backend: str, n: int, repeat: int) -> dict | None:
     # DEBUG off: with it on, Django keeps every SQL statement in memory (and that is not
     # what production does).
     env = dict(
@@ -237,7 +234,7 @@ def spawn(backend: str, n: int) -> dict | None:
         return None
     try:
         out = subprocess.run(
-            [sys.executable, __file__, "--child", "--n", str(n)],
+            [sys.executable, __file__, "--child", "--n", str(n), "--repeat", str(repeat)],
             env=env,
             cwd=ROOT,
             check=True,
@@ -252,17 +249,24 @@ def spawn(backend: str, n: int) -> dict | None:
 
 
 def report(result: dict) -> None:
+    """Median over the rounds; each round's ratio compares an import with the bare insert
+    measured just before it."""
+    from statistics import median
+
     n = result["n"]
-    rate, again, bare = n / result["import_s"], n / result["reimport_s"], n / result["bare_s"]
+    imports = [n / imp for imp, _bare in result["rounds"]]
+    bares = [n / bare for _imp, bare in result["rounds"]]
+    ratios = [bare / imp for imp, bare in result["rounds"]]
     print(
-        f"{result['backend']:>10}  N={n:,}  import {rate:,.0f} ev/s ({result['import_s']:.1f} s)"
-        f"  | re-import (all duplicates) {again:,.0f} ev/s"
-        f"  | bare bulk_create {bare:,.0f} ev/s  | ratio {rate / bare:.2f}x"
+        f"{result['backend']:>10}  N={n:,}  import {median(imports):,.0f} ev/s"
+        f"  | bare bulk_create {median(bares):,.0f} ev/s"
+        f"  | ratio {median(ratios):.2f}x (rounds: {', '.join(f'{r:.2f}' for r in ratios)})"
+        f"  | re-import (all duplicates) {n / result['reimport_s']:,.0f} ev/s"
     )
     print(
         f"{'':>10}  stored {result['stored']:,}, alarms {result['alarms']:,}, batches "
         f"(created, duplicates) {result['batches']}; peak RSS {result['rss_before_mb']:.0f} MB "
-        f"before import, {result['rss_after_mb']:.0f} MB after"
+        f"before the first import, {result['rss_after_mb']:.0f} MB after"
     )
 
 
@@ -270,14 +274,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds; the median is shown")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     if args.child:
-        print(json.dumps(run_backend(args.n)))
+        print(json.dumps(run_backend(args.n, args.repeat)))
         return
     for backend in args.backends.split(","):
-        result = spawn(backend.strip(), args.n)
+        result = spawn(backend.strip(), args.n, args.repeat)
         if result:
             report(result)
 
