@@ -163,13 +163,16 @@ class AccessEvent(AppendOnlyModel):
     can be matched without being readable) and its last digits for display.
     """
 
-    # No single-column indexes on site and door: the composite indexes below start with them,
-    # and every index is paid for on each of the many inserts.
+    # No single-column indexes on site, door and batch: the composite indexes below start
+    # with site and door, nothing lists a batch's events, and every index is paid for on each
+    # of the many inserts.
     site = models.ForeignKey(
         Site, on_delete=models.PROTECT, related_name="access_events", db_index=False
     )
     door = models.ForeignKey(Door, on_delete=models.PROTECT, related_name="events", db_index=False)
-    batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="events")
+    batch = models.ForeignKey(
+        ImportBatch, on_delete=models.PROTECT, related_name="events", db_index=False
+    )
     source = models.CharField(max_length=64)
     external_id = models.CharField(max_length=128)
     event_type = models.CharField(max_length=16, choices=EventType.choices)

@@ -445,24 +445,26 @@ def _first_pass(site, rows, checker, spool, collect, progress, every) -> _Pass1:
     return result
 
 
-def _write_events(site, batch, spool, progress) -> int:
-    written = 0
+def _write_events(site, batch, spool, progress, alarm_types: set[str]) -> list[tuple]:
+    """Insert the spooled rows in chunks; return the keys of those that may raise alarms."""
+    written, candidates = 0, []
     for chunk in spool.chunks():
         AccessEvent.objects.bulk_create(
             [_event(site, batch, row) for row in chunk], ignore_conflicts=True
         )
+        candidates.extend((row[0], row[1]) for row in chunk if row[2] in alarm_types)
         written += len(chunk)
         if progress:
             progress("stored", written)
-    return written
+    return candidates
 
 
 def _event(site: Site, batch: ImportBatch, row: tuple) -> AccessEvent:
     source, external_id, event_type, reason, vendor_type, occurred_at, door_id = row[:7]
     direction, cardholder, credential_hash, last4 = row[7:]
     return AccessEvent(
-        site=site,
-        batch=batch,
+        site_id=site.pk,
+        batch_id=batch.pk,
         source=source,
         external_id=external_id,
         event_type=event_type,
@@ -478,12 +480,22 @@ def _event(site: Site, batch: ImportBatch, row: tuple) -> AccessEvent:
     )
 
 
-def _raise_alarms(site: Site, batch: ImportBatch) -> int:
+def _alarm_events(site: Site, batch: ImportBatch, keys: list[tuple]):
+    """The events of this batch with these keys, found through the unique index."""
+    for start in range(0, len(keys), CHUNK_SIZE):
+        by_source: dict[str, list[str]] = {}
+        for source, external_id in keys[start : start + CHUNK_SIZE]:
+            by_source.setdefault(source, []).append(external_id)
+        for source, ids in by_source.items():
+            yield from AccessEvent.objects.filter(
+                site=site, source=source, external_id__in=ids, batch=batch
+            ).order_by("occurred_at", "id")
+
+
+def _raise_alarms(site: Site, batch: ImportBatch, rules: AlarmRules, keys: list[tuple]) -> int:
     """One alarm per new event that an alarm rule covers."""
-    rules = AlarmRules(site)
-    candidates = AccessEvent.objects.filter(batch=batch, event_type__in=rules.event_types())
     raised = 0
-    for event in candidates.order_by("occurred_at", "id"):
+    for event in _alarm_events(site, batch, keys):
         minutes = rules.minutes_for(event.door_id, event.event_type)
         if minutes is None:
             continue
@@ -537,8 +549,9 @@ def ingest_events(
                 created=first.new,
                 duplicates=first.duplicates,
             )
-            _write_events(site, batch, spool, progress)
-            alarms = _raise_alarms(site, batch) if first.new else 0
+            rules = AlarmRules(site)
+            keys = _write_events(site, batch, spool, progress, rules.event_types())
+            alarms = _raise_alarms(site, batch, rules, keys)
     finally:
         spool.file.close()
     return IngestResult(batch, first.total, first.new, first.duplicates, alarms, first.statuses)
