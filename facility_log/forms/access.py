@@ -27,6 +27,7 @@ class EventFilterForm(forms.Form):
     start = forms.DateTimeField(
         label="From (site time)",
         required=False,
+        help_text="In the chosen site's time zone (UTC when all sites are shown).",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     end = forms.DateTimeField(

@@ -50,7 +50,9 @@ CSV_COLUMNS = [
 
 
 def _open_alarms(user):
-    alarms = Alarm.objects.exclude(state=AlarmState.RESOLVED).select_related("site", "door")
+    alarms = Alarm.objects.exclude(state=AlarmState.RESOLVED).select_related(
+        "site", "door", "event"
+    )
     return scoped(alarms, user, VIEW_ROLES).order_by("-raised_at", "-id")[:CONSOLE_LIMIT]
 
 
@@ -76,6 +78,7 @@ def _alarm_json(alarm: Alarm, reviewer_sites: set[int]) -> dict:
         "door_name": alarm.door.name,
         "type": alarm.get_event_type_display(),
         "state": alarm.state,
+        "occurred_at": site_time(alarm.event.occurred_at, alarm.site),
         "raised_at": site_time(alarm.raised_at, alarm.site),
         "note": alarm.acknowledge_note,
         "url": reverse("access-alarm-page", args=[alarm.pk]),

@@ -51,7 +51,7 @@ function row(alarm) {
   const head = el("div", { class: "alarm-head" });
   head.append(el("strong", {}, alarm.type), ` · ${alarm.door_name} `);
   head.append(el("span", { class: "badge" }, `${alarm.site} ${alarm.door}`));
-  head.append(el("span", { class: "help" }, ` ${alarm.raised_at} · ${alarm.state}`));
+  head.append(el("span", { class: "help" }, ` ${alarm.occurred_at} · ${alarm.state}`));
   if (alarm.note) head.append(el("div", { class: "help" }, `Note: ${alarm.note}`));
   item.append(head);
   const actions = el("div", { class: "actions" });
