@@ -227,4 +227,7 @@ FACILITY_LOG = {
     ),
     "ROUNDS_OVERDUE_MINUTES": int(os.environ.get("FACILITY_LOG_ROUNDS_OVERDUE_MINUTES", "30")),
     "ROUNDS_LOOKBACK_HOURS": int(os.environ.get("FACILITY_LOG_ROUNDS_LOOKBACK_HOURS", "48")),
+    # Key of the HMAC that pseudonymises access-control credential numbers; empty: derived
+    # from SECRET_KEY. Changing it makes old and new hashes of the same card differ.
+    "CREDENTIAL_KEY": os.environ.get("FACILITY_LOG_CREDENTIAL_KEY", ""),
 }

@@ -14,9 +14,15 @@ from django.contrib.auth.admin import UserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from facility_log.models import (
+    AccessEvent,
+    Alarm,
+    AlarmRule,
     ApiToken,
     Checkpoint,
     Disclosure,
+    Door,
+    DoorExternalId,
+    ImportBatch,
     LedgerEntry,
     Membership,
     RecordView,
@@ -27,6 +33,8 @@ from facility_log.models import (
     Scan,
     Schedule,
     Site,
+    VendorTypeMapping,
+    WebhookSecret,
     Zone,
 )
 from facility_log.services.audit import audited_change
@@ -308,6 +316,63 @@ class ScheduleAdmin(AuditedAdmin):
 class ReadOnlyEvidenceAdmin(admin.ModelAdmin):
     """Shown, never changed here."""
 
+
+# --- access control ---------------------------------------------------------------------------
+
+
+@admin.register(Door)
+class DoorAdmin(AuditedAdmin):
+    list_display = ["code", "name", "site", "zone", "is_active"]
+    list_filter = ["site", "is_active"]
+    list_select_related = ["site", "zone"]
+    fields = ["site", "zone", "code", "name", "is_active"]
+
+
+@admin.register(DoorExternalId)
+class DoorExternalIdAdmin(AuditedAdmin):
+    list_display = ["source", "external_id", "door", "site"]
+    list_select_related = ["door", "site"]
+    fields = ["site", "door", "source", "external_id"]
+
+
+@admin.register(VendorTypeMapping)
+class VendorTypeMappingAdmin(AuditedAdmin):
+    """Where unmapped vendor types (stored as `other`) get their neutral type."""
+
+    list_display = ["vendor", "vendor_type", "neutral_type", "neutral_type_if_failed", "is_active"]
+    list_filter = ["vendor", "is_active"]
+    fields = ["vendor", "vendor_type", "neutral_type", "neutral_type_if_failed", "is_active"]
+
+
+@admin.register(AlarmRule)
+class AlarmRuleAdmin(AuditedAdmin):
+    list_display = ["site", "door", "event_type", "is_active", "escalate_after_minutes"]
+    list_filter = ["site", "event_type", "is_active"]
+    list_select_related = ["site", "door"]
+    fields = [
+        "site",
+        "door",
+        "event_type",
+        "is_active",
+        "held_open_seconds",
+        "escalate_after_minutes",
+    ]
+
+
+@admin.register(WebhookSecret)
+class WebhookSecretAdmin(AuditedAdmin):
+    list_display = ["site", "source", "is_active"]
+    list_select_related = ["site"]
+    fields = ["site", "source", "secret", "is_active"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records nobody edits here: append-only events and batches, and alarms, which change
+    only through the console (acknowledge, resolve) so each step carries its note."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
     def has_add_permission(self, request):
         return False
 
@@ -378,3 +443,30 @@ class RoundExceptionAdmin(ReadOnlyEvidenceAdmin, SimpleHistoryAdmin):
     list_display = ["kind", "site", "detail", "detected_at", "withdrawn_at"]
     list_filter = ["site", "kind"]
     list_select_related = ["site"]
+
+
+@admin.register(AccessEvent)
+class AccessEventAdmin(ReadOnlyAdmin):
+    list_display = ["occurred_at", "site", "door", "event_type", "reason", "vendor_type"]
+    list_filter = ["site", "event_type"]
+    list_select_related = ["site", "door"]
+    search_fields = ["external_id"]
+    exclude = ["credential_hash"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [
+            name for name in super().get_readonly_fields(request, obj) if name != "credential_hash"
+        ]
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "site", "channel", "source_format", "created", "duplicates"]
+    list_select_related = ["site"]
+
+
+@admin.register(Alarm)
+class AlarmAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
+    list_display = ["raised_at", "site", "door", "event_type", "state"]
+    list_filter = ["site", "state"]
+    list_select_related = ["site", "door"]

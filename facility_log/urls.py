@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from facility_log.views import audit, exports, home, incidents, rounds, sites
+from facility_log.views import access, audit, exports, home, incidents, rounds, sites
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
@@ -61,4 +61,17 @@ urlpatterns = [
     path("rounds/runs/<int:pk>/", rounds.round_run, name="round-run"),
     path("rounds/runs/<int:pk>/scan/", rounds.round_scan, name="round-scan"),
     path("rounds/runs/<int:pk>/finish/", rounds.round_finish, name="round-finish"),
+    path("access/alarms/", access.alarm_console, name="access-alarm-console"),
+    path("access/alarms/feed/", access.alarm_feed, name="access-alarm-feed"),
+    path("access/alarms/<int:pk>/", access.alarm_detail, name="access-alarm-page"),
+    path(
+        "access/alarms/<int:pk>/acknowledge/",
+        access.alarm_acknowledge,
+        name="access-alarm-acknowledge",
+    ),
+    path("access/alarms/<int:pk>/resolve/", access.alarm_resolve, name="access-alarm-resolve"),
+    path("access/events/", access.event_list, name="access-event-list"),
+    path("access/doors/", access.door_list, name="access-door-list"),
+    path("access/import/", access.import_page, name="access-import"),
+    path("access/import/<int:pk>/", access.import_result, name="access-import-result"),
 ]

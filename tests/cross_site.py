@@ -16,6 +16,7 @@ from collections.abc import Callable
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from facility_log.models import Membership
+from tests.access.helpers import site_a_alarm
 from tests.personas import Personas
 
 SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
@@ -69,6 +70,12 @@ SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
     "api-run-finish": lambda p: {"pk": rounds_at_a(p).run.pk},
     "api-scan-detail": lambda p: {"pk": rounds_at_a(p).scan.pk},
     "api-round-exception-detail": lambda p: {"pk": rounds_at_a(p).exception.pk},
+    "access-alarm-page": lambda p: {"pk": site_a_alarm(p).pk},
+    "access-alarm-acknowledge": lambda p: {"pk": site_a_alarm(p).pk},
+    "access-alarm-resolve": lambda p: {"pk": site_a_alarm(p).pk},
+    "access-import-result": lambda p: {"pk": site_a_alarm(p).event.batch_id},
+    "api-access-event-detail": lambda p: {"pk": site_a_alarm(p).event_id},
+    "api-kisi-webhook": lambda p: {"site_code": p.site_a.code},
 }
 
 LIST_URLS: set[str] = {
@@ -89,6 +96,12 @@ LIST_URLS: set[str] = {
     "api-run-list",
     "api-scan-list",
     "api-round-exception-list",
+    "access-alarm-console",
+    "access-alarm-feed",
+    "access-event-list",
+    "access-door-list",
+    "access-import",
+    "api-access-event-list",
 }
 
 # audit-overview: the ledger head and verification summary span all sites; it names no
@@ -120,7 +133,11 @@ def _attachment_at_a(p: Personas):
 
 # Records that the list tests create first, so "the outsider sees nothing of A" is checked
 # against lists that do hold site-A records (and the manager does see them).
-LIST_SEEDS: list[Callable[[Personas], object]] = [_incident_at_a, lambda p: rounds_at_a(p)]
+LIST_SEEDS: list[Callable[[Personas], object]] = [
+    _incident_at_a,
+    lambda p: rounds_at_a(p),
+    lambda p: site_a_alarm(p),
+]
 
 
 def seed_site_a_records(p: Personas) -> None:

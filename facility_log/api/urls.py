@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from facility_log.api import incidents, me, rounds, sites
+from facility_log.api import access, incidents, me, rounds, sites
 
 router = DefaultRouter()
 router.register("sites", sites.SiteViewSet, basename="api-site")
@@ -16,9 +16,15 @@ router.register("schedules", rounds.ScheduleViewSet, basename="api-schedule")
 router.register("runs", rounds.RunViewSet, basename="api-run")
 router.register("scans", rounds.ScanViewSet, basename="api-scan")
 router.register("round-exceptions", rounds.RoundExceptionViewSet, basename="api-round-exception")
+router.register("access-events", access.AccessEventViewSet, basename="api-access-event")
 
 urlpatterns = [
     path("me/", me.me, name="api-me"),
+    path(
+        "webhooks/kisi/<str:site_code>/",
+        access.KisiWebhookView.as_view(),
+        name="api-kisi-webhook",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include(router.urls)),

@@ -1,5 +1,20 @@
 """Models, one module per domain. Import from here: `from facility_log.models import Site`."""
 
+from facility_log.models.access import (
+    AccessEvent,
+    Alarm,
+    AlarmRule,
+    AlarmState,
+    DenialReason,
+    Direction,
+    Door,
+    DoorExternalId,
+    EventType,
+    ImportBatch,
+    SourceFormat,
+    VendorTypeMapping,
+    WebhookSecret,
+)
 from facility_log.models.accounts import ApiToken, HistoricalUser
 from facility_log.models.audit import Disclosure, LedgerEntry, RecordView
 from facility_log.models.base import AppendOnlyModel, AuditedHistoryBase, AuditedModel
@@ -29,6 +44,19 @@ from facility_log.models.rounds import (
 from facility_log.models.sites import Membership, Role, Site, Zone
 
 __all__ = [
+    "AccessEvent",
+    "Alarm",
+    "AlarmRule",
+    "AlarmState",
+    "DenialReason",
+    "Direction",
+    "Door",
+    "DoorExternalId",
+    "EventType",
+    "ImportBatch",
+    "SourceFormat",
+    "VendorTypeMapping",
+    "WebhookSecret",
     "ApiToken",
     "AppendOnlyModel",
     "AuditedHistoryBase",

@@ -1,0 +1,227 @@
+"""Access events over the API: reading them, the batch endpoint integrations push to, and the
+Kisi-compatible webhook. Events are never changed: there is no PUT, PATCH or DELETE."""
+
+import hashlib
+import hmac
+import json
+
+import django_filters
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, mixins, pagination, serializers, status, viewsets
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from facility_log.api.authentication import ApiTokenAuthentication
+from facility_log.models import AccessEvent, ImportBatch, Site, SourceFormat, WebhookSecret
+from facility_log.scoping import INGEST_ROLES, VIEW_ROLES, get_scoped_or_404, scoped, sites_for
+from facility_log.services.access import IngestRefused, RowError, ingest_events
+from facility_log.services.access_formats import GENERIC_COLUMNS, FormatError, Incoming
+from facility_log.services.access_formats import kisi_incoming as read_kisi_body
+from facility_log.services.accounts import system_actor
+
+MAX_BATCH = 5000
+
+
+class AccessEventSerializer(serializers.ModelSerializer):
+    site = serializers.CharField(source="site.code")
+    door = serializers.CharField(source="door.code")
+    door_name = serializers.CharField(source="door.name")
+
+    class Meta:
+        model = AccessEvent
+        fields = [
+            "id",
+            "site",
+            "door",
+            "door_name",
+            "source",
+            "external_id",
+            "event_type",
+            "reason",
+            "vendor_type",
+            "occurred_at",
+            "received_at",
+            "direction",
+            "cardholder",
+            "credential_last4",
+        ]
+        read_only_fields = fields
+
+
+class AccessEventFilter(django_filters.FilterSet):
+    site = django_filters.CharFilter(field_name="site__code")
+    door = django_filters.CharFilter(field_name="door__code")
+    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+
+    class Meta:
+        model = AccessEvent
+        fields = ["site", "door", "event_type", "source"]
+
+
+class SitesPagination(pagination.LimitOffsetPagination):
+    """Pages of events, with the codes of the sites whose events the caller can read."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.site_codes = list(sites_for(request.user, VIEW_ROLES).values_list("code", flat=True))
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["sites"] = self.site_codes
+        return response
+
+
+def _item_incoming(item, index: int) -> Incoming:
+    if not isinstance(item, dict):
+        raise FormatError(f"Item {index} is not a JSON object.", index)
+    values = {name: str(item.get(name) or "").strip() for name in GENERIC_COLUMNS}
+    return Incoming(line=index, **values)
+
+
+def _errors_by_item(errors: list[RowError]) -> dict[int, dict[str, list[str]]]:
+    grouped: dict[int, dict[str, list[str]]] = {}
+    for error in errors:
+        grouped.setdefault(error.line, {}).setdefault(error.column or "item", []).append(
+            error.message
+        )
+    return grouped
+
+
+def _refusal(refused: IngestRefused, count: int) -> Response:
+    grouped = _errors_by_item(refused.errors)
+    results = [
+        {"index": i, "status": "error", "errors": grouped[i]}
+        if i in grouped
+        else {"index": i, "status": "not_stored"}
+        for i in range(count)
+    ]
+    detail = f"Nothing stored: {len(grouped)} item(s) have errors."
+    return Response({"detail": detail, "results": results}, status=status.HTTP_400_BAD_REQUEST)
+
+
+class AccessEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Access events of the sites the caller holds a role at, newest first.
+
+    `POST` a JSON list of events (the generic CSV's columns as keys) with `?site=CODE` (or a
+    `site` key in every item): all are checked first; any bad item refuses the whole batch
+    with its errors; otherwise every item is reported `created` or `duplicate`.
+    Needs the integration or manager role at the site.
+    """
+
+    serializer_class = AccessEventSerializer
+    filterset_class = AccessEventFilter
+    pagination_class = SitesPagination
+
+    def get_queryset(self):
+        events = AccessEvent.objects.select_related("site", "door")
+        return scoped(events, self.request.user, VIEW_ROLES)
+
+    def _site(self, request, items: list) -> Site:
+        codes = {str(item.get("site")) for item in items if isinstance(item, dict)}
+        code = request.query_params.get("site") or (codes.pop() if len(codes) == 1 else None)
+        if not code:
+            raise serializers.ValidationError({"site": "Give ?site=CODE or one `site` for all."})
+        return get_scoped_or_404(Site.objects.all(), request.user, INGEST_ROLES, "", code=code)
+
+    @extend_schema(
+        request={"application/json": {"type": "array", "items": {"type": "object"}}},
+        parameters=[OpenApiParameter("site", str, description="the site's code")],
+        responses={201: dict, 200: dict, 400: dict},
+    )
+    def create(self, request, *args, **kwargs):
+        items = request.data
+        if not isinstance(items, list) or not items:
+            raise serializers.ValidationError({"detail": "Send a non-empty JSON list of events."})
+        if len(items) > MAX_BATCH:
+            raise serializers.ValidationError({"detail": f"At most {MAX_BATCH} events per call."})
+        site = self._site(request, items)
+        rows = (_item_incoming(item, index) for index, item in enumerate(items))
+        try:
+            result = ingest_events(
+                site, request.user, rows, channel=ImportBatch.Channel.API, per_item=True
+            )
+        except IngestRefused as refused:
+            return _refusal(refused, len(items))
+        results = [{"index": i, "status": s} for i, s in enumerate(result.statuses)]
+        body = {
+            "site": site.code,
+            "batch": result.batch.pk,
+            "created": result.created,
+            "duplicates": result.duplicates,
+            "alarms": result.alarms,
+            "results": results,
+        }
+        return Response(body, status=status.HTTP_201_CREATED if result.created else 200)
+
+
+def signature_matches(secret: str, body: bytes, given: str) -> bool:
+    """HMAC-SHA256 of the raw body with the site's secret, hex (a `sha256=` prefix is
+    tolerated), compared in constant time."""
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    given = given.strip().removeprefix("sha256=").lower()
+    return hmac.compare_digest(expected, given)
+
+
+class KisiWebhookView(APIView):
+    """Kisi event webhook for one site. When the site has a webhook secret, the body must
+    carry a valid `X-Signature` (HMAC-SHA256 of the raw body) and that signature is the
+    authentication; a missing or wrong one gets 401 and nothing is stored. A site without a
+    secret accepts only an API token holding the integration or manager role there."""
+
+    authentication_classes = [ApiTokenAuthentication]
+    permission_classes = []
+    http_method_names = ["post", "options"]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        site = Site.objects.filter(code=kwargs["site_code"], is_active=True).first()
+        secret = site and WebhookSecret.objects.filter(site=site, is_active=True).first()
+        if secret:
+            given = request.headers.get("X-Signature", "")
+            if not given or not signature_matches(secret.secret, request.body, given):
+                raise exceptions.AuthenticationFailed("Missing or wrong X-Signature.")
+            request.webhook_actor = system_actor()
+        else:
+            request.webhook_actor = self._token_holder(request, site)
+        request.webhook_site = site
+
+    def _token_holder(self, request, site):
+        if not request.user.is_authenticated:
+            raise exceptions.NotAuthenticated("Sign the body (X-Signature) or send a token.")
+        if site is None:
+            raise Http404("No such site.")
+        get_scoped_or_404(Site.objects.all(), request.user, INGEST_ROLES, "", pk=site.pk)
+        return request.user
+
+    def get_authenticate_header(self, request):
+        return 'Token realm="api", X-Signature'
+
+    @extend_schema(request={"application/json": {"type": "object"}}, responses={201: dict})
+    def post(self, request, site_code: str):
+        try:
+            body = json.loads(request.body)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise serializers.ValidationError({"detail": "The body is not JSON."}) from None
+        bodies = body if isinstance(body, list) else [body]
+        rows = (read_kisi_body(item, number) for number, item in enumerate(bodies, start=1))
+        try:
+            result = ingest_events(
+                request.webhook_site,
+                request.webhook_actor,
+                rows,
+                channel=ImportBatch.Channel.WEBHOOK,
+                vendor=SourceFormat.KISI,
+                per_item=True,
+            )
+        except IngestRefused as refused:
+            errors = [
+                {"item": e.line, "field": e.column, "error": e.message} for e in refused.errors
+            ]
+            return Response({"detail": "Nothing stored.", "errors": errors}, status=400)
+        except PermissionDenied as error:
+            raise exceptions.PermissionDenied(str(error)) from error
+        code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+        return Response({"created": result.created, "duplicates": result.duplicates}, status=code)

@@ -1,0 +1,76 @@
+"""Forms of the access pages: the event filters, the file upload and the alarm notes."""
+
+import zoneinfo
+from datetime import datetime
+
+from django import forms
+
+from facility_log.models import EventType
+from facility_log.services.access_formats import READERS
+
+QUICK_NOTES = [
+    "Guard sent to the door",
+    "Checked on camera: no threat",
+    "Known maintenance work",
+    "Controller fault reported",
+]
+
+
+class EventFilterForm(forms.Form):
+    """Filters of the event browser. Times are read in the chosen site's zone (UTC without)."""
+
+    site = forms.ChoiceField(label="Site", required=False)
+    door = forms.CharField(label="Door code", required=False, max_length=64)
+    event_type = forms.ChoiceField(
+        label="Type", required=False, choices=[("", "Any type"), *EventType.choices]
+    )
+    start = forms.DateTimeField(
+        label="From (site time)",
+        required=False,
+        help_text="In the chosen site's time zone (UTC when all sites are shown).",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    end = forms.DateTimeField(
+        label="Until (site time)",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    cardholder = forms.CharField(label="Cardholder name contains", required=False, max_length=200)
+
+    def __init__(self, *args, sites, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sites = {site.code: site for site in sites}
+        self.fields["site"].choices = [("", "All my sites")] + [
+            (code, f"{code} – {site.name}") for code, site in self.sites.items()
+        ]
+
+    def local(self, name: str) -> datetime | None:
+        """The time given in field `name`, in the chosen site's zone (UTC with no site)."""
+        value = self.cleaned_data.get(name)
+        if value is None:
+            return None
+        site = self.sites.get(self.cleaned_data.get("site") or "")
+        zone = site.tzinfo if site else zoneinfo.ZoneInfo("UTC")
+        return value.replace(tzinfo=None).replace(tzinfo=zone)
+
+
+class ImportForm(forms.Form):
+    """Upload a file of access events for one site."""
+
+    site = forms.ChoiceField(label="Site")
+    file_format = forms.ChoiceField(
+        label="Format", choices=[(name, name) for name in sorted(READERS)]
+    )
+    file = forms.FileField(label="File")
+
+    def __init__(self, *args, sites, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].choices = [(s.code, f"{s.code} – {s.name}") for s in sites]
+
+
+class AlarmNoteForm(forms.Form):
+    note = forms.CharField(
+        label="Note",
+        max_length=1000,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "list": "quick-notes"}),
+    )

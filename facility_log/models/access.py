@@ -1,0 +1,311 @@
+"""Access control: doors, the events their controllers report, and the alarms those raise.
+
+Events are append-only: what a door controller said is never edited. Everything a person
+configures (doors, their external ids, vendor type mappings, alarm rules, webhook secrets) and
+every alarm (which moves new → acknowledged → resolved) is audited.
+"""
+
+from django.conf import settings
+from django.db import models
+
+from facility_log.models.base import AppendOnlyModel, AuditedModel, audited_history
+from facility_log.models.sites import Site, Zone
+
+
+class EventType(models.TextChoices):
+    """The neutral vocabulary every vendor's event type is mapped onto."""
+
+    GRANTED = "granted", "Access granted"
+    DENIED = "denied", "Access denied"
+    FORCED_OPEN = "forced_open", "Forced open"
+    HELD_OPEN = "held_open", "Held open"
+    DOOR_OPENED = "door_opened", "Door opened"
+    DOOR_CLOSED = "door_closed", "Door closed"
+    REX = "rex", "Request to exit"
+    TAMPER = "tamper", "Tamper"
+    OFFLINE = "offline", "Offline"
+    ONLINE = "online", "Online"
+    DURESS = "duress", "Duress"
+    POWER_FAIL = "power_fail", "Power failure"
+    OTHER = "other", "Other (unmapped)"
+
+
+class DenialReason(models.TextChoices):
+    """Why a credential was refused, in neutral terms (blank when the source does not say)."""
+
+    UNKNOWN_CREDENTIAL = "unknown_credential", "Unknown credential"
+    EXPIRED = "expired", "Expired"
+    INACTIVE = "inactive", "Inactive"
+    OUT_OF_SCHEDULE = "out_of_schedule", "Out of schedule"
+    NO_ACCESS_RIGHTS = "no_access_rights", "No access rights"
+    ANTIPASSBACK = "antipassback", "Anti-passback"
+    INVALID_PIN = "invalid_pin", "Invalid PIN"
+    INVALID_FACILITY_CODE = "invalid_facility_code", "Invalid facility code"
+    CARD_FORMAT = "card_format", "Card format"
+
+
+class Direction(models.TextChoices):
+    IN = "in", "In"
+    OUT = "out", "Out"
+
+
+class SourceFormat(models.TextChoices):
+    """The ways events arrive; the vendor formats also key the type mapping table."""
+
+    GENERIC = "generic", "facility_log generic"
+    KISI = "kisi", "Kisi"
+    GALLAGHER = "gallagher", "Gallagher Command Centre"
+
+
+class Door(AuditedModel):
+    """A door (or gate, hatch) of a site, in one of its zones. `code` is how files and people
+    name it (`D-MAIN`); source systems may name it by their own ids (`DoorExternalId`)."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="doors")
+    zone = models.ForeignKey(Zone, on_delete=models.PROTECT, related_name="doors")
+    code = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+    is_active = models.BooleanField(default=True)
+
+    history = audited_history()
+
+    class Meta:
+        ordering = ["site__code", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "code"], name="door_code_unique_per_site")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} – {self.name}"
+
+
+class DoorExternalId(AuditedModel):
+    """The id one source system uses for a door (a Gallagher door id, a Kisi lock id)."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    door = models.ForeignKey(Door, on_delete=models.PROTECT, related_name="external_ids")
+    source = models.CharField(max_length=64)
+    external_id = models.CharField(max_length=128)
+
+    history = audited_history()
+
+    class Meta:
+        ordering = ["source", "external_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "source", "external_id"], name="door_external_id_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.external_id} → {self.door_id}"
+
+
+class VendorTypeMapping(AuditedModel):
+    """How one vendor's event type maps onto the neutral vocabulary. Editable by
+    administrators; a vendor type with no active mapping is stored as `other`, never dropped.
+    `neutral_type_if_failed` covers vendors (Kisi) that flag failure beside the type."""
+
+    vendor = models.CharField(max_length=16, choices=SourceFormat.choices)
+    vendor_type = models.CharField(max_length=128)
+    neutral_type = models.CharField(max_length=16, choices=EventType.choices)
+    neutral_type_if_failed = models.CharField(max_length=16, choices=EventType.choices, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    history = audited_history()
+
+    class Meta:
+        ordering = ["vendor", "vendor_type"]
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "vendor_type"], name="vendor_type_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vendor}: {self.vendor_type} → {self.neutral_type}"
+
+
+class ImportBatch(AppendOnlyModel):
+    """One accepted ingestion call (a file, an API batch, a webhook body) and what it added.
+    Written once, after validation passed; refused calls leave no row (and no event)."""
+
+    class Channel(models.TextChoices):
+        FILE = "file", "File import"
+        API = "api", "Batch API"
+        WEBHOOK = "webhook", "Webhook"
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    source_format = models.CharField(max_length=16, choices=SourceFormat.choices)
+    file_name = models.CharField(max_length=255, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    total = models.PositiveIntegerField()
+    created = models.PositiveIntegerField()
+    duplicates = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "import batches"
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.created_at:%Y-%m-%d %H:%M} ({self.created})"
+
+
+class AccessEvent(AppendOnlyModel):
+    """What a door controller reported, exactly once per (site, source, external id).
+
+    Immutable: there is no edit path in pages, API or admin. The credential number is never
+    stored: only a keyed hash (HMAC-SHA256 with the server's credential key, so equal numbers
+    can be matched without being readable) and its last digits for display.
+    """
+
+    # No single-column indexes on site, door and batch: the index below starts with site,
+    # nothing lists a batch's events, and every index is paid for on each of the many inserts.
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, related_name="access_events", db_index=False
+    )
+    door = models.ForeignKey(Door, on_delete=models.PROTECT, related_name="events", db_index=False)
+    batch = models.ForeignKey(
+        ImportBatch, on_delete=models.PROTECT, related_name="events", db_index=False
+    )
+    source = models.CharField(max_length=64)
+    external_id = models.CharField(max_length=128)
+    event_type = models.CharField(max_length=16, choices=EventType.choices)
+    reason = models.CharField(max_length=32, choices=DenialReason.choices, blank=True)
+    vendor_type = models.CharField(max_length=128, blank=True)
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField()
+    direction = models.CharField(max_length=3, choices=Direction.choices, blank=True)
+    cardholder = models.CharField(
+        max_length=200, blank=True, help_text="the badge holder's name as the source gives it"
+    )
+    credential_hash = models.CharField(max_length=64, blank=True)
+    credential_last4 = models.CharField(max_length=4, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "source", "external_id"], name="access_event_unique_source_id"
+            )
+        ]
+        indexes = [
+            # The one secondary index: every list is per site and newest first; a door or a
+            # zone narrows that range. Each further index slows every insert.
+            models.Index(fields=["site", "-occurred_at"], name="access_event_site_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} at {self.door_id} {self.occurred_at:%Y-%m-%d %H:%M:%S}"
+
+
+DEFAULT_ALARM_TYPES = (
+    EventType.FORCED_OPEN,
+    EventType.HELD_OPEN,
+    EventType.TAMPER,
+    EventType.DURESS,
+    EventType.OFFLINE,
+)
+
+
+class AlarmRule(AuditedModel):
+    """Which event types raise an alarm, for one door or (door empty) every door of the site.
+
+    Without any rule a site uses the defaults (forced open, held open, tamper, duress,
+    offline). A door rule wins over a site rule; `is_active=False` switches a type off.
+    Held open: controllers report it once the door has stood open beyond their own threshold
+    (`held_open_seconds` documents that threshold for the people reading the alarm).
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="alarm_rules")
+    door = models.ForeignKey(
+        Door, on_delete=models.PROTECT, null=True, blank=True, related_name="alarm_rules"
+    )
+    event_type = models.CharField(max_length=16, choices=EventType.choices)
+    is_active = models.BooleanField(default=True)
+    held_open_seconds = models.PositiveIntegerField(null=True, blank=True)
+    escalate_after_minutes = models.PositiveIntegerField(default=10)
+
+    history = audited_history()
+
+    class Meta:
+        ordering = ["site__code", "event_type"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "door", "event_type"],
+                condition=models.Q(door__isnull=False),
+                name="alarm_rule_unique_per_door",
+            ),
+            models.UniqueConstraint(
+                fields=["site", "event_type"],
+                condition=models.Q(door__isnull=True),
+                name="alarm_rule_unique_per_site",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} at {self.door_id or 'every door'}"
+
+
+class AlarmState(models.TextChoices):
+    NEW = "new", "New"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    RESOLVED = "resolved", "Resolved"
+
+
+class Alarm(AuditedModel):
+    """An event that needs a person: new → acknowledged → resolved, each step with who, when
+    and a note. Exactly one alarm per triggering event (`event`)."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="alarms")
+    door = models.ForeignKey(Door, on_delete=models.PROTECT, related_name="alarms")
+    event = models.OneToOneField(AccessEvent, on_delete=models.PROTECT, related_name="alarm")
+    event_type = models.CharField(max_length=16, choices=EventType.choices)
+    raised_at = models.DateTimeField()
+    escalate_after_minutes = models.PositiveIntegerField(default=10)
+    state = models.CharField(max_length=16, choices=AlarmState.choices, default=AlarmState.NEW)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledge_note = models.TextField(blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_note = models.TextField(blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    history = audited_history()
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        indexes = [models.Index(fields=["site", "state"], name="alarm_site_state")]
+
+    def __str__(self) -> str:
+        return f"{self.get_event_type_display()} at {self.door_id} ({self.state})"
+
+
+class WebhookSecret(AuditedModel):
+    """The shared secret a site's Kisi webhook bodies are signed with (HMAC-SHA256 of the
+    raw body, hex, in `X-Signature`). Kept in clear because verifying needs it; left out of
+    the history rows."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(max_length=16, choices=SourceFormat.choices, default="kisi")
+    secret = models.CharField(max_length=200)
+    is_active = models.BooleanField(default=True)
+
+    history = audited_history(excluded_fields=["secret"])
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["site", "source"], name="webhook_secret_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} webhook secret for site {self.site_id}"

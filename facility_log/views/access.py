@@ -1,0 +1,297 @@
+"""Access pages: the live alarm console, the event browser (with CSV export), the door list
+and the file upload. Events are shown, never edited: no page here changes one."""
+
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import JsonResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from facility_log.forms.access import QUICK_NOTES, AlarmNoteForm, EventFilterForm, ImportForm
+from facility_log.models import AccessEvent, Alarm, AlarmState, Door, ImportBatch, Site
+from facility_log.scoping import (
+    INGEST_ROLES,
+    MANAGE_ROLES,
+    REVIEW_ROLES,
+    VIEW_ROLES,
+    get_scoped_or_404,
+    has_role,
+    scoped,
+    sites_for,
+)
+from facility_log.services import access as access_services
+from facility_log.services.access_formats import FORMAT_SOURCE, READERS, open_text
+from facility_log.services.history import merged_history
+from facility_log.templatetags.facility_log_tags import site_time
+
+CONSOLE_LIMIT = 100
+EVENTS_PER_PAGE = 100
+CSV_COLUMNS = [
+    "site",
+    "door",
+    "occurred_at",
+    "event_type",
+    "reason",
+    "vendor_type",
+    "direction",
+    "cardholder",
+    "credential_last4",
+    "source",
+    "external_id",
+    "received_at",
+]
+
+
+# --- alarms ---------------------------------------------------------------------------------
+
+
+def _open_alarms(user):
+    alarms = Alarm.objects.exclude(state=AlarmState.RESOLVED).select_related(
+        "site", "door", "event"
+    )
+    return scoped(alarms, user, VIEW_ROLES).order_by("-raised_at", "-id")[:CONSOLE_LIMIT]
+
+
+def alarm_console(request):
+    """Open alarms of the user's sites, newest first; the page refreshes itself by polling
+    `access-alarm-feed` (static/facility_log/js/alarm_console.js)."""
+    return render(
+        request,
+        "facility_log/access/console.html",
+        {
+            "alarms": _open_alarms(request.user),
+            "sites": sites_for(request.user, VIEW_ROLES),
+            "quick_notes": QUICK_NOTES,
+        },
+    )
+
+
+def _alarm_json(alarm: Alarm, reviewer_sites: set[int]) -> dict:
+    return {
+        "id": alarm.pk,
+        "site": alarm.site.code,
+        "door": alarm.door.code,
+        "door_name": alarm.door.name,
+        "type": alarm.get_event_type_display(),
+        "state": alarm.state,
+        "occurred_at": site_time(alarm.event.occurred_at, alarm.site),
+        "raised_at": site_time(alarm.raised_at, alarm.site),
+        "note": alarm.acknowledge_note,
+        "url": reverse("access-alarm-page", args=[alarm.pk]),
+        "acknowledge_url": reverse("access-alarm-acknowledge", args=[alarm.pk]),
+        "can_acknowledge": alarm.site_id in reviewer_sites and alarm.state == AlarmState.NEW,
+    }
+
+
+def alarm_feed(request):
+    """The console's data: open alarms, newest first, and the sites being watched."""
+    reviewer_sites = set(sites_for(request.user, REVIEW_ROLES).values_list("pk", flat=True))
+    alarms = [_alarm_json(a, reviewer_sites) for a in _open_alarms(request.user)]
+    codes = list(sites_for(request.user, VIEW_ROLES).values_list("code", flat=True))
+    return JsonResponse({"sites": codes, "alarms": alarms})
+
+
+def _alarm(request, pk: int, roles=VIEW_ROLES) -> Alarm:
+    alarms = Alarm.objects.select_related("site", "door", "event", "acknowledged_by")
+    return get_scoped_or_404(alarms, request.user, roles, pk=pk)
+
+
+def alarm_detail(request, pk: int):
+    """One alarm: its event, its state and its history (who acknowledged, with which note)."""
+    alarm = _alarm(request, pk)
+    return render(
+        request,
+        "facility_log/access/alarm.html",
+        {
+            "alarm": alarm,
+            "site": alarm.site,
+            "form": AlarmNoteForm(),
+            "can_review": has_role(request.user, alarm.site, REVIEW_ROLES),
+            "history": merged_history(Alarm.history.filter(id=alarm.pk)),
+            "quick_notes": QUICK_NOTES,
+        },
+    )
+
+
+def _alarm_step(request, pk: int, step) -> object:
+    alarm = _alarm(request, pk, REVIEW_ROLES)
+    form = AlarmNoteForm(request.POST)
+    wants_json = request.headers.get("Accept", "").startswith("application/json")
+    try:
+        if not form.is_valid():
+            raise ValidationError({"note": "A note is required."})
+        step(alarm, request.user, note=form.cleaned_data["note"])
+    except ValidationError as error:
+        text = " ".join(error.messages)
+        if wants_json:
+            return JsonResponse({"error": text}, status=400)
+        messages.error(request, text)
+        return redirect("access-alarm-page", pk=alarm.pk)
+    if wants_json:
+        return JsonResponse({"id": alarm.pk, "state": alarm.state})
+    messages.success(request, f"Alarm #{alarm.pk} {alarm.state}.")
+    if request.POST.get("next") == "console":
+        return redirect("access-alarm-console")
+    return redirect("access-alarm-page", pk=alarm.pk)
+
+
+@require_POST
+def alarm_acknowledge(request, pk: int):
+    return _alarm_step(request, pk, access_services.acknowledge_alarm)
+
+
+@require_POST
+def alarm_resolve(request, pk: int):
+    return _alarm_step(request, pk, access_services.resolve_alarm)
+
+
+# --- events ---------------------------------------------------------------------------------
+
+
+def _filtered_events(request):
+    sites = list(sites_for(request.user, VIEW_ROLES))
+    form = EventFilterForm(request.GET or None, sites=sites)
+    events = scoped(AccessEvent.objects.select_related("site", "door"), request.user, VIEW_ROLES)
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        if data["site"]:
+            events = events.filter(site__code=data["site"])
+        if data["door"]:
+            events = events.filter(door__code=data["door"])
+        if data["event_type"]:
+            events = events.filter(event_type=data["event_type"])
+        if data["cardholder"]:
+            events = events.filter(cardholder__icontains=data["cardholder"])
+        if form.local("start"):
+            events = events.filter(occurred_at__gte=form.local("start"))
+        if form.local("end"):
+            events = events.filter(occurred_at__lt=form.local("end"))
+    elif form.is_bound:
+        events = events.none()
+    return form, events, sites
+
+
+def event_list(request):
+    """Events of the user's sites with filters; `?format=csv` exports the filtered rows."""
+    form, events, sites = _filtered_events(request)
+    if request.GET.get("format") == "csv":
+        return _csv_response(events)
+    page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    managed = sites_for(request.user, MANAGE_ROLES)
+    return render(
+        request,
+        "facility_log/access/events.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "sites": sites,
+            "unmapped": access_services.unmapped_vendor_types(managed),
+        },
+    )
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_rows(events):
+    writer = csv.writer(_Echo())
+    yield writer.writerow(CSV_COLUMNS)
+    for event in events.iterator(chunk_size=2000):
+        yield writer.writerow(
+            [
+                event.site.code,
+                event.door.code,
+                event.occurred_at.isoformat(),
+                event.event_type,
+                event.reason,
+                event.vendor_type,
+                event.direction,
+                _csv_safe(event.cardholder),
+                event.credential_last4,
+                event.source,
+                _csv_safe(event.external_id),
+                event.received_at.isoformat(),
+            ]
+        )
+
+
+def _csv_safe(value: str) -> str:
+    """Keep a spreadsheet from running a cell as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+def _csv_response(events):
+    response = StreamingHttpResponse(_csv_rows(events), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="access-events.csv"'
+    return response
+
+
+# --- doors and import -----------------------------------------------------------------------
+
+
+def door_list(request):
+    """The doors of each of the user's sites, with their zone and external ids."""
+    sites = list(sites_for(request.user, VIEW_ROLES))
+    doors = scoped(
+        Door.objects.select_related("site", "zone").prefetch_related("external_ids"),
+        request.user,
+        VIEW_ROLES,
+    )
+    by_site = {site.pk: [] for site in sites}
+    for door in doors:
+        by_site.setdefault(door.site_id, []).append(door)
+    sections = [{"site": site, "doors": by_site[site.pk]} for site in sites]
+    return render(request, "facility_log/access/doors.html", {"sections": sections})
+
+
+def import_page(request):
+    """Managers upload a file; it is checked whole and stored all or nothing."""
+    sites = list(sites_for(request.user, MANAGE_ROLES))
+    form = ImportForm(request.POST or None, request.FILES or None, sites=sites)
+    errors = []
+    if request.method == "POST" and form.is_valid():
+        site = get_scoped_or_404(
+            Site.objects.all(), request.user, MANAGE_ROLES, "", code=form.cleaned_data["site"]
+        )
+        try:
+            batch = _run_upload(request, site, form.cleaned_data)
+        except access_services.IngestRefused as refused:
+            errors = refused.errors
+        else:
+            return redirect("access-import-result", pk=batch.pk)
+    return render(
+        request,
+        "facility_log/access/import.html",
+        {"form": form, "errors": errors[:500], "error_count": len(errors)},
+    )
+
+
+def _run_upload(request, site: Site, data: dict) -> ImportBatch:
+    upload = data["file"]
+    fmt = data["file_format"]
+    result = access_services.ingest_events(
+        site,
+        request.user,
+        READERS[fmt](open_text(upload.file)),
+        channel=ImportBatch.Channel.FILE,
+        vendor=FORMAT_SOURCE[fmt],
+        file_name=upload.name,
+    )
+    return result.batch
+
+
+def import_result(request, pk: int):
+    """What one accepted import added."""
+    batch = get_scoped_or_404(
+        ImportBatch.objects.select_related("site"), request.user, INGEST_ROLES, pk=pk
+    )
+    return render(request, "facility_log/access/import_result.html", {"batch": batch})
