@@ -9,6 +9,48 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+# The seeded, editable list of incident categories (managers edit it in the admin). Each row
+# gets its "created" history row, as if made through the service.
+DEFAULT_CATEGORIES = [
+    "Trespass",
+    "Theft",
+    "Vandalism",
+    "Threat received",
+    "Suspicious activity",
+    "Access violation",
+    "Alarm",
+    "Fire",
+    "Injury / medical",
+    "Safety hazard",
+    "Property damage",
+    "Lost / found",
+    "Other",
+]
+
+
+def seed_categories(apps, schema_editor):
+    from django.utils import timezone
+
+    Category = apps.get_model("facility_log", "Category")
+    HistoricalCategory = apps.get_model("facility_log", "HistoricalCategory")
+    for index, name in enumerate(DEFAULT_CATEGORIES):
+        if Category.objects.filter(name=name).exists():
+            continue
+        category = Category.objects.create(name=name, sort_order=index * 10, is_active=True)
+        HistoricalCategory.objects.create(
+            id=category.id,
+            name=name,
+            sort_order=category.sort_order,
+            is_active=True,
+            history_date=timezone.now(),
+            history_type="+",
+            history_change_reason="default incident categories (migration)",
+            history_user_name="",
+            history_request_id="migration-0002_incidents",
+        )
+
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -348,4 +390,5 @@ class Migration(migrations.Migration):
             model_name='incidentcounter',
             constraint=models.UniqueConstraint(fields=('site', 'year'), name='incident_counter_site_year'),
         ),
+        migrations.RunPython(seed_categories, migrations.RunPython.noop),
     ]

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
+from facility_log.demo.incidents import seed_incidents
 from facility_log.management.base import AuditedCommand
 from facility_log.models import Role, Site, Zone
 from facility_log.services import accounts, sites
@@ -68,6 +69,7 @@ class Command(AuditedCommand):
             self._seed_site(actor, spec)
         for username, first, last, superuser, roles in PEOPLE:
             self._seed_person(actor, username, first, last, superuser, roles)
+        seed_incidents(actor)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: {Site.objects.count()} sites, sign in as admin, guard, supervisor, "
