@@ -16,8 +16,10 @@ from facility_log.models import (
     Category,
     Incident,
     InvolvedPerson,
+    PropertyItem,
     Site,
     Supplement,
+    Vehicle,
     Zone,
 )
 from facility_log.scoping import REPORT_ROLES, VIEW_ROLES, scoped, sites_for
@@ -31,6 +33,20 @@ class PersonSerializer(serializers.ModelSerializer):
     class Meta:
         model = InvolvedPerson
         fields = ["id", "role", "name", "description", "contact", "statement"]
+        read_only_fields = ["id"]
+
+
+class VehicleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Vehicle
+        fields = ["id", "registration", "make_model", "colour", "description"]
+        read_only_fields = ["id"]
+
+
+class PropertyItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PropertyItem
+        fields = ["id", "kind", "description", "value"]
         read_only_fields = ["id"]
 
 
@@ -109,6 +125,8 @@ class IncidentSerializer(serializers.ModelSerializer):
 
 class IncidentDetailSerializer(IncidentSerializer):
     persons = PersonSerializer(many=True, read_only=True)
+    vehicles = VehicleSerializer(many=True, read_only=True)
+    property_items = PropertyItemSerializer(many=True, read_only=True)
     supplements = SupplementSerializer(many=True, read_only=True)
     attachments = AttachmentSerializer(many=True, read_only=True)
     reviews = serializers.SerializerMethodField()
@@ -117,6 +135,8 @@ class IncidentDetailSerializer(IncidentSerializer):
         fields = [
             *IncidentSerializer.Meta.fields,
             "persons",
+            "vehicles",
+            "property_items",
             "supplements",
             "attachments",
             "reviews",
@@ -252,7 +272,11 @@ class IncidentViewSet(
         if self.action == "list":
             return svc.search_incidents(self.request.user, self._filters())
         return svc.visible_incidents(self.request.user).prefetch_related(
-            "persons", "supplements__author", "attachments__uploaded_by"
+            "persons",
+            "vehicles",
+            "property_items",
+            "supplements__author",
+            "attachments__uploaded_by",
         )
 
     def _filters(self) -> dict:
@@ -438,6 +462,24 @@ class IncidentViewSet(
         data = self._input(PersonSerializer)
         person = svc.add_person(incident, request.user, **data)
         return Response(PersonSerializer(person).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=VehicleSerializer, responses={201: VehicleSerializer})
+    @action(detail=True, methods=["post"])
+    def vehicles(self, request, pk=None):
+        """Add a vehicle to a draft."""
+        incident = self.get_object()
+        data = self._input(VehicleSerializer)
+        vehicle = svc.add_vehicle(incident, request.user, **data)
+        return Response(VehicleSerializer(vehicle).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=PropertyItemSerializer, responses={201: PropertyItemSerializer})
+    @action(detail=True, methods=["post"], url_path="property")
+    def property_items(self, request, pk=None):
+        """Add stolen, damaged, recovered or found property to a draft."""
+        incident = self.get_object()
+        data = self._input(PropertyItemSerializer)
+        item = svc.add_property_item(incident, request.user, **data)
+        return Response(PropertyItemSerializer(item).data, status=status.HTTP_201_CREATED)
 
     def _input(self, serializer_class) -> dict:
         serializer = serializer_class(data=self.request.data)

@@ -6,7 +6,15 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from facility_log.models import Category, Incident, InvolvedPerson, Site, Zone
+from facility_log.models import (
+    Category,
+    Incident,
+    InvolvedPerson,
+    PropertyItem,
+    Site,
+    Vehicle,
+    Zone,
+)
 from facility_log.models.incidents import Severity, Status
 from facility_log.services import incidents as svc
 
@@ -141,6 +149,21 @@ class PersonForm(forms.ModelForm):
 
 
 PersonFormSet = forms.formset_factory(PersonForm, extra=1)
+
+
+class VehicleForm(forms.ModelForm):
+    class Meta:
+        model = Vehicle
+        fields = ["registration", "make_model", "colour", "description"]
+        labels = {"description": "Vehicle description"}
+
+
+class PropertyItemForm(forms.ModelForm):
+    class Meta:
+        model = PropertyItem
+        fields = ["kind", "description", "value"]
+        labels = {"kind": "Property", "description": "Property description", "value": "Value"}
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
 
 class ReasonForm(forms.Form):

@@ -204,7 +204,11 @@ def incident_detail(request, pk: int):
             "attachments": incident.attachments.all(),
             "timeline": svc.incident_timeline(incident),
             "can": _abilities(request.user, incident, roles),
-            "person_form": forms.PersonForm(prefix="add"),
+            "add_forms": [
+                ("persons", "Add a person", forms.PersonForm(prefix="persons")),
+                ("vehicles", "Add a vehicle", forms.VehicleForm(prefix="vehicles")),
+                ("property", "Add property", forms.PropertyItemForm(prefix="property")),
+            ],
             "supplement_form": forms.SupplementForm(),
             "attachment_form": forms.AttachmentForm(),
             "correction_form": forms.CorrectionForm(initial={"version": incident.version}),
@@ -349,15 +353,26 @@ def incident_attach(request, pk: int):
     )
 
 
+ADDABLE = {
+    "persons": (forms.PersonForm, svc.add_person, "Person added."),
+    "vehicles": (forms.VehicleForm, svc.add_vehicle, "Vehicle added."),
+    "property": (forms.PropertyItemForm, svc.add_property_item, "Property added."),
+}
+
+
 @require_POST
-def incident_person_add(request, pk: int):
+def incident_add_item(request, pk: int, kind: str):
+    """Add a person, vehicle or property item to a draft."""
+    if kind not in ADDABLE:
+        raise Http404("Nothing of that kind can be added.")
     incident = _incident(request, pk, REPORT_ROLES)
+    form_class, add, success = ADDABLE[kind]
     return _post_action(
         request,
         incident,
-        forms.PersonForm(request.POST, prefix="add"),
-        lambda d: svc.add_person(incident, request.user, **d),
-        "Person added.",
+        form_class(request.POST, prefix=kind),
+        lambda d: add(incident, request.user, **d),
+        success,
         "persons",
     )
 

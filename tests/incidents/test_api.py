@@ -282,3 +282,24 @@ def test_incidents_are_in_the_openapi_schema(personas, api_client_for):
         "/api/v1/attachments/{id}/download/",
     ):
         assert path in schema["paths"], path
+
+
+@pytest.mark.django_db
+def test_vehicles_and_property_are_added_to_drafts_only(personas, api_client_for):
+    incident = draft(personas)
+    client = api_client_for("guard_a")
+    base = f"/api/v1/incidents/{incident.pk}"
+    vehicle = client.post(f"{base}/vehicles/", {"registration": "B-AB 1"}, format="json")
+    assert vehicle.status_code == 201, vehicle.content
+    item = client.post(f"{base}/property/", {"kind": "stolen", "description": "Drill"})
+    assert item.status_code == 201, item.content
+    bad = client.post(f"{base}/property/", {"kind": "borrowed", "description": "x"})
+    assert bad.status_code == 400
+    assert "kind" in bad.json()
+    detail = client.get(f"{base}/").json()
+    assert detail["vehicles"][0]["registration"] == "B-AB 1"
+    assert detail["property_items"][0]["description"] == "Drill"
+    svc.submit_incident(incident, personas.guard_a)
+    late = client.post(f"{base}/vehicles/", {"registration": "LATE"}, format="json")
+    assert late.status_code == 400
+    assert "status" in late.json()

@@ -244,8 +244,16 @@ def test_page_actions_supplement_correction_person_attachment(personas, client_f
     incident = draft(personas)
     client = client_for("guard_a")
     client.post(
-        reverse("incident-person-add", args=[incident.pk]),
-        {"add-role": "victim", "add-name": "Vic"},
+        reverse("incident-add-item", args=[incident.pk, "persons"]),
+        {"persons-role": "victim", "persons-name": "Vic"},
+    )
+    client.post(
+        reverse("incident-add-item", args=[incident.pk, "vehicles"]),
+        {"vehicles-registration": "B-XY 123", "vehicles-colour": "blue"},
+    )
+    client.post(
+        reverse("incident-add-item", args=[incident.pk, "property"]),
+        {"property-kind": "damaged", "property-description": "Door glass", "property-value": "120"},
     )
     client.post(
         reverse("incident-attach", args=[incident.pk]),
@@ -273,7 +281,9 @@ def test_page_actions_supplement_correction_person_attachment(personas, client_f
     assert Attachment.objects.filter(incident=incident).count() == 1
     assert incident.supplements.get().reason == "noticed later"
     html = client.get(reverse("incident-page", args=[incident.pk])).content.decode()
-    for text in ("Vic", "x.png", "Also the window", "supplement", "corrected"):
+    assert incident.vehicles.get().registration == "B-XY 123"
+    assert str(incident.property_items.get().value) == "120.00"
+    for text in ("Vic", "B-XY 123", "Door glass", "x.png", "Also the window", "corrected"):
         assert text in html, text
 
 
