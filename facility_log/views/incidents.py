@@ -2,6 +2,7 @@
 review queue, the list with filters and CSV export, and attachment downloads."""
 
 import csv
+import functools
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -72,11 +73,26 @@ def _default_site_and_zone(user, sites):
 
 
 def _activate_site_time(site: Site | None) -> None:
-    """Times typed into the form are the site's local times."""
+    """Times typed into the form are the site's local times (for this request only: see
+    `_in_site_time`)."""
     if site is not None:
         timezone.activate(site.tzinfo)
 
 
+def _in_site_time(view):
+    """Reset the time zone a view activated, so the next request on this thread is UTC."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        finally:
+            timezone.deactivate()
+
+    return wrapper
+
+
+@_in_site_time
 def incident_new(request):
     """The tablet report form: incident, one person, one photo; save as draft or submit."""
     sites = sites_for(request.user, REPORT_ROLES)
@@ -131,6 +147,7 @@ def _create_from_form(request, form, persons) -> Incident | None:
     return incident
 
 
+@_in_site_time
 def incident_edit(request, pk: int):
     """Edit a draft. Submitted incidents are never edited in place; a stale edit shows both
     versions instead of overwriting."""
@@ -318,6 +335,7 @@ def incident_supplement(request, pk: int):
 
 
 @require_POST
+@_in_site_time
 def incident_correct(request, pk: int):
     incident = _incident(request, pk, REPORT_ROLES)
     _activate_site_time(incident.site)

@@ -306,3 +306,11 @@ def test_list_page_query_count_is_the_same_for_10_and_200_incidents(personas, cl
     export_few = few
     assert _queries(client, reverse("incident-export")) <= export_few + 5
     print(f"list page queries: {few} for 10 incidents, {many} for 200")
+
+
+@pytest.mark.django_db
+def test_the_site_time_zone_does_not_leak_into_the_next_request(personas, client_for):
+    from django.utils import timezone
+
+    client_for("guard_a").get(reverse("incident-new"))
+    assert timezone.get_current_timezone_name() == "UTC"
