@@ -3,8 +3,10 @@ review queue, the list with filters and CSV export, and attachment downloads."""
 
 import csv
 import functools
+from datetime import datetime
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -16,12 +18,14 @@ from django.views.decorators.http import require_POST
 from facility_log.forms import incidents as forms
 from facility_log.models import (
     Attachment,
+    Category,
     Incident,
     InvolvedPerson,
     Membership,
     PropertyItem,
     Site,
     Vehicle,
+    Zone,
 )
 from facility_log.models.incidents import Status
 from facility_log.scoping import (
@@ -35,6 +39,9 @@ from facility_log.scoping import (
 )
 from facility_log.services import incidents as svc
 from facility_log.services.history import Change, HistoryEntry, merged_history
+from facility_log.templatetags.facility_log_tags import site_time
+
+User = get_user_model()
 
 PAGE_SIZE = 50
 HIDDEN_HISTORY_FIELDS = {"version", "client_payload_sha256", "client_uuid"}
@@ -411,11 +418,35 @@ def incident_history(request, pk: int):
     )
     for row in rows:
         row.changes = [c for c in row.changes if c.field not in HIDDEN_HISTORY_FIELDS]
+    _make_readable(rows, incident.site)
     rows += _append_only_entries(incident)
     rows.sort(key=lambda e: e.when)
     return render(
         request, "facility_log/incidents/history.html", {"incident": incident, "rows": rows}
     )
+
+
+def _make_readable(rows: list[HistoryEntry], site: Site) -> None:
+    """Names instead of ids for zone, category, site and author (one query per kind), and
+    times in the site's zone."""
+    names = {
+        "zone": dict(Zone.objects.filter(site=site).values_list("pk", "name")),
+        "category": dict(Category.objects.values_list("pk", "name")),
+        "site": {site.pk: site.code},
+        "incident": {},
+    }
+    users = {c.new for r in rows for c in r.changes if c.field == "author"}
+    names["author"] = dict(User.objects.filter(pk__in=users).values_list("pk", "username"))
+    for row in rows:
+        for change in row.changes:
+            change.old = _readable(change.field, change.old, names, site)
+            change.new = _readable(change.field, change.new, names, site)
+
+
+def _readable(field: str, value, names: dict, site: Site):
+    if isinstance(value, datetime):
+        return site_time(value, site)
+    return names.get(field, {}).get(value, value)
 
 
 def _append_only_entries(incident: Incident) -> list[HistoryEntry]:

@@ -178,6 +178,8 @@ def test_history_shows_each_step_with_names_and_reasons(personas, client_for):
         "<strong>severity</strong>: low → high",
         "<strong>status</strong>: returned → submitted",
         "approved: ok",
+        "<strong>category</strong>: ∅ → Trespass",
+        f"<strong>zone</strong>: ∅ → {personas.zone_a.name}",
     ):
         assert text in html, text
 
