@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -323,8 +324,6 @@ def _post_action(request, incident, form, run, success: str, template_form: str)
 
 
 def incident_url(incident: Incident) -> str:
-    from django.urls import reverse
-
     return reverse("incident-page", kwargs={"pk": incident.pk})
 
 
