@@ -22,6 +22,7 @@ from facility_log.models import (
     Vehicle,
     Zone,
 )
+from facility_log.models.incidents import Severity, Status
 from facility_log.scoping import REPORT_ROLES, VIEW_ROLES, scoped, sites_for
 from facility_log.services import incidents as svc
 from facility_log.views.incidents import attachment_response
@@ -231,6 +232,16 @@ class CorrectionSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False)
 
 
+class IncidentFilterSerializer(serializers.Serializer):
+    site = serializers.CharField(required=False, help_text="site code")
+    status = serializers.ChoiceField(choices=Status.choices, required=False)
+    severity = serializers.ChoiceField(choices=Severity.choices, required=False)
+    category = serializers.IntegerField(required=False, help_text="category id")
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)
+    text = serializers.CharField(required=False, help_text="number, title, narrative, location")
+
+
 CONFLICT = inline_serializer(
     "EditConflictOut",
     {
@@ -253,6 +264,7 @@ CONFLICT = inline_serializer(
         summary="Edit a draft (send the version it was made on; 409 when stale)",
     ),
     retrieve=extend_schema(responses=IncidentDetailSerializer),
+    list=extend_schema(parameters=[IncidentFilterSerializer]),
 )
 class IncidentViewSet(
     mixins.ListModelMixin,
@@ -280,16 +292,11 @@ class IncidentViewSet(
         )
 
     def _filters(self) -> dict:
-        params = self.request.query_params
-        keys = ("site", "status", "severity", "category", "date_from", "date_to", "text")
-        filters = {k: params.get(k) for k in keys if params.get(k)}
-        for key in ("date_from", "date_to"):
-            if key in filters:
-                try:
-                    filters[key] = serializers.DateField().to_internal_value(filters[key])
-                except serializers.ValidationError as error:
-                    raise serializers.ValidationError({key: error.detail}) from error
-        return filters
+        """The list filters from the query string; a value that cannot match is a 400 naming
+        the parameter, not an empty list that looks like "no incidents"."""
+        serializer = IncidentFilterSerializer(data=self.request.query_params)
+        serializer.is_valid(raise_exception=True)
+        return {k: v for k, v in serializer.validated_data.items() if v not in (None, "")}
 
     def get_serializer_class(self):
         return IncidentDetailSerializer if self.action == "retrieve" else IncidentSerializer
