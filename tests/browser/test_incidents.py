@@ -33,6 +33,15 @@ def _small_targets(page) -> list[str]:
     )
 
 
+def _unlabelled(page) -> list[str]:
+    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    return page.evaluate(
+        """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+            .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
+            .map(el => el.name)"""
+    )
+
+
 def test_report_return_supplement_approve_and_history(tablet, live_server, browser_personas):
     svc.ensure_default_categories(None)
     page = tablet
@@ -45,6 +54,7 @@ def test_report_return_supplement_approve_and_history(tablet, live_server, brows
     assert page.get_by_label("Occurred from").input_value() != ""
     assert page.get_by_label("Photo").get_attribute("capture") == "environment"
     assert _small_targets(page) == []
+    assert _unlabelled(page) == []
     assert page.evaluate("document.documentElement.scrollWidth") <= 768
     page.get_by_label("Category").select_option(label="Trespass")
     page.get_by_label("Severity").select_option("medium")
@@ -67,6 +77,8 @@ def test_report_return_supplement_approve_and_history(tablet, live_server, brows
     _sign_in(page, "supervisor_a")
     page.goto("/incidents/review/")
     page.get_by_role("link", name=number).click()
+    assert _unlabelled(page) == []
+    assert _small_targets(page) == []
     page.get_by_label("What the author should add or correct").fill("Describe the man.")
     page.get_by_role("button", name="Return to author").click()
     expect(page.get_by_text("Returned to author", exact=True)).to_be_visible()
@@ -90,6 +102,8 @@ def test_report_return_supplement_approve_and_history(tablet, live_server, brows
     page.get_by_role("button", name="Approve").click()
     expect(page.get_by_text("Approved", exact=True)).to_be_visible()
     page.get_by_role("link", name="History").click()
+    assert _small_targets(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 768
     history = page.locator("table.history")
     for text in (
         "guard_a",
