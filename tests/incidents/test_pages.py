@@ -318,3 +318,21 @@ def test_the_site_time_zone_does_not_leak_into_the_next_request(personas, client
 
     client_for("guard_a").get(reverse("incident-new"))
     assert timezone.get_current_timezone_name() == "UTC"
+
+
+@pytest.mark.django_db
+def test_incident_page_and_history_queries_do_not_grow_with_supplements(personas, client_for):
+    incident = submitted(personas)
+    client = client_for("supervisor_a")
+    pages = [
+        reverse("incident-page", args=[incident.pk]),
+        reverse("incident-history", args=[incident.pk]),
+    ]
+    few = [_queries(client, url) for url in pages]
+    for n in range(15):
+        svc.add_supplement(incident, personas.guard_a, text=f"note {n}", reason="more")
+        svc.add_attachment(
+            incident, personas.guard_a, upload=SimpleUploadedFile(f"{n}.png", png_bytes())
+        )
+    many = [_queries(client, url) for url in pages]
+    assert many == few
