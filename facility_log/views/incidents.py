@@ -234,10 +234,12 @@ def incident_detail(request, pk: int):
                 ("vehicles", "Add a vehicle", forms.VehicleForm(prefix="vehicles")),
                 ("property", "Add property", forms.PropertyItemForm(prefix="property")),
             ],
-            "supplement_form": forms.SupplementForm(),
-            "attachment_form": forms.AttachmentForm(),
-            "correction_form": forms.CorrectionForm(initial={"version": incident.version}),
-            "comment_form": forms.OptionalCommentForm(),
+            # One page, several forms: distinct ids keep every label tied to its own input.
+            "supplement_form": forms.SupplementForm(auto_id="supplement_%s"),
+            "attachment_form": forms.AttachmentForm(auto_id="attach_%s"),
+            "correction_form": forms.CorrectionForm(
+                auto_id="correct_%s", initial={"version": incident.version}
+            ),
         },
     )
 

@@ -336,3 +336,14 @@ def test_incident_page_and_history_queries_do_not_grow_with_supplements(personas
         )
     many = [_queries(client, url) for url in pages]
     assert many == few
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["guard_a", "supervisor_a", "manager_ab"])
+def test_incident_page_ids_are_unique_so_every_label_finds_its_input(personas, client_for, who):
+    import re
+
+    for incident in (draft(personas), submitted(personas)):
+        html = client_for(who).get(reverse("incident-page", args=[incident.pk])).content.decode()
+        ids = re.findall(r'\sid="([^"]+)"', html)
+        assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
