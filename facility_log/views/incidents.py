@@ -350,7 +350,7 @@ def incident_correct(request, pk: int):
     return _post_action(
         request,
         incident,
-        forms.CorrectionForm(request.POST),
+        forms.CorrectionForm(request.POST, site=incident.site),
         lambda d: svc.correct_field(
             incident,
             request.user,

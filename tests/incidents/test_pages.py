@@ -347,3 +347,18 @@ def test_incident_page_ids_are_unique_so_every_label_finds_its_input(personas, c
         html = client_for(who).get(reverse("incident-page", args=[incident.pk])).content.decode()
         ids = re.findall(r'\sid="([^"]+)"', html)
         assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+@pytest.mark.django_db
+def test_correction_on_the_page_takes_a_category_by_name_and_refuses_unknown(personas, client_for):
+    incident = submitted(personas)
+    client = client_for("supervisor_a")
+    url = reverse("incident-correct", args=[incident.pk])
+    data = {"field": "category", "value": "arson", "reason": "wrong list", "version": 0}
+    response = client.post(url, {**data, "version": incident.version}, follow=True)
+    assert "No category called" in response.content.decode()
+    client.post(url, {**data, "value": "fire", "version": incident.version})
+    incident.refresh_from_db()
+    assert incident.category.name == "Fire"
+    row = Incident.history.filter(id=incident.pk).latest()
+    assert row.history_change_reason == "correction: wrong list"
