@@ -321,6 +321,8 @@ def _post_action(request, incident, form, run, success: str, template_form: str)
             return redirect("incident-page", pk=incident.pk)
         except ValidationError as error:
             _errors_to_form(form, error)
+        except svc.EditConflict as error:
+            form.add_error(None, f"{error} Look at the incident again before correcting.")
     messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
     return redirect(f"{incident_url(incident)}#{template_form}")
 

@@ -304,3 +304,34 @@ def test_vehicles_and_property_are_added_to_drafts_only(personas, api_client_for
     late = client.post(f"{base}/vehicles/", {"registration": "LATE"}, format="json")
     assert late.status_code == 400
     assert "status" in late.json()
+
+
+@pytest.mark.django_db
+def test_too_large_upload_is_400_naming_file(personas, api_client_for, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.FACILITY_LOG = {**settings.FACILITY_LOG, "MAX_UPLOAD_BYTES": 50}
+    incident = draft(personas)
+    response = api_client_for("guard_a").post(
+        f"/api/v1/incidents/{incident.pk}/attachments/",
+        {"file": SimpleUploadedFile("big.png", png_bytes(size=(32, 32)))},
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert "limit is 50 bytes" in response.json()["file"][0]
+    assert Attachment.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_submitting_without_the_essentials_names_them(personas, api_client_for):
+    client = api_client_for("guard_a")
+    created = client.post(
+        "/api/v1/incidents/",
+        {"site": "ALPHA", "client_uuid": str(uuid.uuid4())},
+        format="json",
+    ).json()
+    response = client.post(f"/api/v1/incidents/{created['id']}/submit/", {}, format="json")
+    assert response.status_code == 400
+    assert {"category", "narrative"} <= set(response.json())
+    assert Incident.objects.get().status == "draft"
+    assert Incident.objects.get().number is None

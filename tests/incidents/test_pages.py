@@ -362,3 +362,20 @@ def test_correction_on_the_page_takes_a_category_by_name_and_refuses_unknown(per
     assert incident.category.name == "Fire"
     row = Incident.history.filter(id=incident.pk).latest()
     assert row.history_change_reason == "correction: wrong list"
+
+
+@pytest.mark.django_db
+def test_stale_correction_on_the_page_is_refused_with_both_versions(personas, client_for):
+    incident = submitted(personas)
+    stale = incident.version
+    svc.correct_field(incident, personas.guard_a, field="severity", value="high", reason="r")
+    response = client_for("supervisor_a").post(
+        reverse("incident-correct", args=[incident.pk]),
+        {"field": "severity", "value": "low", "reason": "back", "version": stale},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert f"you edited version {stale}, the stored version is {stale + 1}" in (
+        response.content.decode()
+    )
+    assert Incident.objects.get(pk=incident.pk).severity == "high"
