@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from facility_log.models import (
+    Attachment,
     Category,
     Incident,
     InvolvedPerson,
@@ -193,6 +194,20 @@ class AttachmentForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ANY_EVIDENCE_ACCEPT}),
     )
     description = forms.CharField(label="What it shows", max_length=300, required=False)
+    redacted_from = forms.ModelChoiceField(
+        label="Redacted copy of",
+        queryset=Attachment.objects.none(),
+        required=False,
+        empty_label="— (an original, not a redacted copy)",
+        help_text="The original stays unchanged; the copy points at it.",
+    )
+
+    def __init__(self, *args, incident: Incident | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if incident is not None:
+            self.fields["redacted_from"].queryset = incident.attachments.filter(
+                redacted_from__isnull=True
+            )
 
 
 def _correctable_choices():

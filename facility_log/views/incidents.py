@@ -236,7 +236,7 @@ def incident_detail(request, pk: int):
             ],
             # One page, several forms: distinct ids keep every label tied to its own input.
             "supplement_form": forms.SupplementForm(auto_id="supplement_%s"),
-            "attachment_form": forms.AttachmentForm(auto_id="attach_%s"),
+            "attachment_form": forms.AttachmentForm(auto_id="attach_%s", incident=incident),
             "correction_form": forms.CorrectionForm(
                 auto_id="correct_%s", initial={"version": incident.version}
             ),
@@ -372,9 +372,13 @@ def incident_attach(request, pk: int):
     return _post_action(
         request,
         incident,
-        forms.AttachmentForm(request.POST, request.FILES),
+        forms.AttachmentForm(request.POST, request.FILES, incident=incident),
         lambda d: svc.add_attachment(
-            incident, request.user, upload=d["file"], description=d["description"]
+            incident,
+            request.user,
+            upload=d["file"],
+            description=d["description"],
+            redacted_from=d["redacted_from"],
         ),
         "Attachment stored.",
         "attach",

@@ -379,3 +379,23 @@ def test_stale_correction_on_the_page_is_refused_with_both_versions(personas, cl
         response.content.decode()
     )
     assert Incident.objects.get(pk=incident.pk).severity == "high"
+
+
+@pytest.mark.django_db
+def test_redacted_copy_uploaded_on_the_page_points_at_its_original(personas, client_for):
+    incident = submitted(personas)
+    original = svc.add_attachment(
+        incident, personas.guard_a, upload=SimpleUploadedFile("face.png", png_bytes())
+    )
+    client_for("supervisor_a").post(
+        reverse("incident-attach", args=[incident.pk]),
+        {
+            "file": SimpleUploadedFile("face-blurred.png", png_bytes(colour=(0, 0, 0))),
+            "description": "faces blurred",
+            "redacted_from": original.pk,
+        },
+    )
+    copy = Attachment.objects.exclude(pk=original.pk).get()
+    assert copy.redacted_from == original
+    html = client_for("guard_a").get(reverse("incident-page", args=[incident.pk])).content.decode()
+    assert f"redacted copy of #{original.pk}" in html
