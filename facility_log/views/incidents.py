@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
@@ -104,6 +104,8 @@ def _in_site_time(view):
 def incident_new(request):
     """The tablet report form: incident, one person, one photo; save as draft or submit."""
     sites = sites_for(request.user, REPORT_ROLES)
+    if not sites.exists():
+        raise PermissionDenied("You do not report incidents at any site.")
     site, zone = _default_site_and_zone(request.user, sites)
     chosen = sites.filter(pk=request.POST.get("site") or 0).first() if request.POST else None
     _activate_site_time(chosen or site)

@@ -399,3 +399,16 @@ def test_redacted_copy_uploaded_on_the_page_points_at_its_original(personas, cli
     assert copy.redacted_from == original
     html = client_for("guard_a").get(reverse("incident-page", args=[incident.pk])).content.decode()
     assert f"redacted copy of #{original.pk}" in html
+
+
+@pytest.mark.django_db
+def test_auditor_reads_incidents_but_cannot_report(personas, client_for):
+    incident = submitted(personas)
+    client = client_for("auditor_a")
+    assert client.get(reverse("incident-new")).status_code == 403
+    assert client.get(reverse("incident-page", args=[incident.pk])).status_code == 200
+    response = client.post(
+        reverse("incident-supplement", args=[incident.pk]), {"text": "x", "reason": "y"}
+    )
+    assert response.status_code == 403
+    assert not incident.supplements.exists()
