@@ -35,7 +35,7 @@ def timed(client, url: str, repeat: int = 20) -> float:
 def main(count: int) -> None:
     setup_test_environment()
     connection.creation.create_test_db(verbosity=0, keepdb=False)
-    from tests.incidents.factories import draft, submitted
+    from tests.incident_factories import draft, submitted
     from tests.personas import build_personas
 
     personas = build_personas()

@@ -75,7 +75,7 @@ def _membership_at_a(p: Personas) -> int:
 
 def _incident_at_a(p: Personas):
     """A submitted site-A incident with a person, a photo and a supplement (made once)."""
-    from tests.incidents.factories import seed_site_a_incident
+    from tests.incident_factories import seed_site_a_incident
 
     return seed_site_a_incident(p)
 

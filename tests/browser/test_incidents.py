@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import expect
 
 from facility_log.services import incidents as svc
-from tests.incidents.factories import png_bytes
+from tests.incident_factories import png_bytes
 from tests.personas import PASSWORD
 
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from facility_log.models import Attachment, Incident, InvolvedPerson
 from facility_log.services import incidents as svc
-from tests.incidents.factories import category, draft, png_bytes, submitted
+from tests.incident_factories import category, draft, png_bytes, submitted
 
 
 def _report(personas, **extra):

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from facility_log.models import Attachment, Incident, Supplement
 from facility_log.services import incidents as svc
-from tests.incidents.factories import category, draft, jpeg_bytes, png_bytes, submitted
+from tests.incident_factories import category, draft, jpeg_bytes, png_bytes, submitted
 
 
 def _payload(personas, **extra):
