@@ -134,3 +134,15 @@ def test_void_needs_confirmation(tablet, browser_personas):
     tablet.get_by_label("Reason").fill("entered by mistake")
     tablet.get_by_role("button", name="Void this incident").click()
     expect(tablet.get_by_role("note")).to_have_text("Void: entered by mistake")
+
+
+def test_report_form_offers_only_the_zones_of_the_chosen_site(tablet, browser_personas):
+    _sign_in(tablet, "manager_ab")
+    tablet.goto("/incidents/new/")
+    zone = tablet.get_by_label("Zone")
+    tablet.get_by_label("Site").select_option(label="BRAVO – Bravo Depot")
+    assert zone.input_value() == ""
+    enabled = tablet.evaluate(
+        "[...document.getElementById('id_zone').options].filter(o => !o.disabled).map(o => o.text)"
+    )
+    assert enabled == ["---------", "BRAVO / Bravo Depot lobby"]
