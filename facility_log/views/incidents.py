@@ -24,6 +24,7 @@ from facility_log.models import (
     InvolvedPerson,
     Membership,
     PropertyItem,
+    Review,
     Site,
     Vehicle,
     Zone,
@@ -230,6 +231,7 @@ def incident_detail(request, pk: int):
             "property_items": incident.property_items.all(),
             "attachments": incident.attachments.all(),
             "timeline": svc.incident_timeline(incident),
+            "returned_because": _returned_because(incident),
             "can": _abilities(request.user, incident, roles),
             "add_forms": [
                 ("persons", "Add a person", forms.PersonForm(prefix="persons")),
@@ -244,6 +246,13 @@ def incident_detail(request, pk: int):
             ),
         },
     )
+
+
+def _returned_because(incident: Incident) -> Review | None:
+    """What the reviewer asked for, shown to the author while the incident is returned."""
+    if incident.status != Status.RETURNED:
+        return None
+    return incident.reviews.filter(decision="returned").select_related("reviewer").last()
 
 
 def _roles(user, incident) -> dict:

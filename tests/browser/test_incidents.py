@@ -87,6 +87,7 @@ def test_report_return_supplement_approve_and_history(tablet, live_server, brows
     # The guard adds a supplement and resubmits.
     _sign_in(page, "guard_a")
     page.goto(incident_url)
+    expect(page.get_by_role("note")).to_contain_text("Returned by Sam Tester: Describe the man.")
     page.get_by_label("Supplement", exact=True).fill("Tall, dark jacket, red backpack.")
     page.get_by_label("Why you add it").fill("supervisor asked for a description")
     page.get_by_role("button", name="Add supplement").click()
