@@ -22,6 +22,8 @@ def _payload(personas, **extra):
         "occurred_from": "2026-11-26T01:30:00Z",
         "narrative": "Copper cable cut at the fence.",
         "persons": [{"role": "witness", "name": "Ann", "statement": "Heard a saw."}],
+        "vehicles": [{"registration": "B-CU 42", "colour": "white"}],
+        "property_items": [{"kind": "stolen", "description": "Copper cable", "value": "800.00"}],
     }
     body.update(extra)
     return body
@@ -37,7 +39,11 @@ def test_create_then_retry_returns_the_same_incident(personas, api_client_for):
     assert again.status_code == 200
     assert again.json()["id"] == first.json()["id"]
     assert first.json()["persons"][0]["name"] == "Ann"
+    assert first.json()["vehicles"][0]["registration"] == "B-CU 42"
+    assert first.json()["property_items"][0]["value"] == "800.00"
     assert Incident.objects.count() == 1
+    changed = {**body, "vehicles": [{"registration": "OTHER"}]}
+    assert client.post("/api/v1/incidents/", changed, format="json").status_code == 422
 
 
 @pytest.mark.django_db
@@ -61,6 +67,7 @@ def test_same_client_uuid_with_a_different_payload_is_422(personas, api_client_f
         ({"site": "CHARLIE"}, "site"),
         ({"client_uuid": "not-a-uuid"}, "client_uuid"),
         ({"persons": [{"role": "spy"}]}, "persons"),
+        ({"property_items": [{"kind": "stolen", "description": ""}]}, "property_items"),
     ],
 )
 def test_bad_input_names_the_field_and_saves_nothing(personas, api_client_for, change, field):
