@@ -244,6 +244,17 @@ class IncidentFilterSerializer(serializers.Serializer):
     text = serializers.CharField(required=False, help_text="number, title, narrative, location")
 
 
+def _refuse_unknown(data, serializer_class) -> None:
+    """A field the endpoint does not take (a typo, or `status`/`number`, which only the
+    workflow sets) is an error naming it, not silently ignored."""
+    known = set(serializer_class().fields)
+    unknown = sorted(set(getattr(data, "keys", list)()) - known)
+    if unknown:
+        raise serializers.ValidationError(
+            dict.fromkeys(unknown, "Unknown field; it cannot be set here.")
+        )
+
+
 CONFLICT = inline_serializer(
     "EditConflictOut",
     {
@@ -324,6 +335,7 @@ class IncidentViewSet(
         return Response(IncidentDetailSerializer(fresh).data, status=code)
 
     def create(self, request, *args, **kwargs):
+        _refuse_unknown(request.data, IncidentCreateSerializer)
         serializer = IncidentCreateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -342,6 +354,7 @@ class IncidentViewSet(
 
     def update(self, request, *args, **kwargs):
         incident = self.get_object()
+        _refuse_unknown(request.data, IncidentUpdateSerializer)
         serializer = IncidentUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -494,6 +507,7 @@ class IncidentViewSet(
         return Response(PropertyItemSerializer(item).data, status=status.HTTP_201_CREATED)
 
     def _input(self, serializer_class) -> dict:
+        _refuse_unknown(self.request.data, serializer_class)
         serializer = serializer_class(data=self.request.data)
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)

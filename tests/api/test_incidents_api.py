@@ -342,3 +342,22 @@ def test_submitting_without_the_essentials_names_them(personas, api_client_for):
     assert {"category", "narrative"} <= set(response.json())
     assert Incident.objects.get().status == "draft"
     assert Incident.objects.get().number is None
+
+
+@pytest.mark.django_db
+def test_status_or_number_cannot_be_set_by_an_edit(personas, api_client_for):
+    incident = draft(personas)
+    client = api_client_for("guard_a")
+    response = client.patch(
+        f"/api/v1/incidents/{incident.pk}/",
+        {"version": incident.version, "status": "approved", "number": "ALPHA-1999-0001"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert {"status", "number"} <= set(response.json())
+    assert Incident.objects.get(pk=incident.pk).status == "draft"
+    created = client.post(
+        "/api/v1/incidents/", _payload(personas, narative="typo in the key"), format="json"
+    )
+    assert created.status_code == 400
+    assert "narative" in created.json()
