@@ -13,8 +13,23 @@ class FacilityLogConfig(AppConfig):
         from facility_log.db_guards import install_guards_after_migrate
 
         post_migrate.connect(install_guards_after_migrate, sender=self)
+        post_migrate.connect(seed_reference_data, sender=self)
 
         from facility_log.services.evidence import attachment_problems
         from facility_log.services.verify import EXTRA_CHECKS
 
         EXTRA_CHECKS.append(attachment_problems)
+
+        from facility_log.models.access import AccessEvent, ImportBatch
+        from facility_log.services.verify import BATCH_MEMBERS
+
+        BATCH_MEMBERS[ImportBatch._meta.label_lower] = (AccessEvent, "batch_id")
+
+
+def seed_reference_data(sender, using, **kwargs) -> None:
+    """Data every installation needs (the editable incident categories), created through the
+    services after each migrate so it has history and ledger entries like any other record."""
+    from facility_log.services.accounts import system_actor
+    from facility_log.services.incidents import ensure_default_categories
+
+    ensure_default_categories(system_actor())

@@ -29,7 +29,9 @@ urlpatterns = [
     ),
     path("incidents/<int:pk>/correct/", incidents.incident_correct, name="incident-correct"),
     path("incidents/<int:pk>/attach/", incidents.incident_attach, name="incident-attach"),
-    path("incidents/<int:pk>/persons/", incidents.incident_person_add, name="incident-person-add"),
+    path(
+        "incidents/<int:pk>/add/<str:kind>/", incidents.incident_add_item, name="incident-add-item"
+    ),
     path(
         "incidents/<int:pk>/<str:action>/",
         incidents.incident_transition,

@@ -35,7 +35,7 @@ SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
     "incident-supplement": lambda p: {"pk": _incident_at_a(p).pk},
     "incident-correct": lambda p: {"pk": _incident_at_a(p).pk},
     "incident-attach": lambda p: {"pk": _incident_at_a(p).pk},
-    "incident-person-add": lambda p: {"pk": _incident_at_a(p).pk},
+    "incident-add-item": lambda p: {"pk": _incident_at_a(p).pk, "kind": "persons"},
     "incident-transition": lambda p: {"pk": _incident_at_a(p).pk, "action": "void"},
     "attachment-download": lambda p: {"pk": _attachment_at_a(p).pk},
     "api-incident-detail": lambda p: {"pk": _incident_at_a(p).pk},
@@ -48,6 +48,8 @@ SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
     "api-incident-supplements": lambda p: {"pk": _incident_at_a(p).pk},
     "api-incident-attachments": lambda p: {"pk": _incident_at_a(p).pk},
     "api-incident-persons": lambda p: {"pk": _incident_at_a(p).pk},
+    "api-incident-vehicles": lambda p: {"pk": _incident_at_a(p).pk},
+    "api-incident-property-items": lambda p: {"pk": _incident_at_a(p).pk},
     "api-attachment-detail": lambda p: {"pk": _attachment_at_a(p).pk},
     "api-attachment-download": lambda p: {"pk": _attachment_at_a(p).pk},
     # Guard rounds (tests/rounds_helpers.py builds site A's rounds once per test)
@@ -122,7 +124,7 @@ def _membership_at_a(p: Personas) -> int:
 
 def _incident_at_a(p: Personas):
     """A submitted site-A incident with a person, a photo and a supplement (made once)."""
-    from tests.incidents.factories import seed_site_a_incident
+    from tests.incident_factories import seed_site_a_incident
 
     return seed_site_a_incident(p)
 

@@ -129,7 +129,7 @@ class AccessEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @extend_schema(
         request={"application/json": {"type": "array", "items": {"type": "object"}}},
         parameters=[OpenApiParameter("site", str, description="the site's code")],
-        responses={201: dict, 200: dict, 400: dict},
+        responses={201: dict, 200: dict, 400: dict, 404: dict},
     )
     def create(self, request, *args, **kwargs):
         items = request.data

@@ -6,7 +6,16 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from facility_log.models import Category, Incident, InvolvedPerson, Site, Zone
+from facility_log.models import (
+    Attachment,
+    Category,
+    Incident,
+    InvolvedPerson,
+    PropertyItem,
+    Site,
+    Vehicle,
+    Zone,
+)
 from facility_log.models.incidents import Severity, Status
 from facility_log.services import incidents as svc
 
@@ -143,6 +152,21 @@ class PersonForm(forms.ModelForm):
 PersonFormSet = forms.formset_factory(PersonForm, extra=1)
 
 
+class VehicleForm(forms.ModelForm):
+    class Meta:
+        model = Vehicle
+        fields = ["registration", "make_model", "colour", "description"]
+        labels = {"description": "Vehicle description"}
+
+
+class PropertyItemForm(forms.ModelForm):
+    class Meta:
+        model = PropertyItem
+        fields = ["kind", "description", "value"]
+        labels = {"kind": "Property", "description": "Property description", "value": "Value"}
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+
 class ReasonForm(forms.Form):
     reason = forms.CharField(label="Reason", max_length=500)
 
@@ -163,13 +187,27 @@ class SupplementForm(forms.Form):
 
 
 class AttachmentForm(forms.Form):
+    # No `capture` here: it would force the camera and hide recordings and PDFs.
     file = forms.FileField(
         label="File",
-        widget=forms.ClearableFileInput(
-            attrs={"accept": ANY_EVIDENCE_ACCEPT, "capture": "environment"}
-        ),
+        help_text="Photo, video, audio or PDF.",
+        widget=forms.ClearableFileInput(attrs={"accept": ANY_EVIDENCE_ACCEPT}),
     )
     description = forms.CharField(label="What it shows", max_length=300, required=False)
+    redacted_from = forms.ModelChoiceField(
+        label="Redacted copy of",
+        queryset=Attachment.objects.none(),
+        required=False,
+        empty_label="— (an original, not a redacted copy)",
+        help_text="The original stays unchanged; the copy points at it.",
+    )
+
+    def __init__(self, *args, incident: Incident | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if incident is not None:
+            self.fields["redacted_from"].queryset = incident.attachments.filter(
+                redacted_from__isnull=True
+            )
 
 
 def _correctable_choices():
@@ -183,26 +221,49 @@ class CorrectionForm(forms.Form):
     """Correct one field after submission; the reason goes into the history."""
 
     field = forms.ChoiceField(label="Field to correct", choices=_correctable_choices)
-    value = forms.CharField(label="Corrected value", required=False)
+    value = forms.CharField(
+        label="Corrected value",
+        required=False,
+        help_text="Category or zone by name; times as YYYY-MM-DD HH:MM in site time; severity "
+        "as low, medium, high or critical; yes/no fields as true or false.",
+    )
     reason = forms.CharField(label="Reason for the correction", max_length=500)
     version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, site: Site | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.site = site
 
     def clean(self):
         data = super().clean()
         name = data.get("field")
         if name:
-            data["parsed"] = parse_field_value(name, data.get("value", ""))
+            data["parsed"] = parse_field_value(name, data.get("value", ""), self.site)
         return data
 
 
-def parse_field_value(name: str, raw: str):
+def _related_by_name(model_field, raw: str, site: Site | None):
+    """A category or zone named in a correction (by name, or by id)."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    options = model_field.related_model.objects.all()
+    if model_field.name == "zone" and site is not None:
+        options = options.filter(site=site)
+    found = options.filter(name__iexact=raw).first()
+    if found is None and raw.isdigit():
+        found = options.filter(pk=int(raw)).first()
+    if found is None:
+        raise ValidationError({"value": f"No {model_field.verbose_name} called {raw!r}."})
+    return found
+
+
+def parse_field_value(name: str, raw: str, site: Site | None = None):
     """Turn the text of a correction into the field's value, as the field's own form would."""
     model_field = Incident._meta.get_field(name)
     if model_field.is_relation:
-        form_field = forms.ModelChoiceField(
-            queryset=model_field.related_model.objects.all(), required=False
-        )
-    elif isinstance(model_field, models.DateTimeField):
+        return _related_by_name(model_field, raw, site)
+    if isinstance(model_field, models.DateTimeField):
         form_field = _datetime_field(str(model_field.verbose_name))
     else:
         form_field = model_field.formfield(required=False)

@@ -45,6 +45,7 @@ from facility_log.models import (
 )
 from facility_log.models.access import DEFAULT_ALARM_TYPES
 from facility_log.scoping import INGEST_ROLES, MANAGE_ROLES, REVIEW_ROLES, require_role
+from facility_log.services import ledger
 from facility_log.services.access_formats import FormatError, Incoming
 from facility_log.services.audit import audited_change, current_request_id
 
@@ -551,6 +552,7 @@ def ingest_events(
             )
             rules = AlarmRules(site)
             keys = _write_events(site, batch, spool, progress, rules.event_types())
+            ledger.record_batch(batch, AccessEvent.objects.filter(batch=batch), actor=actor)
             alarms = _raise_alarms(site, batch, rules, keys)
     finally:
         spool.file.close()

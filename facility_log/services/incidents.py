@@ -204,7 +204,7 @@ def _validate(incident: Incident) -> None:
         raise ValidationError(errors)
 
 
-def _payload_hash(site: Site, fields: dict, persons) -> str:
+def _payload_hash(site: Site, fields: dict, children: dict) -> str:
     """A stable fingerprint of what a client sent, to tell a retry from a different report."""
 
     def plain(value):
@@ -217,7 +217,10 @@ def _payload_hash(site: Site, fields: dict, persons) -> str:
     body = {
         "site": site.pk,
         "fields": {k: plain(v) for k, v in sorted(fields.items())},
-        "persons": [{k: plain(v) for k, v in sorted(p.items())} for p in persons],
+        **{
+            kind: [{k: plain(v) for k, v in sorted(row.items())} for row in rows]
+            for kind, rows in children.items()
+        },
     }
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -242,20 +245,24 @@ def create_incident(
     client_uuid: uuid.UUID | str | None = None,
     reason: str = "incident reported",
     persons: list[dict] | tuple = (),
+    vehicles: list[dict] | tuple = (),
+    property_items: list[dict] | tuple = (),
     **fields,
 ) -> tuple[Incident, bool]:
-    """Create a draft incident (with its involved persons) and return `(incident, created)`.
+    """Create a draft incident with its persons, vehicles and property in one go, and return
+    `(incident, created)`.
 
     Idempotent on `client_uuid`: the same payload again returns the stored incident with
     `created=False`; the same UUID with a different payload raises IdempotencyConflict."""
     require_role(actor, site, REPORT_ROLES)
     client_uuid = uuid.UUID(str(client_uuid)) if client_uuid else uuid.uuid4()
-    fingerprint = _payload_hash(site, fields, persons)
+    children = {"persons": persons, "vehicles": vehicles, "property_items": property_items}
+    fingerprint = _payload_hash(site, fields, children)
     existing = Incident.objects.filter(client_uuid=client_uuid).first()
     if existing is not None:
         return _same_or_conflict(existing, fingerprint), False
     try:
-        return _create(actor, site, client_uuid, fingerprint, reason, persons, fields), True
+        return _create(actor, site, client_uuid, fingerprint, reason, children, fields), True
     except IntegrityError:
         # A retry raced this one and won: answer like a retry.
         existing = Incident.objects.filter(client_uuid=client_uuid).first()
@@ -273,7 +280,10 @@ def _same_or_conflict(existing: Incident, fingerprint: str) -> Incident:
     return existing
 
 
-def _create(actor, site, client_uuid, fingerprint, reason, persons, fields) -> Incident:
+CHILD_MODELS = {"persons": InvolvedPerson, "vehicles": Vehicle, "property_items": PropertyItem}
+
+
+def _create(actor, site, client_uuid, fingerprint, reason, children, fields) -> Incident:
     unknown = set(fields) - DRAFT_FIELDS
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown field."))
@@ -287,8 +297,9 @@ def _create(actor, site, client_uuid, fingerprint, reason, persons, fields) -> I
         )
         _validate(incident)
         incident.save()
-        for index, person in enumerate(persons):
-            _save_child(InvolvedPerson(incident=incident, **person), f"persons[{index}]")
+        for kind, rows in children.items():
+            for index, row in enumerate(rows):
+                _save_child(CHILD_MODELS[kind](incident=incident, **row), f"{kind}[{index}]")
     return incident
 
 

@@ -150,24 +150,37 @@ def record_append_only_row(instance: Model, actor=None) -> LedgerEntry:
     )
 
 
-def batch_digest(model: type[Model], pks) -> str:
-    """Digest over a batch of rows (e.g. one import of access events), in primary-key order."""
-    rows = model._base_manager.filter(pk__in=list(pks)).order_by("pk").values()
-    outer = hashlib.sha256()
-    for row in rows.iterator(chunk_size=2000):
-        outer.update(sha256_hex(canonical_json(row)).encode())
-    return outer.hexdigest()
+class BatchDigest:
+    """Digest over a batch's rows in primary-key order: SHA-256 of the rows' own digests."""
+
+    def __init__(self) -> None:
+        self._outer = hashlib.sha256()
+
+    def add(self, row: dict) -> None:
+        self._outer.update(sha256_hex(canonical_json(row)).encode())
+
+    def hexdigest(self) -> str:
+        return self._outer.hexdigest()
 
 
-def record_batch(model: type[Model], batch_pk, row_pks, actor=None, label: str = "") -> LedgerEntry:
-    """One entry for a whole batch of append-only rows written with bulk_create."""
+def batch_digest(rows) -> str:
+    """Digest of a queryset of rows (e.g. the access events of one import)."""
+    digest = BatchDigest()
+    for row in rows.order_by("pk").values().iterator(chunk_size=2000):
+        digest.add(row)
+    return digest.hexdigest()
+
+
+def record_batch(batch_record: Model, rows, actor=None, label: str = "") -> LedgerEntry:
+    """One entry for a whole batch of append-only rows written with bulk_create; it points at
+    the record describing the batch (e.g. an ImportBatch) and digests `rows`."""
     return append_entry(
         kind=LedgerEntry.Kind.BATCH,
-        model=model,
-        pk=batch_pk,
-        digest=batch_digest(model, row_pks),
+        model=type(batch_record),
+        pk=batch_record.pk,
+        digest=batch_digest(rows),
         actor=actor,
-        label=label,
+        label=label or f"{type(batch_record)._meta.verbose_name} #{batch_record.pk}",
     )
 
 

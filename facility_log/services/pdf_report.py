@@ -10,8 +10,6 @@ import json
 
 from django.template.loader import render_to_string
 from PIL import Image, UnidentifiedImageError
-from weasyprint import HTML
-from weasyprint import Attachment as PdfAttachment
 
 THUMBNAIL_PX = 360
 
@@ -31,6 +29,10 @@ def thumbnail_data_uri(attachment) -> str | None:
 
 
 def render_incident_pdf(bundle, document, entries, head, exported_at, actor, recipient) -> bytes:
+    # WeasyPrint parses its stylesheets on import: load it when a PDF is made, not at start-up.
+    from weasyprint import HTML
+    from weasyprint import Attachment as PdfAttachment
+
     from facility_log.services.incident_package import attachment_member
     from facility_log.services.incidents import incident_timeline
 

@@ -14,17 +14,17 @@ from facility_log.models import LedgerEntry
 from facility_log.models.base import AppendOnlyModel
 from facility_log.services.ledger import (
     GENESIS_HASH,
+    BatchDigest,
     Problem,
     Verification,
-    batch_digest,
     canonical_json,
     entry_hash,
     object_type,
     sha256_hex,
 )
 
-# object_type of a batch record → function(batch_pk) returning (row model, row pks).
-BATCH_MEMBERS: dict[str, Callable] = {}
+# object_type of a batch record → (model of its rows, the rows' foreign key to the record).
+BATCH_MEMBERS: dict[str, tuple[type, str]] = {}
 # Extra checks contributed by domains, e.g. attachment bytes against their recorded SHA-256.
 EXTRA_CHECKS: list[Callable[[], Iterable[Problem]]] = []
 
@@ -94,14 +94,34 @@ def _check_rows(result: Verification, expected: dict) -> None:
 
 
 def _check_batches(result: Verification, batches: list) -> None:
+    """Recompute every batch's digest in one pass over each row table (rows grouped by their
+    batch), and find rows whose batch has no entry."""
+    by_type: dict[str, dict[str, LedgerEntry]] = defaultdict(dict)
     for entry in batches:
-        members = BATCH_MEMBERS.get(entry.object_type)
-        if members is None:
-            continue
-        model, pks = members(entry.object_pk)
-        if batch_digest(model, pks) != entry.digest:
+        by_type[entry.object_type][entry.object_pk] = entry
+    for type_name, (row_model, fk) in BATCH_MEMBERS.items():
+        entries = by_type.get(type_name, {})
+        digests: dict[str, BatchDigest] = defaultdict(BatchDigest)
+        rows = row_model._base_manager.order_by(fk, "pk").values().iterator(chunk_size=2000)
+        for row in rows:
+            digests[str(row[fk])].add(row)
+        for batch_pk, digest in digests.items():
+            entry = entries.pop(batch_pk, None)
+            if entry is None:
+                result.problems.append(
+                    Problem(
+                        None,
+                        f"{row_model._meta.verbose_name} batch {batch_pk}",
+                        "rows have no ledger entry (written behind the application)",
+                    )
+                )
+            elif digest.hexdigest() != entry.digest:
+                result.problems.append(
+                    Problem(entry.seq, entry.record_label, "rows of this batch were changed")
+                )
+        for entry in entries.values():
             result.problems.append(
-                Problem(entry.seq, entry.record_label, "rows of this batch were changed")
+                Problem(entry.seq, entry.record_label, "rows of this batch are missing")
             )
 
 

@@ -2,25 +2,32 @@
 review queue, the list with filters and CSV export, and attachment downloads."""
 
 import csv
+import functools
+from datetime import datetime
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from facility_log.forms import incidents as forms
 from facility_log.models import (
     Attachment,
+    Category,
     Incident,
     InvolvedPerson,
     Membership,
     PropertyItem,
+    Review,
     Site,
     Vehicle,
+    Zone,
 )
 from facility_log.models.incidents import Status
 from facility_log.scoping import (
@@ -35,6 +42,9 @@ from facility_log.scoping import (
 from facility_log.services import incidents as svc
 from facility_log.services.disclosures import record_view
 from facility_log.services.history import Change, HistoryEntry, merged_history
+from facility_log.templatetags.facility_log_tags import site_time
+
+User = get_user_model()
 
 PAGE_SIZE = 50
 HIDDEN_HISTORY_FIELDS = {"version", "client_payload_sha256", "client_uuid"}
@@ -73,14 +83,31 @@ def _default_site_and_zone(user, sites):
 
 
 def _activate_site_time(site: Site | None) -> None:
-    """Times typed into the form are the site's local times."""
+    """Times typed into the form are the site's local times (for this request only: see
+    `_in_site_time`)."""
     if site is not None:
         timezone.activate(site.tzinfo)
 
 
+def _in_site_time(view):
+    """Reset the time zone a view activated, so the next request on this thread is UTC."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        finally:
+            timezone.deactivate()
+
+    return wrapper
+
+
+@_in_site_time
 def incident_new(request):
     """The tablet report form: incident, one person, one photo; save as draft or submit."""
     sites = sites_for(request.user, REPORT_ROLES)
+    if not sites.exists():
+        raise PermissionDenied("You do not report incidents at any site.")
     site, zone = _default_site_and_zone(request.user, sites)
     chosen = sites.filter(pk=request.POST.get("site") or 0).first() if request.POST else None
     _activate_site_time(chosen or site)
@@ -132,6 +159,7 @@ def _create_from_form(request, form, persons) -> Incident | None:
     return incident
 
 
+@_in_site_time
 def incident_edit(request, pk: int):
     """Edit a draft. Submitted incidents are never edited in place; a stale edit shows both
     versions instead of overwriting."""
@@ -205,14 +233,28 @@ def incident_detail(request, pk: int):
             "property_items": incident.property_items.all(),
             "attachments": incident.attachments.all(),
             "timeline": svc.incident_timeline(incident),
+            "returned_because": _returned_because(incident),
             "can": _abilities(request.user, incident, roles),
-            "person_form": forms.PersonForm(prefix="add"),
-            "supplement_form": forms.SupplementForm(),
-            "attachment_form": forms.AttachmentForm(),
-            "correction_form": forms.CorrectionForm(initial={"version": incident.version}),
-            "comment_form": forms.OptionalCommentForm(),
+            "add_forms": [
+                ("persons", "Add a person", forms.PersonForm(prefix="persons")),
+                ("vehicles", "Add a vehicle", forms.VehicleForm(prefix="vehicles")),
+                ("property", "Add property", forms.PropertyItemForm(prefix="property")),
+            ],
+            # One page, several forms: distinct ids keep every label tied to its own input.
+            "supplement_form": forms.SupplementForm(auto_id="supplement_%s"),
+            "attachment_form": forms.AttachmentForm(auto_id="attach_%s", incident=incident),
+            "correction_form": forms.CorrectionForm(
+                auto_id="correct_%s", initial={"version": incident.version}
+            ),
         },
     )
+
+
+def _returned_because(incident: Incident) -> Review | None:
+    """What the reviewer asked for, shown to the author while the incident is returned."""
+    if incident.status != Status.RETURNED:
+        return None
+    return incident.reviews.filter(decision="returned").select_related("reviewer").last()
 
 
 def _roles(user, incident) -> dict:
@@ -293,13 +335,13 @@ def _post_action(request, incident, form, run, success: str, template_form: str)
             return redirect("incident-page", pk=incident.pk)
         except ValidationError as error:
             _errors_to_form(form, error)
+        except svc.EditConflict as error:
+            form.add_error(None, f"{error} Look at the incident again before correcting.")
     messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
     return redirect(f"{incident_url(incident)}#{template_form}")
 
 
 def incident_url(incident: Incident) -> str:
-    from django.urls import reverse
-
     return reverse("incident-page", kwargs={"pk": incident.pk})
 
 
@@ -317,13 +359,14 @@ def incident_supplement(request, pk: int):
 
 
 @require_POST
+@_in_site_time
 def incident_correct(request, pk: int):
     incident = _incident(request, pk, REPORT_ROLES)
     _activate_site_time(incident.site)
     return _post_action(
         request,
         incident,
-        forms.CorrectionForm(request.POST),
+        forms.CorrectionForm(request.POST, site=incident.site),
         lambda d: svc.correct_field(
             incident,
             request.user,
@@ -343,24 +386,39 @@ def incident_attach(request, pk: int):
     return _post_action(
         request,
         incident,
-        forms.AttachmentForm(request.POST, request.FILES),
+        forms.AttachmentForm(request.POST, request.FILES, incident=incident),
         lambda d: svc.add_attachment(
-            incident, request.user, upload=d["file"], description=d["description"]
+            incident,
+            request.user,
+            upload=d["file"],
+            description=d["description"],
+            redacted_from=d["redacted_from"],
         ),
         "Attachment stored.",
         "attach",
     )
 
 
+ADDABLE = {
+    "persons": (forms.PersonForm, svc.add_person, "Person added."),
+    "vehicles": (forms.VehicleForm, svc.add_vehicle, "Vehicle added."),
+    "property": (forms.PropertyItemForm, svc.add_property_item, "Property added."),
+}
+
+
 @require_POST
-def incident_person_add(request, pk: int):
+def incident_add_item(request, pk: int, kind: str):
+    """Add a person, vehicle or property item to a draft."""
+    if kind not in ADDABLE:
+        raise Http404("Nothing of that kind can be added.")
     incident = _incident(request, pk, REPORT_ROLES)
+    form_class, add, success = ADDABLE[kind]
     return _post_action(
         request,
         incident,
-        forms.PersonForm(request.POST, prefix="add"),
-        lambda d: svc.add_person(incident, request.user, **d),
-        "Person added.",
+        form_class(request.POST, prefix=kind),
+        lambda d: add(incident, request.user, **d),
+        success,
         "persons",
     )
 
@@ -381,11 +439,35 @@ def incident_history(request, pk: int):
     )
     for row in rows:
         row.changes = [c for c in row.changes if c.field not in HIDDEN_HISTORY_FIELDS]
+    _make_readable(rows, incident.site)
     rows += _append_only_entries(incident)
     rows.sort(key=lambda e: e.when)
     return render(
         request, "facility_log/incidents/history.html", {"incident": incident, "rows": rows}
     )
+
+
+def _make_readable(rows: list[HistoryEntry], site: Site) -> None:
+    """Names instead of ids for zone, category, site and author (one query per kind), and
+    times in the site's zone."""
+    names = {
+        "zone": dict(Zone.objects.filter(site=site).values_list("pk", "name")),
+        "category": dict(Category.objects.values_list("pk", "name")),
+        "site": {site.pk: site.code},
+        "incident": {},
+    }
+    users = {c.new for r in rows for c in r.changes if c.field == "author"}
+    names["author"] = dict(User.objects.filter(pk__in=users).values_list("pk", "username"))
+    for row in rows:
+        for change in row.changes:
+            change.old = _readable(change.field, change.old, names, site)
+            change.new = _readable(change.field, change.new, names, site)
+
+
+def _readable(field: str, value, names: dict, site: Site):
+    if isinstance(value, datetime):
+        return site_time(value, site)
+    return names.get(field, {}).get(value, value)
 
 
 def _append_only_entries(incident: Incident) -> list[HistoryEntry]:

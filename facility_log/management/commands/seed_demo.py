@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 
 from facility_log.demo.access import seed_access
+from facility_log.demo.incidents import seed_incidents
 from facility_log.demo.rounds import seed_rounds
 from facility_log.management.base import AuditedCommand
 from facility_log.models import Role, Site, Zone
@@ -72,6 +73,7 @@ class Command(AuditedCommand):
             self._seed_person(actor, username, first, last, superuser, roles)
         self.stdout.write(seed_rounds(actor))
         seed_access(actor, REASON)
+        seed_incidents(actor)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: {Site.objects.count()} sites, sign in as admin, guard, supervisor, "

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from facility_log.models import Incident, IncidentCounter, Review, Supplement
 from facility_log.services import incidents as svc
-from tests.incidents.factories import category, draft, submitted
+from tests.incident_factories import category, draft, submitted
 
 
 @pytest.mark.django_db

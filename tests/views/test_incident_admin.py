@@ -3,7 +3,7 @@
 import pytest
 
 from facility_log.models import Incident
-from tests.incidents.factories import draft, submitted
+from tests.incident_factories import draft, submitted
 
 
 def _form(incident, **changes):

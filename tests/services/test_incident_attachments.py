@@ -11,7 +11,7 @@ from facility_log.models import Attachment
 from facility_log.models.base import HistoryBypassError
 from facility_log.services import incidents as svc
 from facility_log.services.filetypes import sniff
-from tests.incidents.factories import draft, jpeg_bytes, png_bytes, submitted
+from tests.incident_factories import draft, jpeg_bytes, png_bytes, submitted
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from facility_log.models import Disclosure, RecordView
-from tests.incidents.factories import seed_site_a_incident
+from tests.incident_factories import seed_site_a_incident
 
 
 @pytest.mark.django_db

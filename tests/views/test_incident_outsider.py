@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from facility_log.models import Incident
-from tests.incidents.factories import seed_site_a_incident
+from tests.incident_factories import seed_site_a_incident
 
 
 @pytest.fixture

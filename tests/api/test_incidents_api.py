@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from facility_log.models import Attachment, Incident, Supplement
 from facility_log.services import incidents as svc
-from tests.incidents.factories import category, draft, jpeg_bytes, png_bytes, submitted
+from tests.incident_factories import category, draft, jpeg_bytes, png_bytes, submitted
 
 
 def _payload(personas, **extra):
@@ -22,6 +22,8 @@ def _payload(personas, **extra):
         "occurred_from": "2026-11-26T01:30:00Z",
         "narrative": "Copper cable cut at the fence.",
         "persons": [{"role": "witness", "name": "Ann", "statement": "Heard a saw."}],
+        "vehicles": [{"registration": "B-CU 42", "colour": "white"}],
+        "property_items": [{"kind": "stolen", "description": "Copper cable", "value": "800.00"}],
     }
     body.update(extra)
     return body
@@ -37,7 +39,11 @@ def test_create_then_retry_returns_the_same_incident(personas, api_client_for):
     assert again.status_code == 200
     assert again.json()["id"] == first.json()["id"]
     assert first.json()["persons"][0]["name"] == "Ann"
+    assert first.json()["vehicles"][0]["registration"] == "B-CU 42"
+    assert first.json()["property_items"][0]["value"] == "800.00"
     assert Incident.objects.count() == 1
+    changed = {**body, "vehicles": [{"registration": "OTHER"}]}
+    assert client.post("/api/v1/incidents/", changed, format="json").status_code == 422
 
 
 @pytest.mark.django_db
@@ -61,6 +67,7 @@ def test_same_client_uuid_with_a_different_payload_is_422(personas, api_client_f
         ({"site": "CHARLIE"}, "site"),
         ({"client_uuid": "not-a-uuid"}, "client_uuid"),
         ({"persons": [{"role": "spy"}]}, "persons"),
+        ({"property_items": [{"kind": "stolen", "description": ""}]}, "property_items"),
     ],
 )
 def test_bad_input_names_the_field_and_saves_nothing(personas, api_client_for, change, field):
@@ -241,9 +248,10 @@ def test_api_list_filters(personas, api_client_for):
     assert client.get("/api/v1/incidents/?status=draft").json()["count"] == 1
     assert client.get("/api/v1/incidents/?text=fence").json()["count"] == 1
     assert client.get("/api/v1/incidents/?site=BRAVO").json()["count"] == 0
-    bad = client.get("/api/v1/incidents/?date_from=yesterday")
-    assert bad.status_code == 400
-    assert "date_from" in bad.json()
+    for param in ("date_from=yesterday", "status=lost", "severity=huge", "category=theft"):
+        bad = client.get(f"/api/v1/incidents/?{param}")
+        assert bad.status_code == 400, param
+        assert param.split("=")[0] in bad.json()
 
 
 def _count(client, url) -> int:
@@ -282,3 +290,74 @@ def test_incidents_are_in_the_openapi_schema(personas, api_client_for):
         "/api/v1/attachments/{id}/download/",
     ):
         assert path in schema["paths"], path
+
+
+@pytest.mark.django_db
+def test_vehicles_and_property_are_added_to_drafts_only(personas, api_client_for):
+    incident = draft(personas)
+    client = api_client_for("guard_a")
+    base = f"/api/v1/incidents/{incident.pk}"
+    vehicle = client.post(f"{base}/vehicles/", {"registration": "B-AB 1"}, format="json")
+    assert vehicle.status_code == 201, vehicle.content
+    item = client.post(f"{base}/property/", {"kind": "stolen", "description": "Drill"})
+    assert item.status_code == 201, item.content
+    bad = client.post(f"{base}/property/", {"kind": "borrowed", "description": "x"})
+    assert bad.status_code == 400
+    assert "kind" in bad.json()
+    detail = client.get(f"{base}/").json()
+    assert detail["vehicles"][0]["registration"] == "B-AB 1"
+    assert detail["property_items"][0]["description"] == "Drill"
+    svc.submit_incident(incident, personas.guard_a)
+    late = client.post(f"{base}/vehicles/", {"registration": "LATE"}, format="json")
+    assert late.status_code == 400
+    assert "status" in late.json()
+
+
+@pytest.mark.django_db
+def test_too_large_upload_is_400_naming_file(personas, api_client_for, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.FACILITY_LOG = {**settings.FACILITY_LOG, "MAX_UPLOAD_BYTES": 50}
+    incident = draft(personas)
+    response = api_client_for("guard_a").post(
+        f"/api/v1/incidents/{incident.pk}/attachments/",
+        {"file": SimpleUploadedFile("big.png", png_bytes(size=(32, 32)))},
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert "limit is 50 bytes" in response.json()["file"][0]
+    assert Attachment.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_submitting_without_the_essentials_names_them(personas, api_client_for):
+    client = api_client_for("guard_a")
+    created = client.post(
+        "/api/v1/incidents/",
+        {"site": "ALPHA", "client_uuid": str(uuid.uuid4())},
+        format="json",
+    ).json()
+    response = client.post(f"/api/v1/incidents/{created['id']}/submit/", {}, format="json")
+    assert response.status_code == 400
+    assert {"category", "narrative"} <= set(response.json())
+    assert Incident.objects.get().status == "draft"
+    assert Incident.objects.get().number is None
+
+
+@pytest.mark.django_db
+def test_status_or_number_cannot_be_set_by_an_edit(personas, api_client_for):
+    incident = draft(personas)
+    client = api_client_for("guard_a")
+    response = client.patch(
+        f"/api/v1/incidents/{incident.pk}/",
+        {"version": incident.version, "status": "approved", "number": "ALPHA-1999-0001"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert {"status", "number"} <= set(response.json())
+    assert Incident.objects.get(pk=incident.pk).status == "draft"
+    created = client.post(
+        "/api/v1/incidents/", _payload(personas, narative="typo in the key"), format="json"
+    )
+    assert created.status_code == 400
+    assert "narative" in created.json()

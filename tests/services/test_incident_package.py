@@ -24,7 +24,7 @@ from facility_log.services.incident_package import (
 )
 from facility_log.services.ledger import ledger_head
 from facility_log.services.verify import verify_audit
-from tests.incidents.factories import photo, seed_site_a_incident
+from tests.incident_factories import photo, seed_site_a_incident
 
 EXPECTED = {
     "report.pdf",
@@ -210,7 +210,7 @@ def test_export_command_writes_number_zip_and_prints_its_path(personas, tmp_path
 
 @pytest.mark.django_db
 def test_a_draft_cannot_be_exported(personas):
-    from tests.incidents.factories import draft
+    from tests.incident_factories import draft
 
     with pytest.raises(Exception, match="submit it first"):
         build_incident_package(draft(personas), personas.supervisor_a, recipient="a", reason="b")
@@ -233,7 +233,7 @@ def test_export_queries_do_not_grow_with_photos_or_supplements(personas):
 def _incident_with(p, photos: int, supplements: int):
     import uuid
 
-    from tests.incidents.factories import category
+    from tests.incident_factories import category
 
     incident, _ = svc.create_incident(
         p.guard_a,

@@ -12,7 +12,7 @@ from django.db import connection, connections, transaction
 
 from facility_log.models import Incident, IncidentCounter
 from facility_log.services import incidents as svc
-from tests.incidents.factories import draft
+from tests.incident_factories import draft
 from tests.personas import build_personas
 
 pytestmark = pytest.mark.skipif(
