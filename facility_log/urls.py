@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from facility_log.views import access, audit, exports, home, incidents, rounds, sites
+from facility_log.views import access, audit, exports, home, incidents, links, rounds, sites
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
@@ -12,6 +12,16 @@ urlpatterns = [
     path("sites/<str:code>/zones/add/", sites.zone_add, name="zone-add"),
     path("sites/<str:code>/history/", sites.site_history, name="site-history"),
     path("audit/", audit.audit_overview, name="audit-overview"),
+    path(
+        "access/alarms/<int:pk>/open-incident/",
+        links.alarm_open_incident,
+        name="access-alarm-open-incident",
+    ),
+    path(
+        "rounds/scans/<int:pk>/report-incident/",
+        links.scan_report_incident,
+        name="round-scan-report-incident",
+    ),
     path(
         "incidents/<int:pk>/police-package/",
         exports.incident_police_package,

@@ -29,6 +29,8 @@ SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
     "api-membership-detail": lambda p: {"pk": _membership_at_a(p)},
     "api-membership-end": lambda p: {"pk": _membership_at_a(p)},
     "incident-page": lambda p: {"pk": _incident_at_a(p).pk},
+    "access-alarm-open-incident": lambda p: {"pk": site_a_alarm(p).pk},
+    "round-scan-report-incident": lambda p: {"pk": rounds_at_a(p).scan.pk},
     "incident-police-package": lambda p: {"pk": _incident_at_a(p).pk},
     "incident-edit": lambda p: {"pk": _incident_at_a(p).pk},
     "incident-history": lambda p: {"pk": _incident_at_a(p).pk},

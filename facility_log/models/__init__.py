@@ -29,6 +29,7 @@ from facility_log.models.incidents import (
     Supplement,
     Vehicle,
 )
+from facility_log.models.links import IncidentSource
 from facility_log.models.rounds import (
     Checkpoint,
     ExceptionKind,
@@ -44,6 +45,7 @@ from facility_log.models.rounds import (
 from facility_log.models.sites import Membership, Role, Site, Zone
 
 __all__ = [
+    "IncidentSource",
     "AccessEvent",
     "Alarm",
     "AlarmRule",

@@ -35,6 +35,7 @@ def render_incident_pdf(bundle, document, entries, head, exported_at, actor, rec
 
     from facility_log.services.incident_package import attachment_member
     from facility_log.services.incidents import incident_timeline
+    from facility_log.services.links import incident_surroundings
 
     incident = bundle.incident
     html = render_to_string(
@@ -53,6 +54,7 @@ def render_incident_pdf(bundle, document, entries, head, exported_at, actor, rec
             "supplements": bundle.supplements,
             "reviews": bundle.reviews,
             "timeline": incident_timeline(incident),
+            "surroundings": incident_surroundings(incident),
             "entries": entries,
             "head": head,
             "exported_at": exported_at,

@@ -40,6 +40,7 @@ from facility_log.scoping import (
     sites_for,
 )
 from facility_log.services import incidents as svc
+from facility_log.services import links
 from facility_log.services.disclosures import record_view
 from facility_log.services.history import Change, HistoryEntry, merged_history
 from facility_log.templatetags.facility_log_tags import site_time
@@ -233,6 +234,8 @@ def incident_detail(request, pk: int):
             "property_items": incident.property_items.all(),
             "attachments": incident.attachments.all(),
             "timeline": svc.incident_timeline(incident),
+            "surroundings": links.incident_surroundings(incident),
+            "sources": incident.sources.all(),
             "returned_because": _returned_because(incident),
             "can": _abilities(request.user, incident, roles),
             "add_forms": [

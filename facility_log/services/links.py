@@ -1,0 +1,152 @@
+"""Where domains meet: an incident opened from an alarm or a checkpoint observation, and
+what the doors and the rounds saw around an incident."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from facility_log.models import Category, Incident, IncidentSource
+from facility_log.models.access import AccessEvent, Alarm
+from facility_log.models.rounds import Scan
+from facility_log.scoping import REPORT_ROLES, REVIEW_ROLES, require_role
+from facility_log.services import incidents
+from facility_log.services.audit import audited_change
+
+# Incidents opened from the same alarm or scan get the same client UUID, so a double tap or
+# a retry opens one incident.
+LINK_NAMESPACE = uuid.UUID("6f1b8f3e-2b7a-4c59-9d2e-5f0c1a7e9b10")
+SURROUNDINGS_MINUTES = 30
+SURROUNDINGS_LIMIT = 200
+
+
+def _category(name: str) -> Category | None:
+    return Category.objects.filter(name=name, is_active=True).first()
+
+
+def open_incident_from_alarm(alarm: Alarm, actor: AbstractBaseUser) -> Incident:
+    """A supervisor turns an alarm into a draft incident with the door's zone, the time of
+    the event and the event linked. Opening it twice returns the same incident."""
+    require_role(actor, alarm.site, REVIEW_ROLES)
+    existing = IncidentSource.objects.filter(alarm=alarm).select_related("incident").first()
+    if existing is not None:
+        return existing.incident
+    event = alarm.event
+    with audited_change(actor, f"incident opened from alarm {alarm.pk}"):
+        incident, _created = incidents.create_incident(
+            actor,
+            site=alarm.site,
+            client_uuid=uuid.uuid5(LINK_NAMESPACE, f"alarm:{alarm.pk}"),
+            reason=f"opened from alarm {alarm.pk}",
+            category=_category("Alarm"),
+            zone=alarm.door.zone,
+            occurred_from=event.occurred_at,
+            discovered_at=alarm.raised_at,
+            title=f"{alarm.get_event_type_display()} at {alarm.door.name}",
+            narrative=(
+                f"{alarm.get_event_type_display()} reported by the access-control system at "
+                f"door {alarm.door.code} ({alarm.door.name})."
+            ),
+        )
+        IncidentSource.objects.create(incident=incident, alarm=alarm, created_by=actor)
+    return incident
+
+
+def report_from_scan(scan: Scan, actor: AbstractBaseUser) -> Incident:
+    """A checkpoint observation becomes a draft incident with site, zone and time filled in."""
+    site = scan.run.site
+    require_role(actor, site, REPORT_ROLES)
+    existing = IncidentSource.objects.filter(scan=scan).select_related("incident").first()
+    if existing is not None:
+        return existing.incident
+    checkpoint = scan.checkpoint
+    with audited_change(actor, f"incident reported from checkpoint scan {scan.pk}"):
+        incident, _created = incidents.create_incident(
+            actor,
+            site=site,
+            client_uuid=uuid.uuid5(LINK_NAMESPACE, f"scan:{scan.pk}"),
+            reason=f"reported from checkpoint scan {scan.pk}",
+            category=_category("Suspicious activity"),
+            zone=checkpoint.zone,
+            occurred_from=scan.effective_time,
+            location_text=checkpoint.name,
+            title=f"Observation at {checkpoint.name}",
+            narrative=scan.note,
+        )
+        IncidentSource.objects.create(incident=incident, scan=scan, created_by=actor)
+    return incident
+
+
+@dataclass(frozen=True)
+class Nearby:
+    """One thing that happened around an incident: a door event or a checkpoint scan."""
+
+    when: datetime
+    kind: str
+    where: str
+    detail: str
+    linked: bool = False
+
+
+def _window(incident: Incident) -> tuple[datetime, datetime]:
+    margin = timedelta(minutes=SURROUNDINGS_MINUTES)
+    return incident.occurred_from - margin, (
+        incident.occurred_to or incident.occurred_from
+    ) + margin
+
+
+def _door_events(incident: Incident, start, end, linked_ids: set[int]) -> list[Nearby]:
+    events = AccessEvent.objects.filter(site=incident.site, occurred_at__range=(start, end))
+    if incident.zone_id:
+        events = events.filter(door__zone_id=incident.zone_id)
+    events = events.select_related("door").order_by("occurred_at")[:SURROUNDINGS_LIMIT]
+    return [
+        Nearby(
+            e.occurred_at,
+            f"door: {e.get_event_type_display()}",
+            e.door.name,
+            " ".join(filter(None, [e.cardholder, e.get_reason_display() if e.reason else ""])),
+            e.pk in linked_ids,
+        )
+        for e in events
+    ]
+
+
+def _linked_events(incident: Incident) -> list[Nearby]:
+    sources = IncidentSource.objects.filter(incident=incident, alarm__isnull=False)
+    events = AccessEvent.objects.filter(alarm__incident_source__in=sources).select_related("door")
+    return [
+        Nearby(
+            e.occurred_at, f"door: {e.get_event_type_display()}", e.door.name, "linked alarm", True
+        )
+        for e in events
+    ]
+
+
+def _scans(incident: Incident, start, end) -> list[Nearby]:
+    scans = Scan.objects.filter(run__site=incident.site, effective_time__range=(start, end))
+    if incident.zone_id:
+        scans = scans.filter(checkpoint__zone_id=incident.zone_id)
+    scans = scans.select_related("checkpoint", "run__guard").order_by("effective_time")
+    return [
+        Nearby(
+            s.effective_time,
+            "round scan",
+            s.checkpoint.name,
+            f"{s.run.guard.get_username()} {s.note}".strip(),
+        )
+        for s in scans[:SURROUNDINGS_LIMIT]
+    ]
+
+
+def incident_surroundings(incident: Incident) -> list[Nearby]:
+    """The incident's linked door events, plus the door events and round scans of its zone
+    (its site, if no zone) from 30 minutes before to 30 minutes after, in time order."""
+    start, end = _window(incident)
+    linked = _linked_events(incident)
+    linked_keys = {(n.when, n.where) for n in linked}
+    nearby = [
+        n for n in _door_events(incident, start, end, set()) if (n.when, n.where) not in linked_keys
+    ]
+    return sorted([*linked, *nearby, *_scans(incident, start, end)], key=lambda n: n.when)
