@@ -3,6 +3,7 @@
 import re
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
+from django.http import HttpResponseBadRequest, JsonResponse
 
 from facility_log.services.audit import request_id_scope
 
@@ -38,3 +39,33 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
         if request.path_info.startswith("/api/"):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+class RejectNulMiddleware:
+    """Refuse input carrying NUL characters (never valid text; PostgreSQL cannot store them)
+    with a 400 instead of a database error. Query strings always; bodies when they are JSON or
+    form-encoded (uploaded files legitimately contain NUL bytes)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self._has_nul(request):
+            message = "The request contains a NUL character, which is never valid text."
+            if request.path_info.startswith("/api/"):
+                return JsonResponse({"detail": message}, status=400)
+            return HttpResponseBadRequest(message)
+        return self.get_response(request)
+
+    @staticmethod
+    def _has_nul(request) -> bool:
+        query = request.META.get("QUERY_STRING", "")
+        if "%00" in query or "\x00" in query:
+            return True
+        if request.method not in ("POST", "PUT", "PATCH"):
+            return False
+        if request.content_type == "application/json":
+            return b"\x00" in request.body or b"\\u0000" in request.body
+        if request.content_type == "application/x-www-form-urlencoded":
+            return b"%00" in request.body or b"\x00" in request.body
+        return False

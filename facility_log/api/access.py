@@ -9,11 +9,13 @@ import django_filters
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, mixins, pagination, serializers, status, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from facility_log.api.authentication import ApiTokenAuthentication
+from facility_log.api.filters import UtcDateTimeFilter
+from facility_log.api.pagination import Pagination
 from facility_log.models import AccessEvent, ImportBatch, Site, SourceFormat, WebhookSecret
 from facility_log.scoping import INGEST_ROLES, VIEW_ROLES, get_scoped_or_404, scoped, sites_for
 from facility_log.services.access import IngestRefused, RowError, ingest_events
@@ -53,15 +55,15 @@ class AccessEventSerializer(serializers.ModelSerializer):
 class AccessEventFilter(django_filters.FilterSet):
     site = django_filters.CharFilter(field_name="site__code")
     door = django_filters.CharFilter(field_name="door__code")
-    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_after = UtcDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = UtcDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
     class Meta:
         model = AccessEvent
         fields = ["site", "door", "event_type", "source"]
 
 
-class SitesPagination(pagination.LimitOffsetPagination):
+class SitesPagination(Pagination):
     """Pages of events, with the codes of the sites whose events the caller can read."""
 
     def paginate_queryset(self, queryset, request, view=None):

@@ -75,3 +75,28 @@ def test_unknown_api_paths_answer_json_not_html(personas, api_client_for):
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
     assert response.json() == {"detail": "Not found."}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("get", "/api/v1/sites/?name=%00", None),
+        ("post", "/api/v1/zones/", '{"site": "ALPHA", "name": "a\\u0000b", "reason": "r"}'),
+    ],
+)
+def test_nul_characters_are_refused_before_they_reach_the_database(
+    personas, api_client_for, method, url, body
+):
+    client = api_client_for("manager_ab")
+    response = getattr(client, method)(url, body, content_type="application/json")
+    assert response.status_code == 400
+    assert "NUL" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_huge_paging_values_are_clamped_not_a_server_error(personas, api_client_for):
+    client = api_client_for("manager_ab")
+    response = client.get("/api/v1/zones/?limit=4526471175369548890112&offset=99999999999999")
+    assert response.status_code == 200
+    assert response.json()["results"] == []
