@@ -23,6 +23,7 @@ from facility_log.models import (
     Door,
     DoorExternalId,
     ImportBatch,
+    IncidentSource,
     LedgerEntry,
     Membership,
     RecordView,
@@ -470,3 +471,9 @@ class AlarmAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     list_display = ["raised_at", "site", "door", "event_type", "state"]
     list_filter = ["site", "state"]
     list_select_related = ["site", "door"]
+
+
+@admin.register(IncidentSource)
+class IncidentSourceAdmin(AppendOnlyAdmin):
+    list_display = ["incident", "alarm", "scan", "created_by", "created_at"]
+    list_select_related = ["incident", "created_by"]

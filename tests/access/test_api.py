@@ -137,9 +137,7 @@ def test_api_list_filters_by_door_type_and_time(door_a, personas, api_client_for
 
 
 @pytest.mark.django_db
-def test_odd_offsets_are_compared_in_utc_and_off_calendar_times_are_a_400(
-    personas, api_client_for
-):
+def test_odd_offsets_are_compared_in_utc_and_off_calendar_times_are_a_400(personas, api_client_for):
     client = api_client_for("manager_ab")
     # -21:32 is no real zone, and PostgreSQL refuses it as such: compared in UTC it works.
     odd = client.get("/api/v1/access-events/?occurred_before=0110-07-01T12:31:45-21:32")

@@ -39,11 +39,15 @@ def test_wrong_password_says_so_and_signs_nobody_in(personas, client):
 @pytest.mark.parametrize(
     ("who", "expected", "absent"),
     [
-        ("guard_a", ["On shift"], ["Management", "Audit", "Supervision"]),
-        ("supervisor_a", ["Supervision"], ["Management", "Audit"]),
-        ("manager_ab", ["Management", "Bravo Depot"], ["Audit", "Charlie Lab"]),
-        ("auditor_a", ["Audit", "History"], ["Management", "On shift"]),
-        ("outsider_c", ["Charlie Lab", "On shift"], ["Alpha Plant"]),
+        (
+            "guard_a",
+            ["<h3>On shift</h3>"],
+            ["<h3>Management</h3>", "<h3>Audit</h3>", "<h3>Supervision</h3>"],
+        ),
+        ("supervisor_a", ["<h3>Supervision</h3>"], ["<h3>Management</h3>", "<h3>Audit</h3>"]),
+        ("manager_ab", ["<h3>Management</h3>", "Bravo Depot"], ["<h3>Audit</h3>", "Charlie Lab"]),
+        ("auditor_a", ["<h3>Audit</h3>", "History"], ["<h3>Management</h3>", "<h3>On shift</h3>"]),
+        ("outsider_c", ["Charlie Lab", "<h3>On shift</h3>"], ["Alpha Plant"]),
     ],
 )
 def test_home_page_differs_by_role(personas, client_for, who, expected, absent):
