@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
+from facility_log.api.fields import SlugRelatedField
 from facility_log.api.sites import ReasonField
 from facility_log.models import (
     Checkpoint,
@@ -49,7 +50,7 @@ def _reachable(user, queryset, roles, field_name: str, site_field: str = "site")
 
 
 class CheckpointSerializer(serializers.ModelSerializer):
-    site = serializers.SlugRelatedField(slug_field="code", queryset=Site.objects.all())
+    site = SlugRelatedField(slug_field="code", queryset=Site.objects.all())
     zone = serializers.PrimaryKeyRelatedField(queryset=Zone.objects.all())
     tag_code = serializers.SerializerMethodField()
     reason = ReasonField()
@@ -113,7 +114,7 @@ class StopSerializer(serializers.ModelSerializer):
 
 
 class RouteSerializer(serializers.ModelSerializer):
-    site = serializers.SlugRelatedField(slug_field="code", queryset=Site.objects.all())
+    site = SlugRelatedField(slug_field="code", queryset=Site.objects.all())
     stops = StopSerializer(many=True)
     reason = ReasonField()
 
@@ -160,7 +161,7 @@ class RouteViewSet(
 
 
 class ScheduleSerializer(serializers.ModelSerializer):
-    site = serializers.SlugRelatedField(source="route.site", slug_field="code", read_only=True)
+    site = SlugRelatedField(source="route.site", slug_field="code", read_only=True)
     route = serializers.PrimaryKeyRelatedField(queryset=Route.objects.all())
     reason = ReasonField()
 
@@ -212,8 +213,8 @@ class ScheduleViewSet(
 
 
 class RunSerializer(serializers.ModelSerializer):
-    site = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    guard = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    site = SlugRelatedField(slug_field="code", read_only=True)
+    guard = SlugRelatedField(slug_field="username", read_only=True)
     route = serializers.PrimaryKeyRelatedField(queryset=Route.objects.all())
     client_uuid = serializers.UUIDField(required=False, allow_null=True, validators=[])
 
@@ -294,7 +295,7 @@ class ScanSerializer(serializers.ModelSerializer):
     route = serializers.PrimaryKeyRelatedField(
         queryset=Route.objects.all(), required=False, write_only=True
     )
-    site = serializers.SlugRelatedField(source="run.site", slug_field="code", read_only=True)
+    site = SlugRelatedField(source="run.site", slug_field="code", read_only=True)
     tag_code = serializers.CharField(write_only=True, max_length=40)
     client_uuid = serializers.UUIDField(validators=[])
     method = serializers.ChoiceField(choices=ScanMethod.choices)
@@ -387,7 +388,7 @@ class ScanViewSet(
 
 
 class RoundExceptionSerializer(serializers.ModelSerializer):
-    site = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    site = SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
         model = RoundException

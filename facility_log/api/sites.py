@@ -8,6 +8,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from facility_log.api.fields import SlugRelatedField
 from facility_log.models import Membership, Site, Zone
 from facility_log.scoping import MANAGE_ROLES, VIEW_ROLES, scoped, sites_for
 from facility_log.services import sites as site_services
@@ -39,7 +40,7 @@ class SiteUpdateSerializer(SiteSerializer):
 
 
 class ZoneSerializer(serializers.ModelSerializer):
-    site = serializers.SlugRelatedField(slug_field="code", queryset=Site.objects.all())
+    site = SlugRelatedField(slug_field="code", queryset=Site.objects.all())
     reason = ReasonField()
 
     class Meta:
@@ -49,8 +50,8 @@ class ZoneSerializer(serializers.ModelSerializer):
 
 
 class MembershipSerializer(serializers.ModelSerializer):
-    site = serializers.SlugRelatedField(slug_field="code", queryset=Site.objects.all())
-    user = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.all())
+    site = SlugRelatedField(slug_field="code", queryset=Site.objects.all())
+    user = SlugRelatedField(slug_field="username", queryset=User.objects.all())
     reason = ReasonField()
 
     class Meta:

@@ -100,3 +100,12 @@ def test_huge_paging_values_are_clamped_not_a_server_error(personas, api_client_
     response = client.get("/api/v1/zones/?limit=4526471175369548890112&offset=99999999999999")
     assert response.status_code == 200
     assert response.json()["results"] == []
+
+
+@pytest.mark.django_db
+def test_nul_in_a_multipart_site_code_names_the_field(personas, api_client_for):
+    response = api_client_for("manager_ab").post(
+        "/api/v1/zones/", {"site": "ALP\x00HA", "name": "Z", "reason": "r"}, format="multipart"
+    )
+    assert response.status_code == 400
+    assert "site" in response.json()
