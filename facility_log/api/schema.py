@@ -12,6 +12,7 @@ ERRORS = {
     "401": "No credentials, or a token that is invalid or revoked.",
     "403": "Signed in, but not allowed (e.g. a role too low at the site).",
     "404": "No such record among the sites you hold a role at.",
+    "415": "A body in a format this operation does not read (e.g. malformed multipart).",
 }
 
 
@@ -20,6 +21,8 @@ class FacilityLogAutoSchema(AutoSchema):
         responses = super()._get_response_bodies(direction)
         for code, description in ERRORS.items():
             if code == "404" and "{" not in self.path:
+                continue
+            if code == "415" and self.method not in ("POST", "PUT", "PATCH"):
                 continue
             responses.setdefault(
                 code,
