@@ -3,7 +3,7 @@
     .venv/bin/python bench/pages.py [--requests 400]
 
 Runs the same request (`GET /api/v1/zones/?limit=50`, token auth, 50 zones) through Django's
-full request path in-process, in three set-ups, each in its own process:
+WSGI handler in-process (as gunicorn calls it), in three set-ups, each in its own process:
 
   * PostgreSQL, a new connection per request (CONN_MAX_AGE=0) — the baseline
   * PostgreSQL, connections kept (CONN_MAX_AGE=600, the default)
@@ -15,6 +15,7 @@ reachable those rows are skipped.
 """
 
 import argparse
+import io
 import json
 import os
 import subprocess
@@ -50,7 +51,6 @@ def child(requests: int) -> None:
 
     django.setup()
     from django.core.management import call_command
-    from django.test import Client
 
     call_command("migrate", verbosity=0)
     from facility_log.services import accounts, sites
@@ -62,15 +62,38 @@ def child(requests: int) -> None:
     user = accounts.create_user(actor, username="bench", password=None, reason="benchmark")
     sites.grant_membership(site, actor, user=user, role="guard", reason="benchmark")
     _token, key = accounts.issue_api_token(user, actor, reason="benchmark")
-    client = Client(HTTP_AUTHORIZATION=f"Token {key}")
-    url = f"/api/v1/zones/?limit={ROWS}"
+    from django.core.wsgi import get_wsgi_application
+
+    application = get_wsgi_application()
+
+    def get() -> bytes:
+        # Straight through the WSGI handler, as gunicorn calls it: Django's test client would
+        # keep the connection open whatever CONN_MAX_AGE says.
+        environ = {
+            "REQUEST_METHOD": "GET",
+            "PATH_INFO": "/api/v1/zones/",
+            "QUERY_STRING": f"limit={ROWS}",
+            "SERVER_NAME": "testserver",
+            "SERVER_PORT": "80",
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(b""),
+            "wsgi.errors": sys.stderr,
+            "HTTP_AUTHORIZATION": f"Token {key}",
+        }
+        statuses = []
+        response = application(environ, lambda status, headers: statuses.append(status))
+        body = b"".join(response)
+        response.close()  # request_finished: this is where CONN_MAX_AGE=0 closes
+        assert statuses[0].startswith("200"), statuses
+        return body
+
     for _ in range(20):  # warm up
-        assert client.get(url).status_code == 200
+        get()
     started = time.perf_counter()
     for _ in range(requests):
-        response = client.get(url)
+        body = get()
     elapsed = time.perf_counter() - started
-    assert len(response.json()["results"]) == ROWS
+    assert len(json.loads(body)["results"]) == ROWS
     print(json.dumps({"rps": requests / elapsed}))
 
 

@@ -446,18 +446,26 @@ def _first_pass(site, rows, checker, spool, collect, progress, every) -> _Pass1:
     return result
 
 
-def _write_events(site, batch, spool, progress, alarm_types: set[str]) -> list[tuple]:
-    """Insert the spooled rows in chunks; return the keys of those that may raise alarms."""
+def _write_events(site, batch, spool, progress, alarm_types: set[str]) -> tuple[list, str]:
+    """Insert the spooled rows in chunks, digesting them for the ledger as they go; return the
+    keys of those that may raise alarms and the batch digest."""
     written, candidates = 0, []
+    digest, fields = ledger.BatchDigest(), ledger.row_fields(AccessEvent)
     for chunk in spool.chunks():
-        AccessEvent.objects.bulk_create(
-            [_event(site, batch, row) for row in chunk], ignore_conflicts=True
-        )
+        events = [_event(site, batch, row) for row in chunk]
+        AccessEvent.objects.bulk_create(events, ignore_conflicts=True)
+        for event in events:
+            digest.add(ledger.instance_values(event, fields))
         candidates.extend((row[0], row[1]) for row in chunk if row[2] in alarm_types)
         written += len(chunk)
         if progress:
             progress("stored", written)
-    return candidates
+    stored = AccessEvent.objects.filter(batch=batch)
+    if stored.count() != written:
+        # A concurrent import stored some of these first (ignore_conflicts skipped them):
+        # digest what this batch really holds.
+        return candidates, ledger.batch_digest(stored)
+    return candidates, digest.hexdigest()
 
 
 def _event(site: Site, batch: ImportBatch, row: tuple) -> AccessEvent:
@@ -551,8 +559,8 @@ def ingest_events(
                 duplicates=first.duplicates,
             )
             rules = AlarmRules(site)
-            keys = _write_events(site, batch, spool, progress, rules.event_types())
-            ledger.record_batch(batch, AccessEvent.objects.filter(batch=batch), actor=actor)
+            keys, digest = _write_events(site, batch, spool, progress, rules.event_types())
+            ledger.record_batch(batch, digest, actor=actor)
             alarms = _raise_alarms(site, batch, rules, keys)
     finally:
         spool.file.close()

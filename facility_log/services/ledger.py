@@ -151,34 +151,52 @@ def record_append_only_row(instance: Model, actor=None) -> LedgerEntry:
 
 
 class BatchDigest:
-    """Digest over a batch's rows in primary-key order: SHA-256 of the rows' own digests."""
+    """Digest over a batch's rows in insertion (primary-key) order, each row as the tuple of
+    its values without the primary key, times in UTC.
+
+    Batches are large (an import of 100,000 door events): the writer digests the rows as it
+    inserts them, and only `verify_audit` reads them back, from the same database, so a row's
+    `repr` serves as well as canonical JSON at a fraction of the cost. (Rows that leave the
+    system, in exports, use canonical JSON.)"""
 
     def __init__(self) -> None:
-        self._outer = hashlib.sha256()
+        self._hash = hashlib.sha256()
 
-    def add(self, row: dict) -> None:
-        self._outer.update(sha256_hex(canonical_json(row)).encode())
+    def add(self, values: tuple) -> None:
+        normal = tuple(v.astimezone(UTC) if isinstance(v, datetime) else v for v in values)
+        self._hash.update(repr(normal).encode())
+        self._hash.update(b"\n")
 
     def hexdigest(self) -> str:
-        return self._outer.hexdigest()
+        return self._hash.hexdigest()
+
+
+def row_fields(model: type[Model]) -> list[str]:
+    """The columns a batch digest covers: every concrete field but the primary key."""
+    return [field.attname for field in model._meta.concrete_fields if not field.primary_key]
+
+
+def instance_values(instance: Model, fields: list[str]) -> tuple:
+    return tuple(getattr(instance, name) for name in fields)
 
 
 def batch_digest(rows) -> str:
-    """Digest of a queryset of rows (e.g. the access events of one import)."""
+    """Digest of a queryset of rows read back from the database."""
     digest = BatchDigest()
-    for row in rows.order_by("pk").values().iterator(chunk_size=2000):
+    values = rows.order_by("pk").values_list(*row_fields(rows.model))
+    for row in values.iterator(chunk_size=5000):
         digest.add(row)
     return digest.hexdigest()
 
 
-def record_batch(batch_record: Model, rows, actor=None, label: str = "") -> LedgerEntry:
+def record_batch(batch_record: Model, digest: str, actor=None, label: str = "") -> LedgerEntry:
     """One entry for a whole batch of append-only rows written with bulk_create; it points at
-    the record describing the batch (e.g. an ImportBatch) and digests `rows`."""
+    the record describing the batch (e.g. an ImportBatch) and carries the rows' BatchDigest."""
     return append_entry(
         kind=LedgerEntry.Kind.BATCH,
         model=type(batch_record),
         pk=batch_record.pk,
-        digest=batch_digest(rows),
+        digest=digest,
         actor=actor,
         label=label or f"{type(batch_record)._meta.verbose_name} #{batch_record.pk}",
     )

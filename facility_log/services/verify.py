@@ -20,6 +20,7 @@ from facility_log.services.ledger import (
     canonical_json,
     entry_hash,
     object_type,
+    row_fields,
     sha256_hex,
 )
 
@@ -102,9 +103,11 @@ def _check_batches(result: Verification, batches: list) -> None:
     for type_name, (row_model, fk) in BATCH_MEMBERS.items():
         entries = by_type.get(type_name, {})
         digests: dict[str, BatchDigest] = defaultdict(BatchDigest)
-        rows = row_model._base_manager.order_by(fk, "pk").values().iterator(chunk_size=2000)
-        for row in rows:
-            digests[str(row[fk])].add(row)
+        fields = row_fields(row_model)
+        position = fields.index(fk)
+        rows = row_model._base_manager.order_by(fk, "pk").values_list(*fields)
+        for row in rows.iterator(chunk_size=5000):
+            digests[str(row[position])].add(row)
         for batch_pk, digest in digests.items():
             entry = entries.pop(batch_pk, None)
             if entry is None:
