@@ -129,7 +129,6 @@ class AuditedUserAdmin(AuditedAdmin, UserAdmin):
 
 
 # --- incidents ---------------------------------------------------------------------------
-
 from facility_log.models import (  # noqa: E402
     Attachment,
     Category,
@@ -141,6 +140,7 @@ from facility_log.models import (  # noqa: E402
     Supplement,
     Vehicle,
 )
+from facility_log.models.incidents import REPORT_FIELDS  # noqa: E402
 
 
 @admin.register(Category)
@@ -176,33 +176,10 @@ class IncidentAdmin(SubmittedIsReadOnlyMixin, AuditedAdmin):
     search_fields = ["number", "title"]
     readonly_fields = ["number", "status", "version", "author", "submitted_at", "void_reason"]
     fields = [
-        "site",
-        "number",
-        "status",
-        "version",
-        "author",
-        "zone",
-        "location_text",
-        "category",
-        "severity",
-        "occurred_from",
-        "occurred_to",
-        "discovered_at",
-        "reported_at",
-        "title",
-        "narrative",
-        "actions_taken",
-        "police_notified",
-        "police_agency",
-        "police_case_number",
-        "police_officer",
-        "police_notified_at",
-        "threat_channel",
-        "threat_words",
-        "threat_target",
-        "submitted_at",
-        "void_reason",
-    ]
+        "site", "number", "status", "version", "author",
+        *REPORT_FIELDS,
+        "submitted_at", "void_reason",
+    ]  # fmt: skip
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None:

@@ -16,7 +16,7 @@ from facility_log.models import (
     Vehicle,
     Zone,
 )
-from facility_log.models.incidents import Severity, Status
+from facility_log.models.incidents import REPORT_FIELDS, Severity, Status
 from facility_log.services import incidents as svc
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -63,24 +63,7 @@ class IncidentForm(forms.ModelForm):
         model = Incident
         fields = [
             "site",
-            "zone",
-            "location_text",
-            "category",
-            "severity",
-            "occurred_from",
-            "occurred_to",
-            "discovered_at",
-            "title",
-            "narrative",
-            "actions_taken",
-            "police_notified",
-            "police_agency",
-            "police_case_number",
-            "police_officer",
-            "police_notified_at",
-            "threat_channel",
-            "threat_words",
-            "threat_target",
+            *(name for name in REPORT_FIELDS if name != "reported_at"),
         ]
         widgets = {
             "narrative": forms.Textarea(attrs={"rows": 6}),

@@ -80,6 +80,31 @@ class IncidentCounter(AuditedModel):
         return f"{self.site_id}/{self.year}: {self.last_number}"
 
 
+# The fields of the report itself, in the order forms and the admin show them. The rules on
+# which may change when live in services/incidents.py (DRAFT_FIELDS, CORRECTABLE_FIELDS).
+REPORT_FIELDS = (
+    "zone",
+    "location_text",
+    "category",
+    "severity",
+    "occurred_from",
+    "occurred_to",
+    "discovered_at",
+    "reported_at",
+    "title",
+    "narrative",
+    "actions_taken",
+    "police_notified",
+    "police_agency",
+    "police_case_number",
+    "police_officer",
+    "police_notified_at",
+    "threat_channel",
+    "threat_words",
+    "threat_target",
+)
+
+
 class Incident(AuditedModel):
     """One thing that happened at a site, as reported by a guard and reviewed by a supervisor.
 

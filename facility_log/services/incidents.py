@@ -37,7 +37,7 @@ from facility_log.models import (
     Supplement,
     Vehicle,
 )
-from facility_log.models.incidents import ReviewDecision, Status
+from facility_log.models.incidents import REPORT_FIELDS, ReviewDecision, Status
 from facility_log.scoping import (
     MANAGE_ROLES,
     REPORT_ROLES,
@@ -67,29 +67,7 @@ DEFAULT_CATEGORIES = [
 ]
 
 # What a draft may contain; after submission only CORRECTABLE fields change, with a reason.
-DRAFT_FIELDS = frozenset(
-    {
-        "zone",
-        "location_text",
-        "category",
-        "severity",
-        "occurred_from",
-        "occurred_to",
-        "discovered_at",
-        "reported_at",
-        "title",
-        "narrative",
-        "actions_taken",
-        "police_notified",
-        "police_agency",
-        "police_case_number",
-        "police_officer",
-        "police_notified_at",
-        "threat_channel",
-        "threat_words",
-        "threat_target",
-    }
-)
+DRAFT_FIELDS = frozenset(REPORT_FIELDS)
 # The author's account of events is never rewritten: additions go into supplements.
 NEVER_CORRECTED = frozenset({"narrative", "actions_taken"})
 CORRECTABLE_FIELDS = DRAFT_FIELDS - NEVER_CORRECTED
