@@ -1,12 +1,17 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from facility_log.views import access, audit, exports, home, incidents, links, rounds, sites
+from facility_log.views import access, audit, exports, home, incidents, links, rounds, sites, tablet
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", home.home, name="home"),
+    # The guard's tablet (offline-first; see facility_log/static/facility_log/js/tablet/)
+    path("tablet/", tablet.tablet_app, name="tablet"),
+    path("tablet/sw.js", tablet.service_worker, name="tablet-sw"),
+    path("tablet/manifest.webmanifest", tablet.manifest, name="tablet-manifest"),
+    # Shifts and daily activity reports (facility_log/views/shifts.py)
     path("sites/<str:code>/", sites.site_detail, name="site-page"),
     path("sites/<str:code>/edit/", sites.site_edit, name="site-edit"),
     path("sites/<str:code>/zones/add/", sites.zone_add, name="zone-add"),
