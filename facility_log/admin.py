@@ -33,6 +33,8 @@ from facility_log.models import (
     Run,
     Scan,
     Schedule,
+    Shift,
+    ShiftEntry,
     Site,
     VendorTypeMapping,
     WebhookSecret,
@@ -454,3 +456,22 @@ class AlarmAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
 class IncidentSourceAdmin(AppendOnlyAdmin):
     list_display = ["incident", "alarm", "scan", "created_by", "created_at"]
     list_select_related = ["incident", "created_by"]
+
+
+# --- shifts -----------------------------------------------------------------------------------
+# Shifts change only through services/shifts.py (start, end with pass-down notes), which
+# enforce the rules on times; log entries are append-only. Both are only looked at here.
+
+
+@admin.register(Shift)
+class ShiftAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
+    list_display = ["site", "guard", "started_at", "ended_at"]
+    list_filter = ["site"]
+    list_select_related = ["site", "guard"]
+
+
+@admin.register(ShiftEntry)
+class ShiftEntryAdmin(ReadOnlyAdmin):
+    list_display = ["shift", "kind", "occurred_at", "recorded_by", "recorded_at"]
+    list_filter = ["kind"]
+    list_select_related = ["shift__site", "recorded_by"]

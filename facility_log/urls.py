@@ -1,7 +1,18 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from facility_log.views import access, audit, exports, home, incidents, links, rounds, sites, tablet
+from facility_log.views import (
+    access,
+    audit,
+    exports,
+    home,
+    incidents,
+    links,
+    rounds,
+    shifts,
+    sites,
+    tablet,
+)
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
@@ -12,6 +23,15 @@ urlpatterns = [
     path("tablet/sw.js", tablet.service_worker, name="tablet-sw"),
     path("tablet/manifest.webmanifest", tablet.manifest, name="tablet-manifest"),
     # Shifts and daily activity reports (facility_log/views/shifts.py)
+    path("shifts/<int:pk>/", shifts.shift_report, name="shift-report"),
+    path("shifts/<int:pk>/report.pdf", shifts.shift_report_pdf, name="shift-report-pdf"),
+    path("sites/<str:code>/shifts/", shifts.site_shifts, name="site-shifts"),
+    path("sites/<str:code>/activity/<str:day>/", shifts.site_activity, name="site-activity"),
+    path(
+        "sites/<str:code>/activity/<str:day>/report.pdf",
+        shifts.site_activity_pdf,
+        name="site-activity-pdf",
+    ),
     path("sites/<str:code>/", sites.site_detail, name="site-page"),
     path("sites/<str:code>/edit/", sites.site_edit, name="site-edit"),
     path("sites/<str:code>/zones/add/", sites.zone_add, name="zone-add"),

@@ -74,6 +74,15 @@ SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
     "api-run-finish": lambda p: {"pk": rounds_at_a(p).run.pk},
     "api-scan-detail": lambda p: {"pk": rounds_at_a(p).scan.pk},
     "api-round-exception-detail": lambda p: {"pk": rounds_at_a(p).exception.pk},
+    # Shifts and daily activity reports (tests/shifts_helpers.py)
+    "shift-report": lambda p: {"pk": shifts_at_a(p).ended.pk},
+    "shift-report-pdf": lambda p: {"pk": shifts_at_a(p).ended.pk},
+    "site-shifts": lambda p: {"code": p.site_a.code},
+    "site-activity": lambda p: {"code": p.site_a.code, "day": _day_of(p)},
+    "site-activity-pdf": lambda p: {"code": p.site_a.code, "day": _day_of(p)},
+    "api-shift-detail": lambda p: {"pk": shifts_at_a(p).ended.pk},
+    "api-shift-end": lambda p: {"pk": shifts_at_a(p).open.pk},
+    "api-shift-entry-detail": lambda p: {"pk": shifts_at_a(p).entry.pk},
     "access-alarm-page": lambda p: {"pk": site_a_alarm(p).pk},
     "access-alarm-acknowledge": lambda p: {"pk": site_a_alarm(p).pk},
     "access-alarm-resolve": lambda p: {"pk": site_a_alarm(p).pk},
@@ -100,6 +109,8 @@ LIST_URLS: set[str] = {
     "api-run-list",
     "api-scan-list",
     "api-round-exception-list",
+    "api-shift-list",
+    "api-shift-entry-list",
     "access-alarm-console",
     "access-alarm-feed",
     "access-event-list",
@@ -141,6 +152,7 @@ LIST_SEEDS: list[Callable[[Personas], object]] = [
     _incident_at_a,
     lambda p: rounds_at_a(p),
     lambda p: site_a_alarm(p),
+    lambda p: shifts_at_a(p),
 ]
 
 
@@ -172,15 +184,29 @@ def rounds_at_a(p: Personas):
     return site_a_rounds(p)
 
 
+def shifts_at_a(p: Personas):
+    from tests.shifts_helpers import site_a_shifts
+
+    return site_a_shifts(p)
+
+
+def _day_of(p: Personas) -> str:
+    """The local day (site A's zone) of site A's ended shift."""
+    return f"{shifts_at_a(p).ended.started_at.astimezone(p.site_a.tzinfo):%Y-%m-%d}"
+
+
 def site_a_secrets(p: Personas) -> list[str]:
     """Strings that only someone who can see site A or B would find in a response."""
-    from facility_log.models import Checkpoint, Route
+    from facility_log.models import Checkpoint, Route, Shift, ShiftEntry
     from facility_log.models.rounds import format_tag_code
 
     codes = Checkpoint.objects.filter(site__in=[p.site_a, p.site_b]).values_list(
         "tag_code", flat=True
     )
     routes = Route.objects.filter(site__in=[p.site_a, p.site_b]).values_list("name", flat=True)
+    sites = [p.site_a, p.site_b]
+    notes = Shift.objects.filter(site__in=sites).exclude(pass_down_notes="")
+    texts = ShiftEntry.objects.filter(shift__site__in=sites).values_list("text", flat=True)
     return [
         p.site_a.code,
         p.site_a.name,
@@ -190,4 +216,6 @@ def site_a_secrets(p: Personas) -> list[str]:
         *codes,
         *(format_tag_code(code) for code in codes),
         *routes,
+        *notes.values_list("pass_down_notes", flat=True),
+        *texts,
     ]

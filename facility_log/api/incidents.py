@@ -452,7 +452,8 @@ class IncidentViewSet(
     @extend_schema(
         methods=["post"],
         request={"multipart/form-data": AttachmentUploadSerializer},
-        responses={201: AttachmentSerializer},
+        responses={201: AttachmentSerializer, 200: AttachmentSerializer},
+        description="Attach a file. The same bytes again return the stored attachment (200).",
     )
     @extend_schema(methods=["get"], responses=AttachmentSerializer(many=True))
     @action(
@@ -471,14 +472,15 @@ class IncidentViewSet(
             original = incident.attachments.filter(pk=data["redacted_from"]).first()
             if original is None:
                 raise serializers.ValidationError({"redacted_from": "No such attachment here."})
-        attachment = svc.add_attachment(
+        attachment, created = svc.store_attachment(
             incident,
             request.user,
             upload=data["file"],
             description=data.get("description", ""),
             redacted_from=original,
         )
-        return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(AttachmentSerializer(attachment).data, status=code)
 
     @extend_schema(request=PersonSerializer, responses={201: PersonSerializer})
     @action(detail=True, methods=["post"])

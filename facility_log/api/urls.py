@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from facility_log.api import access, incidents, me, rounds, sites
+from facility_log.api import access, incidents, me, rounds, shifts, sites
 
 router = DefaultRouter()
 router.register("sites", sites.SiteViewSet, basename="api-site")
@@ -16,6 +16,8 @@ router.register("schedules", rounds.ScheduleViewSet, basename="api-schedule")
 router.register("runs", rounds.RunViewSet, basename="api-run")
 router.register("scans", rounds.ScanViewSet, basename="api-scan")
 router.register("round-exceptions", rounds.RoundExceptionViewSet, basename="api-round-exception")
+router.register("shifts", shifts.ShiftViewSet, basename="api-shift")
+router.register("shift-entries", shifts.ShiftEntryViewSet, basename="api-shift-entry")
 router.register("access-events", access.AccessEventViewSet, basename="api-access-event")
 
 urlpatterns = [

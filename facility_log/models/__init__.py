@@ -42,6 +42,7 @@ from facility_log.models.rounds import (
     Schedule,
     ScheduleKind,
 )
+from facility_log.models.shifts import Shift, ShiftEntry, ShiftEntryKind
 from facility_log.models.sites import Membership, Role, Site, Zone
 
 __all__ = [
@@ -79,6 +80,9 @@ __all__ = [
     "ScanMethod",
     "Schedule",
     "ScheduleKind",
+    "Shift",
+    "ShiftEntry",
+    "ShiftEntryKind",
     "Site",
     "Zone",
     "Attachment",

@@ -472,24 +472,52 @@ def add_attachment(
     redacted_from: Attachment | None = None,
     reason: str = "attachment added",
 ) -> Attachment:
-    """Store a photo, video, audio or document under a generated name with its SHA-256.
+    """Store a file on the incident; see `store_attachment`."""
+    attachment, _created = store_attachment(
+        incident,
+        actor,
+        upload=upload,
+        description=description,
+        redacted_from=redacted_from,
+        reason=reason,
+    )
+    return attachment
+
+
+def store_attachment(
+    incident: Incident,
+    actor: AbstractBaseUser,
+    *,
+    upload: File,
+    description: str = "",
+    redacted_from: Attachment | None = None,
+    reason: str = "attachment added",
+) -> tuple[Attachment, bool]:
+    """Store a photo, video, audio or document under a generated name with its SHA-256, and
+    return `(attachment, created)`.
 
     The type comes from the content (magic bytes), never from the name or the browser; a file
     whose name claims another type, or larger than FACILITY_LOG["MAX_UPLOAD_BYTES"], is
-    refused and nothing is stored."""
+    refused and nothing is stored. An incident holds the same bytes once: uploading them
+    again (a tablet's outbox retrying after a lost answer) returns the stored attachment with
+    `created=False`."""
     file_type = check_upload(upload)
+    digest = _sha256(upload)
     with audited_change(actor, reason):
         current = _locked(incident)
         require_role(actor, current.site, REPORT_ROLES)
         _require_status(current, (Status.DRAFT, *OPEN_AFTER_SUBMISSION), "given attachments")
         if redacted_from is not None and redacted_from.incident_id != current.pk:
             raise ValidationError({"redacted_from": "The original belongs to another incident."})
+        existing = current.attachments.filter(sha256=digest).first()
+        if existing is not None:
+            return existing, False
         attachment = Attachment(
             incident=current,
             original_name=(getattr(upload, "name", "") or "upload").rsplit("/", 1)[-1][:255],
             content_type=file_type.content_type,
             size=upload.size,
-            sha256=_sha256(upload),
+            sha256=digest,
             description=description,
             redacted_from=redacted_from,
             uploaded_by=actor,
@@ -499,7 +527,7 @@ def add_attachment(
         upload.seek(0)
         attachment.file.save(name, upload, save=False)
         attachment.save()
-    return attachment
+    return attachment, True
 
 
 def check_upload(upload: File) -> filetypes.FileType:

@@ -465,9 +465,12 @@ def finish_run(
     reason: str = "round finished",
 ) -> Run:
     """End the run (device time, default now) and store every exception it has, including
-    each checkpoint not scanned."""
+    each checkpoint not scanned. Finishing it again at the same time (a tablet's outbox
+    retrying) changes nothing and returns the run; at another time it is refused."""
     _check_may_walk(actor, run.site, run.guard)
     if run.is_finished:
+        if finished_at is not None and finished_at == run.finished_at:
+            return run
         raise ValidationError({"run": "This run is already finished."})
     finished_at = finished_at or timezone.now()
     _refuse_future(finished_at, "finished_at")

@@ -1,0 +1,260 @@
+"""Shifts over the API, for the guard's tablet: start a shift (idempotent on client_uuid),
+write log entries, end it with pass-down notes. Every write goes through
+services/shifts.py.
+
+Status codes: 201 created, 200 the same request again (nothing new), 422 a client_uuid
+reused with a different payload, 409 a clash with the shift's state (a shift already open
+for you at the site; a shift already ended differently). Error bodies name the field.
+"""
+
+import django_filters
+from django.urls import reverse
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from facility_log.api.fields import SlugRelatedField
+from facility_log.api.schema import ERROR_BODY
+from facility_log.models import Shift, ShiftEntry, ShiftEntryKind, Site
+from facility_log.models.shifts import ENTRY_TEXT_MAX
+from facility_log.scoping import REPORT_ROLES, VIEW_ROLES, scoped
+from facility_log.services import shifts as shift_services
+from facility_log.services.shifts import PASS_DOWN_MAX, IdempotencyConflict, ShiftConflict
+
+
+def _error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(response=ERROR_BODY, description=description)
+
+
+CONFLICT_422 = _error("The client_uuid was used before with a different payload.")
+
+
+class PreviousPassDownSerializer(serializers.Serializer):
+    shift = serializers.IntegerField(source="pk")
+    guard = serializers.CharField(source="guard.username")
+    ended_at = serializers.DateTimeField()
+    pass_down_notes = serializers.CharField()
+
+
+class ShiftSerializer(serializers.ModelSerializer):
+    site = SlugRelatedField(slug_field="code", queryset=Site.objects.all())
+    guard = SlugRelatedField(slug_field="username", read_only=True)
+    client_uuid = serializers.UUIDField(validators=[])
+    previous_pass_down = serializers.SerializerMethodField(
+        help_text="The notes left by the shift before this one (on create and retrieve)."
+    )
+    report_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Shift
+        fields = [
+            "id",
+            "site",
+            "guard",
+            "client_uuid",
+            "started_at",
+            "ended_at",
+            "pass_down_notes",
+            "previous_pass_down",
+            "report_url",
+        ]
+        read_only_fields = ["id", "ended_at", "pass_down_notes"]
+        extra_kwargs = {"started_at": {"required": False}}
+
+    @extend_schema_field(PreviousPassDownSerializer(allow_null=True))
+    def get_previous_pass_down(self, shift) -> dict | None:
+        if not self.context.get("with_previous"):
+            return None
+        previous = shift_services.previous_handover(
+            shift.site, before=shift.started_at, excluding=shift
+        )
+        return PreviousPassDownSerializer(previous).data if previous else None
+
+    def get_report_url(self, shift) -> str:
+        return reverse("shift-report", args=[shift.pk])
+
+
+class EndSerializer(serializers.Serializer):
+    ended_at = serializers.DateTimeField(required=False)
+    pass_down_notes = serializers.CharField(
+        required=False, allow_blank=True, max_length=PASS_DOWN_MAX, trim_whitespace=False
+    )
+
+
+class ShiftFilter(django_filters.FilterSet):
+    site__code = django_filters.CharFilter(field_name="site__code")
+    guard__username = django_filters.CharFilter(field_name="guard__username")
+    open = django_filters.BooleanFilter(
+        field_name="ended_at", lookup_expr="isnull", label="true: open shifts; false: ended"
+    )
+
+    class Meta:
+        model = Shift
+        fields = ["site__code", "guard__username", "open"]
+
+
+def _conflict_response(error: ShiftConflict) -> Response:
+    return Response(error.message_dict, status=status.HTTP_409_CONFLICT)
+
+
+def _idempotency_response(error: IdempotencyConflict) -> Response:
+    return Response({"client_uuid": [str(error)]}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+
+
+@extend_schema_view(
+    create=extend_schema(
+        request=ShiftSerializer,
+        responses={
+            201: ShiftSerializer,
+            200: ShiftSerializer,
+            409: _error("You have a shift open at this site already (body names `site`)."),
+            422: CONFLICT_422,
+        },
+        summary="Start a shift (idempotent on client_uuid; 422 if the payload differs)",
+    ),
+)
+class ShiftViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Shifts at the caller's sites. Filters: `site__code`, `guard__username`, `open`
+    (true/false). POST starts the caller's shift; `end/` ends it with pass-down notes."""
+
+    serializer_class = ShiftSerializer
+    filterset_class = ShiftFilter
+
+    def get_queryset(self):
+        return scoped(Shift.objects.select_related("site", "guard"), self.request.user, VIEW_ROLES)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "with_previous": self.action == "retrieve"}
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        site = scoped(Site.objects.filter(pk=data["site"].pk), request.user, REPORT_ROLES, "")
+        if not site.exists():
+            raise serializers.ValidationError({"site": "Not found among your sites."})
+        try:
+            shift, created = shift_services.start_shift(
+                data["site"],
+                request.user,
+                client_uuid=data["client_uuid"],
+                started_at=data.get("started_at"),
+            )
+        except IdempotencyConflict as error:
+            return _idempotency_response(error)
+        except ShiftConflict as error:
+            return _conflict_response(error)
+        body = ShiftSerializer(shift, context={"with_previous": True}).data
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(
+        request=EndSerializer,
+        responses={
+            200: ShiftSerializer,
+            409: _error("The shift already ended at another time or with other notes."),
+        },
+        summary="End the shift with pass-down notes (the same end again: 200, unchanged)",
+    )
+    @action(detail=True, methods=["post"])
+    def end(self, request, pk=None):
+        shift = self.get_object()
+        serializer = EndSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            shift, _changed = shift_services.end_shift(
+                shift,
+                request.user,
+                ended_at=data.get("ended_at"),
+                pass_down_notes=data.get("pass_down_notes", ""),
+            )
+        except ShiftConflict as error:
+            return _conflict_response(error)
+        return Response(ShiftSerializer(shift, context={"with_previous": False}).data)
+
+
+class ShiftEntrySerializer(serializers.ModelSerializer):
+    shift = serializers.PrimaryKeyRelatedField(queryset=Shift.objects.all())
+    site = SlugRelatedField(source="shift.site", slug_field="code", read_only=True)
+    client_uuid = serializers.UUIDField(validators=[])
+    kind = serializers.ChoiceField(choices=ShiftEntryKind.choices)
+    text = serializers.CharField(max_length=ENTRY_TEXT_MAX)
+    recorded_by = SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ShiftEntry
+        fields = [
+            "id",
+            "shift",
+            "site",
+            "client_uuid",
+            "kind",
+            "occurred_at",
+            "text",
+            "recorded_at",
+            "recorded_by",
+        ]
+        read_only_fields = ["id", "recorded_at"]
+
+
+@extend_schema_view(
+    create=extend_schema(
+        responses={201: ShiftEntrySerializer, 200: ShiftEntrySerializer, 422: CONFLICT_422},
+        summary="Write a log entry (idempotent on client_uuid; 422 if the payload differs)",
+    ),
+)
+class ShiftEntryViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Shift log entries at the caller's sites, filterable by `shift`. Entries are never
+    changed; a correction is a new entry."""
+
+    serializer_class = ShiftEntrySerializer
+    filterset_fields = ["shift"]
+
+    def get_queryset(self):
+        return scoped(
+            ShiftEntry.objects.select_related("shift__site", "recorded_by"),
+            self.request.user,
+            VIEW_ROLES,
+            "shift__site",
+        )
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        shift = (
+            scoped(Shift.objects.select_related("site"), request.user, REPORT_ROLES)
+            .filter(pk=data["shift"].pk)
+            .first()
+        )
+        if shift is None:
+            raise serializers.ValidationError({"shift": "Not found among your sites."})
+        try:
+            entry, created = shift_services.add_shift_entry(
+                shift,
+                request.user,
+                client_uuid=data["client_uuid"],
+                kind=data["kind"],
+                occurred_at=data["occurred_at"],
+                text=data["text"],
+            )
+        except IdempotencyConflict as error:
+            return _idempotency_response(error)
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(ShiftEntrySerializer(entry).data, status=code)

@@ -1,0 +1,498 @@
+// facility_log outbox: what a guard enters is written to IndexedDB before the screen says
+// "saved", then sent to the API in the order it was made. An entry leaves the outbox only
+// when the server has confirmed it with its id; a refusal stays, shown with what to do.
+//
+// Loaded on every signed-in page, so the unsynced count and the sign-out guard work
+// everywhere and any page that opens sends what is waiting.
+//
+// Entry: {seq, uuid, user, kind, label, url, body | form + file, refs, stampSentAt,
+//         createdAt, problem}
+//   url may hold {name} placeholders and refs maps name -> the client UUID of an earlier
+//   record; the server id learnt when that record was confirmed fills the placeholder (or,
+//   when the url has none, the body field of that name).
+(function () {
+  "use strict";
+
+  var DB_NAME = "facility_log";
+  var DB_VERSION = 1;
+  var LOCK_NAME = "facility_log-outbox";
+  var SYNC_EVERY_MS = 30000;
+  var channel = "BroadcastChannel" in window ? new BroadcastChannel("facility_log-outbox") : null;
+  var listeners = [];
+  var dbPromise = null;
+  var localBusy = false;
+  var lastStatus = { state: "idle", sent: 0 };
+
+  // ---- IndexedDB -------------------------------------------------------------------------
+
+  function openDb() {
+    if (dbPromise) return dbPromise;
+    dbPromise = new Promise(function (resolve, reject) {
+      var request = indexedDB.open(DB_NAME, DB_VERSION);
+      request.onupgradeneeded = function () {
+        var db = request.result;
+        var outbox = db.createObjectStore("outbox", { keyPath: "seq", autoIncrement: true });
+        outbox.createIndex("uuid", "uuid", { unique: true });
+        db.createObjectStore("ids", { keyPath: "uuid" });
+        db.createObjectStore("records", { keyPath: "uuid" });
+        db.createObjectStore("state", { keyPath: "key" });
+      };
+      request.onsuccess = function () { resolve(request.result); };
+      request.onerror = function () { reject(request.error); };
+      request.onblocked = function () { reject(new Error("The tablet database is busy in another tab.")); };
+    });
+    return dbPromise;
+  }
+
+  // Run `work(stores)` in one transaction; resolves only when the transaction has committed,
+  // so "saved" is said after the data is on disk, not before.
+  function transact(storeNames, mode, work) {
+    return openDb().then(function (db) {
+      return new Promise(function (resolve, reject) {
+        var tx = db.transaction(storeNames, mode, { durability: "strict" });
+        var stores = {};
+        storeNames.forEach(function (name) { stores[name] = tx.objectStore(name); });
+        var result;
+        try {
+          result = work(stores);
+        } catch (error) {
+          tx.abort();
+          reject(error);
+          return;
+        }
+        tx.oncomplete = function () { resolve(result); };
+        tx.onerror = function () { reject(tx.error); };
+        tx.onabort = function () { reject(tx.error || new Error("Not saved.")); };
+      });
+    });
+  }
+
+  function requestValue(request) {
+    var holder = { value: undefined };
+    request.onsuccess = function () { holder.value = request.result; };
+    return holder;
+  }
+
+  function getAll(storeName) {
+    var holder;
+    return transact([storeName], "readonly", function (stores) {
+      holder = requestValue(stores[storeName].getAll());
+    }).then(function () { return holder.value || []; });
+  }
+
+  function getOne(storeName, key) {
+    var holder;
+    return transact([storeName], "readonly", function (stores) {
+      holder = requestValue(stores[storeName].get(key));
+    }).then(function () { return holder.value; });
+  }
+
+  function put(storeName, value) {
+    return transact([storeName], "readwrite", function (stores) {
+      stores[storeName].put(value);
+    }).then(function () { changed(); });
+  }
+
+  // ---- public: writing ------------------------------------------------------------------
+
+  function newUuid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var bytes = crypto.getRandomValues(new Uint8Array(16));
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    var hex = Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
+    return hex.slice(0, 8) + "-" + hex.slice(8, 12) + "-" + hex.slice(12, 16) + "-" + hex.slice(16, 20) + "-" + hex.slice(20);
+  }
+
+  function currentUser() {
+    return document.body ? document.body.dataset.user || "" : "";
+  }
+
+  // Store entries (and the records the screens show) in one transaction.
+  function add(entries, records) {
+    var now = new Date().toISOString();
+    return transact(["outbox", "records"], "readwrite", function (stores) {
+      (entries || []).forEach(function (entry) {
+        entry.user = entry.user || currentUser();
+        entry.createdAt = entry.createdAt || now;
+        entry.problem = null;
+        stores.outbox.add(entry);
+      });
+      (records || []).forEach(function (record) {
+        record.user = record.user || currentUser();
+        stores.records.put(record);
+      });
+    }).then(function () {
+      changed();
+      scheduleSoon();
+    });
+  }
+
+  // Put entries back exactly as they were (the same client UUIDs): a replay, as a tablet
+  // restored from a backup would do. The server must answer with what it already has.
+  function restore(entries) {
+    return transact(["outbox"], "readwrite", function (stores) {
+      entries.forEach(function (entry) {
+        var copy = Object.assign({}, entry, { problem: null });
+        stores.outbox.put(copy);
+      });
+    }).then(changed);
+  }
+
+  // ---- public: reading ------------------------------------------------------------------
+
+  function entries() {
+    return getAll("outbox").then(function (rows) {
+      return rows.sort(function (a, b) { return a.seq - b.seq; });
+    });
+  }
+
+  function count() {
+    return entries().then(function (rows) { return rows.length; });
+  }
+
+  function records() {
+    return getAll("records").then(function (rows) {
+      var user = currentUser();
+      return rows.filter(function (row) { return row.user === user; })
+        .sort(function (a, b) { return (a.at || "").localeCompare(b.at || ""); });
+    });
+  }
+
+  function getState(key) {
+    return getOne("state", currentUser() + ":" + key).then(function (row) { return row ? row.value : null; });
+  }
+
+  function setState(key, value) {
+    return put("state", { key: currentUser() + ":" + key, value: value });
+  }
+
+  function rememberId(uuid, id) {
+    return put("ids", { uuid: uuid, id: id });
+  }
+
+  function idFor(uuid) {
+    return getOne("ids", uuid).then(function (row) { return row ? row.id : null; });
+  }
+
+  // ---- sending --------------------------------------------------------------------------
+
+  function csrfToken() {
+    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    if (match) return decodeURIComponent(match[1]);
+    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  function resolveRefs(entry) {
+    var names = Object.keys(entry.refs || {});
+    return Promise.all(names.map(function (name) { return idFor(entry.refs[name]); }))
+      .then(function (ids) {
+        var resolved = {};
+        var missing = [];
+        names.forEach(function (name, i) {
+          if (ids[i] === null || ids[i] === undefined) missing.push(name);
+          else resolved[name] = ids[i];
+        });
+        return { ids: resolved, missing: missing };
+      });
+  }
+
+  function buildRequest(entry, ids) {
+    var url = entry.url;
+    var bodyRefs = {};
+    Object.keys(ids).forEach(function (name) {
+      var placeholder = "{" + name + "}";
+      if (url.indexOf(placeholder) >= 0) url = url.split(placeholder).join(String(ids[name]));
+      else bodyRefs[name] = ids[name];
+    });
+    var headers = { "X-CSRFToken": csrfToken(), Accept: "application/json" };
+    var body;
+    if (entry.file) {
+      body = new FormData();
+      Object.keys(entry.form || {}).forEach(function (key) { body.append(key, entry.form[key]); });
+      body.append(entry.file.field || "file", entry.file.blob, entry.file.name);
+    } else {
+      var data = Object.assign({}, entry.body, bodyRefs);
+      if (entry.stampSentAt) data[entry.stampSentAt] = new Date().toISOString();
+      headers["Content-Type"] = "application/json";
+      body = JSON.stringify(data);
+    }
+    return { url: url, init: { method: "POST", headers: headers, body: body, credentials: "same-origin", redirect: "manual" } };
+  }
+
+  function flattenErrors(data) {
+    if (!data || typeof data !== "object") return "";
+    if (typeof data.detail === "string") return data.detail;
+    return Object.keys(data).map(function (field) {
+      var value = data[field];
+      var text = Array.isArray(value) ? value.join(" ") : (typeof value === "object" ? JSON.stringify(value) : String(value));
+      return field + ": " + text;
+    }).join("; ");
+  }
+
+  var ADVICE = {
+    400: "The server refused a field of this record. Show this to your supervisor; the record stays on this tablet.",
+    404: "The server does not know the site, route or record this refers to, or you are no longer a member there. Show this to your supervisor; the record stays on this tablet.",
+    409: "This clashes with what the server already has (a shift already open or already ended, a round already finished). Show this to your supervisor; the record stays on this tablet.",
+    422: "The server already has a record with this tablet's id but different content. Do not enter it again; show this to your supervisor. The record stays on this tablet.",
+  };
+
+  function problemFor(status, data) {
+    return {
+      status: status,
+      message: flattenErrors(data) || ("The server answered " + status + "."),
+      advice: ADVICE[status] || "The server refused this record. Show this to your supervisor; the record stays on this tablet.",
+      at: new Date().toISOString(),
+    };
+  }
+
+  function isAuthFailure(status, data) {
+    if (status === 401 || status === 0) return true; // 0: an opaque redirect to the login page
+    if (status !== 403) return false;
+    var detail = (data && data.detail) || "";
+    return /credentials|CSRF|authenticat/i.test(detail);
+  }
+
+  function sendOne(entry, ids) {
+    var request = buildRequest(entry, ids);
+    return fetch(request.url, request.init).then(function (response) {
+      return response.json().catch(function () { return null; }).then(function (data) {
+        var status = response.type === "opaqueredirect" ? 0 : response.status;
+        if (status >= 200 && status < 300 && data && data.id !== undefined) return { kind: "done", id: data.id };
+        if (isAuthFailure(status, data)) return { kind: "stop", state: "signed-out" };
+        if (status >= 500 || status === 429 || (status >= 200 && status < 300)) return { kind: "stop", state: "server-error" };
+        return { kind: "problem", problem: problemFor(status, data) };
+      });
+    }, function () {
+      return { kind: "stop", state: "offline" };
+    });
+  }
+
+  function confirmEntry(entry, id) {
+    return transact(["outbox", "ids", "records"], "readwrite", function (stores) {
+      stores.outbox.delete(entry.seq);
+      stores.ids.put({ uuid: entry.uuid, id: id });
+      var holder = stores.records.get(entry.recordUuid || entry.uuid);
+      holder.onsuccess = function () {
+        var record = holder.result;
+        if (!record) return;
+        record.synced = (record.synced || 0) + 1;
+        if (entry.uuid === record.uuid) record.serverId = id;
+        stores.records.put(record);
+      };
+    });
+  }
+
+  function markProblem(entry, problem) {
+    entry.problem = problem;
+    return transact(["outbox"], "readwrite", function (stores) { stores.outbox.put(entry); });
+  }
+
+  function nextEntry(afterSeq) {
+    var holder = { value: null };
+    return transact(["outbox"], "readonly", function (stores) {
+      var request = stores.outbox.openCursor(IDBKeyRange.lowerBound(afterSeq, true));
+      request.onsuccess = function () {
+        if (request.result) holder.value = request.result.value;
+      };
+    }).then(function () { return holder.value; });
+  }
+
+  // One pass over the outbox, oldest first. Stops at the first network, session or server
+  // failure (everything after it would fail the same way); a refused record is marked and
+  // the pass goes on with the rest.
+  function pass() {
+    var user = currentUser();
+    var sent = 0;
+    function step(afterSeq) {
+      return nextEntry(afterSeq).then(function (entry) {
+        if (!entry) return { state: "ok", sent: sent };
+        if (entry.user !== user) return step(entry.seq); // sent when its author signs in
+        return resolveRefs(entry).then(function (refs) {
+          if (refs.missing.length) {
+            return markProblem(entry, {
+              status: "waiting",
+              message: "Waiting for the record it belongs to (" + refs.missing.join(", ") + ") to reach the server.",
+              advice: "It is sent as soon as that one is accepted.",
+            }).then(function () { return step(entry.seq); });
+          }
+          return sendOne(entry, refs.ids).then(function (outcome) {
+            if (outcome.kind === "done") {
+              sent += 1;
+              return confirmEntry(entry, outcome.id).then(function () { changed(); return step(entry.seq); });
+            }
+            if (outcome.kind === "problem") {
+              return markProblem(entry, outcome.problem).then(function () { changed(); return step(entry.seq); });
+            }
+            return { state: outcome.state, sent: sent };
+          });
+        });
+      });
+    }
+    return step(0);
+  }
+
+  // Send what is waiting. One tab sends at a time (Web Locks); a tab that finds the lock
+  // taken leaves it to the other, whose pass picks up its entries too.
+  function sync() {
+    if (localBusy) return Promise.resolve({ state: "busy", sent: 0 });
+    localBusy = true;
+    var run = function (lock) {
+      if (lock === null) return { state: "busy", sent: 0 };
+      return pass();
+    };
+    var work = navigator.locks
+      ? navigator.locks.request(LOCK_NAME, { ifAvailable: true }, run)
+      : pass();
+    return Promise.resolve(work).then(function (status) {
+      localBusy = false;
+      if (status.state !== "busy") lastStatus = status;
+      changed();
+      return status;
+    }, function (error) {
+      localBusy = false;
+      lastStatus = { state: "error", sent: 0, message: String(error) };
+      changed();
+      return lastStatus;
+    });
+  }
+
+  var soonTimer = null;
+  function scheduleSoon() {
+    clearTimeout(soonTimer);
+    soonTimer = setTimeout(sync, 50);
+  }
+
+  // ---- notifications -------------------------------------------------------------------
+
+  function changed() {
+    notifyLocal();
+    if (channel) channel.postMessage("changed");
+  }
+
+  function notifyLocal() {
+    count().then(function (n) {
+      listeners.forEach(function (listener) { listener(n, lastStatus); });
+    });
+  }
+
+  function onChange(listener) {
+    listeners.push(listener);
+    count().then(function (n) { listener(n, lastStatus); });
+  }
+
+  if (channel) channel.onmessage = notifyLocal;
+
+  // Forget this guard's local data when they sign out (only ever with an empty outbox).
+  function forget() {
+    var work = transact(["records", "state", "ids"], "readwrite", function (stores) {
+      stores.records.clear();
+      stores.state.clear();
+      stores.ids.clear();
+    });
+    var caches_ = window.caches
+      ? caches.keys().then(function (names) {
+        return Promise.all(names.filter(function (n) { return n.indexOf("facility_log-tablet-") === 0; })
+          .map(function (n) { return caches.delete(n); }));
+      })
+      : Promise.resolve();
+    return Promise.all([work, caches_]);
+  }
+
+  function describe(rows) {
+    var kinds = {};
+    rows.forEach(function (row) { kinds[row.kindLabel || row.kind] = (kinds[row.kindLabel || row.kind] || 0) + 1; });
+    return Object.keys(kinds).map(function (k) { return kinds[k] + " × " + k; }).join(", ");
+  }
+
+  // ---- sign-out guard and header count --------------------------------------------------
+
+  function refuseSignOut(form, rows) {
+    var box = document.getElementById("signout-refused");
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "signout-refused";
+      box.className = "warning signout-refused";
+      box.setAttribute("role", "alert");
+      var main = document.getElementById("main") || document.body;
+      main.insertBefore(box, main.firstChild);
+    }
+    box.textContent = "You cannot sign out yet: " + rows.length + " item" + (rows.length === 1 ? " is" : "s are") +
+      " still only on this tablet (" + describe(rows) + "). Signing out would leave them behind. " +
+      "Connect to the network and wait until Unsynced shows 0, or show the refused items to your supervisor.";
+    box.scrollIntoView({ block: "center" });
+  }
+
+  function guardSignOut() {
+    document.querySelectorAll("form[action$='/logout/']").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (form.dataset.cleared === "yes") return;
+        event.preventDefault();
+        entries().then(function (rows) {
+          if (rows.length) {
+            refuseSignOut(form, rows);
+            return;
+          }
+          if (navigator.serviceWorker && navigator.serviceWorker.controller) {
+            navigator.serviceWorker.controller.postMessage("forget");
+          }
+          forget().catch(function () { /* nothing stored on this device */ }).then(function () {
+            form.dataset.cleared = "yes";
+            form.submit();
+          });
+        }, function () {
+          form.dataset.cleared = "yes";
+          form.submit();
+        });
+      });
+    });
+  }
+
+  function showHeaderCount() {
+    var who = document.querySelector("header.top .who");
+    if (!who) return;
+    var badge = document.createElement("a");
+    badge.className = "badge unsynced-badge";
+    badge.href = document.body.dataset.tabletUrl || "/tablet/";
+    badge.hidden = true;
+    who.parentNode.insertBefore(badge, who);
+    onChange(function (n) {
+      badge.hidden = n === 0;
+      badge.textContent = n + " unsynced";
+      badge.setAttribute("aria-label", n + " items not yet sent to the server; open the tablet page");
+    });
+  }
+
+  function start() {
+    if (!currentUser() || !window.indexedDB) return;
+    guardSignOut();
+    showHeaderCount();
+    sync();
+    window.addEventListener("online", sync);
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "visible") sync();
+    });
+    setInterval(sync, SYNC_EVERY_MS);
+  }
+
+  window.FacilityLogOutbox = {
+    add: add,
+    restore: restore,
+    entries: entries,
+    count: count,
+    records: records,
+    getState: getState,
+    setState: setState,
+    rememberId: rememberId,
+    idFor: idFor,
+    sync: sync,
+    onChange: onChange,
+    newUuid: newUuid,
+    currentUser: currentUser,
+    lastStatus: function () { return lastStatus; },
+  };
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

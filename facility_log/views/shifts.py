@@ -1,0 +1,87 @@
+"""Shift pages: a site's recent shifts, and the daily activity report (DAR) of one shift or
+one site-day, as a page and as a PDF. Reading needs a role at the site (VIEW_ROLES); the
+shifts themselves are started and ended on the tablet (API, services/shifts.py)."""
+
+import re
+from datetime import date
+
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from facility_log.models import Shift, Site
+from facility_log.scoping import VIEW_ROLES, get_scoped_or_404
+from facility_log.services import activity_report as dar
+
+PAGE_SIZE = 50
+DAY_FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _site(request, code: str) -> Site:
+    return get_scoped_or_404(Site.objects.all(), request.user, VIEW_ROLES, site_field="", code=code)
+
+
+def _shift(request, pk: int) -> Shift:
+    return get_scoped_or_404(
+        Shift.objects.select_related("site", "guard"), request.user, VIEW_ROLES, pk=pk
+    )
+
+
+def _day(value: str) -> date:
+    """A yyyy-mm-dd from the path; anything else is a page that does not exist."""
+    if not DAY_FORMAT.match(value or ""):
+        raise Http404("Not a date (yyyy-mm-dd).")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise Http404("Not a date (yyyy-mm-dd).") from None
+
+
+def _pdf(report) -> HttpResponse:
+    response = HttpResponse(dar.render_report_pdf(report), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{report.filename}"'
+    return response
+
+
+def site_shifts(request, code: str):
+    """The site's shifts, newest first (50 a page), and the way to a day's report. A `day`
+    parameter (from the date picker) goes to that day's report."""
+    site = _site(request, code)
+    if "day" in request.GET:
+        return redirect("site-activity", code=site.code, day=_day(request.GET["day"]).isoformat())
+    shifts = (
+        Shift.objects.filter(site=site)
+        .select_related("guard")
+        .annotate(entry_count=Count("entries"))
+        .order_by("-started_at", "-pk")
+    )
+    page = Paginator(shifts, PAGE_SIZE).get_page(request.GET.get("page"))
+    today = timezone.now().astimezone(site.tzinfo).date()
+    context = {"site": site, "page": page, "today": today}
+    return render(request, "facility_log/shifts/list.html", context)
+
+
+def shift_report(request, pk: int):
+    """One shift's daily activity report."""
+    report = dar.shift_report(_shift(request, pk))
+    context = {"report": report, "site": report.site}
+    return render(request, "facility_log/shifts/report.html", context)
+
+
+def shift_report_pdf(request, pk: int):
+    return _pdf(dar.shift_report(_shift(request, pk)))
+
+
+def site_activity(request, code: str, day: str):
+    """The site's daily activity report for one local day."""
+    site = _site(request, code)
+    report = dar.site_day_report(site, _day(day))
+    context = {"report": report, "site": site}
+    return render(request, "facility_log/shifts/day.html", context)
+
+
+def site_activity_pdf(request, code: str, day: str):
+    site = _site(request, code)
+    return _pdf(dar.site_day_report(site, _day(day)))

@@ -1,0 +1,308 @@
+"""The guard's tablet with no network: what is entered survives a reload and reaches the
+server exactly once, whatever is replayed and however many tabs send it."""
+
+import io
+
+import pytest
+from django.core.signals import request_started
+from PIL import Image
+from playwright.sync_api import expect
+
+from facility_log.models import Attachment, Incident, Run, Scan, Shift, ShiftEntry
+from tests.personas import PASSWORD
+from tests.rounds_helpers import night_route
+
+CHECKPOINTS = ("Gate", "Dock", "Roof", "Lobby", "Stairs")
+SYNC_TIMEOUT_MS = 20_000
+
+
+def _photo_bytes() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), "#c83").save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def _sign_in(page, username: str) -> None:
+    page.goto("/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def _open_tablet(page) -> None:
+    """The tablet page, once its service worker controls it (so it opens offline)."""
+    page.goto("/tablet/")
+    page.wait_for_function("document.getElementById('tablet').dataset.ready === 'yes'")
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+
+
+@pytest.fixture
+def served_paths():
+    """The paths the live server answers during the test (to prove a page came from the
+    service worker's copy, not from the server)."""
+    paths: list[str] = []
+
+    def record(sender, environ, **kwargs):
+        paths.append(environ.get("PATH_INFO", ""))
+
+    request_started.connect(record, weak=False)
+    yield paths
+    request_started.disconnect(record)
+
+
+def _all_sent(page) -> None:
+    """Wait until the outbox is empty and the page says so."""
+    page.wait_for_function(
+        "async () => (await FacilityLogOutbox.count()) === 0", timeout=SYNC_TIMEOUT_MS
+    )
+    expect(_unsynced(page)).to_have_text("Unsynced: 0", timeout=SYNC_TIMEOUT_MS)
+
+
+def _unsynced(page):
+    return page.locator("#unsynced")
+
+
+def _start_shift_and_round(page, route_name: str) -> None:
+    page.get_by_role("button", name="Start shift").click()
+    expect(page.get_by_text("On shift at")).to_be_visible()
+    page.get_by_role("button", name="Round", exact=True).click()
+    page.get_by_label("Route").select_option(label=f"{route_name} ({len(CHECKPOINTS)} checkpoints)")
+    page.get_by_role("button", name="Start round").click()
+    expect(page.get_by_text(f"{route_name}: 0 of {len(CHECKPOINTS)} checkpoints scanned")).to_be_visible()
+
+
+def _scan(page, checkpoint) -> None:
+    page.get_by_label("Checkpoint code").fill(checkpoint.tag_display.lower())
+    page.get_by_role("button", name="Record scan").click()
+    expect(page.locator("#scan-hint")).to_have_text(f"Saved on this tablet: {checkpoint.name}.")
+
+
+def _save_incident_with_photo(page, title: str) -> None:
+    page.get_by_role("button", name="Incident", exact=True).click()
+    page.get_by_label("Short title").fill(title)
+    page.get_by_label("Severity").select_option("medium")
+    page.get_by_label("What happened (incident)").fill("Side door found propped open with a wedge.")
+    page.get_by_label("Photo").set_input_files(
+        {"name": "door.jpg", "mimeType": "image/jpeg", "buffer": _photo_bytes()}
+    )
+    page.get_by_role("button", name="Save incident draft").click()
+    expect(page.get_by_text("Incident draft saved on this tablet with its photo.")).to_be_visible()
+
+
+def _log_entry(page, kind: str, text: str) -> None:
+    page.get_by_role("button", name="Log", exact=True).click()
+    page.get_by_label("Entry type").select_option(label=kind)
+    page.get_by_label("What happened", exact=True).fill(text)
+    page.get_by_role("button", name="Add to log").click()
+    expect(page.get_by_text("Log entry saved on this tablet.")).to_be_visible()
+
+
+def _route(p):
+    route, checkpoints = night_route(
+        p, names=CHECKPOINTS, minutes=(0, 5, 10, 15, 20), route_name="Night round"
+    )
+    return route, checkpoints
+
+
+def test_offline_scans_and_incident_survive_a_reload_and_reach_the_server_once(
+    tablet, live_server, browser_personas, served_paths
+):
+    p = browser_personas
+    route, checkpoints = _route(p)
+    tablet.on("dialog", lambda dialog: dialog.accept())
+    _sign_in(tablet, "guard_a")
+    _open_tablet(tablet)
+    _start_shift_and_round(tablet, route.name)
+    _log_entry(tablet, "Patrol", "Perimeter walked, all gates locked.")
+    tablet.get_by_role("button", name="Round", exact=True).click()
+    for checkpoint in checkpoints[:3]:
+        _scan(tablet, checkpoint)
+    _all_sent(tablet)
+    assert Scan.objects.filter(run__route=route).count() == 3
+
+    tablet.context.set_offline(True)
+    for checkpoint in checkpoints[3:]:
+        _scan(tablet, checkpoint)
+    _save_incident_with_photo(tablet, "Propped side door")
+    expect(_unsynced(tablet)).to_have_text("Unsynced: 4")  # 2 scans, the incident, its photo
+
+    served_paths.clear()
+    tablet.reload()
+    tablet.wait_for_function("document.getElementById('tablet').dataset.ready === 'yes'")
+    assert "/tablet/" not in served_paths  # the page came from the service worker's copy
+    expect(tablet.locator("#connection")).to_have_text("Offline — saving on this tablet")
+    expect(_unsynced(tablet)).to_have_text("Unsynced: 4")
+    tablet.get_by_role("button", name="Round", exact=True).click()
+    expect(tablet.get_by_text(f"{route.name}: 5 of 5 checkpoints scanned")).to_be_visible()
+    expect(tablet.locator("#scan-list li")).to_have_count(5)
+    expect(tablet.locator("#scan-list li .pending")).to_have_count(2)
+    tablet.get_by_role("button", name="Incident", exact=True).click()
+    expect(tablet.locator("#incident-list li")).to_contain_text("Propped side door · with photo")
+    assert Scan.objects.filter(run__route=route).count() == 3
+    assert not Incident.objects.exists()
+
+    tablet.context.set_offline(False)
+    expect(_unsynced(tablet)).to_have_text("Unsynced: 0", timeout=SYNC_TIMEOUT_MS)
+    assert served_paths.count("/api/v1/scans/") == 2
+    scans = Scan.objects.filter(run__route=route)
+    assert scans.count() == 5
+    assert sorted(s.checkpoint.name for s in scans) == sorted(CHECKPOINTS)
+    assert Run.objects.filter(route=route).count() == 1
+    incident = Incident.objects.get()
+    assert incident.title == "Propped side door"
+    assert incident.site == p.site_a and incident.author == p.guard_a
+    assert Attachment.objects.filter(incident=incident).count() == 1
+    assert Shift.objects.filter(guard=p.guard_a).count() == 1
+    assert ShiftEntry.objects.count() == 1
+
+
+def test_daily_activity_report_lists_the_entries_the_round_and_the_incident(
+    tablet, live_server, browser_personas
+):
+    p = browser_personas
+    route, checkpoints = _route(p)
+    tablet.on("dialog", lambda dialog: dialog.accept())
+    _sign_in(tablet, "guard_a")
+    _open_tablet(tablet)
+    _start_shift_and_round(tablet, route.name)
+    for checkpoint in checkpoints:
+        _scan(tablet, checkpoint)
+    tablet.get_by_role("button", name="Finish round").click()
+    _log_entry(tablet, "Visitor", "Courier for reception signed in at the gate.")
+    _save_incident_with_photo(tablet, "Propped side door")
+    tablet.get_by_role("button", name="End shift", exact=True).click()
+    tablet.get_by_label("Pass-down notes for the next shift").fill("Side door wedge removed.")
+    tablet.get_by_role("button", name="End shift", exact=True).last.click()
+    expect(tablet.get_by_text("Shift ended and saved on this tablet.")).to_be_visible()
+    _all_sent(tablet)
+
+    shift = Shift.objects.get(guard=p.guard_a)
+    assert shift.ended_at is not None and shift.pass_down_notes == "Side door wedge removed."
+    tablet.get_by_role("link", name="Report of your last shift").click()
+    report = tablet.locator("main")
+    expect(report).to_contain_text("Courier for reception signed in at the gate.")
+    expect(report).to_contain_text(route.name)
+    incident = Incident.objects.get()
+    expect(report.locator(f"a[href='/incidents/{incident.pk}/']")).to_be_visible()
+    expect(report).to_contain_text("Propped side door")
+    expect(report).to_contain_text("Side door wedge removed.")
+
+
+def test_a_replayed_outbox_and_two_tabs_sending_at_once_create_nothing_twice(
+    tablet, live_server, browser_personas
+):
+    p = browser_personas
+    route, checkpoints = _route(p)
+    statuses = []
+    tablet.context.on(
+        "response",
+        lambda r: statuses.append(r.status) if "/api/v1/" in r.url and r.request.method == "POST" else None,
+    )
+    _sign_in(tablet, "guard_a")
+    _open_tablet(tablet)
+    tablet.context.set_offline(True)
+    _start_shift_and_round(tablet, route.name)
+    for checkpoint in checkpoints[:3]:
+        _scan(tablet, checkpoint)
+    _log_entry(tablet, "Observation", "Light out in stairwell B.")
+    _save_incident_with_photo(tablet, "Propped side door")
+    # shift, run, 3 scans, log entry, incident, photo
+    expect(_unsynced(tablet)).to_have_text("Unsynced: 8")
+    tablet.evaluate("async () => { window.savedOutbox = await FacilityLogOutbox.entries(); }")
+
+    second = tablet.context.new_page()
+    second.goto("/tablet/")
+    second.wait_for_function("document.getElementById('tablet').dataset.ready === 'yes'")
+    expect(_unsynced(second)).to_have_text("Unsynced: 8")
+
+    tablet.context.set_offline(False)
+    # Both tabs are told the network is back and both try to send at the same moment.
+    for page in (tablet, second):
+        page.evaluate("() => { window.syncing = FacilityLogOutbox.sync(); }")
+    for page in (tablet, second):
+        page.evaluate("() => window.syncing")
+        expect(_unsynced(page)).to_have_text("Unsynced: 0", timeout=SYNC_TIMEOUT_MS)
+
+    def stored():
+        return {
+            "shifts": Shift.objects.count(),
+            "runs": Run.objects.count(),
+            "scans": Scan.objects.count(),
+            "entries": ShiftEntry.objects.count(),
+            "incidents": Incident.objects.count(),
+            "attachments": Attachment.objects.count(),
+        }
+
+    expected = {"shifts": 1, "runs": 1, "scans": 3, "entries": 1, "incidents": 1, "attachments": 1}
+    assert stored() == expected
+    assert statuses.count(201) == 8
+
+    # The same outbox again, as a tablet restored from a backup would send it, from both tabs.
+    statuses.clear()
+    tablet.evaluate("async () => { await FacilityLogOutbox.restore(window.savedOutbox); }")
+    expect(_unsynced(second)).to_have_text("Unsynced: 8")
+    for page in (second, tablet):
+        page.evaluate("() => { window.syncing = FacilityLogOutbox.sync(); }")
+    for page in (tablet, second):
+        page.evaluate("() => window.syncing")
+        expect(_unsynced(page)).to_have_text("Unsynced: 0", timeout=SYNC_TIMEOUT_MS)
+    assert stored() == expected
+    assert statuses and set(statuses) == {200}
+    expect(tablet.locator("#problems li")).to_have_count(0)
+
+
+def test_sign_out_is_refused_while_anything_is_unsynced(tablet, live_server, browser_personas):
+    _sign_in(tablet, "guard_a")
+    _open_tablet(tablet)
+    tablet.get_by_role("button", name="Start shift").click()
+    expect(tablet.get_by_text("On shift at")).to_be_visible()
+    _all_sent(tablet)
+    tablet.context.set_offline(True)
+    _log_entry(tablet, "Maintenance", "Fire door closer on level 2 is loose.")
+    expect(_unsynced(tablet)).to_have_text("Unsynced: 1")
+
+    tablet.get_by_role("button", name="Sign out").click()
+    refusal = tablet.get_by_role("alert")
+    expect(refusal).to_contain_text("You cannot sign out yet: 1 item is still only on this tablet")
+    expect(refusal).to_contain_text("Connect to the network and wait until Unsynced shows 0")
+    assert tablet.url.endswith("/tablet/")
+
+    tablet.context.set_offline(False)
+    expect(_unsynced(tablet)).to_have_text("Unsynced: 0", timeout=SYNC_TIMEOUT_MS)
+    tablet.get_by_role("button", name="Sign out").click()
+    expect(tablet.get_by_label("Username")).to_be_visible()
+    assert ShiftEntry.objects.get().text == "Fire door closer on level 2 is loose."
+
+
+@pytest.mark.parametrize(
+    "viewport", [{"width": 768, "height": 1024}, {"width": 1280, "height": 800}], ids=str
+)
+def test_tablet_screens_fit_portrait_and_landscape_with_large_targets(
+    browser, live_server, browser_personas, viewport
+):
+    _route(browser_personas)
+    context = browser.new_context(viewport=viewport, base_url=live_server.url, has_touch=True)
+    page = context.new_page()
+    try:
+        _sign_in(page, "guard_a")
+        _open_tablet(page)
+        page.get_by_role("button", name="Start shift").click()
+        for tab in ("Log", "Round", "Incident", "End shift"):
+            page.get_by_role("button", name=tab, exact=True).first.click()
+            small = page.evaluate(
+                """() => [...document.querySelectorAll('main a, main button, main input, main select, main textarea')]
+                    .filter(el => el.offsetParent !== null && el.type !== 'hidden')
+                    .map(el => ({el: el.outerHTML.slice(0, 80), r: el.getBoundingClientRect()}))
+                    .filter(x => x.r.height < 44 || x.r.width < 44).map(x => x.el)"""
+            )
+            assert small == [], tab
+            unlabelled = page.evaluate(
+                """() => [...document.querySelectorAll('main input, main select, main textarea')]
+                    .filter(el => el.offsetParent !== null && el.labels.length === 0)
+                    .map(el => el.id)"""
+            )
+            assert unlabelled == [], tab
+            assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        assert page.evaluate("document.documentElement.dataset.theme") in {"dark", "light"}
+    finally:
+        context.close()
