@@ -93,6 +93,7 @@ SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
 
 LIST_URLS: set[str] = {
     "home",
+    "tablet",
     "api-me",
     "api-site-list",
     "api-zone-list",
@@ -128,6 +129,8 @@ NOT_SITE_DATA: set[str] = {
     "api-docs",
     "api-root",
     "audit-overview",
+    "tablet-sw",
+    "tablet-manifest",
 }
 
 

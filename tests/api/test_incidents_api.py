@@ -361,3 +361,26 @@ def test_status_or_number_cannot_be_set_by_an_edit(personas, api_client_for):
     )
     assert created.status_code == 400
     assert "narative" in created.json()
+
+
+@pytest.mark.django_db
+def test_the_same_photo_uploaded_twice_is_stored_once(personas, api_client_for):
+    """A tablet whose outbox lost the first answer sends the photo again: 200, same record."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    incident = draft(personas)
+    client = api_client_for("guard_a")
+    url = f"/api/v1/incidents/{incident.pk}/attachments/"
+
+    def upload(data: bytes):
+        return client.post(
+            url, {"file": SimpleUploadedFile("door.jpg", data, "image/jpeg")}, format="multipart"
+        )
+
+    first = upload(jpeg_bytes())
+    again = upload(jpeg_bytes())
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"]
+    other = upload(jpeg_bytes(size=(16, 16)))
+    assert other.status_code == 201
+    assert Attachment.objects.filter(incident=incident).count() == 2

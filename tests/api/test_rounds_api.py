@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from facility_log.models import Checkpoint, Run, Scan, Schedule
+from facility_log.models import Checkpoint, RoundException, Run, Scan, Schedule
 from tests.rounds_helpers import WHY, night_route, walk
 
 pytestmark = pytest.mark.django_db
@@ -205,3 +205,21 @@ def test_a_scan_can_carry_a_note_and_a_photo(personas, api_client_for, tmp_path,
     assert response.status_code == 201, response.content
     scan = Scan.objects.get()
     assert scan.note == "Door ajar, closed it" and scan.photo.read() == b"\xff\xd8\xff fake jpeg"
+
+
+def test_finishing_a_run_again_at_the_same_time_changes_nothing(personas, api_client_for):
+    """The tablet's outbox may send the same finish twice; another time is still refused."""
+    route, cps = night_route(personas)
+    client = api_client_for("guard_a")
+    run_id = client.post("/api/v1/runs/", {"route": route.pk}, format="json").json()["id"]
+    finished_at = timezone.now().isoformat()
+    url = f"/api/v1/runs/{run_id}/finish/"
+    first = client.post(url, {"finished_at": finished_at}, format="json")
+    again = client.post(url, {"finished_at": finished_at}, format="json")
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.json()["finished_at"] == first.json()["finished_at"]
+    assert RoundException.objects.filter(run_id=run_id, kind="missed_checkpoint").count() == 3
+    later = (timezone.now() + timedelta(seconds=1)).isoformat()
+    refused = client.post(url, {"finished_at": later}, format="json")
+    assert refused.status_code == 400
+    assert "run" in refused.json()

@@ -68,7 +68,9 @@ def _start_shift_and_round(page, route_name: str) -> None:
     page.get_by_role("button", name="Round", exact=True).click()
     page.get_by_label("Route").select_option(label=f"{route_name} ({len(CHECKPOINTS)} checkpoints)")
     page.get_by_role("button", name="Start round").click()
-    expect(page.get_by_text(f"{route_name}: 0 of {len(CHECKPOINTS)} checkpoints scanned")).to_be_visible()
+    expect(
+        page.get_by_text(f"{route_name}: 0 of {len(CHECKPOINTS)} checkpoints scanned")
+    ).to_be_visible()
 
 
 def _scan(page, checkpoint) -> None:
@@ -196,7 +198,11 @@ def test_a_replayed_outbox_and_two_tabs_sending_at_once_create_nothing_twice(
     statuses = []
     tablet.context.on(
         "response",
-        lambda r: statuses.append(r.status) if "/api/v1/" in r.url and r.request.method == "POST" else None,
+        lambda r: (
+            statuses.append(r.status)
+            if "/api/v1/" in r.url and r.request.method == "POST"
+            else None
+        ),
     )
     _sign_in(tablet, "guard_a")
     _open_tablet(tablet)
@@ -290,7 +296,8 @@ def test_tablet_screens_fit_portrait_and_landscape_with_large_targets(
         for tab in ("Log", "Round", "Incident", "End shift"):
             page.get_by_role("button", name=tab, exact=True).first.click()
             small = page.evaluate(
-                """() => [...document.querySelectorAll('main a, main button, main input, main select, main textarea')]
+                """() => [...document.querySelectorAll(
+                        'main a, main button, main input, main select, main textarea')]
                     .filter(el => el.offsetParent !== null && el.type !== 'hidden')
                     .map(el => ({el: el.outerHTML.slice(0, 80), r: el.getBoundingClientRect()}))
                     .filter(x => x.r.height < 44 || x.r.width < 44).map(x => x.el)"""
