@@ -45,6 +45,12 @@ from facility_log.services.rounds_report import compliance_csv, compliance_repor
 REPORT_READERS = REVIEW_ROLES | {Role.AUDITOR}
 
 
+def label_qr(tag_code: str) -> segno.QRCode:
+    """The QR code printed on a checkpoint label: always a full QR code. (segno would pick a
+    Micro QR for a 12-character code, which phone and tablet cameras do not read.)"""
+    return segno.make_qr(tag_code, error="m")
+
+
 def _site(request, code: str, roles=VIEW_ROLES) -> Site:
     return get_scoped_or_404(Site.objects.all(), request.user, roles, site_field="", code=code)
 
@@ -297,8 +303,7 @@ def checkpoint_labels(request, code: str):
         route = get_object_or_404(Route, site=site, pk=request.GET["route"])
         chosen = chosen.filter(stops__route=route).order_by("stops__position")
     labels = [
-        {"checkpoint": cp, "qr": segno.make(cp.tag_code, error="m").svg_data_uri(scale=6)}
-        for cp in chosen
+        {"checkpoint": cp, "qr": label_qr(cp.tag_code).svg_data_uri(scale=6)} for cp in chosen
     ]
     html = render_to_string(
         "facility_log/rounds/labels.html", {"site": site, "route": route, "labels": labels}

@@ -313,3 +313,88 @@ def test_tablet_screens_fit_portrait_and_landscape_with_large_targets(
         assert page.evaluate("document.documentElement.dataset.theme") in {"dark", "light"}
     finally:
         context.close()
+
+
+def test_a_refused_record_is_shown_with_what_to_do_and_kept(tablet, live_server, browser_personas):
+    """The server refuses the tablet's shift (one is already open from another device): the
+    guard sees why and what to do, and nothing is dropped."""
+    import uuid
+
+    from facility_log.services import shifts as shift_services
+
+    p = browser_personas
+    _sign_in(tablet, "guard_a")
+    _open_tablet(tablet)
+    shift_services.start_shift(p.site_a, p.guard_a, client_uuid=uuid.uuid4())
+    tablet.get_by_role("button", name="Start shift").click()
+    _log_entry(tablet, "Patrol", "Car park level -2 checked.")
+    problems = tablet.locator("#problems li")
+    expect(problems.first).to_contain_text("Shift start at ALPHA", timeout=SYNC_TIMEOUT_MS)
+    expect(problems.first).to_contain_text("already have a shift open")
+    expect(problems.first).to_contain_text("Show this to your supervisor")
+    expect(problems.nth(1)).to_contain_text("Waiting for the record it belongs to")
+    expect(tablet.get_by_role("button", name="Try again: Shift start at ALPHA")).to_be_visible()
+    expect(_unsynced(tablet)).to_have_text("Unsynced: 2")
+    tablet.reload()
+    tablet.wait_for_function("document.getElementById('tablet').dataset.ready === 'yes'")
+    expect(_unsynced(tablet)).to_have_text("Unsynced: 2")
+    assert Shift.objects.count() == 1 and not ShiftEntry.objects.exists()
+
+
+def _qr_video(path, code: str) -> None:
+    """A short Y4M video of a QR label, for Chromium's fake camera."""
+    import segno
+
+    width, height = 640, 480
+    label = io.BytesIO()
+    # A full QR code, as the printed labels are (never a Micro QR, which cameras do not read).
+    segno.make_qr(code, error="m").save(label, kind="png", scale=8, border=4)
+    frame = Image.new("RGB", (width, height), "white")
+    qr = Image.open(label).convert("RGB")
+    frame.paste(qr, ((width - qr.width) // 2, (height - qr.height) // 2))
+    y, cb, cr = frame.convert("YCbCr").split()
+    chroma = (width // 2, height // 2)
+    planes = y.tobytes() + cb.resize(chroma).tobytes() + cr.resize(chroma).tobytes()
+    with open(path, "wb") as video:
+        video.write(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(10):
+            video.write(b"FRAME\n" + planes)
+
+
+def test_the_camera_reads_a_checkpoint_qr_label(browser, live_server, browser_personas, tmp_path):
+    """Chromium's fake camera shows a QR label; the page decodes it (BarcodeDetector where
+    the browser has one, otherwise the vendored jsQR) and records a QR scan."""
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    route, checkpoints = _route(browser_personas)
+    video = tmp_path / "label.y4m"
+    _qr_video(video, checkpoints[1].tag_code)
+    camera_browser = browser.browser_type.launch(
+        executable_path=CHROMIUM,
+        args=[
+            *CHROMIUM_ARGS,
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+        ],
+    )
+    try:
+        context = camera_browser.new_context(
+            viewport={"width": 768, "height": 1024},
+            base_url=live_server.url,
+            permissions=["camera"],
+        )
+        page = context.new_page()
+        _sign_in(page, "guard_a")
+        _open_tablet(page)
+        _start_shift_and_round(page, route.name)
+        page.get_by_role("button", name="Scan QR code with camera").click()
+        expect(page.locator("#scan-hint")).to_have_text(
+            f"Saved on this tablet: {checkpoints[1].name}.", timeout=15_000
+        )
+        expect(page.locator("#camera-box")).to_be_hidden()
+        _all_sent(page)
+        scan = Scan.objects.get()
+        assert (scan.checkpoint, scan.method) == (checkpoints[1], "qr")
+    finally:
+        camera_browser.close()

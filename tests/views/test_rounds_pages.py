@@ -170,3 +170,12 @@ def test_round_pages_query_count_does_not_grow_with_rows(personas, client_for, w
     for n in range(1, 6):
         walk(personas, route, cps, start + timedelta(minutes=n * 30), (0, 40, None), finish=n % 2)
     assert _queries(client, url, params) == few
+
+
+def test_label_qr_codes_are_full_qr_codes_that_cameras_read():
+    from facility_log.models.rounds import new_tag_code
+    from facility_log.views.rounds import label_qr
+
+    qr = label_qr(new_tag_code())
+    assert not qr.is_micro
+    assert qr.version == 1
