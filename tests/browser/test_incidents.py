@@ -20,7 +20,9 @@ def _sign_in(page, username: str) -> None:
 
 
 def _sign_out(page) -> None:
+    # Sign-out first checks the tablet outbox is empty (outbox.js), then leaves the page.
     page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_label("Username")).to_be_visible()
 
 
 def _small_targets(page) -> list[str]:
