@@ -228,7 +228,27 @@ class IncidentCounterAdmin(AuditedAdmin):
         return False
 
 
-class AppendOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records nobody edits here: append-only events and batches, and alarms, which change
+    only through the console (acknowledge, resolve) so each step carries its note."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        return {}
+
+
+class AppendOnlyAdmin(ReadOnlyAdmin):
     """Append-only records are looked at here, never added, changed or deleted."""
 
 
@@ -293,8 +313,8 @@ class ScheduleAdmin(AuditedAdmin):
     ]
 
 
-class ReadOnlyEvidenceAdmin(admin.ModelAdmin):
-    """Shown, never changed here."""
+class ReadOnlyEvidenceAdmin(ReadOnlyAdmin):
+    """Shown, never changed here: services/rounds.py writes runs, scans and exceptions."""
 
 
 # --- access control ---------------------------------------------------------------------------
@@ -344,26 +364,6 @@ class WebhookSecretAdmin(AuditedAdmin):
     list_display = ["site", "source", "is_active"]
     list_select_related = ["site"]
     fields = ["site", "source", "secret", "is_active"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records nobody edits here: append-only events and batches, and alarms, which change
-    only through the console (acknowledge, resolve) so each step carries its note."""
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_actions(self, request):
-        return {}
 
 
 @admin.register(LedgerEntry)

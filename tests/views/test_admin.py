@@ -77,3 +77,26 @@ def test_non_staff_cannot_reach_the_admin(personas, client_for):
     response = client_for("manager_ab").get("/admin/facility_log/site/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_evidence_and_append_only_records_cannot_be_added_changed_or_deleted_in_the_admin(
+    personas,
+):
+    """Even a superuser only looks at append-only rows, runs and round exceptions here."""
+    from django.contrib import admin
+    from django.test import RequestFactory
+
+    from facility_log.models import RoundException, Run
+    from facility_log.models.base import AppendOnlyModel
+
+    request = RequestFactory().get("/admin/")
+    request.user = personas.admin
+    checked = []
+    for model, model_admin in admin.site._registry.items():
+        if issubclass(model, AppendOnlyModel) or model in (Run, RoundException):
+            assert not model_admin.has_add_permission(request), model
+            assert not model_admin.has_change_permission(request), model
+            assert not model_admin.has_delete_permission(request), model
+            checked.append(model.__name__)
+    assert {"Attachment", "Supplement", "Scan", "Run", "LedgerEntry", "ShiftEntry"} <= set(checked)
