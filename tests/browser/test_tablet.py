@@ -99,6 +99,16 @@ def _log_entry(page, kind: str, text: str) -> None:
     expect(page.get_by_text("Log entry saved on this tablet.")).to_be_visible()
 
 
+def _small_targets(page) -> list[str]:
+    return page.evaluate(
+        """() => [...document.querySelectorAll(
+                'main a, main button, main input, main select, main textarea')]
+            .filter(el => el.offsetParent !== null && el.type !== 'hidden')
+            .map(el => ({el: el.outerHTML.slice(0, 80), r: el.getBoundingClientRect()}))
+            .filter(x => x.r.height < 44 || x.r.width < 44).map(x => x.el)"""
+    )
+
+
 def _route(p):
     route, checkpoints = night_route(
         p, names=CHECKPOINTS, minutes=(0, 5, 10, 15, 20), route_name="Night round"
@@ -188,6 +198,8 @@ def test_daily_activity_report_lists_the_entries_the_round_and_the_incident(
     expect(report.locator(f"a[href='/incidents/{incident.pk}/']")).to_be_visible()
     expect(report).to_contain_text("Propped side door")
     expect(report).to_contain_text("Side door wedge removed.")
+    assert _small_targets(tablet) == []
+    assert tablet.evaluate("document.documentElement.scrollWidth") <= 768
 
 
 def test_a_replayed_outbox_and_two_tabs_sending_at_once_create_nothing_twice(
@@ -295,13 +307,7 @@ def test_tablet_screens_fit_portrait_and_landscape_with_large_targets(
         page.get_by_role("button", name="Start shift").click()
         for tab in ("Log", "Round", "Incident", "End shift"):
             page.get_by_role("button", name=tab, exact=True).first.click()
-            small = page.evaluate(
-                """() => [...document.querySelectorAll(
-                        'main a, main button, main input, main select, main textarea')]
-                    .filter(el => el.offsetParent !== null && el.type !== 'hidden')
-                    .map(el => ({el: el.outerHTML.slice(0, 80), r: el.getBoundingClientRect()}))
-                    .filter(x => x.r.height < 44 || x.r.width < 44).map(x => x.el)"""
-            )
+            small = _small_targets(page)
             assert small == [], tab
             unlabelled = page.evaluate(
                 """() => [...document.querySelectorAll('main input, main select, main textarea')]
