@@ -463,25 +463,9 @@ def add_supplement(
 # --- attachments --------------------------------------------------------------------------
 
 
-def add_attachment(
-    incident: Incident,
-    actor: AbstractBaseUser,
-    *,
-    upload: File,
-    description: str = "",
-    redacted_from: Attachment | None = None,
-    reason: str = "attachment added",
-) -> Attachment:
-    """Store a file on the incident; see `store_attachment`."""
-    attachment, _created = store_attachment(
-        incident,
-        actor,
-        upload=upload,
-        description=description,
-        redacted_from=redacted_from,
-        reason=reason,
-    )
-    return attachment
+def add_attachment(incident: Incident, actor: AbstractBaseUser, **options) -> Attachment:
+    """Store a file on the incident and return its attachment; see `store_attachment`."""
+    return store_attachment(incident, actor, **options)[0]
 
 
 def store_attachment(

@@ -626,17 +626,26 @@ def sync_run_exceptions(run: Run, *, final: bool) -> list[RoundException]:
     keys = {f.key for f in findings}
     stale = run.exceptions.filter(kind__in=REPLAYED_KINDS, withdrawn_at__isnull=True)
     _withdraw(stale.exclude(key__in=keys), "disproved by scans that arrived later")
+    # Every finding is looked up at each scan: one query for all of them, not one each (a
+    # tablet syncing a night's scans would otherwise pay for every finding at every scan).
+    stored = {e.key: e for e in RoundException.objects.filter(key__in=keys)}
     return [
         exception
         for finding in findings
-        if (exception := record_exception(run.site, finding, run=run)) is not None
+        if (exception := record_exception(run.site, finding, stored=stored, run=run)) is not None
     ]
 
 
-def record_exception(site: Site, finding: Finding, **about) -> RoundException | None:
+def record_exception(
+    site: Site, finding: Finding, *, stored: dict | None = None, **about
+) -> RoundException | None:
     """Store `finding` unless its key is stored already (then None; a withdrawn one that holds
-    again is reinstated). Call inside `audited_change`."""
-    existing = RoundException.objects.filter(key=finding.key).first()
+    again is reinstated). `stored` maps keys to exceptions already read by the caller. Call
+    inside `audited_change`."""
+    if stored is not None:
+        existing = stored.get(finding.key)
+    else:
+        existing = RoundException.objects.filter(key=finding.key).first()
     if existing is not None:
         if existing.withdrawn_at is not None:
             existing.withdrawn_at, existing.withdrawn_reason = None, ""
