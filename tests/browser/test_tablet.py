@@ -319,6 +319,15 @@ def test_tablet_screens_fit_portrait_and_landscape_with_large_targets(
             assert unlabelled == [], tab
             assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
         assert page.evaluate("document.documentElement.dataset.theme") in {"dark", "light"}
+        # Persistent storage was asked for and the answer is shown; Web NFC is offered only
+        # where the browser has it (not desktop Chromium).
+        expect(page.locator("#storage-note")).to_contain_text("storage")
+        page.get_by_role("button", name="Round", exact=True).click()
+        page.get_by_role("button", name="Start round").click()
+        expect(page.get_by_role("button", name="Scan QR code with camera")).to_be_visible()
+        expect(page.get_by_role("button", name="Read NFC tag")).to_be_hidden()
+        assert _small_targets(page) == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     finally:
         context.close()
 
