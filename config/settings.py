@@ -181,7 +181,7 @@ REST_FRAMEWORK = {
         "facility_log.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["facility_log.api.permissions.SignedInAsTheRecordsAuthor"],
     "DEFAULT_SCHEMA_CLASS": "facility_log.api.schema.FacilityLogAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "facility_log.api.pagination.Pagination",

@@ -312,8 +312,19 @@ def start_run(
         raise ValidationError({"route": "This route is no longer in use."})
     started_at = started_at or timezone.now()
     _refuse_future(started_at, "started_at")
-    with audited_change(actor, reason):
-        return _create_run(route, guard, started_at, client_uuid)
+    try:
+        with audited_change(actor, reason):
+            return _create_run(route, guard, started_at, client_uuid)
+    except IntegrityError:
+        # A retry of this start raced it and won (the tablet's outbox, two tabs), or another
+        # guard started the same schedule window a moment earlier.
+        if client_uuid and (existing := Run.objects.filter(client_uuid=client_uuid).first()):
+            if existing.route_id != route.pk or existing.guard_id != guard.pk:
+                raise IdempotencyConflict("This client_uuid was used for another run.") from None
+            return existing
+        raise ValidationError(
+            {"route": "This round's window was started by another run a moment ago."}
+        ) from None
 
 
 def _refuse_future(value: datetime, field: str) -> None:

@@ -332,9 +332,11 @@ def test_tablet_screens_fit_portrait_and_landscape_with_large_targets(
         context.close()
 
 
-def test_a_refused_record_is_shown_with_what_to_do_and_kept(tablet, live_server, browser_personas):
-    """The server refuses the tablet's shift (one is already open from another device): the
-    guard sees why and what to do, and nothing is dropped."""
+def test_a_shift_already_open_elsewhere_is_taken_up_not_refused(
+    tablet, live_server, browser_personas
+):
+    """The guard opened a shift on another device: the tablet's start is answered 409, and the
+    tablet takes up that shift; what was logged here goes into it."""
     import uuid
 
     from facility_log.services import shifts as shift_services
@@ -342,20 +344,50 @@ def test_a_refused_record_is_shown_with_what_to_do_and_kept(tablet, live_server,
     p = browser_personas
     _sign_in(tablet, "guard_a")
     _open_tablet(tablet)
-    shift_services.start_shift(p.site_a, p.guard_a, client_uuid=uuid.uuid4())
+    elsewhere, _ = shift_services.start_shift(p.site_a, p.guard_a, client_uuid=uuid.uuid4())
     tablet.get_by_role("button", name="Start shift").click()
     _log_entry(tablet, "Patrol", "Car park level -2 checked.")
-    problems = tablet.locator("#problems li")
-    expect(problems.first).to_contain_text("Shift start at ALPHA", timeout=SYNC_TIMEOUT_MS)
-    expect(problems.first).to_contain_text("already have a shift open")
-    expect(problems.first).to_contain_text("Show this to your supervisor")
-    expect(problems.nth(1)).to_contain_text("Waiting for the record it belongs to")
-    expect(tablet.get_by_role("button", name="Try again: Shift start at ALPHA")).to_be_visible()
-    expect(_unsynced(tablet)).to_have_text("Unsynced: 2")
+    _all_sent(tablet)
+    expect(tablet.locator("#problems li")).to_have_count(0)
+    assert Shift.objects.get() == elsewhere
+    assert ShiftEntry.objects.get().shift == elsewhere
+
+
+def test_a_refused_scan_is_shown_kept_and_can_become_a_log_note(
+    tablet, live_server, browser_personas
+):
+    """A code the server refuses stays on the tablet, shown with what to do, across reloads
+    and retries; the guard can keep it as a note in the shift log instead, which reaches the
+    server, and only then may they sign out."""
+    route, _checkpoints = _route(browser_personas)
+    tablet.on("dialog", lambda dialog: dialog.accept())
+    _sign_in(tablet, "guard_a")
+    _open_tablet(tablet)
+    _start_shift_and_round(tablet, route.name)
+    tablet.get_by_label("Checkpoint code").fill("ZZZZ-ZZZZ-ZZZZ")
+    tablet.get_by_role("button", name="Record scan").click()
+    problem = tablet.locator("#problems li")
+    expect(problem).to_contain_text("Scan ZZZZZZZZZZZZ", timeout=SYNC_TIMEOUT_MS)
+    expect(problem).to_contain_text("tag_code")
+    expect(problem).to_contain_text("Show this to your supervisor")
+    expect(_unsynced(tablet)).to_have_text("Unsynced: 1")
     tablet.reload()
     tablet.wait_for_function("document.getElementById('tablet').dataset.ready === 'yes'")
-    expect(_unsynced(tablet)).to_have_text("Unsynced: 2")
-    assert Shift.objects.count() == 1 and not ShiftEntry.objects.exists()
+    tablet.get_by_role("button", name="Try again: Scan ZZZZZZZZZZZZ").click()
+    expect(problem).to_contain_text("tag_code")
+    expect(_unsynced(tablet)).to_have_text("Unsynced: 1")
+    assert not Scan.objects.exists()
+    tablet.get_by_role("button", name="Sign out").click()
+    expect(tablet.get_by_role("alert")).to_contain_text("You cannot sign out yet")
+
+    tablet.get_by_role("button", name="Keep as a note in the shift log: Scan ZZZZZZZZZZZZ").click()
+    _all_sent(tablet)
+    note = ShiftEntry.objects.get()
+    assert note.kind == "other"
+    assert "Not accepted by the server" in note.text and "ZZZZZZZZZZZZ" in note.text
+    assert not Scan.objects.exists()
+    tablet.get_by_role("button", name="Sign out").click()
+    expect(tablet.get_by_label("Username")).to_be_visible()
 
 
 def _qr_video(path, code: str) -> None:

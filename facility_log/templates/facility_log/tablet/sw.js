@@ -6,23 +6,43 @@ const CACHE = "facility_log-tablet-{{ version }}";
 const PRECACHE = {{ precache|safe }};
 const TABLET_URL = {{ tablet_url|safe }};
 
+const ASSETS = PRECACHE.filter((url) => url !== TABLET_URL);
+
+// The page is stored only when it is the real page: an ended session would otherwise store
+// the login page (or its redirect) as the guard's screen.
+async function storePage(cache) {
+  try {
+    const response = await fetch(TABLET_URL, { credentials: "same-origin", redirect: "manual" });
+    if (response.ok) await cache.put(TABLET_URL, response);
+  } catch (error) {
+    // Offline while updating: the page is stored at the next visit.
+  }
+}
+
 self.addEventListener("install", (event) => {
   event.waitUntil(
     caches.open(CACHE)
-      .then((cache) => cache.addAll(PRECACHE.map((url) => new Request(url, { credentials: "same-origin" }))))
+      .then((cache) => cache.addAll(ASSETS).then(() => storePage(cache)))
       .then(() => self.skipWaiting())
   );
 });
 
+// Old versions are dropped, but the last good page is carried over if this version could
+// not store one (it installed while the network or the session was gone).
+async function dropOldVersions() {
+  const cache = await caches.open(CACHE);
+  const names = (await caches.keys()).filter((n) => n.startsWith("facility_log-tablet-") && n !== CACHE);
+  for (const name of names) {
+    if (!(await cache.match(TABLET_URL))) {
+      const old = await (await caches.open(name)).match(TABLET_URL);
+      if (old) await cache.put(TABLET_URL, old);
+    }
+    await caches.delete(name);
+  }
+}
+
 self.addEventListener("activate", (event) => {
-  event.waitUntil(
-    caches.keys()
-      .then((names) => Promise.all(
-        names.filter((name) => name.startsWith("facility_log-tablet-") && name !== CACHE)
-          .map((name) => caches.delete(name))
-      ))
-      .then(() => self.clients.claim())
-  );
+  event.waitUntil(dropOldVersions().then(() => self.clients.claim()));
 });
 
 function isTabletPage(url) {
@@ -51,7 +71,13 @@ async function tabletPage(request) {
 // whenever any of them does).
 async function shellAsset(request) {
   const cached = await caches.match(request, { ignoreSearch: true });
-  return cached || fetch(request);
+  if (cached) return cached;
+  const response = await fetch(request);
+  if (response.ok) {
+    const cache = await caches.open(CACHE);
+    await cache.put(request, response.clone());
+  }
+  return response;
 }
 
 self.addEventListener("fetch", (event) => {
@@ -66,9 +92,10 @@ self.addEventListener("fetch", (event) => {
   }
 });
 
-// Sign-out from a page: forget the cached page, which holds the guard's site data.
+// Sign-out from a page: forget the stored page, which holds the guard's site data. The
+// scripts stay, so the next guard's tablet still opens with no network.
 self.addEventListener("message", (event) => {
   if (event.data === "forget") {
-    event.waitUntil(caches.delete(CACHE));
+    event.waitUntil(caches.open(CACHE).then((cache) => cache.delete(TABLET_URL)));
   }
 });

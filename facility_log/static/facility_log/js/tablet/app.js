@@ -8,7 +8,10 @@
   var scanner = window.FacilityLogScanner;
   var root = document.getElementById("tablet");
   var bundle = JSON.parse(document.getElementById("tablet-data").textContent);
-  var state = { shift: null, run: null, tab: "log", endedShifts: [] };
+  // The screens' state, kept in IndexedDB with the outbox entries it belongs to; `tab` is
+  // this browser tab's own and not stored.
+  var state = { shift: null, run: null, endedShifts: [], lastShift: null };
+  var tab = "log";
   var stopCamera = null;
   var stopNfc = null;
 
@@ -48,11 +51,31 @@
   }
 
   function say(text) {
-    $("saved-message").textContent = text;
+    var box = $("saved-message");
+    box.classList.remove("not-saved");
+    box.textContent = text;
   }
 
-  function saveState() {
-    return outbox.setState("tablet", state);
+  // A save that failed is said loudly and the screen is left as it was.
+  function notSaved(error) {
+    var box = $("saved-message");
+    box.classList.add("not-saved");
+    box.textContent = "NOT saved: " + (error && error.message ? error.message : String(error)) +
+      " Nothing was changed; try again, and tell your supervisor if it keeps failing.";
+  }
+
+  function copy(value) {
+    return JSON.parse(JSON.stringify(value));
+  }
+
+  // Save `entries` and `records` with the state after the action, in one transaction; the
+  // screen takes the new state only once all of it is on disk.
+  function commit(entries, records, next, message) {
+    return outbox.add(entries, records, next).then(function () {
+      state = next;
+      say(message);
+      return draw();
+    }, notSaved);
   }
 
   // ---- drawing --------------------------------------------------------------------------
@@ -119,7 +142,7 @@
 
   function drawTabs() {
     document.querySelectorAll(".tablet-tabs .tab").forEach(function (button) {
-      var active = button.dataset.tab === state.tab;
+      var active = button.dataset.tab === tab;
       button.setAttribute("aria-pressed", active ? "true" : "false");
       button.classList.toggle("secondary", !active);
       $("tab-" + button.dataset.tab).hidden = !active;
@@ -163,15 +186,18 @@
     var list = $("incident-list");
     list.textContent = "";
     records.filter(function (r) { return r.type === "incident" && r.site === shift.site; }).forEach(function (r) {
-      var text = formatTime(r.at, shift.site) + " · " + (r.title || r.narrative.slice(0, 60)) + (r.photo ? " · with photo" : "");
+      var text = formatTime(r.occurredFrom || r.at, shift.site) + " · " + (r.title || r.narrative.slice(0, 60)) + (r.photo ? " · with photo" : "");
       item(list, text, pending[r.uuid]);
     });
   }
 
   function drawSync(count, status) {
     var unsynced = $("unsynced");
-    unsynced.dataset.count = String(count);
-    unsynced.textContent = "Unsynced: " + count;
+    // Only a change is announced (a live region repeating "Unsynced: 0" every 30 s is noise).
+    if (unsynced.textContent !== "Unsynced: " + count) {
+      unsynced.dataset.count = String(count);
+      unsynced.textContent = "Unsynced: " + count;
+    }
     var connection = $("connection");
     var state_ = status && status.state;
     if (!navigator.onLine || state_ === "offline") {
@@ -187,11 +213,21 @@
       connection.textContent = "Online";
       connection.className = "badge online";
     }
-    $("sync-detail").textContent = count
+    var detail = count
       ? count + " item" + (count === 1 ? "" : "s") + " kept on this tablet until the server confirms them."
       : "Everything is on the server.";
+    outbox.othersWaiting().then(function (others) {
+      Object.keys(others).forEach(function (user) {
+        detail += " " + others[user] + " item(s) made by " + user + " wait on this tablet until " + user + " signs in.";
+      });
+      $("sync-detail").textContent = detail;
+    });
     drawProblems();
-    draw();
+    // Another tab may have changed the shift or round: take the stored state.
+    outbox.getState("tablet").then(function (stored) {
+      if (stored) state = Object.assign(state, stored);
+      draw();
+    });
   }
 
   function drawProblems() {
@@ -209,15 +245,63 @@
         advice.className = "help";
         advice.textContent = entry.problem.advice;
         li.appendChild(advice);
+        var actions = document.createElement("div");
+        actions.className = "actions";
         var retry = document.createElement("button");
         retry.type = "button";
         retry.className = "secondary";
         retry.textContent = "Try again: " + entry.label;
-        retry.addEventListener("click", function () { outbox.sync(); });
-        li.appendChild(retry);
+        retry.addEventListener("click", function () { outbox.sync({ retryRefused: true }); });
+        actions.appendChild(retry);
+        var shiftUuid = noteShiftFor(entry);
+        if (typeof entry.problem.status === "number" && shiftUuid) {
+          var keep = document.createElement("button");
+          keep.type = "button";
+          keep.className = "secondary";
+          keep.textContent = "Keep as a note in the shift log: " + entry.label;
+          keep.addEventListener("click", function () { keepAsNote(entry, shiftUuid); });
+          actions.appendChild(keep);
+        }
+        li.appendChild(actions);
         list.appendChild(li);
       });
     });
+  }
+
+  // The shift a refused record happened in: its own shift reference, or the shift it was
+  // made during. A refused shift start has none (there is nowhere to write the note).
+  function noteShiftFor(entry) {
+    if (entry.kind === "shift") return null;
+    if (entry.refs && entry.refs.shift) return entry.refs.shift;
+    if (entry.kind === "shift-end") return entry.recordUuid;
+    return entry.shiftUuid || (state.shift && state.shift.uuid) || null;
+  }
+
+  function describeEntry(entry) {
+    var body = entry.body || {};
+    var parts = [entry.label];
+    if (body.tag_code) parts.push("code " + body.tag_code);
+    if (body.text) parts.push("text: " + body.text);
+    if (body.narrative) parts.push("narrative: " + body.narrative);
+    if (body.pass_down_notes) parts.push("pass-down notes: " + body.pass_down_notes);
+    return parts.join("; ");
+  }
+
+  function keepAsNote(entry, shiftUuid) {
+    var question = "Keep \"" + entry.label + "\" as a note in the shift log instead? The note says what was entered and what the server answered; your supervisor sees it in the daily activity report.";
+    if (!window.confirm(question)) return;
+    var uuid = outbox.newUuid();
+    var note = {
+      uuid: uuid, kind: "shift-entry", kindLabel: "log entry", label: "Note about a refused record",
+      url: "/api/v1/shift-entries/", refs: { shift: shiftUuid },
+      body: {
+        client_uuid: uuid, kind: "other", occurred_at: entry.createdAt,
+        text: ("Not accepted by the server: " + describeEntry(entry) + ". The server said: " + entry.problem.message).slice(0, 4000),
+      },
+    };
+    outbox.replaceWithNote(entry.seq, note).then(function () {
+      say("Kept as a note in the shift log; it is sent with the rest.");
+    }, notSaved);
   }
 
   // ---- actions --------------------------------------------------------------------------
@@ -232,12 +316,12 @@
       uuid: uuid, kind: "shift", kindLabel: "shift start", label: "Shift start at " + code,
       url: "/api/v1/shifts/", body: { site: code, client_uuid: uuid, started_at: now },
     };
-    state.shift = { uuid: uuid, site: code, startedAt: now };
-    state.run = null;
-    state.tab = "log";
-    outbox.add([entry], [{ uuid: uuid, type: "shift", site: code, at: now }])
-      .then(saveState)
-      .then(function () { say("Shift started and saved on this tablet."); return draw(); });
+    var next = copy(state);
+    next.shift = { uuid: uuid, site: code, startedAt: now };
+    next.run = null;
+    tab = "log";
+    commit([entry], [{ uuid: uuid, type: "shift", site: code, at: now }], next, "Shift started and saved on this tablet.")
+      .then(function () { $("shift-heading").focus(); });
   }
 
   function addEntry(event) {
@@ -254,10 +338,8 @@
       body: { client_uuid: uuid, kind: kind, occurred_at: now, text: text },
     };
     var record = { uuid: uuid, type: "entry", shift: state.shift.uuid, at: now, kind: kind, kindLabel: kindLabel, text: text };
-    outbox.add([entry], [record]).then(function () {
-      $("entry-text").value = "";
-      say("Log entry saved on this tablet.");
-      return draw();
+    commit([entry], [record], copy(state), "Log entry saved on this tablet.").then(function () {
+      if (!$("saved-message").classList.contains("not-saved")) $("entry-text").value = "";
     });
   }
 
@@ -272,11 +354,13 @@
     var entry = {
       uuid: uuid, kind: "run", kindLabel: "round start", label: "Round start (" + route.name + ")",
       url: "/api/v1/runs/", body: { route: route.id, client_uuid: uuid, started_at: now },
+      shiftUuid: state.shift.uuid,
     };
-    state.run = { uuid: uuid, routeId: route.id, routeName: route.name, startedAt: now, stops: route.stops };
-    outbox.add([entry], [{ uuid: uuid, type: "run", at: now, route: route.name }])
-      .then(saveState)
-      .then(function () { say("Round started: " + route.name + ". Saved on this tablet."); return draw(); });
+    var next = copy(state);
+    next.run = { uuid: uuid, routeId: route.id, routeName: route.name, startedAt: now, stops: route.stops };
+    commit([entry], [{ uuid: uuid, type: "run", at: now, route: route.name }], next,
+      "Round started: " + route.name + ". Saved on this tablet.")
+      .then(function () { $("round-summary").focus(); });
   }
 
   function normalizeCode(value) {
@@ -299,23 +383,32 @@
       return Promise.resolve();
     }
     var run = state.run;
+    if (!run) {
+      say("No round is open: start a round before scanning.");
+      return Promise.resolve();
+    }
     return hintOf(code).then(function (hint) {
       var stop = run.stops.filter(function (s) { return s.hint === hint; })[0];
+      if (!stop && method === "manual" && !window.confirm(
+        "The code " + code + " matches no checkpoint on this round. It may be mistyped. Record it anyway?")) {
+        $("scan-hint").textContent = "Not recorded. Check the code on the label and type it again.";
+        return null;
+      }
       var uuid = outbox.newUuid();
       var now = new Date().toISOString();
       var name = stop ? stop.name : null;
       var entry = {
         uuid: uuid, kind: "scan", kindLabel: "scan", label: "Scan " + (name || code),
         url: "/api/v1/scans/", refs: { run: run.uuid }, stampSentAt: "device_sent_at",
+        shiftUuid: state.shift && state.shift.uuid,
         body: { tag_code: code, client_uuid: uuid, method: method, device_time: now },
       };
       var record = { uuid: uuid, type: "scan", run: run.uuid, at: now, code: code, stop: name, method: method };
-      return outbox.add([entry], [record]).then(function () {
-        $("scan-hint").textContent = name
-          ? "Saved on this tablet: " + name + "."
-          : "Saved on this tablet. The code is not on this route as far as the tablet knows; the server will check it.";
-        say($("scan-hint").textContent);
-        return draw();
+      var message = name
+        ? "Saved on this tablet: " + name + "."
+        : "Saved on this tablet. The code is not on this route as far as the tablet knows; the server will check it.";
+      return commit([entry], [record], copy(state), message).then(function () {
+        $("scan-hint").textContent = $("saved-message").textContent;
       });
     });
   }
@@ -329,27 +422,35 @@
   }
 
   function cameraScan() {
+    stopReaders();
     $("camera-box").hidden = false;
     $("scan-hint").textContent = "Point the camera at the checkpoint's QR label.";
-    scanner.startCamera($("camera-video"), root.dataset.jsqrUrl, function (code) {
+    stopCamera = scanner.startCamera($("camera-video"), root.dataset.jsqrUrl, function (code) {
+      stopCamera = null;
       $("camera-box").hidden = true;
       recordScan(code, "qr");
     }, function (error) {
+      stopCamera = null;
       $("camera-box").hidden = true;
       $("scan-hint").textContent = error.message;
-    }).then(function (stop) { stopCamera = stop; });
+      say(error.message);
+    });
   }
 
-  function cameraStop() {
+  // The camera and the NFC reader stop whenever the round screen is left or closed.
+  function stopReaders() {
     if (stopCamera) stopCamera();
+    if (stopNfc) stopNfc();
+    stopCamera = stopNfc = null;
     $("camera-box").hidden = true;
   }
 
   function nfcScan() {
-    if (stopNfc) stopNfc();
+    stopReaders();
     $("scan-hint").textContent = "Hold the tablet against the checkpoint's NFC tag.";
-    stopNfc = scanner.readNfc(function (code) { recordScan(code, "nfc"); }, function (error) {
+    stopNfc = scanner.readNfc(function (code) { stopNfc = null; recordScan(code, "nfc"); }, function (error) {
       $("scan-hint").textContent = error.message || String(error);
+      say($("scan-hint").textContent);
     });
   }
 
@@ -363,20 +464,55 @@
         ? missing + " checkpoint" + (missing === 1 ? " is" : "s are") + " not scanned and will be recorded as missed. Finish the round anyway?"
         : "Finish the round?";
       if (!window.confirm(question)) return;
+      stopReaders();
       var uuid = outbox.newUuid();
       var entry = {
         uuid: uuid, recordUuid: run.uuid, kind: "run-finish", kindLabel: "round finish",
         label: "Round finish (" + run.routeName + ")", url: "/api/v1/runs/{run}/finish/",
-        refs: { run: run.uuid }, body: { finished_at: new Date().toISOString() },
+        refs: { run: run.uuid }, shiftUuid: state.shift && state.shift.uuid,
+        body: { finished_at: new Date().toISOString() },
       };
-      state.run = null;
-      outbox.add([entry], []).then(saveState).then(function () { say("Round finished. Saved on this tablet."); return draw(); });
+      var next = copy(state);
+      next.run = null;
+      commit([entry], [], next, "Round finished. Saved on this tablet.");
     });
   }
 
+  // The incident form's times are the site's wall-clock time, whatever zone the tablet's
+  // clock is set to.
+  function zoneParts(date, zone) {
+    var parts = {};
+    new Intl.DateTimeFormat("en-GB", {
+      timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", second: "2-digit",
+    }).formatToParts(date).forEach(function (p) { parts[p.type] = p.value; });
+    return parts;
+  }
+
+  function zoneOffsetMs(date, zone) {
+    var p = zoneParts(date, zone);
+    var asUtc = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second);
+    return asUtc - Math.floor(date.getTime() / 1000) * 1000;
+  }
+
+  function siteZone() {
+    var s = state.shift && site(state.shift.site);
+    return s ? s.time_zone : Intl.DateTimeFormat().resolvedOptions().timeZone;
+  }
+
   function localInputValue(date) {
-    var shifted = new Date(date.getTime() - date.getTimezoneOffset() * 60000);
-    return shifted.toISOString().slice(0, 16);
+    var p = zoneParts(date, siteZone());
+    return p.year + "-" + p.month + "-" + p.day + "T" + p.hour + ":" + p.minute;
+  }
+
+  // "2026-11-27T02:10" at the site → the instant (two passes settle a DST change).
+  function instantFromInput(value) {
+    var match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(value || "");
+    if (!match) return null;
+    var wall = Date.UTC(+match[1], +match[2] - 1, +match[3], +match[4], +match[5]);
+    var zone = siteZone();
+    var guess = wall - zoneOffsetMs(new Date(wall), zone);
+    return new Date(wall - zoneOffsetMs(new Date(guess), zone));
   }
 
   function saveIncident(event) {
@@ -384,8 +520,8 @@
     var form = $("incident-form");
     var narrative = $("incident-narrative").value.trim();
     if (!narrative) { $("incident-narrative").focus(); return; }
-    var when = new Date($("incident-when").value);
-    if (isNaN(when.getTime())) { $("incident-when").focus(); return; }
+    var when = instantFromInput($("incident-when").value);
+    if (!when) { $("incident-when").focus(); return; }
     var uuid = outbox.newUuid();
     var now = new Date().toISOString();
     var body = {
@@ -408,16 +544,17 @@
         file: { field: "file", blob: photo, name: photo.name || "photo.jpg" },
       });
     }
+    entries.forEach(function (e) { e.shiftUuid = state.shift.uuid; });
     var record = {
-      uuid: uuid, type: "incident", site: state.shift.site, at: now, title: body.title,
-      narrative: narrative, photo: photo ? photo.name || "photo" : null,
+      uuid: uuid, type: "incident", site: state.shift.site, at: now, occurredFrom: body.occurred_from,
+      title: body.title, narrative: narrative, photo: photo ? photo.name || "photo" : null,
     };
-    outbox.add(entries, [record]).then(function () {
-      form.reset();
-      $("incident-when").value = localInputValue(new Date());
-      say("Incident draft saved on this tablet" + (photo ? " with its photo" : "") + ".");
-      return draw();
-    });
+    commit(entries, [record], copy(state), "Incident draft saved on this tablet" + (photo ? " with its photo" : "") + ".")
+      .then(function () {
+        if ($("saved-message").classList.contains("not-saved")) return;
+        form.reset();
+        $("incident-when").value = localInputValue(new Date());
+      });
   }
 
   function endShift(event) {
@@ -433,15 +570,16 @@
       url: "/api/v1/shifts/{shift}/end/", refs: { shift: shift.uuid },
       body: { ended_at: new Date().toISOString(), pass_down_notes: $("pass-down").value.trim() },
     };
-    state.endedShifts.push(shift.uuid);
-    state.lastShift = shift.uuid;
-    state.shift = null;
-    state.run = null;
-    outbox.add([entry], []).then(saveState).then(function () {
-      $("pass-down").value = "";
-      say("Shift ended and saved on this tablet. The report is on the server once it is sent.");
-      return draw();
-    });
+    stopReaders();
+    var next = copy(state);
+    next.endedShifts.push(shift.uuid);
+    next.lastShift = shift.uuid;
+    next.shift = null;
+    next.run = null;
+    commit([entry], [], next, "Shift ended and saved on this tablet. The report is on the server once it is sent.")
+      .then(function () {
+        if (!$("saved-message").classList.contains("not-saved")) $("pass-down").value = "";
+      });
   }
 
   // ---- start ----------------------------------------------------------------------------
@@ -484,7 +622,9 @@
       .filter(function (x) { return x && !ending[x.shift.client_uuid] && state.endedShifts.indexOf(x.shift.client_uuid) < 0; })[0];
     if (!open) return Promise.resolve();
     state.shift = { uuid: open.shift.client_uuid, site: open.site, startedAt: open.shift.started_at };
-    return outbox.rememberId(open.shift.client_uuid, open.shift.id).then(saveState);
+    return outbox.rememberId(open.shift.client_uuid, open.shift.id).then(function () {
+      return outbox.setState("tablet", state);
+    });
   }
 
   function registerServiceWorker() {
@@ -515,17 +655,18 @@
     $("round-start-form").addEventListener("submit", startRound);
     $("manual-scan-form").addEventListener("submit", manualScan);
     $("scan-camera").addEventListener("click", cameraScan);
-    $("camera-stop").addEventListener("click", cameraStop);
+    $("camera-stop").addEventListener("click", stopReaders);
     $("scan-nfc").hidden = !scanner.nfcSupported();
     $("scan-nfc").addEventListener("click", nfcScan);
     $("round-finish").addEventListener("click", finishRound);
     $("incident-form").addEventListener("submit", saveIncident);
     $("end-shift-form").addEventListener("submit", endShift);
-    $("sync-now").addEventListener("click", function () { outbox.sync(); });
+    $("sync-now").addEventListener("click", function () { outbox.sync({ retryRefused: true }); });
     document.querySelectorAll(".tablet-tabs .tab").forEach(function (button) {
       button.addEventListener("click", function () {
-        state.tab = button.dataset.tab;
-        saveState().then(draw);
+        if (button.dataset.tab !== "round") stopReaders();
+        tab = button.dataset.tab;
+        draw();
       });
     });
   }
@@ -536,6 +677,7 @@
     Promise.all([outbox.getState("tablet"), outbox.entries()]).then(function (loaded) {
       if (loaded[0]) state = Object.assign(state, loaded[0]);
       state.endedShifts = state.endedShifts || [];
+      delete state.tab;
       return adoptOpenShift(loaded[1]);
     }).then(function () {
       fillShiftSelects();

@@ -17,6 +17,7 @@
   var DB_VERSION = 1;
   var LOCK_NAME = "facility_log-outbox";
   var SYNC_EVERY_MS = 30000;
+  var REQUEST_TIMEOUT_MS = 30000;
   var channel = "BroadcastChannel" in window ? new BroadcastChannel("facility_log-outbox") : null;
   var listeners = [];
   var dbPromise = null;
@@ -37,9 +38,17 @@
         db.createObjectStore("records", { keyPath: "uuid" });
         db.createObjectStore("state", { keyPath: "key" });
       };
-      request.onsuccess = function () { resolve(request.result); };
-      request.onerror = function () { reject(request.error); };
-      request.onblocked = function () { reject(new Error("The tablet database is busy in another tab.")); };
+      request.onsuccess = function () {
+        var db = request.result;
+        // A newer version of this page wants to change the database: let it.
+        db.onversionchange = function () { db.close(); dbPromise = null; };
+        resolve(db);
+      };
+      request.onerror = function () { dbPromise = null; reject(request.error); };
+      request.onblocked = function () {
+        dbPromise = null;
+        reject(new Error("The tablet database is busy in another tab; close the other tabs."));
+      };
     });
     return dbPromise;
   }
@@ -108,10 +117,14 @@
     return document.body ? document.body.dataset.user || "" : "";
   }
 
-  // Store entries (and the records the screens show) in one transaction.
-  function add(entries, records) {
+  // Store entries, the records the screens show and (optionally) the screens' state in one
+  // transaction: all of it is on disk, or none of it.
+  function add(entries, records, screenState) {
     var now = new Date().toISOString();
-    return transact(["outbox", "records"], "readwrite", function (stores) {
+    return transact(["outbox", "records", "state"], "readwrite", function (stores) {
+      if (screenState !== undefined) {
+        stores.state.put({ key: currentUser() + ":tablet", value: screenState });
+      }
       (entries || []).forEach(function (entry) {
         entry.user = entry.user || currentUser();
         entry.createdAt = entry.createdAt || now;
@@ -147,8 +160,24 @@
     });
   }
 
+  // What this tablet still has to send for the signed-in guard. Another account's entries
+  // (its session ended before they were sent) wait for that account and are counted apart.
+  function mine() {
+    var user = currentUser();
+    return entries().then(function (rows) { return rows.filter(function (row) { return row.user === user; }); });
+  }
+
   function count() {
-    return entries().then(function (rows) { return rows.length; });
+    return mine().then(function (rows) { return rows.length; });
+  }
+
+  function othersWaiting() {
+    var user = currentUser();
+    return entries().then(function (rows) {
+      var others = {};
+      rows.forEach(function (row) { if (row.user !== user) others[row.user] = (others[row.user] || 0) + 1; });
+      return others;
+    });
   }
 
   function records() {
@@ -206,7 +235,8 @@
       if (url.indexOf(placeholder) >= 0) url = url.split(placeholder).join(String(ids[name]));
       else bodyRefs[name] = ids[name];
     });
-    var headers = { "X-CSRFToken": csrfToken(), Accept: "application/json" };
+    // The server refuses a record made by another account than the one signed in.
+    var headers = { "X-CSRFToken": csrfToken(), Accept: "application/json", "X-Facility-Log-User": entry.user };
     var body;
     if (entry.file) {
       body = new FormData();
@@ -218,7 +248,10 @@
       headers["Content-Type"] = "application/json";
       body = JSON.stringify(data);
     }
-    return { url: url, init: { method: "POST", headers: headers, body: body, credentials: "same-origin", redirect: "manual" } };
+    var init = { method: "POST", headers: headers, body: body, credentials: "same-origin", redirect: "manual" };
+    // A request that hangs (a half-open connection, a captive portal) must not hold the lock.
+    if (window.AbortSignal && AbortSignal.timeout) init.signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+    return { url: url, init: init };
   }
 
   function flattenErrors(data) {
@@ -251,7 +284,7 @@
     if (status === 401 || status === 0) return true; // 0: an opaque redirect to the login page
     if (status !== 403) return false;
     var detail = (data && data.detail) || "";
-    return /credentials|CSRF|authenticat/i.test(detail);
+    return /credentials|CSRF|authenticat|signed in as/i.test(detail);
   }
 
   function sendOne(entry, ids) {
@@ -267,6 +300,20 @@
     }, function () {
       return { kind: "stop", state: "offline" };
     });
+  }
+
+  // The server already has this guard's shift open at the site (started on another device,
+  // or before this tablet was reset): this tablet's shift is that one, and what was logged
+  // in it here goes into it.
+  function adoptOpenShift(entry) {
+    var query = "?open=true&site__code=" + encodeURIComponent(entry.body.site) +
+      "&guard__username=" + encodeURIComponent(entry.user);
+    return fetch("/api/v1/shifts/" + query, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) {
+        var rows = data ? (data.results || data) : [];
+        return rows.length === 1 ? rows[0].id : null;
+      }, function () { return null; });
   }
 
   function confirmEntry(entry, id) {
@@ -302,13 +349,19 @@
   // One pass over the outbox, oldest first. Stops at the first network, session or server
   // failure (everything after it would fail the same way); a refused record is marked and
   // the pass goes on with the rest.
-  function pass() {
+  function isRefused(entry) {
+    return Boolean(entry.problem && typeof entry.problem.status === "number");
+  }
+
+  function pass(retryRefused) {
     var user = currentUser();
     var sent = 0;
     function step(afterSeq) {
       return nextEntry(afterSeq).then(function (entry) {
         if (!entry) return { state: "ok", sent: sent };
         if (entry.user !== user) return step(entry.seq); // sent when its author signs in
+        // A refusal is not sent again on its own: only when the guard asks ("Try again").
+        if (isRefused(entry) && !retryRefused) return step(entry.seq);
         return resolveRefs(entry).then(function (refs) {
           if (refs.missing.length) {
             return markProblem(entry, {
@@ -321,6 +374,13 @@
             if (outcome.kind === "done") {
               sent += 1;
               return confirmEntry(entry, outcome.id).then(function () { changed(); return step(entry.seq); });
+            }
+            if (outcome.kind === "problem" && entry.kind === "shift" && outcome.problem.status === 409) {
+              return adoptOpenShift(entry).then(function (id) {
+                if (id === null) return markProblem(entry, outcome.problem);
+                sent += 1;
+                return confirmEntry(entry, id);
+              }).then(function () { changed(); return step(entry.seq); });
             }
             if (outcome.kind === "problem") {
               return markProblem(entry, outcome.problem).then(function () { changed(); return step(entry.seq); });
@@ -335,16 +395,17 @@
 
   // Send what is waiting. One tab sends at a time (Web Locks); a tab that finds the lock
   // taken leaves it to the other, whose pass picks up its entries too.
-  function sync() {
+  function sync(options) {
+    var retryRefused = Boolean(options && options.retryRefused);
     if (localBusy) return Promise.resolve({ state: "busy", sent: 0 });
     localBusy = true;
     var run = function (lock) {
       if (lock === null) return { state: "busy", sent: 0 };
-      return pass();
+      return pass(retryRefused);
     };
     var work = navigator.locks
       ? navigator.locks.request(LOCK_NAME, { ifAvailable: true }, run)
-      : pass();
+      : pass(retryRefused);
     return Promise.resolve(work).then(function (status) {
       localBusy = false;
       if (status.state !== "busy") lastStatus = status;
@@ -361,7 +422,7 @@
   var soonTimer = null;
   function scheduleSoon() {
     clearTimeout(soonTimer);
-    soonTimer = setTimeout(sync, 50);
+    soonTimer = setTimeout(function () { sync(); }, 50);
   }
 
   // ---- notifications -------------------------------------------------------------------
@@ -384,6 +445,19 @@
 
   if (channel) channel.onmessage = notifyLocal;
 
+  // The guard keeps a refused record as a note in the shift log instead: the note (with what
+  // was entered and what the server said) replaces the refused entry in one transaction, so
+  // the information reaches the server and nothing is silently dropped.
+  function replaceWithNote(seq, note) {
+    return transact(["outbox"], "readwrite", function (stores) {
+      note.user = currentUser();
+      note.createdAt = new Date().toISOString();
+      note.problem = null;
+      stores.outbox.delete(seq);
+      stores.outbox.add(note);
+    }).then(function () { changed(); scheduleSoon(); });
+  }
+
   // Forget this guard's local data when they sign out (only ever with an empty outbox).
   function forget() {
     var work = transact(["records", "state", "ids"], "readwrite", function (stores) {
@@ -391,10 +465,13 @@
       stores.state.clear();
       stores.ids.clear();
     });
+    // Only the page (it holds this guard's site data); the scripts stay so the next guard's
+    // tablet still opens with no network.
+    var page = document.body.dataset.tabletUrl || "/tablet/";
     var caches_ = window.caches
       ? caches.keys().then(function (names) {
         return Promise.all(names.filter(function (n) { return n.indexOf("facility_log-tablet-") === 0; })
-          .map(function (n) { return caches.delete(n); }));
+          .map(function (n) { return caches.open(n).then(function (cache) { return cache.delete(page); }); }));
       })
       : Promise.resolve();
     return Promise.all([work, caches_]);
@@ -429,7 +506,7 @@
       form.addEventListener("submit", function (event) {
         if (form.dataset.cleared === "yes") return;
         event.preventDefault();
-        entries().then(function (rows) {
+        mine().then(function (rows) {
           if (rows.length) {
             refuseSignOut(form, rows);
             return;
@@ -469,11 +546,11 @@
     guardSignOut();
     showHeaderCount();
     sync();
-    window.addEventListener("online", sync);
+    window.addEventListener("online", function () { sync(); });
     document.addEventListener("visibilitychange", function () {
       if (document.visibilityState === "visible") sync();
     });
-    setInterval(sync, SYNC_EVERY_MS);
+    setInterval(function () { sync(); }, SYNC_EVERY_MS);
   }
 
   window.FacilityLogOutbox = {
@@ -481,6 +558,8 @@
     restore: restore,
     entries: entries,
     count: count,
+    othersWaiting: othersWaiting,
+    replaceWithNote: replaceWithNote,
     records: records,
     getState: getState,
     setState: setState,

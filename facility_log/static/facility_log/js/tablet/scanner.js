@@ -55,12 +55,9 @@
   }
 
   // Start the rear camera in `video` and call onCode(code) once for the first code read.
-  // Returns a promise of a stop() function.
+  // Returns stop() at once, so a guard who taps "Stop camera" before the camera has even
+  // started still stops it.
   function startCamera(video, jsqrUrl, onCode, onError) {
-    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      onError(new Error("This browser gives no camera access here. Type the code instead."));
-      return Promise.resolve(function () {});
-    }
     var stopped = false;
     var stream = null;
     function stop() {
@@ -68,14 +65,19 @@
       if (stream) stream.getTracks().forEach(function (track) { track.stop(); });
       video.srcObject = null;
     }
-    return navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false })
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      onError(new Error("This browser gives no camera access here. Type the code instead."));
+      return stop;
+    }
+    navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false })
       .then(function (s) {
         stream = s;
+        if (stopped) { stop(); return null; }
         video.srcObject = stream;
-        return video.play();
+        return video.play().then(function () { return frameReader(video, jsqrUrl); });
       })
-      .then(function () { return frameReader(video, jsqrUrl); })
       .then(function (read) {
+        if (!read) return;
         function tick() {
           if (stopped) return;
           read().then(function (code) {
@@ -89,15 +91,16 @@
           }, function () { setTimeout(tick, FRAME_INTERVAL_MS); });
         }
         tick();
-        return stop;
       })
       .catch(function (error) {
+        var wasStopped = stopped;
         stop();
+        if (wasStopped) return;
         onError(error.name === "NotAllowedError"
           ? new Error("The camera was not allowed. Type the code instead, or allow the camera in the browser settings.")
           : error);
-        return stop;
       });
+    return stop;
   }
 
   function nfcSupported() {
