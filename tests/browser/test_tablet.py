@@ -292,6 +292,21 @@ def test_sign_out_is_refused_while_anything_is_unsynced(tablet, live_server, bro
     tablet.get_by_role("button", name="Sign out").click()
     expect(tablet.get_by_label("Username")).to_be_visible()
     assert ShiftEntry.objects.get().text == "Fire door closer on level 2 is loose."
+    # The stored page (guard_a's site data) is gone; the scripts stay for the next guard, whose
+    # tablet then opens with no network.
+    stored_page = tablet.evaluate(
+        """async () => { for (const name of await caches.keys()) {
+               if (await (await caches.open(name)).match('/tablet/')) return name; }
+             return null; }"""
+    )
+    assert stored_page is None
+    _sign_in(tablet, "supervisor_a")
+    _open_tablet(tablet)
+    tablet.context.set_offline(True)
+    tablet.reload()
+    tablet.wait_for_function("document.getElementById('tablet').dataset.ready === 'yes'")
+    assert tablet.evaluate("document.body.dataset.user") == "supervisor_a"
+    expect(tablet.get_by_role("button", name="Start shift")).to_be_visible()
 
 
 @pytest.mark.parametrize(

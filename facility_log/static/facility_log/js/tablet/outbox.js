@@ -458,12 +458,20 @@
     }).then(function () { changed(); scheduleSoon(); });
   }
 
-  // Forget this guard's local data when they sign out (only ever with an empty outbox).
+  // Forget this guard's local data when they sign out (only ever with their outbox empty).
+  // Another account's waiting records keep what they need: their own screens' records and
+  // the server ids their references resolve to (ids name no content).
   function forget() {
-    var work = transact(["records", "state", "ids"], "readwrite", function (stores) {
-      stores.records.clear();
-      stores.state.clear();
-      stores.ids.clear();
+    var user = currentUser();
+    var work = transact(["records", "state"], "readwrite", function (stores) {
+      stores.state.delete(user + ":tablet");
+      var cursor = stores.records.openCursor();
+      cursor.onsuccess = function () {
+        var row = cursor.result;
+        if (!row) return;
+        if (row.value.user === user) row.delete();
+        row.continue();
+      };
     });
     // Only the page (it holds this guard's site data); the scripts stay so the next guard's
     // tablet still opens with no network.
