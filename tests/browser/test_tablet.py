@@ -2,9 +2,11 @@
 server exactly once, whatever is replayed and however many tabs send it."""
 
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.signals import request_started
+from django.utils import timezone
 from PIL import Image
 from playwright.sync_api import expect
 
@@ -162,6 +164,10 @@ def test_offline_scans_and_incident_survive_a_reload_and_reach_the_server_once(
     assert Run.objects.filter(route=route).count() == 1
     incident = Incident.objects.get()
     assert incident.title == "Propped side door"
+    # "When it happened" defaulted to now in the site's zone (Europe/Berlin), not the
+    # tablet's (UTC here): the stored instant is now.
+    assert str(p.site_a.time_zone) != "UTC"
+    assert abs(incident.occurred_from - timezone.now()) < timedelta(minutes=5)
     assert incident.site == p.site_a and incident.author == p.guard_a
     assert Attachment.objects.filter(incident=incident).count() == 1
     assert Shift.objects.filter(guard=p.guard_a).count() == 1

@@ -500,6 +500,13 @@
     return s ? s.time_zone : Intl.DateTimeFormat().resolvedOptions().timeZone;
   }
 
+  // "When it happened" shows the site's time now, until the guard changes it.
+  function whenIsNow() {
+    var field = $("incident-when");
+    delete field.dataset.touched;
+    field.value = localInputValue(new Date());
+  }
+
   function localInputValue(date) {
     var p = zoneParts(date, siteZone());
     return p.year + "-" + p.month + "-" + p.day + "T" + p.hour + ":" + p.minute;
@@ -553,7 +560,7 @@
       .then(function () {
         if ($("saved-message").classList.contains("not-saved")) return;
         form.reset();
-        $("incident-when").value = localInputValue(new Date());
+        whenIsNow();
       });
   }
 
@@ -592,7 +599,7 @@
     option($("incident-category"), "", "— choose later —");
     bundle.categories.forEach(function (c) { option($("incident-category"), c.id, c.name); });
     bundle.severities.forEach(function (s) { option($("incident-severity"), s.value, s.label); });
-    $("incident-when").value = localInputValue(new Date());
+    $("incident-when").addEventListener("input", function () { $("incident-when").dataset.touched = "yes"; });
   }
 
   // The route and zone lists belong to the shift's site; filled again only when it changes,
@@ -665,6 +672,7 @@
     document.querySelectorAll(".tablet-tabs .tab").forEach(function (button) {
       button.addEventListener("click", function () {
         if (button.dataset.tab !== "round") stopReaders();
+        if (button.dataset.tab === "incident" && !$("incident-when").dataset.touched) whenIsNow();
         tab = button.dataset.tab;
         draw();
       });
