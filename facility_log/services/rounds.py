@@ -311,7 +311,7 @@ def start_run(
     if not route.is_active:
         raise ValidationError({"route": "This route is no longer in use."})
     started_at = started_at or timezone.now()
-    _refuse_future(started_at, "started_at")
+    refuse_future_time(started_at, "started_at")
     try:
         with audited_change(actor, reason):
             return _create_run(route, guard, started_at, client_uuid)
@@ -327,7 +327,8 @@ def start_run(
         ) from None
 
 
-def _refuse_future(value: datetime, field: str) -> None:
+def refuse_future_time(value: datetime, field: str) -> None:
+    """Refuse a device time in the future beyond the allowed clock drift, naming `field`."""
     if value > timezone.now() + timedelta(seconds=knob("ROUNDS_CLOCK_DRIFT_SECONDS")):
         raise ValidationError({field: "This time is in the future."})
 
@@ -411,7 +412,7 @@ def _scan_site(run: Run | None, route: Route | None) -> Site:
 def _checkpoint_for(site: Site, data: ScanInput) -> Checkpoint:
     if data.method not in ScanMethod.values:
         raise ValidationError({"method": f"Choose one of: {', '.join(ScanMethod.values)}."})
-    _refuse_future(data.device_time, "device_time")
+    refuse_future_time(data.device_time, "device_time")
     code = normalize_tag_code(data.tag_code)
     checkpoint = Checkpoint.objects.filter(site=site, tag_code=code, is_active=True).first()
     if checkpoint is None or not code:
@@ -484,7 +485,7 @@ def finish_run(
             return run
         raise ValidationError({"run": "This run is already finished."})
     finished_at = finished_at or timezone.now()
-    _refuse_future(finished_at, "finished_at")
+    refuse_future_time(finished_at, "finished_at")
     if finished_at < run.started_at:
         raise ValidationError({"finished_at": "The run cannot end before it started."})
     with audited_change(actor, reason):
