@@ -150,6 +150,19 @@ def record_append_only_row(instance: Model, actor=None) -> LedgerEntry:
     )
 
 
+def _batch_value(value):
+    """A value as the database gives it back: times in UTC, and choices (str or int enums,
+    whose `repr` names the enum class) as their plain value, so the writer's digest of the
+    objects it inserts equals the verifier's digest of the rows it reads."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    if isinstance(value, str) and type(value) is not str:
+        return str.__str__(value)
+    if isinstance(value, int) and type(value) not in (int, bool):
+        return int(value)
+    return value
+
+
 class BatchDigest:
     """Digest over a batch's rows in insertion (primary-key) order, each row as the tuple of
     its values without the primary key, times in UTC.
@@ -163,12 +176,15 @@ class BatchDigest:
         self._hash = hashlib.sha256()
 
     def add(self, values: tuple) -> None:
-        normal = tuple(v.astimezone(UTC) if isinstance(v, datetime) else v for v in values)
-        self._hash.update(repr(normal).encode())
+        self._hash.update(repr(tuple(_batch_value(v) for v in values)).encode())
         self._hash.update(b"\n")
 
     def hexdigest(self) -> str:
         return self._hash.hexdigest()
+
+
+# The digest of a batch that stored no row (every event of it was already stored).
+EMPTY_BATCH_DIGEST = BatchDigest().hexdigest()
 
 
 def row_fields(model: type[Model]) -> list[str]:
@@ -199,6 +215,21 @@ def record_batch(batch_record: Model, digest: str, actor=None, label: str = "") 
         digest=digest,
         actor=actor,
         label=label or f"{type(batch_record)._meta.verbose_name} #{batch_record.pk}",
+    )
+
+
+def record_tombstone(*, model: type[Model], pk, digest: str, rule: str, actor=None) -> LedgerEntry:
+    """The entry that stands for a row removed by the retention purge (the one path that
+    deletes audited rows): which row, the digest it had when it was purged, and under which
+    rule. `verify_audit` then expects the row to be gone, and a row that was altered before
+    its purge still shows (its digest differs from the one recorded when it was written)."""
+    return append_entry(
+        kind=LedgerEntry.Kind.TOMBSTONE,
+        model=model,
+        pk=pk,
+        digest=digest,
+        actor=actor,
+        label=f"purged {model._meta.verbose_name} #{pk} ({rule})",
     )
 
 

@@ -14,6 +14,7 @@ from facility_log.models import LedgerEntry
 from facility_log.models.base import AppendOnlyModel
 from facility_log.services.ledger import (
     GENESIS_HASH,
+    EMPTY_BATCH_DIGEST,
     BatchDigest,
     Problem,
     Verification,
@@ -70,6 +71,19 @@ def _check_chain(result: Verification, expected: dict, batches: list) -> None:
             batches.append(entry)
         elif entry.kind in (LedgerEntry.Kind.HISTORY, LedgerEntry.Kind.RECORD):
             expected[entry.object_type][entry.object_pk] = (entry.seq, entry.digest, where)
+        elif entry.kind == LedgerEntry.Kind.TOMBSTONE:
+            _check_tombstone(result, expected, entry, where)
+
+
+def _check_tombstone(result: Verification, expected: dict, entry, where: str) -> None:
+    """A purged row: it is no longer expected, and it must have been purged as recorded."""
+    recorded = expected[entry.object_type].pop(entry.object_pk, None)
+    if recorded is None:
+        result.problems.append(Problem(entry.seq, where, "purges a row the ledger never held"))
+    elif recorded[1] != entry.digest:
+        result.problems.append(
+            Problem(recorded[0], recorded[2], "was changed before it was purged")
+        )
 
 
 def _check_rows(result: Verification, expected: dict) -> None:
@@ -123,6 +137,8 @@ def _check_batches(result: Verification, batches: list) -> None:
                     Problem(entry.seq, entry.record_label, "rows of this batch were changed")
                 )
         for entry in entries.values():
+            if entry.digest == EMPTY_BATCH_DIGEST:
+                continue  # a batch of duplicates only (or purged to nothing): no row owed
             result.problems.append(
                 Problem(entry.seq, entry.record_label, "rows of this batch are missing")
             )
