@@ -24,6 +24,7 @@ from facility_log.models import (
     DoorExternalId,
     ImportBatch,
     IncidentSource,
+    LedgerCheckpoint,
     LedgerEntry,
     Membership,
     RecordView,
@@ -378,6 +379,11 @@ class DisclosureAdmin(AppendOnlyAdmin):
     list_display = ["object_label", "recipient", "case_number", "disclosed_by_name", "disclosed_at"]
     list_select_related = ["site"]
     list_filter = ["site"]
+
+
+@admin.register(LedgerCheckpoint)
+class LedgerCheckpointAdmin(AppendOnlyAdmin):
+    list_display = ["seq", "created_at", "full"]
 
 
 @admin.register(RecordView)

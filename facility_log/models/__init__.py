@@ -16,7 +16,7 @@ from facility_log.models.access import (
     WebhookSecret,
 )
 from facility_log.models.accounts import ApiToken, HistoricalUser
-from facility_log.models.audit import Disclosure, LedgerEntry, RecordView
+from facility_log.models.audit import Disclosure, LedgerCheckpoint, LedgerEntry, RecordView
 from facility_log.models.base import AppendOnlyModel, AuditedHistoryBase, AuditedModel
 from facility_log.models.incidents import (
     Attachment,
@@ -71,6 +71,7 @@ __all__ = [
     "LedgerEntry",
     "Membership",
     "RecordView",
+    "LedgerCheckpoint",
     "Role",
     "RoundException",
     "Route",

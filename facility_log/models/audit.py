@@ -92,3 +92,23 @@ class RecordView(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.object_label} viewed by {self.viewer_name}"
+
+
+class LedgerCheckpoint(AppendOnlyModel):
+    """A point up to which `verify_audit` found the chain and every row intact, signed by the
+    server, so that the next check (`verify_audit --since-checkpoint`) reads only what came
+    after it. `high_water` holds, per covered table, the largest primary key that existed in
+    the snapshot the check read: rows above it are new and are checked next time."""
+
+    seq = models.BigIntegerField(help_text="the last ledger entry covered")
+    hash = models.CharField(max_length=64, help_text="that entry's hash")
+    created_at = models.DateTimeField()
+    high_water = models.JSONField(default=dict)
+    full = models.BooleanField(help_text="made by a full check (else by a checkpointed one)")
+    signature = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-seq", "-pk"]
+
+    def __str__(self) -> str:
+        return f"checkpoint at #{self.seq} ({self.created_at:%Y-%m-%d %H:%M})"

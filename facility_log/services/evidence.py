@@ -21,8 +21,13 @@ def _file_sha256(attachment: Attachment) -> str | None:
     return digest.hexdigest()
 
 
-def attachment_problems() -> Iterator[Problem]:
-    for attachment in Attachment.objects.only("pk", "file", "sha256", "original_name").iterator():
+def attachment_problems(high_water: dict | None = None) -> Iterator[Problem]:
+    """Attachments whose file is gone or whose bytes changed; with a checkpoint's high-water
+    marks, only those uploaded since (a full check re-reads every file)."""
+    attachments = Attachment.objects.only("pk", "file", "sha256", "original_name")
+    if high_water is not None:
+        attachments = attachments.filter(pk__gt=high_water.get(Attachment._meta.label_lower, 0))
+    for attachment in attachments.iterator():
         actual = _file_sha256(attachment)
         where = f"attachment {attachment.pk} ({attachment.original_name})"
         if actual is None:

@@ -253,6 +253,8 @@ class Problem:
 class Verification:
     entries: int = 0
     head: tuple[int, str] = (0, GENESIS_HASH)
+    # The checkpoint the check started from (None: a full check from the first entry).
+    since: int | None = None
     problems: list[Problem] = field(default_factory=list)
 
     @property

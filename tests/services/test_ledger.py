@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
 from facility_log.db_guards import drop_guards, install_guards
-from facility_log.models import LedgerEntry, Site
+from facility_log.models import LedgerCheckpoint, LedgerEntry, Site
 from facility_log.services import sites
 from facility_log.services.ledger import GENESIS_HASH, entry_hash, ledger_head
 from facility_log.services.verify import covered_models, verify_audit
@@ -47,11 +47,15 @@ def test_an_entry_names_who_and_what(personas):
 @pytest.mark.django_db
 def test_verify_audit_command_passes_on_clean_data(personas):
     out = StringIO()
-    call_command("verify_audit", stdout=out)
     seq, head = ledger_head()
+    call_command("verify_audit", stdout=out)
     assert out.getvalue().strip() == (
-        f"ledger intact: {LedgerEntry.objects.count()} entries; head {seq}:{head}"
+        f"ledger intact: {seq} entries checked (full); head {seq}:{head}"
     )
+    # The intact check left a signed checkpoint (itself chained as the next entry).
+    checkpoint = LedgerCheckpoint.objects.get()
+    assert (checkpoint.seq, checkpoint.hash, checkpoint.full) == (seq, head, True)
+    assert LedgerEntry.objects.order_by("-seq").first().object_type == "facility_log.ledgercheckpoint"
 
 
 @pytest.mark.django_db
@@ -139,7 +143,7 @@ def test_triggers_refuse_changes_to_the_ledger(personas):
 
 
 def test_bad_expect_head_is_a_clear_error(db):
-    with pytest.raises(CommandError, match="--expect-head must look like"):
+    with pytest.raises(CommandError, match="--expect-head takes a head file"):
         call_command("verify_audit", "--expect-head=abc", stdout=StringIO())
 
 
