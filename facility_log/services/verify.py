@@ -219,14 +219,15 @@ def _check_rows_since(result: Verification, new_entries: dict, checkpoint) -> No
         older = [pk for pk in states if pk not in seen]
         for start in range(0, len(older), CHUNK):
             chunk = older[start : start + CHUNK]
-            found = {
-                row[pk_name]: row for row in model._base_manager.filter(pk__in=chunk).values()
-            }
+            found = {row[pk_name]: row for row in model._base_manager.filter(pk__in=chunk).values()}
             for pk in chunk:
                 _compare(result, f"{label} {pk}", states[pk], found.get(pk))
     for type_name, entries in new_entries.items():
         for pk, group in entries.items():
-            result.problems.append(Problem(group[0].seq, _where(group[0]), f"{type_name} {pk} is missing"))
+            first = group[0]
+            result.problems.append(
+                Problem(first.seq, _where(first), f"{type_name} {pk} is missing")
+            )
 
 
 def _states_before(result: Verification, type_name: str, entries: dict, since: int) -> dict:

@@ -55,7 +55,8 @@ def test_verify_audit_command_passes_on_clean_data(personas):
     # The intact check left a signed checkpoint (itself chained as the next entry).
     checkpoint = LedgerCheckpoint.objects.get()
     assert (checkpoint.seq, checkpoint.hash, checkpoint.full) == (seq, head, True)
-    assert LedgerEntry.objects.order_by("-seq").first().object_type == "facility_log.ledgercheckpoint"
+    newest = LedgerEntry.objects.order_by("-seq").first()
+    assert newest.object_type == "facility_log.ledgercheckpoint"
 
 
 @pytest.mark.django_db

@@ -61,9 +61,10 @@ def test_tampering_after_the_checkpoint_is_found_by_the_checkpointed_check(perso
     _raw(f"UPDATE {_history_table()} SET name = 'Forged' WHERE history_id = %s", [newest.pk])
     problems = [str(p) for p in verify_audit(since_checkpoint=True).problems]
     assert len(problems) == 1 and "was changed after it was recorded" in problems[0]
-    assert problems[0].startswith(
-        f"entry #{LedgerEntry.objects.get(object_type='facility_log.historicalsite', object_pk=str(newest.pk)).seq} (site #{personas.site_a.pk})"
+    entry = LedgerEntry.objects.get(
+        object_type="facility_log.historicalsite", object_pk=str(newest.pk)
     )
+    assert problems[0].startswith(f"entry #{entry.seq} (site #{personas.site_a.pk})")
 
 
 @pytest.mark.django_db
