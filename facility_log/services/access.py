@@ -47,7 +47,7 @@ from facility_log.models.access import DEFAULT_ALARM_TYPES
 from facility_log.scoping import INGEST_ROLES, MANAGE_ROLES, REVIEW_ROLES, require_role
 from facility_log.services import ledger
 from facility_log.services.access_formats import FormatError, Incoming
-from facility_log.services.audit import audited_change, current_request_id
+from facility_log.services.audit import audited_change, create_in_bulk, current_request_id
 
 CHUNK_SIZE = 2000
 # Enum `.values` is rebuilt on every access; rows are checked against these sets instead.
@@ -502,21 +502,27 @@ def _alarm_events(site: Site, batch: ImportBatch, keys: list[tuple]):
 
 
 def _raise_alarms(site: Site, batch: ImportBatch, rules: AlarmRules, keys: list[tuple]) -> int:
-    """One alarm per new event that an alarm rule covers."""
-    raised = 0
+    """One alarm per new event that an alarm rule covers, created in bulk (with history)."""
+    raised, alarms = 0, []
     for event in _alarm_events(site, batch, keys):
         minutes = rules.minutes_for(event.door_id, event.event_type)
         if minutes is None:
             continue
-        Alarm.objects.create(
-            site=site,
-            door_id=event.door_id,
-            event=event,
-            event_type=event.event_type,
-            raised_at=event.received_at,
-            escalate_after_minutes=minutes,
+        alarms.append(
+            Alarm(
+                site=site,
+                door_id=event.door_id,
+                event=event,
+                event_type=event.event_type,
+                raised_at=event.received_at,
+                escalate_after_minutes=minutes,
+            )
         )
-        raised += 1
+        if len(alarms) >= CHUNK_SIZE:
+            raised += len(create_in_bulk(Alarm, alarms))
+            alarms = []
+    if alarms:
+        raised += len(create_in_bulk(Alarm, alarms))
     return raised
 
 

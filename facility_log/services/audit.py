@@ -14,7 +14,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+
+from facility_log.services import ledger
 
 
 class MissingChangeReason(ValueError):
@@ -44,7 +45,8 @@ def audited_change(actor: AbstractBaseUser | None, reason: str) -> Iterator[Audi
     context = AuditContext(actor=actor, reason=reason)
     token = _audit.set(context)
     try:
-        with transaction.atomic():
+        # One transaction; its ledger entries are chained together at its end.
+        with ledger.deferred_chaining():
             yield context
     finally:
         _audit.reset(token)
@@ -70,3 +72,34 @@ def process_description() -> str:
     program = os.path.basename(sys.argv[0]) if sys.argv else "python"
     command = sys.argv[1] if len(sys.argv) > 1 else ""
     return f"no reason given; made by {program} {command}".strip()
+
+
+def create_in_bulk(model, objects: list, *, batch_size: int = 2000) -> list:
+    """Create many new records of an audited model at once, each with its history row (user,
+    name, reason, request id from the enclosing `audited_change`) and its ledger entry.
+
+    For jobs that create thousands of records (an import raising an alarm per forced door):
+    three bulk inserts per chunk instead of three queries per record. Audited querysets refuse
+    `bulk_create` because it writes no history; this is the one sanctioned path, and it writes
+    the history rows itself.
+    """
+    from django.db.models import QuerySet
+
+    context = current_audit()
+    if context is None:
+        raise MissingChangeReason("create_in_bulk runs inside audited_change(actor, reason).")
+    actor = context.actor
+    created = QuerySet(model).bulk_create(objects, batch_size=batch_size)
+    history_rows = model.history.bulk_history_create(
+        created,
+        batch_size=batch_size,
+        default_user=actor,
+        default_change_reason=context.reason,
+        custom_historical_attrs={
+            "history_user_name": actor.get_username() if actor else "",
+            "history_request_id": current_request_id(),
+        },
+    )
+    for row in history_rows:
+        ledger.record_history_row(row)
+    return created

@@ -7,12 +7,17 @@ entry's digest covers the row as the database stored it, so a row changed behind
 application's back no longer matches its entry.
 
 Writers are serialised: on PostgreSQL by a transaction-scoped advisory lock, on SQLite by the
-IMMEDIATE transactions configured in settings (one writer at a time).
+IMMEDIATE transactions configured in settings (one writer at a time). Inside a service's
+transaction the entries are collected and chained together at its end (`deferred_chaining`),
+so the lock is held for the chaining, never for the length of a job (docs/ledger.md).
 """
 
 import hashlib
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -26,6 +31,8 @@ from facility_log.models import LedgerEntry
 GENESIS_HASH = "0" * 64
 # Any constant: the key of the PostgreSQL advisory lock that orders ledger writers.
 LEDGER_LOCK_KEY = 0x0FAC1117
+# Rows read back and entries inserted per query when entries are chained.
+CHAIN_CHUNK = 2000
 
 
 def _canonical_value(value):
@@ -99,52 +106,132 @@ def _lock_chain() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LEDGER_LOCK_KEY])
 
 
+@dataclass
+class PendingEntry:
+    """An entry waiting to be chained: everything but its place in the chain. `digest` is
+    None for a row whose digest is read back from the database when the entry is chained."""
+
+    kind: str
+    model: type[Model]
+    pk: object
+    digest: str | None
+    actor: object
+    label: str
+
+
+# The entries written inside the current `deferred_chaining()` block, in the order of the
+# writes; None outside one (entries are then chained at once).
+_pending: ContextVar[list[PendingEntry] | None] = ContextVar("facility_log_ledger", default=None)
+
+
+@contextmanager
+def deferred_chaining() -> Iterator[None]:
+    """Chain the entries of the enclosed writes in one short step at the end of the block.
+
+    The chain is one sequence, so whoever appends holds the ledger's lock until their
+    transaction commits. Appending as each row is written would hold it for the whole of a
+    long job (an import raising thousands of alarms) and stop every other writer; collecting
+    the entries and chaining them together just before the block ends holds it for the
+    chaining alone. `audited_change` opens one around every service's transaction.
+    Entries of rows rolled back inside the block (a savepoint that failed) are dropped: the
+    rows are read back when the entries are chained, and a row that is gone owes no entry.
+    """
+    if _pending.get() is not None:
+        with transaction.atomic():
+            yield  # the outermost block chains
+        return
+    pending: list[PendingEntry] = []
+    token = _pending.set(pending)
+    try:
+        with transaction.atomic():
+            yield
+            _pending.set(None)
+            chain_entries(pending)
+    finally:
+        _pending.reset(token)
+
+
 def append_entry(
-    *, kind: str, model: type[Model], pk, digest: str, actor=None, label: str = ""
-) -> LedgerEntry:
-    """Add one entry at the head of the chain (inside the caller's transaction)."""
+    *, kind: str, model: type[Model], pk, digest: str | None, actor=None, label: str = ""
+) -> None:
+    """Add an entry at the head of the chain: at the end of the enclosing
+    `deferred_chaining()` block, or at once (inside the caller's transaction) outside one."""
+    entry = PendingEntry(kind, model, pk, digest, actor, label)
+    pending = _pending.get()
+    if pending is None:
+        chain_entries([entry])
+    else:
+        pending.append(entry)
+
+
+def _read_digests(pending: list[PendingEntry]) -> dict[tuple, str]:
+    """Digests of the rows the entries cover, read back in one query per table and chunk."""
+    wanted: dict[type[Model], list] = {}
+    for entry in pending:
+        if entry.digest is None:
+            wanted.setdefault(entry.model, []).append(entry.pk)
+    digests = {}
+    for model, pks in wanted.items():
+        pk_name = model._meta.pk.attname
+        for start in range(0, len(pks), CHAIN_CHUNK):
+            rows = model._base_manager.filter(pk__in=pks[start : start + CHAIN_CHUNK]).values()
+            for row in rows:
+                digests[(model, row[pk_name])] = sha256_hex(canonical_json(row))
+    return digests
+
+
+def chain_entries(pending: list[PendingEntry]) -> None:
+    """Give the entries their places after the head, under the ledger's lock (held from
+    here until the transaction commits: only as long as this takes, not the whole job)."""
+    digests = _read_digests(pending)
     with transaction.atomic():
         _lock_chain()
-        last = LedgerEntry.objects.order_by("-seq").only("seq", "hash").first()
-        entry = LedgerEntry(
-            seq=(last.seq + 1) if last else 1,
-            created_at=timezone.now(),
-            kind=kind,
-            object_type=object_type(model),
-            object_pk=str(pk),
-            record_label=label[:200],
-            actor=actor if actor is not None and actor.pk else None,
-            actor_name=actor.get_username() if actor is not None else "",
-            digest=digest,
-            prev_hash=last.hash if last else GENESIS_HASH,
-        )
-        entry.hash = entry_hash(entry)
-        entry.save()
-    return entry
+        seq, prev_hash = ledger_head()
+        now, entries = timezone.now(), []
+        for item in pending:
+            digest = item.digest if item.digest is not None else digests.get((item.model, item.pk))
+            if digest is None:
+                continue  # the row was rolled back with its savepoint
+            seq += 1
+            entry = LedgerEntry(
+                seq=seq,
+                created_at=now,
+                kind=item.kind,
+                object_type=object_type(item.model),
+                object_pk=str(item.pk),
+                record_label=item.label[:200],
+                actor=item.actor if item.actor is not None and item.actor.pk else None,
+                actor_name=item.actor.get_username() if item.actor is not None else "",
+                digest=digest,
+                prev_hash=prev_hash,
+            )
+            entry.hash = prev_hash = entry_hash(entry)
+            entries.append(entry)
+        LedgerEntry.objects.bulk_create(entries, batch_size=CHAIN_CHUNK)
 
 
-def record_history_row(history_row) -> LedgerEntry:
+def record_history_row(history_row) -> None:
     """Ledger entry for a history row just written by simple-history."""
     model = type(history_row)
     instance_model = model.instance_type
-    return append_entry(
+    append_entry(
         kind=LedgerEntry.Kind.HISTORY,
         model=model,
         pk=history_row.pk,
-        digest=stored_row_digest(model, history_row.pk),
+        digest=None,
         actor=history_row.history_user,
         label=f"{instance_model._meta.verbose_name} #{history_row.id}",
     )
 
 
-def record_append_only_row(instance: Model, actor=None) -> LedgerEntry:
+def record_append_only_row(instance: Model, actor=None) -> None:
     """Ledger entry for an append-only record saved on its own (a scan, a supplement)."""
     model = type(instance)
-    return append_entry(
+    append_entry(
         kind=LedgerEntry.Kind.RECORD,
         model=model,
         pk=instance.pk,
-        digest=stored_row_digest(model, instance.pk),
+        digest=None,
         actor=actor,
         label=f"{model._meta.verbose_name} #{instance.pk}",
     )
@@ -205,10 +292,10 @@ def batch_digest(rows) -> str:
     return digest.hexdigest()
 
 
-def record_batch(batch_record: Model, digest: str, actor=None, label: str = "") -> LedgerEntry:
+def record_batch(batch_record: Model, digest: str, actor=None, label: str = "") -> None:
     """One entry for a whole batch of append-only rows written with bulk_create; it points at
     the record describing the batch (e.g. an ImportBatch) and carries the rows' BatchDigest."""
-    return append_entry(
+    append_entry(
         kind=LedgerEntry.Kind.BATCH,
         model=type(batch_record),
         pk=batch_record.pk,
@@ -218,12 +305,12 @@ def record_batch(batch_record: Model, digest: str, actor=None, label: str = "") 
     )
 
 
-def record_tombstone(*, model: type[Model], pk, digest: str, rule: str, actor=None) -> LedgerEntry:
+def record_tombstone(*, model: type[Model], pk, digest: str, rule: str, actor=None) -> None:
     """The entry that stands for a row removed by the retention purge (the one path that
     deletes audited rows): which row, the digest it had when it was purged, and under which
     rule. `verify_audit` then expects the row to be gone, and a row that was altered before
     its purge still shows (its digest differs from the one recorded when it was written)."""
-    return append_entry(
+    append_entry(
         kind=LedgerEntry.Kind.TOMBSTONE,
         model=model,
         pk=pk,
