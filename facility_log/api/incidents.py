@@ -321,7 +321,7 @@ class IncidentViewSet(
         log."""
         incident = self.get_object()
         view_log.incident_read(request.user, incident, view_log.Via.API)
-        return Response(IncidentDetailSerializer(incident).data)
+        return Response(self.get_serializer(incident).data)
 
     def handle_exception(self, exc):
         if isinstance(exc, svc.EditConflict):
