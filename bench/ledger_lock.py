@@ -96,7 +96,9 @@ def phase(url: str, writers: int, seconds: float, during=None) -> tuple[list[flo
     stop_file = tempfile.mktemp(prefix="fl-lockbench-stop-")
     queue = multiprocessing.get_context("spawn").Queue()
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=writer, args=(url, seconds, stop_file, queue)) for _ in range(writers)]
+    procs = [
+        ctx.Process(target=writer, args=(url, seconds, stop_file, queue)) for _ in range(writers)
+    ]
     for proc in procs:
         proc.start()
     elapsed = 0.0
@@ -143,8 +145,9 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="fl-lockbench-"))
     if args.backend == "postgres":
         url = PG_URL
-        subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "fl_lockbench"], check=True)  # fmt: skip
-        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", "fl_lockbench"], check=True)  # fmt: skip
+        server = ["-h", "127.0.0.1", "-U", "postgres"]
+        subprocess.run(["dropdb", *server, "--if-exists", "fl_lockbench"], check=True)
+        subprocess.run(["createdb", *server, "fl_lockbench"], check=True)
     else:
         url = f"sqlite:///{work / 'bench.sqlite3'}"
     ctx = multiprocessing.get_context("spawn")

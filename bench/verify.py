@@ -84,9 +84,7 @@ def measure(url: str, what: str, out) -> None:
             rows += 1
         detail = f"{rows:,} entries read"
     else:
-        result = verify_audit(
-            since_checkpoint=what == "since checkpoint", record_checkpoint=True
-        )
+        result = verify_audit(since_checkpoint=what == "since checkpoint", record_checkpoint=True)
         assert result.intact, result.problems[:3]
         detail = f"{result.entries:,} entries checked"
     seconds = time.perf_counter() - began
@@ -116,7 +114,8 @@ def main() -> None:
         url = PG_URL
         for command in ("dropdb", "createdb"):
             extra = ["--if-exists"] if command == "dropdb" else []
-            subprocess.run([command, "-h", "127.0.0.1", "-U", "postgres", *extra, "fl_verifybench"], check=True)  # fmt: skip
+            server = ["-h", "127.0.0.1", "-U", "postgres"]
+            subprocess.run([command, *server, *extra, "fl_verifybench"], check=True)
     else:
         url = f"sqlite:///{tempfile.mkdtemp(prefix='fl-verifybench-')}/bench.sqlite3"
     print(f"{args.backend}: building a ledger of about {args.entries:,} entries", flush=True)

@@ -37,6 +37,7 @@ urlpatterns = [
     path("sites/<str:code>/zones/add/", sites.zone_add, name="zone-add"),
     path("sites/<str:code>/history/", sites.site_history, name="site-history"),
     path("audit/", audit.audit_overview, name="audit-overview"),
+    path("audit/views/", audit.view_log_search, name="audit-view-log"),
     path(
         "access/alarms/<int:pk>/open-incident/",
         links.alarm_open_incident,

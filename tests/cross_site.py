@@ -8,6 +8,8 @@ one of the three tables below — so no page or endpoint escapes the check.
   GET and for POST, and nothing is written.
 * LIST_URLS: URLs that list what the caller may see. The outsider gets 200 with none of site
   A's or B's records in it.
+* AUDIT_LIST_URLS: auditors' lists over the sites they audit. Anyone who audits no site
+  (the outsider) gets 403 and nothing of site A; an auditor sees only the sites audited.
 * NOT_SITE_DATA: URLs that carry no site data (sign-in, the API schema).
 """
 
@@ -118,6 +120,10 @@ LIST_URLS: set[str] = {
     "access-door-list",
     "access-import",
     "api-access-event-list",
+}
+
+AUDIT_LIST_URLS: set[str] = {
+    "audit-view-log",
 }
 
 # audit-overview: the ledger head and verification summary span all sites; it names no

@@ -26,7 +26,8 @@ from facility_log.models import (
 from facility_log.models.incidents import Severity, Status
 from facility_log.scoping import REPORT_ROLES, VIEW_ROLES, scoped, sites_for
 from facility_log.services import incidents as svc
-from facility_log.views.incidents import attachment_response
+from facility_log.services import view_log
+from facility_log.services.downloads import serve_attachment
 
 WRITABLE = sorted(svc.DRAFT_FIELDS)
 
@@ -315,6 +316,13 @@ class IncidentViewSet(
     def get_serializer_class(self):
         return IncidentDetailSerializer if self.action == "retrieve" else IncidentSerializer
 
+    def retrieve(self, request, *args, **kwargs):
+        """One incident with its persons, statements and attachments: logged in the view
+        log."""
+        incident = self.get_object()
+        view_log.incident_read(request.user, incident, view_log.Via.API)
+        return Response(self.get_serializer(incident).data)
+
     def handle_exception(self, exc):
         if isinstance(exc, svc.EditConflict):
             return Response(
@@ -441,6 +449,7 @@ class IncidentViewSet(
     def supplements(self, request, pk=None):
         incident = self.get_object()
         if request.method == "GET":
+            view_log.incident_read(request.user, incident, view_log.Via.API, "supplements")
             rows = incident.supplements.select_related("author")
             return Response(SupplementSerializer(rows, many=True).data)
         data = self._input(SupplementSerializer)
@@ -464,6 +473,7 @@ class IncidentViewSet(
     def attachments(self, request, pk=None):
         incident = self.get_object()
         if request.method == "GET":
+            view_log.incident_read(request.user, incident, view_log.Via.API, "attachments")
             rows = incident.attachments.select_related("uploaded_by", "incident")
             return Response(AttachmentSerializer(rows, many=True).data)
         data = self._input(AttachmentUploadSerializer)
@@ -540,4 +550,5 @@ class AttachmentViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(responses={(200, "application/octet-stream"): bytes})
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
-        return attachment_response(self.get_object())
+        """The stored bytes, logged in the view log."""
+        return serve_attachment(request.user, self.get_object())

@@ -75,23 +75,39 @@ class Disclosure(AppendOnlyModel):
 
 
 class RecordView(AppendOnlyModel):
-    """Someone opened a record's page (incidents): who and when. The answer to "who has seen
-    this report?" for an auditor."""
+    """Someone read personal data: one record (an incident, an attachment, a daily activity
+    report) or a list of `row_count` records (a CSV export, a cardholder search), through
+    the route named by `via`. The answer to "who has seen this, and how?" for an auditor.
+    Written by `services/view_log.py` only."""
+
+    class Via(models.TextChoices):
+        PAGE = "page", "page"
+        API = "api", "API"
+        HISTORY = "history", "history page"
+        ATTACHMENT = "attachment", "attachment download"
+        CSV = "csv", "CSV export"
+        POLICE_EXPORT = "police-export", "police export"
+        ACTIVITY_REPORT = "activity-report", "daily activity report"
+        CARDHOLDER_SEARCH = "cardholder-search", "cardholder search"
 
     site = models.ForeignKey("facility_log.Site", on_delete=models.PROTECT, related_name="+")
     object_type = models.CharField(max_length=100)
-    object_pk = models.CharField(max_length=64)
+    object_pk = models.CharField(max_length=64, blank=True, help_text="empty for a list")
     object_label = models.CharField(max_length=200)
     viewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     viewer_name = models.CharField(max_length=150)
     viewed_at = models.DateTimeField(auto_now_add=True)
+    via = models.CharField(max_length=20, choices=Via.choices, default=Via.PAGE)
+    row_count = models.PositiveIntegerField(
+        null=True, blank=True, help_text="records of this site in a list read; empty for one"
+    )
 
     class Meta:
         ordering = ["-viewed_at"]
         indexes = [models.Index(fields=["object_type", "object_pk"])]
 
     def __str__(self) -> str:
-        return f"{self.object_label} viewed by {self.viewer_name}"
+        return f"{self.object_label} read by {self.viewer_name} ({self.via})"
 
 
 class LedgerCheckpoint(AppendOnlyModel):

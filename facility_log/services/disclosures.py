@@ -1,30 +1,16 @@
-"""Who saw a record, and to whom it was handed: the view log and the disclosure log.
+"""To whom a record was handed: the disclosure log (who exported what, to whom, why).
 
-Both are append-only and chained into the ledger like every other append-only record.
+Append-only and chained into the ledger like every other append-only record. Who *read* a
+record is the view log (services/view_log.py).
 """
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from facility_log.models import Disclosure, RecordView, Site
+from facility_log.models import Disclosure, Site
 from facility_log.services.audit import audited_change
 from facility_log.services.ledger import object_type
-
-
-def record_view(
-    viewer: AbstractBaseUser, obj: models.Model, *, site: Site, label: str
-) -> RecordView:
-    """Note that `viewer` opened `obj`'s page."""
-    with audited_change(viewer, f"viewed {label}"):
-        return RecordView.objects.create(
-            site=site,
-            object_type=object_type(type(obj)),
-            object_pk=str(obj.pk),
-            object_label=label,
-            viewer=viewer,
-            viewer_name=viewer.get_username(),
-        )
 
 
 def record_disclosure(
@@ -62,10 +48,6 @@ def record_disclosure(
             redactions=list(redactions or []),
             package_sha256=package_sha256,
         )
-
-
-def views_of(obj: models.Model):
-    return RecordView.objects.filter(object_type=object_type(type(obj)), object_pk=str(obj.pk))
 
 
 def disclosures_of(obj: models.Model):

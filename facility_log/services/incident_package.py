@@ -26,7 +26,7 @@ from facility_log.models.incidents import (
     Vehicle,
 )
 from facility_log.scoping import REVIEW_ROLES, require_role
-from facility_log.services import disclosures
+from facility_log.services import disclosures, view_log
 from facility_log.services.ledger import canonical_json, entry_document, ledger_head, sha256_hex
 from facility_log.services.packages import PackageFile, build_zip, json_file, verify_package
 from facility_log.services.pdf_report import render_incident_pdf
@@ -349,7 +349,8 @@ def build_incident_package(
     case_number: str = "",
     redact: bool = False,
 ) -> tuple[bytes, Disclosure]:
-    """Build the zip and record the disclosure. Supervisors and managers of the site only."""
+    """Build the zip and record the disclosure and the read (view log). Supervisors and
+    managers of the site only."""
     require_role(actor, incident.site, REVIEW_ROLES)
     if not incident.number:
         raise ValidationError({"incident": "A draft has no number yet; submit it first."})
@@ -413,6 +414,9 @@ def build_incident_package(
         redactions=redactions,
         package_sha256=sha256_hex(data),
     )
+    # The exporter read everything in the package: the view log says so too (the page and
+    # `export_incident` both come through here).
+    view_log.incident_read(actor, incident, view_log.Via.POLICE_EXPORT)
     return data, disclosure
 
 

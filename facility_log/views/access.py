@@ -24,6 +24,7 @@ from facility_log.scoping import (
     sites_for,
 )
 from facility_log.services import access as access_services
+from facility_log.services import view_log
 from facility_log.services.access_formats import FORMAT_SOURCE, READERS, open_text
 from facility_log.services.history import merged_history
 from facility_log.templatetags.facility_log_tags import site_time
@@ -178,7 +179,17 @@ def _filtered_events(request):
 def event_list(request):
     """Events of the user's sites with filters; `?format=csv` exports the filtered rows."""
     form, events, sites = _filtered_events(request)
-    if request.GET.get("format") == "csv":
+    as_csv = request.GET.get("format") == "csv"
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    view_log.access_events_read(
+        request.user,
+        events,
+        cardholder=data.get("cardholder", ""),
+        site=form.sites.get(data.get("site") or ""),
+        query=view_log.filters_text(request.GET),
+        csv=as_csv,
+    )
+    if as_csv:
         return _csv_response(events)
     page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()

@@ -1,12 +1,24 @@
-"""The auditor's page: the ledger's state, checked on demand."""
+"""The auditor's pages: the ledger's state, checked on demand, and the view log's search."""
 
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
+from facility_log.forms.audit import ViewLogSearchForm
 from facility_log.models import Disclosure, RecordView
 from facility_log.scoping import AUDIT_ROLES, scoped, sites_for
+from facility_log.services import view_log
 from facility_log.services.ledger import ledger_head
 from facility_log.services.verify import verify_audit
+
+OVERVIEW_VIEWS = 20
+MAX_ID = 2**63 - 1  # a larger `before` would overflow the database's integer
+
+
+def _audited_sites(request) -> list:
+    sites = list(sites_for(request.user, AUDIT_ROLES))
+    if not sites:
+        raise PermissionDenied("The audit pages are for auditors and managers.")
+    return sites
 
 
 def audit_overview(request):
@@ -16,6 +28,7 @@ def audit_overview(request):
         raise PermissionDenied("The audit page is for auditors and managers.")
     result = verify_audit() if request.method == "POST" else None
     seq, head = result.head if result else ledger_head()
+    views = scoped(RecordView.objects.select_related("site"), request.user, AUDIT_ROLES)
     return render(
         request,
         "facility_log/audit/overview.html",
@@ -25,6 +38,38 @@ def audit_overview(request):
             "head": head,
             "problems": result.problems[:50] if result else [],
             "disclosures": scoped(Disclosure.objects.all(), request.user, AUDIT_ROLES)[:50],
-            "views": scoped(RecordView.objects.all(), request.user, AUDIT_ROLES)[:50],
+            "views": views.order_by("-pk")[:OVERVIEW_VIEWS],
         },
     )
+
+
+def view_log_search(request):
+    """Who read which personal data, when and how: the view log of the sites the user audits,
+    searched by user, record, route and local days, 50 a page, newest first."""
+    sites = _audited_sites(request)
+    form = ViewLogSearchForm(request.GET or None, sites=sites)
+    rows, older = [], None
+    if not form.is_bound or form.is_valid():
+        filters = form.filters() if form.is_bound else view_log.ViewLogFilters()
+        rows, older = view_log.search_view_log(
+            request.user, filters, before=_before(request), audited=sites
+        )
+    query = request.GET.copy()
+    query.pop("before", None)
+    return render(
+        request,
+        "facility_log/audit/view_log.html",
+        {
+            "form": form,
+            "rows": rows,
+            "older": older,
+            "paged": "before" in request.GET,
+            "query": query.urlencode(),
+            "sites": sites,
+        },
+    )
+
+
+def _before(request) -> int | None:
+    value = request.GET.get("before", "")
+    return min(int(value), MAX_ID) if value.isdigit() else None

@@ -3,6 +3,7 @@ review queue, the list with filters and CSV export, and attachment downloads."""
 
 import csv
 import functools
+from collections import Counter
 from datetime import datetime
 
 from django.contrib import messages
@@ -10,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -36,12 +37,12 @@ from facility_log.scoping import (
     REVIEW_ROLES,
     VIEW_ROLES,
     get_scoped_or_404,
-    has_role,
+    roles_at,
     sites_for,
 )
 from facility_log.services import incidents as svc
-from facility_log.services import links
-from facility_log.services.disclosures import record_view
+from facility_log.services import links, view_log
+from facility_log.services.downloads import serve_attachment
 from facility_log.services.history import Change, HistoryEntry, merged_history
 from facility_log.templatetags.facility_log_tags import site_time
 
@@ -223,7 +224,7 @@ def incident_detail(request, pk: int):
     viewer may take now."""
     incident = _incident(request, pk)
     roles = _roles(request.user, incident)
-    record_view(request.user, incident, site=incident.site, label=incident.label)
+    view_log.incident_read(request.user, incident, view_log.Via.PAGE)
     return render(
         request,
         "facility_log/incidents/detail.html",
@@ -261,10 +262,11 @@ def _returned_because(incident: Incident) -> Review | None:
 
 
 def _roles(user, incident) -> dict:
+    held = roles_at(user, incident.site)  # one query for all three
     return {
-        "report": has_role(user, incident.site, REPORT_ROLES),
-        "review": has_role(user, incident.site, REVIEW_ROLES),
-        "manage": has_role(user, incident.site, MANAGE_ROLES),
+        "report": bool(held & REPORT_ROLES),
+        "review": bool(held & REVIEW_ROLES),
+        "manage": bool(held & MANAGE_ROLES),
     }
 
 
@@ -433,6 +435,7 @@ def incident_history(request, pk: int):
     """Every change, field by field, with who, when and why; supplements, reviews and
     attachments as the records they are."""
     incident = _incident(request, pk)
+    view_log.incident_read(request.user, incident, view_log.Via.HISTORY)
     rows = merged_history(
         Incident.history.filter(id=incident.pk),
         InvolvedPerson.history.filter(incident_id=incident.pk),
@@ -555,14 +558,25 @@ def _csv_safe(value: str) -> str:
 
 
 def incident_export(request):
-    """The filtered list as CSV (same scoping and filters as the list page)."""
+    """The filtered list as CSV (same scoping and filters as the list page), logged in the
+    view log per site with its number of rows and the filters used."""
     _form, incidents = _filtered(request)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="incidents.csv"'
     writer = csv.writer(response)
     writer.writerow([name for name, _ in CSV_COLUMNS])
+    per_site = Counter()
     for incident in incidents.iterator(chunk_size=500):
         writer.writerow([_csv_safe(str(get(incident))) for _, get in CSV_COLUMNS])
+        per_site[incident.site] += 1
+    view_log.record_list_view(
+        request.user,
+        Incident,
+        per_site,
+        what="CSV export",
+        via=view_log.Via.CSV,
+        query=view_log.filters_text(request.GET),
+    )
     return response
 
 
@@ -588,20 +602,4 @@ def attachment_download(request, pk: int):
         site_field="incident__site",
         pk=pk,
     )
-    return attachment_response(attachment)
-
-
-def attachment_response(attachment: Attachment) -> FileResponse:
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError as error:
-        raise Http404("The stored file is missing.") from error
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return serve_attachment(request.user, attachment)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from facility_log.models import Shift, Site
 from facility_log.scoping import VIEW_ROLES, get_scoped_or_404
 from facility_log.services import activity_report as dar
+from facility_log.services import view_log
 
 PAGE_SIZE = 50
 DAY_FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -64,24 +65,32 @@ def site_shifts(request, code: str):
 
 
 def shift_report(request, pk: int):
-    """One shift's daily activity report."""
-    report = dar.shift_report(_shift(request, pk))
+    """One shift's daily activity report (logged in the view log, as the PDF is)."""
+    shift = _shift(request, pk)
+    view_log.shift_report_read(request.user, shift)
+    report = dar.shift_report(shift)
     context = {"report": report, "site": report.site}
     return render(request, "facility_log/shifts/report.html", context)
 
 
 def shift_report_pdf(request, pk: int):
-    return _pdf(dar.shift_report(_shift(request, pk)))
+    shift = _shift(request, pk)
+    view_log.shift_report_read(request.user, shift, pdf=True)
+    return _pdf(dar.shift_report(shift))
 
 
 def site_activity(request, code: str, day: str):
-    """The site's daily activity report for one local day."""
+    """The site's daily activity report for one local day (logged in the view log)."""
     site = _site(request, code)
-    report = dar.site_day_report(site, _day(day))
+    local_day = _day(day)
+    view_log.site_day_report_read(request.user, site, local_day)
+    report = dar.site_day_report(site, local_day)
     context = {"report": report, "site": site}
     return render(request, "facility_log/shifts/day.html", context)
 
 
 def site_activity_pdf(request, code: str, day: str):
     site = _site(request, code)
-    return _pdf(dar.site_day_report(site, _day(day)))
+    local_day = _day(day)
+    view_log.site_day_report_read(request.user, site, local_day, pdf=True)
+    return _pdf(dar.site_day_report(site, local_day))

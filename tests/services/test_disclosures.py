@@ -6,8 +6,9 @@ from django.urls import reverse
 
 from facility_log.models import Disclosure, LedgerEntry, RecordView
 from facility_log.models.base import HistoryBypassError
-from facility_log.services.disclosures import disclosures_of, record_disclosure, record_view
+from facility_log.services.disclosures import disclosures_of, record_disclosure
 from facility_log.services.verify import verify_audit
+from facility_log.services.view_log import record_view
 
 
 @pytest.mark.django_db

@@ -3,8 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from facility_log.models import HistoricalUser, Membership, Site, Zone
+from facility_log.models import HistoricalUser, Membership, RecordView, Site, Zone
 from tests.cross_site import (
+    AUDIT_LIST_URLS,
     LIST_URLS,
     NOT_SITE_DATA,
     SITE_A_OBJECT_URLS,
@@ -15,13 +16,16 @@ from tests.cross_site import (
 
 
 def test_every_url_is_classified_for_the_cross_site_check():
-    classified = set(SITE_A_OBJECT_URLS) | LIST_URLS | NOT_SITE_DATA
+    classified = set(SITE_A_OBJECT_URLS) | LIST_URLS | AUDIT_LIST_URLS | NOT_SITE_DATA
     unclassified = project_url_names() - classified
     assert not unclassified, f"add these URLs to tests/cross_site.py: {sorted(unclassified)}"
 
 
 def _history_rows() -> int:
-    return sum(m.history.count() for m in (Site, Zone, Membership)) + HistoricalUser.objects.count()
+    """History rows of the records the outsider's requests name, and view-log rows: a refused
+    read is not logged as a read."""
+    history = sum(m.history.count() for m in (Site, Zone, Membership))
+    return history + HistoricalUser.objects.count() + RecordView.objects.count()
 
 
 def _outsider(name, client_for, api_client_for):
@@ -70,7 +74,24 @@ def test_lists_do_show_site_a_to_its_manager(name, personas, client_for, api_cli
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", sorted(SITE_A_OBJECT_URLS | dict.fromkeys(LIST_URLS)))
+@pytest.mark.parametrize("name", sorted(AUDIT_LIST_URLS))
+def test_audit_lists_refuse_the_outsider_and_show_the_audited_sites(name, personas, client_for):
+    from facility_log.services.view_log import incident_read
+    from tests.incident_factories import draft
+
+    seed_site_a_records(personas)
+    incident_read(personas.manager_ab, draft(personas), "page")
+    response = client_for("outsider_c").get(reverse(name))
+    assert response.status_code == 403
+    for secret in site_a_secrets(personas):
+        assert secret not in response.content.decode(), secret
+    assert personas.site_a.code in client_for("auditor_a").get(reverse(name)).content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "name", sorted(SITE_A_OBJECT_URLS | dict.fromkeys(LIST_URLS | AUDIT_LIST_URLS))
+)
 def test_anonymous_gets_nothing(name, personas, client):
     kwargs = SITE_A_OBJECT_URLS[name](personas) if name in SITE_A_OBJECT_URLS else {}
     response = client.get(reverse(name, kwargs=kwargs))

@@ -1,0 +1,238 @@
+"""The view log: who read which personal data, when, and by which route.
+
+Every route that returns a person, a statement or an attachment calls one of the functions
+below — the pages, the API and the commands alike — after the reader has been found to hold
+a role at the record's site (a refused read writes nothing). Each call writes one
+`RecordView` per site (append-only, chained into the ledger like every other append-only
+record): one insert and its ledger entry, nothing more, so reading stays cheap.
+
+A read of one record names it (`object_type`, `object_pk`, label); a read of a list (a CSV
+export, a cardholder search) names the kind of record, how many of the site's records it
+returned (`row_count`) and the filters or query in its label.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import models
+from django.db.models import Count, Q, QuerySet
+
+from facility_log.models import Attachment, Incident, RecordView, Shift, Site
+from facility_log.scoping import AUDIT_ROLES, scoped, sites_for
+from facility_log.services.audit import audited_change
+from facility_log.services.ledger import object_type
+from facility_log.services.rounds_report import day_bounds
+
+Via = RecordView.Via
+LABEL_MAX = RecordView._meta.get_field("object_label").max_length
+PAGE_SIZE = 50
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= LABEL_MAX else text[: LABEL_MAX - 1] + "…"
+
+
+def record_view(
+    viewer: AbstractBaseUser,
+    obj: models.Model,
+    *,
+    site: Site,
+    label: str,
+    via: str = Via.PAGE,
+) -> RecordView:
+    """Note that `viewer` read `obj` (of `site`) through `via`."""
+    with audited_change(viewer, f"read {_clip(label)} ({via})"):
+        return RecordView.objects.create(
+            site=site,
+            object_type=object_type(type(obj)),
+            object_pk=str(obj.pk),
+            object_label=_clip(label),
+            viewer=viewer,
+            viewer_name=viewer.get_username(),
+            via=via,
+        )
+
+
+def record_list_view(
+    viewer: AbstractBaseUser,
+    model: type[models.Model],
+    counts: Mapping[Site, int],
+    *,
+    what: str,
+    via: str,
+    query: str = "",
+) -> list[RecordView]:
+    """Note that `viewer` read a list of `model` records: one row per site in `counts`, with
+    that site's number of records. `what` names the read ("CSV export"), `query` the filters
+    or search that chose the records (so an auditor can see who searched for whom)."""
+    if not counts:
+        return []
+    noun = model._meta.verbose_name_plural
+    suffix = f": {query}" if query else ""
+    rows = []
+    with audited_change(viewer, f"read {what} of {noun} ({via})"):
+        for site, count in sorted(counts.items(), key=lambda item: item[0].pk):
+            rows.append(
+                RecordView.objects.create(
+                    site=site,
+                    object_type=object_type(model),
+                    object_pk="",
+                    object_label=_clip(f"{what} of {count} {noun}{suffix}"),
+                    viewer=viewer,
+                    viewer_name=viewer.get_username(),
+                    via=via,
+                    row_count=count,
+                )
+            )
+    return rows
+
+
+def counts_by_site(queryset: QuerySet) -> dict[Site, int]:
+    """How many rows of `queryset` belong to each site (one query)."""
+    grouped = queryset.order_by().values("site").annotate(n=Count("pk")).values_list("site", "n")
+    numbers = dict(grouped)
+    return {site: numbers[site.pk] for site in Site.objects.filter(pk__in=numbers)}
+
+
+# --- what the routes call ------------------------------------------------------------------
+
+
+def incident_read(viewer, incident: Incident, via: str = Via.PAGE, part: str = "") -> RecordView:
+    """The incident page, its history, its API detail or one of its nested API lists
+    (`part`: "supplements", "attachments")."""
+    label = f"{incident.label} {part}".strip()
+    return record_view(viewer, incident, site=incident.site, label=label, via=via)
+
+
+def attachment_read(viewer, attachment: Attachment) -> RecordView:
+    """An attachment's bytes downloaded (page or API). Pass one fetched with
+    `select_related("incident__site")`."""
+    incident = attachment.incident
+    return record_view(
+        viewer,
+        attachment,
+        site=incident.site,
+        label=f"{incident.label} attachment #{attachment.pk}",
+        via=Via.ATTACHMENT,
+    )
+
+
+def shift_report_read(viewer, shift: Shift, *, pdf: bool = False) -> RecordView:
+    """The daily activity report of one shift (page or PDF)."""
+    local = shift.started_at.astimezone(shift.site.tzinfo)
+    label = f"DAR {shift.site.code} {local:%Y-%m-%d} shift #{shift.pk}{' PDF' if pdf else ''}"
+    return record_view(viewer, shift, site=shift.site, label=label, via=Via.ACTIVITY_REPORT)
+
+
+def site_day_report_read(viewer, site: Site, day: date, *, pdf: bool = False) -> RecordView:
+    """The daily activity report of one site-day (page or PDF)."""
+    label = f"DAR {site.code} {day:%Y-%m-%d}{' PDF' if pdf else ''}"
+    return record_view(viewer, site, site=site, label=label, via=Via.ACTIVITY_REPORT)
+
+
+def access_events_read(
+    viewer, events: QuerySet, *, cardholder: str, site: Site | None, query: str, csv: bool
+) -> list[RecordView]:
+    """Access events read by cardholder name (page or API) or exported as CSV (which carries
+    every cardholder name): one row per site with matches, and one for the chosen `site`
+    of a cardholder search even when nothing matched — the search itself says whom someone
+    looked for. Browsing events without a cardholder is not a read of one person's data and
+    writes nothing. `query` is the filters used (see `filters_text`)."""
+    if not (csv or cardholder):
+        return []
+    counts = counts_by_site(events)
+    if site is not None and cardholder:
+        counts.setdefault(site, 0)
+    return record_list_view(
+        viewer,
+        events.model,
+        counts,
+        what="CSV export" if csv else "cardholder search",
+        via=Via.CSV if csv else Via.CARDHOLDER_SEARCH,
+        query=query,
+    )
+
+
+def filters_text(params: Mapping[str, str], skip: Iterable[str] = ("page", "format")) -> str:
+    """The filters of a list request as `name=value` pairs, for the view log's label."""
+    return ", ".join(f"{k}={v}" for k, v in params.items() if v and k not in skip)
+
+
+# --- the auditors' search ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ViewLogFilters:
+    """What an auditor searches the view log by. Days are local days of each row's site."""
+
+    site: Site | None = None
+    user: str = ""
+    record: str = ""
+    via: str = ""
+    day_from: date | None = None
+    day_to: date | None = None
+
+
+def _in_days(rows: QuerySet, zones: Iterable[str], first: date | None, last: date | None):
+    """Rows viewed between local midnight before `first` and after `last`, each in its own
+    site's zone: one condition per distinct zone, not per site."""
+    condition = Q()
+    for zone in zones:
+        start, end = day_bounds(Site(time_zone=zone), first or last, last or first)
+        part = Q(site__time_zone=zone)
+        if first:
+            part &= Q(viewed_at__gte=start)
+        if last:
+            part &= Q(viewed_at__lt=end)
+        condition |= part
+    return rows.filter(condition)
+
+
+def search_view_log(
+    auditor,
+    filters: ViewLogFilters,
+    *,
+    before: int | None = None,
+    limit: int = PAGE_SIZE,
+    audited: Iterable[Site] | None = None,
+) -> tuple[list[RecordView], int | None]:
+    """A page of the view log of the sites `auditor` audits (AUDIT_ROLES), newest first, and
+    the id to pass as `before` for the next (older) page, or None on the last one.
+
+    Keyset paging on the id: every page costs the same however long the log grows. Pass the
+    auditor's sites as `audited` when already loaded (their time zones are needed for a
+    date range over all of them)."""
+    rows = scoped(RecordView.objects.select_related("site"), auditor, AUDIT_ROLES)
+    if filters.site is not None:
+        rows = rows.filter(site=filters.site)
+    if filters.user:
+        rows = rows.filter(viewer_name__icontains=filters.user)
+    if filters.record:
+        rows = rows.filter(object_label__icontains=filters.record)
+    if filters.via:
+        rows = rows.filter(via=filters.via)
+    if filters.day_from or filters.day_to:
+        if filters.site is not None:
+            zones = {filters.site.time_zone}
+        elif audited is not None:
+            zones = {site.time_zone for site in audited}
+        else:
+            zones = _zones(sites_for(auditor, AUDIT_ROLES))
+        rows = _in_days(rows, sorted(zones), filters.day_from, filters.day_to)
+    if before is not None:
+        rows = rows.filter(pk__lt=before)
+    page = list(rows.order_by("-pk")[: limit + 1])
+    more = len(page) > limit
+    page = page[:limit]
+    return page, (page[-1].pk if more else None)
+
+
+def _zones(sites: QuerySet) -> set[str]:
+    return set(sites.order_by().values_list("time_zone", flat=True).distinct())
+
+
+def views_of(obj: models.Model) -> QuerySet:
+    """Every logged read of `obj` itself (not the lists it appeared in)."""
+    return RecordView.objects.filter(object_type=object_type(type(obj)), object_pk=str(obj.pk))
