@@ -2,12 +2,14 @@
 
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
+from django.utils import timezone
 
 from facility_log.forms.audit import ViewLogSearchForm
 from facility_log.models import Disclosure, RecordView
 from facility_log.scoping import AUDIT_ROLES, scoped, sites_for
 from facility_log.services import view_log
 from facility_log.services.ledger import ledger_head
+from facility_log.services.ledger_seal import Head, head_file_text, latest_checkpoint
 from facility_log.services.verify import verify_audit
 
 OVERVIEW_VIEWS = 20
@@ -26,7 +28,12 @@ def audit_overview(request):
     views of the sites the user audits (auditors and managers)."""
     if not sites_for(request.user, AUDIT_ROLES).exists():
         raise PermissionDenied("The audit page is for auditors and managers.")
-    result = verify_audit() if request.method == "POST" else None
+    result = None
+    if request.method == "POST":
+        # Checking since the last checkpoint reads only what is new (seconds on a large
+        # ledger); the whole ledger is re-read on request and nightly by the command.
+        since = request.POST.get("scope") != "full"
+        result = verify_audit(since_checkpoint=since, record_checkpoint=True)
     seq, head = result.head if result else ledger_head()
     views = scoped(RecordView.objects.select_related("site"), request.user, AUDIT_ROLES)
     return render(
@@ -34,6 +41,8 @@ def audit_overview(request):
         "facility_log/audit/overview.html",
         {
             "result": result,
+            "checkpoint": latest_checkpoint(),
+            "head_file": _head_file(result),
             "seq": seq,
             "head": head,
             "problems": result.problems[:50] if result else [],
@@ -41,6 +50,13 @@ def audit_overview(request):
             "views": views.order_by("-pk")[:OVERVIEW_VIEWS],
         },
     )
+
+
+def _head_file(result) -> str:
+    """The signed head to keep outside the server, offered after an intact check."""
+    if result is None or not result.intact:
+        return ""
+    return head_file_text(Head(*result.head, timezone.now()))
 
 
 def view_log_search(request):

@@ -1,9 +1,13 @@
+import html
+import re
+
 import pytest
 from django.urls import reverse
 
 from facility_log.db_guards import drop_guards, install_guards
-from facility_log.models import Site
+from facility_log.models import LedgerCheckpoint, Site
 from facility_log.services.ledger import ledger_head
+from facility_log.services.ledger_seal import read_head_file
 
 
 @pytest.mark.django_db
@@ -31,6 +35,22 @@ def test_audit_page_verifies_and_reports_tampering(personas, client_for):
             [personas.site_a.pk],
         )
     install_guards()
-    html = client.post(reverse("audit-overview")).content.decode()
+    # What is new since the checkpoint is intact; the old rows are re-read by a full check.
+    assert "Intact" in client.post(reverse("audit-overview"), {"scope": "since"}).content.decode()
+    html = client.post(reverse("audit-overview"), {"scope": "full"}).content.decode()
     assert "Broken" in html
     assert f"site #{personas.site_a.pk}" in html
+
+
+@pytest.mark.django_db
+def test_an_intact_check_offers_the_signed_head_and_leaves_a_checkpoint(personas, client_for):
+    client = client_for("manager_ab")
+    response = client.post(reverse("audit-overview"), {"scope": "full"})
+    head_file = re.search(
+        r'<textarea id="head-file"[^>]*>(.*?)</textarea>', response.content.decode(), re.S
+    )
+    head = read_head_file(html.unescape(head_file.group(1)))
+    checkpoint = LedgerCheckpoint.objects.get()
+    assert (head.seq, head.hash) == (checkpoint.seq, checkpoint.hash)
+    again = client.post(reverse("audit-overview"), {"scope": "since"}).content.decode()
+    assert f"since checkpoint #{checkpoint.seq}" in again
