@@ -92,6 +92,8 @@ def set_retention_period(
         raise ValidationError({"kind": f"{kind!r} is not a kind of record."})
     if not isinstance(days, int) or not 1 <= days <= MAX_RETENTION_DAYS:
         raise ValidationError({"days": f"A period is 1 to {MAX_RETENTION_DAYS} days."})
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Say why the period changes."})
     with audited_change(actor, reason):
         existing = RetentionPolicy.objects.select_for_update().filter(site=site, kind=kind)
         policy = existing.first() or RetentionPolicy(site=site, kind=kind)
