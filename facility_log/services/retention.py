@@ -12,6 +12,7 @@ after some of a batch's events go, a new batch entry carries the digest of what 
 """
 
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -35,6 +36,7 @@ from facility_log.models.retention import MAX_RETENTION_DAYS
 from facility_log.scoping import MANAGE_ROLES, require_role
 from facility_log.services import ledger
 from facility_log.services.audit import audited_change, current_request_id
+from facility_log.services.retention_plans import PLANNERS, Removal, Tally
 from facility_log.services.verify import covered_models
 
 # The order a purge run visits the kinds in: incidents first, so that an alarm or a scan an
@@ -111,20 +113,25 @@ def active_hold(incident: Incident) -> LegalHold | None:
     return incident.legal_holds.filter(released_at__isnull=True).select_related("placed_by").first()
 
 
-def _locked_incident(incident: Incident) -> Incident:
-    # Locked so that a purge deciding about this incident at the same moment waits.
-    return Incident.objects.select_for_update().select_related("site").get(pk=incident.pk)
+@contextmanager
+def _hold_change(incident: Incident, actor, reason: str, verb: str, why_missing: str):
+    """The incident locked (a purge deciding about it at the same moment waits), inside an
+    audited change by a manager of its site, with the reason required; yields the reason,
+    the locked incident and its active hold."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": why_missing})
+    with audited_change(actor, f"legal hold {verb}: {reason}"):
+        current = Incident.objects.select_for_update().select_related("site").get(pk=incident.pk)
+        require_role(actor, current.site, MANAGE_ROLES)
+        yield reason, current, active_hold(current)
 
 
 def place_legal_hold(incident: Incident, actor: AbstractBaseUser, *, reason: str) -> LegalHold:
     """Keep `incident` past its retention period until the hold is released (managers)."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": "Say why the incident is held (e.g. the case)."})
-    with audited_change(actor, f"legal hold placed: {reason}"):
-        current = _locked_incident(incident)
-        require_role(actor, current.site, MANAGE_ROLES)
-        if active_hold(current) is not None:
+    why_missing = "Say why the incident is held (e.g. the case)."
+    with _hold_change(incident, actor, reason, "placed", why_missing) as (reason, current, hold):
+        if hold is not None:
             raise ValidationError({"reason": "The incident is already on legal hold."})
         hold = LegalHold(incident=current, reason=reason, placed_by=actor)
         hold.placed_at = timezone.now()
@@ -134,13 +141,8 @@ def place_legal_hold(incident: Incident, actor: AbstractBaseUser, *, reason: str
 
 def release_legal_hold(incident: Incident, actor: AbstractBaseUser, *, reason: str) -> LegalHold:
     """End the active hold on `incident` (managers); its retention period applies again."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": "Say why the hold ends."})
-    with audited_change(actor, f"legal hold released: {reason}"):
-        current = _locked_incident(incident)
-        require_role(actor, current.site, MANAGE_ROLES)
-        hold = active_hold(current)
+    why_missing = "Say why the hold ends."
+    with _hold_change(incident, actor, reason, "released", why_missing) as (reason, _, hold):
         if hold is None:
             raise ValidationError({"reason": "The incident is not on legal hold."})
         hold.released_by, hold.released_at, hold.release_reason = actor, timezone.now(), reason
@@ -149,39 +151,6 @@ def release_legal_hold(incident: Incident, actor: AbstractBaseUser, *, reason: s
 
 
 # --- the purge ----------------------------------------------------------------------------
-
-
-@dataclass
-class Removal:
-    """Rows that go together in one transaction: a record with its parts and their history
-    rows, listed children first. `check` runs inside the transaction and may call the removal
-    off (a hold placed meanwhile); `after` runs last (the batch entry of access events)."""
-
-    records: int
-    rows: list[tuple[type[models.Model], models.QuerySet]]
-    file_fields: tuple[str, ...] = ()
-    check: Callable[[], bool] | None = None
-    after: Callable[[AbstractBaseUser, str], None] | None = None
-
-
-@dataclass
-class Tally:
-    """What one run removed (or would remove) of one kind at one site."""
-
-    site: Site
-    kind: str
-    days: int
-    cutoff: datetime
-    records: int = 0
-    rows: int = 0
-    files: int = 0
-    held: int = 0
-    kept: int = 0
-
-    @property
-    def rule(self) -> str:
-        """How a tombstone names the rule it was purged under."""
-        return f"{self.kind} after {self.days} days at {self.site.code}"
 
 
 @dataclass
@@ -220,11 +189,12 @@ def _delete_for_purge(model: type[models.Model], pks: list) -> int:
     return removed
 
 
-def _execute(removal: Removal, tally: Tally, actor: AbstractBaseUser) -> None:
-    """Remove one record with everything of it, leaving tombstones, in one transaction."""
-    covered = set(covered_models())
+def _execute(removal: Removal, tally: Tally, actor: AbstractBaseUser, covered: frozenset) -> None:
+    """Remove one record with everything of it, leaving tombstones, in one transaction.
+    `covered`: the tables whose rows have their own ledger entry (and so get a tombstone)."""
     with purge_permit():
         if removal.check is not None and not removal.check():
+            tally.held += 1  # a legal hold placed since the plan was made
             return
         resolved = _resolve(removal)
         # Digests first (the rows must still be there), deletions next, ledger entries last,
@@ -266,13 +236,12 @@ def purge_expired(
     """Remove (with `apply`; otherwise only count) every record whose period has passed at
     its site, kind by kind, and record the run. Records an incident still needs stay, and so
     do incidents on legal hold. `on_tally` hears each site and kind as it is done."""
-    from facility_log.services.retention_plans import PLANNERS
-
     if not actor.is_superuser:
         raise PermissionDenied("Only an administrator or the system account can purge.")
     started = timezone.now()
     now = now or started
     tallies: list[Tally] = []
+    covered = frozenset(covered_models())
     outcome = "completed"
     try:
         for site in Site.objects.order_by("code"):
@@ -282,7 +251,7 @@ def purge_expired(
                 tallies.append(tally)
                 for removal in PLANNERS[kind](tally):
                     if apply:
-                        _execute(removal, tally, actor)
+                        _execute(removal, tally, actor, covered)
                     else:
                         _count(removal, tally)
                 if on_tally is not None:

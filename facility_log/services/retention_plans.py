@@ -1,5 +1,6 @@
 """What expires, kind by kind: each planner takes a site's `Tally` (kind, period, cutoff) and
-yields the `Removal`s that services/retention.py carries out (or, dry, counts).
+yields the `Removal`s that services/retention.py carries out (or, dry, counts). Planners only
+read; the deleting is done by services/retention.py alone.
 
 When a record's time is counted from, and what goes with it:
 
@@ -19,8 +20,12 @@ When a record's time is counted from, and what goes with it:
 * view log: a record view from when it happened.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import models
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
@@ -42,12 +47,46 @@ from facility_log.models import (
     Scan,
     Shift,
     ShiftEntry,
+    Site,
     Supplement,
     Vehicle,
 )
 from facility_log.models.incidents import Status
 from facility_log.services import ledger
-from facility_log.services.retention import Removal, Tally
+
+
+@dataclass
+class Removal:
+    """Rows that go together in one transaction: a record with its parts and their history
+    rows, listed children first. `check` runs inside the transaction and may call the removal
+    off (a hold placed meanwhile); `after` runs last (the batch entry of access events)."""
+
+    records: int
+    rows: list[tuple[type[models.Model], models.QuerySet]]
+    file_fields: tuple[str, ...] = ()
+    check: Callable[[], bool] | None = None
+    after: Callable[[AbstractBaseUser, str], None] | None = None
+
+
+@dataclass
+class Tally:
+    """What one run removed (or would remove) of one kind at one site."""
+
+    site: Site
+    kind: str
+    days: int
+    cutoff: datetime
+    records: int = 0
+    rows: int = 0
+    files: int = 0
+    held: int = 0
+    kept: int = 0
+
+    @property
+    def rule(self) -> str:
+        """How a tombstone names the rule it was purged under."""
+        return f"{self.kind} after {self.days} days at {self.site.code}"
+
 
 TERMINAL = (Status.CLOSED, Status.VOID)
 # Records removed together in one transaction when they are independent of each other

@@ -283,3 +283,20 @@ def test_incident_sources_free_their_alarm_once_the_incident_is_purged(personas)
     assert not AccessEvent.objects.filter(batch=batch).exists()
     assert not Alarm.objects.filter(pk=alarm.pk).exists()
     _intact()
+
+
+@pytest.mark.django_db
+def test_a_hold_placed_after_the_plan_was_made_still_keeps_the_incident(personas):
+    from facility_log.services.retention import _execute, place_legal_hold
+    from facility_log.services.retention_plans import Tally, plan_incidents
+    from facility_log.services.verify import covered_models as covered
+    from tests.retention_helpers import ago, closed_incident
+
+    incident = closed_incident(personas, days_ago=8 * 365, title="Late hold")
+    tally = Tally(personas.site_a, "incidents", 2557, ago(2557))
+    (removal,) = list(plan_incidents(tally))
+    place_legal_hold(incident, personas.manager_ab, reason="police asked this morning")
+    _execute(removal, tally, system_actor(), frozenset(covered()))
+    assert Incident.objects.filter(pk=incident.pk).exists()
+    assert (tally.records, tally.held) == (0, 1)
+    _intact()

@@ -10,7 +10,8 @@ from django.core.management.base import CommandError
 
 from facility_log.management.base import AuditedCommand
 from facility_log.services.accounts import system_actor
-from facility_log.services.retention import Tally, purge_expired
+from facility_log.services.retention import purge_expired
+from facility_log.services.retention_plans import Tally
 
 
 class Command(AuditedCommand):
