@@ -16,8 +16,9 @@ from tests.retention_helpers import closed_incident
 def test_a_dry_run_with_nothing_expired_says_so(personas):
     out = StringIO()
     call_command("purge_expired", stdout=out)
-    assert "dry run #1: would remove 0 record(s), 0 row(s), 0 file(s)." in out.getvalue()
-    assert PurgeRun.objects.get().outcome == "completed"
+    run = PurgeRun.objects.get()
+    assert f"dry run #{run.pk}: would remove 0 record(s), 0 row(s), 0 file(s)." in out.getvalue()
+    assert run.outcome == "completed"
 
 
 def _guard_without_the_purge_permit(table: str) -> None:
