@@ -80,7 +80,7 @@ def writer(url: str, seconds: float, stop_file: str, out) -> None:
     _django(url)
     from facility_log.models import Site
     from facility_log.services.accounts import system_actor
-    from facility_log.services.disclosures import record_view
+    from facility_log.services.view_log import record_view
 
     actor, site = system_actor(), Site.objects.get(code="HQ")
     latencies = []

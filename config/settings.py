@@ -29,6 +29,16 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_days(name: str, default: int) -> int:
+    """A number of days from the environment: a whole number of at least 1."""
+    value = os.environ.get(name, "")
+    if value == "":
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a number of days (1 or more).")
+    return int(value)
+
+
 DEBUG = env_bool("DEBUG", False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
@@ -233,4 +243,18 @@ FACILITY_LOG = {
     # Key of the HMAC that pseudonymises access-control credential numbers; empty: derived
     # from SECRET_KEY. Changing it makes old and new hashes of the same card differ.
     "CREDENTIAL_KEY": os.environ.get("FACILITY_LOG_CREDENTIAL_KEY", ""),
+    # Retention (docs/retention.md, PRIVACY.md): days a record is kept before
+    # `purge_expired --apply` removes it, per kind; a site's managers may set their own
+    # period per kind on the site's retention page. Counted from: an access event's time; a
+    # run's start; a shift's end; an incident's closing or voiding; a record view's time.
+    "RETENTION_DAYS": {
+        kind: env_days(f"FACILITY_LOG_RETENTION_{kind.upper()}_DAYS", default)
+        for kind, default in (
+            ("access_events", 90),
+            ("rounds", 365),
+            ("shifts", 365),
+            ("incidents", 7 * 365 + 2),  # 7 years, whatever leap days they hold
+            ("view_log", 2 * 365),
+        )
+    },
 }

@@ -26,8 +26,12 @@ from facility_log.models import (
     IncidentSource,
     LedgerCheckpoint,
     LedgerEntry,
+    LegalHold,
     Membership,
+    PurgeCount,
+    PurgeRun,
     RecordView,
+    RetentionPolicy,
     RoundException,
     Route,
     RouteStop,
@@ -481,3 +485,32 @@ class ShiftEntryAdmin(ReadOnlyAdmin):
     list_display = ["shift", "kind", "occurred_at", "recorded_by", "recorded_at"]
     list_filter = ["kind"]
     list_select_related = ["shift__site", "recorded_by"]
+
+
+# --- retention --------------------------------------------------------------------------------
+# Periods and legal holds change only on the site's retention page and the incident page
+# (services/retention.py checks the manager role and asks the reason); purge runs are
+# append-only. All are only looked at here.
+
+
+@admin.register(RetentionPolicy)
+class RetentionPolicyAdmin(ReadOnlyAdmin):
+    list_display = ["site", "kind", "days"]
+    list_select_related = ["site"]
+
+
+@admin.register(LegalHold)
+class LegalHoldAdmin(ReadOnlyAdmin):
+    list_display = ["incident", "placed_by", "placed_at", "released_at"]
+    list_select_related = ["incident", "placed_by"]
+
+
+@admin.register(PurgeRun)
+class PurgeRunAdmin(AppendOnlyAdmin):
+    list_display = ["started_at", "actor_name", "applied", "outcome"]
+
+
+@admin.register(PurgeCount)
+class PurgeCountAdmin(AppendOnlyAdmin):
+    list_display = ["run", "site", "kind", "days", "records", "rows", "held", "kept"]
+    list_select_related = ["run", "site"]

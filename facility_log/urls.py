@@ -8,6 +8,7 @@ from facility_log.views import (
     home,
     incidents,
     links,
+    retention,
     rounds,
     shifts,
     sites,
@@ -36,6 +37,8 @@ urlpatterns = [
     path("sites/<str:code>/edit/", sites.site_edit, name="site-edit"),
     path("sites/<str:code>/zones/add/", sites.zone_add, name="zone-add"),
     path("sites/<str:code>/history/", sites.site_history, name="site-history"),
+    path("sites/<str:code>/retention/", retention.site_retention, name="site-retention"),
+    path("sites/<str:code>/purges/", retention.site_purges, name="site-purges"),
     path("audit/", audit.audit_overview, name="audit-overview"),
     path("audit/views/", audit.view_log_search, name="audit-view-log"),
     path(
@@ -60,6 +63,11 @@ urlpatterns = [
     path("incidents/<int:pk>/", incidents.incident_detail, name="incident-page"),
     path("incidents/<int:pk>/edit/", incidents.incident_edit, name="incident-edit"),
     path("incidents/<int:pk>/history/", incidents.incident_history, name="incident-history"),
+    path(
+        "incidents/<int:pk>/legal-hold/<str:action>/",
+        retention.incident_legal_hold,
+        name="incident-legal-hold",
+    ),
     path(
         "incidents/<int:pk>/supplements/", incidents.incident_supplement, name="incident-supplement"
     ),

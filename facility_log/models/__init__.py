@@ -30,6 +30,13 @@ from facility_log.models.incidents import (
     Vehicle,
 )
 from facility_log.models.links import IncidentSource
+from facility_log.models.retention import (
+    LegalHold,
+    PurgeCount,
+    PurgeRun,
+    RecordKind,
+    RetentionPolicy,
+)
 from facility_log.models.rounds import (
     Checkpoint,
     ExceptionKind,
@@ -47,6 +54,11 @@ from facility_log.models.sites import Membership, Role, Site, Zone
 
 __all__ = [
     "IncidentSource",
+    "LegalHold",
+    "PurgeCount",
+    "PurgeRun",
+    "RecordKind",
+    "RetentionPolicy",
     "AccessEvent",
     "Alarm",
     "AlarmRule",

@@ -23,6 +23,7 @@ from facility_log.models import (
     Category,
     Incident,
     InvolvedPerson,
+    LegalHold,
     Membership,
     PropertyItem,
     Review,
@@ -41,7 +42,7 @@ from facility_log.scoping import (
     sites_for,
 )
 from facility_log.services import incidents as svc
-from facility_log.services import links, view_log
+from facility_log.services import links, retention, view_log
 from facility_log.services.downloads import serve_attachment
 from facility_log.services.history import Change, HistoryEntry, merged_history
 from facility_log.templatetags.facility_log_tags import site_time
@@ -238,6 +239,7 @@ def incident_detail(request, pk: int):
             "surroundings": links.incident_surroundings(incident),
             "sources": incident.sources.all(),
             "returned_because": _returned_because(incident),
+            "legal_hold": retention.active_hold(incident),
             "can": _abilities(request.user, incident, roles),
             "add_forms": [
                 ("persons", "Add a person", forms.PersonForm(prefix="persons")),
@@ -284,6 +286,7 @@ def _abilities(user, incident, roles) -> dict:
         "correct": writer and after,
         "attach": roles["report"] and incident.status not in (Status.CLOSED, Status.VOID),
         "export": roles["review"] and bool(incident.number),
+        "hold": roles["manage"],
     }
 
 
@@ -441,6 +444,7 @@ def incident_history(request, pk: int):
         InvolvedPerson.history.filter(incident_id=incident.pk),
         Vehicle.history.filter(incident_id=incident.pk),
         PropertyItem.history.filter(incident_id=incident.pk),
+        LegalHold.history.filter(incident_id=incident.pk),
         newest_first=False,
     )
     for row in rows:
