@@ -243,6 +243,9 @@ FACILITY_LOG = {
     # Key of the HMAC that pseudonymises access-control credential numbers; empty: derived
     # from SECRET_KEY. Changing it makes old and new hashes of the same card differ.
     "CREDENTIAL_KEY": os.environ.get("FACILITY_LOG_CREDENTIAL_KEY", ""),
+    # Key of the HMAC that signs ledger checkpoints and head files; empty: derived from
+    # SECRET_KEY. Changing it makes earlier head files and checkpoints fail their signature.
+    "LEDGER_KEY": os.environ.get("FACILITY_LOG_LEDGER_KEY", ""),
     # Retention (docs/retention.md, PRIVACY.md): days a record is kept before
     # `purge_expired --apply` removes it, per kind; a site's managers may set their own
     # period per kind on the site's retention page. Counted from: an access event's time; a
