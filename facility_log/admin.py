@@ -158,6 +158,9 @@ class IncidentPartInline(admin.StackedInline):
             return False
         return super().has_change_permission(request, obj)
 
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 class PersonInline(IncidentPartInline):
     model = InvolvedPerson
@@ -187,6 +190,9 @@ class AppendOnlyInline(admin.TabularInline):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 

@@ -200,6 +200,7 @@ class ReasonedPasswordAdminMixin:
     """UserAdmin's password page with a reason, stamped on the user's history row."""
 
     change_password_form = ReasonedPasswordChangeForm
+    change_user_password_template = "admin/facility_log/user_change_password.html"
 
     def user_change_password(self, request, id, form_url=""):
         token = _password_actor.set(request.user)
