@@ -47,7 +47,7 @@ class AccessEventSerializer(serializers.ModelSerializer):
             "received_at",
             "direction",
             "cardholder",
-            "credential_last4",
+            "credential_hint",
         ]
         read_only_fields = fields
 
