@@ -53,6 +53,11 @@ EVENT_TYPES = frozenset(EventType.values)
 DENIAL_REASONS = frozenset(DenialReason.values)
 DIRECTIONS = frozenset(Direction.values)
 DEFAULT_ESCALATE_MINUTES = 10
+# Events are searched by cardholder at one site at a time (pages and API alike): nothing
+# follows a person's movements across sites (PRIVACY.md).
+CARDHOLDER_NEEDS_SITE = (
+    "Choose one site: a cardholder is searched at one site at a time, never across sites."
+)
 
 # Gallagher and Kisi types named in the samples' README; administrators extend the table.
 DEFAULT_MAPPINGS = {
