@@ -15,6 +15,7 @@ services' rules:
 """
 
 from contextvars import ContextVar
+from datetime import UTC, datetime
 
 from django import forms
 from django.contrib import admin
@@ -52,6 +53,10 @@ def _shown_value(record, field) -> str:
             return str(getattr(record.instance, field.name))
         except ObjectDoesNotExist:
             return f"#{value}"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return f"{value.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
     return str(value)
 
 
