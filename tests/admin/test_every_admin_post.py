@@ -59,6 +59,8 @@ def _post_everywhere(p, world, reason: str) -> tuple[list[str], int]:
     for target in targets:
         client = _admin_client(p)
         page = client.get(target.url)
+        if page.status_code >= 500:
+            failures.append(f"GET {target}: {page.status_code}")
         html = page.content.decode(errors="replace") if page.status_code == 200 else ""
         data = plausible_post(html, target, reason)
         before, ledger_before, marks = snapshot(), ledger_state(), history_high_water()
