@@ -95,7 +95,7 @@ def _plain_model(table: str):
         "direction": models.CharField(max_length=3),
         "cardholder": models.CharField(max_length=200),
         "credential": models.CharField(max_length=64),
-        "credential_last4": models.CharField(max_length=4),
+        "credential_hint": models.CharField(max_length=2),
     }
     meta = type("Meta", (), {"app_label": "bench", "db_table": table})
     model = type(
@@ -132,7 +132,7 @@ def _bare_bulk_create(path: Path, site, door_ids: dict, table: str) -> float:
                     direction=r["direction"],
                     cardholder=r["cardholder"],
                     credential=r["credential"],
-                    credential_last4=r["credential"][-4:],
+                    credential_hint=r["credential"][-2:] if len(r["credential"]) >= 8 else "",
                 )
             )
             if len(batch) == CHUNK:

@@ -1,18 +1,29 @@
-"""The Django admin for every model, with simple-history's history pages.
+"""The Django admin for every model, with simple-history's history pages (read-only).
 
 Changes made here go through the same audit context as the services: the admin form asks for
 a reason, and the history row records it with the administrator's name. Nothing is deleted
 here: records are deactivated (the design's rule), and the bulk "delete selected" action,
-which would bypass history, is gone.
+which would bypass history, is gone. Old versions are shown, never restored; submitted
+incidents, alarms, evidence and append-only records are shown, never changed (the rules are
+in facility_log/admin_base.py; tests/admin/ posts to every admin URL to prove it).
+
+An incident's persons, vehicles, property, supplements, attachments and reviews are shown only
+on that incident's page, as its own data: the admin has no list of them across incidents
+(PRIVACY.md).
 """
 
-from django import forms
 from django.contrib import admin
-from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from simple_history.admin import SimpleHistoryAdmin
+from django.contrib.auth.models import Group
 
+from facility_log.admin_base import (
+    AuditedAdmin,
+    HistoryAdmin,
+    ReadOnlyAdmin,
+    ReasonedPasswordAdminMixin,
+    reason_field,  # noqa: F401  (kept importable from here)
+)
 from facility_log.models import (
     AccessEvent,
     Alarm,
@@ -45,49 +56,8 @@ from facility_log.models import (
     WebhookSecret,
     Zone,
 )
-from facility_log.services.audit import audited_change
 
 User = get_user_model()
-
-
-def reason_field() -> forms.CharField:
-    return forms.CharField(
-        label="Reason for this change",
-        max_length=500,
-        help_text="Kept in the history with your name and the time.",
-    )
-
-
-class AuditedAdmin(SimpleHistoryAdmin):
-    """Base admin for audited models: reason required, no deletion, no bulk actions."""
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        # The reason is a form field, not a model field: keep it out of the model form's
-        # field list and add it to the class the admin builds.
-        fields = kwargs.get("fields", flatten_fieldsets(self.get_fieldsets(request, obj)))
-        if fields is not None:
-            kwargs["fields"] = [name for name in fields if name != "change_reason"]
-        form = super().get_form(request, obj, change=change, **kwargs)
-        return type(form.__name__, (form,), {"change_reason": reason_field()})
-
-    def get_fieldsets(self, request, obj=None):
-        fieldsets = super().get_fieldsets(request, obj)
-        names = [n for _, opts in fieldsets for n in opts.get("fields", ())]
-        if "change_reason" in names:
-            return fieldsets
-        return [*fieldsets, ("Audit", {"fields": ["change_reason"]})]
-
-    def save_model(self, request, obj, form, change):
-        with audited_change(request.user, form.cleaned_data["change_reason"]):
-            super().save_model(request, obj, form, change)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
 
 
 @admin.register(Site)
@@ -126,13 +96,32 @@ class ApiTokenAdmin(AuditedAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        # A revoked token stays revoked: clearing `revoked_at` would bring it back to life.
+        if obj is not None and obj.revoked_at is not None:
+            return False
+        return super().has_change_permission(request, obj)
+
 
 admin.site.unregister(User)
+# Roles are per-site memberships; Django's groups and permissions are not used, and changes to
+# them would leave no history row.
+admin.site.unregister(Group)
 
 
 @admin.register(User)
-class AuditedUserAdmin(AuditedAdmin, UserAdmin):
-    """Users with history and a reason on every change; deactivate, never delete."""
+class AuditedUserAdmin(ReasonedPasswordAdminMixin, AuditedAdmin, UserAdmin):
+    """Users with history and a reason on every change, the password included; deactivate,
+    never delete. Roles are memberships (above), not Django groups or permissions."""
+
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        ("Personal info", {"fields": ["first_name", "last_name", "email"]}),
+        ("Access", {"fields": ["is_active", "is_staff", "is_superuser"]}),
+        ("Important dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    readonly_fields = ["last_login", "date_joined"]
+    list_filter = ["is_staff", "is_superuser", "is_active"]
 
 
 # --- incidents ---------------------------------------------------------------------------
@@ -158,25 +147,81 @@ class CategoryAdmin(AuditedAdmin):
     fields = ["name", "sort_order", "is_active"]
 
 
-class SubmittedIsReadOnlyMixin:
-    """After submission nothing is edited in place, here as anywhere: the admin shows the
-    record but refuses changes (use supplements and corrections on the incident page)."""
+class IncidentPartInline(admin.StackedInline):
+    """A person, vehicle or property item, shown on its incident's page only. Typos in a
+    draft can be fixed here (with the incident form's reason); after submission the part is
+    read-only like the incident. Parts are added on the incident page, never deleted."""
 
-    def _incident_of(self, obj):
-        return obj if isinstance(obj, Incident) else getattr(obj, "incident", None)
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
     def has_change_permission(self, request, obj=None):
-        incident = self._incident_of(obj) if obj is not None else None
-        if incident is not None and incident.status != "draft":
+        if obj is None or not obj.is_draft:
             return False
         return super().has_change_permission(request, obj)
 
-    def has_add_permission(self, request):
+    def has_delete_permission(self, request, obj=None):
         return False
 
 
+class PersonInline(IncidentPartInline):
+    model = InvolvedPerson
+    fields = ["role", "name", "description", "contact", "statement"]
+
+
+class VehicleInline(IncidentPartInline):
+    model = Vehicle
+    fields = ["registration", "make_model", "colour", "description"]
+
+
+class PropertyItemInline(IncidentPartInline):
+    model = PropertyItem
+    fields = ["kind", "description", "value"]
+
+
+class AppendOnlyInline(admin.TabularInline):
+    """Supplements, attachments and reviews of one incident: append-only, shown only."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class SupplementInline(AppendOnlyInline):
+    model = Supplement
+    fields = ["created_at", "author", "reason", "text"]
+
+
+class AttachmentInline(AppendOnlyInline):
+    model = Attachment
+    fields = ["original_name", "content_type", "size", "sha256", "uploaded_by", "uploaded_at"]
+
+
+class ReviewInline(AppendOnlyInline):
+    model = Review
+    fields = ["created_at", "reviewer", "decision", "comment"]
+
+
 @admin.register(Incident)
-class IncidentAdmin(SubmittedIsReadOnlyMixin, AuditedAdmin):
+class IncidentAdmin(AuditedAdmin):
+    """Incidents, with their parts inline. After submission nothing is edited in place, here
+    as anywhere: the admin shows the record but refuses changes (supplements and corrections
+    are made on the incident page)."""
+
     list_display = ["__str__", "site", "status", "severity", "category", "occurred_from"]
     list_filter = ["site", "status", "severity", "category"]
     list_select_related = ["site", "category"]
@@ -187,35 +232,22 @@ class IncidentAdmin(SubmittedIsReadOnlyMixin, AuditedAdmin):
         *REPORT_FIELDS,
         "submitted_at", "void_reason",
     ]  # fmt: skip
+    inlines = [
+        PersonInline,
+        VehicleInline,
+        PropertyItemInline,
+        SupplementInline,
+        AttachmentInline,
+        ReviewInline,
+    ]
 
-    def get_readonly_fields(self, request, obj=None):
-        if obj is not None:
-            return [*self.readonly_fields, "site"]
-        return self.readonly_fields
+    def has_add_permission(self, request):
+        return False
 
-
-@admin.register(InvolvedPerson)
-class InvolvedPersonAdmin(SubmittedIsReadOnlyMixin, AuditedAdmin):
-    list_display = ["incident", "role", "name"]
-    list_select_related = ["incident"]
-    fields = ["incident", "role", "name", "description", "contact", "statement"]
-    readonly_fields = ["incident"]
-
-
-@admin.register(Vehicle)
-class VehicleAdmin(SubmittedIsReadOnlyMixin, AuditedAdmin):
-    list_display = ["incident", "registration", "make_model"]
-    list_select_related = ["incident"]
-    fields = ["incident", "registration", "make_model", "colour", "description"]
-    readonly_fields = ["incident"]
-
-
-@admin.register(PropertyItem)
-class PropertyItemAdmin(SubmittedIsReadOnlyMixin, AuditedAdmin):
-    list_display = ["incident", "kind", "description", "value"]
-    list_select_related = ["incident"]
-    fields = ["incident", "kind", "description", "value"]
-    readonly_fields = ["incident"]
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and not obj.is_draft:
+            return False
+        return super().has_change_permission(request, obj)
 
 
 @admin.register(IncidentCounter)
@@ -231,26 +263,6 @@ class IncidentCounterAdmin(AuditedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records nobody edits here: append-only events and batches, and alarms, which change
-    only through the console (acknowledge, resolve) so each step carries its note."""
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_actions(self, request):
-        return {}
 
 
 class AppendOnlyAdmin(ReadOnlyAdmin):
@@ -396,27 +408,8 @@ class RecordViewAdmin(AppendOnlyAdmin):
     list_filter = ["site"]
 
 
-@admin.register(Attachment)
-class AttachmentAdmin(AppendOnlyAdmin):
-    list_display = ["original_name", "incident", "content_type", "size", "uploaded_at"]
-    list_select_related = ["incident"]
-    exclude = ["file"]
-
-
-@admin.register(Supplement)
-class SupplementAdmin(AppendOnlyAdmin):
-    list_display = ["incident", "author", "created_at", "reason"]
-    list_select_related = ["incident", "author"]
-
-
-@admin.register(Review)
-class ReviewAdmin(AppendOnlyAdmin):
-    list_display = ["incident", "decision", "reviewer", "created_at"]
-    list_select_related = ["incident", "reviewer"]
-
-
 @admin.register(Run)
-class RunAdmin(ReadOnlyEvidenceAdmin, SimpleHistoryAdmin):
+class RunAdmin(ReadOnlyEvidenceAdmin, HistoryAdmin):
     list_display = ["route", "guard", "started_at", "finished_at", "window_start"]
     list_filter = ["site"]
     list_select_related = ["route__site", "guard"]
@@ -429,7 +422,7 @@ class ScanAdmin(ReadOnlyEvidenceAdmin):
 
 
 @admin.register(RoundException)
-class RoundExceptionAdmin(ReadOnlyEvidenceAdmin, SimpleHistoryAdmin):
+class RoundExceptionAdmin(ReadOnlyEvidenceAdmin, HistoryAdmin):
     list_display = ["kind", "site", "detail", "detected_at", "withdrawn_at"]
     list_filter = ["site", "kind"]
     list_select_related = ["site"]
@@ -456,7 +449,7 @@ class ImportBatchAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Alarm)
-class AlarmAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
+class AlarmAdmin(ReadOnlyAdmin, HistoryAdmin):
     list_display = ["raised_at", "site", "door", "event_type", "state"]
     list_filter = ["site", "state"]
     list_select_related = ["site", "door"]
@@ -474,7 +467,7 @@ class IncidentSourceAdmin(AppendOnlyAdmin):
 
 
 @admin.register(Shift)
-class ShiftAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
+class ShiftAdmin(ReadOnlyAdmin, HistoryAdmin):
     list_display = ["site", "guard", "started_at", "ended_at"]
     list_filter = ["site"]
     list_select_related = ["site", "guard"]

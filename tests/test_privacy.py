@@ -8,6 +8,7 @@ the persons recorded inside one incident.
 import re
 from pathlib import Path
 
+import pytest
 from django.apps import apps
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,3 +77,212 @@ def test_privacy_statement_states_the_line():
         "How long",
     ):
         assert phrase.lower() in text.lower(), phrase
+
+
+# --- the promise as behaviour: what pages, API and admin actually list ----------------------
+
+# Distinctive strings of the persons, vehicles and statements recorded in incidents at A and B.
+PERSON = {"role": "witness", "name": "Quentin Zebulon", "contact": "qz@example.org"}
+STATEMENT = "Zebrafish statement: he left by the gate"
+VEHICLE = {"registration": "ZB-9876", "make_model": "Zorblax van"}
+SUPPLEMENT = "Zanzibar supplement: second witness statement"
+SECRETS = [
+    PERSON["name"],
+    PERSON["contact"],
+    STATEMENT,
+    VEHICLE["registration"],
+    VEHICLE["make_model"],
+    SUPPLEMENT,
+]
+
+
+def _incidents_with_people(p) -> list:
+    """A submitted incident at A and one at B, each with a person, a statement, a vehicle
+    and a supplement."""
+    import uuid
+
+    from facility_log.services import incidents as svc
+    from tests.incident_factories import category
+
+    made = []
+    for site, zone, author in ((p.site_a, p.zone_a, p.guard_a), (p.site_b, p.zone_b, p.manager_ab)):
+        incident, _ = svc.create_incident(
+            author,
+            site=site,
+            client_uuid=uuid.uuid4(),
+            category=category("Theft"),
+            zone=zone,
+            title="Bicycle taken",
+            narrative="A bicycle was taken from the rack.",
+            persons=[{**PERSON, "statement": STATEMENT}],
+            vehicles=[VEHICLE],
+        )
+        incident = svc.submit_incident(incident, author)
+        svc.add_supplement(incident, author, text=SUPPLEMENT, reason="more detail")
+        made.append(incident)
+    return made
+
+
+def _leaks(body: str, searched: str = "") -> list[str]:
+    """The secrets in `body`, but for the term searched (a search box shows it back)."""
+    return [secret for secret in SECRETS if secret in body and secret != searched]
+
+
+def _body(response) -> str:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode()
+    return response.content.decode()
+
+
+@pytest.mark.django_db
+def test_no_admin_list_shows_persons_vehicles_or_statements(personas, client_for):
+    from django.contrib import admin
+
+    incidents = _incidents_with_people(personas)
+    client = client_for("admin")
+    listed = 0
+    for model, model_admin in admin.site._registry.items():
+        opts = model._meta
+        base = f"/admin/{opts.app_label}/{opts.model_name}/"
+        queries = [""] + (["?q=Zebulon", "?q=ZB-9876"] if model_admin.search_fields else [])
+        for query in queries:
+            response = client.get(base + query)
+            assert response.status_code == 200, base + query
+            assert not _leaks(_body(response), query.partition("=")[2]), base + query
+            listed += 1
+    assert listed > 25
+    # They are the incident's own data, shown on that incident's page.
+    page = _body(client.get(f"/admin/facility_log/incident/{incidents[0].pk}/change/"))
+    assert set(_leaks(page)) == set(SECRETS)
+
+
+@pytest.mark.django_db
+def test_no_page_or_api_list_shows_persons_vehicles_or_statements(personas, client_for):
+    from django.urls import reverse
+
+    from tests.cross_site import LIST_URLS
+
+    incidents = _incidents_with_people(personas)
+    client = client_for("manager_ab")
+    for name in sorted(LIST_URLS):
+        url = reverse(name)
+        for query in ("", "?text=Zebulon", "?search=Zebulon", "?q=ZB-9876"):
+            response = client.get(url + query)
+            assert response.status_code in (200, 400), url + query
+            assert not _leaks(_body(response), query.partition("=")[2]), url + query
+    # The incident search does not find a person, a statement or a plate ...
+    api = "/api/v1/incidents/?text="
+    assert client.get(api + "Bicycle").json()["count"] == 2
+    for term in ("Zebulon", "Zebrafish", "ZB-9876"):
+        assert client.get(api + term).json()["count"] == 0, term
+    # ... and each incident's own detail shows them: the data is there, per incident.
+    for incident in incidents:
+        detail = _body(client.get(f"/api/v1/incidents/{incident.pk}/"))
+        assert {PERSON["name"], STATEMENT, VEHICLE["registration"]} <= set(_leaks(detail))
+
+
+def test_the_api_has_no_route_listing_persons_vehicles_or_supplements():
+    from facility_log.api.urls import router
+    from facility_log.models import InvolvedPerson, PropertyItem, Supplement, Vehicle
+
+    parts = {InvolvedPerson, Vehicle, PropertyItem, Supplement}
+    for prefix, viewset, _basename in router.registry:
+        model = getattr(getattr(viewset, "queryset", None), "model", None)
+        serializer = getattr(viewset, "serializer_class", None)
+        serialized = getattr(getattr(serializer, "Meta", None), "model", None)
+        assert model not in parts and serialized not in parts, prefix
+
+
+# --- the cardholder search covers one site ----------------------------------------------------
+
+
+@pytest.fixture
+def ana_at_a_and_b(personas):
+    from tests.access.helpers import door, ingest, row
+
+    for site, zone in ((personas.site_a, personas.zone_a), (personas.site_b, personas.zone_b)):
+        door(site, zone)
+        ingest(site, [row(external_id=f"ana-{site.code}", cardholder="Ana Ruiz")])
+
+
+def _csv_ids(response) -> list[str]:
+    import csv
+    import io
+
+    return [r["external_id"] for r in csv.DictReader(io.StringIO(_body(response)))]
+
+
+@pytest.mark.django_db
+def test_a_manager_of_two_sites_cannot_search_a_cardholder_across_both(
+    ana_at_a_and_b, client_for, api_client_for
+):
+    page = client_for("manager_ab")
+    assert sorted(_csv_ids(page.get("/access/events/?format=csv"))) == ["ana-ALPHA", "ana-BRAVO"]
+
+    refused = page.get("/access/events/?cardholder=Ana")
+    assert "Choose one site" in _body(refused) and "ana-" not in _body(refused)
+    assert _csv_ids(page.get("/access/events/?format=csv&cardholder=Ana")) == []
+    one_site = page.get("/access/events/?format=csv&site=BRAVO&cardholder=Ana")
+    assert _csv_ids(one_site) == ["ana-BRAVO"]
+
+    api = api_client_for("manager_ab")
+    response = api.get("/api/v1/access-events/?cardholder=Ana")
+    assert response.status_code == 400 and "cardholder" in response.json()
+    results = api.get("/api/v1/access-events/?cardholder=Ana&site=ALPHA").json()["results"]
+    assert [event["external_id"] for event in results] == ["ana-ALPHA"]
+
+
+@pytest.mark.django_db
+def test_someone_with_one_site_searches_a_cardholder_there(ana_at_a_and_b, client_for):
+    response = client_for("guard_a").get("/access/events/?format=csv&cardholder=Ana")
+    assert _csv_ids(response) == ["ana-ALPHA"]
+
+
+# --- credentials: a keyed hash, and at most a 2-character hint -------------------------------
+
+
+@pytest.mark.django_db
+def test_credentials_are_kept_only_as_keyed_hash_and_a_short_hint(
+    personas, client_for, api_client_for
+):
+    from facility_log.models import AccessEvent
+    from tests.access.helpers import door, ingest, row
+
+    door(personas.site_a, personas.zone_a)
+    credentials = {"c-4": "4711", "c-7": "7654321", "c-8": "80706050", "c-12": "120000009999"}
+    ingest(
+        personas.site_a,
+        [
+            row(line=n + 2, external_id=k, credential=v)
+            for n, (k, v) in enumerate(credentials.items())
+        ],
+    )
+    hints = dict(AccessEvent.objects.values_list("external_id", "credential_hint"))
+    assert hints == {"c-4": "", "c-7": "", "c-8": "50", "c-12": "99"}
+    for values in AccessEvent.objects.values():
+        stored = " ".join(str(v) for v in values.values())
+        assert not any(c in stored for c in credentials.values())
+    shown = [
+        _body(client_for("manager_ab").get("/access/events/")),
+        _body(client_for("manager_ab").get("/access/events/?format=csv")),
+        _body(api_client_for("manager_ab").get("/api/v1/access-events/")),
+        _body(
+            client_for("admin").get(
+                f"/admin/facility_log/accessevent/{AccessEvent.objects.first().pk}/change/"
+            )
+        ),
+    ]
+    for body in shown:
+        assert not any(c in body for c in credentials.values())
+        assert not any(e.credential_hash in body for e in AccessEvent.objects.all())
+
+
+def test_privacy_statement_says_what_the_code_does():
+    from facility_log.services.credentials import HINT_LENGTH, HINT_MIN_CREDENTIAL
+
+    text = " ".join((ROOT / "PRIVACY.md").read_text().split())
+    assert f"last {HINT_LENGTH} characters" in text
+    assert f"shorter than {HINT_MIN_CREDENTIAL} characters" in text
+    assert "last 4" not in text
+    assert "searched by cardholder at one site at a time" in text
+    assert "only on that incident's page" in text

@@ -6,6 +6,7 @@ from datetime import datetime
 from django import forms
 
 from facility_log.models import EventType
+from facility_log.services.access import CARDHOLDER_NEEDS_SITE
 from facility_log.services.access_formats import READERS
 
 QUICK_NOTES = [
@@ -17,7 +18,10 @@ QUICK_NOTES = [
 
 
 class EventFilterForm(forms.Form):
-    """Filters of the event browser. Times are read in the chosen site's zone (UTC without)."""
+    """Filters of the event browser. Times are read in the chosen site's zone (UTC without).
+
+    A search by cardholder covers one site: someone with several sites chooses one (PRIVACY.md:
+    nothing finds a person's movements across sites)."""
 
     site = forms.ChoiceField(label="Site", required=False)
     door = forms.CharField(label="Door code", required=False, max_length=64)
@@ -43,6 +47,15 @@ class EventFilterForm(forms.Form):
         self.fields["site"].choices = [("", "All my sites")] + [
             (code, f"{code} – {site.name}") for code, site in self.sites.items()
         ]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("cardholder") and not data.get("site"):
+            if len(self.sites) != 1:
+                self.add_error("cardholder", CARDHOLDER_NEEDS_SITE)
+            else:
+                data["site"] = next(iter(self.sites))
+        return data
 
     def local(self, name: str) -> datetime | None:
         """The time given in field `name`, in the chosen site's zone (UTC with no site)."""

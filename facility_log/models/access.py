@@ -160,7 +160,8 @@ class AccessEvent(AppendOnlyModel):
 
     Immutable: there is no edit path in pages, API or admin. The credential number is never
     stored: only a keyed hash (HMAC-SHA256 with the server's credential key, so equal numbers
-    can be matched without being readable) and its last digits for display.
+    can be matched without being readable) and, for display, its last 2 characters when it has
+    8 or more (services/credentials.py).
     Written in bulk, so chained into the ledger per import batch, not per row.
     """
 
@@ -186,7 +187,11 @@ class AccessEvent(AppendOnlyModel):
         max_length=200, blank=True, help_text="the badge holder's name as the source gives it"
     )
     credential_hash = models.CharField(max_length=64, blank=True)
-    credential_last4 = models.CharField(max_length=4, blank=True)
+    credential_hint = models.CharField(
+        max_length=2,
+        blank=True,
+        help_text="last 2 characters of a credential of 8 or more; empty for a shorter one",
+    )
 
     class Meta:
         ordering = ["-occurred_at", "-id"]

@@ -13,15 +13,12 @@ Idempotent on (site, source, external id): sending the same events again adds no
 """
 
 import csv
-import hashlib
-import hmac
 import pickle
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -48,6 +45,7 @@ from facility_log.scoping import INGEST_ROLES, MANAGE_ROLES, REVIEW_ROLES, requi
 from facility_log.services import ledger
 from facility_log.services.access_formats import FormatError, Incoming
 from facility_log.services.audit import audited_change, create_in_bulk, current_request_id
+from facility_log.services.credentials import credential_key, pseudonymise
 
 CHUNK_SIZE = 2000
 # Enum `.values` is rebuilt on every access; rows are checked against these sets instead.
@@ -55,6 +53,11 @@ EVENT_TYPES = frozenset(EventType.values)
 DENIAL_REASONS = frozenset(DenialReason.values)
 DIRECTIONS = frozenset(Direction.values)
 DEFAULT_ESCALATE_MINUTES = 10
+# Events are searched by cardholder at one site at a time (pages and API alike): nothing
+# follows a person's movements across sites (PRIVACY.md).
+CARDHOLDER_NEEDS_SITE = (
+    "Choose one site: a cardholder is searched at one site at a time, never across sites."
+)
 
 # Gallagher and Kisi types named in the samples' README; administrators extend the table.
 DEFAULT_MAPPINGS = {
@@ -72,27 +75,6 @@ DEFAULT_MAPPINGS = {
     },
     SourceFormat.KISI: {"lock.unlock": (EventType.GRANTED, EventType.DENIED)},
 }
-
-
-# --- credentials ------------------------------------------------------------------------
-
-
-def credential_key() -> bytes:
-    """The server secret credentials are hashed with: FACILITY_LOG["CREDENTIAL_KEY"], or one
-    derived from SECRET_KEY (so a plain install still never stores numbers in clear)."""
-    configured = settings.FACILITY_LOG.get("CREDENTIAL_KEY") or ""
-    if configured:
-        return configured.encode()
-    return hmac.new(settings.SECRET_KEY.encode(), b"facility_log.credential", "sha256").digest()
-
-
-def pseudonymise(credential: str, key: bytes | None = None) -> tuple[str, str]:
-    """(keyed hash, last 4 digits) of a credential number; ("", "") when there is none."""
-    credential = credential.strip()
-    if not credential:
-        return "", ""
-    digest = hmac.new(key or credential_key(), credential.encode(), hashlib.sha256).hexdigest()
-    return digest, credential[-4:]
 
 
 # --- results and errors -------------------------------------------------------------------
@@ -294,7 +276,7 @@ class _Checker:
             bad("cardholder", "is longer than 200 characters")
         if errors:
             return errors
-        credential_hash, last4 = pseudonymise(row.credential, self.key)
+        credential_hash, hint = pseudonymise(row.credential, self.key)
         return (
             row.source,
             row.external_id,
@@ -306,7 +288,7 @@ class _Checker:
             row.direction,
             row.cardholder,
             credential_hash,
-            last4,
+            hint,
         )
 
     def _time(self, row: Incoming, bad) -> datetime | None:
@@ -470,7 +452,7 @@ def _write_events(site, batch, spool, progress, alarm_types: set[str]) -> tuple[
 
 def _event(site: Site, batch: ImportBatch, row: tuple) -> AccessEvent:
     source, external_id, event_type, reason, vendor_type, occurred_at, door_id = row[:7]
-    direction, cardholder, credential_hash, last4 = row[7:]
+    direction, cardholder, credential_hash, hint = row[7:]
     return AccessEvent(
         site_id=site.pk,
         batch_id=batch.pk,
@@ -485,7 +467,7 @@ def _event(site: Site, batch: ImportBatch, row: tuple) -> AccessEvent:
         direction=direction,
         cardholder=cardholder,
         credential_hash=credential_hash,
-        credential_last4=last4,
+        credential_hint=hint,
     )
 
 

@@ -91,7 +91,7 @@ def test_api_never_returns_the_credential_number(door_a, api_client_for):
     client.post(f"{URL}?site=ALPHA", [_item(1)], format="json")
     body = client.get(URL).content.decode()
     assert "00012345" not in body
-    assert '"credential_last4":"2345"' in body
+    assert '"credential_hint":"45"' in body
 
 
 @pytest.mark.django_db

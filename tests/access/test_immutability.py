@@ -8,7 +8,7 @@ import pytest
 
 from facility_log.models import AccessEvent
 from facility_log.models.base import HistoryBypassError
-from facility_log.services.access import pseudonymise
+from facility_log.services.credentials import pseudonymise
 from tests.access.helpers import door, ingest, row
 
 
@@ -62,14 +62,25 @@ def test_admin_alarm_page_offers_no_edit(event, client_for, personas):
 
 
 @pytest.mark.django_db
-def test_credential_is_stored_as_keyed_hash_and_last_digits_only(event, settings):
+def test_credential_is_stored_as_keyed_hash_and_two_last_characters_only(event, settings):
     values = [str(v) for v in AccessEvent.objects.values().get().values()]
-    assert not any("1234567890" in v for v in values)
-    assert event.credential_last4 == "7890"
+    assert not any("1234567890" in v or "7890" in v for v in values)
+    assert event.credential_hint == "90"
     settings.FACILITY_LOG = {**settings.FACILITY_LOG, "CREDENTIAL_KEY": "k1"}
     expected = hmac.new(b"k1", b"1234567890", hashlib.sha256).hexdigest()
-    assert pseudonymise("1234567890") == (expected, "7890")
+    assert pseudonymise("1234567890") == (expected, "90")
     assert pseudonymise("") == ("", "")
+
+
+@pytest.mark.parametrize(
+    ("credential", "hint"),
+    [("1234", ""), ("12345", ""), ("1234567", ""), ("12345678", "78"), (" 87654321 ", "21")],
+)
+def test_short_credentials_get_no_hint_and_long_ones_two_characters(credential, hint, settings):
+    settings.FACILITY_LOG = {**settings.FACILITY_LOG, "CREDENTIAL_KEY": "k1"}
+    digest, shown = pseudonymise(credential)
+    assert shown == hint
+    assert digest == hmac.new(b"k1", credential.strip().encode(), hashlib.sha256).hexdigest()
 
 
 @pytest.mark.django_db

@@ -6,17 +6,25 @@ from django.contrib.auth import get_user_model
 
 from facility_log.models import Site
 
+# An incident's parts are shown on its own admin page (inlines), never listed across
+# incidents (PRIVACY.md).
+INCIDENT_PARTS = {"InvolvedPerson", "Vehicle", "PropertyItem", "Supplement", "Attachment", "Review"}
+
 
 def test_every_model_has_an_admin():
     from django.apps import apps
+
+    from facility_log.models import Incident
 
     models = [
         m
         for m in apps.get_app_config("facility_log").get_models()
         if not m.__name__.startswith("Historical")
     ]
-    missing = [m.__name__ for m in models if not admin.site.is_registered(m)]
-    assert not missing
+    missing = {m.__name__ for m in models if not admin.site.is_registered(m)}
+    assert missing == INCIDENT_PARTS
+    inlines = {inline.model.__name__ for inline in admin.site._registry[Incident].inlines}
+    assert inlines == INCIDENT_PARTS
     assert admin.site.is_registered(get_user_model())
 
 
@@ -87,7 +95,7 @@ def test_evidence_and_append_only_records_cannot_be_added_changed_or_deleted_in_
     from django.contrib import admin
     from django.test import RequestFactory
 
-    from facility_log.models import RoundException, Run
+    from facility_log.models import Incident, RoundException, Run
     from facility_log.models.base import AppendOnlyModel
 
     request = RequestFactory().get("/admin/")
@@ -99,4 +107,11 @@ def test_evidence_and_append_only_records_cannot_be_added_changed_or_deleted_in_
             assert not model_admin.has_change_permission(request), model
             assert not model_admin.has_delete_permission(request), model
             checked.append(model.__name__)
+    for inline in admin.site._registry[Incident].inlines:
+        if issubclass(inline.model, AppendOnlyModel):
+            inline = inline(Incident, admin.site)
+            assert not inline.has_add_permission(request, None), inline.model
+            assert not inline.has_change_permission(request, None), inline.model
+            assert not inline.has_delete_permission(request, None), inline.model
+            checked.append(inline.model.__name__)
     assert {"Attachment", "Supplement", "Scan", "Run", "LedgerEntry", "ShiftEntry"} <= set(checked)

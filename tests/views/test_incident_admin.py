@@ -19,6 +19,16 @@ def _form(incident, **changes):
         "narrative": incident.narrative,
         "change_reason": "admin edit",
     }
+    # The incident's parts are inlines on its page; a browser sends their (empty) formsets.
+    for prefix in (
+        "persons",
+        "vehicles",
+        "property_items",
+        "supplements",
+        "attachments",
+        "reviews",
+    ):
+        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
     data.update(changes)
     return data
 
