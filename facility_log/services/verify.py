@@ -1,9 +1,10 @@
 """Checking the ledger against the database: `manage.py verify_audit` and the auditor page.
 
 Recomputes the chain and every digest. Finds: an entry changed, inserted, removed or moved; a
-history row (or append-only record) changed, deleted, or inserted without an entry; a batch
-whose rows changed; a purge that removed a row differently from its tombstone; and whatever the
-registered extra checks find (e.g. attachment bytes on disk).
+history row (or append-only record) changed, deleted, or inserted without an entry; a live row
+that differs from its latest history row (services/verify_live.py); a batch whose rows changed
+or an import whose batch entry is gone; a purge that removed a row differently from its
+tombstone; and whatever the registered extra checks find (e.g. attachment bytes on disk).
 
 A full check streams: the chain in sequence order, then each table merged with its entries in
 primary-key order, so memory stays flat however long the ledger is. A checkpointed check
@@ -17,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.db import connection, transaction
 from django.db.models import BigIntegerField, Max
 from django.db.models.functions import Cast
@@ -41,6 +43,7 @@ from facility_log.services.ledger_seal import (
     latest_checkpoint,
     write_checkpoint,
 )
+from facility_log.services.verify_live import check_live_rows, check_live_rows_since
 
 # object_type of a batch record → (model of its rows, the rows' foreign key to the record).
 BATCH_MEMBERS: dict[str, tuple[type, str]] = {}
@@ -76,7 +79,8 @@ def covered_models() -> list[type]:
 
 def watched_models() -> list[type]:
     """Every table a checkpoint keeps a high-water mark for."""
-    return covered_models() + [rows for rows, _fk in BATCH_MEMBERS.values()]
+    batch_rows = [rows for rows, _fk in BATCH_MEMBERS.values()]
+    return covered_models() + batch_rows + list(registered_models.values())
 
 
 def _where(entry) -> str:
@@ -263,13 +267,26 @@ def _check_batches(result: Verification, batches: list, checkpoint=None) -> None
     for type_name, (row_model, fk) in BATCH_MEMBERS.items():
         entries = by_type.get(type_name, {})
         rows = row_model._base_manager.all()
+        records = apps.get_model(type_name)._base_manager.all()
         if checkpoint is not None:
             high = checkpoint.high_water.get(row_model._meta.label_lower, 0)
+            records = records.filter(pk__gt=checkpoint.high_water.get(type_name, 0))
             touched = set(rows.filter(pk__gt=high).values_list(fk, flat=True).distinct())
+            touched |= set(records.values_list("pk", flat=True))
             touched = {str(pk) for pk in touched} | set(entries)
             _add_latest_entries(entries, type_name, touched - set(entries))
             rows = rows.filter(**{f"{fk}__in": list(touched)})
+        _check_batch_records(result, records, entries)
         _compare_batches(result, row_model, fk, rows, entries)
+
+
+def _check_batch_records(result: Verification, records, entries: dict) -> None:
+    """Every batch record (an import) must have its batch entry, even a batch that stored no
+    row: else the entry of a batch of duplicates could be removed unnoticed."""
+    label = records.model._meta.verbose_name
+    for pk in records.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=CHUNK):
+        if str(pk) not in entries:
+            result.problems.append(Problem(None, f"{label} #{pk}", "has no batch entry"))
 
 
 def _add_latest_entries(entries: dict, type_name: str, batch_pks: set[str]) -> None:
@@ -397,6 +414,7 @@ def _verify_full(result: Verification) -> None:
 
     _check_chain(result, 0, GENESIS_HASH, on_entry)
     _check_rows_full(result)
+    check_live_rows(result)
     _check_batches(result, batches)
     for check in EXTRA_CHECKS:
         result.problems.extend(check(None))
@@ -414,6 +432,7 @@ def _verify_since(result: Verification, checkpoint) -> None:
 
     _check_chain(result, checkpoint.seq, checkpoint.hash, on_entry)
     _check_rows_since(result, new_entries, checkpoint)
+    check_live_rows_since(result, checkpoint.high_water)
     _check_batches(result, batches, checkpoint)
     for check in EXTRA_CHECKS:
         result.problems.extend(check(checkpoint.high_water))

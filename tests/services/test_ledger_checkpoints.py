@@ -60,7 +60,9 @@ def test_tampering_after_the_checkpoint_is_found_by_the_checkpointed_check(perso
     newest = Site.history.filter(id=personas.site_a.pk).latest()
     _raw(f"UPDATE {_history_table()} SET name = 'Forged' WHERE history_id = %s", [newest.pk])
     problems = [str(p) for p in verify_audit(since_checkpoint=True).problems]
-    assert len(problems) == 1 and "was changed after it was recorded" in problems[0]
+    assert "was changed after it was recorded" in problems[0]
+    # and the live row no longer matches its (forged) latest history row
+    assert len(problems) == 2 and "differs from its last history row" in problems[1]
     entry = LedgerEntry.objects.get(
         object_type="facility_log.historicalsite", object_pk=str(newest.pk)
     )
@@ -74,7 +76,8 @@ def test_old_tampering_is_left_to_the_full_check(personas):
     _raw(f"UPDATE {_history_table()} SET name = 'Forged' WHERE history_id = %s", [oldest.pk])
     assert verify_audit(since_checkpoint=True).intact  # by design: only what is new
     problems = [str(p) for p in verify_audit().problems]
-    assert len(problems) == 1 and f"site #{personas.site_a.pk}" in problems[0]
+    assert "was changed after it was recorded" in problems[0]
+    assert f"site #{personas.site_a.pk}" in problems[0]
 
 
 @pytest.mark.django_db
@@ -162,7 +165,9 @@ def test_an_altered_head_file_is_refused(tmp_path, personas):
 
 
 def _purge_site_history_row(row) -> None:
-    """What the retention purge does for one history row: tombstone, then delete."""
+    """What the retention purge does for one history row: tombstone, then delete. (The
+    tests purge an older history row of a site renamed since, so the live row still matches
+    its latest history row.)"""
     digest = ledger.stored_row_digest(type(row), row.pk)
     ledger.record_tombstone(model=type(row), pk=row.pk, digest=digest, rule="test rule")
     _raw(f"DELETE FROM {_history_table()} WHERE history_id = %s", [row.pk])
@@ -171,6 +176,7 @@ def _purge_site_history_row(row) -> None:
 @pytest.mark.django_db
 @pytest.mark.parametrize("since_checkpoint", [False, True], ids=["full", "since-checkpoint"])
 def test_a_purged_row_with_its_tombstone_verifies(personas, since_checkpoint):
+    _rename(personas.site_b, "Bravo II")
     verify_audit(record_checkpoint=True)
     _purge_site_history_row(Site.history.filter(id=personas.site_b.pk).earliest())
     result = verify_audit(since_checkpoint=since_checkpoint)
@@ -179,6 +185,7 @@ def test_a_purged_row_with_its_tombstone_verifies(personas, since_checkpoint):
 
 @pytest.mark.django_db
 def test_a_row_changed_before_its_purge_is_still_named(personas):
+    _rename(personas.site_b, "Bravo II")
     row = Site.history.filter(id=personas.site_b.pk).earliest()
     _raw(f"UPDATE {_history_table()} SET name = 'Forged' WHERE history_id = %s", [row.pk])
     _purge_site_history_row(row)
