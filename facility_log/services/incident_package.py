@@ -6,8 +6,6 @@ the disclosure log (who, to whom, why, what was left out, the package's SHA-256)
 """
 
 import json
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -27,6 +25,13 @@ from facility_log.models.incidents import (
 )
 from facility_log.scoping import REVIEW_ROLES, require_role
 from facility_log.services import disclosures, view_log
+from facility_log.services.incident_bundle import (
+    IncidentBundle,
+    attachment_member,
+    iso,
+    load_bundle,
+    who,
+)
 from facility_log.services.ledger import canonical_json, entry_document, ledger_head, sha256_hex
 from facility_log.services.packages import PackageFile, build_zip, json_file, verify_package
 from facility_log.services.pdf_report import render_incident_pdf
@@ -39,55 +44,6 @@ REDACTED_PERSON_FIELDS = ("contact", "statement")
 
 def load_schema() -> dict:
     return json.loads(SCHEMA_PATH.read_text())
-
-
-def iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
-
-
-def _who(user) -> dict:
-    return {"username": user.get_username(), "name": user.get_full_name()}
-
-
-@dataclass
-class IncidentBundle:
-    """An incident with everything the package needs, loaded in a fixed number of queries."""
-
-    incident: Incident
-    persons: list
-    vehicles: list
-    property_items: list
-    attachments: list
-    supplements: list
-    reviews: list
-
-
-def load_bundle(incident: Incident) -> IncidentBundle:
-    incident = (
-        Incident.objects.select_related("site", "zone", "category", "author")
-        .prefetch_related(
-            "persons",
-            "vehicles",
-            "property_items",
-            "attachments__uploaded_by",
-            "supplements__author",
-            "reviews__reviewer",
-        )
-        .get(pk=incident.pk)
-    )
-    return IncidentBundle(
-        incident,
-        list(incident.persons.all()),
-        list(incident.vehicles.all()),
-        list(incident.property_items.all()),
-        list(incident.attachments.all()),
-        list(incident.supplements.all()),
-        list(incident.reviews.all()),
-    )
-
-
-def attachment_member(attachment: Attachment) -> str:
-    return f"attachments/{attachment.pk:05d}-{Path(attachment.file.name).name}"
 
 
 def _person_document(person: InvolvedPerson, redact: bool) -> dict:
@@ -139,7 +95,7 @@ def incident_document(bundle: IncidentBundle, redactions: list[str]) -> dict:
         "threat": {"channel": i.threat_channel, "words": i.threat_words, "target": i.threat_target}
         if has_threat
         else None,
-        "author": _who(i.author),
+        "author": who(i.author),
         "persons": [_person_document(p, redact) for p in bundle.persons],
         "vehicles": [
             {
@@ -161,7 +117,7 @@ def incident_document(bundle: IncidentBundle, redactions: list[str]) -> dict:
         "attachments": [_attachment_document(a) for a in bundle.attachments],
         "supplements": [
             {
-                "author": _who(s.author),
+                "author": who(s.author),
                 "created_at": iso(s.created_at),
                 "text": s.text,
                 "reason": s.reason,
@@ -170,7 +126,7 @@ def incident_document(bundle: IncidentBundle, redactions: list[str]) -> dict:
         ],
         "reviews": [
             {
-                "reviewer": _who(r.reviewer),
+                "reviewer": who(r.reviewer),
                 "decision": r.decision,
                 "comment": r.comment,
                 "created_at": iso(r.created_at),
@@ -189,7 +145,7 @@ def _attachment_document(a: Attachment) -> dict:
         "size": a.size,
         "sha256": a.sha256,
         "description": a.description,
-        "uploaded_by": _who(a.uploaded_by),
+        "uploaded_by": who(a.uploaded_by),
         "uploaded_at": iso(a.uploaded_at),
         "redacted_from": attachment_member(a.redacted_from) if a.redacted_from_id else None,
     }
@@ -278,13 +234,13 @@ def custody_document(
 ) -> dict:
     """custody.json: who held and handled the evidence, from creation to this export."""
     i = bundle.incident
-    chain = [{"event": "reported", "by": _who(i.author), "at": iso(i.created_at)}]
+    chain = [{"event": "reported", "by": who(i.author), "at": iso(i.created_at)}]
     if i.submitted_at:
-        chain.append({"event": "submitted", "by": _who(i.author), "at": iso(i.submitted_at)})
+        chain.append({"event": "submitted", "by": who(i.author), "at": iso(i.submitted_at)})
     chain += [
         {
             "event": "attachment received",
-            "by": _who(a.uploaded_by),
+            "by": who(a.uploaded_by),
             "at": iso(a.uploaded_at),
             "file": attachment_member(a),
             "sha256": a.sha256,
@@ -292,13 +248,13 @@ def custody_document(
         for a in bundle.attachments
     ]
     chain += [
-        {"event": f"review: {r.decision}", "by": _who(r.reviewer), "at": iso(r.created_at)}
+        {"event": f"review: {r.decision}", "by": who(r.reviewer), "at": iso(r.created_at)}
         for r in bundle.reviews
     ]
     chain.append(
         {
             "event": "exported",
-            "by": _who(actor),
+            "by": who(actor),
             "at": iso(exported_at),
             "to": recipient,
             "case_number": case_number,
