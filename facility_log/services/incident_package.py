@@ -5,8 +5,10 @@ Only supervisors and managers of the incident's site may export; every export is
 the disclosure log (who, to whom, why, what was left out, the package's SHA-256).
 """
 
+import io
 import json
 from pathlib import Path
+from typing import BinaryIO
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -25,6 +27,7 @@ from facility_log.models.incidents import (
 )
 from facility_log.scoping import REVIEW_ROLES, require_role
 from facility_log.services import disclosures, view_log
+from facility_log.services.filetypes import COMPRESSED_TYPES
 from facility_log.services.incident_bundle import (
     IncidentBundle,
     attachment_member,
@@ -33,7 +36,13 @@ from facility_log.services.incident_bundle import (
     who,
 )
 from facility_log.services.ledger import canonical_json, entry_document, ledger_head, sha256_hex
-from facility_log.services.packages import PackageFile, build_zip, json_file, verify_package
+from facility_log.services.packages import (
+    PackageFile,
+    PackageWriter,
+    file_sha256,
+    json_file,
+    verify_package,
+)
 from facility_log.services.pdf_report import render_incident_pdf
 
 SCHEMA_ID = "facility_log.incident/1"
@@ -288,14 +297,6 @@ report.pdf is PDF/A-3b and carries incident.json embedded.
 """
 
 
-def _attachment_files(bundle: IncidentBundle) -> list[PackageFile]:
-    files = []
-    for attachment in bundle.attachments:
-        with attachment.file.open("rb") as handle:
-            files.append(PackageFile(attachment_member(attachment), handle.read()))
-    return files
-
-
 def build_incident_package(
     incident: Incident,
     actor: AbstractBaseUser,
@@ -305,8 +306,38 @@ def build_incident_package(
     case_number: str = "",
     redact: bool = False,
 ) -> tuple[bytes, Disclosure]:
-    """Build the zip and record the disclosure and the read (view log). Supervisors and
-    managers of the site only."""
+    """The package in memory, with its disclosure: for tests and small exports only, as it
+    holds every attachment at once. Downloads and `export_incident` write to a file with
+    `write_incident_package`."""
+    buffer = io.BytesIO()
+    disclosure = write_incident_package(
+        incident,
+        actor,
+        buffer,
+        recipient=recipient,
+        reason=reason,
+        case_number=case_number,
+        redact=redact,
+    )
+    return buffer.getvalue(), disclosure
+
+
+def write_incident_package(
+    incident: Incident,
+    actor: AbstractBaseUser,
+    destination: BinaryIO,
+    *,
+    recipient: str,
+    reason: str,
+    case_number: str = "",
+    redact: bool = False,
+) -> Disclosure:
+    """Write the zip into `destination` (an empty, seekable binary file, left open), then
+    record the disclosure with the zip's SHA-256 and the read (view log). Supervisors and
+    managers of the site only.
+
+    Memory stays flat with the attachments' size: each is copied from storage in chunks and
+    hashed on the way; only the PDF and the JSON files are made in memory."""
     require_role(actor, incident.site, REVIEW_ROLES)
     if not incident.number:
         raise ValidationError({"incident": "A draft has no number yet; submit it first."})
@@ -325,40 +356,32 @@ def build_incident_package(
     document = incident_document(bundle, redactions)
     history, entries = history_document(bundle, redactions)
     seq, head = ledger_head()
-    attachments = _attachment_files(bundle)
-    files = [
-        PackageFile(
-            "report.pdf",
-            render_incident_pdf(
-                bundle, document, entries, (seq, head), exported_at, actor, recipient
-            ),
-        ),
-        json_file("incident.json", document),
-        *attachments,
-        json_file("history.json", history),
-        json_file(
-            "custody.json",
-            custody_document(
-                bundle, actor, recipient, case_number, reason, redactions, exported_at
-            ),
-        ),
-        PackageFile(
-            "HOW-TO-VERIFY.txt",
-            HOW_TO_VERIFY.format(number=incident.number, head=f"{seq}:{head}").encode(),
-        ),
-    ]
-    manifest = {
-        "schema": "facility_log.package/1",
-        "incident": incident.number,
-        "generated_at": iso(exported_at),
-        "generator": f"facility_log {settings.FACILITY_LOG.get('VERSION', '0.1.0')}",
-        "redactions": redactions,
-        "ledger": {
-            "head": {"seq": seq, "hash": head},
-            "entries": [entry_document(e) for e in entries],
-        },
-    }
-    data = build_zip(files, manifest, exported_at)
+    writer = PackageWriter(destination, exported_at)
+    pdf = render_incident_pdf(bundle, document, entries, (seq, head), exported_at, actor, recipient)
+    writer.add(PackageFile("report.pdf", pdf))
+    writer.add(json_file("incident.json", document))
+    for attachment in bundle.attachments:
+        _add_attachment(writer, attachment)
+    writer.add(json_file("history.json", history))
+    custody = custody_document(
+        bundle, actor, recipient, case_number, reason, redactions, exported_at
+    )
+    writer.add(json_file("custody.json", custody))
+    how_to = HOW_TO_VERIFY.format(number=incident.number, head=f"{seq}:{head}")
+    writer.add(PackageFile("HOW-TO-VERIFY.txt", how_to.encode()))
+    writer.finish(
+        {
+            "schema": "facility_log.package/1",
+            "incident": incident.number,
+            "generated_at": iso(exported_at),
+            "generator": f"facility_log {settings.FACILITY_LOG.get('VERSION', '0.1.0')}",
+            "redactions": redactions,
+            "ledger": {
+                "head": {"seq": seq, "hash": head},
+                "entries": [entry_document(e) for e in entries],
+            },
+        }
+    )
     disclosure = disclosures.record_disclosure(
         actor,
         incident,
@@ -368,12 +391,24 @@ def build_incident_package(
         reason=reason,
         case_number=case_number,
         redactions=redactions,
-        package_sha256=sha256_hex(data),
+        # One streamed pass over the finished zip: the bytes handed over, not a rebuild.
+        package_sha256=file_sha256(destination),
     )
     # The exporter read everything in the package: the view log says so too (the page and
     # `export_incident` both come through here).
     view_log.incident_read(actor, incident, view_log.Via.POLICE_EXPORT)
-    return data, disclosure
+    destination.seek(0)
+    return disclosure
+
+
+def _add_attachment(writer: PackageWriter, attachment: Attachment) -> None:
+    """The original bytes, streamed from a fresh handle of the storage (not the model's
+    FieldFile, which keeps its file and reopens it by path)."""
+    storage, name = attachment.file.storage, attachment.file.name
+    compress = attachment.content_type not in COMPRESSED_TYPES
+    with storage.open(name, "rb") as handle:
+        member = attachment_member(attachment)
+        writer.add_stream(member, handle, storage.size(name), compress=compress)
 
 
 def verify_incident_package(path: Path) -> list[str]:
