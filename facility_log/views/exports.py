@@ -9,6 +9,7 @@ from facility_log.forms.exports import PolicePackageForm
 from facility_log.models.incidents import Incident
 from facility_log.scoping import REVIEW_ROLES, get_scoped_or_404
 from facility_log.services.incident_package import write_incident_package
+from facility_log.services.packages import CHUNK_BYTES
 
 
 def incident_police_package(request, pk: int):
@@ -50,6 +51,8 @@ def _send_package(request, incident: Incident, cleaned: dict) -> FileResponse:
     response = FileResponse(
         package, as_attachment=True, filename=name, content_type="application/zip"
     )
+    # gunicorn hands the file to sendfile(); servers that iterate read it 1 MB at a time.
+    response.block_size = CHUNK_BYTES
     response["X-Content-Type-Options"] = "nosniff"
     # Evidence must not linger in a proxy's or browser's cache.
     response["Cache-Control"] = "no-store"
