@@ -26,6 +26,10 @@ OGG = FileType("audio/ogg", ".ogg", frozenset({".ogg", ".oga", ".ogv", ".opus"})
 WAV = FileType("audio/wav", ".wav", frozenset({".wav"}))
 
 ALL_TYPES = (JPEG, PNG, GIF, WEBP, PDF, MP4, MOV, M4A, WEBM, MP3, OGG, WAV)
+# Already compressed: deflating them again gains under 1 % and costs most of a package's time.
+COMPRESSED_TYPES = frozenset(
+    t.content_type for t in (JPEG, PNG, GIF, WEBP, MP4, MOV, M4A, WEBM, MP3, OGG)
+)
 HEADER_BYTES = 32
 
 

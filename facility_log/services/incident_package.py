@@ -5,10 +5,10 @@ Only supervisors and managers of the incident's site may export; every export is
 the disclosure log (who, to whom, why, what was left out, the package's SHA-256).
 """
 
+import io
 import json
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -27,8 +27,22 @@ from facility_log.models.incidents import (
 )
 from facility_log.scoping import REVIEW_ROLES, require_role
 from facility_log.services import disclosures, view_log
+from facility_log.services.filetypes import COMPRESSED_TYPES
+from facility_log.services.incident_bundle import (
+    IncidentBundle,
+    attachment_member,
+    iso,
+    load_bundle,
+    who,
+)
 from facility_log.services.ledger import canonical_json, entry_document, ledger_head, sha256_hex
-from facility_log.services.packages import PackageFile, build_zip, json_file, verify_package
+from facility_log.services.packages import (
+    PackageFile,
+    PackageWriter,
+    file_sha256,
+    json_file,
+    verify_package,
+)
 from facility_log.services.pdf_report import render_incident_pdf
 
 SCHEMA_ID = "facility_log.incident/1"
@@ -39,55 +53,6 @@ REDACTED_PERSON_FIELDS = ("contact", "statement")
 
 def load_schema() -> dict:
     return json.loads(SCHEMA_PATH.read_text())
-
-
-def iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
-
-
-def _who(user) -> dict:
-    return {"username": user.get_username(), "name": user.get_full_name()}
-
-
-@dataclass
-class IncidentBundle:
-    """An incident with everything the package needs, loaded in a fixed number of queries."""
-
-    incident: Incident
-    persons: list
-    vehicles: list
-    property_items: list
-    attachments: list
-    supplements: list
-    reviews: list
-
-
-def load_bundle(incident: Incident) -> IncidentBundle:
-    incident = (
-        Incident.objects.select_related("site", "zone", "category", "author")
-        .prefetch_related(
-            "persons",
-            "vehicles",
-            "property_items",
-            "attachments__uploaded_by",
-            "supplements__author",
-            "reviews__reviewer",
-        )
-        .get(pk=incident.pk)
-    )
-    return IncidentBundle(
-        incident,
-        list(incident.persons.all()),
-        list(incident.vehicles.all()),
-        list(incident.property_items.all()),
-        list(incident.attachments.all()),
-        list(incident.supplements.all()),
-        list(incident.reviews.all()),
-    )
-
-
-def attachment_member(attachment: Attachment) -> str:
-    return f"attachments/{attachment.pk:05d}-{Path(attachment.file.name).name}"
 
 
 def _person_document(person: InvolvedPerson, redact: bool) -> dict:
@@ -139,7 +104,7 @@ def incident_document(bundle: IncidentBundle, redactions: list[str]) -> dict:
         "threat": {"channel": i.threat_channel, "words": i.threat_words, "target": i.threat_target}
         if has_threat
         else None,
-        "author": _who(i.author),
+        "author": who(i.author),
         "persons": [_person_document(p, redact) for p in bundle.persons],
         "vehicles": [
             {
@@ -161,7 +126,7 @@ def incident_document(bundle: IncidentBundle, redactions: list[str]) -> dict:
         "attachments": [_attachment_document(a) for a in bundle.attachments],
         "supplements": [
             {
-                "author": _who(s.author),
+                "author": who(s.author),
                 "created_at": iso(s.created_at),
                 "text": s.text,
                 "reason": s.reason,
@@ -170,7 +135,7 @@ def incident_document(bundle: IncidentBundle, redactions: list[str]) -> dict:
         ],
         "reviews": [
             {
-                "reviewer": _who(r.reviewer),
+                "reviewer": who(r.reviewer),
                 "decision": r.decision,
                 "comment": r.comment,
                 "created_at": iso(r.created_at),
@@ -189,7 +154,7 @@ def _attachment_document(a: Attachment) -> dict:
         "size": a.size,
         "sha256": a.sha256,
         "description": a.description,
-        "uploaded_by": _who(a.uploaded_by),
+        "uploaded_by": who(a.uploaded_by),
         "uploaded_at": iso(a.uploaded_at),
         "redacted_from": attachment_member(a.redacted_from) if a.redacted_from_id else None,
     }
@@ -278,13 +243,13 @@ def custody_document(
 ) -> dict:
     """custody.json: who held and handled the evidence, from creation to this export."""
     i = bundle.incident
-    chain = [{"event": "reported", "by": _who(i.author), "at": iso(i.created_at)}]
+    chain = [{"event": "reported", "by": who(i.author), "at": iso(i.created_at)}]
     if i.submitted_at:
-        chain.append({"event": "submitted", "by": _who(i.author), "at": iso(i.submitted_at)})
+        chain.append({"event": "submitted", "by": who(i.author), "at": iso(i.submitted_at)})
     chain += [
         {
             "event": "attachment received",
-            "by": _who(a.uploaded_by),
+            "by": who(a.uploaded_by),
             "at": iso(a.uploaded_at),
             "file": attachment_member(a),
             "sha256": a.sha256,
@@ -292,13 +257,13 @@ def custody_document(
         for a in bundle.attachments
     ]
     chain += [
-        {"event": f"review: {r.decision}", "by": _who(r.reviewer), "at": iso(r.created_at)}
+        {"event": f"review: {r.decision}", "by": who(r.reviewer), "at": iso(r.created_at)}
         for r in bundle.reviews
     ]
     chain.append(
         {
             "event": "exported",
-            "by": _who(actor),
+            "by": who(actor),
             "at": iso(exported_at),
             "to": recipient,
             "case_number": case_number,
@@ -332,14 +297,6 @@ report.pdf is PDF/A-3b and carries incident.json embedded.
 """
 
 
-def _attachment_files(bundle: IncidentBundle) -> list[PackageFile]:
-    files = []
-    for attachment in bundle.attachments:
-        with attachment.file.open("rb") as handle:
-            files.append(PackageFile(attachment_member(attachment), handle.read()))
-    return files
-
-
 def build_incident_package(
     incident: Incident,
     actor: AbstractBaseUser,
@@ -349,8 +306,38 @@ def build_incident_package(
     case_number: str = "",
     redact: bool = False,
 ) -> tuple[bytes, Disclosure]:
-    """Build the zip and record the disclosure and the read (view log). Supervisors and
-    managers of the site only."""
+    """The package in memory, with its disclosure: for tests and small exports only, as it
+    holds every attachment at once. Downloads and `export_incident` write to a file with
+    `write_incident_package`."""
+    buffer = io.BytesIO()
+    disclosure = write_incident_package(
+        incident,
+        actor,
+        buffer,
+        recipient=recipient,
+        reason=reason,
+        case_number=case_number,
+        redact=redact,
+    )
+    return buffer.getvalue(), disclosure
+
+
+def write_incident_package(
+    incident: Incident,
+    actor: AbstractBaseUser,
+    destination: BinaryIO,
+    *,
+    recipient: str,
+    reason: str,
+    case_number: str = "",
+    redact: bool = False,
+) -> Disclosure:
+    """Write the zip into `destination` (an empty, seekable binary file, left open), then
+    record the disclosure with the zip's SHA-256 and the read (view log). Supervisors and
+    managers of the site only.
+
+    Memory stays flat with the attachments' size: each is copied from storage in chunks and
+    hashed on the way; only the PDF and the JSON files are made in memory."""
     require_role(actor, incident.site, REVIEW_ROLES)
     if not incident.number:
         raise ValidationError({"incident": "A draft has no number yet; submit it first."})
@@ -369,40 +356,32 @@ def build_incident_package(
     document = incident_document(bundle, redactions)
     history, entries = history_document(bundle, redactions)
     seq, head = ledger_head()
-    attachments = _attachment_files(bundle)
-    files = [
-        PackageFile(
-            "report.pdf",
-            render_incident_pdf(
-                bundle, document, entries, (seq, head), exported_at, actor, recipient
-            ),
-        ),
-        json_file("incident.json", document),
-        *attachments,
-        json_file("history.json", history),
-        json_file(
-            "custody.json",
-            custody_document(
-                bundle, actor, recipient, case_number, reason, redactions, exported_at
-            ),
-        ),
-        PackageFile(
-            "HOW-TO-VERIFY.txt",
-            HOW_TO_VERIFY.format(number=incident.number, head=f"{seq}:{head}").encode(),
-        ),
-    ]
-    manifest = {
-        "schema": "facility_log.package/1",
-        "incident": incident.number,
-        "generated_at": iso(exported_at),
-        "generator": f"facility_log {settings.FACILITY_LOG.get('VERSION', '0.1.0')}",
-        "redactions": redactions,
-        "ledger": {
-            "head": {"seq": seq, "hash": head},
-            "entries": [entry_document(e) for e in entries],
-        },
-    }
-    data = build_zip(files, manifest, exported_at)
+    writer = PackageWriter(destination, exported_at)
+    pdf = render_incident_pdf(bundle, document, entries, (seq, head), exported_at, actor, recipient)
+    writer.add(PackageFile("report.pdf", pdf))
+    writer.add(json_file("incident.json", document))
+    for attachment in bundle.attachments:
+        _add_attachment(writer, attachment)
+    writer.add(json_file("history.json", history))
+    custody = custody_document(
+        bundle, actor, recipient, case_number, reason, redactions, exported_at
+    )
+    writer.add(json_file("custody.json", custody))
+    how_to = HOW_TO_VERIFY.format(number=incident.number, head=f"{seq}:{head}")
+    writer.add(PackageFile("HOW-TO-VERIFY.txt", how_to.encode()))
+    writer.finish(
+        {
+            "schema": "facility_log.package/1",
+            "incident": incident.number,
+            "generated_at": iso(exported_at),
+            "generator": f"facility_log {settings.FACILITY_LOG.get('VERSION', '0.1.0')}",
+            "redactions": redactions,
+            "ledger": {
+                "head": {"seq": seq, "hash": head},
+                "entries": [entry_document(e) for e in entries],
+            },
+        }
+    )
     disclosure = disclosures.record_disclosure(
         actor,
         incident,
@@ -412,12 +391,24 @@ def build_incident_package(
         reason=reason,
         case_number=case_number,
         redactions=redactions,
-        package_sha256=sha256_hex(data),
+        # One streamed pass over the finished zip: the bytes handed over, not a rebuild.
+        package_sha256=file_sha256(destination),
     )
     # The exporter read everything in the package: the view log says so too (the page and
     # `export_incident` both come through here).
     view_log.incident_read(actor, incident, view_log.Via.POLICE_EXPORT)
-    return data, disclosure
+    destination.seek(0)
+    return disclosure
+
+
+def _add_attachment(writer: PackageWriter, attachment: Attachment) -> None:
+    """The original bytes, streamed from a fresh handle of the storage (not the model's
+    FieldFile, which keeps its file and reopens it by path)."""
+    storage, name = attachment.file.storage, attachment.file.name
+    compress = attachment.content_type not in COMPRESSED_TYPES
+    with storage.open(name, "rb") as handle:
+        member = attachment_member(attachment)
+        writer.add_stream(member, handle, storage.size(name), compress=compress)
 
 
 def verify_incident_package(path: Path) -> list[str]:

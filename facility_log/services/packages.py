@@ -10,9 +10,11 @@ import hashlib
 import io
 import json
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from facility_log.services.ledger import canonical_json, entry_hash_of_document, sha256_hex
 
@@ -20,8 +22,15 @@ SUMS_NAME = "SHA256SUMS"
 MANIFEST_NAME = "manifest.json"
 
 
+# Attachments are copied into the zip this many bytes at a time: memory stays flat however
+# large the photo or video.
+CHUNK_BYTES = 1024 * 1024
+
+
 @dataclass(frozen=True)
 class PackageFile:
+    """A small file made in memory (a JSON document, the PDF, the checksum list)."""
+
     name: str
     data: bytes
 
@@ -36,26 +45,76 @@ def json_file(name: str, document) -> PackageFile:
     return PackageFile(name, (text + "\n").encode())
 
 
+def sums_text(digests: dict[str, str]) -> bytes:
+    """The exact format `sha256sum -c` reads: hash, two spaces, path; sorted by path."""
+    return "".join(f"{digests[name]}  {name}\n" for name in sorted(digests)).encode()
+
+
 def sha256sums(files: list[PackageFile]) -> bytes:
-    """The exact format `sha256sum -c` reads: hash, two spaces, path."""
-    return "".join(f"{f.sha256}  {f.name}\n" for f in sorted(files, key=lambda f: f.name)).encode()
+    """SHA256SUMS of files held in memory."""
+    return sums_text({f.name: f.sha256 for f in files})
+
+
+class PackageWriter:
+    """Writes a package into a binary file as its files come, never holding a large one in
+    memory: a file from storage is copied in chunks of CHUNK_BYTES and hashed on the way, so
+    its SHA-256 costs no second read. `finish` adds manifest.json (every file's SHA-256) and
+    SHA256SUMS (covering the manifest too) and closes the zip.
+
+    Entries carry `created` as their time so a package is reproducible; the bytes are the same
+    whether a file was added whole or streamed."""
+
+    def __init__(self, destination: BinaryIO, created: datetime):
+        self._archive = zipfile.ZipFile(destination, "w", compression=zipfile.ZIP_DEFLATED)
+        self._stamp = created.timetuple()[:6]
+        self.digests: dict[str, str] = {}
+
+    def add(self, item: PackageFile) -> None:
+        self._write(item.name, [item.data], len(item.data), compress=True)
+
+    def add_stream(self, name: str, source: BinaryIO, size: int, *, compress: bool = True) -> str:
+        """Copy `source` (`size` bytes, which decides whether the entry needs ZIP64) in chunks;
+        returns its SHA-256. `compress=False` stores it as it is (a photo or a video is
+        compressed already)."""
+        chunks = iter(lambda: source.read(CHUNK_BYTES), b"")
+        return self._write(name, chunks, size, compress=compress)
+
+    def _write(self, name: str, chunks: Iterable[bytes], size: int, *, compress: bool) -> str:
+        info = zipfile.ZipInfo(name, date_time=self._stamp)
+        info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+        info.external_attr = 0o644 << 16
+        info.file_size = size
+        digest = hashlib.sha256()
+        with self._archive.open(info, "w") as member:
+            for chunk in chunks:
+                digest.update(chunk)
+                member.write(chunk)
+        self.digests[name] = digest.hexdigest()
+        return self.digests[name]
+
+    def finish(self, manifest: dict) -> None:
+        self.add(json_file(MANIFEST_NAME, {**manifest, "files": dict(self.digests)}))
+        self.add(PackageFile(SUMS_NAME, sums_text(self.digests)))
+        self._archive.close()
 
 
 def build_zip(files: list[PackageFile], manifest: dict, created: datetime) -> bytes:
-    """Pack `files`, then manifest.json (with every file's SHA-256), then SHA256SUMS (covering
-    the manifest too). Entries carry `created` as their time so a package is reproducible."""
-    manifest = {**manifest, "files": {f.name: f.sha256 for f in files}}
-    everything = [*files, json_file(MANIFEST_NAME, manifest)]
-    everything.append(PackageFile(SUMS_NAME, sha256sums(everything)))
+    """The whole package in memory, for small packages made of in-memory files."""
     buffer = io.BytesIO()
-    stamp = created.timetuple()[:6]
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for item in everything:
-            info = zipfile.ZipInfo(item.name, date_time=stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, item.data)
+    writer = PackageWriter(buffer, created)
+    for item in files:
+        writer.add(item)
+    writer.finish(manifest)
     return buffer.getvalue()
+
+
+def file_sha256(source: BinaryIO) -> str:
+    """SHA-256 of a file read from its start in chunks (the zip as handed over)."""
+    source.seek(0)
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: source.read(CHUNK_BYTES), b""):
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _check_sums(archive: zipfile.ZipFile, names: set[str]) -> list[str]:

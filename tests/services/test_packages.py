@@ -1,6 +1,7 @@
 """Evidence packages: SHA256SUMS that `sha256sum -c` accepts, and offline verification that
 names the file that changed."""
 
+import hashlib
 import io
 import json
 import shutil
@@ -12,7 +13,15 @@ from django.utils import timezone
 
 from facility_log.models import LedgerEntry, Site
 from facility_log.services.ledger import canonical_json, entry_document
-from facility_log.services.packages import PackageFile, build_zip, json_file, verify_package
+from facility_log.services.packages import (
+    CHUNK_BYTES,
+    PackageFile,
+    PackageWriter,
+    build_zip,
+    file_sha256,
+    json_file,
+    verify_package,
+)
 
 
 def _site_package(site: Site) -> bytes:
@@ -119,6 +128,19 @@ def test_history_rewritten_consistently_is_still_caught_by_the_ledger(personas, 
         f"site {personas.site_a.code}: history row differs from ledger entry "
         f"#{history['rows'][0]['ledger_seq']}"
     ]
+
+
+def test_a_file_streamed_in_chunks_packs_to_the_same_bytes_as_one_added_whole():
+    created = timezone.now()
+    big = bytes(range(256)) * (3 * CHUNK_BYTES // 256) + b"tail"
+    manifest = {"ledger": {"entries": []}}
+    whole = build_zip([PackageFile("attachments/big.bin", big)], manifest, created)
+    streamed = io.BytesIO()
+    writer = PackageWriter(streamed, created)
+    digest = writer.add_stream("attachments/big.bin", io.BytesIO(big), len(big))
+    writer.finish(manifest)
+    assert streamed.getvalue() == whole
+    assert digest == hashlib.sha256(big).hexdigest() == file_sha256(io.BytesIO(big))
 
 
 def test_a_file_that_is_not_a_zip_is_named(tmp_path):

@@ -1,12 +1,15 @@
 """The "Export for police" action on the incident page."""
 
+import hashlib
 import io
+import tempfile
 import zipfile
 
 import pytest
 from django.urls import reverse
 
 from facility_log.models import Disclosure, RecordView
+from facility_log.services.incident_package import verify_incident_package
 from tests.incident_factories import seed_site_a_incident
 
 
@@ -25,8 +28,32 @@ def test_supervisor_exports_from_the_incident_page(personas, client_for):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
     assert response["Content-Disposition"] == f'attachment; filename="{incident.number}.zip"'
-    assert "SHA256SUMS" in zipfile.ZipFile(io.BytesIO(response.content)).namelist()
+    data = b"".join(response.streaming_content)
+    assert "SHA256SUMS" in zipfile.ZipFile(io.BytesIO(data)).namelist()
     assert Disclosure.objects.get().case_number == "77"
+
+
+@pytest.mark.django_db
+def test_the_package_is_streamed_from_a_file_that_is_gone_once_sent(
+    personas, client_for, tmp_path, monkeypatch
+):
+    incident = seed_site_a_incident(personas)
+    made = []
+    real = tempfile.TemporaryFile
+    monkeypatch.setattr(tempfile, "TemporaryFile", lambda **kw: made.append(real(**kw)) or made[-1])
+    url = reverse("incident-police-package", args=[incident.pk])
+    response = client_for("manager_ab").post(url, {"recipient": "City Police", "reason": "theft"})
+    assert response.streaming
+    assert response["Cache-Control"] == "no-store"
+    data = b"".join(response.streaming_content)
+    assert int(response["Content-Length"]) == len(data)
+    # The disclosure log holds the SHA-256 of the very bytes handed over, and they verify.
+    assert Disclosure.objects.get().package_sha256 == hashlib.sha256(data).hexdigest()
+    path = tmp_path / f"{incident.number}.zip"
+    path.write_bytes(data)
+    assert verify_incident_package(path) == []
+    # Sent: the temporary file is closed, and with it gone (it never had a name on disk).
+    assert len(made) == 1 and made[0].closed
 
 
 @pytest.mark.django_db

@@ -1,6 +1,8 @@
 """`manage.py export_incident NUMBER --recipient ... --reason ... [--out DIR]`: write the
 police package NUMBER.zip and print its path. Recorded in the disclosure log."""
 
+import os
+import tempfile
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -10,7 +12,7 @@ from django.core.management.base import CommandError
 from facility_log.management.base import AuditedCommand
 from facility_log.models.incidents import Incident
 from facility_log.services.accounts import system_actor
-from facility_log.services.incident_package import build_incident_package
+from facility_log.services.incident_package import write_incident_package
 
 
 class Command(AuditedCommand):
@@ -37,20 +39,37 @@ class Command(AuditedCommand):
         folder = Path(out)
         if not folder.is_dir():
             raise CommandError(f"--out {out!r} is not a folder.")
+        path = folder / f"{number}.zip"
         try:
-            data, _disclosure = build_incident_package(
-                incident,
-                actor,
-                recipient=recipient,
-                reason=reason,
-                case_number=case_number,
-                redact=redact,
-            )
+            self._write(path, incident, actor, recipient, reason, case_number, redact)
         except (PermissionDenied, ValidationError) as error:
             raise CommandError("; ".join(getattr(error, "messages", [str(error)]))) from error
-        path = folder / f"{number}.zip"
-        path.write_bytes(data)
         self.stdout.write(str(path))
+
+    def _write(self, path: Path, incident, actor, recipient, reason, case_number, redact):
+        """Stream the package into a file beside `path` and rename it when complete:
+        NUMBER.zip is never half-written, and a failed export leaves nothing behind. Like the
+        download, it holds personal data: readable by the exporting account only (0600)."""
+        part = tempfile.NamedTemporaryFile(  # noqa: SIM115 (renamed or removed below)
+            dir=path.parent, prefix=f".{path.name}.", suffix=".part", delete=False
+        )
+        try:
+            with part:
+                write_incident_package(
+                    incident,
+                    actor,
+                    part,
+                    recipient=recipient,
+                    reason=reason,
+                    case_number=case_number,
+                    redact=redact,
+                )
+                part.flush()
+                os.fsync(part.fileno())
+            os.replace(part.name, path)
+        except BaseException:
+            Path(part.name).unlink(missing_ok=True)
+            raise
 
     def _actor(self, username):
         if not username:
