@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 from hypothesis import strategies as st
 from PIL import Image
@@ -124,6 +126,8 @@ event_specs = st.fixed_dictionaries(
     }
 )
 
+event_lists = st.lists(event_specs, min_size=1, max_size=3)
+
 
 def occurred_at(spec: dict, now: datetime) -> str:
     """A time in the recent past, written with the offset and precision the spec asks for."""
@@ -223,10 +227,11 @@ QUIET_EVENT = {
 
 
 def busy_day(world: World) -> None:
-    """One of everything the machine does, through the services, so that every tampering
-    has a target: an approved incident with a person, two photos, a supplement, a view and a
-    redacted export; events of every vendor (an unmapped type among them), a batch of
-    duplicates only, an alarm acknowledged and turned into an incident; a round walked; a
+    """One of everything the machine does, through the services, the API and the webhook,
+    so that every tampering has a target: an approved incident with a person, two photos, a
+    supplement, views and exports with and without redactions; files of every vendor (an
+    unmapped type among them) each imported twice, an API batch posted twice, a signed
+    webhook replayed, an alarm acknowledged and turned into an incident; a round walked; a
     shift worked. (The caller stands in for the PDF, as the stateful test does.)"""
     from facility_log.models import Alarm, Category
     from facility_log.services import disclosures, incident_package, rounds, shifts
@@ -248,15 +253,29 @@ def busy_day(world: World) -> None:
     incident_services.add_supplement(incident, p.guard_a, text=WORDS[2], reason="camera")
     incident = incident_services.approve_incident(incident, p.supervisor_a)
     disclosures.record_view(p.auditor_a, incident, site=p.site_a, label=incident.label)
-    incident_package.build_incident_package(
-        incident, p.supervisor_a, recipient="City Police", reason="theft", redact=True
-    )
+    page = Client()
+    page.force_login(p.supervisor_a)
+    assert page.get(reverse("incident-page", args=[incident.pk])).status_code == 200
+    for redact in (False, True):
+        incident_package.build_incident_package(
+            incident, p.supervisor_a, recipient="City Police", reason="theft", redact=redact
+        )
     forced_open = {**QUIET_EVENT, "type_index": VENDOR_TYPES[GENERIC].index("forced_open")}
     unmapped = {**QUIET_EVENT, "type_index": VENDOR_TYPES[KISI].index("lock.battery_low")}
     for vendor, spec in ((GENERIC, forced_open), (GALLAGHER, QUIET_EVENT), (KISI, unmapped)):
         rows = [incoming(vendor, f"busy-{vendor}-{n}", spec, n) for n in (1, 2)]
         for _ in range(2):  # the second time, duplicates only
             access.ingest_events(p.site_a, p.manager_ab, rows, channel="file", vendor=vendor)
+    items = [api_item(incoming(GENERIC, f"busy-api-{n}", QUIET_EVENT, n)) for n in (1, 2)]
+    raw = kisi_body([("busy-hook-1", QUIET_EVENT), ("busy-hook-2", unmapped)], as_list=True)
+    hook = reverse("api-kisi-webhook", kwargs={"site_code": p.site_a.code})
+    for _ in range(2):  # a retry of each
+        url = f"/api/v1/access-events/?site={p.site_a.code}"
+        batch = world.manager_api.post(url, items, format="json")
+        assert batch.status_code in (200, 201), batch.content
+        signed = {"HTTP_X_SIGNATURE": kisi_signature(raw)}
+        delivered = Client().post(hook, raw, content_type="application/json", **signed)
+        assert delivered.status_code in (200, 201), delivered.content
     alarm = Alarm.objects.order_by("pk").first()
     access.acknowledge_alarm(alarm, p.supervisor_a, note="guard sent")
     open_incident_from_alarm(alarm, p.supervisor_a)
