@@ -137,7 +137,6 @@ class LedgerMachine(RuleBasedStateMachine):
         if not self._changed:
             return
         self._changed = False
-        self.steps = 0
         result = verify_audit()
         STATS["verifications"] += 1
         if not result.intact:
@@ -295,7 +294,7 @@ class LedgerMachine(RuleBasedStateMachine):
         vendors = [w.GENERIC, w.GALLAGHER, w.KISI]
         vendor = self._choose(data, vendors, "vendor")
         stored = self.sent[vendor]
-        only_duplicates = stored and data.draw(st.booleans(), label="duplicates only")
+        only_duplicates = bool(stored) and data.draw(st.booleans(), label="duplicates only")
         specs = [] if only_duplicates else data.draw(w.event_lists, label="events")
         new = [w.incoming(vendor, self._external_id(vendor), s, n) for n, s in enumerate(specs)]
         resend = data.draw(st.integers(1 if only_duplicates else 0, 3), label="sent before")
