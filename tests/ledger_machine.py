@@ -26,7 +26,7 @@ from facility_log.models.incidents import Severity
 from facility_log.models.incidents import Status as S
 from facility_log.models.rounds import ScanMethod
 from facility_log.models.shifts import ShiftEntryKind
-from facility_log.services import access, disclosures, incident_package, rounds, shifts
+from facility_log.services import access, incident_package, rounds, shifts, view_log
 from facility_log.services import incidents as svc
 from facility_log.services.access_formats import kisi_incoming
 from facility_log.services.links import open_incident_from_alarm
@@ -73,6 +73,25 @@ class LedgerMachine(RuleBasedStateMachine):
         STATS["examples"] += 1
 
     def teardown(self):
+        # Every sequence ends as its records age: the retention purge runs (a year on, or
+        # eight years on with one closed incident on legal hold) and the ledger must still
+        # verify, tombstones and all. It is the last step: what it removes is gone.
+        try:
+            self._purge_at_the_end()
+        finally:
+            self._rollback()
+
+    def _purge_at_the_end(self) -> None:
+        if self.steps == 0:
+            return
+        years = 8 if self.steps % 2 else 1
+        closed = Incident.objects.filter(status__in=[S.CLOSED, S.VOID]).order_by("pk").first()
+        hold = closed if years == 8 else None
+        w.purge(self.w, days=365 * years + 2, hold=hold)
+        self._did(f"purge after {years} year(s)" + (" with a legal hold" if hold else ""))
+        self.ledger_verifies()
+
+    def _rollback(self) -> None:
         # Attachment files are not part of the transaction: remove those this example wrote
         # (none exist outside the examples). After a failed statement on PostgreSQL nothing
         # can be read until the rollback: the files then stay, under their unique names.
@@ -280,7 +299,7 @@ class LedgerMachine(RuleBasedStateMachine):
             assert response.status_code == 200
             self._did("incident page viewed")
         else:
-            disclosures.record_view(
+            view_log.record_view(
                 self.p.auditor_a, incident, site=incident.site, label=incident.label
             )
             self._did("record view logged")
@@ -437,10 +456,7 @@ class LedgerMachine(RuleBasedStateMachine):
         )
         self._did("shift log entry")
 
-    # --- retention -------------------------------------------------------------------------
-    # PURGE RULE GOES HERE: once `purge_expired` exists (issue #11, retention), the lead adds
-    # a rule that purges records through it (with and without a legal hold) so tombstones
-    # are part of the legitimate traffic; the invariant and the tamperings stay as they are.
+    # --- retention: the purge runs last, in teardown() (what it removes is gone) -----------
 
     # --- tampering ----------------------------------------------------------------------
 

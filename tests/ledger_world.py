@@ -23,14 +23,14 @@ from hypothesis import strategies as st
 from PIL import Image
 from rest_framework.test import APIClient
 
-from facility_log.models import Checkpoint, EventType, Route
+from facility_log.models import Checkpoint, EventType, Incident, Route
 from facility_log.models.access import DenialReason, SourceFormat
 from facility_log.models.incidents import PersonRole
 from facility_log.services import access, accounts
 from facility_log.services import incidents as incident_services
 from facility_log.services.access import DEFAULT_MAPPINGS
 from facility_log.services.access_formats import Incoming
-from tests.access.helpers import SAMPLE_DOORS, sample_doors
+from tests.access.helpers import SAMPLE_DOORS, ingest, sample_doors
 from tests.personas import Personas
 from tests.rounds_helpers import night_route
 
@@ -234,7 +234,7 @@ def busy_day(world: World) -> None:
     webhook replayed, an alarm acknowledged and turned into an incident; a round walked; a
     shift worked. (The caller stands in for the PDF, as the stateful test does.)"""
     from facility_log.models import Alarm, Category
-    from facility_log.services import disclosures, incident_package, rounds, shifts
+    from facility_log.services import incident_package, rounds, shifts, view_log
     from facility_log.services.links import open_incident_from_alarm
     from facility_log.services.rounds import ScanInput
 
@@ -252,7 +252,7 @@ def busy_day(world: World) -> None:
     incident = incident_services.submit_incident(incident, p.guard_a)
     incident_services.add_supplement(incident, p.guard_a, text=WORDS[2], reason="camera")
     incident = incident_services.approve_incident(incident, p.supervisor_a)
-    disclosures.record_view(p.auditor_a, incident, site=p.site_a, label=incident.label)
+    view_log.record_view(p.auditor_a, incident, site=p.site_a, label=incident.label)
     page = Client()
     page.force_login(p.supervisor_a)
     assert page.get(reverse("incident-page", args=[incident.pk])).status_code == 200
@@ -296,3 +296,17 @@ def busy_day(world: World) -> None:
         text=WORDS[0],
     )
     shifts.end_shift(shift, p.guard_a, ended_at=now, pass_down_notes="East door sticks.")
+    # The retention purge as cron runs it, 100 days on: the access events go (with batch
+    # entries over what remains and tombstones for their alarms), then new events arrive.
+    purge(world, days=100)
+    ingest(p.site_a, [incoming(GENERIC, f"busy-after-purge-{n}", QUIET_EVENT, n) for n in (1, 2)])
+
+
+def purge(world: World, *, days: int, hold: Incident | None = None) -> None:
+    """`purge_expired --apply` run `days` from now; `hold` is kept by a legal hold."""
+    from facility_log.services import retention
+    from facility_log.services.accounts import system_actor
+
+    if hold is not None and retention.active_hold(hold) is None:
+        retention.place_legal_hold(hold, world.p.manager_ab, reason="case 2026/4711 open")
+    retention.purge_expired(system_actor(), apply=True, now=timezone.now() + timedelta(days=days))

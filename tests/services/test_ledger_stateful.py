@@ -98,22 +98,11 @@ def test_every_tampering_is_found_and_named_on_a_busy_ledger(personas, monkeypat
     assert {counts[f"tampering: {kind}"] for kind in TAMPERINGS} == {SWEEP_EXAMPLES}
 
 
-# --- blind spots of the verifier, each reproduced on its own ---------------------------------
-# The first came up in the machine: it counts it in its summary ("known gap: …") and checks
-# that the head kept outside the server still finds it. The second lies outside what the
-# tamperings touch (rows the ledger covers). When the verifier closes one, its test passes
-# and strict xfail fails it: remove the mark (and, for the first, `known_gap` in
-# tests/ledger_tampering.py).
+# --- blind spots the machine found, now closed; each kept as a test of its own ------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="verify_audit does not require a batch entry for every import batch: the entry of "
-    "a batch of duplicates only (EMPTY_BATCH_DIGEST), when it is the head, can be removed "
-    "unnoticed (only --expect-head finds it)",
-)
 @pytest.mark.django_db
-def test_gap_last_entry_of_a_batch_of_duplicates_removed(personas):
+def test_the_head_entry_of_a_batch_of_duplicates_cannot_vanish(personas):
     door(personas.site_a, personas.zone_a)
     ingest(personas.site_a, [row(external_id="twice-1")])
     again = ingest(personas.site_a, [row(external_id="twice-1")])
@@ -128,36 +117,32 @@ def test_gap_last_entry_of_a_batch_of_duplicates_removed(personas):
         cursor.execute(f"DELETE FROM {LedgerEntry._meta.db_table} WHERE seq = %s", [head.seq])
     install_guards()
     assert ImportBatch.objects.filter(pk=again.batch.pk).exists()
-    assert not verify_audit().intact
+    problems = [str(p) for p in verify_audit().problems]
+    assert problems == [f"no entry (import batch #{again.batch.pk}): has no batch entry"]
 
 
-def _acknowledged_alarm_set_back_to_new(p) -> tuple[str, int]:
+def _acknowledged_alarm_set_back_to_new(p) -> tuple[str, int, str]:
     alarm = site_a_alarm(p)
     access.acknowledge_alarm(alarm, p.supervisor_a, note="on my way")
-    return f"UPDATE {Alarm._meta.db_table} SET state = 'new' WHERE id = %s", alarm.pk
+    return f"UPDATE {Alarm._meta.db_table} SET state = 'new' WHERE id = %s", alarm.pk, "alarm"
 
 
-def _approved_narrative_rewritten(p) -> tuple[str, int]:
+def _approved_narrative_rewritten(p) -> tuple[str, int, str]:
     incident = submitted(p)
     svc.approve_incident(incident, p.supervisor_a)
-    return f"UPDATE {Incident._meta.db_table} SET narrative = 'Nothing happened.' WHERE id = %s", (
-        incident.pk
-    )
+    sql = f"UPDATE {Incident._meta.db_table} SET narrative = 'Nothing happened.' WHERE id = %s"
+    return sql, incident.pk, "incident"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="verify_audit checks history rows and append-only records, not the live rows of "
-    "audited models against their latest history row: a live row changed with SQL (no history "
-    "row written) passes, and pages, API and exports show the changed value",
-)
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "change", [_acknowledged_alarm_set_back_to_new, _approved_narrative_rewritten]
 )
-def test_gap_live_row_changed_behind_the_application(personas, change):
-    sql, pk = change(personas)
+def test_a_live_row_changed_behind_the_application_is_named(personas, change):
+    sql, pk, label = change(personas)
     assert verify_audit().intact
     with connection.cursor() as cursor:
         cursor.execute(sql, [pk])
-    assert not verify_audit().intact
+    problems = [str(p) for p in verify_audit().problems]
+    assert len(problems) == 1
+    assert problems[0].startswith(f"no entry ({label} #{pk}): differs from its last history row")
