@@ -255,7 +255,9 @@ class RunViewSet(
     filterset_fields = ["site__code", "route", "guard__username"]
 
     def get_queryset(self):
-        return scoped(Run.objects.select_related("site", "guard"), self.request.user, VIEW_ROLES)
+        # Route and schedule: what finishing a run judges its scans by.
+        runs = Run.objects.select_related("site", "guard", "route", "schedule")
+        return scoped(runs, self.request.user, VIEW_ROLES)
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -378,7 +380,8 @@ class ScanViewSet(
         except IdempotencyConflict as error:
             raise Conflict422(str(error)) from error
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        return Response(ScanSerializer(scan).data, status=code)
+        serializer.instance = scan  # answered through the serializer already built
+        return Response(serializer.data, status=code)
 
     @staticmethod
     def _target(data):

@@ -9,7 +9,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -23,10 +23,11 @@ from tests.services.test_incident_numbers_concurrency import _waiting_on_locks
 
 pytestmark = pytest.mark.django_db
 ON_POSTGRES = connection.vendor == "postgresql"
-# A scan with nothing to flag, through the service: the scan lookup (idempotency), the
-# guard's roles, the checkpoint, [transaction] the run's row lock, the insert, the run's
-# state, [ledger] the row read back, the head, the entry [commit] (+ the advisory lock).
-SERVICE_QUERIES = 9 + 2 + 2 + ON_POSTGRES
+# A guard's scan with nothing to flag, through the service: [begin] one query locking the run,
+# checking the guard's role and that the client_uuid is new; the checkpoint; the insert; the
+# run's state; [the ledger] the row read back, [savepoint] (the advisory lock) the head, the
+# entry [release] [commit]. (Tests run inside a transaction: begin and commit are savepoints.)
+SERVICE_QUERIES = 1 + 4 + 1 + 3 + 1 + 1 + ON_POSTGRES
 # Through the API: the token, then the run read once (scoped, with its site, route and
 # schedule), then the service's.
 API_QUERIES = SERVICE_QUERIES + 2
@@ -149,6 +150,24 @@ def test_a_scan_into_a_run_finished_meanwhile_is_refused(personas):
         scan(personas.guard_a, stale, checkpoints[0], timezone.now())
     assert "run" in error.value.message_dict
     assert Scan.objects.count() == 0
+
+
+def test_a_supervisor_may_scan_into_a_guards_run_and_a_guard_not_into_anothers(personas):
+    route, checkpoints = night_route(personas)
+    start = timezone.now() - timedelta(minutes=30)
+    guards_run = rounds.start_run(route, personas.guard_a, started_at=start)
+    data = ScanInput(checkpoints[0].tag_code, uuid.uuid4(), start + timedelta(minutes=1))
+    made, created = rounds.record_scan(personas.supervisor_a, data, run=guards_run)
+    again, created_again = rounds.record_scan(personas.supervisor_a, data, run=guards_run)
+    assert (created, created_again, again.pk) == (True, False, made.pk)
+    assert made.recorded_by == personas.supervisor_a and made.run.guard == personas.guard_a
+
+    supervisors_run = rounds.start_run(route, personas.supervisor_a, started_at=start)
+    with pytest.raises(PermissionDenied):
+        scan(personas.guard_a, supervisors_run, checkpoints[0], start + timedelta(minutes=2))
+    with pytest.raises(PermissionDenied):
+        scan(personas.outsider_c, guards_run, checkpoints[1], start + timedelta(minutes=2))
+    assert Scan.objects.count() == 1
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="needs concurrent writers: PostgreSQL")

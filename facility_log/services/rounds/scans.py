@@ -12,6 +12,9 @@ What a scan costs.
   A fixed number of queries, however many scans its run already has: the scan is judged
   from the run's state before it (services/rounds/findings.py). Scans of one run are
   recorded one at a time (the run's row is locked), so that state cannot change meanwhile.
+  A guard's scan of their own open run: one query locks the run, checks the guard's role
+  and that the client_uuid is new; then the checkpoint, the insert, the run's state, and
+  the ledger's entry at the end of the transaction.
 """
 
 import uuid
@@ -21,11 +24,12 @@ from datetime import datetime, timedelta
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
+from django.db.models import Exists
 from django.utils import timezone
 
 from facility_log.models import Checkpoint, Route, Run, Scan, ScanMethod, Site
 from facility_log.models.rounds import normalize_tag_code
-from facility_log.scoping import REPORT_ROLES, has_role
+from facility_log.scoping import REPORT_ROLES, has_role, scoped
 from facility_log.services.audit import audited_change
 from facility_log.services.rounds.common import (
     IdempotencyConflict,
@@ -65,25 +69,48 @@ def record_scan(
     refused (IdempotencyConflict). Bad input raises ValidationError naming the field and
     stores nothing. Pass `run` with its site, route and schedule loaded (select_related) to
     spare a query for each."""
-    existing = Scan.objects.filter(client_uuid=data.client_uuid)
-    if existing := existing.select_related("checkpoint", "run__site").first():
-        return _same_scan(existing, data, run, actor), False
-    site = _scan_site(run, route)
-    # The guard is loaded only when someone records for another guard.
-    check_may_walk(actor, site, run.guard if run and run.guard_id != actor.pk else actor)
-    checkpoint = _checkpoint_for(site, data)
     try:
         with audited_change(actor, reason):
-            if run is not None:
-                _lock_open_run(run)
+            site = _open_target(actor, data, run, route)
+            checkpoint = _checkpoint_for(site, data)
             scan = _create_scan(actor, data, run, route, checkpoint, photo)
             sync_new_scan(scan.run, scan, checkpoint)
-    except IntegrityError:
-        existing = Scan.objects.filter(client_uuid=data.client_uuid).first()
-        if existing is None:
+    except (_AlreadyStored, IntegrityError):
+        # Sent before (a retry, the outbox again), or by a request that won a race with this.
+        existing = Scan.objects.filter(client_uuid=data.client_uuid)
+        if (existing := existing.select_related("checkpoint", "run__site").first()) is None:
             raise
         return _same_scan(existing, data, run, actor), False
     return scan, True
+
+
+class _AlreadyStored(Exception):
+    """A scan with this client_uuid is stored already."""
+
+
+def _open_target(actor, data: ScanInput, run: Run | None, route: Route | None) -> Site:
+    """The site the scan is recorded at, once it may be: its client_uuid is new (else
+    _AlreadyStored), the run is still open and locked until the scan is stored (its other
+    scans cannot change meanwhile; scans of other runs do not wait), and the actor may walk
+    there. A guard's scan of their own run, nearly every scan, is checked in one query."""
+    if run is not None and run.guard_id == actor.pk:
+        locked = scoped(Run.objects.select_for_update().filter(pk=run.pk), actor, REPORT_ROLES)
+        stored = Exists(Scan.objects.filter(client_uuid=data.client_uuid))
+        row = locked.annotate(stored=stored).values_list("finished_at", "stored").first()
+        if row is not None:  # else no role there: refused below, with the reason
+            run.finished_at, already = row
+            if already:
+                raise _AlreadyStored
+            if run.is_finished:
+                raise ValidationError({"run": RUN_FINISHED})
+            return run.site
+    if Scan.objects.filter(client_uuid=data.client_uuid).exists():
+        raise _AlreadyStored
+    site = _scan_site(run, route)
+    check_may_walk(actor, site, run.guard if run else actor)
+    if run is not None:
+        _lock_open_run(run)
+    return site
 
 
 def _scan_site(run: Run | None, route: Route | None) -> Site:
@@ -99,9 +126,6 @@ def _scan_site(run: Run | None, route: Route | None) -> Site:
 
 
 def _lock_open_run(run: Run) -> None:
-    """Hold the run's row until the scan is stored, and check it is still open: its other
-    scans cannot change, nor the run be finished, meanwhile. (One scan of a run at a time;
-    scans of other runs do not wait.)"""
     locked = Run.objects.select_for_update().filter(pk=run.pk)
     run.finished_at = locked.values_list("finished_at", flat=True).get()
     if run.is_finished:
