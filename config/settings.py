@@ -226,7 +226,7 @@ FACILITY_LOG = {
     "SYSTEM_USERNAME": os.environ.get("FACILITY_LOG_SYSTEM_USER", "system"),
     # Largest attachment accepted (photos, video, audio, documents), in bytes.
     "MAX_UPLOAD_BYTES": int(os.environ.get("FACILITY_LOG_MAX_UPLOAD_BYTES", str(25 * 1024 * 1024))),
-    # Guard rounds (services/rounds.py): two scans of different checkpoints closer together
+    # Guard rounds (services/rounds/): two scans of different checkpoints closer together
     # than this are "implausibly fast"; a device clock further than this from the server's
     # is flagged as drifting; a run still open this long after its last stop was due is
     # "overdue"; check_rounds looks back this far for missed windows.

@@ -1,5 +1,5 @@
 """Guard rounds over the API: checkpoints, routes, schedules, runs, scans and exceptions, for
-the tablet app and integrations. Every write goes through services/rounds.py.
+the tablet app and integrations. Every write goes through services/rounds/.
 
 Tag codes are returned only to the site's managers: a guard proves a visit by scanning the
 tag, so the code is not handed out to be typed in from elsewhere.
@@ -36,17 +36,19 @@ class Conflict422(APIException):
     default_code = "idempotency_conflict"
 
 
-def _reachable(user, queryset, roles, field_name: str, site_field: str = "site"):
-    """Resolve a related id the caller may use; otherwise the field's error, like a missing
-    one (existence at other sites is not revealed)."""
+class ReachableField(serializers.PrimaryKeyRelatedField):
+    """A related record of a site where the caller holds one of `roles`, read in one query
+    (with what the service needs of it, through the queryset given); any other id gets the
+    same error as a missing one (existence at other sites is not revealed)."""
 
-    def resolve(value):
-        found = scoped(queryset, user, roles, site_field).filter(pk=value).first()
-        if found is None:
-            raise serializers.ValidationError({field_name: "Not found among your sites."})
-        return found
+    default_error_messages = {"does_not_exist": "Not found among your sites."}
 
-    return resolve
+    def __init__(self, *, roles, **kwargs):
+        self.roles = roles
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        return scoped(super().get_queryset(), self.context["request"].user, self.roles)
 
 
 class CheckpointSerializer(serializers.ModelSerializer):
@@ -215,7 +217,7 @@ class ScheduleViewSet(
 class RunSerializer(serializers.ModelSerializer):
     site = SlugRelatedField(slug_field="code", read_only=True)
     guard = SlugRelatedField(slug_field="username", read_only=True)
-    route = serializers.PrimaryKeyRelatedField(queryset=Route.objects.all())
+    route = ReachableField(roles=REPORT_ROLES, queryset=Route.objects.select_related("site"))
     client_uuid = serializers.UUIDField(required=False, allow_null=True, validators=[])
 
     class Meta:
@@ -253,15 +255,15 @@ class RunViewSet(
     filterset_fields = ["site__code", "route", "guard__username"]
 
     def get_queryset(self):
-        return scoped(Run.objects.select_related("site", "guard"), self.request.user, VIEW_ROLES)
+        # Route and schedule: what finishing a run judges its scans by.
+        runs = Run.objects.select_related("site", "guard", "route", "schedule")
+        return scoped(runs, self.request.user, VIEW_ROLES)
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        route = _reachable(request.user, Route.objects.all(), REPORT_ROLES, "route")(
-            data["route"].pk
-        )
+        route = data["route"]
         existed = (
             bool(data.get("client_uuid"))
             and Run.objects.filter(client_uuid=data["client_uuid"]).exists()
@@ -291,9 +293,17 @@ class RunViewSet(
 
 
 class ScanSerializer(serializers.ModelSerializer):
-    run = serializers.PrimaryKeyRelatedField(queryset=Run.objects.all(), required=False)
-    route = serializers.PrimaryKeyRelatedField(
-        queryset=Route.objects.all(), required=False, write_only=True
+    # The run is read once, here, with all that recording a scan needs of it.
+    run = ReachableField(
+        roles=REPORT_ROLES,
+        queryset=Run.objects.select_related("site", "route", "schedule"),
+        required=False,
+    )
+    route = ReachableField(
+        roles=REPORT_ROLES,
+        queryset=Route.objects.select_related("site"),
+        required=False,
+        write_only=True,
     )
     site = SlugRelatedField(source="run.site", slug_field="code", read_only=True)
     tag_code = serializers.CharField(write_only=True, max_length=40)
@@ -354,7 +364,7 @@ class ScanViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        run, route = self._target(request.user, data)
+        run, route = self._target(data)
         scan_input = ScanInput(
             tag_code=data["tag_code"],
             client_uuid=data["client_uuid"],
@@ -370,21 +380,15 @@ class ScanViewSet(
         except IdempotencyConflict as error:
             raise Conflict422(str(error)) from error
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        return Response(ScanSerializer(scan).data, status=code)
+        serializer.instance = scan  # answered through the serializer already built
+        return Response(serializer.data, status=code)
 
-    def _target(self, user, data):
+    @staticmethod
+    def _target(data):
         run, route = data.get("run"), data.get("route")
-        if run is not None:
-            run = _reachable(
-                user, Run.objects.select_related("site", "guard"), REPORT_ROLES, "run"
-            )(run.pk)
-        elif route is not None:
-            route = _reachable(user, Route.objects.select_related("site"), REPORT_ROLES, "route")(
-                route.pk
-            )
-        else:
+        if run is None and route is None:
             raise serializers.ValidationError({"run": "Give the run (or the route to start one)."})
-        return run, route
+        return run, (route if run is None else None)
 
 
 class RoundExceptionSerializer(serializers.ModelSerializer):

@@ -128,8 +128,8 @@ class Schedule(AuditedModel):
     `every`: a window at `start_time`, then every `every_hours` up to and including
     `end_time`; an end earlier than the start runs overnight (22:00 → 06:00).
     `fixed`: one window at each of `fixed_times` ("HH:MM", local).
-    A run must start within `grace_minutes` of a window's start. See services/rounds.py for
-    how daylight-saving changes are handled.
+    A run must start within `grace_minutes` of a window's start. See
+    services/rounds/schedules.py for how daylight-saving changes are handled.
     """
 
     route = models.ForeignKey(Route, on_delete=models.PROTECT, related_name="schedules")

@@ -1,0 +1,192 @@
+"""Scans: the proof a checkpoint was visited, sent by a tablet live or hours later.
+
+Trusting device clocks.
+  A tablet without signal keeps scanning and uploads later. Lateness is judged on the time
+  the device says the tag was scanned, not when the scan arrived. The device also sends its
+  clock at upload time (`device_sent_at`); the server compares it with its own clock on
+  arrival. A difference beyond FACILITY_LOG["ROUNDS_CLOCK_DRIFT_SECONDS"] is flagged as clock
+  drift, and the scan's time is corrected by the measured difference. Without
+  `device_sent_at`, a device time in the future is the only drift that can be seen.
+
+What a scan costs.
+  A fixed number of queries, however many scans its run already has: the scan is judged
+  from the run's state before it (services/rounds/findings.py). Scans of one run are
+  recorded one at a time (the run's row is locked), so that state cannot change meanwhile.
+  A guard's scan of their own open run: one query locks the run, checks the guard's role
+  and that the client_uuid is new; then the checkpoint, the insert, the run's state, and
+  the ledger's entry at the end of the transaction.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+from django.db.models import Exists
+from django.utils import timezone
+
+from facility_log.models import Checkpoint, Route, Run, Scan, ScanMethod, Site
+from facility_log.models.rounds import normalize_tag_code
+from facility_log.scoping import REPORT_ROLES, has_role, scoped
+from facility_log.services.audit import audited_change
+from facility_log.services.rounds.common import (
+    IdempotencyConflict,
+    check_may_walk,
+    knob,
+    refuse_future_time,
+)
+from facility_log.services.rounds.findings import sync_new_scan
+from facility_log.services.rounds.runs import create_run
+
+RUN_FINISHED = "This run is finished; start a new run to scan again."
+
+
+@dataclass(frozen=True)
+class ScanInput:
+    """What a device sends for one scan."""
+
+    tag_code: str
+    client_uuid: uuid.UUID
+    device_time: datetime
+    method: str = ScanMethod.MANUAL
+    device_sent_at: datetime | None = None
+    note: str = ""
+
+
+def record_scan(
+    actor: AbstractBaseUser,
+    data: ScanInput,
+    *,
+    run: Run | None = None,
+    route: Route | None = None,
+    photo=None,
+    reason: str = "checkpoint scanned",
+) -> tuple[Scan, bool]:
+    """Record one scan into `run` (or start a run of `route` with it). Returns (scan, created):
+    the same `client_uuid` sent again returns the stored scan; with a different payload it is
+    refused (IdempotencyConflict). Bad input raises ValidationError naming the field and
+    stores nothing. Pass `run` with its site, route and schedule loaded (select_related) to
+    spare a query for each."""
+    try:
+        with audited_change(actor, reason):
+            site = _open_target(actor, data, run, route)
+            checkpoint = _checkpoint_for(site, data)
+            scan = _create_scan(actor, data, run, route, checkpoint, photo)
+            sync_new_scan(scan.run, scan, checkpoint)
+    except (_AlreadyStored, IntegrityError):
+        # Sent before (a retry, the outbox again), or by a request that won a race with this.
+        existing = Scan.objects.filter(client_uuid=data.client_uuid)
+        if (existing := existing.select_related("checkpoint", "run__site").first()) is None:
+            raise
+        return _same_scan(existing, data, run, actor), False
+    return scan, True
+
+
+class _AlreadyStored(Exception):
+    """A scan with this client_uuid is stored already."""
+
+
+def _open_target(actor, data: ScanInput, run: Run | None, route: Route | None) -> Site:
+    """The site the scan is recorded at, once it may be: its client_uuid is new (else
+    _AlreadyStored), the run is still open and locked until the scan is stored (its other
+    scans cannot change meanwhile; scans of other runs do not wait), and the actor may walk
+    there. A guard's scan of their own run, nearly every scan, is checked in one query."""
+    if run is not None and run.guard_id == actor.pk:
+        locked = scoped(Run.objects.select_for_update().filter(pk=run.pk), actor, REPORT_ROLES)
+        stored = Exists(Scan.objects.filter(client_uuid=data.client_uuid))
+        row = locked.annotate(stored=stored).values_list("finished_at", "stored").first()
+        if row is not None:  # else no role there: refused below, with the reason
+            run.finished_at, already = row
+            if already:
+                raise _AlreadyStored
+            if run.is_finished:
+                raise ValidationError({"run": RUN_FINISHED})
+            return run.site
+    if Scan.objects.filter(client_uuid=data.client_uuid).exists():
+        raise _AlreadyStored
+    site = _scan_site(run, route)
+    check_may_walk(actor, site, run.guard if run else actor)
+    if run is not None:
+        _lock_open_run(run)
+    return site
+
+
+def _scan_site(run: Run | None, route: Route | None) -> Site:
+    if run is not None:
+        if run.is_finished:
+            raise ValidationError({"run": RUN_FINISHED})
+        return run.site
+    if route is None:
+        raise ValidationError({"run": "Name the run (or the route, to start one)."})
+    if not route.is_active:
+        raise ValidationError({"route": "This route is no longer in use."})
+    return route.site
+
+
+def _lock_open_run(run: Run) -> None:
+    locked = Run.objects.select_for_update().filter(pk=run.pk)
+    run.finished_at = locked.values_list("finished_at", flat=True).get()
+    if run.is_finished:
+        raise ValidationError({"run": RUN_FINISHED})
+
+
+def _checkpoint_for(site: Site, data: ScanInput) -> Checkpoint:
+    if data.method not in ScanMethod.values:
+        raise ValidationError({"method": f"Choose one of: {', '.join(ScanMethod.values)}."})
+    refuse_future_time(data.device_time, "device_time")
+    code = normalize_tag_code(data.tag_code)
+    checkpoint = Checkpoint.objects.filter(site=site, tag_code=code, is_active=True).first()
+    if checkpoint is None or not code:
+        # The same words for an unknown code and another site's: existence is not revealed.
+        raise ValidationError({"tag_code": f"No checkpoint at {site.code} has this tag code."})
+    return checkpoint
+
+
+def _same_scan(existing: Scan, data: ScanInput, run: Run | None, actor) -> Scan:
+    same = (
+        has_role(actor, existing.run.site, REPORT_ROLES)
+        and existing.checkpoint.tag_code == normalize_tag_code(data.tag_code)
+        and existing.device_time == data.device_time
+        and existing.method == data.method
+        and existing.note == data.note
+        and (run is None or existing.run_id == run.pk)
+    )
+    if not same:
+        raise IdempotencyConflict("This client_uuid was used for a different scan.")
+    return existing
+
+
+def clock_offset(device_time, device_sent_at, received_at) -> timedelta:
+    """Server clock minus device clock, as far as it can be measured (module docstring)."""
+    if device_sent_at is not None:
+        return received_at - device_sent_at
+    if device_time > received_at:
+        return received_at - device_time
+    return timedelta(0)
+
+
+def _create_scan(actor, data: ScanInput, run, route, checkpoint, photo) -> Scan:
+    received = timezone.now()
+    offset = clock_offset(data.device_time, data.device_sent_at, received)
+    drifting = abs(offset.total_seconds()) > knob("ROUNDS_CLOCK_DRIFT_SECONDS")
+    effective = data.device_time + offset if drifting else data.device_time
+    if run is None:
+        run = create_run(route, actor, effective, None)
+    scan = Scan(
+        run=run,
+        checkpoint=checkpoint,
+        client_uuid=data.client_uuid,
+        method=data.method,
+        device_time=data.device_time,
+        device_sent_at=data.device_sent_at,
+        received_at=received,
+        clock_offset_seconds=round(offset.total_seconds()),
+        effective_time=effective,
+        note=data.note,
+        photo=photo or "",
+        recorded_by=actor,
+    )
+    scan.save()
+    return scan
