@@ -1,4 +1,5 @@
 from django import forms
+from django.core.exceptions import ValidationError
 
 
 class ReasonFormMixin(forms.Form):
@@ -10,3 +11,13 @@ class ReasonFormMixin(forms.Form):
         help_text="Kept in the history with your name and the time.",
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
+
+
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """A rule enforced by a service lands on the form, on the field it names (or on the
+    form as a whole when it names none the form has)."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)

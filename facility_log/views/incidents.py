@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from facility_log.forms import incidents as forms
+from facility_log.forms.base import add_service_errors
 from facility_log.models import (
     Attachment,
     Category,
@@ -60,15 +61,6 @@ def _incident(request, pk: int, roles=VIEW_ROLES) -> Incident:
         roles,
         pk=pk,
     )
-
-
-def _errors_to_form(form, error: ValidationError) -> None:
-    """A rule enforced by a service lands on the form, on the field it names."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 # --- reporting ----------------------------------------------------------------------------
@@ -152,7 +144,7 @@ def _create_from_form(request, form, persons) -> Incident | None:
             if submit and incident.is_draft:
                 incident = svc.submit_incident(incident, request.user)
     except ValidationError as error:
-        _errors_to_form(form, error)
+        add_service_errors(form, error)
         return None
     except svc.IdempotencyConflict as error:
         form.add_error(None, str(error))
@@ -190,7 +182,7 @@ def incident_edit(request, pk: int):
             conflict = _conflict_rows(form, error)
             form.add_error(None, str(error))
         except ValidationError as error:
-            _errors_to_form(form, error)
+            add_service_errors(form, error)
     return render(
         request,
         "facility_log/incidents/form.html",
@@ -313,7 +305,7 @@ def incident_transition(request, pk: int, action: str):
             messages.success(request, f"{label}: done.")
             return redirect("incident-page", pk=incident.pk)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            add_service_errors(form, error)
     return render(
         request,
         "facility_log/incidents/confirm.html",
@@ -342,7 +334,7 @@ def _post_action(request, incident, form, run, success: str, template_form: str)
             messages.success(request, success)
             return redirect("incident-page", pk=incident.pk)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            add_service_errors(form, error)
         except svc.EditConflict as error:
             form.add_error(None, f"{error} Look at the incident again before correcting.")
     messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))

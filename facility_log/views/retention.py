@@ -8,6 +8,7 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
 
+from facility_log.forms.base import add_service_errors
 from facility_log.forms.retention import LegalHoldForm, RetentionPeriodForm
 from facility_log.models import Incident, LegalHold, PurgeCount, PurgeRun, RetentionPolicy, Site
 from facility_log.scoping import AUDIT_ROLES, MANAGE_ROLES, VIEW_ROLES, get_scoped_or_404, has_role
@@ -19,11 +20,6 @@ RUNS_PER_PAGE = 50
 
 def _site(request, code: str, roles) -> Site:
     return get_scoped_or_404(Site.objects.all(), request.user, roles, site_field="", code=code)
-
-
-def _form_errors(form, error: ValidationError) -> None:
-    for field, errors in getattr(error, "message_dict", {"__all__": error.messages}).items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 def site_retention(request, code: str):
@@ -43,7 +39,7 @@ def site_retention(request, code: str):
                 messages.success(request, f"Retention period set: {data['days']} days.")
                 return redirect("site-retention", code=site.code)
             except ValidationError as error:
-                _form_errors(form, error)
+                add_service_errors(form, error)
     holds = LegalHold.objects.filter(incident__site=site, released_at__isnull=True)
     return render(
         request,
@@ -94,7 +90,7 @@ def incident_legal_hold(request, pk: int, action: str):
             messages.success(request, f"{label}: done.")
             return redirect("incident-page", pk=incident.pk)
         except ValidationError as error:
-            _form_errors(form, error)
+            add_service_errors(form, error)
     return render(
         request,
         "facility_log/retention/hold.html",
