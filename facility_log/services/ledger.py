@@ -184,7 +184,9 @@ def chain_entries(pending: list[PendingEntry]) -> None:
     """Give the entries their places after the head, under the ledger's lock (held from
     here until the transaction commits: only as long as this takes, not the whole job)."""
     digests = _read_digests(pending)
-    with transaction.atomic():
+    # No savepoint of its own: inside a service's transaction a failure here fails the whole
+    # transaction anyway, and a savepoint would cost two more queries on every write.
+    with transaction.atomic(savepoint=False):
         _lock_chain()
         seq, prev_hash = ledger_head()
         now, entries = timezone.now(), []

@@ -25,9 +25,9 @@ pytestmark = pytest.mark.django_db
 ON_POSTGRES = connection.vendor == "postgresql"
 # A guard's scan with nothing to flag, through the service: [begin] one query locking the run,
 # checking the guard's role and that the client_uuid is new; the checkpoint; the insert; the
-# run's state; [the ledger] the row read back, [savepoint] (the advisory lock) the head, the
-# entry [release] [commit]. (Tests run inside a transaction: begin and commit are savepoints.)
-SERVICE_QUERIES = 1 + 4 + 1 + 3 + 1 + 1 + ON_POSTGRES
+# run's state; [the ledger] the row read back, (the advisory lock) the head, the entry
+# [commit]. (Tests run inside a transaction: begin and commit are savepoints.)
+SERVICE_QUERIES = 1 + 4 + 1 + 3 + ON_POSTGRES
 # Through the API: the token, then the run read once (scoped, with its site, route and
 # schedule), then the service's.
 API_QUERIES = SERVICE_QUERIES + 2
