@@ -24,7 +24,7 @@ from facility_log.scoping import (
     sites_for,
 )
 from facility_log.services import access as access_services
-from facility_log.services import view_log
+from facility_log.services import access_ingest, view_log
 from facility_log.services.access_formats import FORMAT_SOURCE, READERS, open_text
 from facility_log.services.history import merged_history
 from facility_log.templatetags.facility_log_tags import site_time
@@ -289,7 +289,7 @@ def import_page(request):
 def _run_upload(request, site: Site, data: dict) -> ImportBatch:
     upload = data["file"]
     fmt = data["file_format"]
-    result = access_services.ingest_events(
+    result = access_ingest.ingest_events(
         site,
         request.user,
         READERS[fmt](open_text(upload.file)),

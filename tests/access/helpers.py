@@ -4,7 +4,7 @@ import csv
 from pathlib import Path
 
 from facility_log.models import AccessEvent, Alarm, Door, ImportBatch, Site, Zone
-from facility_log.services import access
+from facility_log.services import access, access_ingest
 from facility_log.services.access_formats import Incoming
 from facility_log.services.accounts import system_actor
 
@@ -37,9 +37,9 @@ def row(line: int = 2, **values) -> Incoming:
     return Incoming(line=line, **fields)
 
 
-def ingest(site: Site, rows, actor=None, **kwargs) -> access.IngestResult:
+def ingest(site: Site, rows, actor=None, **kwargs) -> access_ingest.IngestResult:
     kwargs.setdefault("channel", ImportBatch.Channel.API)
-    return access.ingest_events(site, actor or system_actor(), rows, **kwargs)
+    return access_ingest.ingest_events(site, actor or system_actor(), rows, **kwargs)
 
 
 def forced_open_at(site: Site, zone: Zone, external_id: str = "forced-1") -> AccessEvent:
