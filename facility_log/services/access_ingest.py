@@ -235,19 +235,20 @@ def _stored_rows(chunk: list[tuple], returned: list[tuple]) -> list[tuple[int, t
 
 def _digest(site: Site, batch_pk: int, received_at, stored: list[tuple[int, tuple]]) -> str:
     """The ledger's BatchDigest of the stored rows, computed from the values written (the
-    verifier recomputes it from the rows read back)."""
+    verifier recomputes it from the rows read back). Values are made plain here, once per
+    row, as the database gives them back: the time in UTC, the event type a plain str."""
     digest = ledger.BatchDigest()
     fields = ledger.row_fields(AccessEvent)
     constant = {"site_id": site.pk, "batch_id": batch_pk, "received_at": received_at}
     positions = {name: 1 + index for index, name in enumerate(STAGED)}
-    getters = [
-        (lambda row, v=constant[name]: v)
-        if name in constant
-        else (lambda row, i=positions[name]: row[i])
-        for name in fields
-    ]
+    at_time, at_type = positions["occurred_at"], positions["event_type"]
     for _pk, row in stored:
-        digest.add(tuple(get(row) for get in getters))
+        plain = list(row)
+        plain[at_time] = row[at_time].astimezone(UTC)
+        plain[at_type] = str.__str__(row[at_type])
+        digest.add_normalised(
+            tuple(constant[name] if name in constant else plain[positions[name]] for name in fields)
+        )
     return digest.hexdigest()
 
 
