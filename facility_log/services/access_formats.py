@@ -161,6 +161,8 @@ class _JsonStream:
     MAX_ITEM = 1 << 20
 
     def __init__(self, stream):
+        if isinstance(stream.read(0), bytes):
+            stream = open_text(stream)
         self.stream, self.buffer, self.pos = stream, "", 0
         self.line = 1  # the line of buffer[0] in the file
         self.eof = False
@@ -173,8 +175,6 @@ class _JsonStream:
             block = self.stream.read(self.BLOCK)
         except UnicodeDecodeError as error:
             raise FormatError(f"Not valid JSON: {error}.", self._line_at(self.pos)) from error
-        if isinstance(block, bytes):
-            block = block.decode("utf-8-sig")
         if not block:
             self.eof = True
             return False

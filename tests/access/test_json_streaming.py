@@ -114,3 +114,10 @@ def test_reading_a_file_ten_times_larger_takes_no_more_memory(reader, make):
     assert (count_small, count_large) == (2_000, 20_000)
     # json.load of the large file would take well over ten times the small one's peak.
     assert peak_large < 2 * peak_small + 200_000
+
+
+def test_a_binary_stream_is_read_as_utf8_even_when_a_block_splits_a_character(monkeypatch):
+    monkeypatch.setattr(_JsonStream, "BLOCK", 1)
+    items = [{"cardholder": "Zoë Ångström"}, {"cardholder": "李"}]
+    binary = io.BytesIO(json.dumps(items, ensure_ascii=False).encode())
+    assert list(_JsonStream(binary).array("x")) == items
