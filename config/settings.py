@@ -68,8 +68,17 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",
     "facility_log",
 ]
+
+# Background jobs (large access-event imports): Django's Tasks API through the django-tasks
+# backport, stored in the database and run by `manage.py db_worker` (README, "Worker").
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Uploaded access-event files larger than this are imported by the worker, with the page
+# showing progress; smaller ones in the request.
+ACCESS_IMPORT_BACKGROUND_BYTES = int(os.environ.get("ACCESS_IMPORT_BACKGROUND_BYTES", 2_000_000))
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

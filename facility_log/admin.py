@@ -507,3 +507,12 @@ class PurgeRunAdmin(AppendOnlyAdmin):
 class PurgeCountAdmin(AppendOnlyAdmin):
     list_display = ["run", "site", "kind", "days", "records", "rows", "held", "kept"]
     list_select_related = ["run", "site"]
+
+
+# django-tasks-db registers its task results (the background jobs' queue) in the admin, with
+# delete and re-run actions that write no history. An upload's import is followed on its job
+# page (/access/import/jobs/<id>/) instead.
+from django_tasks_db.models import DBTaskResult  # noqa: E402
+
+if admin.site.is_registered(DBTaskResult):
+    admin.site.unregister(DBTaskResult)

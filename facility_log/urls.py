@@ -120,4 +120,10 @@ urlpatterns = [
     path("access/doors/", access.door_list, name="access-door-list"),
     path("access/import/", access.import_page, name="access-import"),
     path("access/import/<int:pk>/", access.import_result, name="access-import-result"),
+    path("access/import/jobs/<int:pk>/", access.import_job, name="access-import-job"),
+    path(
+        "access/import/jobs/<int:pk>/progress/",
+        access.import_job_progress,
+        name="access-import-job-progress",
+    ),
 ]

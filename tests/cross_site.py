@@ -18,7 +18,7 @@ from collections.abc import Callable
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from facility_log.models import Membership
-from tests.access.helpers import site_a_alarm
+from tests.access.helpers import site_a_alarm, site_a_import_job
 from tests.personas import Personas
 
 SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
@@ -92,6 +92,8 @@ SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
     "access-alarm-acknowledge": lambda p: {"pk": site_a_alarm(p).pk},
     "access-alarm-resolve": lambda p: {"pk": site_a_alarm(p).pk},
     "access-import-result": lambda p: {"pk": site_a_alarm(p).event.batch_id},
+    "access-import-job": lambda p: {"pk": site_a_import_job(p).pk},
+    "access-import-job-progress": lambda p: {"pk": site_a_import_job(p).pk},
     "api-access-event-detail": lambda p: {"pk": site_a_alarm(p).event_id},
     "api-kisi-webhook": lambda p: {"site_code": p.site_a.code},
 }

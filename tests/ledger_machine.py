@@ -26,7 +26,7 @@ from facility_log.models.incidents import Severity
 from facility_log.models.incidents import Status as S
 from facility_log.models.rounds import ScanMethod
 from facility_log.models.shifts import ShiftEntryKind
-from facility_log.services import access, incident_package, rounds, shifts, view_log
+from facility_log.services import access, access_ingest, incident_package, rounds, shifts, view_log
 from facility_log.services import incidents as svc
 from facility_log.services.access_formats import kisi_incoming
 from facility_log.services.links import open_incident_from_alarm
@@ -320,7 +320,7 @@ class LedgerMachine(RuleBasedStateMachine):
         rows = [*new, *stored[-resend:][:resend]]
         if new and data.draw(st.booleans(), label="repeated in the file"):
             rows.append(new[0])
-        result = access.ingest_events(
+        result = access_ingest.ingest_events(
             self.p.site_a,
             self.p.manager_ab,
             rows,

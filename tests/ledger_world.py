@@ -26,7 +26,7 @@ from rest_framework.test import APIClient
 from facility_log.models import Checkpoint, EventType, Incident, Route
 from facility_log.models.access import DenialReason, SourceFormat
 from facility_log.models.incidents import PersonRole
-from facility_log.services import access, accounts
+from facility_log.services import access, access_ingest, accounts
 from facility_log.services import incidents as incident_services
 from facility_log.services.access import DEFAULT_MAPPINGS
 from facility_log.services.access_formats import Incoming
@@ -265,7 +265,7 @@ def busy_day(world: World) -> None:
     for vendor, spec in ((GENERIC, forced_open), (GALLAGHER, QUIET_EVENT), (KISI, unmapped)):
         rows = [incoming(vendor, f"busy-{vendor}-{n}", spec, n) for n in (1, 2)]
         for _ in range(2):  # the second time, duplicates only
-            access.ingest_events(p.site_a, p.manager_ab, rows, channel="file", vendor=vendor)
+            access_ingest.ingest_events(p.site_a, p.manager_ab, rows, channel="file", vendor=vendor)
     items = [api_item(incoming(GENERIC, f"busy-api-{n}", QUIET_EVENT, n)) for n in (1, 2)]
     raw = kisi_body([("busy-hook-1", QUIET_EVENT), ("busy-hook-2", unmapped)], as_list=True)
     hook = reverse("api-kisi-webhook", kwargs={"site_code": p.site_a.code})

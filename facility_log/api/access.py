@@ -24,10 +24,10 @@ from facility_log.services.access import (
     CARDHOLDER_NEEDS_SITE,
     IngestRefused,
     RowError,
-    ingest_events,
 )
 from facility_log.services.access_formats import GENERIC_COLUMNS, FormatError, Incoming
 from facility_log.services.access_formats import kisi_incoming as read_kisi_body
+from facility_log.services.access_ingest import ingest_events
 from facility_log.services.accounts import system_actor
 
 MAX_BATCH = 5000

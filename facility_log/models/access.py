@@ -155,6 +155,57 @@ class ImportBatch(AppendOnlyModel):
         return f"{self.get_channel_display()} {self.created_at:%Y-%m-%d %H:%M} ({self.created})"
 
 
+class ImportJob(AuditedModel):
+    """A file uploaded on the import page, and its import: run in the request for a small
+    file, by the task worker (`manage.py db_worker`) for a large one. Holds the progress the
+    page shows as a percentage, and what the import stored (over all its batches, one per
+    chunk; they carry the job's request id). The uploaded file is deleted when the import
+    ends: it holds credential numbers, which are never stored."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for the worker"
+        CHECKING = "checking", "Checking every line"
+        STORING = "storing", "Storing"
+        DONE = "done", "Done"
+        REFUSED = "refused", "Refused: nothing stored"
+        FAILED = "failed", "Stopped: import the same file again to complete it"
+
+    RUNNING = (Status.QUEUED, Status.CHECKING, Status.STORING)
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    upload = models.FileField(upload_to="access-imports/", blank=True)
+    file_name = models.CharField(max_length=255)
+    file_format = models.CharField(max_length=32)
+    size = models.PositiveBigIntegerField(default=0)
+    request_id = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    percent = models.PositiveSmallIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    alarms = models.PositiveIntegerField(default=0)
+    batches = models.PositiveIntegerField(default=0)
+    # The first bad lines of a refused file ({line, column, message}), and how many there were.
+    errors = models.JSONField(default=list, blank=True)
+    error_count = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    history = audited_history()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()}, {self.percent} %)"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in self.RUNNING
+
+
 class AccessEvent(AppendOnlyModel):
     """What a door controller reported, exactly once per (site, source, external id).
 

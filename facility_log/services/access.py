@@ -1,22 +1,11 @@
-"""Access events: the one ingestion path (file, batch API, webhook), doors, and alarms.
+"""Access events: doors, vendor mappings, alarm rules, checking incoming rows, and alarms.
 
-Ingestion runs in two passes so that a bad line leaves no trace and memory stays flat:
-
-1. read and check every row (door known, time with offset, type in the vocabulary, …),
-   collecting every error with its line and column, dropping rows already stored or repeated
-   in the input, and spooling the good new rows to a temporary file in chunks;
-2. only if no row failed: one transaction writes the batch record, the events with
-   `bulk_create` in chunks (events are append-only, so no history row is owed), and one
-   alarm per event that matches an alarm rule.
-
-Idempotent on (site, source, external id): sending the same events again adds nothing.
+Storing checked rows (the import's write path: staging, ON CONFLICT, batches, ledger) is in
+services/access_ingest.py. Idempotent on (site, source, external id): sending the same events
+again adds nothing.
 """
 
-import csv
-import pickle
-import tempfile
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -33,7 +22,6 @@ from facility_log.models import (
     Door,
     DoorExternalId,
     EventType,
-    ImportBatch,
     Site,
     SourceFormat,
     VendorTypeMapping,
@@ -41,13 +29,11 @@ from facility_log.models import (
     Zone,
 )
 from facility_log.models.access import DEFAULT_ALARM_TYPES
-from facility_log.scoping import INGEST_ROLES, MANAGE_ROLES, REVIEW_ROLES, require_role
-from facility_log.services import ledger
-from facility_log.services.access_formats import FormatError, Incoming
-from facility_log.services.audit import audited_change, create_in_bulk, current_request_id
+from facility_log.scoping import MANAGE_ROLES, REVIEW_ROLES, require_role
+from facility_log.services.access_formats import Incoming
+from facility_log.services.audit import audited_change
 from facility_log.services.credentials import credential_key, pseudonymise
 
-CHUNK_SIZE = 2000
 # Enum `.values` is rebuilt on every access; rows are checked against these sets instead.
 EVENT_TYPES = frozenset(EventType.values)
 DENIAL_REASONS = frozenset(DenialReason.values)
@@ -99,18 +85,6 @@ class IngestRefused(ValidationError):
     def __init__(self, errors: list[RowError]):
         self.errors = errors
         super().__init__([str(e) for e in errors])
-
-
-@dataclass
-class IngestResult:
-    """What one accepted ingestion call did."""
-
-    batch: ImportBatch | None
-    total: int = 0
-    created: int = 0
-    duplicates: int = 0
-    alarms: int = 0
-    statuses: list[str] = field(default_factory=list)
 
 
 # --- mappings, doors, rules ------------------------------------------------------------------
@@ -326,233 +300,6 @@ class _Checker:
         if row.vendor == SourceFormat.GENERIC:
             bad("reason", f"{row.reason!r} is not a denial reason")
         return ""
-
-
-# --- the two passes ----------------------------------------------------------------------------
-
-
-class _Spool:
-    """Good new rows, pickled to a temporary file chunk by chunk (flat memory)."""
-
-    def __init__(self):
-        # Closed by ingest_events once both passes are done.
-        self.file = tempfile.TemporaryFile()  # noqa: SIM115
-
-    def add(self, rows: list[tuple]) -> None:
-        pickle.dump(rows, self.file, protocol=pickle.HIGHEST_PROTOCOL)
-
-    def chunks(self):
-        self.file.seek(0)
-        while True:
-            try:
-                # Our own temporary file, written a moment ago by this process: trusted.
-                yield pickle.load(self.file)  # noqa: S301
-            except EOFError:
-                return
-
-
-@dataclass
-class _Pass1:
-    total: int = 0
-    new: int = 0
-    duplicates: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    statuses: list[str] = field(default_factory=list)
-
-
-def _existing_keys(site: Site, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
-    by_source: dict[str, list[str]] = {}
-    for source, external_id in keys:
-        by_source.setdefault(source, []).append(external_id)
-    found = set()
-    for source, ids in by_source.items():
-        found.update(
-            AccessEvent.objects.filter(site=site, source=source, external_id__in=ids).values_list(
-                "source", "external_id"
-            )
-        )
-    return found
-
-
-def _flush(site, chunk, seen, spool, result: _Pass1, collect: bool) -> None:
-    """Drop rows already stored or already seen in this input; spool the rest."""
-    stored = _existing_keys(site, [(r[0], r[1]) for _i, r in chunk])
-    fresh = []
-    for index, row in chunk:
-        duplicate = (row[0], row[1]) in stored
-        # One string per key (not a tuple of two): the only thing kept per row in memory.
-        key = f"{row[0]}\x1f{row[1]}"
-        duplicate = duplicate or key in seen
-        seen.add(key)
-        if collect:
-            result.statuses[index] = "duplicate" if duplicate else "created"
-        if duplicate:
-            result.duplicates += 1
-        else:
-            fresh.append(row)
-    result.new += len(fresh)
-    if fresh:
-        spool.add(fresh)
-
-
-def _first_pass(site, rows, checker, spool, collect, progress, every) -> _Pass1:
-    result = _Pass1()
-    seen: set[str] = set()
-    chunk: list[tuple[int, tuple]] = []
-    try:
-        for row in rows:
-            index = result.total
-            result.total += 1
-            if collect:
-                result.statuses.append("error")
-            checked = checker.check(row)
-            if isinstance(checked, list):
-                result.errors.extend(checked)
-            elif not result.errors:
-                chunk.append((index, checked))
-            if len(chunk) >= CHUNK_SIZE:
-                _flush(site, chunk, seen, spool, result, collect)
-                chunk = []
-            if progress and result.total % every == 0:
-                progress("checked", result.total)
-    except FormatError as error:
-        result.errors.append(RowError(error.line, error.column, error.message))
-    except UnicodeDecodeError as error:
-        result.errors.append(RowError(result.total + 2, "", f"not UTF-8 text ({error.reason})"))
-    except csv.Error as error:
-        result.errors.append(RowError(result.total + 2, "", f"not readable as CSV ({error})"))
-    if chunk and not result.errors:
-        _flush(site, chunk, seen, spool, result, collect)
-    if not result.total and not result.errors:
-        result.errors.append(RowError(1, "", "no events in the input"))
-    return result
-
-
-def _write_events(site, batch, spool, progress, alarm_types: set[str]) -> tuple[list, str]:
-    """Insert the spooled rows in chunks, digesting them for the ledger as they go; return the
-    keys of those that may raise alarms and the batch digest."""
-    written, candidates = 0, []
-    digest, fields = ledger.BatchDigest(), ledger.row_fields(AccessEvent)
-    for chunk in spool.chunks():
-        events = [_event(site, batch, row) for row in chunk]
-        AccessEvent.objects.bulk_create(events, ignore_conflicts=True)
-        for event in events:
-            digest.add(ledger.instance_values(event, fields))
-        candidates.extend((row[0], row[1]) for row in chunk if row[2] in alarm_types)
-        written += len(chunk)
-        if progress:
-            progress("stored", written)
-    stored = AccessEvent.objects.filter(batch=batch)
-    if stored.count() != written:
-        # A concurrent import stored some of these first (ignore_conflicts skipped them):
-        # digest what this batch really holds.
-        return candidates, ledger.batch_digest(stored)
-    return candidates, digest.hexdigest()
-
-
-def _event(site: Site, batch: ImportBatch, row: tuple) -> AccessEvent:
-    source, external_id, event_type, reason, vendor_type, occurred_at, door_id = row[:7]
-    direction, cardholder, credential_hash, hint = row[7:]
-    return AccessEvent(
-        site_id=site.pk,
-        batch_id=batch.pk,
-        source=source,
-        external_id=external_id,
-        event_type=event_type,
-        reason=reason,
-        vendor_type=vendor_type,
-        occurred_at=occurred_at,
-        received_at=batch.created_at,
-        door_id=door_id,
-        direction=direction,
-        cardholder=cardholder,
-        credential_hash=credential_hash,
-        credential_hint=hint,
-    )
-
-
-def _alarm_events(site: Site, batch: ImportBatch, keys: list[tuple]):
-    """The events of this batch with these keys, found through the unique index."""
-    for start in range(0, len(keys), CHUNK_SIZE):
-        by_source: dict[str, list[str]] = {}
-        for source, external_id in keys[start : start + CHUNK_SIZE]:
-            by_source.setdefault(source, []).append(external_id)
-        for source, ids in by_source.items():
-            yield from AccessEvent.objects.filter(
-                site=site, source=source, external_id__in=ids, batch=batch
-            ).order_by("occurred_at", "id")
-
-
-def _raise_alarms(site: Site, batch: ImportBatch, rules: AlarmRules, keys: list[tuple]) -> int:
-    """One alarm per new event that an alarm rule covers, created in bulk (with history)."""
-    raised, alarms = 0, []
-    for event in _alarm_events(site, batch, keys):
-        minutes = rules.minutes_for(event.door_id, event.event_type)
-        if minutes is None:
-            continue
-        alarms.append(
-            Alarm(
-                site=site,
-                door_id=event.door_id,
-                event=event,
-                event_type=event.event_type,
-                raised_at=event.received_at,
-                escalate_after_minutes=minutes,
-            )
-        )
-        if len(alarms) >= CHUNK_SIZE:
-            raised += len(create_in_bulk(Alarm, alarms))
-            alarms = []
-    if alarms:
-        raised += len(create_in_bulk(Alarm, alarms))
-    return raised
-
-
-def ingest_events(
-    site: Site,
-    actor: AbstractBaseUser,
-    rows: Iterable[Incoming],
-    *,
-    channel: str,
-    vendor: str = SourceFormat.GENERIC,
-    file_name: str = "",
-    per_item: bool = False,
-    progress: Callable[[str, int], None] | None = None,
-    progress_every: int = CHUNK_SIZE,
-) -> IngestResult:
-    """Check every row, then store the new ones (all or nothing) and raise their alarms.
-
-    Refuses with `IngestRefused` naming every bad row (line, column, reason) and stores
-    nothing when any row is bad. The actor needs the integration or manager role at the site.
-    `progress(phase, rows)` is called every `progress_every` rows checked and per chunk stored.
-    """
-    require_role(actor, site, INGEST_ROLES)
-    checker = _Checker(site, vendor)
-    spool = _Spool()
-    try:
-        first = _first_pass(site, rows, checker, spool, per_item, progress, progress_every)
-        if first.errors:
-            raise IngestRefused(first.errors)
-        with audited_change(actor, f"access events received ({channel})"):
-            batch = ImportBatch.objects.create(
-                site=site,
-                channel=channel,
-                source_format=vendor,
-                file_name=file_name[:255],
-                actor=actor,
-                actor_name=actor.get_username(),
-                request_id=current_request_id(),
-                total=first.total,
-                created=first.new,
-                duplicates=first.duplicates,
-            )
-            rules = AlarmRules(site)
-            keys, digest = _write_events(site, batch, spool, progress, rules.event_types())
-            ledger.record_batch(batch, digest, actor=actor)
-            alarms = _raise_alarms(site, batch, rules, keys)
-    finally:
-        spool.file.close()
-    return IngestResult(batch, first.total, first.new, first.duplicates, alarms, first.statuses)
 
 
 # --- alarms --------------------------------------------------------------------------------------

@@ -2,17 +2,19 @@
 and the file upload. Events are shown, never edited: no page here changes one."""
 
 import csv
+from functools import partial
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from facility_log.forms.access import QUICK_NOTES, AlarmNoteForm, EventFilterForm, ImportForm
-from facility_log.models import AccessEvent, Alarm, AlarmState, Door, ImportBatch, Site
+from facility_log.models import AccessEvent, Alarm, AlarmState, Door, ImportBatch, ImportJob, Site
 from facility_log.scoping import (
     INGEST_ROLES,
     MANAGE_ROLES,
@@ -24,9 +26,9 @@ from facility_log.scoping import (
     sites_for,
 )
 from facility_log.services import access as access_services
-from facility_log.services import view_log
-from facility_log.services.access_formats import FORMAT_SOURCE, READERS, open_text
+from facility_log.services import access_jobs, view_log
 from facility_log.services.history import merged_history
+from facility_log.tasks import import_access_file
 from facility_log.templatetags.facility_log_tags import site_time
 
 CONSOLE_LIMIT = 100
@@ -265,39 +267,58 @@ def door_list(request):
 
 
 def import_page(request):
-    """Managers upload a file; it is checked whole and stored all or nothing."""
+    """Managers upload a file; it is checked whole, then stored. A small file is imported in
+    the request; a large one by the task worker, the job page showing its progress."""
     sites = list(sites_for(request.user, MANAGE_ROLES))
     form = ImportForm(request.POST or None, request.FILES or None, sites=sites)
-    errors = []
+    errors, error_count = [], 0
     if request.method == "POST" and form.is_valid():
         site = get_scoped_or_404(
             Site.objects.all(), request.user, MANAGE_ROLES, "", code=form.cleaned_data["site"]
         )
-        try:
-            batch = _run_upload(request, site, form.cleaned_data)
-        except access_services.IngestRefused as refused:
-            errors = refused.errors
-        else:
-            return redirect("access-import-result", pk=batch.pk)
+        job = access_jobs.start_import_job(
+            site,
+            request.user,
+            upload=form.cleaned_data["file"],
+            file_format=form.cleaned_data["file_format"],
+        )
+        if access_jobs.runs_in_background(job):
+            transaction.on_commit(partial(import_access_file.enqueue, job.pk))
+            return redirect("access-import-job", pk=job.pk)
+        access_jobs.run_import_job(job)
+        if job.status != ImportJob.Status.REFUSED or not job.errors:
+            return redirect("access-import-job", pk=job.pk)
+        errors, error_count = job.errors, job.error_count
     return render(
         request,
         "facility_log/access/import.html",
-        {"form": form, "errors": errors[:500], "error_count": len(errors)},
+        {"form": form, "errors": errors, "error_count": error_count},
     )
 
 
-def _run_upload(request, site: Site, data: dict) -> ImportBatch:
-    upload = data["file"]
-    fmt = data["file_format"]
-    result = access_services.ingest_events(
-        site,
-        request.user,
-        READERS[fmt](open_text(upload.file)),
-        channel=ImportBatch.Channel.FILE,
-        vendor=FORMAT_SOURCE[fmt],
-        file_name=upload.name,
+def _scoped_job(request, pk: int) -> ImportJob:
+    return get_scoped_or_404(
+        ImportJob.objects.select_related("site"), request.user, MANAGE_ROLES, pk=pk
     )
-    return result.batch
+
+
+def import_job(request, pk: int):
+    """One uploaded file's import: its progress while it runs, then what it stored."""
+    job = _scoped_job(request, pk)
+    return render(request, "facility_log/access/import_job.html", {"job": job})
+
+
+def import_job_progress(request, pk: int):
+    """The job's progress as JSON, polled by its page while the import runs."""
+    job = _scoped_job(request, pk)
+    return JsonResponse(
+        {
+            "status": job.status,
+            "status_label": job.get_status_display(),
+            "percent": job.percent,
+            "running": job.is_running,
+        }
+    )
 
 
 def import_result(request, pk: int):

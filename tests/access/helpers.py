@@ -4,7 +4,7 @@ import csv
 from pathlib import Path
 
 from facility_log.models import AccessEvent, Alarm, Door, ImportBatch, Site, Zone
-from facility_log.services import access
+from facility_log.services import access, access_ingest
 from facility_log.services.access_formats import Incoming
 from facility_log.services.accounts import system_actor
 
@@ -37,9 +37,9 @@ def row(line: int = 2, **values) -> Incoming:
     return Incoming(line=line, **fields)
 
 
-def ingest(site: Site, rows, actor=None, **kwargs) -> access.IngestResult:
+def ingest(site: Site, rows, actor=None, **kwargs) -> access_ingest.IngestResult:
     kwargs.setdefault("channel", ImportBatch.Channel.API)
-    return access.ingest_events(site, actor or system_actor(), rows, **kwargs)
+    return access_ingest.ingest_events(site, actor or system_actor(), rows, **kwargs)
 
 
 def forced_open_at(site: Site, zone: Zone, external_id: str = "forced-1") -> AccessEvent:
@@ -57,3 +57,25 @@ def site_a_alarm(p) -> Alarm:
 def csv_rows(path: Path) -> list[dict]:
     with path.open(encoding="utf-8-sig", newline="") as handle:
         return list(csv.DictReader(handle))
+
+
+def site_a_import_job(p):
+    """A finished import job at site A (a small generic CSV, uploaded by its manager)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from facility_log.models import ImportJob
+    from facility_log.services import access_jobs
+
+    existing = ImportJob.objects.filter(site=p.site_a).first()
+    if existing:
+        return existing
+    door(p.site_a, p.zone_a, "D-1")
+    body = (
+        "source,external_id,occurred_at,door,event_type\n"
+        "ctl,job-1,2026-03-28T22:00:00Z,D-1,granted\n"
+    )
+    upload = SimpleUploadedFile("job.csv", body.encode())
+    job = access_jobs.start_import_job(
+        p.site_a, p.manager_ab, upload=upload, file_format="generic-csv"
+    )
+    return access_jobs.run_import_job(job)

@@ -170,7 +170,7 @@ def test_import_command_reports_progress_on_stderr(hq):
     )
     lines = err.getvalue().splitlines()
     assert lines[:3] == ["checked 100 rows", "checked 200 rows", "checked 300 rows"]
-    assert lines[-1] == "stored 300 rows"
+    assert lines[-1] == "stored 300 of 300 rows"
 
 
 @pytest.mark.django_db

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from facility_log.models import AccessEvent, Alarm, ImportBatch
+from facility_log.models import AccessEvent, Alarm, ImportJob
 from tests.access.helpers import SAMPLES, door, forced_open_at, ingest, row, sample_doors
 
 
@@ -140,12 +140,13 @@ def test_upload_page_imports_a_sample_and_shows_the_counts(personas, client_for)
     response = client.post(
         reverse("access-import"), {"site": "ALPHA", "file_format": "generic-csv", "file": upload}
     )
-    batch = ImportBatch.objects.get()
+    job = ImportJob.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == reverse("access-import-result", args=[batch.pk])
+    assert response["Location"] == reverse("access-import-job", args=[job.pk])
     page = client.get(response["Location"]).content.decode()
-    assert "300" in page
+    assert "300" in page and "100 %" in page
     assert AccessEvent.objects.count() == 300
+    assert not job.upload  # the raw file (credential numbers) is not kept
 
 
 @pytest.mark.django_db

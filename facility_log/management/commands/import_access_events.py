@@ -6,8 +6,9 @@ from django.core.management.base import CommandError
 
 from facility_log.management.base import AuditedCommand
 from facility_log.models import ImportBatch, Site
-from facility_log.services.access import IngestRefused, ingest_events
+from facility_log.services.access import IngestRefused
 from facility_log.services.access_formats import FORMAT_SOURCE, READERS, open_text
+from facility_log.services.access_ingest import ingest_events
 from facility_log.services.accounts import system_actor
 
 
@@ -64,6 +65,7 @@ class Command(AuditedCommand):
         except PermissionDenied as error:
             raise CommandError(str(error)) from error
 
-    def _progress(self, phase: str, count: int) -> None:
-        self.stderr.write(f"{phase} {count} rows", style_func=str)
+    def _progress(self, phase: str, count: int, of: int | None) -> None:
+        of_total = f" of {of}" if of else ""
+        self.stderr.write(f"{phase} {count}{of_total} rows", style_func=str)
         self.stderr.flush()

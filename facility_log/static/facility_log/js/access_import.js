@@ -6,6 +6,6 @@ if (form) {
     button.disabled = true;
     button.textContent = "Processing…";
     document.getElementById("import-status").textContent =
-      "Checking every line, then storing the events. Large files take a minute; keep this page open.";
+      "Uploading, then checking every line and storing the events; large files are imported in the background and the next page shows their progress.";
   });
 }
