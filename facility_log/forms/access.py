@@ -75,6 +75,11 @@ class ImportForm(forms.Form):
         label="Format", choices=[(name, name) for name in sorted(READERS)]
     )
     file = forms.FileField(label="File")
+    site_time = forms.BooleanField(
+        label="Times without an offset are the site's local time",
+        required=False,
+        help_text="Otherwise a time without an offset or Z refuses the file, naming the line.",
+    )
 
     def __init__(self, *args, sites, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,16 +1,27 @@
 """Readers for the access-event formats: each turns its input into `Incoming` rows with the
 line (or item) number and the names of its own columns, so an error can name both.
 
-Readers do not validate; `services.access` does, for every format alike.
+Readers do not validate; `services.access` does, for every format alike. Times are parsed
+here (`parse_time`), strictly: RFC 3339 where a format says so, epoch seconds or milliseconds
+where it allows them, and always inside a plausible window.
+
+Vendor formats follow the vendors' published documents (cited in docs/integrations.md):
+Gallagher Command Centre `GET /api/events` pages, Kisi event webhooks, UniFi Access webhooks
+and Verkada access-event webhooks.
 """
 
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
+
+from django.utils import timezone
 
 from facility_log.models import SourceFormat
+from facility_log.models.retention import MAX_RETENTION_DAYS
 
 GENERIC_COLUMNS = (
     "source",
@@ -39,9 +50,114 @@ GALLAGHER_COLUMNS = {
     "occurred_at": "time",
     "door": "source.id",
     "vendor_type": "type.name",
+    "vendor_type_id": "type.id",
+    "vendor_group": "group.name",
+    "vendor_group_id": "group.id",
+    "source_name": "source.name",
     "credential": "card.number",
     "cardholder": "cardholder.name",
 }
+UNIFI_COLUMNS = {
+    "external_id": "event_object_id",
+    "occurred_at": "Signature t",
+    "door": "data.location.id",
+    "vendor_type": "event",
+    "reason": "data.object.result",
+    "cardholder": "data.actor.name",
+    "credential": "data.object.authentication_value",
+    "source_name": "data.location.name",
+}
+VERKADA_COLUMNS = {
+    "external_id": "data.event_id",
+    "occurred_at": "data.created",
+    "door": "data.door_id",
+    "vendor_type": "data.notification_type",
+    "cardholder": "data.user_info.name",
+    "credential": "data.input_value",
+    "direction": "data.direction",
+}
+
+# --- times ---------------------------------------------------------------------------------------
+
+# RFC 3339 section 5.6 (`date-time`), with the space its note allows instead of `T`; a missing
+# offset is recognised here and refused (or read in the site's zone) by `parse_time`.
+RFC3339 = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?"
+    r"(?P<offset>[Zz]|[+-]\d{2}:\d{2})?$"
+)
+EPOCH = re.compile(r"^\d{1,13}(\.\d{1,6})?$")
+# Epoch values at or above this are milliseconds (1e11 seconds is the year 5138).
+EPOCH_MS_FROM = 100_000_000_000
+# The plausible window: nothing older than the longest retention a site may set (an older event
+# would be purged on arrival) and nothing more than a day ahead of this server's clock.
+PLAUSIBLE_PAST = timedelta(days=MAX_RETENTION_DAYS)
+PLAUSIBLE_FUTURE = timedelta(days=1)
+
+
+class TimeRefused(ValueError):
+    """A time value that is not accepted; the message says why (the caller names the line)."""
+
+
+def parse_time(
+    text, *, epoch: bool = False, zone: tzinfo | None = None, now: datetime | None = None
+) -> datetime:
+    """An aware UTC datetime from an RFC 3339 date-time (or, when `epoch`, Unix seconds or
+    milliseconds), inside the plausible window.
+
+    A date-time without an offset is refused unless `zone` is given (the manager said the file's
+    times are the site's local times). Python's `fromisoformat` is not used: it accepts any
+    separator (`2026-03-30X21:25:39Z`), week dates and other forms no format here allows.
+    """
+    value = "" if text is None else str(text).strip()
+    if epoch and EPOCH.match(value):
+        number = float(value)
+        seconds = number / 1000 if number >= EPOCH_MS_FROM else number
+        try:
+            parsed = datetime.fromtimestamp(seconds, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            raise TimeRefused(f"{value!r} is not a plausible epoch time") from None
+    else:
+        parsed = _rfc3339(value, zone, epoch)
+    return _plausible(parsed, value, now or timezone.now())
+
+
+def _rfc3339(value: str, zone: tzinfo | None, epoch: bool) -> datetime:
+    match = RFC3339.match(value)
+    if not match:
+        allowed = "an RFC 3339 date-time" + (" or epoch seconds/milliseconds" if epoch else "")
+        raise TimeRefused(f"{value!r} is not {allowed} (e.g. 2026-03-28T22:00:00Z)")
+    year, month, day, hour, minute, second = (int(match.group(i)) for i in range(1, 7))
+    fraction = (match.group(7) or ".0")[1:]
+    offset = match.group("offset")
+    try:
+        parsed = datetime(year, month, day, hour, minute, second, int(fraction[:6].ljust(6, "0")))
+    except ValueError as error:
+        raise TimeRefused(f"{value!r} is not a valid date and time ({error})") from None
+    if offset is None:
+        if zone is None:
+            raise TimeRefused(
+                f"{value!r} has no offset or Z (to read such times in the site's time zone, "
+                "say so when importing: --site-time, or the upload page's checkbox)"
+            )
+        return parsed.replace(tzinfo=zone).astimezone(UTC)
+    if offset in ("Z", "z"):
+        return parsed.replace(tzinfo=UTC)
+    sign = 1 if offset[0] == "+" else -1
+    hours, minutes = int(offset[1:3]), int(offset[4:6])
+    if hours > 23 or minutes > 59:
+        raise TimeRefused(f"{value!r} has an impossible offset {offset}")
+    delta = sign * timedelta(hours=hours, minutes=minutes)
+    return (parsed - delta).replace(tzinfo=UTC)
+
+
+def _plausible(parsed: datetime, value: str, now: datetime) -> datetime:
+    if parsed > now + PLAUSIBLE_FUTURE:
+        raise TimeRefused(f"{value!r} is more than a day in the future")
+    if parsed < now - PLAUSIBLE_PAST:
+        raise TimeRefused(
+            f"{value!r} is older than the longest retention period ({MAX_RETENTION_DAYS} days)"
+        )
+    return parsed
 
 
 class FormatError(ValueError):
@@ -69,6 +185,14 @@ class Incoming:
     credential: str = ""
     cardholder: str = ""
     direction: str = ""
+    # Gallagher names its types and groups by id; the mapping prefers those ids to the names.
+    vendor_type_id: str = ""
+    vendor_group: str = ""
+    vendor_group_id: str = ""
+    # What the source calls itself (a workstation, a controller), for the skipped summary.
+    source_name: str = ""
+    # Epoch seconds/milliseconds are allowed (generic CSV, API batch, Verkada).
+    epoch: bool = False
     columns: dict = field(default_factory=dict)
 
     def column(self, name: str) -> str:
@@ -91,7 +215,7 @@ def read_generic_csv(stream: Iterable[str]) -> Iterator[Incoming]:
     reader.fieldnames = header
     for row in reader:
         values = {name: _text(row.get(name)) for name in GENERIC_COLUMNS}
-        yield Incoming(line=reader.line_num, **values)
+        yield Incoming(line=reader.line_num, epoch=True, **values)
 
 
 def open_text(binary) -> io.TextIOWrapper:
@@ -150,6 +274,57 @@ def read_gallagher_json(stream) -> Iterator[Incoming]:
             columns=GALLAGHER_COLUMNS,
             **{name: _nested(item, path) for name, path in GALLAGHER_COLUMNS.items()},
         )
+
+
+def unifi_incoming(body, number: int, signed_at: str) -> Incoming:
+    """One UniFi Access webhook body (`access.door.unlock` and the others). The body carries no
+    time of its own: the signed `t` of its `Signature` header is when UniFi sent it."""
+    if not isinstance(body, dict):
+        raise FormatError(f"Item {number} is not a JSON object.", number)
+    result = _nested(body, "data.object.result")
+    return Incoming(
+        line=number,
+        source="unifi",
+        external_id=_text(body.get("event_object_id")),
+        occurred_at=signed_at,
+        door=_nested(body, "data.location.id"),
+        vendor=SourceFormat.UNIFI,
+        vendor_type=_text(body.get("event")),
+        # UniFi reports the outcome as text: "Access Granted" / "Access Denied".
+        failed="denied" in result.lower(),
+        cardholder=_nested(body, "data.actor.name"),
+        credential=_nested(body, "data.object.authentication_value"),
+        source_name=_nested(body, "data.location.name"),
+        epoch=True,
+        columns=UNIFI_COLUMNS,
+    )
+
+
+VERKADA_DIRECTIONS = {"inbound": "in", "outbound": "out"}
+
+
+def verkada_incoming(body, number: int) -> Incoming:
+    """One Verkada access-control notification (`webhook_type` "notification", the event in
+    `data`, its time in epoch seconds `data.created`)."""
+    if not isinstance(body, dict):
+        raise FormatError(f"Item {number} is not a JSON object.", number)
+    data = body.get("data") if isinstance(body.get("data"), dict) else {}
+    created = data.get("created", data.get("created_at"))
+    return Incoming(
+        line=number,
+        source="verkada",
+        external_id=_text(data.get("event_id")),
+        occurred_at=_text(created),
+        door=_text(data.get("door_id")),
+        vendor=SourceFormat.VERKADA,
+        vendor_type=_text(data.get("notification_type")),
+        cardholder=_nested(data, "user_info.name"),
+        credential=_text(data.get("input_value")),
+        direction=VERKADA_DIRECTIONS.get(_text(data.get("direction")).lower(), ""),
+        source_name=_nested(data, "door_info.name") or _text(data.get("device_type")),
+        epoch=True,
+        columns=VERKADA_COLUMNS,
+    )
 
 
 def _load_json(stream):

@@ -296,7 +296,10 @@ def _run_upload(request, site: Site, data: dict) -> ImportBatch:
         channel=ImportBatch.Channel.FILE,
         vendor=FORMAT_SOURCE[fmt],
         file_name=upload.name,
+        site_time=data.get("site_time", False),
     )
+    if result.skipped:
+        messages.info(request, result.skipped_summary())
     return result.batch
 
 
