@@ -174,6 +174,8 @@ class Mapper:
             return row.vendor_type_id in GALLAGHER_TYPES
         if self.vendor == SourceFormat.VERKADA:
             return row.vendor_type.startswith("door_")
+        if self.vendor == SourceFormat.UNIFI:
+            return row.vendor_type.startswith(("access.door.", "access.device.dps"))
         return True
 
 

@@ -7,6 +7,7 @@ import json
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from facility_log.models import AccessEvent, ImportBatch, Role
 from facility_log.services import access, accounts, sites
@@ -16,7 +17,11 @@ SECRET = "kisi-shared-secret"
 
 
 def _bodies() -> list[dict]:
-    return json.loads((SAMPLES / "kisi-webhooks.json").read_text())
+    """The sample bodies as Kisi would send them now (a signed body must be recent)."""
+    now = timezone.now().isoformat().replace("+00:00", "Z")
+    return [
+        dict(b, created_at=now) for b in json.loads((SAMPLES / "kisi-webhooks.json").read_text())
+    ]
 
 
 def _sign(raw: bytes, secret: str = SECRET) -> str:
