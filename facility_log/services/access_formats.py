@@ -21,7 +21,6 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from django.utils import timezone
 
 from facility_log.models import SourceFormat
-from facility_log.models.retention import MAX_RETENTION_DAYS
 
 GENERIC_COLUMNS = (
     "source",
@@ -88,9 +87,11 @@ RFC3339 = re.compile(
 EPOCH = re.compile(r"^\d{1,13}(\.\d{1,6})?$")
 # Epoch values at or above this are milliseconds (1e11 seconds is the year 5138).
 EPOCH_MS_FROM = 100_000_000_000
-# The plausible window: nothing older than the longest retention a site may set (an older event
-# would be purged on arrival) and nothing more than a day ahead of this server's clock.
-PLAUSIBLE_PAST = timedelta(days=MAX_RETENTION_DAYS)
+# The plausible window: at most ten years back and one day ahead of this server's clock. Older
+# times are almost always a controller whose clock was reset (1970, 2000-01-01) or a typo (year
+# 1); a day ahead allows any time zone mistake to be seen, not stored. Ten years is longer than
+# any access-event retention we know of; an older archive is a migration, not a feed.
+PLAUSIBLE_PAST = timedelta(days=3653)
 PLAUSIBLE_FUTURE = timedelta(days=1)
 
 
@@ -154,9 +155,7 @@ def _plausible(parsed: datetime, value: str, now: datetime) -> datetime:
     if parsed > now + PLAUSIBLE_FUTURE:
         raise TimeRefused(f"{value!r} is more than a day in the future")
     if parsed < now - PLAUSIBLE_PAST:
-        raise TimeRefused(
-            f"{value!r} is older than the longest retention period ({MAX_RETENTION_DAYS} days)"
-        )
+        raise TimeRefused(f"{value!r} is more than ten years ago (a reset clock or a typo?)")
     return parsed
 
 
