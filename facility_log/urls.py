@@ -3,6 +3,7 @@ from django.urls import path
 
 from facility_log.views import (
     access,
+    access_mapping,
     audit,
     exports,
     home,
@@ -120,4 +121,5 @@ urlpatterns = [
     path("access/doors/", access.door_list, name="access-door-list"),
     path("access/import/", access.import_page, name="access-import"),
     path("access/import/<int:pk>/", access.import_result, name="access-import-result"),
+    path("access/vendor-types/", access_mapping.vendor_types, name="access-vendor-types"),
 ]
