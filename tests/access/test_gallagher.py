@@ -164,3 +164,27 @@ def test_times_without_offset_are_refused_unless_the_manager_says_site_time(site
     _import(site, personas.manager_ab, _page([naive]), site_time=True)
     stored = AccessEvent.objects.get()
     assert stored.occurred_at.isoformat() == "2026-03-28T22:00:00+00:00"  # CET is UTC+1
+
+
+@pytest.mark.django_db
+def test_the_upload_page_reports_the_skipped_events_and_offers_site_time(personas, client_for):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from tests.access.helpers import sample_doors
+
+    sample_doors(personas.site_a, personas.zone_a)
+    client = client_for("manager_ab")
+    assert b'name="site_time"' in client.get(reverse("access-import")).content
+    name = "gallagher-events.json"
+    upload = SimpleUploadedFile(name, (SAMPLES / name).read_bytes())
+    response = client.post(
+        reverse("access-import"),
+        {"site": personas.site_a.code, "file_format": "gallagher-json", "file": upload},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert b"4 event(s) skipped from sources that are not doors: Controller 1 (4)" in (
+        response.content
+    )
+    assert AccessEvent.objects.filter(site=personas.site_a).count() == 296
