@@ -218,6 +218,8 @@ class _Checker:
         self.mapper = Mapper(site, vendor)
         # Times without an offset are read in the site's zone only when the caller says so.
         self.zone = site.tzinfo if site_time else None
+        # One clock reading per input: the plausible window is the same for every row.
+        self.now = timezone.now()
         self.key = credential_key()
         self._mapped_reason = ""
 
@@ -262,7 +264,7 @@ class _Checker:
 
     def _time(self, row: Incoming, bad) -> datetime | None:
         try:
-            return parse_time(row.occurred_at, epoch=row.epoch, zone=self.zone)
+            return parse_time(row.occurred_at, epoch=row.epoch, zone=self.zone, now=self.now)
         except TimeRefused as refused:
             bad("occurred_at", str(refused))
             return None
