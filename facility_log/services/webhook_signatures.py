@@ -18,9 +18,11 @@ import time
 from datetime import timedelta
 
 FRESHNESS = timedelta(minutes=5)
-# Kisi signs no timestamp: the event's own `created_at` must be this recent. Longer than
-# FRESHNESS because it is the event's time, not the delivery's, and Kisi retries deliveries.
-EVENT_REPLAY_WINDOW = timedelta(hours=1)
+# Kisi signs no timestamp: the event's own `created_at` must be this recent. Much longer than
+# FRESHNESS because it is the event's time, not the delivery's: a controller offline for a few
+# hours delivers its backlog late, and Kisi retries failed deliveries. Inside the window a
+# replay is recognised by the event's id; outside it, a signed body is refused.
+EVENT_REPLAY_WINDOW = timedelta(hours=48)
 
 
 class WebhookRefused(Exception):
