@@ -53,6 +53,7 @@ _ERRORS = inline_serializer(
                 "error": serializers.CharField(),
             },
             many=True,
+            required=False,  # absent when the request itself is unreadable (e.g. NUL bytes)
         ),
     },
 )
