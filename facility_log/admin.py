@@ -354,11 +354,28 @@ class DoorExternalIdAdmin(AuditedAdmin):
 
 @admin.register(VendorTypeMapping)
 class VendorTypeMappingAdmin(AuditedAdmin):
-    """Where unmapped vendor types (stored as `other`) get their neutral type."""
+    """Where unmapped vendor types (stored as `other`) get their neutral type: for every site
+    (site empty) or one site (managers also map those on Access → Vendor types)."""
 
-    list_display = ["vendor", "vendor_type", "neutral_type", "neutral_type_if_failed", "is_active"]
+    list_display = [
+        "vendor",
+        "vendor_type",
+        "site",
+        "neutral_type",
+        "neutral_type_if_failed",
+        "reason",
+        "is_active",
+    ]
     list_filter = ["vendor", "is_active"]
-    fields = ["vendor", "vendor_type", "neutral_type", "neutral_type_if_failed", "is_active"]
+    fields = [
+        "vendor",
+        "vendor_type",
+        "site",
+        "neutral_type",
+        "neutral_type_if_failed",
+        "reason",
+        "is_active",
+    ]
 
 
 @admin.register(AlarmRule)

@@ -3,6 +3,7 @@ from django.urls import path
 
 from facility_log.views import (
     access,
+    access_mapping,
     audit,
     exports,
     home,
@@ -126,4 +127,5 @@ urlpatterns = [
         access.import_job_progress,
         name="access-import-job-progress",
     ),
+    path("access/vendor-types/", access_mapping.vendor_types, name="access-vendor-types"),
 ]

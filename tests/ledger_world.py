@@ -28,7 +28,6 @@ from facility_log.models.access import DenialReason, SourceFormat
 from facility_log.models.incidents import PersonRole
 from facility_log.services import access, access_ingest, accounts
 from facility_log.services import incidents as incident_services
-from facility_log.services.access import DEFAULT_MAPPINGS
 from facility_log.services.access_formats import Incoming
 from tests.access.helpers import SAMPLE_DOORS, ingest, sample_doors
 from tests.personas import Personas
@@ -106,7 +105,7 @@ pictures = st.tuples(st.sampled_from(["png", "jpeg"]), st.tuples(*[st.integers(0
 # Vendor types the mapping knows, and some it does not (stored as `other`, listed to map).
 VENDOR_TYPES = {
     GENERIC: sorted(EventType.values),
-    GALLAGHER: [*DEFAULT_MAPPINGS[GALLAGHER], "Fence Breach", "Alarm Zone Armed"],
+    GALLAGHER: ["Door Access Granted", "No Zone Privilege", "Forced Door", "Fence Breach"],
     KISI: ["lock.unlock", "lock.battery_low", "door.held_open_too_long"],
 }
 SOURCE = {GENERIC: "ctl-7", GALLAGHER: "gallagher", KISI: "kisi"}

@@ -1,14 +1,13 @@
 """Access events over the API: reading them, the batch endpoint integrations push to, and the
 Kisi-compatible webhook. Events are never changed: there is no PUT, PATCH or DELETE."""
 
-import hashlib
-import hmac
 import json
 
 import django_filters
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.response import Response
@@ -25,10 +24,21 @@ from facility_log.services.access import (
     IngestRefused,
     RowError,
 )
-from facility_log.services.access_formats import GENERIC_COLUMNS, FormatError, Incoming
+from facility_log.services.access_formats import (
+    GENERIC_COLUMNS,
+    FormatError,
+    Incoming,
+    TimeRefused,
+    parse_time,
+)
 from facility_log.services.access_formats import kisi_incoming as read_kisi_body
 from facility_log.services.access_ingest import ingest_events
 from facility_log.services.accounts import system_actor
+from facility_log.services.webhook_signatures import (
+    WebhookRefused,
+    check_event_recent,
+    verify_kisi,
+)
 
 MAX_BATCH = 5000
 
@@ -102,8 +112,13 @@ class SitesPagination(Pagination):
 def _item_incoming(item, index: int) -> Incoming:
     if not isinstance(item, dict):
         raise FormatError(f"Item {index} is not a JSON object.", index)
-    values = {name: str(item.get(name) or "").strip() for name in GENERIC_COLUMNS}
-    return Incoming(line=index, **values)
+    values = {name: _value(item.get(name)) for name in GENERIC_COLUMNS}
+    # `occurred_at` may be an RFC 3339 string or epoch seconds/milliseconds (string or number).
+    return Incoming(line=index, epoch=True, **values)
+
+
+def _value(value) -> str:
+    return "" if value is None or value is False else str(value).strip()
 
 
 def _errors_by_item(errors: list[RowError]) -> dict[int, dict[str, list[str]]]:
@@ -132,7 +147,8 @@ class AccessEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     `POST` a JSON list of events (the generic CSV's columns as keys) with `?site=CODE` (or a
     `site` key in every item): all are checked first; any bad item refuses the whole batch
-    with its errors; otherwise every item is reported `created` or `duplicate`.
+    with its errors; otherwise every item is reported `created` or `duplicate`. `occurred_at`
+    is an RFC 3339 date-time with an offset, or epoch seconds or milliseconds.
     Needs the integration or manager role at the site.
     """
 
@@ -168,7 +184,15 @@ class AccessEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     @extend_schema(
         request={"application/json": {"type": "array", "items": {"type": "object"}}},
-        parameters=[OpenApiParameter("site", str, description="the site's code")],
+        parameters=[
+            OpenApiParameter("site", str, description="the site's code"),
+            OpenApiParameter(
+                "site_time",
+                bool,
+                description="read `occurred_at` values without an offset in the site's time "
+                "zone (without it they are refused, naming the item)",
+            ),
+        ],
         responses={201: dict, 200: dict, 400: dict, 404: dict},
     )
     def create(self, request, *args, **kwargs):
@@ -181,7 +205,12 @@ class AccessEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         rows = (_item_incoming(item, index) for index, item in enumerate(items))
         try:
             result = ingest_events(
-                site, request.user, rows, channel=ImportBatch.Channel.API, per_item=True
+                site,
+                request.user,
+                rows,
+                channel=ImportBatch.Channel.API,
+                per_item=True,
+                site_time=request.query_params.get("site_time") in ("1", "true"),
             )
         except IngestRefused as refused:
             return _refusal(refused, len(items))
@@ -197,12 +226,22 @@ class AccessEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return Response(body, status=status.HTTP_201_CREATED if result.created else 200)
 
 
-def signature_matches(secret: str, body: bytes, given: str) -> bool:
-    """HMAC-SHA256 of the raw body with the site's secret, hex (a `sha256=` prefix is
-    tolerated), compared in constant time."""
-    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    given = given.strip().removeprefix("sha256=").lower()
-    return hmac.compare_digest(expected, given)
+def _stale_kisi_body(bodies: list) -> Response | None:
+    """Kisi signs no timestamp: a signed body whose event is older than the replay window is
+    refused (401, nothing stored). An unreadable time is left for the checker to name."""
+    now = timezone.now()
+    for number, item in enumerate(bodies, start=1):
+        created = item.get("created_at") if isinstance(item, dict) else None
+        try:
+            occurred = parse_time(created, now=now)
+        except TimeRefused:
+            continue
+        try:
+            check_event_recent(occurred, now, f"Item {number} (created_at {created})")
+        except WebhookRefused as refused:
+            body = {"detail": refused.message, "reason": refused.reason}
+            return Response(body, status=401, headers={"WWW-Authenticate": "X-Signature"})
+    return None
 
 
 class KisiWebhookView(APIView):
@@ -218,11 +257,16 @@ class KisiWebhookView(APIView):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         site = Site.objects.filter(code=kwargs["site_code"], is_active=True).first()
-        secret = site and WebhookSecret.objects.filter(site=site, is_active=True).first()
+        secret = site and WebhookSecret.objects.filter(site=site, source="kisi", is_active=True)
+        secret = secret and secret.first()
+        request.webhook_signed = bool(secret)
         if secret:
-            given = request.headers.get("X-Signature", "")
-            if not given or not signature_matches(secret.secret, request.body, given):
-                raise exceptions.AuthenticationFailed("Missing or wrong X-Signature.")
+            try:
+                verify_kisi(secret.secret, request.headers.get("X-Signature", ""), request.body)
+            except WebhookRefused as refused:
+                raise exceptions.AuthenticationFailed(
+                    {"detail": refused.message, "reason": refused.reason}
+                ) from None
             request.webhook_actor = system_actor()
         else:
             request.webhook_actor = self._token_holder(request, site)
@@ -246,6 +290,10 @@ class KisiWebhookView(APIView):
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise serializers.ValidationError({"detail": "The body is not JSON."}) from None
         bodies = body if isinstance(body, list) else [body]
+        if request.webhook_signed:
+            refusal = _stale_kisi_body(bodies)
+            if refusal is not None:
+                return refusal
         rows = (read_kisi_body(item, number) for number, item in enumerate(bodies, start=1))
         try:
             result = ingest_events(

@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from facility_log.api import access, incidents, me, rounds, shifts, sites
+from facility_log.api import access, access_webhooks, incidents, me, rounds, shifts, sites
 
 router = DefaultRouter()
 router.register("sites", sites.SiteViewSet, basename="api-site")
@@ -26,6 +26,16 @@ urlpatterns = [
         "webhooks/kisi/<str:site_code>/",
         access.KisiWebhookView.as_view(),
         name="api-kisi-webhook",
+    ),
+    path(
+        "webhooks/unifi/<str:site_code>/",
+        access_webhooks.UnifiWebhookView.as_view(),
+        name="api-unifi-webhook",
+    ),
+    path(
+        "webhooks/verkada/<str:site_code>/",
+        access_webhooks.VerkadaWebhookView.as_view(),
+        name="api-verkada-webhook",
     ),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -1,11 +1,12 @@
-"""Forms of the access pages: the event filters, the file upload and the alarm notes."""
+"""Forms of the access pages: the event filters, the file upload, vendor type mapping and the
+alarm notes."""
 
 import zoneinfo
 from datetime import datetime
 
 from django import forms
 
-from facility_log.models import EventType
+from facility_log.models import DenialReason, EventType
 from facility_log.services.access import CARDHOLDER_NEEDS_SITE
 from facility_log.services.access_formats import READERS
 
@@ -75,10 +76,34 @@ class ImportForm(forms.Form):
         label="Format", choices=[(name, name) for name in sorted(READERS)]
     )
     file = forms.FileField(label="File")
+    site_time = forms.BooleanField(
+        label="Times without an offset are the site's local time",
+        required=False,
+        help_text="Otherwise a time without an offset or Z refuses the file, naming the line.",
+    )
 
     def __init__(self, *args, sites, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["site"].choices = [(s.code, f"{s.code} – {s.name}") for s in sites]
+
+
+class VendorTypeMapForm(forms.Form):
+    """Map one vendor type for one site's future events, with the reason why."""
+
+    site = forms.ChoiceField(label="Site")
+    vendor = forms.CharField(widget=forms.HiddenInput)
+    vendor_type = forms.CharField(widget=forms.HiddenInput, max_length=128)
+    neutral_type = forms.ChoiceField(
+        label="Means", choices=[c for c in EventType.choices if c[0] != EventType.OTHER]
+    )
+    denial_reason = forms.ChoiceField(
+        label="Denial reason", choices=[("", "—"), *DenialReason.choices], required=False
+    )
+    reason = forms.CharField(label="Why (kept in the history)", max_length=500)
+
+    def __init__(self, *args, sites, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].choices = [(s.code, s.code) for s in sites]
 
 
 class AlarmNoteForm(forms.Form):

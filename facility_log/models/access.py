@@ -55,6 +55,8 @@ class SourceFormat(models.TextChoices):
     GENERIC = "generic", "facility_log generic"
     KISI = "kisi", "Kisi"
     GALLAGHER = "gallagher", "Gallagher Command Centre"
+    UNIFI = "unifi", "UniFi Access"
+    VERKADA = "verkada", "Verkada Access Control"
 
 
 class Door(AuditedModel):
@@ -102,14 +104,21 @@ class DoorExternalId(AuditedModel):
 
 
 class VendorTypeMapping(AuditedModel):
-    """How one vendor's event type maps onto the neutral vocabulary. Editable by
-    administrators; a vendor type with no active mapping is stored as `other`, never dropped.
-    `neutral_type_if_failed` covers vendors (Kisi) that flag failure beside the type."""
+    """How one vendor's event type (by name) maps onto the neutral vocabulary: for every site
+    (`site` empty, set by administrators) or for one site (set by its managers on the unmapped
+    types page; wins over the global row). Below both lie the vendors' published defaults
+    (services/access_mapping.py); a type nothing maps is stored as `other`, never dropped.
+    `neutral_type_if_failed` covers vendors (Kisi, UniFi) that flag failure beside the type;
+    `reason` is the denial reason a `denied` mapping implies."""
 
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     vendor = models.CharField(max_length=16, choices=SourceFormat.choices)
     vendor_type = models.CharField(max_length=128)
     neutral_type = models.CharField(max_length=16, choices=EventType.choices)
     neutral_type_if_failed = models.CharField(max_length=16, choices=EventType.choices, blank=True)
+    reason = models.CharField(max_length=32, choices=DenialReason.choices, blank=True)
     is_active = models.BooleanField(default=True)
 
     history = audited_history()
@@ -117,7 +126,16 @@ class VendorTypeMapping(AuditedModel):
     class Meta:
         ordering = ["vendor", "vendor_type"]
         constraints = [
-            models.UniqueConstraint(fields=["vendor", "vendor_type"], name="vendor_type_unique")
+            models.UniqueConstraint(
+                fields=["vendor", "vendor_type"],
+                condition=models.Q(site__isnull=True),
+                name="vendor_type_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["site", "vendor", "vendor_type"],
+                condition=models.Q(site__isnull=False),
+                name="vendor_type_unique_per_site",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -189,6 +207,10 @@ class ImportJob(AuditedModel):
     # The first bad lines of a refused file ({line, column, message}), and how many there were.
     errors = models.JSONField(default=list, blank=True)
     error_count = models.PositiveIntegerField(default=0)
+    # Times without an offset are read in the site's zone only when the uploader said so.
+    site_time = models.BooleanField(default=False)
+    # Events skipped because their source is no door: {source name: count}.
+    skipped = models.JSONField(default=dict, blank=True)
     message = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -349,9 +371,10 @@ class Alarm(AuditedModel):
 
 
 class WebhookSecret(AuditedModel):
-    """The shared secret a site's Kisi webhook bodies are signed with (HMAC-SHA256 of the
-    raw body, hex, in `X-Signature`). Kept in clear because verifying needs it; left out of
-    the history rows."""
+    """The shared secret a site's webhook bodies are signed with, one per vendor (`source`):
+    Kisi (HMAC-SHA256 of the raw body in `X-Signature`), UniFi Access (`Signature: t=…,v1=…`)
+    and Verkada (`Verkada-Signature: t|sig`), see docs/integrations.md. Kept in clear because
+    verifying needs it; left out of the history rows."""
 
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
     source = models.CharField(max_length=16, choices=SourceFormat.choices, default="kisi")

@@ -13,7 +13,6 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from facility_log.models import (
-    AccessEvent,
     Alarm,
     AlarmRule,
     AlarmState,
@@ -24,13 +23,17 @@ from facility_log.models import (
     EventType,
     Site,
     SourceFormat,
-    VendorTypeMapping,
     WebhookSecret,
     Zone,
 )
 from facility_log.models.access import DEFAULT_ALARM_TYPES
 from facility_log.scoping import MANAGE_ROLES, REVIEW_ROLES, require_role
-from facility_log.services.access_formats import Incoming
+from facility_log.services.access_formats import Incoming, TimeRefused, parse_time
+from facility_log.services.access_mapping import (  # noqa: F401 (re-exported)
+    Mapper,
+    ensure_vendor_mappings,
+    unmapped_vendor_types,
+)
 from facility_log.services.audit import audited_change
 from facility_log.services.credentials import credential_key, pseudonymise
 
@@ -44,24 +47,6 @@ DEFAULT_ESCALATE_MINUTES = 10
 CARDHOLDER_NEEDS_SITE = (
     "Choose one site: a cardholder is searched at one site at a time, never across sites."
 )
-
-# Gallagher and Kisi types named in the samples' README; administrators extend the table.
-DEFAULT_MAPPINGS = {
-    SourceFormat.GALLAGHER: {
-        "Access Granted": EventType.GRANTED,
-        "Access Denied": EventType.DENIED,
-        "Door Forced Open": EventType.FORCED_OPEN,
-        "Door Open Too Long": EventType.HELD_OPEN,
-        "Door Opened": EventType.DOOR_OPENED,
-        "Request To Exit": EventType.REX,
-        "Reader Tamper": EventType.TAMPER,
-        "Controller Offline": EventType.OFFLINE,
-        "Controller Online": EventType.ONLINE,
-        "Duress": EventType.DURESS,
-    },
-    SourceFormat.KISI: {"lock.unlock": (EventType.GRANTED, EventType.DENIED)},
-}
-
 
 # --- results and errors -------------------------------------------------------------------
 
@@ -87,47 +72,14 @@ class IngestRefused(ValidationError):
         super().__init__([str(e) for e in errors])
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """A row from a source that is no door (a workstation, a controller, an operator)."""
+
+    source: str
+
+
 # --- mappings, doors, rules ------------------------------------------------------------------
-
-
-def ensure_vendor_mappings(vendor: str, actor: AbstractBaseUser | None = None) -> None:
-    """Seed the default mappings of a vendor once (when it has no row at all yet)."""
-    if vendor not in DEFAULT_MAPPINGS or VendorTypeMapping.objects.filter(vendor=vendor).exists():
-        return
-    from facility_log.services.accounts import system_actor
-
-    with audited_change(actor or system_actor(), f"default {vendor} type mappings"):
-        for vendor_type, neutral in DEFAULT_MAPPINGS[vendor].items():
-            success, failed = neutral if isinstance(neutral, tuple) else (neutral, "")
-            # get_or_create: two first webhooks arriving together must not collide.
-            VendorTypeMapping.objects.get_or_create(
-                vendor=vendor,
-                vendor_type=vendor_type,
-                defaults={"neutral_type": success, "neutral_type_if_failed": failed},
-            )
-
-
-def vendor_mapping(vendor: str) -> dict[str, tuple[str, str]]:
-    """vendor type → (neutral type, neutral type when the vendor flags failure)."""
-    if vendor == SourceFormat.GENERIC:
-        return {}
-    ensure_vendor_mappings(vendor)
-    rows = VendorTypeMapping.objects.filter(vendor=vendor, is_active=True)
-    return {m.vendor_type: (m.neutral_type, m.neutral_type_if_failed) for m in rows}
-
-
-def unmapped_vendor_types(sites) -> list[dict]:
-    """Vendor types stored as `other` at these sites, with how many events each: the list an
-    administrator maps from (VendorTypeMapping in the admin)."""
-    from django.db.models import Count
-
-    return list(
-        AccessEvent.objects.filter(site__in=sites, event_type=EventType.OTHER)
-        .exclude(vendor_type="")
-        .values("source", "vendor_type")
-        .annotate(events=Count("id"))
-        .order_by("source", "vendor_type")
-    )
 
 
 def create_door(
@@ -219,21 +171,29 @@ class AlarmRules:
 class _Checker:
     """Checks rows against one site's doors and one vendor's mapping."""
 
-    def __init__(self, site: Site, vendor: str):
+    def __init__(self, site: Site, vendor: str, site_time: bool = False):
         self.site = site
         self.doors = {d.code: d.pk for d in Door.objects.filter(site=site, is_active=True)}
         self.external = {
             (x.source, x.external_id): x.door_id
             for x in DoorExternalId.objects.filter(site=site, door__is_active=True)
         }
-        self.mapping = vendor_mapping(vendor)
+        self.mapper = Mapper(site, vendor)
+        # Times without an offset are read in the site's zone only when the caller says so.
+        self.zone = site.tzinfo if site_time else None
+        # One clock reading per input: the plausible window is the same for every row.
+        self.now = timezone.now()
         self.key = credential_key()
+        self._mapped_reason = ""
 
-    def check(self, row: Incoming) -> tuple | list[RowError]:
+    def check(self, row: Incoming) -> tuple | list[RowError] | Skipped:
         errors: list[RowError] = []
 
         def bad(name: str, message: str) -> None:
             errors.append(RowError(row.line, row.column(name), message))
+
+        if self._not_a_door(row):
+            return Skipped(row.source_name or row.door or "(no source)")
 
         for name in ("source", "external_id", "occurred_at", "door"):
             if not getattr(row, name):
@@ -267,14 +227,18 @@ class _Checker:
 
     def _time(self, row: Incoming, bad) -> datetime | None:
         try:
-            value = datetime.fromisoformat(row.occurred_at)
-        except ValueError:
-            bad("occurred_at", f"{row.occurred_at!r} is not an ISO 8601 date and time")
+            return parse_time(row.occurred_at, epoch=row.epoch, zone=self.zone, now=self.now)
+        except TimeRefused as refused:
+            bad("occurred_at", str(refused))
             return None
-        if value.tzinfo is None:
-            bad("occurred_at", f"{row.occurred_at!r} has no offset or Z")
-            return None
-        return value
+
+    def _not_a_door(self, row: Incoming) -> bool:
+        """An event from a source that is no door of the site and whose type concerns no door
+        (a workstation logon, a controller restarting): counted and skipped, not refused."""
+        if row.vendor == SourceFormat.GENERIC:
+            return False
+        known = self.external.get((row.source, row.door)) or self.doors.get(row.door)
+        return known is None and not self.mapper.concerns_a_door(row)
 
     def _door(self, row: Incoming, bad) -> int | None:
         door_id = self.external.get((row.source, row.door)) or self.doors.get(row.door)
@@ -289,10 +253,13 @@ class _Checker:
             return row.event_type, ""
         if not row.vendor_type:
             bad("vendor_type", "is required")
-        success, failed = self.mapping.get(row.vendor_type, (EventType.OTHER, ""))
-        return (failed or success) if row.failed else success, row.vendor_type
+        mapped = self.mapper.resolve(row)
+        self._mapped_reason = mapped.reason
+        return mapped.event_type, row.vendor_type
 
     def _reason(self, row: Incoming, event_type: str, bad) -> str:
+        if row.vendor != SourceFormat.GENERIC and self._mapped_reason:
+            return self._mapped_reason
         if not row.reason or event_type != EventType.DENIED:
             return ""
         if row.reason in DENIAL_REASONS:

@@ -1,14 +1,25 @@
 """Readers for the access-event formats: each turns its input into `Incoming` rows with the
 line (or item) number and the names of its own columns, so an error can name both.
 
-Readers do not validate; `services.access` does, for every format alike.
+Readers do not validate; `services.access` does, for every format alike. Times are parsed
+here (`parse_time`), strictly: RFC 3339 where a format says so, epoch seconds or milliseconds
+where it allows them, and always inside a plausible window.
+
+Vendor formats follow the vendors' published documents (cited in docs/integrations.md):
+Gallagher Command Centre `GET /api/events` pages, Kisi event webhooks, UniFi Access webhooks
+and Verkada access-event webhooks.
 """
 
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
+from functools import lru_cache
+
+from django.utils import timezone
 
 from facility_log.models import SourceFormat
 
@@ -39,9 +50,118 @@ GALLAGHER_COLUMNS = {
     "occurred_at": "time",
     "door": "source.id",
     "vendor_type": "type.name",
+    "vendor_type_id": "type.id",
+    "vendor_group": "group.name",
+    "vendor_group_id": "group.id",
+    "source_name": "source.name",
     "credential": "card.number",
     "cardholder": "cardholder.name",
 }
+UNIFI_COLUMNS = {
+    "external_id": "event_object_id",
+    "occurred_at": "Signature t",
+    "door": "data.location.id",
+    "vendor_type": "event",
+    "reason": "data.object.result",
+    "cardholder": "data.actor.name",
+    "credential": "data.object.authentication_value",
+    "source_name": "data.location.name",
+}
+VERKADA_COLUMNS = {
+    "external_id": "data.event_id",
+    "occurred_at": "data.created",
+    "door": "data.door_id",
+    "vendor_type": "data.notification_type",
+    "cardholder": "data.user_info.name",
+    "credential": "data.input_value",
+    "direction": "data.direction",
+}
+
+# --- times ---------------------------------------------------------------------------------------
+
+# RFC 3339 section 5.6 (`date-time`), with the space its note allows instead of `T`; a missing
+# offset is recognised here and refused (or read in the site's zone) by `parse_time`.
+RFC3339 = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?"
+    r"(?P<offset>[Zz]|[+-]\d{2}:\d{2})?$",
+    re.ASCII,  # `\d` would otherwise take any script's digits
+)
+EPOCH = re.compile(r"^\d{1,13}(\.\d{1,6})?$", re.ASCII)
+# Epoch values at or above this are milliseconds (1e11 seconds is the year 5138).
+EPOCH_MS_FROM = 100_000_000_000
+# The plausible window: at most ten years back and one day ahead of this server's clock. Older
+# times are almost always a controller whose clock was reset (1970, 2000-01-01) or a typo (year
+# 1); a day ahead allows any time zone mistake to be seen, not stored. Ten years is longer than
+# any access-event retention we know of; an older archive is a migration, not a feed.
+PLAUSIBLE_PAST = timedelta(days=3653)
+PLAUSIBLE_FUTURE = timedelta(days=1)
+
+
+class TimeRefused(ValueError):
+    """A time value that is not accepted; the message says why (the caller names the line)."""
+
+
+def parse_time(
+    text, *, epoch: bool = False, zone: tzinfo | None = None, now: datetime | None = None
+) -> datetime:
+    """An aware UTC datetime from an RFC 3339 date-time (or, when `epoch`, Unix seconds or
+    milliseconds), inside the plausible window.
+
+    A date-time without an offset is refused unless `zone` is given (the manager said the file's
+    times are the site's local times). Python's `fromisoformat` alone is not enough: it accepts
+    any separator (`2026-03-30X21:25:39Z`), week dates and other forms no format here allows, so
+    the shape is vetted by `RFC3339` first and the C parser only does the arithmetic (this runs
+    once per imported row).
+    """
+    value = text.strip() if isinstance(text, str) else ("" if text is None else str(text).strip())
+    match = RFC3339.match(value)
+    if match is not None:
+        parsed = _rfc3339(value, match.group("offset"), zone)
+    elif epoch and EPOCH.match(value):
+        parsed = _epoch(value)
+    else:
+        allowed = "an RFC 3339 date-time" + (" or epoch seconds/milliseconds" if epoch else "")
+        raise TimeRefused(f"{value!r} is not {allowed} (e.g. 2026-03-28T22:00:00Z)")
+    low, high = _window(now or timezone.now())
+    if parsed > high:
+        raise TimeRefused(f"{value!r} is more than a day in the future")
+    if parsed < low:
+        raise TimeRefused(f"{value!r} is more than ten years ago (a reset clock or a typo?)")
+    return parsed
+
+
+@lru_cache(maxsize=8)
+def _window(now: datetime) -> tuple[datetime, datetime]:
+    return now - PLAUSIBLE_PAST, now + PLAUSIBLE_FUTURE
+
+
+def _epoch(value: str) -> datetime:
+    number = float(value)
+    seconds = number / 1000 if number >= EPOCH_MS_FROM else number
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise TimeRefused(f"{value!r} is not a plausible epoch time") from None
+
+
+def _rfc3339(value: str, offset: str | None, zone: tzinfo | None) -> datetime:
+    if offset is not None and len(offset) == 6 and (int(offset[1:3]) > 23 or int(offset[4:6]) > 59):
+        raise TimeRefused(f"{value!r} has an impossible offset {offset}")
+    try:
+        # Lower-case `t`/`z` are RFC 3339 but not Python's.
+        parsed = datetime.fromisoformat(
+            value.upper() if value[10] == "t" or offset == "z" else value
+        )
+    except ValueError as error:
+        raise TimeRefused(f"{value!r} is not a valid date and time ({error})") from None
+    if offset is None:
+        if zone is None:
+            raise TimeRefused(
+                f"{value!r} has no offset or Z (to read such times in the site's time zone, "
+                "say so when importing: --site-time, or the upload page's checkbox)"
+            )
+        return parsed.replace(tzinfo=zone).astimezone(UTC)
+    return parsed if offset in "Zz" else parsed.astimezone(UTC)
 
 
 class FormatError(ValueError):
@@ -69,6 +189,14 @@ class Incoming:
     credential: str = ""
     cardholder: str = ""
     direction: str = ""
+    # Gallagher names its types and groups by id; the mapping prefers those ids to the names.
+    vendor_type_id: str = ""
+    vendor_group: str = ""
+    vendor_group_id: str = ""
+    # What the source calls itself (a workstation, a controller), for the skipped summary.
+    source_name: str = ""
+    # Epoch seconds/milliseconds are allowed (generic CSV, API batch, Verkada).
+    epoch: bool = False
     columns: dict = field(default_factory=dict)
 
     def column(self, name: str) -> str:
@@ -91,7 +219,7 @@ def read_generic_csv(stream: Iterable[str]) -> Iterator[Incoming]:
     reader.fieldnames = header
     for row in reader:
         values = {name: _text(row.get(name)) for name in GENERIC_COLUMNS}
-        yield Incoming(line=reader.line_num, **values)
+        yield Incoming(line=reader.line_num, epoch=True, **values)
 
 
 def open_text(binary) -> io.TextIOWrapper:
@@ -273,6 +401,57 @@ class _JsonStream:
         self._end()
         if not found:
             raise FormatError(message)
+
+
+def unifi_incoming(body, number: int, signed_at: str) -> Incoming:
+    """One UniFi Access webhook body (`access.door.unlock` and the others). The body carries no
+    time of its own: the signed `t` of its `Signature` header is when UniFi sent it."""
+    if not isinstance(body, dict):
+        raise FormatError(f"Item {number} is not a JSON object.", number)
+    result = _nested(body, "data.object.result")
+    return Incoming(
+        line=number,
+        source="unifi",
+        external_id=_text(body.get("event_object_id")),
+        occurred_at=signed_at,
+        door=_nested(body, "data.location.id"),
+        vendor=SourceFormat.UNIFI,
+        vendor_type=_text(body.get("event")),
+        # UniFi reports the outcome as text: "Access Granted" / "Access Denied".
+        failed="denied" in result.lower(),
+        cardholder=_nested(body, "data.actor.name"),
+        credential=_nested(body, "data.object.authentication_value"),
+        source_name=_nested(body, "data.location.name"),
+        epoch=True,
+        columns=UNIFI_COLUMNS,
+    )
+
+
+VERKADA_DIRECTIONS = {"inbound": "in", "outbound": "out"}
+
+
+def verkada_incoming(body, number: int) -> Incoming:
+    """One Verkada access-control notification (`webhook_type` "notification", the event in
+    `data`, its time in epoch seconds `data.created`)."""
+    if not isinstance(body, dict):
+        raise FormatError(f"Item {number} is not a JSON object.", number)
+    data = body.get("data") if isinstance(body.get("data"), dict) else {}
+    created = data.get("created", data.get("created_at"))
+    return Incoming(
+        line=number,
+        source="verkada",
+        external_id=_text(data.get("event_id")),
+        occurred_at=_text(created),
+        door=_text(data.get("door_id")),
+        vendor=SourceFormat.VERKADA,
+        vendor_type=_text(data.get("notification_type")),
+        cardholder=_nested(data, "user_info.name"),
+        credential=_text(data.get("input_value")),
+        direction=VERKADA_DIRECTIONS.get(_text(data.get("direction")).lower(), ""),
+        source_name=_nested(data, "door_info.name") or _text(data.get("device_type")),
+        epoch=True,
+        columns=VERKADA_COLUMNS,
+    )
 
 
 READERS = {

@@ -38,7 +38,7 @@ from django.utils import timezone
 from facility_log.models import AccessEvent, Alarm, ImportBatch, Site, SourceFormat
 from facility_log.scoping import INGEST_ROLES, require_role
 from facility_log.services import ledger
-from facility_log.services.access import AlarmRules, IngestRefused, RowError, _Checker
+from facility_log.services.access import AlarmRules, IngestRefused, RowError, Skipped, _Checker
 from facility_log.services.access_formats import FormatError, Incoming
 from facility_log.services.audit import audited_change, create_in_bulk, current_request_id
 
@@ -79,6 +79,16 @@ class IngestResult:
     alarms: int = 0
     statuses: list[str] = field(default_factory=list)
     batches: list[int] = field(default_factory=list)
+    # Events skipped because their source is not a door (source name → count).
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def skipped_summary(self) -> str:
+        """One line for people: how many events were skipped, from which sources."""
+        if not self.skipped:
+            return ""
+        sources = ", ".join(f"{name} ({count})" for name, count in sorted(self.skipped.items()))
+        count = sum(self.skipped.values())
+        return f"{count} event(s) skipped from sources that are not doors: {sources}."
 
 
 def chunk_size() -> int:
@@ -114,9 +124,12 @@ class _Spool:
 class _Pass1:
     total: int = 0
     errors: list[RowError] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)
+    # Ordinals of skipped rows, kept only for calls answered item by item (bounded).
+    skipped_at: list[int] = field(default_factory=list)
 
 
-def _first_pass(rows, checker, spool, size, progress, every) -> _Pass1:
+def _first_pass(rows, checker, spool, size, progress, every, per_item=False) -> _Pass1:
     """Check every row; spool (ordinal, checked row) in chunks while no row has failed."""
     result = _Pass1()
     chunk: list[tuple] = []
@@ -125,7 +138,11 @@ def _first_pass(rows, checker, spool, size, progress, every) -> _Pass1:
             index = result.total
             result.total += 1
             checked = checker.check(row)
-            if isinstance(checked, list):
+            if isinstance(checked, Skipped):
+                result.skipped[checked.source] = result.skipped.get(checked.source, 0) + 1
+                if per_item:
+                    result.skipped_at.append(index)
+            elif isinstance(checked, list):
                 result.errors.extend(checked)
             elif not result.errors:
                 chunk.append((index, *checked))
@@ -332,6 +349,7 @@ def ingest_events(
     per_item: bool = False,
     progress: Progress | None = None,
     progress_every: int = DEFAULT_CHUNK_SIZE,
+    site_time: bool = False,
 ) -> IngestResult:
     """Check every row, then store the new ones and raise their alarms, chunk by chunk.
 
@@ -340,19 +358,23 @@ def ingest_events(
     `per_item` (batch API, webhook): all chunks in one transaction, and a status per item.
     `progress(phase, done, of)` is called every `progress_every` rows checked ("checked",
     `of` None) and after each chunk stored ("stored", `of` the rows to store).
+    Vendor events from sources that are not doors are skipped and counted (`skipped`); times
+    without an offset are read in the site's zone only with `site_time=True`.
     """
     require_role(actor, site, INGEST_ROLES)
-    checker = _Checker(site, vendor)
+    checker = _Checker(site, vendor, site_time)
     spool = _Spool()
     try:
-        first = _first_pass(rows, checker, spool, chunk_size(), progress, progress_every)
+        first = _first_pass(rows, checker, spool, chunk_size(), progress, progress_every, per_item)
         if first.errors:
             raise IngestRefused(first.errors)
         if progress and first.total % progress_every:
             progress("checked", first.total, None)
-        result = IngestResult(None, first.total)
+        result = IngestResult(None, first.total, skipped=first.skipped)
         if per_item:
             result.statuses = ["duplicate"] * first.total
+            for index in first.skipped_at:
+                result.statuses[index] = "skipped"
         call = _Call(site, actor, channel, vendor, file_name, AlarmRules(site))
         # Bounded calls answered item by item: one transaction (its ledger entries chained
         # once, at its end). Files: a transaction per chunk.

@@ -35,7 +35,12 @@ def runs_in_background(job: ImportJob) -> bool:
 
 
 def start_import_job(
-    site: Site, actor: AbstractBaseUser, *, upload: UploadedFile, file_format: str
+    site: Site,
+    actor: AbstractBaseUser,
+    *,
+    upload: UploadedFile,
+    file_format: str,
+    site_time: bool = False,
 ) -> ImportJob:
     """Keep the uploaded file and record the job (queued). The caller runs it: at once
     (`run_import_job`) or through the task worker (facility_log/tasks.py)."""
@@ -49,6 +54,7 @@ def start_import_job(
             file_name=upload.name[:255],
             file_format=file_format,
             size=upload.size or 0,
+            site_time=site_time,
         )
         job.upload.save(upload.name, upload, save=False)
         # Every batch the import writes carries it: the job's batches are found by it.
@@ -104,6 +110,7 @@ def run_import_job(job: ImportJob) -> ImportJob:
                     vendor=FORMAT_SOURCE[job.file_format],
                     file_name=job.file_name,
                     progress=_Progress(job, binary),
+                    site_time=job.site_time,
                 )
         except IngestRefused as refused:
             errors = [
@@ -132,6 +139,7 @@ def run_import_job(job: ImportJob) -> ImportJob:
                 duplicates=result.duplicates,
                 alarms=result.alarms,
                 batches=len(result.batches),
+                skipped=result.skipped,
             )
     return job
 

@@ -281,6 +281,7 @@ def import_page(request):
             request.user,
             upload=form.cleaned_data["file"],
             file_format=form.cleaned_data["file_format"],
+            site_time=form.cleaned_data.get("site_time", False),
         )
         if access_jobs.runs_in_background(job):
             transaction.on_commit(partial(import_access_file.enqueue, job.pk))

@@ -7,6 +7,7 @@ import json
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from facility_log.models import AccessEvent, ImportBatch, Role
 from facility_log.services import access, accounts, sites
@@ -16,7 +17,11 @@ SECRET = "kisi-shared-secret"
 
 
 def _bodies() -> list[dict]:
-    return json.loads((SAMPLES / "kisi-webhooks.json").read_text())
+    """The sample bodies as Kisi would send them now (a signed body must be recent)."""
+    now = timezone.now().isoformat().replace("+00:00", "Z")
+    return [
+        dict(b, created_at=now) for b in json.loads((SAMPLES / "kisi-webhooks.json").read_text())
+    ]
 
 
 def _sign(raw: bytes, secret: str = SECRET) -> str:
@@ -119,4 +124,6 @@ def test_unmapped_kisi_type_is_kept_as_other_and_listed(signed_site):
     event = AccessEvent.objects.get(external_id="battery-1")
     assert (event.event_type, event.vendor_type) == ("other", "lock.battery_low")
     listed = access.unmapped_vendor_types([signed_site])
-    assert listed == [{"source": "kisi", "vendor_type": "lock.battery_low", "events": 1}]
+    assert [(e["source"], e["vendor_type"], e["events"]) for e in listed] == [
+        ("kisi", "lock.battery_low", 1)
+    ]

@@ -75,7 +75,7 @@ def build_world(p) -> SimpleNamespace:
     )
     access.set_alarm_rule(p.site_a, p.manager_ab, event_type="held_open", reason=WHY)
     access.set_webhook_secret(p.site_a, p.manager_ab, secret="s3cret-value", reason=WHY)
-    access.ensure_vendor_mappings("gallagher", p.manager_ab)
+    access.ensure_vendor_mappings("kisi", p.manager_ab)
     rounds = site_a_rounds(p)
     site_a_shifts(p)
     active, _key = accounts.issue_api_token(p.guard_a, p.admin, reason=WHY)

@@ -20,13 +20,18 @@ class Command(AuditedCommand):
         parser.add_argument("--site", required=True, help="the site's code, e.g. HQ")
         parser.add_argument("--format", required=True, choices=sorted(READERS), dest="fmt")
         parser.add_argument(
+            "--site-time",
+            action="store_true",
+            help="read times without an offset in the site's time zone (else they are refused)",
+        )
+        parser.add_argument(
             "--progress-every",
             type=int,
             default=10000,
             help="print progress to stderr every N rows (0: never)",
         )
 
-    def handle(self, *args, file, site, fmt, progress_every, **options):
+    def handle(self, *args, file, site, fmt, progress_every, site_time=False, **options):
         site_obj = Site.objects.filter(code=site).first()
         if site_obj is None:
             raise CommandError(f"No site with code {site!r}.")
@@ -35,15 +40,16 @@ class Command(AuditedCommand):
         except OSError as error:
             raise CommandError(f"Cannot open {file}: {error.strerror}.") from error
         with binary:
-            result = self._import(site_obj, fmt, binary, file, progress_every)
+            result = self._import(site_obj, fmt, binary, file, progress_every, site_time)
         self.stdout.write(
             self.style.SUCCESS(
                 f"{file}: {result.total} events read, {result.created} stored, "
                 f"{result.duplicates} duplicates skipped, {result.alarms} alarms raised."
+                + (f" {result.skipped_summary()}" if result.skipped else "")
             )
         )
 
-    def _import(self, site, fmt, binary, file_name, every):
+    def _import(self, site, fmt, binary, file_name, every, site_time):
         rows = READERS[fmt](open_text(binary))
         try:
             return ingest_events(
@@ -55,6 +61,7 @@ class Command(AuditedCommand):
                 file_name=file_name,
                 progress=self._progress if every else None,
                 progress_every=every or 1,
+                site_time=site_time,
             )
         except IngestRefused as refused:
             lines = "\n".join(f"  {error}" for error in refused.errors)
