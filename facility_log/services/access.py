@@ -72,6 +72,14 @@ class IngestRefused(ValidationError):
         super().__init__([str(e) for e in errors])
 
 
+def describe_skipped(skipped: dict[str, int]) -> str:
+    """One line for people: how many events were skipped, from which sources."""
+    if not skipped:
+        return ""
+    sources = ", ".join(f"{name} ({count})" for name, count in sorted(skipped.items()))
+    return f"{sum(skipped.values())} event(s) skipped from sources that are not doors: {sources}."
+
+
 @dataclass(frozen=True)
 class Skipped:
     """A row from a source that is no door (a workstation, a controller, an operator)."""

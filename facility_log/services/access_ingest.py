@@ -38,7 +38,14 @@ from django.utils import timezone
 from facility_log.models import AccessEvent, Alarm, ImportBatch, Site, SourceFormat
 from facility_log.scoping import INGEST_ROLES, require_role
 from facility_log.services import ledger
-from facility_log.services.access import AlarmRules, IngestRefused, RowError, Skipped, _Checker
+from facility_log.services.access import (
+    AlarmRules,
+    IngestRefused,
+    RowError,
+    Skipped,
+    _Checker,
+    describe_skipped,
+)
 from facility_log.services.access_formats import FormatError, Incoming
 from facility_log.services.audit import audited_change, create_in_bulk, current_request_id
 
@@ -83,12 +90,7 @@ class IngestResult:
     skipped: dict[str, int] = field(default_factory=dict)
 
     def skipped_summary(self) -> str:
-        """One line for people: how many events were skipped, from which sources."""
-        if not self.skipped:
-            return ""
-        sources = ", ".join(f"{name} ({count})" for name, count in sorted(self.skipped.items()))
-        count = sum(self.skipped.values())
-        return f"{count} event(s) skipped from sources that are not doors: {sources}."
+        return describe_skipped(self.skipped)
 
 
 def chunk_size() -> int:
@@ -258,11 +260,15 @@ def _digest(site: Site, batch_pk: int, received_at, stored: list[tuple[int, tupl
     fields = ledger.row_fields(AccessEvent)
     constant = {"site_id": site.pk, "batch_id": batch_pk, "received_at": received_at}
     positions = {name: 1 + index for index, name in enumerate(STAGED)}
-    at_time, at_type = positions["occurred_at"], positions["event_type"]
+    at_time = positions["occurred_at"]
+    # Choices (an event type, a denial reason from a vendor mapping) are str subclasses whose
+    # repr differs from the plain value the database gives back.
+    choices = [positions["event_type"], positions["reason"]]
     for _pk, row in stored:
         plain = list(row)
         plain[at_time] = row[at_time].astimezone(UTC)
-        plain[at_type] = str.__str__(row[at_type])
+        for at in choices:
+            plain[at] = str.__str__(row[at])
         digest.add_normalised(
             tuple(constant[name] if name in constant else plain[positions[name]] for name in fields)
         )

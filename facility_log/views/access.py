@@ -306,7 +306,8 @@ def _scoped_job(request, pk: int) -> ImportJob:
 def import_job(request, pk: int):
     """One uploaded file's import: its progress while it runs, then what it stored."""
     job = _scoped_job(request, pk)
-    return render(request, "facility_log/access/import_job.html", {"job": job})
+    skipped = access_services.describe_skipped(job.skipped)
+    return render(request, "facility_log/access/import_job.html", {"job": job, "skipped": skipped})
 
 
 def import_job_progress(request, pk: int):
