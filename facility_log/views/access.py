@@ -10,8 +10,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from facility_log.forms.access import QUICK_NOTES, AlarmNoteForm, EventFilterForm, ImportForm
 from facility_log import paging
+from facility_log.forms.access import QUICK_NOTES, AlarmNoteForm, EventFilterForm, ImportForm
 from facility_log.models import AccessEvent, Alarm, AlarmState, Door, ImportBatch, Site
 from facility_log.scoping import (
     INGEST_ROLES,
