@@ -176,9 +176,7 @@ def _captured(client, url):
 
 
 @pytest.mark.django_db
-def test_api_deep_pages_take_as_many_queries_as_the_first_and_never_count(
-    personas, api_client_for
-):
+def test_api_deep_pages_take_as_many_queries_as_the_first_and_never_count(personas, api_client_for):
     _load(personas.site_a, personas.zone_a, 0, 40)
     _load(personas.site_b, personas.zone_b, 0, 40)
     client = api_client_for("manager_ab")
