@@ -298,7 +298,7 @@ def build(events: int, incidents: int, scans: int, views: int) -> None:
     )
     print(f"  {views} view-log rows copied")
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE")  # what autovacuum does to a table that stopped growing
     print(f"built in {time.perf_counter() - started:.0f} s")
 
 

@@ -151,7 +151,9 @@ def unmapped_vendor_types(sites) -> list[dict]:
         AccessEvent.objects.filter(site__in=sites, event_type=EventType.OTHER)
         .exclude(vendor_type="")
         .values("source", "vendor_type")
-        .annotate(events=Count("id"))
+        # COUNT(*), not of the id: read from the partial index of `other` events alone
+        # (access_event_unmapped) without visiting the table.
+        .annotate(events=Count("*"))
         .order_by("source", "vendor_type")
     )
 
