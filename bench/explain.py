@@ -360,7 +360,9 @@ def explain(full: bool) -> None:
         slowest = 0.0
         for query in queries.captured_queries:
             sql = query["sql"]
-            if not sql.lstrip("(").startswith("SELECT") or not any(f"facility_log_{t}" in sql for t in BIG):
+            if not sql.lstrip("(").startswith("SELECT") or not any(
+                f"facility_log_{t}" in sql for t in BIG
+            ):
                 continue
             with connection.cursor() as cursor:
                 cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
