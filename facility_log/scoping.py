@@ -45,6 +45,25 @@ def site_ids_for(user, roles=VIEW_ROLES) -> QuerySet:
     return Membership.objects.filter(user=user, is_active=True, role__in=roles).values("site_id")
 
 
+def site_id_list(user, roles=VIEW_ROLES) -> list[int]:
+    """The ids of the sites where `user` holds one of `roles` (every site for a superuser),
+    read once into a list. Long ordered lists filter on this literal list rather than on the
+    subquery of `site_ids_for`: the planner then walks each site's `(site, time)` index range
+    instead of joining and sorting (docs/performance.md)."""
+    if not _can_act(user):
+        return []
+    if _is_unrestricted(user):
+        return sorted(Site.objects.values_list("pk", flat=True))
+    memberships = Membership.objects.filter(user=user, is_active=True, role__in=roles)
+    return sorted(set(memberships.values_list("site_id", flat=True)))
+
+
+def scoped_to_ids(queryset: QuerySet, site_ids: list[int], site_field: str = "site") -> QuerySet:
+    """Narrow `queryset` to the sites of `site_ids`, a list from `site_id_list` (never one a
+    caller put together itself)."""
+    return queryset.filter(**{f"{site_field}__in": site_ids})
+
+
 def sites_for(user, roles=VIEW_ROLES) -> QuerySet[Site]:
     """The sites where `user` holds one of `roles` (all sites for a superuser)."""
     return Site.objects.filter(pk__in=site_ids_for(user, roles))

@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from facility_log.api.fields import SlugRelatedField
+from facility_log.api.pagination import KeysetPagination
 from facility_log.models import (
     Attachment,
     Category,
@@ -24,7 +25,7 @@ from facility_log.models import (
     Zone,
 )
 from facility_log.models.incidents import Severity, Status
-from facility_log.scoping import REPORT_ROLES, VIEW_ROLES, scoped, sites_for
+from facility_log.scoping import REPORT_ROLES, VIEW_ROLES, scoped, site_id_list, sites_for
 from facility_log.services import incidents as svc
 from facility_log.services import view_log
 from facility_log.services.downloads import serve_attachment
@@ -294,10 +295,20 @@ class IncidentViewSet(
     serializer_class = IncidentSerializer
     http_method_names = ["get", "post", "patch", "head", "options"]
     filter_backends: list = []
+    pagination_class = KeysetPagination
+    keyset_time_field = "occurred_from"
 
     def get_queryset(self):
         if self.action == "list":
-            return svc.search_incidents(self.request.user, self._filters())
+            filters = self._filters()
+            # Cursor pages read each site's (site, time, id) range and merge them
+            # (facility_log/paging.py): the caller's sites as a literal list.
+            ids = site_id_list(self.request.user, VIEW_ROLES)
+            if filters.get("site"):
+                chosen = sites_for(self.request.user, VIEW_ROLES).filter(code=filters["site"])
+                ids = list(chosen.values_list("pk", flat=True))
+            self.keyset_split = ("site_id", ids)
+            return svc.search_incidents(self.request.user, filters)
         return svc.visible_incidents(self.request.user).prefetch_related(
             "persons",
             "vehicles",

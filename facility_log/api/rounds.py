@@ -12,6 +12,7 @@ from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
 from facility_log.api.fields import SlugRelatedField
+from facility_log.api.pagination import KeysetPagination
 from facility_log.api.sites import ReasonField
 from facility_log.models import (
     Checkpoint,
@@ -25,7 +26,15 @@ from facility_log.models import (
     Site,
     Zone,
 )
-from facility_log.scoping import MANAGE_ROLES, REPORT_ROLES, VIEW_ROLES, scoped, sites_for
+from facility_log.scoping import (
+    MANAGE_ROLES,
+    REPORT_ROLES,
+    VIEW_ROLES,
+    scoped,
+    scoped_to_ids,
+    site_id_list,
+    sites_for,
+)
 from facility_log.services import rounds as round_services
 from facility_log.services.rounds import IdempotencyConflict, ScanInput
 
@@ -341,6 +350,21 @@ class ScanSerializer(serializers.ModelSerializer):
         ]
 
 
+# What the list's serializer reads: the scan's own columns and its run's site code.
+SCAN_LIST_COLUMNS = [
+    "run__site__code",
+    "checkpoint_id",
+    "client_uuid",
+    "method",
+    "device_time",
+    "device_sent_at",
+    "received_at",
+    "clock_offset_seconds",
+    "effective_time",
+    "note",
+]
+
+
 class ScanViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -354,11 +378,16 @@ class ScanViewSet(
 
     serializer_class = ScanSerializer
     filterset_fields = ["run", "checkpoint", "method"]
+    pagination_class = KeysetPagination
+    keyset_time_field = "effective_time"
 
     def get_queryset(self):
-        return scoped(
-            Scan.objects.select_related("run__site"), self.request.user, VIEW_ROLES, "run__site"
-        )
+        scans = Scan.objects.select_related("run__site")
+        if self.action != "list":
+            return scoped(scans, self.request.user, VIEW_ROLES, "run__site")
+        # Newest first in cursor pages; the sites as a literal list (scoping.site_id_list).
+        ids = site_id_list(self.request.user, VIEW_ROLES)
+        return scoped_to_ids(scans, ids, "run__site").only(*SCAN_LIST_COLUMNS)
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)

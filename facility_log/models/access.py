@@ -273,10 +273,20 @@ class AccessEvent(AppendOnlyModel):
                 fields=["site", "source", "external_id"], name="access_event_unique_source_id"
             )
         ]
+        # Each index slows every insert, so only what the lists read (docs/performance.md):
+        # every list is per site, newest first, with the id breaking ties (keyset pages read
+        # `(site, time, id)` ranges, facility_log/paging.py); a door narrows that range; the
+        # "vendor types to map" box reads the few `other` events only.
         indexes = [
-            # The one secondary index: every list is per site and newest first; a door or a
-            # zone narrows that range. Each further index slows every insert.
-            models.Index(fields=["site", "-occurred_at"], name="access_event_site_time"),
+            models.Index(fields=["site", "-occurred_at", "-id"], name="access_event_site_time"),
+            models.Index(
+                fields=["site", "door", "-occurred_at", "-id"], name="access_event_door_time"
+            ),
+            models.Index(
+                fields=["site", "source", "vendor_type"],
+                condition=models.Q(event_type="other"),
+                name="access_event_unmapped",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -364,7 +374,15 @@ class Alarm(AuditedModel):
 
     class Meta:
         ordering = ["-raised_at", "-id"]
-        indexes = [models.Index(fields=["site", "state"], name="alarm_site_state")]
+        indexes = [
+            # Alarms of a site in a state, newest first; the open ones (the console) apart.
+            models.Index(fields=["site", "state", "-raised_at", "-id"], name="alarm_site_state"),
+            models.Index(
+                fields=["site", "-raised_at", "-id"],
+                condition=~models.Q(state="resolved"),
+                name="alarm_open",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_event_type_display()} at {self.door_id} ({self.state})"

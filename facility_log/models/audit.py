@@ -104,7 +104,11 @@ class RecordView(AppendOnlyModel):
 
     class Meta:
         ordering = ["-viewed_at"]
-        indexes = [models.Index(fields=["object_type", "object_pk"])]
+        indexes = [
+            models.Index(fields=["object_type", "object_pk"]),
+            # The auditors' search pages by id, newest first, often within one site.
+            models.Index(fields=["site", "-id"], name="record_view_site_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.object_label} read by {self.viewer_name} ({self.via})"

@@ -164,7 +164,13 @@ class Incident(AuditedModel):
 
     class Meta:
         ordering = ["-occurred_from", "-id"]
-        indexes = [models.Index(fields=["site", "status", "-occurred_from"])]
+        indexes = [
+            # The list's default order, all statuses or one, per site (docs/performance.md).
+            models.Index(fields=["site", "-occurred_from", "-id"], name="incident_site_time"),
+            models.Index(
+                fields=["site", "status", "-occurred_from", "-id"], name="incident_site_status_time"
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(occurred_to__isnull=True) | Q(occurred_to__gte=F("occurred_from")),

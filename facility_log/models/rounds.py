@@ -230,6 +230,9 @@ class Scan(AppendOnlyModel):
 
     class Meta:
         ordering = ["effective_time", "pk"]
+        # The scan list pages by (time, id) newest first (read backwards); a run's scans come
+        # through the run's own index.
+        indexes = [models.Index(fields=["effective_time", "id"], name="scan_time")]
 
     def __str__(self) -> str:
         return f"{self.checkpoint.name} at {self.device_time:%H:%M}Z"

@@ -191,13 +191,18 @@ def unmapped_vendor_types(sites) -> list[dict]:
     """Vendor types stored as `other` at these sites, per site, with how many events each and
     the mapping the site now has for it (events already stored keep their type: they are
     never edited)."""
-    rows = list(
-        AccessEvent.objects.filter(site__in=sites, event_type=EventType.OTHER)
+    codes = dict(Site.objects.filter(pk__in=sites).values_list("pk", "code"))
+    rows = sorted(
+        AccessEvent.objects.filter(site__in=list(codes), event_type=EventType.OTHER)
         .exclude(vendor_type="")
-        .values("site_id", "site__code", "source", "vendor_type")
-        .annotate(events=Count("id"))
-        .order_by("site__code", "source", "-events", "vendor_type")
+        .values("site_id", "source", "vendor_type")
+        # COUNT(*), not of the id, and no join to the site: read from the partial index of
+        # `other` events alone (access_event_unmapped) without visiting the table.
+        .annotate(events=Count("*")),
+        key=lambda r: (codes[r["site_id"]], r["source"], -r["events"], r["vendor_type"]),
     )
+    for entry in rows:
+        entry["site__code"] = codes[entry["site_id"]]
     mapped = {
         (m.site_id, m.vendor, m.vendor_type): m
         for m in VendorTypeMapping.objects.filter(site__in=sites, is_active=True)

@@ -190,20 +190,31 @@ def _in_days(rows: QuerySet, zones: Iterable[str], first: date | None, last: dat
     return rows.filter(condition)
 
 
+@dataclass(frozen=True)
+class ViewLogPage:
+    """A page of the view log, newest first, and the ids to pass as `before` (older page) and
+    `after` (newer page), None where there is nothing that way."""
+
+    rows: list
+    older: int | None
+    newer: int | None
+
+
 def search_view_log(
     auditor,
     filters: ViewLogFilters,
     *,
     before: int | None = None,
+    after: int | None = None,
     limit: int = PAGE_SIZE,
     audited: Iterable[Site] | None = None,
-) -> tuple[list[RecordView], int | None]:
-    """A page of the view log of the sites `auditor` audits (AUDIT_ROLES), newest first, and
-    the id to pass as `before` for the next (older) page, or None on the last one.
+) -> ViewLogPage:
+    """A page of the view log of the sites `auditor` audits (AUDIT_ROLES), newest first:
+    the newest, or the rows older than `before`, or those newer than `after`.
 
-    Keyset paging on the id: every page costs the same however long the log grows. Pass the
-    auditor's sites as `audited` when already loaded (their time zones are needed for a
-    date range over all of them)."""
+    Keyset paging on the id: every page costs the same however long the log grows, and a page
+    does not shift when reads are logged meanwhile. Pass the auditor's sites as `audited` when
+    already loaded (their time zones are needed for a date range over all of them)."""
     rows = scoped(RecordView.objects.select_related("site"), auditor, AUDIT_ROLES)
     if filters.site is not None:
         rows = rows.filter(site=filters.site)
@@ -221,12 +232,19 @@ def search_view_log(
         else:
             zones = _zones(sites_for(auditor, AUDIT_ROLES))
         rows = _in_days(rows, sorted(zones), filters.day_from, filters.day_to)
+    if after is not None and before is None:
+        page = list(rows.filter(pk__gt=after).order_by("pk")[: limit + 1])
+        if len(page) <= limit:  # nothing newer beyond these: the first page, full
+            return search_view_log(auditor, filters, limit=limit, audited=audited)
+        page = page[:limit][::-1]
+        return ViewLogPage(page, page[-1].pk, page[0].pk)
     if before is not None:
         rows = rows.filter(pk__lt=before)
     page = list(rows.order_by("-pk")[: limit + 1])
     more = len(page) > limit
     page = page[:limit]
-    return page, (page[-1].pk if more else None)
+    newer = page[0].pk if page and before is not None else None
+    return ViewLogPage(page, page[-1].pk if more else None, newer)
 
 
 def _zones(sites: QuerySet) -> set[str]:

@@ -64,28 +64,34 @@ def view_log_search(request):
     searched by user, record, route and local days, 50 a page, newest first."""
     sites = _audited_sites(request)
     form = ViewLogSearchForm(request.GET or None, sites=sites)
-    rows, older = [], None
+    page = view_log.ViewLogPage([], None, None)
     if not form.is_bound or form.is_valid():
         filters = form.filters() if form.is_bound else view_log.ViewLogFilters()
-        rows, older = view_log.search_view_log(
-            request.user, filters, before=_before(request), audited=sites
+        page = view_log.search_view_log(
+            request.user,
+            filters,
+            before=_id(request, "before"),
+            after=_id(request, "after"),
+            audited=sites,
         )
     query = request.GET.copy()
     query.pop("before", None)
+    query.pop("after", None)
     return render(
         request,
         "facility_log/audit/view_log.html",
         {
             "form": form,
-            "rows": rows,
-            "older": older,
-            "paged": "before" in request.GET,
+            "rows": page.rows,
+            "older": page.older,
+            "newer": page.newer,
+            "paged": page.newer is not None or "before" in request.GET,
             "query": query.urlencode(),
             "sites": sites,
         },
     )
 
 
-def _before(request) -> int | None:
-    value = request.GET.get("before", "")
+def _id(request, name: str) -> int | None:
+    value = request.GET.get(name, "")
     return min(int(value), MAX_ID) if value.isdigit() else None

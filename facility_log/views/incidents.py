@@ -9,7 +9,6 @@ from datetime import datetime
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from facility_log import paging
 from facility_log.forms import incidents as forms
 from facility_log.forms.base import add_service_errors
 from facility_log.models import (
@@ -40,6 +40,7 @@ from facility_log.scoping import (
     VIEW_ROLES,
     get_scoped_or_404,
     roles_at,
+    site_id_list,
     sites_for,
 )
 from facility_log.services import incidents as svc
@@ -519,10 +520,24 @@ def _filtered(request):
 
 
 def incident_list(request):
-    """Incidents of the user's sites with filters; 50 a page."""
+    """Incidents of the user's sites with filters, newest first, 50 a page in keyset pages
+    (Newer/Older, `?cursor=`): each page reads its sites' `(site, time, id)` index ranges and
+    nothing counts the whole list (facility_log/paging.py)."""
     form, incidents = _filtered(request)
-    page = Paginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
+    site_ids = site_id_list(request.user, VIEW_ROLES)
+    chosen = form.cleaned_data.get("site") if form.is_bound and form.is_valid() else None
+    if chosen:
+        site_ids = [site.pk for site in sites_for(request.user, VIEW_ROLES) if site.code == chosen]
+    keyset = {"size": PAGE_SIZE, "split_field": "site_id", "split_values": site_ids}
+    try:
+        page = paging.keyset_page(
+            incidents, "occurred_from", cursor=request.GET.get("cursor") or None, **keyset
+        )
+    except paging.BadCursor as error:
+        messages.warning(request, str(error))
+        page = paging.keyset_page(incidents, "occurred_from", **keyset)
     query = request.GET.copy()
+    query.pop("cursor", None)
     query.pop("page", None)
     return render(
         request,

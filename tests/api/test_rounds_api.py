@@ -178,7 +178,7 @@ def test_round_api_lists_query_count_does_not_grow(personas, api_client_for, pat
         every_two_hours(personas, extra, active_from=timezone.now() - timedelta(days=1))
     with CaptureQueriesContext(connection) as many:
         response = client.get(f"/api/v1/{path}/")
-    assert response.json()["count"] > 1
+    assert len(response.json()["results"]) > 1
     assert len(many) == len(few)
 
 
