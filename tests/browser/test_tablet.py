@@ -218,9 +218,7 @@ def test_a_replayed_outbox_and_two_tabs_sending_at_once_create_nothing_twice(
     answers = []
     tablet.context.on(
         "response",
-        lambda r: (
-            answers.append(r) if "/api/v1/" in r.url and r.request.method == "POST" else None
-        ),
+        lambda r: answers.append(r) if "/api/v1/" in r.url and r.request.method == "POST" else None,
     )
 
     def statuses() -> list[int]:
@@ -232,6 +230,7 @@ def test_a_replayed_outbox_and_two_tabs_sending_at_once_create_nothing_twice(
             else:
                 found.append(answer.status)
         return found
+
     _sign_in(tablet, "guard_a")
     _open_tablet(tablet)
     tablet.context.set_offline(True)
