@@ -6,8 +6,11 @@ Sends what the tablet's outbox would send, in its order and with its payloads, t
 API in-process (Django's test client, a signed-in guard, CSRF checked as in the browser):
 the shift start, N rounds (start, 20 scans, finish), M shift-log entries, an incident draft
 and its photo, and the shift end: a ten-hour night. Then sends the very same outbox again (a replay:
-every answer must be 200 and nothing new stored). The baseline, measured in the same run, is
-the cheapest signed-in API call (`GET /api/v1/me/`) made as many times.
+every answer must be 200 and nothing new stored). Then another guard's night the way
+outbox.js sends it today: round starts, scans, finishes and log entries in batches of up to
+100 to /api/v1/sync/, the rest one request each; and that outbox again. The baseline,
+measured in the same run, is the cheapest signed-in API call (`GET /api/v1/me/`) made as
+many times.
 
 Runs on a throwaway SQLite database unless DATABASE_URL is set. Timing is printed, never
 asserted.
@@ -17,6 +20,7 @@ import argparse
 import io
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -112,6 +116,52 @@ def outbox(site, route, checkpoints, rounds_: int, entries: int) -> tuple[list, 
     return items, refs
 
 
+BATCH_MAX = 100  # records per request to /api/v1/sync/, as outbox.js sends them
+_FINISH = re.compile(r"/api/v1/runs/\{(\w+)\}/finish/")
+
+
+def sync_record(url: str, body, refs: dict, ids: dict) -> dict | None:
+    """The record POST /api/v1/sync/ takes for an outbox item, as outbox.js builds it (a
+    reference by id when the id is known, else by client UUID), or None for an item sent on
+    its own (shift start and end, incident, photo)."""
+    if not isinstance(body, dict):
+        return None
+
+    def ref(name: str, key: str) -> dict:
+        return {name: ids[key]} if key in ids else {f"{name}_uuid": key}
+
+    body = dict(body)
+    if url == "/api/v1/runs/":
+        return {"type": "run", **body}
+    if url == "/api/v1/scans/":
+        return {"type": "scan", **ref("run", body.pop("run")[1]), **body}
+    if url == "/api/v1/shift-entries/":
+        return {"type": "shift-entry", **ref("shift", body.pop("shift")[1]), **body}
+    if finish := _FINISH.fullmatch(url):
+        return {"type": "run-finish", **ref("run", refs[finish[1]]), **body}
+    return None
+
+
+def batches(items, refs: dict, ids: dict):
+    """The outbox in the requests outbox.js sends: ("batch", items, records) for a run of up
+    to BATCH_MAX items the batch endpoint takes, ("one", item) for any other. A generator:
+    each batch's references are built once the answers before it have given their ids."""
+    n = 0
+    while n < len(items):
+        records, first = [], n
+        while n < len(items) and len(records) < BATCH_MAX:
+            record = sync_record(*items[n], refs, ids)
+            if record is None:
+                break
+            records.append(record)
+            n += 1
+        if records:
+            yield "batch", items[first:n], records
+        else:
+            yield "one", items[n]
+            n += 1
+
+
 def photo_bytes() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (640, 480), "#446").save(buffer, "JPEG", quality=85)
@@ -137,6 +187,27 @@ def send_all(client: Client, items, refs: dict, ids: dict, csrf: str, photo: byt
         if made and response.status_code in (200, 201):
             ids[made] = response.json()["id"]
     return statuses
+
+
+def send_batched(client: Client, items, refs: dict, ids: dict, csrf: str, photo: bytes):
+    """The same outbox as outbox.js sends it now: runs of batchable items to /api/v1/sync/,
+    the others one request each. Returns the statuses per record and the requests made."""
+    statuses, requests = [], 0
+    for step in batches(items, refs, ids):
+        requests += 1
+        if step[0] == "one":
+            statuses += send_all(client, [step[1]], refs, ids, csrf, photo)
+            continue
+        _kind, sent, records = step
+        payload = json.dumps({"records": records}, default=str)
+        response = client.post(
+            "/api/v1/sync/", payload, content_type="application/json", headers={"X-CSRFToken": csrf}
+        )
+        for (_url, body), result in zip(sent, response.json()["results"], strict=True):
+            statuses.append(result["status"])
+            if body.get("client_uuid") and result["status"] in (200, 201):
+                ids[body["client_uuid"]] = result["id"]
+    return statuses, requests
 
 
 def main() -> None:
@@ -165,6 +236,23 @@ def main() -> None:
         client.get("/api/v1/me/")
     baseline = time.perf_counter() - started
 
+    # The same night from another guard's tablet, sent in batches (outbox.js today).
+    second = accounts.create_user(
+        accounts.system_actor(), username="bench-guard-2", password="x" * 16, reason="bench"
+    )
+    sites.grant_membership(site, accounts.system_actor(), user=second, role="guard", reason="b")
+    items2, refs2 = outbox(site, route, checkpoints, args.rounds, args.entries)
+    client.force_login(second)
+    client.get("/tablet/")
+    csrf = client.cookies["csrftoken"].value
+    ids2: dict = {}
+    started = time.perf_counter()
+    batched, requests = send_batched(client, items2, refs2, ids2, csrf, photo)
+    drained_batched = time.perf_counter() - started
+    started = time.perf_counter()
+    batched_again, _ = send_batched(client, items2, refs2, ids2, csrf, photo)
+    replayed_batched = time.perf_counter() - started
+
     n = len(items)
     stored = (Scan.objects.count(), ShiftEntry.objects.count(), Incident.objects.count())
     print(
@@ -172,11 +260,17 @@ def main() -> None:
         f" {args.entries} log entries, shift, incident + photo), {django.db.connection.vendor}"
     )
     print(f"  statuses first send {sorted(set(first))}, replay {sorted(set(again))}")
+    print(
+        f"  in batches ({requests} requests): statuses first send {sorted(set(batched))},"
+        f" replay {sorted(set(batched_again))}"
+    )
     print(f"  stored scans/entries/incidents/photos {stored + (Attachment.objects.count(),)}")
     for name, value in [
         ("baseline: GET /api/v1/me/ x n", baseline),
         ("first send (everything new)", drained),
         ("replay of the same outbox", replayed),
+        ("first send, in batches", drained_batched),
+        ("replay, in batches", replayed_batched),
     ]:
         print(
             f"  {name:<32} {value:6.2f} s  {n / value:7.0f} records/s"

@@ -25,14 +25,14 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 
-from facility_log.models import Route, Run, Shift
+from facility_log.models import Route, Run, Shift, Site
 from facility_log.scoping import REPORT_ROLES, scoped
 from facility_log.services import ledger
 from facility_log.services import rounds as round_services
 from facility_log.services import shifts as shift_services
 from facility_log.services.rounds import IdempotencyConflict, ScanInput
+from facility_log.services.rounds.scans import active_checkpoints
 from facility_log.services.shifts import ShiftConflict
 
 NOT_REACHABLE = "Not found among your sites."
@@ -114,6 +114,11 @@ class _Batch:
         shifts = scoped(Shift.objects.select_related("site", "guard"), self.actor, REPORT_ROLES)
         return self._one(Shift, shifts, "shift", key)
 
+    def checkpoints(self, site) -> dict:
+        if (Site, site.pk) not in self.found:
+            self.found[(Site, site.pk)] = active_checkpoints(site)
+        return self.found[(Site, site.pk)]
+
     def remember(self, model, record) -> None:
         self.found[(model, record.pk)] = record
         if record.client_uuid:
@@ -142,7 +147,10 @@ def _record_scan(batch: _Batch, record: SyncRecord) -> SyncResult:
         note=data.get("note", ""),
     )
     run = batch.run(record.refs["run"])
-    scan, created = round_services.record_scan(batch.actor, scan_input, run=run)
+    checkpoints = batch.checkpoints(run.site)
+    scan, created = round_services.record_scan(
+        batch.actor, scan_input, run=run, checkpoints=checkpoints
+    )
     return SyncResult(Outcome.CREATED if created else Outcome.SAME, scan.pk)
 
 
@@ -194,9 +202,11 @@ def sync_records(
 
 
 def _one_record(batch: _Batch, record: SyncRecord) -> SyncResult:
+    # The record's savepoint is its service's own (`audited_change` inside the batch's
+    # transaction): every write of a record happens inside it, and what runs before it only
+    # reads, so a refusal rolls back exactly that record, at no extra round trip.
     try:
-        with transaction.atomic():
-            return HANDLERS[record.type](batch, record)
+        return HANDLERS[record.type](batch, record)
     except _Waiting as waiting:
         return SyncResult(Outcome.WAITING, errors=waiting.errors)
     except ValidationError as error:

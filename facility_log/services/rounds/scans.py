@@ -65,6 +65,7 @@ def record_scan(
     run_id: int | None = None,
     route: Route | None = None,
     photo=None,
+    checkpoints: dict[str, Checkpoint] | None = None,
     reason: str = "checkpoint scanned",
 ) -> tuple[Scan, bool]:
     """Record one scan into `run` (or the run `run_id` of the actor's sites, read here, or
@@ -72,7 +73,8 @@ def record_scan(
     again returns the stored scan; with a different payload it is refused
     (IdempotencyConflict). Bad input raises ValidationError naming the field and stores
     nothing. Pass `run` with its site, route and schedule loaded (select_related) to spare a
-    query for each."""
+    query for each, and `checkpoints` (the active ones of the run's site by tag code, read
+    once for many scans: services/sync.py) to spare the checkpoint's."""
     try:
         with audited_change(actor, reason):
             if run_id is not None:
@@ -80,7 +82,7 @@ def record_scan(
                 site = run.site
             else:
                 site = _open_target(actor, data, run, route)
-            checkpoint = _checkpoint_for(site, data)
+            checkpoint = _checkpoint_for(site, data, checkpoints)
             scan = _create_scan(actor, data, run, route, checkpoint, photo)
             sync_new_scan(scan.run, scan, checkpoint)
     except (_AlreadyStored, IntegrityError):
@@ -163,12 +165,20 @@ def _lock_open_run(run: Run) -> None:
         raise ValidationError({"run": RUN_FINISHED})
 
 
-def _checkpoint_for(site: Site, data: ScanInput) -> Checkpoint:
+def active_checkpoints(site: Site) -> dict[str, Checkpoint]:
+    """The site's active checkpoints by tag code, for `record_scan(checkpoints=...)`."""
+    return {c.tag_code: c for c in Checkpoint.objects.filter(site=site, is_active=True)}
+
+
+def _checkpoint_for(site: Site, data: ScanInput, known: dict | None = None) -> Checkpoint:
     if data.method not in ScanMethod.values:
         raise ValidationError({"method": f"Choose one of: {', '.join(ScanMethod.values)}."})
     refuse_future_time(data.device_time, "device_time")
     code = normalize_tag_code(data.tag_code)
-    checkpoint = Checkpoint.objects.filter(site=site, tag_code=code, is_active=True).first()
+    if known is not None:
+        checkpoint = known.get(code)
+    else:
+        checkpoint = Checkpoint.objects.filter(site=site, tag_code=code, is_active=True).first()
     if checkpoint is None or not code:
         # The same words for an unknown code and another site's: existence is not revealed.
         raise ValidationError({"tag_code": f"No checkpoint at {site.code} has this tag code."})
