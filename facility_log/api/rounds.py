@@ -297,6 +297,8 @@ class RunIdField(serializers.PrimaryKeyRelatedField):
     query that checks the caller's role and the client_uuid, and answers a run of another
     site as a missing one ("Not found among your sites.")."""
 
+    default_error_messages = {"does_not_exist": "Not found among your sites."}
+
     def __init__(self, **kwargs):
         super().__init__(queryset=Run.objects.all(), **kwargs)
 
@@ -304,9 +306,12 @@ class RunIdField(serializers.PrimaryKeyRelatedField):
         if isinstance(data, bool):
             self.fail("incorrect_type", data_type=type(data).__name__)
         try:
-            return int(data)
+            value = int(data)
         except (TypeError, ValueError):
             self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 1 <= value < 2**63:  # no such id (a BigAutoField's range)
+            self.fail("does_not_exist", pk_value=data)
+        return value
 
 
 class ScanSerializer(serializers.ModelSerializer):

@@ -34,6 +34,13 @@ STATUS = {
 }
 
 
+MAX_ID = 2**63 - 1  # the largest id a BigAutoField holds
+
+
+def _id(**kwargs) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
 def _type(name: str) -> serializers.ChoiceField:
     return serializers.ChoiceField(choices=[name], help_text=f"Always `{name}`.")
 
@@ -51,7 +58,7 @@ class SyncRunRecordSerializer(serializers.Serializer):
 
     type = _type("run")
     client_uuid = serializers.UUIDField()
-    route = serializers.IntegerField()
+    route = _id()
     started_at = serializers.DateTimeField(required=False)
 
     def validate(self, attrs):
@@ -63,7 +70,7 @@ class SyncScanRecordSerializer(serializers.Serializer):
     """Record a scan (as `POST /scans/`, without a photo)."""
 
     type = _type("scan")
-    run = serializers.IntegerField(required=False, help_text="The run's id, or:")
+    run = _id(required=False, help_text="The run's id, or:")
     run_uuid = serializers.UUIDField(required=False, help_text="the run's client_uuid.")
     tag_code = serializers.CharField(max_length=40)
     client_uuid = serializers.UUIDField()
@@ -81,7 +88,7 @@ class SyncRunFinishRecordSerializer(serializers.Serializer):
     """Finish a round (as `POST /runs/{id}/finish/`)."""
 
     type = _type("run-finish")
-    run = serializers.IntegerField(required=False, help_text="The run's id, or:")
+    run = _id(required=False, help_text="The run's id, or:")
     run_uuid = serializers.UUIDField(required=False, help_text="the run's client_uuid.")
     finished_at = serializers.DateTimeField(required=False)
 
@@ -94,7 +101,7 @@ class SyncShiftEntryRecordSerializer(serializers.Serializer):
     """Write a shift-log entry (as `POST /shift-entries/`)."""
 
     type = _type("shift-entry")
-    shift = serializers.IntegerField(required=False, help_text="The shift's id, or:")
+    shift = _id(required=False, help_text="The shift's id, or:")
     shift_uuid = serializers.UUIDField(required=False, help_text="the shift's client_uuid.")
     client_uuid = serializers.UUIDField()
     kind = serializers.ChoiceField(choices=ShiftEntryKind.choices)
@@ -155,7 +162,7 @@ class SyncResponseSerializer(serializers.Serializer):
 
 def _read(index: int, raw) -> SyncRecord | SyncResult:
     kind = raw.get("type")
-    if kind not in RECORD_SERIALIZERS:
+    if not isinstance(kind, str) or kind not in RECORD_SERIALIZERS:
         choices = ", ".join(RECORD_SERIALIZERS)
         return SyncResult(Outcome.INVALID, errors={"type": [f"Choose one of: {choices}."]})
     serializer = RECORD_SERIALIZERS[kind](data=raw)
@@ -184,7 +191,7 @@ def sync(request):
     body = [
         {
             "index": index,
-            "type": str(item.get("type", "")),
+            "type": item["type"] if isinstance(item.get("type"), str) else "",
             "status": STATUS[result.outcome],
             "id": result.id,
             "errors": result.errors,
