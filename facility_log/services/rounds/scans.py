@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
-from django.db.models import Exists
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from facility_log.models import Checkpoint, Route, Run, Scan, ScanMethod, Site
@@ -78,7 +78,7 @@ def record_scan(
     try:
         with audited_change(actor, reason):
             if run_id is not None:
-                run = _locked_run(actor, data, run_id)
+                run, checkpoints = _locked_run(actor, data, run_id)
                 site = run.site
             else:
                 site = _open_target(actor, data, run, route)
@@ -102,14 +102,26 @@ class _AlreadyStored(Exception):
 NOT_REACHABLE = "Not found among your sites."
 
 
-def _locked_run(actor, data: ScanInput, run_id: int) -> Run:
+def _locked_run(actor, data: ScanInput, run_id: int) -> tuple[Run, dict[str, Checkpoint]]:
     """The run `run_id` at a site where the actor may walk rounds, locked until the scan is
     stored, with its site, route and schedule, in one query that also says whether the
-    client_uuid is stored already (then _AlreadyStored). Any other id gets the same error as
-    a missing one (existence at other sites is not revealed)."""
+    client_uuid is stored already (then _AlreadyStored) and which active checkpoint of the
+    site has the scanned code (returned as {code: checkpoint}, empty if none; its id and
+    name are all a scan needs of it). Any other run id gets the same error as a missing one
+    (existence at other sites is not revealed)."""
+    code = normalize_tag_code(data.tag_code)
     runs = Run.objects.select_for_update(of=("self",)).select_related("site", "route", "schedule")
     stored = Exists(Scan.objects.filter(client_uuid=data.client_uuid))
-    run = scoped(runs.filter(pk=run_id), actor, REPORT_ROLES).annotate(stored=stored).first()
+    scanned = Checkpoint.objects.filter(site=OuterRef("site"), tag_code=code, is_active=True)
+    run = (
+        scoped(runs.filter(pk=run_id), actor, REPORT_ROLES)
+        .annotate(
+            stored=stored,
+            checkpoint_pk=Subquery(scanned.values("pk")[:1]),
+            checkpoint_name=Subquery(scanned.values("name")[:1]),
+        )
+        .first()
+    )
     if run is None:
         raise ValidationError({"run": NOT_REACHABLE})
     if run.stored:
@@ -118,7 +130,12 @@ def _locked_run(actor, data: ScanInput, run_id: int) -> Run:
         check_may_walk(actor, run.site, run.guard)
     if run.is_finished:
         raise ValidationError({"run": RUN_FINISHED})
-    return run
+    known = {}
+    if run.checkpoint_pk is not None:
+        known[code] = Checkpoint(
+            pk=run.checkpoint_pk, site=run.site, name=run.checkpoint_name, tag_code=code
+        )
+    return run, known
 
 
 def _open_target(actor, data: ScanInput, run: Run | None, route: Route | None) -> Site:
