@@ -14,7 +14,8 @@ order:
   "implausibly fast": an exception stored with its history);
 * outbox: one tablet drains a night's outbox (bench/tablet_sync.py's: shift, 10 rounds of 20
   scans, 20 log entries, an incident and its photo, shift end; 244 records) one request
-  after another;
+  after another; and another tablet its night as outbox.js sends it now, round starts,
+  scans, finishes and log entries in batches to /api/v1/sync/ (7 requests);
 
 and the same loads against a bare write (bench/server/urls.py: one INSERT in a transaction,
 nothing of the application's work), in the same round. Each tablet walks its own runs in
@@ -39,8 +40,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.outbox_batches import batches  # noqa: E402
+
 HOST, PORT = "127.0.0.1", 0  # the port: a free one, chosen at start
-DB_NAME = "fl_scans_bench"
+DB_NAME = os.environ.get("SCANS_BENCH_DB", "fl_scans_bench")  # a name of your own: shared machines
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
 STOPS, INTERVAL = 20, 5.0
@@ -130,10 +135,12 @@ def seed(out: Path, tablets: int, rounds_: int) -> None:
                 "codes": [c.tag_code for c in checkpoints],
             }
         )
+    plan["batched_outboxes"] = []
     for n in range(rounds_):
-        guard = _guard_with_token(site, f"night-{n}")
-        items, refs = outbox(site, route, checkpoints, 10, 20)
-        plan["outboxes"].append({"token": guard["token"], "items": items, "refs": refs})
+        for key, name in (("outboxes", "night"), ("batched_outboxes", "batched")):
+            guard = _guard_with_token(site, f"{name}-{n}")
+            items, refs = outbox(site, route, checkpoints, 10, 20)
+            plan[key].append({"token": guard["token"], "items": items, "refs": refs})
     out.write_text(json.dumps(plan, default=str))
     out.with_suffix(".jpg").write_bytes(photo_bytes())
 
@@ -185,6 +192,25 @@ def scan_queries(site, began) -> dict:
         assert response.status_code == 201, response.content
         if n in (0, 39):
             counts[f"scan {n + 1}"] = len(queries)
+    # The same 40 scans of another run in one request to the batch endpoint.
+    run = rounds.start_run(route, guard["user"], started_at=began)
+    records = [
+        {
+            "type": "scan",
+            "run": run.pk,
+            "tag_code": checkpoint.tag_code,
+            "client_uuid": str(uuid.uuid4()),
+            "method": "qr",
+            "device_time": (began + timedelta(minutes=n)).isoformat(),
+        }
+        for n, checkpoint in enumerate(cps)
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(
+            "/api/v1/sync/", {"records": records}, content_type="application/json", secure=True
+        )
+    assert {r["status"] for r in response.json()["results"]} == {201}, response.content
+    counts["40 scans in one batch, per scan"] = round(len(queries) / len(records), 2)
     return counts
 
 
@@ -263,6 +289,7 @@ class Tally:
         self.latencies: list[float] = []
         self.failures: dict[int, int] = {}
         self.wall = 0.0
+        self.records: int | None = None  # records sent, when not one per request
 
     async def send(self, path, body, headers) -> tuple[int, bytes]:
         status, payload, elapsed = await http("POST", path, body, headers)
@@ -306,9 +333,10 @@ async def back_to_back(tablets: list[Tablet], kind: str, burst: int) -> Tally:
     return tally
 
 
-async def drain_outbox(box: dict, photo: bytes) -> Tally:
-    """Send a night's outbox in order, one request after another, as outbox.js does."""
-    tally, ids = Tally(), {}
+async def drain_outbox(box: dict, photo: bytes, ids: dict | None = None) -> Tally:
+    """Send a night's outbox in order, one request after another, as outbox.js did before
+    the batch endpoint (and still does for a shift's start and end, incidents, photos)."""
+    tally, ids = Tally(), ({} if ids is None else ids)
     started = time.perf_counter()
     for url, body in box["items"]:
         url = url.format(**{name: ids.get(key, "") for name, key in box["refs"].items()})
@@ -322,6 +350,33 @@ async def drain_outbox(box: dict, photo: bytes) -> Tally:
         if made and status in (200, 201):
             ids[made] = json.loads(answer)["id"]
     tally.wall = time.perf_counter() - started
+    return tally
+
+
+async def drain_outbox_batched(box: dict, photo: bytes) -> Tally:
+    """Send a night's outbox as outbox.js does now: round starts, scans, finishes and log
+    entries in batches to /api/v1/sync/ (bench/outbox_batches.py), the rest one request each.
+    `records` counts the outbox's records; a record refused inside a batch is a failure."""
+    tally, ids = Tally(), {}
+    started = time.perf_counter()
+    for step in batches(box["items"], box["refs"], ids):
+        if step[0] == "one":
+            one = await drain_outbox({**box, "items": [step[1]]}, photo, ids)
+            tally.latencies += one.latencies
+            for status, count in one.failures.items():
+                tally.failures[status] = tally.failures.get(status, 0) + count
+            continue
+        _kind, sent, records = step
+        payload = json.dumps({"records": records}).encode()
+        status, answer = await tally.send("/api/v1/sync/", payload, _json_headers(box["token"]))
+        for (_url, body), result in zip(sent, json.loads(answer)["results"], strict=True):
+            if result["status"] in (200, 201):
+                if body.get("client_uuid"):
+                    ids[body["client_uuid"]] = result["id"]
+            else:
+                tally.failures[result["status"]] = tally.failures.get(result["status"], 0) + 1
+    tally.wall = time.perf_counter() - started
+    tally.records = len(box["items"])
     return tally
 
 
@@ -390,9 +445,12 @@ async def one_round(number, tablets, plan, args, photo) -> dict:
         results[f"paced {kind}"] = await paced(tablets, kind, args.paced_seconds)
     for kind in rotated(["walk", "fast", "bare"]):
         results[f"burst {kind}"] = await back_to_back(tablets, kind, args.burst)
-    for which in rotated(["outbox", "bare"]):
+    for which in rotated(["outbox", "batched", "bare"]):
         if which == "outbox":
             results["outbox"] = await drain_outbox(plan["outboxes"][number], photo)
+        elif which == "batched":
+            box = plan["batched_outboxes"][number]
+            results["outbox batched"] = await drain_outbox_batched(box, photo)
         else:
             count = len(plan["outboxes"][number]["items"])
             results["outbox bare"] = await bare_in_sequence(count)
@@ -402,6 +460,11 @@ async def one_round(number, tablets, plan, args, photo) -> dict:
 def spread(values, spec: str = "7.1f") -> str:
     """min, median and max of `values`."""
     return " ".join(format(v, spec) for v in (min(values), statistics.median(values), max(values)))
+
+
+def _rate(tally: Tally) -> float:
+    """Records (or requests, one record each) per second."""
+    return (tally.records or len(tally.latencies)) / tally.wall
 
 
 def report(rounds_: list[dict], queries: dict, args) -> None:
@@ -437,16 +500,14 @@ def report(rounds_: list[dict], queries: dict, args) -> None:
         ("back to back: scan", "burst walk", "burst bare"),
         ("back to back: scan flagged implausibly fast", "burst fast", "burst bare"),
         ("back to back: bare write", "burst bare", None),
-        ("outbox, one tablet (records/s)", "outbox", "outbox bare"),
+        ("outbox, one request per record (records/s)", "outbox", "outbox bare"),
+        ("outbox in batches, /api/v1/sync/ (records/s)", "outbox batched", "outbox bare"),
         ("bare writes one after another", "outbox bare", None),
     ]:
-        rates = [len(r[key].latencies) / r[key].wall for r in rounds_]
+        rates = [_rate(r[key]) for r in rounds_]
         line = f"  {label:<48} {spread(rates)}"
         if base:
-            ratios = [
-                (len(r[base].latencies) / r[base].wall) / (len(r[key].latencies) / r[key].wall)
-                for r in rounds_
-            ]
+            ratios = [_rate(r[base]) / _rate(r[key]) for r in rounds_]
             line += f"   bare x: {spread(ratios, '.2f')}"
         print(line)
 
@@ -458,6 +519,7 @@ def main() -> None:
     parser.add_argument("--paced-seconds", type=float, default=10.0)
     parser.add_argument("--burst", type=int, default=5, help="scans per tablet, back to back")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--port", type=int, default=0, help="gunicorn's port (default: free)")
     parser.add_argument("--seed", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seed:
@@ -470,7 +532,7 @@ def main() -> None:
     if not recreate_database():
         return
     global PORT  # the one server the load generator talks to
-    PORT = free_port()
+    PORT = args.port or free_port()
     with tempfile.TemporaryDirectory() as folder:
         env = server_env(folder)
         plan_file = Path(folder) / "plan.json"

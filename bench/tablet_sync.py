@@ -6,8 +6,11 @@ Sends what the tablet's outbox would send, in its order and with its payloads, t
 API in-process (Django's test client, a signed-in guard, CSRF checked as in the browser):
 the shift start, N rounds (start, 20 scans, finish), M shift-log entries, an incident draft
 and its photo, and the shift end: a ten-hour night. Then sends the very same outbox again (a replay:
-every answer must be 200 and nothing new stored). The baseline, measured in the same run, is
-the cheapest signed-in API call (`GET /api/v1/me/`) made as many times.
+every answer must be 200 and nothing new stored). Then another guard's night the way
+outbox.js sends it today: round starts, scans, finishes and log entries in batches of up to
+100 to /api/v1/sync/, the rest one request each; and that outbox again. The baseline,
+measured in the same run, is the cheapest signed-in API call (`GET /api/v1/me/`) made as
+many times.
 
 Runs on a throwaway SQLite database unless DATABASE_URL is set. Timing is printed, never
 asserted.
@@ -40,6 +43,7 @@ from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from bench.outbox_batches import batches  # noqa: E402
 from facility_log.models import Attachment, Incident, Scan, ShiftEntry  # noqa: E402
 from facility_log.services import accounts, rounds, sites  # noqa: E402
 
@@ -139,6 +143,27 @@ def send_all(client: Client, items, refs: dict, ids: dict, csrf: str, photo: byt
     return statuses
 
 
+def send_batched(client: Client, items, refs: dict, ids: dict, csrf: str, photo: bytes):
+    """The same outbox as outbox.js sends it now: runs of batchable items to /api/v1/sync/,
+    the others one request each. Returns the statuses per record and the requests made."""
+    statuses, requests = [], 0
+    for step in batches(items, refs, ids):
+        requests += 1
+        if step[0] == "one":
+            statuses += send_all(client, [step[1]], refs, ids, csrf, photo)
+            continue
+        _kind, sent, records = step
+        payload = json.dumps({"records": records}, default=str)
+        response = client.post(
+            "/api/v1/sync/", payload, content_type="application/json", headers={"X-CSRFToken": csrf}
+        )
+        for (_url, body), result in zip(sent, response.json()["results"], strict=True):
+            statuses.append(result["status"])
+            if body.get("client_uuid") and result["status"] in (200, 201):
+                ids[body["client_uuid"]] = result["id"]
+    return statuses, requests
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=10, help="rounds of 20 checkpoints")
@@ -165,6 +190,23 @@ def main() -> None:
         client.get("/api/v1/me/")
     baseline = time.perf_counter() - started
 
+    # The same night from another guard's tablet, sent in batches (outbox.js today).
+    second = accounts.create_user(
+        accounts.system_actor(), username="bench-guard-2", password="x" * 16, reason="bench"
+    )
+    sites.grant_membership(site, accounts.system_actor(), user=second, role="guard", reason="b")
+    items2, refs2 = outbox(site, route, checkpoints, args.rounds, args.entries)
+    client.force_login(second)
+    client.get("/tablet/")
+    csrf = client.cookies["csrftoken"].value
+    ids2: dict = {}
+    started = time.perf_counter()
+    batched, requests = send_batched(client, items2, refs2, ids2, csrf, photo)
+    drained_batched = time.perf_counter() - started
+    started = time.perf_counter()
+    batched_again, _ = send_batched(client, items2, refs2, ids2, csrf, photo)
+    replayed_batched = time.perf_counter() - started
+
     n = len(items)
     stored = (Scan.objects.count(), ShiftEntry.objects.count(), Incident.objects.count())
     print(
@@ -172,11 +214,17 @@ def main() -> None:
         f" {args.entries} log entries, shift, incident + photo), {django.db.connection.vendor}"
     )
     print(f"  statuses first send {sorted(set(first))}, replay {sorted(set(again))}")
+    print(
+        f"  in batches ({requests} requests): statuses first send {sorted(set(batched))},"
+        f" replay {sorted(set(batched_again))}"
+    )
     print(f"  stored scans/entries/incidents/photos {stored + (Attachment.objects.count(),)}")
     for name, value in [
         ("baseline: GET /api/v1/me/ x n", baseline),
         ("first send (everything new)", drained),
         ("replay of the same outbox", replayed),
+        ("first send, in batches", drained_batched),
+        ("replay, in batches", replayed_batched),
     ]:
         print(
             f"  {name:<32} {value:6.2f} s  {n / value:7.0f} records/s"

@@ -218,6 +218,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # The entry kinds appear in two request bodies (a log entry, and one in a sync batch).
+    "ENUM_NAME_OVERRIDES": {"ShiftEntryKindEnum": "facility_log.models.shifts.ShiftEntryKind"},
 }
 
 LOGGING = {

@@ -301,13 +301,30 @@ class RunViewSet(
         return Response(RunSerializer(run).data)
 
 
+class RunIdField(serializers.PrimaryKeyRelatedField):
+    """A run's id, taken as given: the service reads (and locks) the run once, in the same
+    query that checks the caller's role and the client_uuid, and answers a run of another
+    site as a missing one ("Not found among your sites.")."""
+
+    default_error_messages = {"does_not_exist": "Not found among your sites."}
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=Run.objects.all(), **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            value = int(data)
+        except (TypeError, ValueError):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 1 <= value < 2**63:  # no such id (a BigAutoField's range)
+            self.fail("does_not_exist", pk_value=data)
+        return value
+
+
 class ScanSerializer(serializers.ModelSerializer):
-    # The run is read once, here, with all that recording a scan needs of it.
-    run = ReachableField(
-        roles=REPORT_ROLES,
-        queryset=Run.objects.select_related("site", "route", "schedule"),
-        required=False,
-    )
+    run = RunIdField(required=False)
     route = ReachableField(
         roles=REPORT_ROLES,
         queryset=Route.objects.select_related("site"),
@@ -404,7 +421,7 @@ class ScanViewSet(
         )
         try:
             scan, created = round_services.record_scan(
-                request.user, scan_input, run=run, route=route, photo=data.get("photo")
+                request.user, scan_input, run_id=run, route=route, photo=data.get("photo")
             )
         except IdempotencyConflict as error:
             raise Conflict422(str(error)) from error

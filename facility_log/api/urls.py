@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from facility_log.api import access, access_webhooks, incidents, me, rounds, shifts, sites
+from facility_log.api import access, access_webhooks, incidents, me, rounds, shifts, sites, sync
 
 router = DefaultRouter()
 router.register("sites", sites.SiteViewSet, basename="api-site")
@@ -22,6 +22,7 @@ router.register("access-events", access.AccessEventViewSet, basename="api-access
 
 urlpatterns = [
     path("me/", me.me, name="api-me"),
+    path("sync/", sync.sync, name="api-sync"),
     path(
         "webhooks/kisi/<str:site_code>/",
         access.KisiWebhookView.as_view(),

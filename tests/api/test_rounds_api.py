@@ -134,6 +134,42 @@ def test_bad_scans_name_the_field_and_store_nothing(personas, api_client_for):
     assert Scan.objects.filter(client_uuid=body["client_uuid"]).count() == 0
 
 
+def test_a_scan_by_run_id_finds_only_an_active_checkpoint_of_the_runs_site(
+    personas, api_client_for
+):
+    """The run's lock query also finds the scanned checkpoint: another site's code and a
+    retired one get the same words as an unknown code; a run id out of range is a missing run."""
+    from facility_log.services import rounds
+
+    route, cps = night_route(personas)
+    client = api_client_for("guard_a")
+    run_id = client.post("/api/v1/runs/", {"route": route.pk}, format="json").json()["id"]
+    other = rounds.create_checkpoint(
+        personas.site_b, personas.manager_ab, zone=personas.zone_b, name="B gate", reason=WHY
+    )
+    rounds.update_checkpoint(cps[2], personas.manager_ab, is_active=False, reason=WHY)
+
+    def post(**changes):
+        body = {
+            "run": run_id,
+            "tag_code": cps[0].tag_code,
+            "method": "qr",
+            "client_uuid": str(uuid.uuid4()),
+            "device_time": timezone.now().isoformat(),
+        }
+        return client.post("/api/v1/scans/", {**body, **changes}, format="json")
+
+    refused = "No checkpoint at ALPHA has this tag code."
+    for code in (other.tag_code, cps[2].tag_code):
+        assert post(tag_code=code).json() == {"tag_code": [refused]}
+    for run in (2**63, 0, -1):
+        assert post(run=run).json() == {"run": ["Not found among your sites."]}
+    assert not Scan.objects.exists()
+    stored = post(tag_code=cps[1].tag_code.lower())
+    assert stored.status_code == 201
+    assert Scan.objects.get().checkpoint == cps[1]
+
+
 def test_outsider_cannot_scan_into_a_site_a_run(personas, api_client_for):
     route, cps = night_route(personas)
     client = api_client_for("guard_a")

@@ -12,9 +12,11 @@ What a scan costs.
   A fixed number of queries, however many scans its run already has: the scan is judged
   from the run's state before it (services/rounds/findings.py). Scans of one run are
   recorded one at a time (the run's row is locked), so that state cannot change meanwhile.
-  A guard's scan of their own open run: one query locks the run, checks the guard's role
-  and that the client_uuid is new; then the checkpoint, the insert, the run's state, and
-  the ledger's entry at the end of the transaction.
+  A guard's scan of their own open run: one query reads and locks the run (with its site,
+  route and schedule), checks the guard's role and that the client_uuid is new; then the
+  checkpoint, the insert, the run's state, and the ledger's entry at the end of the
+  transaction. The API passes the run's id (`run_id`) so that this one query is also the
+  only read of the run.
 """
 
 import uuid
@@ -24,7 +26,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
-from django.db.models import Exists
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from facility_log.models import Checkpoint, Route, Run, Scan, ScanMethod, Site
@@ -60,19 +62,27 @@ def record_scan(
     data: ScanInput,
     *,
     run: Run | None = None,
+    run_id: int | None = None,
     route: Route | None = None,
     photo=None,
+    checkpoints: dict[str, Checkpoint] | None = None,
     reason: str = "checkpoint scanned",
 ) -> tuple[Scan, bool]:
-    """Record one scan into `run` (or start a run of `route` with it). Returns (scan, created):
-    the same `client_uuid` sent again returns the stored scan; with a different payload it is
-    refused (IdempotencyConflict). Bad input raises ValidationError naming the field and
-    stores nothing. Pass `run` with its site, route and schedule loaded (select_related) to
-    spare a query for each."""
+    """Record one scan into `run` (or the run `run_id` of the actor's sites, read here, or
+    start a run of `route` with it). Returns (scan, created): the same `client_uuid` sent
+    again returns the stored scan; with a different payload it is refused
+    (IdempotencyConflict). Bad input raises ValidationError naming the field and stores
+    nothing. Pass `run` with its site, route and schedule loaded (select_related) to spare a
+    query for each, and `checkpoints` (the active ones of the run's site by tag code, read
+    once for many scans: services/sync.py) to spare the checkpoint's."""
     try:
         with audited_change(actor, reason):
-            site = _open_target(actor, data, run, route)
-            checkpoint = _checkpoint_for(site, data)
+            if run_id is not None:
+                run, checkpoints = _locked_run(actor, data, run_id)
+                site = run.site
+            else:
+                site = _open_target(actor, data, run, route)
+            checkpoint = _checkpoint_for(site, data, checkpoints)
             scan = _create_scan(actor, data, run, route, checkpoint, photo)
             sync_new_scan(scan.run, scan, checkpoint)
     except (_AlreadyStored, IntegrityError):
@@ -80,12 +90,52 @@ def record_scan(
         existing = Scan.objects.filter(client_uuid=data.client_uuid)
         if (existing := existing.select_related("checkpoint", "run__site").first()) is None:
             raise
-        return _same_scan(existing, data, run, actor), False
+        run_pk = run_id if run_id is not None else (run.pk if run is not None else None)
+        return _same_scan(existing, data, run_pk, actor), False
     return scan, True
 
 
 class _AlreadyStored(Exception):
     """A scan with this client_uuid is stored already."""
+
+
+NOT_REACHABLE = "Not found among your sites."
+
+
+def _locked_run(actor, data: ScanInput, run_id: int) -> tuple[Run, dict[str, Checkpoint]]:
+    """The run `run_id` at a site where the actor may walk rounds, locked until the scan is
+    stored, with its site, route and schedule, in one query that also says whether the
+    client_uuid is stored already (then _AlreadyStored) and which active checkpoint of the
+    site has the scanned code (returned as {code: checkpoint}, empty if none; its id and
+    name are all a scan needs of it). Any other run id gets the same error as a missing one
+    (existence at other sites is not revealed)."""
+    code = normalize_tag_code(data.tag_code)
+    runs = Run.objects.select_for_update(of=("self",)).select_related("site", "route", "schedule")
+    stored = Exists(Scan.objects.filter(client_uuid=data.client_uuid))
+    scanned = Checkpoint.objects.filter(site=OuterRef("site"), tag_code=code, is_active=True)
+    run = (
+        scoped(runs.filter(pk=run_id), actor, REPORT_ROLES)
+        .annotate(
+            stored=stored,
+            checkpoint_pk=Subquery(scanned.values("pk")[:1]),
+            checkpoint_name=Subquery(scanned.values("name")[:1]),
+        )
+        .first()
+    )
+    if run is None:
+        raise ValidationError({"run": NOT_REACHABLE})
+    if run.stored:
+        raise _AlreadyStored
+    if run.guard_id != actor.pk:
+        check_may_walk(actor, run.site, run.guard)
+    if run.is_finished:
+        raise ValidationError({"run": RUN_FINISHED})
+    known = {}
+    if run.checkpoint_pk is not None:
+        known[code] = Checkpoint(
+            pk=run.checkpoint_pk, site=run.site, name=run.checkpoint_name, tag_code=code
+        )
+    return run, known
 
 
 def _open_target(actor, data: ScanInput, run: Run | None, route: Route | None) -> Site:
@@ -132,26 +182,34 @@ def _lock_open_run(run: Run) -> None:
         raise ValidationError({"run": RUN_FINISHED})
 
 
-def _checkpoint_for(site: Site, data: ScanInput) -> Checkpoint:
+def active_checkpoints(site: Site) -> dict[str, Checkpoint]:
+    """The site's active checkpoints by tag code, for `record_scan(checkpoints=...)`."""
+    return {c.tag_code: c for c in Checkpoint.objects.filter(site=site, is_active=True)}
+
+
+def _checkpoint_for(site: Site, data: ScanInput, known: dict | None = None) -> Checkpoint:
     if data.method not in ScanMethod.values:
         raise ValidationError({"method": f"Choose one of: {', '.join(ScanMethod.values)}."})
     refuse_future_time(data.device_time, "device_time")
     code = normalize_tag_code(data.tag_code)
-    checkpoint = Checkpoint.objects.filter(site=site, tag_code=code, is_active=True).first()
+    if known is not None:
+        checkpoint = known.get(code)
+    else:
+        checkpoint = Checkpoint.objects.filter(site=site, tag_code=code, is_active=True).first()
     if checkpoint is None or not code:
         # The same words for an unknown code and another site's: existence is not revealed.
         raise ValidationError({"tag_code": f"No checkpoint at {site.code} has this tag code."})
     return checkpoint
 
 
-def _same_scan(existing: Scan, data: ScanInput, run: Run | None, actor) -> Scan:
+def _same_scan(existing: Scan, data: ScanInput, run_pk: int | None, actor) -> Scan:
     same = (
         has_role(actor, existing.run.site, REPORT_ROLES)
         and existing.checkpoint.tag_code == normalize_tag_code(data.tag_code)
         and existing.device_time == data.device_time
         and existing.method == data.method
         and existing.note == data.note
-        and (run is None or existing.run_id == run.pk)
+        and (run_pk is None or existing.run_id == run_pk)
     )
     if not same:
         raise IdempotencyConflict("This client_uuid was used for a different scan.")

@@ -316,18 +316,24 @@
       }, function () { return null; });
   }
 
+  // The entry leaves the outbox, its server id is kept, and the screens' record is marked
+  // sent: all in the caller's transaction.
+  function confirmIn(stores, entry, id) {
+    stores.outbox.delete(entry.seq);
+    stores.ids.put({ uuid: entry.uuid, id: id });
+    var holder = stores.records.get(entry.recordUuid || entry.uuid);
+    holder.onsuccess = function () {
+      var record = holder.result;
+      if (!record) return;
+      record.synced = (record.synced || 0) + 1;
+      if (entry.uuid === record.uuid) record.serverId = id;
+      stores.records.put(record);
+    };
+  }
+
   function confirmEntry(entry, id) {
     return transact(["outbox", "ids", "records"], "readwrite", function (stores) {
-      stores.outbox.delete(entry.seq);
-      stores.ids.put({ uuid: entry.uuid, id: id });
-      var holder = stores.records.get(entry.recordUuid || entry.uuid);
-      holder.onsuccess = function () {
-        var record = holder.result;
-        if (!record) return;
-        record.synced = (record.synced || 0) + 1;
-        if (entry.uuid === record.uuid) record.serverId = id;
-        stores.records.put(record);
-      };
+      confirmIn(stores, entry, id);
     });
   }
 
@@ -346,6 +352,111 @@
     }).then(function () { return holder.value; });
   }
 
+  function waitingProblem(names) {
+    return {
+      status: "waiting",
+      message: "Waiting for the record it belongs to (" + names.join(", ") + ") to reach the server.",
+      advice: "It is sent as soon as that one is accepted.",
+    };
+  }
+
+  // ---- sending in batches ---------------------------------------------------------------
+  // Round starts, scans, round finishes and log entries go to /api/v1/sync/ up to BATCH_MAX
+  // at a time, in the outbox's order, and the server answers each one as its own endpoint
+  // would (201, 200, 4xx with its words) or 424 when what it belongs to is not on the
+  // server (yet): that one waits, as an entry with a missing reference does. A reference
+  // to a record whose server id is not known yet is sent as its client UUID (`run_uuid`,
+  // `shift_uuid`): the server finds it, also when it is earlier in the same batch.
+  var BATCH_KINDS = { run: true, scan: true, "run-finish": true, "shift-entry": true };
+  var BATCH_MAX = 100;
+  var SYNC_URL = "/api/v1/sync/";
+
+  function entriesFrom(seq) {
+    var holder;
+    return transact(["outbox"], "readonly", function (stores) {
+      holder = requestValue(stores.outbox.getAll(IDBKeyRange.lowerBound(seq)));
+    }).then(function () { return holder.value || []; });
+  }
+
+  function knownIds() {
+    return getAll("ids").then(function (rows) {
+      var ids = {};
+      rows.forEach(function (row) { ids[row.uuid] = row.id; });
+      return ids;
+    });
+  }
+
+  // `first` and what follows it up to the first entry that cannot go in a batch (that one
+  // waits for the batch's answer, keeping the order). Another account's entries and, unless
+  // the guard asked to retry, refused ones are passed over, as a pass does.
+  function gatherBatch(first, user, retryRefused) {
+    return entriesFrom(first.seq).then(function (rows) {
+      var batch = [];
+      for (var i = 0; i < rows.length && batch.length < BATCH_MAX; i++) {
+        var row = rows[i];
+        if (row.user !== user || (isRefused(row) && !retryRefused)) continue;
+        if (!BATCH_KINDS[row.kind]) break;
+        batch.push(row);
+      }
+      return batch;
+    });
+  }
+
+  function batchRecord(entry, ids) {
+    var record = Object.assign({ type: entry.kind }, entry.body);
+    Object.keys(entry.refs || {}).forEach(function (name) {
+      var known = ids[entry.refs[name]];
+      if (known !== undefined && known !== null) record[name] = known;
+      else record[name + "_uuid"] = entry.refs[name];
+    });
+    if (entry.stampSentAt) record[entry.stampSentAt] = new Date().toISOString();
+    return record;
+  }
+
+  function sendBatch(batch, ids) {
+    var body = JSON.stringify({ records: batch.map(function (entry) { return batchRecord(entry, ids); }) });
+    var headers = {
+      "X-CSRFToken": csrfToken(), Accept: "application/json", "Content-Type": "application/json",
+      "X-Facility-Log-User": batch[0].user,
+    };
+    var init = { method: "POST", headers: headers, body: body, credentials: "same-origin", redirect: "manual" };
+    if (window.AbortSignal && AbortSignal.timeout) init.signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+    return fetch(SYNC_URL, init).then(function (response) {
+      return response.json().catch(function () { return null; }).then(function (data) {
+        var status = response.type === "opaqueredirect" ? 0 : response.status;
+        var results = data && data.results;
+        if (status === 200 && Array.isArray(results) && results.length === batch.length) {
+          return { kind: "results", results: results };
+        }
+        if (isAuthFailure(status, data)) return { kind: "stop", state: "signed-out" };
+        if (status >= 500 || status === 429 || (status >= 200 && status < 300)) return { kind: "stop", state: "server-error" };
+        return { kind: "unsupported" };
+      });
+    }, function () {
+      return { kind: "stop", state: "offline" };
+    });
+  }
+
+  // Every answer of a batch is stored in one transaction; resolves to the number confirmed.
+  function applyResults(batch, results) {
+    var confirmed = 0;
+    return transact(["outbox", "ids", "records"], "readwrite", function (stores) {
+      results.forEach(function (result, i) {
+        var entry = batch[i];
+        var ok = result.status >= 200 && result.status < 300 && result.id !== null && result.id !== undefined;
+        if (ok) {
+          confirmIn(stores, entry, result.id);
+          confirmed += 1;
+          return;
+        }
+        entry.problem = result.status === 424
+          ? waitingProblem(Object.keys(result.errors || {}))
+          : problemFor(result.status, result.errors);
+        stores.outbox.put(entry);
+      });
+    }).then(function () { return confirmed; });
+  }
+
   // One pass over the outbox, oldest first. Stops at the first network, session or server
   // failure (everything after it would fail the same way); a refused record is marked and
   // the pass goes on with the rest.
@@ -356,19 +467,18 @@
   function pass(retryRefused) {
     var user = currentUser();
     var sent = 0;
+    var useBatches = true;
     function step(afterSeq) {
       return nextEntry(afterSeq).then(function (entry) {
         if (!entry) return { state: "ok", sent: sent };
         if (entry.user !== user) return step(entry.seq); // sent when its author signs in
         // A refusal is not sent again on its own: only when the guard asks ("Try again").
         if (isRefused(entry) && !retryRefused) return step(entry.seq);
+        if (useBatches && BATCH_KINDS[entry.kind]) return batchFrom(entry);
         return resolveRefs(entry).then(function (refs) {
           if (refs.missing.length) {
-            return markProblem(entry, {
-              status: "waiting",
-              message: "Waiting for the record it belongs to (" + refs.missing.join(", ") + ") to reach the server.",
-              advice: "It is sent as soon as that one is accepted.",
-            }).then(function () { return step(entry.seq); });
+            return markProblem(entry, waitingProblem(refs.missing))
+              .then(function () { return step(entry.seq); });
           }
           return sendOne(entry, refs.ids).then(function (outcome) {
             if (outcome.kind === "done") {
@@ -388,6 +498,28 @@
             return { state: outcome.state, sent: sent };
           });
         });
+      });
+    }
+    // `first` and the entries after it that can go with it, in one request; the pass goes on
+    // after the last of them. A server without the batch endpoint (or refusing the batch as
+    // a whole) gets them one request each, as before.
+    function batchFrom(first) {
+      return gatherBatch(first, user, retryRefused).then(function (batch) {
+        return knownIds().then(function (ids) { return sendBatch(batch, ids); })
+          .then(function (outcome) {
+            if (outcome.kind === "results") {
+              return applyResults(batch, outcome.results).then(function (confirmed) {
+                sent += confirmed;
+                changed();
+                return step(batch[batch.length - 1].seq);
+              });
+            }
+            if (outcome.kind === "unsupported") {
+              useBatches = false;
+              return step(first.seq - 1);
+            }
+            return { state: outcome.state, sent: sent };
+          });
       });
     }
     return step(0);

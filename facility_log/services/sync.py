@@ -1,0 +1,224 @@
+"""A tablet's outbox sent in one request: round starts, scans, round finishes and shift-log
+entries, in the order the guard made them, each with its own outcome.
+
+Why a batch.
+  A night offline leaves a few hundred records (244 for ten rounds of twenty checkpoints).
+  Sent one request each, a record pays the request, the token, a transaction and the
+  ledger's lock every time; in a batch, the records share one transaction and one ledger
+  step (the entries of all of them are chained together at its end, `deferred_chaining`),
+  and a run is read once for all its scans.
+
+What stays the same.
+  Each record goes through the same service as its own endpoint (`start_run`, `record_scan`,
+  `finish_run`, `add_shift_entry`), with the same checks, history and idempotency by
+  client_uuid; each runs in its own savepoint, so a refusal leaves no trace and does not
+  lose the records around it. A record may name the run or shift it belongs to by id or by
+  the client_uuid the tablet gave it (`run_uuid`, `shift_uuid`), including one created
+  earlier in the same batch; one that is not (yet) on the server is answered WAITING, and
+  the tablet sends it again once that record is accepted. Only records of the actor's sites
+  are found: another site's run or shift is answered as a missing one.
+"""
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from facility_log.models import Route, Run, Shift, Site
+from facility_log.scoping import REPORT_ROLES, scoped
+from facility_log.services import ledger
+from facility_log.services import rounds as round_services
+from facility_log.services import shifts as shift_services
+from facility_log.services.rounds import IdempotencyConflict, ScanInput
+from facility_log.services.rounds.scans import active_checkpoints
+from facility_log.services.shifts import ShiftConflict
+
+NOT_REACHABLE = "Not found among your sites."
+MAX_RECORDS = 100
+
+
+class Outcome:
+    """What became of one record (the API answers each with an HTTP status)."""
+
+    CREATED = "created"  # stored now
+    SAME = "same"  # stored before (a replay) or, for a finish, done
+    INVALID = "invalid"  # a field refused; the body names it
+    FORBIDDEN = "forbidden"  # a role too low for this
+    CONFLICT = "conflict"  # clashes with the record's state (a shift already ended...)
+    IDEMPOTENCY = "idempotency"  # the client_uuid was used for different content
+    WAITING = "waiting"  # refers to a record the server does not have (yet)
+
+
+@dataclass(frozen=True)
+class SyncRecord:
+    """One record of the outbox: its type ("run", "scan", "run-finish", "shift-entry"), its
+    validated fields, and what it refers to (`run` / `shift`: an id, or a client_uuid)."""
+
+    type: str
+    fields: dict
+    refs: dict[str, int | uuid.UUID] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    outcome: str
+    id: int | None = None
+    errors: dict = field(default_factory=dict)
+
+
+class _Waiting(Exception):
+    def __init__(self, name: str, key):
+        super().__init__(name)
+        self.errors = {name: [f"Waiting for the {name} it belongs to ({key}) to reach the server."]}
+
+
+class _Batch:
+    """The lookups a batch shares: routes, runs and shifts already read, by id and by
+    client_uuid (only ever records of the actor's sites)."""
+
+    def __init__(self, actor):
+        self.actor = actor
+        self.found: dict[tuple, object] = {}
+
+    def forget(self) -> None:
+        # After a refusal its savepoint is rolled back: what was read may have changed in
+        # memory (a run marked finished), so it is read again.
+        self.found.clear()
+
+    def _one(self, model, queryset, name: str, key):
+        cache_key = (model, key)
+        if cache_key in self.found:
+            return self.found[cache_key]
+        if isinstance(key, uuid.UUID):
+            record = queryset.filter(client_uuid=key).first()
+            if record is None:
+                raise _Waiting(name, key)
+        else:
+            record = queryset.filter(pk=key).first()
+            if record is None:
+                raise ValidationError({name: NOT_REACHABLE})
+        self.found[cache_key] = record
+        return record
+
+    def route(self, key: int) -> Route:
+        routes = scoped(Route.objects.select_related("site"), self.actor, REPORT_ROLES)
+        return self._one(Route, routes, "route", key)
+
+    def run(self, key) -> Run:
+        runs = Run.objects.select_related("site", "route", "schedule", "guard")
+        return self._one(Run, scoped(runs, self.actor, REPORT_ROLES), "run", key)
+
+    def shift(self, key) -> Shift:
+        shifts = scoped(Shift.objects.select_related("site", "guard"), self.actor, REPORT_ROLES)
+        return self._one(Shift, shifts, "shift", key)
+
+    def checkpoints(self, site) -> dict:
+        if (Site, site.pk) not in self.found:
+            self.found[(Site, site.pk)] = active_checkpoints(site)
+        return self.found[(Site, site.pk)]
+
+    def remember(self, model, record) -> None:
+        self.found[(model, record.pk)] = record
+        if record.client_uuid:
+            self.found[(model, record.client_uuid)] = record
+
+
+def _start_run(batch: _Batch, record: SyncRecord) -> SyncResult:
+    data = record.fields
+    route = batch.route(record.refs["route"])
+    existed = Run.objects.filter(client_uuid=data["client_uuid"]).exists()
+    run = round_services.start_run(
+        route, batch.actor, started_at=data.get("started_at"), client_uuid=data["client_uuid"]
+    )
+    batch.remember(Run, run)
+    return SyncResult(Outcome.SAME if existed else Outcome.CREATED, run.pk)
+
+
+def _record_scan(batch: _Batch, record: SyncRecord) -> SyncResult:
+    data = record.fields
+    scan_input = ScanInput(
+        tag_code=data["tag_code"],
+        client_uuid=data["client_uuid"],
+        device_time=data["device_time"],
+        method=data["method"],
+        device_sent_at=data.get("device_sent_at"),
+        note=data.get("note", ""),
+    )
+    run = batch.run(record.refs["run"])
+    checkpoints = batch.checkpoints(run.site)
+    scan, created = round_services.record_scan(
+        batch.actor, scan_input, run=run, checkpoints=checkpoints
+    )
+    return SyncResult(Outcome.CREATED if created else Outcome.SAME, scan.pk)
+
+
+def _finish_run(batch: _Batch, record: SyncRecord) -> SyncResult:
+    run = batch.run(record.refs["run"])
+    round_services.finish_run(run, batch.actor, finished_at=record.fields.get("finished_at"))
+    return SyncResult(Outcome.SAME, run.pk)
+
+
+def _add_shift_entry(batch: _Batch, record: SyncRecord) -> SyncResult:
+    data = record.fields
+    shift = batch.shift(record.refs["shift"])
+    entry, created = shift_services.add_shift_entry(
+        shift,
+        batch.actor,
+        client_uuid=data["client_uuid"],
+        kind=data["kind"],
+        occurred_at=data["occurred_at"],
+        text=data["text"],
+    )
+    return SyncResult(Outcome.CREATED if created else Outcome.SAME, entry.pk)
+
+
+HANDLERS: dict[str, Callable[[_Batch, SyncRecord], SyncResult]] = {
+    "run": _start_run,
+    "scan": _record_scan,
+    "run-finish": _finish_run,
+    "shift-entry": _add_shift_entry,
+}
+
+
+def sync_records(
+    actor: AbstractBaseUser, records: list[SyncRecord | SyncResult]
+) -> list[SyncResult]:
+    """Store `records` in order, each through its own service in its own savepoint, and
+    return one result per record. A SyncResult in `records` (a record the caller already
+    refused, e.g. a malformed one) is passed through as it is. History and ledger entries
+    are those of the services; the ledger's entries of the whole batch are chained in one
+    step at the end of its one transaction."""
+    batch = _Batch(actor)
+    results: list[SyncResult] = []
+    with ledger.deferred_chaining():
+        for record in records:
+            if isinstance(record, SyncResult):
+                results.append(record)
+                continue
+            results.append(_one_record(batch, record))
+    return results
+
+
+def _one_record(batch: _Batch, record: SyncRecord) -> SyncResult:
+    # The record's savepoint is its service's own (`audited_change` inside the batch's
+    # transaction): every write of a record happens inside it, and what runs before it only
+    # reads, so a refusal rolls back exactly that record, at no extra round trip.
+    try:
+        return HANDLERS[record.type](batch, record)
+    except _Waiting as waiting:
+        return SyncResult(Outcome.WAITING, errors=waiting.errors)
+    except ValidationError as error:
+        batch.forget()
+        errors = error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages}
+        return SyncResult(Outcome.INVALID, errors=errors)
+    except PermissionDenied as error:
+        batch.forget()
+        return SyncResult(Outcome.FORBIDDEN, errors={"detail": [str(error) or "Not allowed."]})
+    except IdempotencyConflict as error:
+        batch.forget()
+        return SyncResult(Outcome.IDEMPOTENCY, errors={"client_uuid": [str(error)]})
+    except ShiftConflict as error:
+        batch.forget()
+        return SyncResult(Outcome.CONFLICT, errors=error.message_dict)
