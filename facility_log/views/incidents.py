@@ -1,9 +1,7 @@
 """Incident pages: report on a tablet, the incident with its timeline and history, the
 review queue, the list with filters and CSV export, and attachment downloads."""
 
-import csv
 import functools
-from collections import Counter
 from datetime import datetime
 
 from django.contrib import messages
@@ -11,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -44,6 +42,7 @@ from facility_log.scoping import (
 )
 from facility_log.services import incidents as svc
 from facility_log.services import links, retention, view_log
+from facility_log.services.csv_export import TIME, Column, csv_lines, csv_response
 from facility_log.services.downloads import serve_attachment
 from facility_log.services.history import Change, HistoryEntry, merged_history
 from facility_log.templatetags.facility_log_tags import site_time
@@ -532,48 +531,37 @@ def incident_list(request):
 
 
 CSV_COLUMNS = [
-    ("number", lambda i: i.number or ""),
-    ("site", lambda i: i.site.code),
-    ("status", lambda i: i.status),
-    ("severity", lambda i: i.severity),
-    ("category", lambda i: i.category.name if i.category else ""),
-    ("occurred_from_utc", lambda i: i.occurred_from.isoformat()),
-    ("occurred_to_utc", lambda i: i.occurred_to.isoformat() if i.occurred_to else ""),
-    ("zone", lambda i: i.zone.name if i.zone else ""),
-    ("location", lambda i: i.location_text),
-    ("title", lambda i: i.title),
-    ("narrative", lambda i: i.narrative),
-    ("author", lambda i: i.author.get_username()),
-    ("police_case_number", lambda i: i.police_case_number),
+    Column("number", lambda i: i.number or ""),
+    Column("site", lambda i: i.site.code),
+    Column("status", lambda i: i.status),
+    Column("severity", lambda i: i.severity),
+    Column("category", lambda i: i.category.name if i.category else ""),
+    Column("occurred_from", lambda i: i.occurred_from, TIME),
+    Column("occurred_to", lambda i: i.occurred_to, TIME),
+    Column("zone", lambda i: i.zone.name if i.zone else ""),
+    Column("location", lambda i: i.location_text),
+    Column("title", lambda i: i.title),
+    Column("narrative", lambda i: i.narrative),
+    Column("author", lambda i: i.author.get_username()),
+    Column("police_case_number", lambda i: i.police_case_number),
 ]
 
 
-def _csv_safe(value: str) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas; such cells get a quote."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
-
-
 def incident_export(request):
-    """The filtered list as CSV (same scoping and filters as the list page), logged in the
-    view log per site with its number of rows and the filters used."""
+    """The filtered list as CSV (same scoping and filters as the list page, spreadsheet-ready:
+    services/csv_export.py), logged in the view log per site with its number of rows and the
+    filters used before the first row is sent."""
     _form, incidents = _filtered(request)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="incidents.csv"'
-    writer = csv.writer(response)
-    writer.writerow([name for name, _ in CSV_COLUMNS])
-    per_site = Counter()
-    for incident in incidents.iterator(chunk_size=500):
-        writer.writerow([_csv_safe(str(get(incident))) for _, get in CSV_COLUMNS])
-        per_site[incident.site] += 1
     view_log.record_list_view(
         request.user,
         Incident,
-        per_site,
+        view_log.counts_by_site(incidents),
         what="CSV export",
         via=view_log.Via.CSV,
         query=view_log.filters_text(request.GET),
     )
-    return response
+    lines = csv_lines(CSV_COLUMNS, incidents.iterator(chunk_size=500), lambda i: i.site.tzinfo)
+    return csv_response(lines, "incidents.csv")
 
 
 def review_queue(request):
