@@ -209,6 +209,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Choice sets that appear under several field names (`kind`, `status`) keep one name.
+    "ENUM_NAME_OVERRIDES": {
+        "AlarmStatusEnum": "facility_log.models.access.AlarmState",
+        "EventTypeEnum": "facility_log.models.access.EventType",
+        "RecordKindEnum": "facility_log.models.retention.RecordKind",
+        "StatusEnum": "facility_log.models.incidents.Status",
+    },
 }
 
 LOGGING = {

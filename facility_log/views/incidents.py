@@ -21,13 +21,9 @@ from facility_log.models import (
     Attachment,
     Category,
     Incident,
-    InvolvedPerson,
-    LegalHold,
     Membership,
-    PropertyItem,
     Review,
     Site,
-    Vehicle,
     Zone,
 )
 from facility_log.models.incidents import Status
@@ -40,19 +36,16 @@ from facility_log.scoping import (
     roles_at,
     sites_for,
 )
+from facility_log.services import history, links, retention, view_log
 from facility_log.services import incidents as svc
-from facility_log.services import links, retention, view_log
 from facility_log.services.csv_export import TIME, Column, csv_lines, csv_response
 from facility_log.services.downloads import serve_attachment
-from facility_log.services.history import Change, HistoryEntry, merged_history
+from facility_log.services.history import HistoryEntry
 from facility_log.templatetags.facility_log_tags import site_time
 
 User = get_user_model()
 
 PAGE_SIZE = 50
-HIDDEN_HISTORY_FIELDS = {"version", "client_payload_sha256", "client_uuid"}
-
-
 def _incident(request, pk: int, roles=VIEW_ROLES) -> Incident:
     return get_scoped_or_404(
         Incident.objects.select_related("site", "zone", "category", "author"),
@@ -430,19 +423,8 @@ def incident_history(request, pk: int):
     attachments as the records they are."""
     incident = _incident(request, pk)
     view_log.incident_read(request.user, incident, view_log.Via.HISTORY)
-    rows = merged_history(
-        Incident.history.filter(id=incident.pk),
-        InvolvedPerson.history.filter(incident_id=incident.pk),
-        Vehicle.history.filter(incident_id=incident.pk),
-        PropertyItem.history.filter(incident_id=incident.pk),
-        LegalHold.history.filter(incident_id=incident.pk),
-        newest_first=False,
-    )
-    for row in rows:
-        row.changes = [c for c in row.changes if c.field not in HIDDEN_HISTORY_FIELDS]
+    rows = history.incident_history(incident)
     _make_readable(rows, incident.site)
-    rows += _append_only_entries(incident)
-    rows.sort(key=lambda e: e.when)
     return render(
         request, "facility_log/incidents/history.html", {"incident": incident, "rows": rows}
     )
@@ -469,40 +451,6 @@ def _readable(field: str, value, names: dict, site: Site):
     if isinstance(value, datetime):
         return site_time(value, site)
     return names.get(field, {}).get(value, value)
-
-
-def _append_only_entries(incident: Incident) -> list[HistoryEntry]:
-    entries = [
-        HistoryEntry(
-            s.created_at,
-            f"supplement #{s.pk}",
-            "added",
-            s.author.get_username(),
-            s.reason,
-            "",
-            [Change("text", None, s.text)],
-        )
-        for s in incident.supplements.select_related("author")
-    ]
-    entries += [
-        HistoryEntry(
-            r.created_at, f"review #{r.pk}", r.decision, r.reviewer.get_username(), r.comment, ""
-        )
-        for r in incident.reviews.select_related("reviewer")
-    ]
-    entries += [
-        HistoryEntry(
-            a.uploaded_at,
-            f"attachment #{a.pk}",
-            "attached",
-            a.uploaded_by.get_username(),
-            a.description,
-            "",
-            [Change("file", None, a.original_name), Change("sha256", None, a.sha256)],
-        )
-        for a in incident.attachments.select_related("uploaded_by")
-    ]
-    return entries
 
 
 # --- lists --------------------------------------------------------------------------------
