@@ -46,6 +46,8 @@ from facility_log.templatetags.facility_log_tags import site_time
 User = get_user_model()
 
 PAGE_SIZE = 50
+
+
 def _incident(request, pk: int, roles=VIEW_ROLES) -> Incident:
     return get_scoped_or_404(
         Incident.objects.select_related("site", "zone", "category", "author"),
