@@ -25,7 +25,6 @@ def test_supervisors_and_managers_get_the_zip_and_a_disclosure(personas, api_cli
         assert response["Cache-Control"] == "no-store"
         archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
         assert {"report.pdf", "incident.json", "SHA256SUMS"} <= set(archive.namelist())
-        response.close()
     disclosures = Disclosure.objects.filter(object_pk=str(incident.pk))
     assert disclosures.count() == 2
     assert {d.recipient for d in disclosures} == {"Berlin Police"}
@@ -59,4 +58,4 @@ def test_a_client_may_ask_for_the_zip_by_its_type(personas, api_client_for):
         HTTP_ACCEPT="application/zip",
     )
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
-    response.close()
+    assert b"".join(response.streaming_content).startswith(b"PK")
