@@ -32,9 +32,13 @@ class _Page(serializers.Serializer):
     before = serializers.IntegerField(
         required=False, min_value=1, max_value=MAX_ID, help_text="the `older` of the last page"
     )
-    site = serializers.CharField(required=False, max_length=20, help_text="site code")
+    site = serializers.CharField(
+        required=False, allow_blank=True, max_length=20, help_text="site code"
+    )
 
     def validate_site(self, code: str):
+        if not code:
+            return None
         site = self.context["sites"].get(code)
         if site is None:
             raise serializers.ValidationError("No such site among the sites you audit.")
@@ -42,9 +46,11 @@ class _Page(serializers.Serializer):
 
 
 class ViewLogFilter(_Page):
-    user = serializers.CharField(required=False, max_length=150, help_text="username contains")
+    user = serializers.CharField(
+        required=False, allow_blank=True, max_length=150, help_text="username contains"
+    )
     record = serializers.CharField(
-        required=False, max_length=200, help_text="record number or label contains"
+        required=False, allow_blank=True, max_length=200, help_text="number or label contains"
     )
     via = serializers.ChoiceField(choices=RecordView.Via.choices, required=False)
     day_from = serializers.DateField(required=False, help_text="a local day of each site")

@@ -5,7 +5,7 @@ record, each next to the record's own URL (`/incidents/{id}/history/`, ...).
 
 Who may read it is who may read the record: any role at its site, except a site's own
 history (its memberships), which is for auditors and managers as on the page. Reading an
-incident's history is written to the view log, as the page is."""
+incident's history or a shift's (its log entries) is written to the view log, as the pages are."""
 
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -90,8 +90,18 @@ class RecordHistoryView(APIView):
         record = get_scoped_or_404(
             kind.queryset, request.user, kind.roles, kind.site_field, **{kind.lookup: key}
         )
+        # Whose records these are is personal data: read like the history page (incidents)
+        # and the activity report (a shift's log).
         if kind.name == "incident":
             view_log.incident_read(request.user, record, view_log.Via.HISTORY)
+        elif kind.name == "shift":
+            view_log.record_view(
+                request.user,
+                record,
+                site=record.site,
+                label=f"shift #{record.pk} history",
+                via=view_log.Via.HISTORY,
+            )
         body = {
             "record_type": kind.name,
             "record_id": str(key),

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import api_view
@@ -207,8 +208,6 @@ class ComplianceReportOut(serializers.Serializer):
 @api_view(["GET"])
 def rounds_compliance(request, code: str):
     site = get_scoped_or_404(Site.objects.all(), request.user, REPORT_READERS, "", code=code)
-    from django.utils import timezone
-
     today = timezone.now().astimezone(site.tzinfo).date()
     given = ComplianceFilter(data=request.query_params, context={"site": site, "today": today})
     given.is_valid(raise_exception=True)

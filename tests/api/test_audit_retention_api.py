@@ -42,6 +42,8 @@ def test_view_log_filters_and_keyset_pages(personas, api_client_for):
     assert len(first["results"]) == 50 and first["older"]
     rest = client.get(f"/api/v1/audit/view-log/?user=manager&via=page&before={first['older']}")
     assert len(rest.json()["results"]) == 10 and rest.json()["older"] is None
+    blank = client.get("/api/v1/audit/view-log/?site=&user=&record=")  # as the page's form sends
+    assert blank.status_code == 200 and len(blank.json()["results"]) == 50
     bad = client.get(
         "/api/v1/audit/view-log/",
         {"site": "CHARLIE", "via": "x", "day_from": "2026-01-02", "day_to": "2026-01-01"},

@@ -73,7 +73,9 @@ def test_run_and_shift_histories_carry_scans_and_log_entries(personas, api_clien
     urls = _urls(personas)
     run = client.get(urls["run"]).json()["results"]
     assert any(r["kind"] == "scanned" for r in run)
+    before = RecordView.objects.count()
     shift = client.get(urls["shift"]).json()["results"]
+    assert RecordView.objects.count() == before + 1  # a shift's log is read like its report
     assert any(
         r["kind"] == "logged"
         and {"field": "text", "old": None, "new": "Alpha log: boiler pressure normal."}
