@@ -218,8 +218,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
-    # The entry kinds appear in two request bodies (a log entry, and one in a sync batch).
-    "ENUM_NAME_OVERRIDES": {"ShiftEntryKindEnum": "facility_log.models.shifts.ShiftEntryKind"},
+    # Choice sets that appear under several field names (`kind`, `status`) or in several
+    # request bodies (a log entry, and one in a sync batch) keep one name.
+    "ENUM_NAME_OVERRIDES": {
+        "AlarmStatusEnum": "facility_log.models.access.AlarmState",
+        "EventTypeEnum": "facility_log.models.access.EventType",
+        "RecordKindEnum": "facility_log.models.retention.RecordKind",
+        "StatusEnum": "facility_log.models.incidents.Status",
+        "ShiftEntryKindEnum": "facility_log.models.shifts.ShiftEntryKind",
+    },
 }
 
 LOGGING = {

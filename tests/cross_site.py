@@ -96,6 +96,23 @@ SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
     "access-import-job-progress": lambda p: {"pk": site_a_import_job(p).pk},
     "api-access-event-detail": lambda p: {"pk": site_a_alarm(p).event_id},
     "api-kisi-webhook": lambda p: {"site_code": p.site_a.code},
+    # api/alarms.py, api/history.py, api/reports.py, api/exports.py, api/retention.py
+    "api-alarm-detail": lambda p: {"pk": site_a_alarm(p).pk},
+    "api-alarm-acknowledge": lambda p: {"pk": site_a_alarm(p).pk},
+    "api-alarm-resolve": lambda p: {"pk": site_a_alarm(p).pk},
+    "api-alarm-open-incident": lambda p: {"pk": site_a_alarm(p).pk},
+    "api-alarm-history": lambda p: {"pk": site_a_alarm(p).pk},
+    "api-incident-history": lambda p: {"pk": _incident_at_a(p).pk},
+    "api-run-history": lambda p: {"pk": rounds_at_a(p).run.pk},
+    "api-shift-history": lambda p: {"pk": shifts_at_a(p).ended.pk},
+    "api-site-history": lambda p: {"code": p.site_a.code},
+    "api-shift-report": lambda p: {"pk": shifts_at_a(p).ended.pk},
+    "api-site-activity": lambda p: {"code": p.site_a.code, "day": _day_of(p)},
+    "api-rounds-compliance": lambda p: {"code": p.site_a.code},
+    "api-incident-police-package": lambda p: {"pk": _incident_at_a(p).pk},
+    "api-incident-legal-hold": lambda p: {"pk": _incident_at_a(p).pk},
+    "api-incident-legal-hold-release": lambda p: {"pk": _incident_at_a(p).pk},
+    "api-site-retention": lambda p: {"code": p.site_a.code},
 }
 
 LIST_URLS: set[str] = {
@@ -125,10 +142,13 @@ LIST_URLS: set[str] = {
     "access-door-list",
     "access-import",
     "api-access-event-list",
+    "api-alarm-list",
 }
 
 AUDIT_LIST_URLS: set[str] = {
     "audit-view-log",
+    "api-audit-view-log",
+    "api-audit-disclosures",
 }
 
 # audit-overview: the ledger head and verification summary span all sites; it names no
@@ -145,6 +165,9 @@ NOT_SITE_DATA: set[str] = {
     # POST only; it names records in its body, and answers with statuses and ids: the
     # outsider's refusals are tested in tests/api/test_sync_api.py.
     "api-sync",
+    # Incident categories are shared by every site (api/categories.py).
+    "api-category-list",
+    "api-category-detail",
 }
 
 
@@ -170,7 +193,25 @@ LIST_SEEDS: list[Callable[[Personas], object]] = [
     lambda p: rounds_at_a(p),
     lambda p: site_a_alarm(p),
     lambda p: shifts_at_a(p),
+    lambda p: _disclosure_at_a(p),
 ]
+
+
+def _disclosure_at_a(p: Personas):
+    """A disclosure of site A's incident (the record alone: no package is built)."""
+    from facility_log.models import Disclosure
+    from facility_log.services.disclosures import record_disclosure
+
+    incident = _incident_at_a(p)
+    existing = Disclosure.objects.filter(site=p.site_a).first()
+    return existing or record_disclosure(
+        p.manager_ab,
+        incident,
+        site=p.site_a,
+        label=incident.number,
+        recipient="Alpha police",
+        reason="cross-site seed",
+    )
 
 
 def seed_site_a_records(p: Personas) -> None:

@@ -6,7 +6,13 @@ stored version). After submission the incident is not edited in place: correctio
 supplements and attachments have their own endpoints.
 """
 
-from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -31,6 +37,20 @@ from facility_log.services import view_log
 from facility_log.services.downloads import serve_attachment
 
 WRITABLE = sorted(svc.DRAFT_FIELDS)
+REQUIRED = list(svc.REQUIRED_TO_SUBMIT)
+# Stated on the incident components, so a client knows before it submits.
+REQUIRED_NOTE = (
+    f"A draft may leave any field empty; submitting needs {', '.join(REQUIRED)} "
+    "(`x-required-to-submit`). A submit without them is a 400 naming each missing field."
+)
+SUBMIT_REFUSED = inline_serializer(
+    "SubmitRefused",
+    {
+        name: serializers.ListField(child=serializers.CharField(), required=False)
+        for name in REQUIRED
+    }
+    | {"detail": serializers.CharField(required=False)},
+)
 
 
 class PersonSerializer(serializers.ModelSerializer):
@@ -127,6 +147,7 @@ class IncidentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(extensions={"x-required-to-submit": REQUIRED}, description=REQUIRED_NOTE)
 class IncidentDetailSerializer(IncidentSerializer):
     persons = PersonSerializer(many=True, read_only=True)
     vehicles = VehicleSerializer(many=True, read_only=True)
@@ -134,6 +155,9 @@ class IncidentDetailSerializer(IncidentSerializer):
     supplements = SupplementSerializer(many=True, read_only=True)
     attachments = AttachmentSerializer(many=True, read_only=True)
     reviews = serializers.SerializerMethodField()
+    missing_to_submit = serializers.SerializerMethodField(
+        help_text=f"Fields still empty that submitting needs (of: {', '.join(REQUIRED)})."
+    )
 
     class Meta(IncidentSerializer.Meta):
         fields = [
@@ -144,8 +168,12 @@ class IncidentDetailSerializer(IncidentSerializer):
             "supplements",
             "attachments",
             "reviews",
+            "missing_to_submit",
         ]
         read_only_fields = fields
+
+    def get_missing_to_submit(self, obj) -> list[str]:
+        return svc.missing_to_submit(obj)
 
     @extend_schema(
         responses=inline_serializer(
@@ -171,6 +199,7 @@ class IncidentDetailSerializer(IncidentSerializer):
         ]
 
 
+@extend_schema_serializer(extensions={"x-required-to-submit": REQUIRED}, description=REQUIRED_NOTE)
 class IncidentWriteSerializer(serializers.ModelSerializer):
     """The fields a draft is made of (zone and category by id)."""
 
@@ -389,7 +418,19 @@ class IncidentViewSet(
         )
         return self._detail(updated)
 
-    @extend_schema(request=VersionReasonSerializer, responses=IncidentDetailSerializer)
+    @extend_schema(
+        request=VersionReasonSerializer,
+        responses={
+            200: IncidentDetailSerializer,
+            400: OpenApiResponse(
+                SUBMIT_REFUSED,
+                description=f"Not submitted: each missing field of {', '.join(REQUIRED)} is "
+                'named ("Required before submitting."), or another input error.',
+            ),
+            409: CONFLICT,
+        },
+        description=REQUIRED_NOTE,
+    )
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         incident = self.get_object()

@@ -2,7 +2,23 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from facility_log.api import access, access_webhooks, incidents, me, rounds, shifts, sites, sync
+from facility_log.api import (
+    access,
+    access_webhooks,
+    alarms,
+    audit,
+    categories,
+    exports,
+    history,
+    incidents,
+    me,
+    reports,
+    retention,
+    rounds,
+    shifts,
+    sites,
+    sync,
+)
 
 router = DefaultRouter()
 router.register("sites", sites.SiteViewSet, basename="api-site")
@@ -19,6 +35,40 @@ router.register("round-exceptions", rounds.RoundExceptionViewSet, basename="api-
 router.register("shifts", shifts.ShiftViewSet, basename="api-shift")
 router.register("shift-entries", shifts.ShiftEntryViewSet, basename="api-shift-entry")
 router.register("access-events", access.AccessEventViewSet, basename="api-access-event")
+router.register("categories", categories.CategoryViewSet, basename="api-category")
+router.register("alarms", alarms.AlarmViewSet, basename="api-alarm")
+
+# Reports, histories, exports, retention and the audit logs: next to the record they belong
+# to, each in its own module (api/history.py, api/reports.py, ...). Listed before the router's
+# routes, which they do not overlap.
+records = [
+    path("incidents/<int:pk>/history/", history.incident_history, name="api-incident-history"),
+    path("alarms/<int:pk>/history/", history.alarm_history, name="api-alarm-history"),
+    path("runs/<int:pk>/history/", history.run_history, name="api-run-history"),
+    path("shifts/<int:pk>/history/", history.shift_history, name="api-shift-history"),
+    path("sites/<str:code>/history/", history.site_history, name="api-site-history"),
+    path("shifts/<int:pk>/report/", reports.shift_report, name="api-shift-report"),
+    path("sites/<str:code>/activity/<str:day>/", reports.site_activity, name="api-site-activity"),
+    path(
+        "sites/<str:code>/rounds-compliance/",
+        reports.rounds_compliance,
+        name="api-rounds-compliance",
+    ),
+    path(
+        "incidents/<int:pk>/police-package/",
+        exports.police_package,
+        name="api-incident-police-package",
+    ),
+    path("incidents/<int:pk>/legal-hold/", retention.place_hold, name="api-incident-legal-hold"),
+    path(
+        "incidents/<int:pk>/legal-hold/release/",
+        retention.release_hold,
+        name="api-incident-legal-hold-release",
+    ),
+    path("sites/<str:code>/retention/", retention.site_retention, name="api-site-retention"),
+    path("audit/view-log/", audit.view_log_list, name="api-audit-view-log"),
+    path("audit/disclosures/", audit.disclosure_list, name="api-audit-disclosures"),
+]
 
 urlpatterns = [
     path("me/", me.me, name="api-me"),
@@ -40,5 +90,6 @@ urlpatterns = [
     ),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    *records,
     path("", include(router.urls)),
 ]

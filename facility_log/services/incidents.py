@@ -343,6 +343,13 @@ def _add_to_draft(incident, actor, model, fields, reason):
 # --- workflow -----------------------------------------------------------------------------
 
 
+def missing_to_submit(incident: Incident) -> list[str]:
+    """The fields of REQUIRED_TO_SUBMIT that `incident` leaves empty (none: it can be
+    submitted as far as its content goes)."""
+    fields = [Incident._meta.get_field(name) for name in REQUIRED_TO_SUBMIT]
+    return [f.name for f in fields if getattr(incident, f.attname) in (None, "")]
+
+
 def submit_incident(
     incident: Incident,
     actor: AbstractBaseUser,
@@ -357,7 +364,7 @@ def submit_incident(
         _require_author_or_reviewer(current, actor)
         _require_status(current, (Status.DRAFT, Status.RETURNED), "submitted")
         _check_version(current, expected_version)
-        missing = [f for f in REQUIRED_TO_SUBMIT if getattr(current, f) in (None, "")]
+        missing = missing_to_submit(current)
         if missing:
             raise ValidationError(dict.fromkeys(missing, "Required before submitting."))
         if not current.number:

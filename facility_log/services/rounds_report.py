@@ -7,8 +7,6 @@ time" when the run scanned it and it carries no (unwithdrawn) late exception; a 
 not scanned is not on time, finished run or not.
 """
 
-import csv
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -16,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Prefetch
 
 from facility_log.models import ExceptionKind, RoundException, Route, Run, Site
+from facility_log.services.csv_export import NUMBER, Column, csv_text
 from facility_log.services.rounds import local_to_utc
 
 
@@ -106,42 +105,20 @@ def compliance_report(
     return [rows[key] for key in sorted(rows, key=lambda k: (k[0], k[1], k[2], k[3] or 0))]
 
 
-CSV_HEADER = [
-    "site",
-    "day",
-    "route",
-    "guard",
-    "runs",
-    "checkpoints_expected",
-    "checkpoints_on_time",
-    "percent_on_time",
-    "missed_rounds",
+CSV_COLUMNS = [
+    Column("day", lambda row: row.day.isoformat()),
+    Column("route", lambda row: row.route.name),
+    Column("guard", lambda row: row.guard.get_username() if row.guard else ""),
+    Column("runs", lambda row: row.runs, NUMBER),
+    Column("checkpoints_expected", lambda row: row.checkpoints_expected, NUMBER),
+    Column("checkpoints_on_time", lambda row: row.checkpoints_on_time, NUMBER),
+    Column("percent_on_time", lambda row: row.percent_on_time, NUMBER),
+    Column("missed_rounds", lambda row: row.missed_rounds, NUMBER),
 ]
 
 
-def _cell(text: str) -> str:
-    """Text a spreadsheet would run as a formula (=, +, -, @) is prefixed with a quote."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
-
-
 def compliance_csv(site: Site, rows: list[ComplianceRow]) -> str:
-    """The report as CSV, one line per row, guard by username (empty on missed-round lines)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
-    for row in rows:
-        percent = "" if row.percent_on_time is None else f"{row.percent_on_time:.1f}"
-        writer.writerow(
-            [
-                site.code,
-                row.day.isoformat(),
-                _cell(row.route.name),
-                _cell(row.guard.get_username()) if row.guard else "",
-                row.runs,
-                row.checkpoints_expected,
-                row.checkpoints_on_time,
-                percent,
-                row.missed_rounds,
-            ]
-        )
-    return out.getvalue()
+    """The report as CSV (services/csv_export.py), one line per row, guard by username (empty
+    on missed-round lines), days in the site's time zone."""
+    columns = [Column("site", lambda row: site.code), *CSV_COLUMNS]
+    return csv_text(columns, rows, lambda row: site.tzinfo)

@@ -1,13 +1,12 @@
 """Access pages: the live alarm console, the event browser (with CSV export), the door list
 and the file upload. Events are shown, never edited: no page here changes one."""
 
-import csv
 from functools import partial
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import JsonResponse, StreamingHttpResponse
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -29,6 +28,7 @@ from facility_log.scoping import (
 )
 from facility_log.services import access as access_services
 from facility_log.services import access_jobs, view_log
+from facility_log.services.csv_export import TIME, Column, csv_lines, csv_response
 from facility_log.services.history import merged_history
 from facility_log.tasks import import_access_file
 from facility_log.templatetags.facility_log_tags import site_time
@@ -36,20 +36,19 @@ from facility_log.templatetags.facility_log_tags import site_time
 CONSOLE_LIMIT = 100
 EVENTS_PER_PAGE = 100
 CSV_COLUMNS = [
-    "site",
-    "door",
-    "occurred_at",
-    "event_type",
-    "reason",
-    "vendor_type",
-    "direction",
-    "cardholder",
-    "credential_hint",
-    "source",
-    "external_id",
-    "received_at",
+    Column("site", lambda e: e.site.code),
+    Column("door", lambda e: e.door.code),
+    Column("occurred_at", lambda e: e.occurred_at, TIME),
+    Column("event_type", lambda e: e.event_type),
+    Column("reason", lambda e: e.reason),
+    Column("vendor_type", lambda e: e.vendor_type),
+    Column("direction", lambda e: e.direction),
+    Column("cardholder", lambda e: e.cardholder),
+    Column("credential_hint", lambda e: e.credential_hint),
+    Column("source", lambda e: e.source),
+    Column("external_id", lambda e: e.external_id),
+    Column("received_at", lambda e: e.received_at, TIME),
 ]
-
 
 # --- alarms ---------------------------------------------------------------------------------
 
@@ -269,42 +268,11 @@ def event_list(request):
     )
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _csv_rows(events):
-    writer = csv.writer(_Echo())
-    yield writer.writerow(CSV_COLUMNS)
-    for event in events.iterator(chunk_size=2000):
-        yield writer.writerow(
-            [
-                event.site.code,
-                event.door.code,
-                event.occurred_at.isoformat(),
-                event.event_type,
-                event.reason,
-                event.vendor_type,
-                event.direction,
-                _csv_safe(event.cardholder),
-                event.credential_hint,
-                event.source,
-                _csv_safe(event.external_id),
-                event.received_at.isoformat(),
-            ]
-        )
-
-
-def _csv_safe(value: str) -> str:
-    """Keep a spreadsheet from running a cell as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
-
-
 def _csv_response(events):
-    response = StreamingHttpResponse(_csv_rows(events), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="access-events.csv"'
-    return response
+    """Every filtered event, streamed (services/csv_export.py: BOM, site-local times beside
+    UTC, text cells safe from formulas and keeping leading zeros)."""
+    rows = events.iterator(chunk_size=2000)
+    return csv_response(csv_lines(CSV_COLUMNS, rows, lambda e: e.site.tzinfo), "access-events.csv")
 
 
 # --- doors and import -----------------------------------------------------------------------

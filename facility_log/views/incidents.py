@@ -1,16 +1,14 @@
 """Incident pages: report on a tablet, the incident with its timeline and history, the
 review queue, the list with filters and CSV export, and attachment downloads."""
 
-import csv
 import functools
-from collections import Counter
 from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,13 +21,9 @@ from facility_log.models import (
     Attachment,
     Category,
     Incident,
-    InvolvedPerson,
-    LegalHold,
     Membership,
-    PropertyItem,
     Review,
     Site,
-    Vehicle,
     Zone,
 )
 from facility_log.models.incidents import Status
@@ -43,16 +37,16 @@ from facility_log.scoping import (
     site_id_list,
     sites_for,
 )
+from facility_log.services import history, links, retention, view_log
 from facility_log.services import incidents as svc
-from facility_log.services import links, retention, view_log
+from facility_log.services.csv_export import TIME, Column, csv_lines, csv_response
 from facility_log.services.downloads import serve_attachment
-from facility_log.services.history import Change, HistoryEntry, merged_history
+from facility_log.services.history import HistoryEntry
 from facility_log.templatetags.facility_log_tags import site_time
 
 User = get_user_model()
 
 PAGE_SIZE = 50
-HIDDEN_HISTORY_FIELDS = {"version", "client_payload_sha256", "client_uuid"}
 
 
 def _incident(request, pk: int, roles=VIEW_ROLES) -> Incident:
@@ -432,19 +426,8 @@ def incident_history(request, pk: int):
     attachments as the records they are."""
     incident = _incident(request, pk)
     view_log.incident_read(request.user, incident, view_log.Via.HISTORY)
-    rows = merged_history(
-        Incident.history.filter(id=incident.pk),
-        InvolvedPerson.history.filter(incident_id=incident.pk),
-        Vehicle.history.filter(incident_id=incident.pk),
-        PropertyItem.history.filter(incident_id=incident.pk),
-        LegalHold.history.filter(incident_id=incident.pk),
-        newest_first=False,
-    )
-    for row in rows:
-        row.changes = [c for c in row.changes if c.field not in HIDDEN_HISTORY_FIELDS]
+    rows = history.incident_history(incident)
     _make_readable(rows, incident.site)
-    rows += _append_only_entries(incident)
-    rows.sort(key=lambda e: e.when)
     return render(
         request, "facility_log/incidents/history.html", {"incident": incident, "rows": rows}
     )
@@ -471,40 +454,6 @@ def _readable(field: str, value, names: dict, site: Site):
     if isinstance(value, datetime):
         return site_time(value, site)
     return names.get(field, {}).get(value, value)
-
-
-def _append_only_entries(incident: Incident) -> list[HistoryEntry]:
-    entries = [
-        HistoryEntry(
-            s.created_at,
-            f"supplement #{s.pk}",
-            "added",
-            s.author.get_username(),
-            s.reason,
-            "",
-            [Change("text", None, s.text)],
-        )
-        for s in incident.supplements.select_related("author")
-    ]
-    entries += [
-        HistoryEntry(
-            r.created_at, f"review #{r.pk}", r.decision, r.reviewer.get_username(), r.comment, ""
-        )
-        for r in incident.reviews.select_related("reviewer")
-    ]
-    entries += [
-        HistoryEntry(
-            a.uploaded_at,
-            f"attachment #{a.pk}",
-            "attached",
-            a.uploaded_by.get_username(),
-            a.description,
-            "",
-            [Change("file", None, a.original_name), Change("sha256", None, a.sha256)],
-        )
-        for a in incident.attachments.select_related("uploaded_by")
-    ]
-    return entries
 
 
 # --- lists --------------------------------------------------------------------------------
@@ -547,48 +496,37 @@ def incident_list(request):
 
 
 CSV_COLUMNS = [
-    ("number", lambda i: i.number or ""),
-    ("site", lambda i: i.site.code),
-    ("status", lambda i: i.status),
-    ("severity", lambda i: i.severity),
-    ("category", lambda i: i.category.name if i.category else ""),
-    ("occurred_from_utc", lambda i: i.occurred_from.isoformat()),
-    ("occurred_to_utc", lambda i: i.occurred_to.isoformat() if i.occurred_to else ""),
-    ("zone", lambda i: i.zone.name if i.zone else ""),
-    ("location", lambda i: i.location_text),
-    ("title", lambda i: i.title),
-    ("narrative", lambda i: i.narrative),
-    ("author", lambda i: i.author.get_username()),
-    ("police_case_number", lambda i: i.police_case_number),
+    Column("number", lambda i: i.number or ""),
+    Column("site", lambda i: i.site.code),
+    Column("status", lambda i: i.status),
+    Column("severity", lambda i: i.severity),
+    Column("category", lambda i: i.category.name if i.category else ""),
+    Column("occurred_from", lambda i: i.occurred_from, TIME),
+    Column("occurred_to", lambda i: i.occurred_to, TIME),
+    Column("zone", lambda i: i.zone.name if i.zone else ""),
+    Column("location", lambda i: i.location_text),
+    Column("title", lambda i: i.title),
+    Column("narrative", lambda i: i.narrative),
+    Column("author", lambda i: i.author.get_username()),
+    Column("police_case_number", lambda i: i.police_case_number),
 ]
 
 
-def _csv_safe(value: str) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas; such cells get a quote."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
-
-
 def incident_export(request):
-    """The filtered list as CSV (same scoping and filters as the list page), logged in the
-    view log per site with its number of rows and the filters used."""
+    """The filtered list as CSV (same scoping and filters as the list page, spreadsheet-ready:
+    services/csv_export.py), logged in the view log per site with its number of rows and the
+    filters used before the first row is sent."""
     _form, incidents = _filtered(request)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="incidents.csv"'
-    writer = csv.writer(response)
-    writer.writerow([name for name, _ in CSV_COLUMNS])
-    per_site = Counter()
-    for incident in incidents.iterator(chunk_size=500):
-        writer.writerow([_csv_safe(str(get(incident))) for _, get in CSV_COLUMNS])
-        per_site[incident.site] += 1
     view_log.record_list_view(
         request.user,
         Incident,
-        per_site,
+        view_log.counts_by_site(incidents),
         what="CSV export",
         via=view_log.Via.CSV,
         query=view_log.filters_text(request.GET),
     )
-    return response
+    lines = csv_lines(CSV_COLUMNS, incidents.iterator(chunk_size=500), lambda i: i.site.tzinfo)
+    return csv_response(lines, "incidents.csv")
 
 
 def review_queue(request):

@@ -39,6 +39,7 @@ from facility_log.scoping import (
     has_role,
 )
 from facility_log.services import rounds as round_services
+from facility_log.services.csv_export import csv_response
 from facility_log.services.rounds import IdempotencyConflict, ScanInput
 from facility_log.services.rounds_report import compliance_csv, compliance_report
 
@@ -226,10 +227,8 @@ def rounds_report_csv(request, code: str):
     site, form, rows = _report(request, code)
     if not form.is_valid():
         return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
-    response = HttpResponse(compliance_csv(site, rows), content_type="text/csv; charset=utf-8")
     name = f"rounds-{site.code}-{form.cleaned_data['start']}-{form.cleaned_data['end']}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return csv_response([compliance_csv(site, rows)], name)
 
 
 def checkpoints(request, code: str):

@@ -86,7 +86,7 @@ def test_csv_export_never_contains_the_credential_number(personas, client_for):
     response = client_for("manager_ab").get("/access/events/?format=csv")
     body = b"".join(response.streaming_content).decode()
     assert "987654321" not in body
-    assert ",21," in body
+    assert ',"\'21",' in body  # the hint kept as text: its leading zeros would survive
 
 
 @pytest.mark.django_db

@@ -90,10 +90,11 @@ def test_report_csv_has_one_line_per_row(personas):
     walk(personas, route, cps, utc(2026, 6, 1, 21), (0, 10, 20))
     rows = compliance_report(personas.site_a, start=WEEK_START, end=WEEK_START)
     text = compliance_csv(personas.site_a, rows)
+    # services/csv_export.py: a BOM, text quoted, numbers bare.
     assert text.splitlines() == [
-        "site,day,route,guard,runs,checkpoints_expected,checkpoints_on_time,percent_on_time,"
-        "missed_rounds",
-        "ALPHA,2026-06-01,Night round,guard_a,1,3,3,100.0,0",
+        '\ufeff"site","day","route","guard","runs","checkpoints_expected","checkpoints_on_time",'
+        '"percent_on_time","missed_rounds"',
+        '"ALPHA","2026-06-01","Night round","guard_a",1,3,3,100.0,0',
     ]
 
 
@@ -112,4 +113,4 @@ def test_report_csv_defuses_spreadsheet_formulas_in_names(personas):
     route, cps = night_route(personas, route_name="=HYPERLINK(1)")
     walk(personas, route, cps, utc(2026, 6, 1, 21), (0, 10, 20))
     rows = compliance_report(personas.site_a, start=WEEK_START, end=WEEK_START)
-    assert ",'=HYPERLINK(1)," in compliance_csv(personas.site_a, rows)
+    assert ',"\'=HYPERLINK(1)",' in compliance_csv(personas.site_a, rows)

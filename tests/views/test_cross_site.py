@@ -55,7 +55,7 @@ def test_outsider_lists_show_nothing_of_sites_a_and_b(name, personas, client_for
     url = reverse(name)
     response = _outsider(name, client_for, api_client_for).get(url)
     assert response.status_code == 200
-    body = response.content.decode()
+    body = response.getvalue().decode()
     for secret in site_a_secrets(personas):
         assert secret not in body, (url, secret)
 
@@ -70,7 +70,7 @@ def test_lists_do_show_site_a_to_its_manager(name, personas, client_for, api_cli
     )
     response = client.get(reverse(name))
     assert response.status_code == 200
-    assert personas.site_a.code in response.content.decode()
+    assert personas.site_a.code in response.getvalue().decode()
 
 
 @pytest.mark.django_db

@@ -219,7 +219,7 @@ def test_csv_export_follows_the_filters_and_defuses_formulas(personas, client_fo
     draft(personas, title="Lamp out")
     response = client_for("manager_ab").get(reverse("incident-export"), {"status": "submitted"})
     assert response["Content-Disposition"] == 'attachment; filename="incidents.csv"'
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(response.getvalue().decode("utf-8-sig"))))
     assert [r["title"] for r in rows] == ["'=HYPERLINK(1)"]
     assert rows[0]["site"] == "ALPHA"
 

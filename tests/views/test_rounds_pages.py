@@ -88,8 +88,9 @@ def test_report_and_csv_for_supervisors_and_auditors_not_guards(personas, client
         csv_url, {"start": today - timedelta(days=1), "end": today}
     )
     assert response["Content-Type"].startswith("text/csv")
-    lines = response.content.decode().splitlines()
-    assert lines[0].startswith("site,day,route,guard") and "guard_a,1,3,3,100.0,0" in lines[-1]
+    lines = response.getvalue().decode("utf-8-sig").splitlines()
+    assert lines[0].startswith('"site","day","route","guard"')
+    assert '"guard_a",1,3,3,100.0,0' in lines[-1]
     bad = client_for("supervisor_a").get(
         csv_url, {"start": today, "end": today - timedelta(days=1)}
     )

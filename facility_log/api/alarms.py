@@ -1,0 +1,172 @@
+"""Alarms over the API: the console's list, one alarm, and the supervisor's steps —
+acknowledge, resolve (each with a note), open an incident from it. The same services as the
+alarm pages (services/access.py, services/links.py); supervisors and managers act, every
+member of the site reads.
+
+Status codes: 200 done; 400 a missing note or a step the alarm's state does not allow
+(`state` names it: already acknowledged, already resolved); 403 a role too low; 404 an alarm
+of a site you hold no role at. Opening an incident is idempotent: 201 the first time, 200
+with the same incident after."""
+
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from facility_log.api.incidents import IncidentDetailSerializer
+from facility_log.api.responses import READ, READ_ONE, WRITE_ONE, errors
+from facility_log.models import Alarm, AlarmState, EventType, IncidentSource
+from facility_log.scoping import REVIEW_ROLES, VIEW_ROLES, require_role, scoped
+from facility_log.services import access as access_services
+from facility_log.services import incidents as incident_services
+from facility_log.services import links
+
+NOTE_MAX = 2000
+
+
+class AlarmSerializer(serializers.ModelSerializer):
+    site = serializers.CharField(source="site.code")
+    door = serializers.CharField(source="door.code")
+    door_name = serializers.CharField(source="door.name")
+    kind = serializers.ChoiceField(source="event_type", choices=EventType.choices)
+    status = serializers.ChoiceField(source="state", choices=AlarmState.choices)
+    event = serializers.IntegerField(source="event_id")
+    occurred_at = serializers.DateTimeField(source="event.occurred_at")
+    acknowledged_by = serializers.CharField(
+        source="acknowledged_by.username", default=None, allow_null=True
+    )
+    resolved_by = serializers.CharField(
+        source="resolved_by.username", default=None, allow_null=True
+    )
+    incident = serializers.SerializerMethodField(
+        help_text="The incident opened from this alarm, if any."
+    )
+    history_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Alarm
+        fields = [
+            "id",
+            "site",
+            "door",
+            "door_name",
+            "kind",
+            "status",
+            "event",
+            "occurred_at",
+            "raised_at",
+            "acknowledged_by",
+            "acknowledged_at",
+            "acknowledge_note",
+            "resolved_by",
+            "resolved_at",
+            "resolution_note",
+            "escalated_at",
+            "incident",
+            "history_url",
+        ]
+        read_only_fields = fields
+
+    def get_incident(self, alarm) -> int | None:
+        source = getattr(alarm, "incident_source", None)
+        return source.incident_id if source else None
+
+    def get_history_url(self, alarm) -> str:
+        return reverse("api-alarm-history", args=[alarm.pk])
+
+
+class AlarmFilterSerializer(serializers.Serializer):
+    site = serializers.CharField(required=False, max_length=20, help_text="site code")
+    status = serializers.ChoiceField(choices=AlarmState.choices, required=False)
+    kind = serializers.ChoiceField(
+        choices=EventType.choices, required=False, help_text="the event type that raised it"
+    )
+    open = serializers.BooleanField(
+        required=False, allow_null=True, default=None, help_text="true: not resolved yet"
+    )
+
+
+class AlarmNoteSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=NOTE_MAX, help_text="What is being or was done.")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[AlarmFilterSerializer],
+        responses={200: AlarmSerializer(many=True), **errors(400, *READ)},
+        summary="Alarms of your sites, newest first (filters: site, status, kind, open)",
+    ),
+    retrieve=extend_schema(responses={200: AlarmSerializer, **errors(*READ_ONE)}),
+)
+class AlarmViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Alarms of the sites the caller holds a role at, newest first."""
+
+    serializer_class = AlarmSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        alarms = Alarm.objects.select_related(
+            "site", "door", "event", "acknowledged_by", "resolved_by", "incident_source"
+        ).order_by("-raised_at", "-id")
+        alarms = scoped(alarms, self.request.user, VIEW_ROLES)
+        if self.action != "list":
+            return alarms
+        filters = AlarmFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        if data.get("site"):
+            alarms = alarms.filter(site__code=data["site"])
+        if data.get("status"):
+            alarms = alarms.filter(state=data["status"])
+        if data.get("kind"):
+            alarms = alarms.filter(event_type=data["kind"])
+        if data.get("open") is not None:
+            resolved = {"state": AlarmState.RESOLVED}
+            alarms = alarms.exclude(**resolved) if data["open"] else alarms.filter(**resolved)
+        return alarms
+
+    def _step(self, step) -> Response:
+        alarm = self.get_object()
+        require_role(self.request.user, alarm.site, REVIEW_ROLES)
+        note = AlarmNoteSerializer(data=self.request.data)
+        note.is_valid(raise_exception=True)
+        step(alarm, self.request.user, note=note.validated_data["note"])
+        return Response(AlarmSerializer(self.get_queryset().get(pk=alarm.pk)).data)
+
+    @extend_schema(
+        request=AlarmNoteSerializer,
+        responses={200: AlarmSerializer, **errors(*WRITE_ONE)},
+        summary="Acknowledge a new alarm with a note (supervisors, managers)",
+    )
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        return self._step(access_services.acknowledge_alarm)
+
+    @extend_schema(
+        request=AlarmNoteSerializer,
+        responses={200: AlarmSerializer, **errors(*WRITE_ONE)},
+        summary="Resolve an alarm with the response note (supervisors, managers)",
+    )
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        return self._step(access_services.resolve_alarm)
+
+    @extend_schema(
+        request=None,
+        responses={
+            201: OpenApiResponse(IncidentDetailSerializer, description="The draft opened."),
+            200: OpenApiResponse(IncidentDetailSerializer, description="Opened before."),
+            **errors(*READ_ONE),
+        },
+        summary="Open a draft incident from the alarm (idempotent; supervisors, managers)",
+    )
+    @action(detail=True, methods=["post"], url_path="open-incident")
+    def open_incident(self, request, pk=None):
+        alarm = self.get_object()
+        require_role(request.user, alarm.site, REVIEW_ROLES)
+        existed = IncidentSource.objects.filter(alarm=alarm).exists()
+        incident = links.open_incident_from_alarm(alarm, request.user)
+        detail = incident_services.visible_incidents(request.user).get(pk=incident.pk)
+        code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
+        return Response(IncidentDetailSerializer(detail).data, status=code)
