@@ -32,11 +32,18 @@ def test_seed_demo_creates_the_sample_doors_at_hq_once_and_the_readme_import_wor
     assert AccessEvent.objects.count() == len(csv_rows(SAMPLES / "generic.csv"))
 
 
+# Corrected in the repository (issue 13): the shared copies still carry made-up Gallagher type
+# names and ids; the repository's are Command Centre's real ones. New vendor samples (UniFi,
+# Verkada, Gallagher's published example) exist only in the repository.
+CORRECTED_IN_REPOSITORY = {"README.md", "gallagher-events.json"}
+
+
 def test_samples_in_the_repository_match_the_shared_ones():
     from pathlib import Path
 
     shared = Path("/work/shared/data/access-events")
     if not shared.exists():
         pytest.skip("the shared sample folder is not on this machine")
-    for path in SAMPLES.iterdir():
-        assert path.read_bytes() == (shared / path.name).read_bytes(), path.name
+    for path in shared.iterdir():
+        if path.name not in CORRECTED_IN_REPOSITORY:
+            assert path.read_bytes() == (SAMPLES / path.name).read_bytes(), path.name
