@@ -191,7 +191,8 @@ def unmapped_vendor_types(sites) -> list[dict]:
     """Vendor types stored as `other` at these sites, per site, with how many events each and
     the mapping the site now has for it (events already stored keep their type: they are
     never edited)."""
-    codes = dict(Site.objects.filter(pk__in=sites).values_list("pk", "code"))
+    ids = [getattr(site, "pk", site) for site in sites]
+    codes = dict(Site.objects.filter(pk__in=ids).values_list("pk", "code"))
     rows = sorted(
         AccessEvent.objects.filter(site__in=list(codes), event_type=EventType.OTHER)
         .exclude(vendor_type="")
