@@ -145,10 +145,8 @@ def view_log_list(request):
         day_from=data.get("day_from"),
         day_to=data.get("day_to"),
     )
-    rows, older = view_log.search_view_log(
-        request.user, filters, before=data.get("before"), audited=sites
-    )
-    return Response(ViewLogPageOut({"results": rows, "older": older}).data)
+    page = view_log.search_view_log(request.user, filters, before=data.get("before"), audited=sites)
+    return Response(ViewLogPageOut({"results": page.rows, "older": page.older}).data)
 
 
 @extend_schema(
