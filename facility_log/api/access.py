@@ -15,9 +15,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from facility_log.api.authentication import ApiTokenAuthentication
-from facility_log.api.filters import UtcDateTimeFilter
+from facility_log.api.fields import BlankAsNullChoiceField
+from facility_log.api.filters import FilterSet, UtcDateTimeFilter
 from facility_log.api.pagination import Pagination
-from facility_log.models import AccessEvent, ImportBatch, Site, SourceFormat, WebhookSecret
+from facility_log.models import (
+    AccessEvent,
+    DenialReason,
+    Direction,
+    ImportBatch,
+    Site,
+    SourceFormat,
+    WebhookSecret,
+)
 from facility_log.scoping import INGEST_ROLES, VIEW_ROLES, get_scoped_or_404, scoped, sites_for
 from facility_log.services import view_log
 from facility_log.services.access import (
@@ -37,6 +46,12 @@ class AccessEventSerializer(serializers.ModelSerializer):
     site = serializers.CharField(source="site.code")
     door = serializers.CharField(source="door.code")
     door_name = serializers.CharField(source="door.name")
+    reason = BlankAsNullChoiceField(
+        choices=DenialReason.choices, help_text="Why access was denied; null otherwise."
+    )
+    direction = BlankAsNullChoiceField(
+        choices=Direction.choices, help_text="null when the source does not say."
+    )
 
     class Meta:
         model = AccessEvent
@@ -67,7 +82,7 @@ class _CardholderAtOneSite(forms.Form):
         return data
 
 
-class AccessEventFilter(django_filters.FilterSet):
+class AccessEventFilter(FilterSet):
     """Filters of the event list; `cardholder` (name contains) only together with `site`."""
 
     site = django_filters.CharFilter(field_name="site__code")
@@ -99,9 +114,46 @@ class SitesPagination(Pagination):
         return response
 
 
+class AccessEventItemSerializer(serializers.Serializer):
+    """One event of a batch, as the schema declares it (the generic CSV's columns)."""
+
+    site = serializers.CharField(required=False, help_text="the site's code, unless ?site=")
+    source = serializers.CharField(help_text="the controller or system that saw the event")
+    external_id = serializers.CharField(help_text="the source's own event id (idempotency key)")
+    occurred_at = serializers.CharField(help_text="RFC 3339 time with its offset")
+    door = serializers.CharField(help_text="the door's code or one of its external ids")
+    event_type = serializers.CharField()
+    reason = serializers.CharField(required=False, allow_blank=True)
+    credential = serializers.CharField(required=False, allow_blank=True)
+    cardholder = serializers.CharField(required=False, allow_blank=True)
+    direction = serializers.CharField(required=False, allow_blank=True)
+
+
+class BatchItemResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["created", "duplicate"])
+
+
+class BatchResultSerializer(serializers.Serializer):
+    site = serializers.CharField()
+    batch = serializers.IntegerField()
+    created = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+    alarms = serializers.IntegerField()
+    results = BatchItemResultSerializer(many=True)
+
+
+class WebhookResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+
+
 def _item_incoming(item, index: int) -> Incoming:
     if not isinstance(item, dict):
         raise FormatError(f"Item {index} is not a JSON object.", index)
+    for name in ("site", *GENERIC_COLUMNS):
+        if item.get(name) is not None and not isinstance(item[name], str):
+            raise FormatError(f"Item {index}: `{name}` must be a string.", index)
     values = {name: str(item.get(name) or "").strip() for name in GENERIC_COLUMNS}
     return Incoming(line=index, **values)
 
@@ -167,9 +219,11 @@ class AccessEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return get_scoped_or_404(Site.objects.all(), request.user, INGEST_ROLES, "", code=code)
 
     @extend_schema(
-        request={"application/json": {"type": "array", "items": {"type": "object"}}},
+        request=AccessEventItemSerializer(many=True, min_length=1, max_length=MAX_BATCH),
         parameters=[OpenApiParameter("site", str, description="the site's code")],
-        responses={201: dict, 200: dict, 400: dict, 404: dict},
+        responses={201: BatchResultSerializer, 200: BatchResultSerializer},
+        description="201 when at least one event was stored; 200 when every one was a "
+        "duplicate of a stored event (a retry).",
     )
     def create(self, request, *args, **kwargs):
         items = request.data
@@ -239,7 +293,10 @@ class KisiWebhookView(APIView):
     def get_authenticate_header(self, request):
         return 'Token realm="api", X-Signature'
 
-    @extend_schema(request={"application/json": {"type": "object"}}, responses={201: dict})
+    @extend_schema(
+        request={"application/json": {"type": "object"}},
+        responses={201: WebhookResultSerializer, 200: WebhookResultSerializer},
+    )
     def post(self, request, site_code: str):
         try:
             body = json.loads(request.body)

@@ -23,7 +23,7 @@ from facility_log.models import (
     Vehicle,
     Zone,
 )
-from facility_log.models.incidents import Severity, Status
+from facility_log.models.incidents import Severity, Status, ThreatChannel
 from facility_log.scoping import REPORT_ROLES, VIEW_ROLES, scoped, sites_for
 from facility_log.services import incidents as svc
 from facility_log.services import view_log
@@ -100,8 +100,16 @@ class IncidentSerializer(serializers.ModelSerializer):
     """An incident as listed: flat, every relation read in the list's one query."""
 
     site = serializers.CharField(source="site.code", read_only=True)
-    zone_name = serializers.CharField(source="zone.name", read_only=True, default=None)
-    category_name = serializers.CharField(source="category.name", read_only=True, default=None)
+    zone_name = serializers.CharField(
+        source="zone.name", read_only=True, default=None, allow_null=True
+    )
+    category_name = serializers.CharField(
+        source="category.name", read_only=True, default=None, allow_null=True
+    )
+    # Stored blank when the incident is not a threat: "" is one of the values sent.
+    threat_channel = serializers.ChoiceField(
+        choices=ThreatChannel.choices, allow_blank=True, read_only=True
+    )
     author = serializers.CharField(source="author.username", read_only=True)
 
     class Meta:
@@ -450,8 +458,8 @@ class IncidentViewSet(
         incident = self.get_object()
         if request.method == "GET":
             view_log.incident_read(request.user, incident, view_log.Via.API, "supplements")
-            rows = incident.supplements.select_related("author")
-            return Response(SupplementSerializer(rows, many=True).data)
+            rows = incident.supplements.select_related("author").order_by("created_at", "pk")
+            return self._page(rows, SupplementSerializer)
         data = self._input(SupplementSerializer)
         supplement = svc.add_supplement(
             incident, request.user, text=data["text"], reason=data["reason"]
@@ -468,14 +476,15 @@ class IncidentViewSet(
     @action(
         detail=True,
         methods=["get", "post"],
-        parser_classes=[parsers.MultiPartParser, parsers.FormParser],
+        # A file upload is the one body that is not JSON.
+        parser_classes=[parsers.MultiPartParser],
     )
     def attachments(self, request, pk=None):
         incident = self.get_object()
         if request.method == "GET":
             view_log.incident_read(request.user, incident, view_log.Via.API, "attachments")
-            rows = incident.attachments.select_related("uploaded_by", "incident")
-            return Response(AttachmentSerializer(rows, many=True).data)
+            rows = incident.attachments.select_related("uploaded_by", "incident").order_by("pk")
+            return self._page(rows, AttachmentSerializer)
         data = self._input(AttachmentUploadSerializer)
         original = None
         if data.get("redacted_from"):
@@ -518,6 +527,11 @@ class IncidentViewSet(
         data = self._input(PropertyItemSerializer)
         item = svc.add_property_item(incident, request.user, **data)
         return Response(PropertyItemSerializer(item).data, status=status.HTTP_201_CREATED)
+
+    def _page(self, rows, serializer_class) -> Response:
+        """A nested list, paged like every other list of the API."""
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(serializer_class(page, many=True).data)
 
     def _input(self, serializer_class) -> dict:
         _refuse_unknown(self.request.data, serializer_class)

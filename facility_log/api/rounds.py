@@ -5,13 +5,13 @@ Tag codes are returned only to the site's managers: a guard proves a visit by sc
 tag, so the code is not handed out to be typed in from elsewhere.
 """
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
-from facility_log.api.fields import SlugRelatedField
+from facility_log.api.fields import LOCAL_TIME_PATTERN, LocalTimeField, SlugRelatedField
 from facility_log.api.sites import ReasonField
 from facility_log.models import (
     Checkpoint,
@@ -165,6 +165,13 @@ class RouteViewSet(
 class ScheduleSerializer(serializers.ModelSerializer):
     site = SlugRelatedField(source="route.site", slug_field="code", read_only=True)
     route = serializers.PrimaryKeyRelatedField(queryset=Route.objects.all())
+    start_time = LocalTimeField(required=False, allow_null=True)
+    end_time = LocalTimeField(required=False, allow_null=True)
+    fixed_times = serializers.ListField(
+        child=serializers.RegexField(LOCAL_TIME_PATTERN),
+        required=False,
+        help_text='Site-local times of a `fixed` schedule, e.g. ["06:00", "14:00"].',
+    )
     reason = ReasonField()
 
     class Meta:
@@ -242,6 +249,15 @@ class FinishSerializer(serializers.Serializer):
     finished_at = serializers.DateTimeField(required=False)
 
 
+REPLAYED = "The same client_uuid and payload again: the record already stored."
+
+
+@extend_schema_view(
+    create=extend_schema(
+        responses={201: RunSerializer, 200: RunSerializer},
+        description="Start a run. " + REPLAYED + " (200)",
+    )
+)
 class RunViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -341,6 +357,24 @@ class ScanSerializer(serializers.ModelSerializer):
         ]
 
 
+class ScanJsonSerializer(ScanSerializer):
+    """A scan sent as JSON: everything but the photo, which only a multipart body carries."""
+
+    photo = None
+
+    class Meta(ScanSerializer.Meta):
+        fields = [f for f in ScanSerializer.Meta.fields if f != "photo"]
+
+
+@extend_schema_view(
+    create=extend_schema(
+        # One body format per operation: generated clients cannot choose between two. A
+        # scan with a photo is also read as multipart (the same fields plus `photo`), the one
+        # form this schema does not list.
+        request={"application/json": ScanJsonSerializer},
+        responses={201: ScanSerializer, 200: ScanSerializer},
+    )
+)
 class ScanViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -354,6 +388,8 @@ class ScanViewSet(
 
     serializer_class = ScanSerializer
     filterset_fields = ["run", "checkpoint", "method"]
+    # JSON, or multipart when a photo comes with the scan.
+    parser_classes = [parsers.JSONParser, parsers.MultiPartParser]
 
     def get_queryset(self):
         return scoped(

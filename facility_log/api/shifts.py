@@ -20,6 +20,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from facility_log.api.fields import SlugRelatedField
+from facility_log.api.filters import BooleanFilter, FilterSet
 from facility_log.api.schema import ERROR_BODY
 from facility_log.models import Shift, ShiftEntry, ShiftEntryKind, Site
 from facility_log.models.shifts import ENTRY_TEXT_MAX
@@ -87,10 +88,10 @@ class EndSerializer(serializers.Serializer):
     )
 
 
-class ShiftFilter(django_filters.FilterSet):
+class ShiftFilter(FilterSet):
     site__code = django_filters.CharFilter(field_name="site__code")
     guard__username = django_filters.CharFilter(field_name="guard__username")
-    open = django_filters.BooleanFilter(
+    open = BooleanFilter(
         field_name="ended_at", lookup_expr="isnull", label="true: open shifts; false: ended"
     )
 
