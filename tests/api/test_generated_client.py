@@ -6,8 +6,8 @@ The schema is the one `manage.py spectacular` writes. Skipped only when openapi-
 is not installed (it is a dev dependency, so CI has it)."""
 
 import importlib
-import io
 import importlib.util
+import io
 import pkgutil
 import subprocess
 import sys
