@@ -199,6 +199,7 @@ REST_FRAMEWORK = {
     # parser. One body format per operation keeps the schema, and the clients generated from
     # it, to what the server really reads.
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "facility_log.api.errors.exception_handler",
 }
