@@ -1,19 +1,40 @@
 """Filters shared by the API's lists."""
 
+import re
 from datetime import UTC
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
+from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+class _Rfc3339Field(IsoDateTimeField):
+    """The schema says `date-time` (RFC 3339: date, time and offset); Django's ISO parser
+    also takes a bare date or no offset, so the shape is checked first."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not RFC3339.fullmatch(str(value)):
+            raise forms.ValidationError(
+                "Give an RFC 3339 time with its offset, e.g. 2026-03-29T01:30:00+01:00.",
+                code="invalid",
+            )
+        return super().to_python(value)
+
 
 class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
-    """An ISO 8601 time in any offset, compared in UTC. Offsets the database cannot take
+    """An RFC 3339 time in any offset, compared in UTC. Offsets the database cannot take
     (e.g. -21:32) and times that fall off the calendar are a 400 naming the parameter."""
+
+    field_class = _Rfc3339Field
 
     def filter(self, qs, value):
         if value is not None:

@@ -245,13 +245,15 @@ class CorrectionSerializer(serializers.Serializer):
 
 
 class IncidentFilterSerializer(serializers.Serializer):
-    site = serializers.CharField(required=False, help_text="site code")
+    site = serializers.CharField(required=False, allow_blank=True, help_text="site code")
     status = serializers.ChoiceField(choices=Status.choices, required=False)
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
     category = serializers.IntegerField(required=False, help_text="category id")
     date_from = serializers.DateField(required=False)
     date_to = serializers.DateField(required=False)
-    text = serializers.CharField(required=False, help_text="number, title, narrative, location")
+    text = serializers.CharField(
+        required=False, allow_blank=True, help_text="number, title, narrative, location"
+    )
 
 
 def _refuse_unknown(data, serializer_class) -> None:

@@ -13,12 +13,13 @@ ERRORS = {
     "400": "Invalid input: the body names each field and what is wrong with it.",
     "401": "No credentials, or a token that is invalid or revoked.",
     "403": "Signed in, but not allowed (e.g. a role too low at the site).",
-    "404": "No such record among the sites you hold a role at.",
+    "404": "No such record (or site, for a `site` parameter) among the sites you hold a role at.",
     "409": "The record changed since the version sent, or its state does not allow this "
     "(e.g. a shift already ended); the body says what the server holds.",
     "415": "A body in a format this operation does not read (e.g. malformed multipart).",
-    "422": "This `client_uuid` (or event id) was already used for a record with different "
-    "content; nothing was stored.",
+    "422": "The request matches this schema but cannot be done as sent: it names a record "
+    "that does not exist among your sites (the body names the field), or reuses a "
+    "`client_uuid` for different content. Nothing was stored.",
 }
 WRITE_ONLY_ERRORS = {"409", "415", "422"}
 
@@ -41,8 +42,6 @@ class FacilityLogAutoSchema(AutoSchema):
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         for code, description in ERRORS.items():
-            if code == "404" and "{" not in self.path:
-                continue
             if code in WRITE_ONLY_ERRORS and self.method not in ("POST", "PUT", "PATCH"):
                 continue
             responses.setdefault(

@@ -106,9 +106,7 @@ def test_huge_paging_values_are_clamped_not_a_server_error(personas, api_client_
 @pytest.mark.parametrize(
     "query", ["limit=4526471175369548890112", "limit=0", "limit=abc", "offset=-1", "offset=1.5"]
 )
-def test_paging_values_outside_the_schema_are_refused_naming_them(
-    personas, api_client_for, query
-):
+def test_paging_values_outside_the_schema_are_refused_naming_them(personas, api_client_for, query):
     response = api_client_for("manager_ab").get(f"/api/v1/zones/?{query}")
     assert response.status_code == 400
     assert query.split("=")[0] in response.json()

@@ -146,7 +146,7 @@ def test_outsider_cannot_scan_into_a_site_a_run(personas, api_client_for):
         "device_time": timezone.now().isoformat(),
     }
     response = api_client_for("outsider_c").post("/api/v1/scans/", body, format="json")
-    assert response.status_code == 400 and cps[0].tag_code not in response.content.decode()
+    assert response.status_code == 422 and cps[0].tag_code not in response.content.decode()
     assert Scan.objects.count() == 0
 
 
