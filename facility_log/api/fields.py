@@ -1,6 +1,7 @@
 """Serializer fields shared by the API modules."""
 
 import re
+from collections.abc import Mapping
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -55,3 +56,19 @@ class LocalTimeField(serializers.TimeField):
         if not isinstance(value, str) or not re.fullmatch(LOCAL_TIME_PATTERN, value):
             self.fail("invalid", format="HH:MM or HH:MM:SS")
         return super().to_internal_value(value)
+
+
+# Serializer mixin: a field the operation does not take (a typo, or one only the server sets)
+# is a 400 naming it, not silently dropped. The schema declares these bodies with
+# `additionalProperties: false` (facility_log/api/schema.py), so both say the same. (A comment,
+# not a docstring: serializers without their own would show it as their schema description.)
+class RefuseUnknownFields:
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(str(key) for key in set(data) - writable)
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["Unknown field; it cannot be set here."] for name in unknown}
+                )
+        return super().to_internal_value(data)

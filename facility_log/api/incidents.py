@@ -11,7 +11,7 @@ from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from facility_log.api.fields import SlugRelatedField
+from facility_log.api.fields import RefuseUnknownFields, SlugRelatedField
 from facility_log.models import (
     Attachment,
     Category,
@@ -32,28 +32,28 @@ from facility_log.services.downloads import serve_attachment
 WRITABLE = sorted(svc.DRAFT_FIELDS)
 
 
-class PersonSerializer(serializers.ModelSerializer):
+class PersonSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     class Meta:
         model = InvolvedPerson
         fields = ["id", "role", "name", "description", "contact", "statement"]
         read_only_fields = ["id"]
 
 
-class VehicleSerializer(serializers.ModelSerializer):
+class VehicleSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     class Meta:
         model = Vehicle
         fields = ["id", "registration", "make_model", "colour", "description"]
         read_only_fields = ["id"]
 
 
-class PropertyItemSerializer(serializers.ModelSerializer):
+class PropertyItemSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     class Meta:
         model = PropertyItem
         fields = ["id", "kind", "description", "value"]
         read_only_fields = ["id"]
 
 
-class SupplementSerializer(serializers.ModelSerializer):
+class SupplementSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     author = serializers.CharField(source="author.username", read_only=True)
 
     class Meta:
@@ -90,7 +90,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
         return f"/api/v1/attachments/{obj.pk}/download/"
 
 
-class AttachmentUploadSerializer(serializers.Serializer):
+class AttachmentUploadSerializer(RefuseUnknownFields, serializers.Serializer):
     file = serializers.FileField()
     description = serializers.CharField(required=False, allow_blank=True, max_length=300)
     redacted_from = serializers.IntegerField(required=False, allow_null=True)
@@ -178,7 +178,7 @@ class IncidentDetailSerializer(IncidentSerializer):
         ]
 
 
-class IncidentWriteSerializer(serializers.ModelSerializer):
+class IncidentWriteSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     """The fields a draft is made of (zone and category by id)."""
 
     zone = serializers.PrimaryKeyRelatedField(
@@ -224,20 +224,20 @@ class IncidentUpdateSerializer(IncidentWriteSerializer):
         fields = ["version", "reason", *WRITABLE]
 
 
-class VersionReasonSerializer(serializers.Serializer):
+class VersionReasonSerializer(RefuseUnknownFields, serializers.Serializer):
     version = serializers.IntegerField(required=False)
     reason = serializers.CharField(required=False, max_length=500)
 
 
-class CommentSerializer(serializers.Serializer):
+class CommentSerializer(RefuseUnknownFields, serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True)
 
 
-class ReasonSerializer(serializers.Serializer):
+class ReasonSerializer(RefuseUnknownFields, serializers.Serializer):
     reason = serializers.CharField(allow_blank=True)
 
 
-class CorrectionSerializer(serializers.Serializer):
+class CorrectionSerializer(RefuseUnknownFields, serializers.Serializer):
     field = serializers.CharField()
     value = serializers.JSONField(allow_null=True)
     reason = serializers.CharField(allow_blank=True)

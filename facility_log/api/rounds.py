@@ -11,7 +11,12 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
-from facility_log.api.fields import LOCAL_TIME_PATTERN, LocalTimeField, SlugRelatedField
+from facility_log.api.fields import (
+    LOCAL_TIME_PATTERN,
+    LocalTimeField,
+    RefuseUnknownFields,
+    SlugRelatedField,
+)
 from facility_log.api.sites import ReasonField
 from facility_log.models import (
     Checkpoint,
@@ -51,7 +56,7 @@ class ReachableField(serializers.PrimaryKeyRelatedField):
         return scoped(super().get_queryset(), self.context["request"].user, self.roles)
 
 
-class CheckpointSerializer(serializers.ModelSerializer):
+class CheckpointSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     site = SlugRelatedField(slug_field="code", queryset=Site.objects.all())
     zone = serializers.PrimaryKeyRelatedField(queryset=Zone.objects.all())
     tag_code = serializers.SerializerMethodField()
@@ -106,7 +111,7 @@ def _managed_site(user, site: Site) -> Site:
     return site
 
 
-class StopSerializer(serializers.ModelSerializer):
+class StopSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     checkpoint = serializers.PrimaryKeyRelatedField(queryset=Checkpoint.objects.all())
 
     class Meta:
@@ -115,7 +120,7 @@ class StopSerializer(serializers.ModelSerializer):
         read_only_fields = ["position"]
 
 
-class RouteSerializer(serializers.ModelSerializer):
+class RouteSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     site = SlugRelatedField(slug_field="code", queryset=Site.objects.all())
     stops = StopSerializer(many=True)
     reason = ReasonField()
@@ -162,7 +167,7 @@ class RouteViewSet(
         )
 
 
-class ScheduleSerializer(serializers.ModelSerializer):
+class ScheduleSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     site = SlugRelatedField(source="route.site", slug_field="code", read_only=True)
     route = serializers.PrimaryKeyRelatedField(queryset=Route.objects.all())
     start_time = LocalTimeField(required=False, allow_null=True)
@@ -221,7 +226,7 @@ class ScheduleViewSet(
         serializer.instance = round_services.create_schedule(route, self.request.user, **data)
 
 
-class RunSerializer(serializers.ModelSerializer):
+class RunSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     site = SlugRelatedField(slug_field="code", read_only=True)
     guard = SlugRelatedField(slug_field="username", read_only=True)
     route = ReachableField(roles=REPORT_ROLES, queryset=Route.objects.select_related("site"))
@@ -245,7 +250,7 @@ class RunSerializer(serializers.ModelSerializer):
         extra_kwargs = {"started_at": {"required": False}}
 
 
-class FinishSerializer(serializers.Serializer):
+class FinishSerializer(RefuseUnknownFields, serializers.Serializer):
     finished_at = serializers.DateTimeField(required=False)
 
 
@@ -308,7 +313,7 @@ class RunViewSet(
         return Response(RunSerializer(run).data)
 
 
-class ScanSerializer(serializers.ModelSerializer):
+class ScanSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     # The run is read once, here, with all that recording a scan needs of it.
     run = ReachableField(
         roles=REPORT_ROLES,

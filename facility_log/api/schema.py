@@ -4,6 +4,8 @@ text the client sends is declared as the server reads it (no NUL characters)."""
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 
+from facility_log.api.fields import RefuseUnknownFields
+
 ERROR_BODY = {
     "type": "object",
     "description": "`detail` for general errors, or one list of messages per field name.",
@@ -29,6 +31,13 @@ NO_NUL = "^[^\\x00]*$"
 
 
 class FacilityLogAutoSchema(AutoSchema):
+    def _map_serializer(self, serializer, direction, bypass_extensions=False):
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        # These bodies refuse fields they do not take: the schema says so.
+        if direction == "request" and isinstance(serializer, RefuseUnknownFields):
+            schema["additionalProperties"] = False
+        return schema
+
     def _get_request_for_media_type(self, serializer, direction="request"):
         schema, required = super()._get_request_for_media_type(serializer, direction)
         # A list body's bounds (e.g. 1 to 5000 events a batch) are part of the contract.

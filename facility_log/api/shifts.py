@@ -19,7 +19,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from facility_log.api.fields import SlugRelatedField
+from facility_log.api.fields import RefuseUnknownFields, SlugRelatedField
 from facility_log.api.filters import BooleanFilter, FilterSet
 from facility_log.api.schema import ERROR_BODY
 from facility_log.models import Shift, ShiftEntry, ShiftEntryKind, Site
@@ -43,7 +43,7 @@ class PreviousPassDownSerializer(serializers.Serializer):
     pass_down_notes = serializers.CharField()
 
 
-class ShiftSerializer(serializers.ModelSerializer):
+class ShiftSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     site = SlugRelatedField(slug_field="code", queryset=Site.objects.all())
     guard = SlugRelatedField(slug_field="username", read_only=True)
     client_uuid = serializers.UUIDField(validators=[])
@@ -81,7 +81,7 @@ class ShiftSerializer(serializers.ModelSerializer):
         return reverse("shift-report", args=[shift.pk])
 
 
-class EndSerializer(serializers.Serializer):
+class EndSerializer(RefuseUnknownFields, serializers.Serializer):
     ended_at = serializers.DateTimeField(required=False)
     pass_down_notes = serializers.CharField(
         required=False, allow_blank=True, max_length=PASS_DOWN_MAX, trim_whitespace=False
@@ -185,7 +185,7 @@ class ShiftViewSet(
         return Response(ShiftSerializer(shift, context={"with_previous": False}).data)
 
 
-class ShiftEntrySerializer(serializers.ModelSerializer):
+class ShiftEntrySerializer(RefuseUnknownFields, serializers.ModelSerializer):
     shift = serializers.PrimaryKeyRelatedField(queryset=Shift.objects.all())
     site = SlugRelatedField(source="shift.site", slug_field="code", read_only=True)
     client_uuid = serializers.UUIDField(validators=[])

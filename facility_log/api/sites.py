@@ -8,7 +8,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from facility_log.api.fields import SlugRelatedField
+from facility_log.api.fields import RefuseUnknownFields, SlugRelatedField
 from facility_log.models import Membership, Site, Zone
 from facility_log.scoping import MANAGE_ROLES, VIEW_ROLES, scoped, sites_for
 from facility_log.services import sites as site_services
@@ -23,7 +23,7 @@ class ReasonField(serializers.CharField):
         super().__init__(**kwargs)
 
 
-class SiteSerializer(serializers.ModelSerializer):
+class SiteSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     reason = ReasonField(required=False)
 
     class Meta:
@@ -39,7 +39,7 @@ class SiteUpdateSerializer(SiteSerializer):
         read_only_fields = ["id", "code"]
 
 
-class ZoneSerializer(serializers.ModelSerializer):
+class ZoneSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     site = SlugRelatedField(slug_field="code", queryset=Site.objects.all())
     reason = ReasonField()
 
@@ -49,7 +49,7 @@ class ZoneSerializer(serializers.ModelSerializer):
         read_only_fields = ["id"]
 
 
-class MembershipSerializer(serializers.ModelSerializer):
+class MembershipSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     site = SlugRelatedField(slug_field="code", queryset=Site.objects.all())
     user = SlugRelatedField(slug_field="username", queryset=User.objects.all())
     reason = ReasonField()
@@ -68,7 +68,7 @@ def pop_reason(data: dict) -> str:
     return reason
 
 
-class EndMembershipSerializer(serializers.Serializer):
+class EndMembershipSerializer(RefuseUnknownFields, serializers.Serializer):
     reason = ReasonField()
 
 
