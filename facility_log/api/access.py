@@ -15,9 +15,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from facility_log.api.authentication import ApiTokenAuthentication
-from facility_log.api.fields import BlankAsNullChoiceField
+from facility_log.api.errors import Unprocessable
+from facility_log.api.fields import BlankAsNullChoiceField, RefuseUnknownFields
 from facility_log.api.filters import FilterSet, UtcDateTimeFilter
 from facility_log.api.pagination import Pagination
+from facility_log.api.schema import NO_NUL
 from facility_log.models import (
     AccessEvent,
     DenialReason,
@@ -35,7 +37,7 @@ from facility_log.services.access import (
     RowError,
     ingest_events,
 )
-from facility_log.services.access_formats import GENERIC_COLUMNS, FormatError, Incoming
+from facility_log.services.access_formats import GENERIC_COLUMNS, Incoming
 from facility_log.services.access_formats import kisi_incoming as read_kisi_body
 from facility_log.services.accounts import system_actor
 
@@ -114,7 +116,7 @@ class SitesPagination(Pagination):
         return response
 
 
-class AccessEventItemSerializer(serializers.Serializer):
+class AccessEventItemSerializer(RefuseUnknownFields, serializers.Serializer):
     """One event of a batch, as the schema declares it (the generic CSV's columns)."""
 
     site = serializers.CharField(required=False, help_text="the site's code, unless ?site=")
@@ -143,17 +145,82 @@ class BatchResultSerializer(serializers.Serializer):
     results = BatchItemResultSerializer(many=True)
 
 
+_SCALAR_NO_NUL = {
+    "anyOf": [
+        {"type": "string", "pattern": NO_NUL, "nullable": True},
+        {"type": "number"},
+        {"type": "boolean"},
+    ]
+}
+KISI_EVENT = {
+    "type": "object",
+    "description": "One Kisi event-webhook body: flat, as Kisi sends it. `success` false "
+    "means denied. Other flat fields Kisi adds are accepted and ignored.",
+    "required": ["uuid", "created_at", "object_id", "type"],
+    "properties": {
+        "uuid": {"type": "string", "minLength": 1, "pattern": NO_NUL},
+        "created_at": {"type": "string", "format": "date-time"},
+        "object_id": {"type": "string", "minLength": 1, "pattern": NO_NUL},
+        "type": {"type": "string", "minLength": 1, "pattern": NO_NUL},
+        "success": {"type": "boolean"},
+        "error_code": {"type": "string", "nullable": True, "pattern": NO_NUL},
+        "actor_name": {"type": "string", "nullable": True, "pattern": NO_NUL},
+    },
+    "additionalProperties": _SCALAR_NO_NUL,
+}
+KISI_TEXT_FIELDS = ("uuid", "created_at", "object_id", "type")
+
+
+def _check_kisi_shape(body) -> None:
+    """A body that is not what the schema declares is a 400 naming the field; an event the
+    schema allows but the site cannot take (an unknown door) is a 422."""
+    bodies = body if isinstance(body, list) else [body]
+    for number, item in enumerate(bodies, start=1):
+        if not isinstance(item, dict):
+            raise serializers.ValidationError({"detail": f"Item {number} is not a JSON object."})
+        for name, value in item.items():
+            if isinstance(value, (dict, list)):
+                raise serializers.ValidationError({str(name): ["Must be a flat value."]})
+        for name in KISI_TEXT_FIELDS:
+            if not isinstance(item.get(name), str) or not item[name]:
+                raise serializers.ValidationError({name: ["A non-empty string is required."]})
+        if "success" in item and not isinstance(item["success"], bool):
+            raise serializers.ValidationError({"success": ["Must be true or false."]})
+        for name in ("error_code", "actor_name"):
+            if item.get(name) is not None and not isinstance(item[name], str):
+                raise serializers.ValidationError({name: ["Must be a string or null."]})
+
+
 class WebhookResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     duplicates = serializers.IntegerField()
 
 
+def _check_item_shapes(items: list) -> None:
+    """Items that do not match the schema (not an object, a field that is not text, a field
+    the batch does not take) are a 400 naming each; what is left to refuse after this is
+    content (an unknown door, a time without an offset): a 422."""
+    known = {"site", *GENERIC_COLUMNS}
+    errors = {}
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            errors[index] = {"item": ["Not a JSON object."]}
+            continue
+        wrong = {
+            str(name): ["Must be a string."]
+            for name, value in item.items()
+            if name in known and value is not None and not isinstance(value, str)
+        }
+        wrong.update({str(name): ["Unknown field."] for name in set(item) - known})
+        if wrong:
+            errors[index] = wrong
+    if errors:
+        raise serializers.ValidationError(
+            {"detail": "Nothing stored: items do not match the schema.", "items": errors}
+        )
+
+
 def _item_incoming(item, index: int) -> Incoming:
-    if not isinstance(item, dict):
-        raise FormatError(f"Item {index} is not a JSON object.", index)
-    for name in ("site", *GENERIC_COLUMNS):
-        if item.get(name) is not None and not isinstance(item[name], str):
-            raise FormatError(f"Item {index}: `{name}` must be a string.", index)
     values = {name: str(item.get(name) or "").strip() for name in GENERIC_COLUMNS}
     return Incoming(line=index, **values)
 
@@ -176,7 +243,9 @@ def _refusal(refused: IngestRefused, count: int) -> Response:
         for i in range(count)
     ]
     detail = f"Nothing stored: {len(grouped)} item(s) have errors."
-    return Response({"detail": detail, "results": results}, status=status.HTTP_400_BAD_REQUEST)
+    return Response(
+        {"detail": detail, "results": results}, status=status.HTTP_422_UNPROCESSABLE_ENTITY
+    )
 
 
 class AccessEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -215,7 +284,7 @@ class AccessEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         codes = {str(item.get("site")) for item in items if isinstance(item, dict)}
         code = request.query_params.get("site") or (codes.pop() if len(codes) == 1 else None)
         if not code:
-            raise serializers.ValidationError({"site": "Give ?site=CODE or one `site` for all."})
+            raise Unprocessable({"site": "Give ?site=CODE or one `site` for all."})
         return get_scoped_or_404(Site.objects.all(), request.user, INGEST_ROLES, "", code=code)
 
     @extend_schema(
@@ -231,6 +300,7 @@ class AccessEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             raise serializers.ValidationError({"detail": "Send a non-empty JSON list of events."})
         if len(items) > MAX_BATCH:
             raise serializers.ValidationError({"detail": f"At most {MAX_BATCH} events per call."})
+        _check_item_shapes(items)
         site = self._site(request, items)
         rows = (_item_incoming(item, index) for index, item in enumerate(items))
         try:
@@ -294,14 +364,16 @@ class KisiWebhookView(APIView):
         return 'Token realm="api", X-Signature'
 
     @extend_schema(
-        request={"application/json": {"type": "object"}},
+        request={"application/json": KISI_EVENT},
         responses={201: WebhookResultSerializer, 200: WebhookResultSerializer},
+        description="201 when the event was stored, 200 when it was already (a retry).",
     )
     def post(self, request, site_code: str):
         try:
             body = json.loads(request.body)
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise serializers.ValidationError({"detail": "The body is not JSON."}) from None
+        _check_kisi_shape(body)
         bodies = body if isinstance(body, list) else [body]
         rows = (read_kisi_body(item, number) for number, item in enumerate(bodies, start=1))
         try:
@@ -317,7 +389,10 @@ class KisiWebhookView(APIView):
             errors = [
                 {"item": e.line, "field": e.column, "error": e.message} for e in refused.errors
             ]
-            return Response({"detail": "Nothing stored.", "errors": errors}, status=400)
+            return Response(
+                {"detail": "Nothing stored.", "errors": errors},
+                status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+            )
         except PermissionDenied as error:
             raise exceptions.PermissionDenied(str(error)) from error
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK

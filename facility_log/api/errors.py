@@ -16,6 +16,12 @@ from rest_framework.views import exception_handler as drf_exception_handler
 UNKNOWN_RECORD_CODES = frozenset({"does_not_exist"})
 
 
+class Unprocessable(exceptions.ValidationError):
+    """A request the schema allows that cannot be done as sent (422), naming the field."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+
+
 def _codes(detail):
     if isinstance(detail, dict):
         for value in detail.values():

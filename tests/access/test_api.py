@@ -46,7 +46,7 @@ def test_batch_reports_created_and_duplicate_per_item(door_a, api_client_for):
 def test_batch_with_a_bad_item_stores_nothing_and_names_item_and_field(door_a, api_client_for):
     items = [_item(1), _item(2, occurred_at="2026-03-29T01:30:00"), _item(3, door="D-404")]
     response = api_client_for("manager_ab").post(f"{URL}?site=ALPHA", items, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 422
     results = response.json()["results"]
     assert results[0] == {"index": 0, "status": "not_stored"}
     assert "no offset" in results[1]["errors"]["occurred_at"][0]
