@@ -80,7 +80,8 @@ class IdFilter(django_filters.NumberFilter):
 
 
 class FilterSet(django_filters.FilterSet):
-    """The API's filter sets: relations filtered by id, booleans strictly."""
+    """The API's filter sets: relations filtered by id, booleans strictly, and an empty value
+    refused where the schema allows none (django-filter reads `?zone=` as "no filter")."""
 
     FILTER_DEFAULTS = {
         **django_filters.FilterSet.FILTER_DEFAULTS,
@@ -88,6 +89,16 @@ class FilterSet(django_filters.FilterSet):
         models.OneToOneField: {"filter_class": IdFilter},
         models.BooleanField: {"filter_class": BooleanFilter},
     }
+
+    def is_valid(self):
+        valid = super().is_valid()
+        for name, declared in self.filters.items():
+            if isinstance(declared, django_filters.CharFilter) or name not in self.form.fields:
+                continue
+            if self.data.get(name) == "":
+                self.form.add_error(name, "Give a value, or leave the parameter out.")
+                valid = False
+        return valid
 
 
 class FilterBackend(DjangoFilterBackend):

@@ -11,6 +11,7 @@ from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from facility_log.api.errors import Unprocessable
 from facility_log.api.fields import RefuseUnknownFields, SlugRelatedField
 from facility_log.models import (
     Attachment,
@@ -212,7 +213,9 @@ class IncidentCreateSerializer(IncidentWriteSerializer):
     def validate_site(self, site: Site) -> Site:
         user = self.context["request"].user
         if not sites_for(user, REPORT_ROLES).filter(pk=site.pk).exists():
-            raise serializers.ValidationError("No such site among the sites you report at.")
+            raise serializers.ValidationError(
+                "No such site among the sites you report at.", code="does_not_exist"
+            )
         return site
 
 
@@ -321,6 +324,13 @@ class IncidentViewSet(
         the parameter, not an empty list that looks like "no incidents"."""
         serializer = IncidentFilterSerializer(data=self.request.query_params)
         serializer.is_valid(raise_exception=True)
+        empty = {
+            name: ["Give a value, or leave the parameter out."]
+            for name, field in serializer.fields.items()
+            if self.request.query_params.get(name) == "" and not getattr(field, "allow_blank", 0)
+        }
+        if empty:
+            raise serializers.ValidationError(empty)
         return {k: v for k, v in serializer.validated_data.items() if v not in (None, "")}
 
     def get_serializer_class(self):
@@ -378,7 +388,7 @@ class IncidentViewSet(
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         if "version" not in data:
-            raise serializers.ValidationError({"version": "This field is required."})
+            raise Unprocessable({"version": "This field is required."})
         updated = svc.update_draft(
             incident,
             request.user,
@@ -492,7 +502,7 @@ class IncidentViewSet(
         if data.get("redacted_from"):
             original = incident.attachments.filter(pk=data["redacted_from"]).first()
             if original is None:
-                raise serializers.ValidationError({"redacted_from": "No such attachment here."})
+                raise Unprocessable({"redacted_from": "No such attachment here."})
         attachment, created = svc.store_attachment(
             incident,
             request.user,
@@ -543,7 +553,7 @@ class IncidentViewSet(
 
     def _parse_field(self, field: str, value):
         if field not in IncidentWriteSerializer.Meta.fields:
-            raise serializers.ValidationError({"field": f"{field!r} is not an incident field."})
+            raise Unprocessable({"field": f"{field!r} is not an incident field."})
         serializer = IncidentWriteSerializer(data={field: value}, partial=True)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data.get(field)

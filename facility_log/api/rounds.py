@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
+from facility_log.api.errors import Unprocessable
 from facility_log.api.fields import (
     LOCAL_TIME_PATTERN,
     LocalTimeField,
@@ -101,13 +102,13 @@ class CheckpointViewSet(
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         if data.pop("site", serializer.instance.site) != serializer.instance.site:
-            raise serializers.ValidationError({"site": "A checkpoint cannot move to another site."})
+            raise Unprocessable({"site": "A checkpoint cannot move to another site."})
         round_services.update_checkpoint(serializer.instance, self.request.user, **data)
 
 
 def _managed_site(user, site: Site) -> Site:
     if not scoped(Site.objects.filter(pk=site.pk), user, MANAGE_ROLES, site_field="").exists():
-        raise serializers.ValidationError({"site": "No such site among the sites you manage."})
+        raise Unprocessable({"site": "No such site among the sites you manage."})
     return site
 
 
@@ -428,7 +429,7 @@ class ScanViewSet(
     def _target(data):
         run, route = data.get("run"), data.get("route")
         if run is None and route is None:
-            raise serializers.ValidationError({"run": "Give the run (or the route to start one)."})
+            raise Unprocessable({"run": "Give the run (or the route to start one)."})
         return run, (route if run is None else None)
 
 

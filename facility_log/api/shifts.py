@@ -19,6 +19,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from facility_log.api.errors import Unprocessable
 from facility_log.api.fields import RefuseUnknownFields, SlugRelatedField
 from facility_log.api.filters import BooleanFilter, FilterSet
 from facility_log.api.schema import ERROR_BODY
@@ -144,7 +145,7 @@ class ShiftViewSet(
         data = serializer.validated_data
         site = scoped(Site.objects.filter(pk=data["site"].pk), request.user, REPORT_ROLES, "")
         if not site.exists():
-            raise serializers.ValidationError({"site": "Not found among your sites."})
+            raise Unprocessable({"site": "Not found among your sites."})
         try:
             shift, created = shift_services.start_shift(
                 data["site"],
@@ -245,7 +246,7 @@ class ShiftEntryViewSet(
             .first()
         )
         if shift is None:
-            raise serializers.ValidationError({"shift": "Not found among your sites."})
+            raise Unprocessable({"shift": "Not found among your sites."})
         try:
             entry, created = shift_services.add_shift_entry(
                 shift,
