@@ -145,17 +145,14 @@ class BatchResultSerializer(serializers.Serializer):
     results = BatchItemResultSerializer(many=True)
 
 
-_SCALAR_NO_NUL = {
-    "anyOf": [
-        {"type": "string", "pattern": NO_NUL, "nullable": True},
-        {"type": "number"},
-        {"type": "boolean"},
-    ]
-}
+_TEXT = {"type": "string", "pattern": NO_NUL}
+_NULLABLE_TEXT = {"type": "string", "nullable": True, "pattern": NO_NUL}
+_NULLABLE_ID = {"nullable": True, "anyOf": [_TEXT, {"type": "integer"}]}
 KISI_EVENT = {
     "type": "object",
-    "description": "One Kisi event-webhook body: flat, as Kisi sends it. `success` false "
-    "means denied. Other flat fields Kisi adds are accepted and ignored.",
+    "description": "One Kisi event-webhook body, as Kisi sends it. `success` false means "
+    "denied. A field Kisi does not send is refused naming it, so a change in Kisi's "
+    "payload shows in its webhook log instead of passing unread.",
     "required": ["uuid", "created_at", "object_id", "type"],
     "properties": {
         "uuid": {"type": "string", "minLength": 1, "pattern": NO_NUL},
@@ -163,10 +160,17 @@ KISI_EVENT = {
         "object_id": {"type": "string", "minLength": 1, "pattern": NO_NUL},
         "type": {"type": "string", "minLength": 1, "pattern": NO_NUL},
         "success": {"type": "boolean"},
-        "error_code": {"type": "string", "nullable": True, "pattern": NO_NUL},
-        "actor_name": {"type": "string", "nullable": True, "pattern": NO_NUL},
+        "error_code": _NULLABLE_TEXT,
+        "error_message": _NULLABLE_TEXT,
+        "actor_type": _NULLABLE_TEXT,
+        "actor_id": _NULLABLE_ID,
+        "actor_name": _NULLABLE_TEXT,
+        "object_type": _NULLABLE_TEXT,
+        "object_name": _NULLABLE_TEXT,
+        "organization_id": _NULLABLE_ID,
+        "place_id": _NULLABLE_ID,
     },
-    "additionalProperties": _SCALAR_NO_NUL,
+    "additionalProperties": False,
 }
 KISI_TEXT_FIELDS = ("uuid", "created_at", "object_id", "type")
 
@@ -178,6 +182,11 @@ def _check_kisi_shape(body) -> None:
     for number, item in enumerate(bodies, start=1):
         if not isinstance(item, dict):
             raise serializers.ValidationError({"detail": f"Item {number} is not a JSON object."})
+        unknown = sorted(str(name) for name in set(item) - set(KISI_EVENT["properties"]))
+        if unknown:
+            raise serializers.ValidationError(
+                {name: ["Not a field of a Kisi event."] for name in unknown}
+            )
         for name, value in item.items():
             if isinstance(value, (dict, list)):
                 raise serializers.ValidationError({str(name): ["Must be a flat value."]})
@@ -267,6 +276,9 @@ class AccessEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     def list(self, request, *args, **kwargs):
         """A page of events; a search by cardholder is written to the view log."""
+        if request.query_params.get("cardholder") and not request.query_params.get("site"):
+            # Each parameter matches the schema; only together are they refused: 422.
+            raise Unprocessable({"cardholder": [f"{CARDHOLDER_NEEDS_SITE} Add ?site=CODE."]})
         response = super().list(request, *args, **kwargs)
         params = request.query_params
         if params.get("cardholder"):

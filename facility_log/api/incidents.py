@@ -6,13 +6,19 @@ stored version). After submission the incident is not edited in place: correctio
 supplements and attachments have their own endpoints.
 """
 
-from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import (
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from facility_log.api.errors import Unprocessable
 from facility_log.api.fields import RefuseUnknownFields, SlugRelatedField
+from facility_log.api.schema import NO_NUL
 from facility_log.models import (
     Attachment,
     Category,
@@ -240,9 +246,29 @@ class ReasonSerializer(RefuseUnknownFields, serializers.Serializer):
     reason = serializers.CharField(allow_blank=True)
 
 
+@extend_schema_field(
+    {
+        "nullable": True,
+        "anyOf": [
+            {"type": "string", "pattern": NO_NUL},
+            {"type": "number"},
+            {"type": "boolean"},
+        ],
+        "description": "The field's new value: text, a number, true/false, or null.",
+    }
+)
+class FieldValue(serializers.JSONField):
+    """One incident field's value: a single JSON value, never an object or a list."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, (dict, list)):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class CorrectionSerializer(RefuseUnknownFields, serializers.Serializer):
     field = serializers.CharField()
-    value = serializers.JSONField(allow_null=True)
+    value = FieldValue(allow_null=True)
     reason = serializers.CharField(allow_blank=True)
     version = serializers.IntegerField(required=False)
 
@@ -555,7 +581,9 @@ class IncidentViewSet(
         if field not in IncidentWriteSerializer.Meta.fields:
             raise Unprocessable({"field": f"{field!r} is not an incident field."})
         serializer = IncidentWriteSerializer(data={field: value}, partial=True)
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            # The schema cannot tie `value` to `field`: a value wrong for its field is a 422.
+            raise Unprocessable(serializer.errors)
         return serializer.validated_data.get(field)
 
 
