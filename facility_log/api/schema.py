@@ -20,10 +20,11 @@ ERRORS = {
     "(e.g. a shift already ended); the body says what the server holds.",
     "415": "A body in a format this operation does not read (e.g. malformed multipart).",
     "422": "The request matches this schema but cannot be done as sent: it names a record "
-    "that does not exist among your sites (the body names the field), or reuses a "
-    "`client_uuid` for different content. Nothing was stored.",
+    "that does not exist among your sites, breaks a rule the schema cannot state (an end "
+    "before its start; a cardholder search without `site`), or reuses a `client_uuid` for "
+    "different content. The body names the field; nothing was stored.",
 }
-WRITE_ONLY_ERRORS = {"409", "415", "422"}
+WRITE_ONLY_ERRORS = {"409", "415"}
 
 # The middleware refuses any text holding a NUL (PostgreSQL cannot store one): the schema says
 # so, on both databases alike.
