@@ -64,7 +64,11 @@ def decode(cursor: str) -> Position:
         position = Position(direction, datetime.fromisoformat(time), int(pk))
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise BadCursor("This cursor is not valid; start again from the first page.") from None
-    if direction not in (OLDER, NEWER) or position.time.tzinfo is None or position.pk < 0:
+    if (
+        direction not in (OLDER, NEWER)
+        or position.time.tzinfo is None
+        or not 0 <= position.pk < 2**63
+    ):
         raise BadCursor("This cursor is not valid; start again from the first page.")
     return position
 

@@ -8,15 +8,26 @@ from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from facility_log.api.authentication import ApiTokenAuthentication
-from facility_log.api.filters import UtcDateTimeFilter
+from facility_log.api.errors import Unprocessable
+from facility_log.api.fields import BlankAsNullChoiceField, RefuseUnknownFields
+from facility_log.api.filters import FilterSet, UtcDateTimeFilter
 from facility_log.api.pagination import KeysetPagination
-from facility_log.models import AccessEvent, ImportBatch, Site, SourceFormat, WebhookSecret
+from facility_log.api.schema import NO_NUL
+from facility_log.models import (
+    AccessEvent,
+    DenialReason,
+    Direction,
+    ImportBatch,
+    Site,
+    SourceFormat,
+    WebhookSecret,
+)
 from facility_log.scoping import (
     INGEST_ROLES,
     VIEW_ROLES,
@@ -54,6 +65,12 @@ class AccessEventSerializer(serializers.ModelSerializer):
     site = serializers.CharField(source="site.code")
     door = serializers.CharField(source="door.code")
     door_name = serializers.CharField(source="door.name")
+    reason = BlankAsNullChoiceField(
+        choices=DenialReason.choices, help_text="Why access was denied; null otherwise."
+    )
+    direction = BlankAsNullChoiceField(
+        choices=Direction.choices, help_text="null when the source does not say."
+    )
 
     class Meta:
         model = AccessEvent
@@ -102,7 +119,7 @@ class _CardholderAtOneSite(forms.Form):
         return data
 
 
-class AccessEventFilter(django_filters.FilterSet):
+class AccessEventFilter(FilterSet):
     """Filters of the event list; `cardholder` (name contains) only together with `site`."""
 
     site = django_filters.CharFilter(field_name="site__code")
@@ -145,6 +162,140 @@ class SitesPagination(KeysetPagination):
         return answer
 
 
+@extend_schema_field({"oneOf": [{"type": "string"}, {"type": "integer", "minimum": 0}]})
+class TextOrEpochField(serializers.Field):
+    """A time as text (RFC 3339) or as epoch seconds/milliseconds (a whole number)."""
+
+    def to_internal_value(self, data):
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
+class AccessEventItemSerializer(RefuseUnknownFields, serializers.Serializer):
+    """One event of a batch, as the schema declares it (the generic CSV's columns)."""
+
+    site = serializers.CharField(required=False, help_text="the site's code, unless ?site=")
+    source = serializers.CharField(help_text="the controller or system that saw the event")
+    external_id = serializers.CharField(help_text="the source's own event id (idempotency key)")
+    occurred_at = TextOrEpochField(
+        help_text="RFC 3339 time with its offset, or epoch seconds or milliseconds"
+    )
+    door = serializers.CharField(help_text="the door's code or one of its external ids")
+    event_type = serializers.CharField()
+    reason = serializers.CharField(required=False, allow_blank=True)
+    credential = serializers.CharField(required=False, allow_blank=True)
+    cardholder = serializers.CharField(required=False, allow_blank=True)
+    direction = serializers.CharField(required=False, allow_blank=True)
+
+
+class BatchItemResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["created", "duplicate"])
+
+
+class BatchResultSerializer(serializers.Serializer):
+    site = serializers.CharField()
+    batch = serializers.IntegerField()
+    created = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+    alarms = serializers.IntegerField()
+    results = BatchItemResultSerializer(many=True)
+
+
+_TEXT = {"type": "string", "pattern": NO_NUL}
+_NULLABLE_TEXT = {"type": "string", "nullable": True, "pattern": NO_NUL}
+_NULLABLE_ID = {"nullable": True, "anyOf": [_TEXT, {"type": "integer"}]}
+KISI_EVENT = {
+    "type": "object",
+    "description": "One Kisi event-webhook body, as Kisi sends it. `success` false means "
+    "denied. A field Kisi does not send is refused naming it, so a change in Kisi's "
+    "payload shows in its webhook log instead of passing unread.",
+    "required": ["uuid", "created_at", "object_id", "type"],
+    "properties": {
+        "uuid": {"type": "string", "minLength": 1, "pattern": NO_NUL},
+        "created_at": {"type": "string", "format": "date-time"},
+        "object_id": {"type": "string", "minLength": 1, "pattern": NO_NUL},
+        "type": {"type": "string", "minLength": 1, "pattern": NO_NUL},
+        "success": {"type": "boolean"},
+        "error_code": _NULLABLE_TEXT,
+        "error_message": _NULLABLE_TEXT,
+        "actor_type": _NULLABLE_TEXT,
+        "actor_id": _NULLABLE_ID,
+        "actor_name": _NULLABLE_TEXT,
+        "object_type": _NULLABLE_TEXT,
+        "object_name": _NULLABLE_TEXT,
+        "organization_id": _NULLABLE_ID,
+        "place_id": _NULLABLE_ID,
+    },
+    "additionalProperties": False,
+}
+KISI_TEXT_FIELDS = ("uuid", "created_at", "object_id", "type")
+
+
+def _check_kisi_shape(body) -> None:
+    """A body that is not what the schema declares is a 400 naming the field; an event the
+    schema allows but the site cannot take (an unknown door) is a 422."""
+    bodies = body if isinstance(body, list) else [body]
+    for number, item in enumerate(bodies, start=1):
+        if not isinstance(item, dict):
+            raise serializers.ValidationError({"detail": f"Item {number} is not a JSON object."})
+        unknown = sorted(str(name) for name in set(item) - set(KISI_EVENT["properties"]))
+        if unknown:
+            raise serializers.ValidationError(
+                {name: ["Not a field of a Kisi event."] for name in unknown}
+            )
+        for name, value in item.items():
+            if isinstance(value, (dict, list)):
+                raise serializers.ValidationError({str(name): ["Must be a flat value."]})
+        for name in KISI_TEXT_FIELDS:
+            if not isinstance(item.get(name), str) or not item[name]:
+                raise serializers.ValidationError({name: ["A non-empty string is required."]})
+        if "success" in item and not isinstance(item["success"], bool):
+            raise serializers.ValidationError({"success": ["Must be true or false."]})
+        for name in ("error_code", "actor_name"):
+            if item.get(name) is not None and not isinstance(item[name], str):
+                raise serializers.ValidationError({name: ["Must be a string or null."]})
+
+
+class WebhookResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+
+
+def _text_or_epoch(name: str, value) -> bool:
+    """Text, or for `occurred_at` also epoch seconds or milliseconds as a number."""
+    if isinstance(value, str):
+        return True
+    is_number = isinstance(value, int) and not isinstance(value, bool)
+    return name == "occurred_at" and is_number and value >= 0
+
+
+def _check_item_shapes(items: list) -> None:
+    """Items that do not match the schema (not an object, a field that is not text, a field
+    the batch does not take) are a 400 naming each; what is left to refuse after this is
+    content (an unknown door, a time without an offset): a 422."""
+    known = {"site", *GENERIC_COLUMNS}
+    errors = {}
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            errors[index] = {"item": ["Not a JSON object."]}
+            continue
+        wrong = {
+            str(name): ["Must be a string."]
+            for name, value in item.items()
+            if name in known and value is not None and not _text_or_epoch(name, value)
+        }
+        wrong.update({str(name): ["Unknown field."] for name in set(item) - known})
+        if wrong:
+            errors[index] = wrong
+    if errors:
+        raise serializers.ValidationError(
+            {"detail": "Nothing stored: items do not match the schema.", "items": errors}
+        )
+
+
 def _item_incoming(item, index: int) -> Incoming:
     if not isinstance(item, dict):
         raise FormatError(f"Item {index} is not a JSON object.", index)
@@ -155,6 +306,14 @@ def _item_incoming(item, index: int) -> Incoming:
 
 def _value(value) -> str:
     return "" if value is None or value is False else str(value).strip()
+
+
+def _flag(request, name: str) -> bool:
+    """A boolean query parameter: `true` or `false`, as the schema declares it."""
+    value = request.query_params.get(name, "false")
+    if value not in ("true", "false"):
+        raise serializers.ValidationError({name: ["Must be true or false."]})
+    return value == "true"
 
 
 def _errors_by_item(errors: list[RowError]) -> dict[int, dict[str, list[str]]]:
@@ -175,7 +334,9 @@ def _refusal(refused: IngestRefused, count: int) -> Response:
         for i in range(count)
     ]
     detail = f"Nothing stored: {len(grouped)} item(s) have errors."
-    return Response({"detail": detail, "results": results}, status=status.HTTP_400_BAD_REQUEST)
+    return Response(
+        {"detail": detail, "results": results}, status=status.HTTP_422_UNPROCESSABLE_ENTITY
+    )
 
 
 class AccessEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -209,6 +370,9 @@ class AccessEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     def list(self, request, *args, **kwargs):
         """A page of events; a search by cardholder is written to the view log."""
+        if request.query_params.get("cardholder") and not request.query_params.get("site"):
+            # Each parameter matches the schema; only together are they refused: 422.
+            raise Unprocessable({"cardholder": [f"{CARDHOLDER_NEEDS_SITE} Add ?site=CODE."]})
         response = super().list(request, *args, **kwargs)
         params = request.query_params
         if params.get("cardholder"):
@@ -226,11 +390,11 @@ class AccessEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         codes = {str(item.get("site")) for item in items if isinstance(item, dict)}
         code = request.query_params.get("site") or (codes.pop() if len(codes) == 1 else None)
         if not code:
-            raise serializers.ValidationError({"site": "Give ?site=CODE or one `site` for all."})
+            raise Unprocessable({"site": "Give ?site=CODE or one `site` for all."})
         return get_scoped_or_404(Site.objects.all(), request.user, INGEST_ROLES, "", code=code)
 
     @extend_schema(
-        request={"application/json": {"type": "array", "items": {"type": "object"}}},
+        request=AccessEventItemSerializer(many=True, min_length=1, max_length=MAX_BATCH),
         parameters=[
             OpenApiParameter("site", str, description="the site's code"),
             OpenApiParameter(
@@ -240,7 +404,9 @@ class AccessEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                 "zone (without it they are refused, naming the item)",
             ),
         ],
-        responses={201: dict, 200: dict, 400: dict, 404: dict},
+        responses={201: BatchResultSerializer, 200: BatchResultSerializer},
+        description="201 when at least one event was stored; 200 when every one was a "
+        "duplicate of a stored event (a retry).",
     )
     def create(self, request, *args, **kwargs):
         items = request.data
@@ -248,6 +414,7 @@ class AccessEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             raise serializers.ValidationError({"detail": "Send a non-empty JSON list of events."})
         if len(items) > MAX_BATCH:
             raise serializers.ValidationError({"detail": f"At most {MAX_BATCH} events per call."})
+        _check_item_shapes(items)
         site = self._site(request, items)
         rows = (_item_incoming(item, index) for index, item in enumerate(items))
         try:
@@ -257,7 +424,7 @@ class AccessEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                 rows,
                 channel=ImportBatch.Channel.API,
                 per_item=True,
-                site_time=request.query_params.get("site_time") in ("1", "true"),
+                site_time=_flag(request, "site_time"),
             )
         except IngestRefused as refused:
             return _refusal(refused, len(items))
@@ -330,12 +497,17 @@ class KisiWebhookView(APIView):
     def get_authenticate_header(self, request):
         return 'Token realm="api", X-Signature'
 
-    @extend_schema(request={"application/json": {"type": "object"}}, responses={201: dict})
+    @extend_schema(
+        request={"application/json": KISI_EVENT},
+        responses={201: WebhookResultSerializer, 200: WebhookResultSerializer},
+        description="201 when the event was stored, 200 when it was already (a retry).",
+    )
     def post(self, request, site_code: str):
         try:
             body = json.loads(request.body)
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise serializers.ValidationError({"detail": "The body is not JSON."}) from None
+        _check_kisi_shape(body)
         bodies = body if isinstance(body, list) else [body]
         if request.webhook_signed:
             refusal = _stale_kisi_body(bodies)
@@ -355,7 +527,10 @@ class KisiWebhookView(APIView):
             errors = [
                 {"item": e.line, "field": e.column, "error": e.message} for e in refused.errors
             ]
-            return Response({"detail": "Nothing stored.", "errors": errors}, status=400)
+            return Response(
+                {"detail": "Nothing stored.", "errors": errors},
+                status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+            )
         except PermissionDenied as error:
             raise exceptions.PermissionDenied(str(error)) from error
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK

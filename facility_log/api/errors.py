@@ -1,17 +1,55 @@
-"""One error shape for the whole API, naming the field and the reason."""
+"""One error shape for the whole API, naming the field and the reason.
+
+Statuses: 400 when the request does not match the schema (a wrong type, a missing field, a
+text too long, a value outside an enum, an unknown field); 422 when it matches the schema but
+is refused for its content: it names a record that does not exist among the caller's sites (a
+zone id, a site code, a route), breaks a rule of the services (an end before its start), or
+reuses a `client_uuid` for different content. So a client generated from the schema never
+gets a 400 for a request the schema allows, only for one it does not."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions
+from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
+
+# DRF's code for "a related record with this id/code does not exist" (PrimaryKeyRelatedField,
+# SlugRelatedField and the API's own reachable-record fields).
+UNKNOWN_RECORD_CODES = frozenset({"does_not_exist"})
+
+
+class Unprocessable(exceptions.ValidationError):
+    """A request the schema allows that cannot be done as sent (422), naming the field."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+
+
+def _codes(detail):
+    if isinstance(detail, dict):
+        for value in detail.values():
+            yield from _codes(value)
+    elif isinstance(detail, list):
+        for value in detail:
+            yield from _codes(value)
+    else:
+        yield getattr(detail, "code", None)
 
 
 def exception_handler(exc, context):
     """Turn the services' Django exceptions into DRF ones, so a rule broken inside a service
-    reaches the client as a 400/403 that names the field, not a 500."""
+    reaches the client as a 422/403 that names the field, not a 500; a body whose only faults
+    are records that do not exist is a 422 too."""
     if isinstance(exc, DjangoValidationError):
+        # A service's rule (an end before its start, a category needed to submit): the
+        # request matched the schema, so it is refused for its content.
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-        exc = exceptions.ValidationError(detail)
+        exc = Unprocessable(detail)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if (
+        response is not None
+        and isinstance(exc, exceptions.ValidationError)
+        and set(_codes(exc.detail)) <= UNKNOWN_RECORD_CODES
+    ):
+        response.status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    return response

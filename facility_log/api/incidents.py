@@ -9,6 +9,7 @@ supplements and attachments have their own endpoints.
 from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
+    extend_schema_field,
     extend_schema_serializer,
     extend_schema_view,
     inline_serializer,
@@ -17,8 +18,10 @@ from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from facility_log.api.fields import SlugRelatedField
+from facility_log.api.errors import Unprocessable
+from facility_log.api.fields import RefuseUnknownFields, SlugRelatedField
 from facility_log.api.pagination import KeysetPagination
+from facility_log.api.schema import NO_NUL
 from facility_log.models import (
     Attachment,
     Category,
@@ -30,7 +33,7 @@ from facility_log.models import (
     Vehicle,
     Zone,
 )
-from facility_log.models.incidents import Severity, Status
+from facility_log.models.incidents import Severity, Status, ThreatChannel
 from facility_log.scoping import REPORT_ROLES, VIEW_ROLES, scoped, site_id_list, sites_for
 from facility_log.services import incidents as svc
 from facility_log.services import view_log
@@ -53,28 +56,28 @@ SUBMIT_REFUSED = inline_serializer(
 )
 
 
-class PersonSerializer(serializers.ModelSerializer):
+class PersonSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     class Meta:
         model = InvolvedPerson
         fields = ["id", "role", "name", "description", "contact", "statement"]
         read_only_fields = ["id"]
 
 
-class VehicleSerializer(serializers.ModelSerializer):
+class VehicleSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     class Meta:
         model = Vehicle
         fields = ["id", "registration", "make_model", "colour", "description"]
         read_only_fields = ["id"]
 
 
-class PropertyItemSerializer(serializers.ModelSerializer):
+class PropertyItemSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     class Meta:
         model = PropertyItem
         fields = ["id", "kind", "description", "value"]
         read_only_fields = ["id"]
 
 
-class SupplementSerializer(serializers.ModelSerializer):
+class SupplementSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     author = serializers.CharField(source="author.username", read_only=True)
 
     class Meta:
@@ -111,7 +114,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
         return f"/api/v1/attachments/{obj.pk}/download/"
 
 
-class AttachmentUploadSerializer(serializers.Serializer):
+class AttachmentUploadSerializer(RefuseUnknownFields, serializers.Serializer):
     file = serializers.FileField()
     description = serializers.CharField(required=False, allow_blank=True, max_length=300)
     redacted_from = serializers.IntegerField(required=False, allow_null=True)
@@ -121,8 +124,16 @@ class IncidentSerializer(serializers.ModelSerializer):
     """An incident as listed: flat, every relation read in the list's one query."""
 
     site = serializers.CharField(source="site.code", read_only=True)
-    zone_name = serializers.CharField(source="zone.name", read_only=True, default=None)
-    category_name = serializers.CharField(source="category.name", read_only=True, default=None)
+    zone_name = serializers.CharField(
+        source="zone.name", read_only=True, default=None, allow_null=True
+    )
+    category_name = serializers.CharField(
+        source="category.name", read_only=True, default=None, allow_null=True
+    )
+    # Stored blank when the incident is not a threat: "" is one of the values sent.
+    threat_channel = serializers.ChoiceField(
+        choices=ThreatChannel.choices, allow_blank=True, read_only=True
+    )
     author = serializers.CharField(source="author.username", read_only=True)
 
     class Meta:
@@ -200,7 +211,7 @@ class IncidentDetailSerializer(IncidentSerializer):
 
 
 @extend_schema_serializer(extensions={"x-required-to-submit": REQUIRED}, description=REQUIRED_NOTE)
-class IncidentWriteSerializer(serializers.ModelSerializer):
+class IncidentWriteSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     """The fields a draft is made of (zone and category by id)."""
 
     zone = serializers.PrimaryKeyRelatedField(
@@ -234,7 +245,9 @@ class IncidentCreateSerializer(IncidentWriteSerializer):
     def validate_site(self, site: Site) -> Site:
         user = self.context["request"].user
         if not sites_for(user, REPORT_ROLES).filter(pk=site.pk).exists():
-            raise serializers.ValidationError("No such site among the sites you report at.")
+            raise serializers.ValidationError(
+                "No such site among the sites you report at.", code="does_not_exist"
+            )
         return site
 
 
@@ -246,34 +259,56 @@ class IncidentUpdateSerializer(IncidentWriteSerializer):
         fields = ["version", "reason", *WRITABLE]
 
 
-class VersionReasonSerializer(serializers.Serializer):
+class VersionReasonSerializer(RefuseUnknownFields, serializers.Serializer):
     version = serializers.IntegerField(required=False)
     reason = serializers.CharField(required=False, max_length=500)
 
 
-class CommentSerializer(serializers.Serializer):
+class CommentSerializer(RefuseUnknownFields, serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True)
 
 
-class ReasonSerializer(serializers.Serializer):
+class ReasonSerializer(RefuseUnknownFields, serializers.Serializer):
     reason = serializers.CharField(allow_blank=True)
 
 
-class CorrectionSerializer(serializers.Serializer):
+@extend_schema_field(
+    {
+        "nullable": True,
+        "anyOf": [
+            {"type": "string", "pattern": NO_NUL},
+            {"type": "number"},
+            {"type": "boolean"},
+        ],
+        "description": "The field's new value: text, a number, true/false, or null.",
+    }
+)
+class FieldValue(serializers.JSONField):
+    """One incident field's value: a single JSON value, never an object or a list."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, (dict, list)):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class CorrectionSerializer(RefuseUnknownFields, serializers.Serializer):
     field = serializers.CharField()
-    value = serializers.JSONField(allow_null=True)
+    value = FieldValue(allow_null=True)
     reason = serializers.CharField(allow_blank=True)
     version = serializers.IntegerField(required=False)
 
 
 class IncidentFilterSerializer(serializers.Serializer):
-    site = serializers.CharField(required=False, help_text="site code")
+    site = serializers.CharField(required=False, allow_blank=True, help_text="site code")
     status = serializers.ChoiceField(choices=Status.choices, required=False)
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
     category = serializers.IntegerField(required=False, help_text="category id")
     date_from = serializers.DateField(required=False)
     date_to = serializers.DateField(required=False)
-    text = serializers.CharField(required=False, help_text="number, title, narrative, location")
+    text = serializers.CharField(
+        required=False, allow_blank=True, help_text="number, title, narrative, location"
+    )
 
 
 def _refuse_unknown(data, serializer_class) -> None:
@@ -351,6 +386,13 @@ class IncidentViewSet(
         the parameter, not an empty list that looks like "no incidents"."""
         serializer = IncidentFilterSerializer(data=self.request.query_params)
         serializer.is_valid(raise_exception=True)
+        empty = {
+            name: ["Give a value, or leave the parameter out."]
+            for name, field in serializer.fields.items()
+            if self.request.query_params.get(name) == "" and not getattr(field, "allow_blank", 0)
+        }
+        if empty:
+            raise serializers.ValidationError(empty)
         return {k: v for k, v in serializer.validated_data.items() if v not in (None, "")}
 
     def get_serializer_class(self):
@@ -408,7 +450,7 @@ class IncidentViewSet(
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         if "version" not in data:
-            raise serializers.ValidationError({"version": "This field is required."})
+            raise Unprocessable({"version": "This field is required."})
         updated = svc.update_draft(
             incident,
             request.user,
@@ -502,8 +544,8 @@ class IncidentViewSet(
         incident = self.get_object()
         if request.method == "GET":
             view_log.incident_read(request.user, incident, view_log.Via.API, "supplements")
-            rows = incident.supplements.select_related("author")
-            return Response(SupplementSerializer(rows, many=True).data)
+            rows = incident.supplements.select_related("author").order_by("created_at", "pk")
+            return self._page(rows, SupplementSerializer)
         data = self._input(SupplementSerializer)
         supplement = svc.add_supplement(
             incident, request.user, text=data["text"], reason=data["reason"]
@@ -520,20 +562,21 @@ class IncidentViewSet(
     @action(
         detail=True,
         methods=["get", "post"],
-        parser_classes=[parsers.MultiPartParser, parsers.FormParser],
+        # A file upload is the one body that is not JSON.
+        parser_classes=[parsers.MultiPartParser],
     )
     def attachments(self, request, pk=None):
         incident = self.get_object()
         if request.method == "GET":
             view_log.incident_read(request.user, incident, view_log.Via.API, "attachments")
-            rows = incident.attachments.select_related("uploaded_by", "incident")
-            return Response(AttachmentSerializer(rows, many=True).data)
+            rows = incident.attachments.select_related("uploaded_by", "incident").order_by("pk")
+            return self._page(rows, AttachmentSerializer)
         data = self._input(AttachmentUploadSerializer)
         original = None
         if data.get("redacted_from"):
             original = incident.attachments.filter(pk=data["redacted_from"]).first()
             if original is None:
-                raise serializers.ValidationError({"redacted_from": "No such attachment here."})
+                raise Unprocessable({"redacted_from": "No such attachment here."})
         attachment, created = svc.store_attachment(
             incident,
             request.user,
@@ -571,6 +614,11 @@ class IncidentViewSet(
         item = svc.add_property_item(incident, request.user, **data)
         return Response(PropertyItemSerializer(item).data, status=status.HTTP_201_CREATED)
 
+    def _page(self, rows, serializer_class) -> Response:
+        """A nested list, paged like every other list of the API."""
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(serializer_class(page, many=True).data)
+
     def _input(self, serializer_class) -> dict:
         _refuse_unknown(self.request.data, serializer_class)
         serializer = serializer_class(data=self.request.data)
@@ -579,9 +627,11 @@ class IncidentViewSet(
 
     def _parse_field(self, field: str, value):
         if field not in IncidentWriteSerializer.Meta.fields:
-            raise serializers.ValidationError({"field": f"{field!r} is not an incident field."})
+            raise Unprocessable({"field": f"{field!r} is not an incident field."})
         serializer = IncidentWriteSerializer(data={field: value}, partial=True)
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            # The schema cannot tie `value` to `field`: a value wrong for its field is a 422.
+            raise Unprocessable(serializer.errors)
         return serializer.validated_data.get(field)
 
 

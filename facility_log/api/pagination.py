@@ -2,30 +2,62 @@
 
 Short lists page by `limit`/`offset` (at most 500 rows a page, offsets kept to what a
 database can count: a huge `limit` or `offset` is clamped instead of failing in SQL).
+`limit` and `offset` are held to what the schema declares: whole numbers (a `limit` of at
+least 1) within 64 bits; anything else is a 400 naming the parameter, not silently the
+default page.
 
-The long lists (access events, scans) page by cursor: `KeysetPagination`, newest first in
-`(time, id)` order, `next`/`previous` links carrying `?cursor=`, no `count` (counting a
-million rows on every call is what made these lists slow). Each page costs the same however
-deep it is, and a client walking `next` sees every row once even while new rows arrive.
+The long lists (incidents, access events, scans) page by cursor: `KeysetPagination`, newest
+first in `(time, id)` order, `next`/`previous` links carrying `?cursor=`, no `count` (counting
+a million rows on every call is what made these lists slow). Each page costs the same however
+deep it is, and a client walking `next` sees every row once even while new rows arrive. A
+cursor that is a string (what the schema says) but not one this server made is a 422.
 """
+
+import re
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination, LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from facility_log import paging
+from facility_log.api.errors import Unprocessable
 
 MAX_OFFSET = 2**31 - 1
+INT64_MAX = 2**63 - 1
+_WHOLE = re.compile(r"[0-9]+")
+
+
+def _whole_number(request, name: str, minimum: int) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    if not _WHOLE.fullmatch(raw) or not minimum <= int(raw) <= INT64_MAX:
+        raise ValidationError({name: [f"A whole number from {minimum} to {INT64_MAX}."]})
+    return int(raw)
 
 
 class Pagination(LimitOffsetPagination):
     default_limit = 50
     max_limit = 500
 
+    def get_limit(self, request):
+        limit = _whole_number(request, self.limit_query_param, 1)
+        return self.default_limit if limit is None else min(limit, self.max_limit)
+
     def get_offset(self, request):
-        return min(super().get_offset(request), MAX_OFFSET)
+        return min(_whole_number(request, self.offset_query_param, 0) or 0, MAX_OFFSET)
+
+    def get_schema_operation_parameters(self, view):
+        limit, offset = super().get_schema_operation_parameters(view)
+        limit["schema"] = {"type": "integer", "minimum": 1, "maximum": INT64_MAX}
+        limit["description"] += (
+            f" Default {self.default_limit}; more than {self.max_limit} gives {self.max_limit}."
+        )
+        offset["schema"] = {"type": "integer", "minimum": 0, "maximum": INT64_MAX}
+        return [limit, offset]
 
 
 class KeysetPagination(BasePagination):
@@ -56,18 +88,12 @@ class KeysetPagination(BasePagination):
                 split_values=values,
             )
         except paging.BadCursor as error:
-            raise serializers.ValidationError({self.cursor_query_param: [str(error)]}) from None
+            raise Unprocessable({self.cursor_query_param: [str(error)]}) from None
         return self.page.rows
 
     def _limit(self, request) -> int:
-        raw = request.query_params.get(self.limit_query_param)
-        if raw in (None, ""):
-            return self.default_limit
-        if not raw.isdigit() or int(raw) == 0:
-            raise serializers.ValidationError(
-                {self.limit_query_param: ["A whole number from 1 to 500."]}
-            )
-        return min(int(raw), self.max_limit)
+        limit = _whole_number(request, self.limit_query_param, 1)
+        return self.default_limit if limit is None else min(limit, self.max_limit)
 
     def _link(self, cursor: str | None) -> str | None:
         if cursor is None:
@@ -120,8 +146,8 @@ class KeysetPagination(BasePagination):
                 "name": self.limit_query_param,
                 "required": False,
                 "in": "query",
-                "description": f"Rows per page, 1 to {self.max_limit} (default "
-                f"{self.default_limit}).",
-                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_limit},
+                "description": f"Rows per page (default {self.default_limit}; more than "
+                f"{self.max_limit} gives {self.max_limit}).",
+                "schema": {"type": "integer", "minimum": 1, "maximum": INT64_MAX},
             },
         ]

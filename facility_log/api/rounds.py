@@ -5,13 +5,19 @@ Tag codes are returned only to the site's managers: a guard proves a visit by sc
 tag, so the code is not handed out to be typed in from elsewhere.
 """
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
-from facility_log.api.fields import SlugRelatedField
+from facility_log.api.errors import Unprocessable
+from facility_log.api.fields import (
+    LOCAL_TIME_PATTERN,
+    LocalTimeField,
+    RefuseUnknownFields,
+    SlugRelatedField,
+)
 from facility_log.api.pagination import KeysetPagination
 from facility_log.api.sites import ReasonField
 from facility_log.models import (
@@ -60,7 +66,7 @@ class ReachableField(serializers.PrimaryKeyRelatedField):
         return scoped(super().get_queryset(), self.context["request"].user, self.roles)
 
 
-class CheckpointSerializer(serializers.ModelSerializer):
+class CheckpointSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     site = SlugRelatedField(slug_field="code", queryset=Site.objects.all())
     zone = serializers.PrimaryKeyRelatedField(queryset=Zone.objects.all())
     tag_code = serializers.SerializerMethodField()
@@ -105,17 +111,17 @@ class CheckpointViewSet(
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         if data.pop("site", serializer.instance.site) != serializer.instance.site:
-            raise serializers.ValidationError({"site": "A checkpoint cannot move to another site."})
+            raise Unprocessable({"site": "A checkpoint cannot move to another site."})
         round_services.update_checkpoint(serializer.instance, self.request.user, **data)
 
 
 def _managed_site(user, site: Site) -> Site:
     if not scoped(Site.objects.filter(pk=site.pk), user, MANAGE_ROLES, site_field="").exists():
-        raise serializers.ValidationError({"site": "No such site among the sites you manage."})
+        raise Unprocessable({"site": "No such site among the sites you manage."})
     return site
 
 
-class StopSerializer(serializers.ModelSerializer):
+class StopSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     checkpoint = serializers.PrimaryKeyRelatedField(queryset=Checkpoint.objects.all())
 
     class Meta:
@@ -124,7 +130,7 @@ class StopSerializer(serializers.ModelSerializer):
         read_only_fields = ["position"]
 
 
-class RouteSerializer(serializers.ModelSerializer):
+class RouteSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     site = SlugRelatedField(slug_field="code", queryset=Site.objects.all())
     stops = StopSerializer(many=True)
     reason = ReasonField()
@@ -171,9 +177,16 @@ class RouteViewSet(
         )
 
 
-class ScheduleSerializer(serializers.ModelSerializer):
+class ScheduleSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     site = SlugRelatedField(source="route.site", slug_field="code", read_only=True)
     route = serializers.PrimaryKeyRelatedField(queryset=Route.objects.all())
+    start_time = LocalTimeField(required=False, allow_null=True)
+    end_time = LocalTimeField(required=False, allow_null=True)
+    fixed_times = serializers.ListField(
+        child=serializers.RegexField(LOCAL_TIME_PATTERN),
+        required=False,
+        help_text='Site-local times of a `fixed` schedule, e.g. ["06:00", "14:00"].',
+    )
     reason = ReasonField()
 
     class Meta:
@@ -223,7 +236,7 @@ class ScheduleViewSet(
         serializer.instance = round_services.create_schedule(route, self.request.user, **data)
 
 
-class RunSerializer(serializers.ModelSerializer):
+class RunSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     site = SlugRelatedField(slug_field="code", read_only=True)
     guard = SlugRelatedField(slug_field="username", read_only=True)
     route = ReachableField(roles=REPORT_ROLES, queryset=Route.objects.select_related("site"))
@@ -247,10 +260,19 @@ class RunSerializer(serializers.ModelSerializer):
         extra_kwargs = {"started_at": {"required": False}}
 
 
-class FinishSerializer(serializers.Serializer):
+class FinishSerializer(RefuseUnknownFields, serializers.Serializer):
     finished_at = serializers.DateTimeField(required=False)
 
 
+REPLAYED = "The same client_uuid and payload again: the record already stored."
+
+
+@extend_schema_view(
+    create=extend_schema(
+        responses={201: RunSerializer, 200: RunSerializer},
+        description="Start a run. " + REPLAYED + " (200)",
+    )
+)
 class RunViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -323,7 +345,7 @@ class RunIdField(serializers.PrimaryKeyRelatedField):
         return value
 
 
-class ScanSerializer(serializers.ModelSerializer):
+class ScanSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     run = RunIdField(required=False)
     route = ReachableField(
         roles=REPORT_ROLES,
@@ -382,6 +404,24 @@ SCAN_LIST_COLUMNS = [
 ]
 
 
+class ScanJsonSerializer(ScanSerializer):
+    """A scan sent as JSON: everything but the photo, which only a multipart body carries."""
+
+    photo = None
+
+    class Meta(ScanSerializer.Meta):
+        fields = [f for f in ScanSerializer.Meta.fields if f != "photo"]
+
+
+@extend_schema_view(
+    create=extend_schema(
+        # One body format per operation: generated clients cannot choose between two. A
+        # scan with a photo is also read as multipart (the same fields plus `photo`), the one
+        # form this schema does not list.
+        request={"application/json": ScanJsonSerializer},
+        responses={201: ScanSerializer, 200: ScanSerializer},
+    )
+)
 class ScanViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -397,6 +437,8 @@ class ScanViewSet(
     filterset_fields = ["run", "checkpoint", "method"]
     pagination_class = KeysetPagination
     keyset_time_field = "effective_time"
+    # JSON, or multipart when a photo comes with the scan.
+    parser_classes = [parsers.JSONParser, parsers.MultiPartParser]
 
     def get_queryset(self):
         scans = Scan.objects.select_related("run__site")
@@ -433,7 +475,7 @@ class ScanViewSet(
     def _target(data):
         run, route = data.get("run"), data.get("route")
         if run is None and route is None:
-            raise serializers.ValidationError({"run": "Give the run (or the route to start one)."})
+            raise Unprocessable({"run": "Give the run (or the route to start one)."})
         return run, (route if run is None else None)
 
 

@@ -19,7 +19,9 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from facility_log.api.fields import SlugRelatedField
+from facility_log.api.errors import Unprocessable
+from facility_log.api.fields import RefuseUnknownFields, SlugRelatedField
+from facility_log.api.filters import BooleanFilter, FilterSet
 from facility_log.api.schema import ERROR_BODY
 from facility_log.models import Shift, ShiftEntry, ShiftEntryKind, Site
 from facility_log.models.shifts import ENTRY_TEXT_MAX
@@ -42,7 +44,7 @@ class PreviousPassDownSerializer(serializers.Serializer):
     pass_down_notes = serializers.CharField()
 
 
-class ShiftSerializer(serializers.ModelSerializer):
+class ShiftSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     site = SlugRelatedField(slug_field="code", queryset=Site.objects.all())
     guard = SlugRelatedField(slug_field="username", read_only=True)
     client_uuid = serializers.UUIDField(validators=[])
@@ -80,17 +82,17 @@ class ShiftSerializer(serializers.ModelSerializer):
         return reverse("shift-report", args=[shift.pk])
 
 
-class EndSerializer(serializers.Serializer):
+class EndSerializer(RefuseUnknownFields, serializers.Serializer):
     ended_at = serializers.DateTimeField(required=False)
     pass_down_notes = serializers.CharField(
         required=False, allow_blank=True, max_length=PASS_DOWN_MAX, trim_whitespace=False
     )
 
 
-class ShiftFilter(django_filters.FilterSet):
+class ShiftFilter(FilterSet):
     site__code = django_filters.CharFilter(field_name="site__code")
     guard__username = django_filters.CharFilter(field_name="guard__username")
-    open = django_filters.BooleanFilter(
+    open = BooleanFilter(
         field_name="ended_at", lookup_expr="isnull", label="true: open shifts; false: ended"
     )
 
@@ -143,7 +145,7 @@ class ShiftViewSet(
         data = serializer.validated_data
         site = scoped(Site.objects.filter(pk=data["site"].pk), request.user, REPORT_ROLES, "")
         if not site.exists():
-            raise serializers.ValidationError({"site": "Not found among your sites."})
+            raise Unprocessable({"site": "Not found among your sites."})
         try:
             shift, created = shift_services.start_shift(
                 data["site"],
@@ -184,7 +186,7 @@ class ShiftViewSet(
         return Response(ShiftSerializer(shift, context={"with_previous": False}).data)
 
 
-class ShiftEntrySerializer(serializers.ModelSerializer):
+class ShiftEntrySerializer(RefuseUnknownFields, serializers.ModelSerializer):
     shift = serializers.PrimaryKeyRelatedField(queryset=Shift.objects.all())
     site = SlugRelatedField(source="shift.site", slug_field="code", read_only=True)
     client_uuid = serializers.UUIDField(validators=[])
@@ -244,7 +246,7 @@ class ShiftEntryViewSet(
             .first()
         )
         if shift is None:
-            raise serializers.ValidationError({"shift": "Not found among your sites."})
+            raise Unprocessable({"shift": "Not found among your sites."})
         try:
             entry, created = shift_services.add_shift_entry(
                 shift,

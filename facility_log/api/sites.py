@@ -8,7 +8,8 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from facility_log.api.fields import SlugRelatedField
+from facility_log.api.errors import Unprocessable
+from facility_log.api.fields import RefuseUnknownFields, SlugRelatedField
 from facility_log.models import Membership, Site, Zone
 from facility_log.scoping import MANAGE_ROLES, VIEW_ROLES, scoped, sites_for
 from facility_log.services import sites as site_services
@@ -23,7 +24,7 @@ class ReasonField(serializers.CharField):
         super().__init__(**kwargs)
 
 
-class SiteSerializer(serializers.ModelSerializer):
+class SiteSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     reason = ReasonField(required=False)
 
     class Meta:
@@ -39,7 +40,7 @@ class SiteUpdateSerializer(SiteSerializer):
         read_only_fields = ["id", "code"]
 
 
-class ZoneSerializer(serializers.ModelSerializer):
+class ZoneSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     site = SlugRelatedField(slug_field="code", queryset=Site.objects.all())
     reason = ReasonField()
 
@@ -49,7 +50,7 @@ class ZoneSerializer(serializers.ModelSerializer):
         read_only_fields = ["id"]
 
 
-class MembershipSerializer(serializers.ModelSerializer):
+class MembershipSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     site = SlugRelatedField(slug_field="code", queryset=Site.objects.all())
     user = SlugRelatedField(slug_field="username", queryset=User.objects.all())
     reason = ReasonField()
@@ -64,18 +65,18 @@ def pop_reason(data: dict) -> str:
     """The reason of a change. Partial updates make every field optional; not this one."""
     reason = str(data.pop("reason", "") or "").strip()
     if not reason:
-        raise serializers.ValidationError({"reason": ["This field is required."]})
+        raise Unprocessable({"reason": ["This field is required."]})
     return reason
 
 
-class EndMembershipSerializer(serializers.Serializer):
+class EndMembershipSerializer(RefuseUnknownFields, serializers.Serializer):
     reason = ReasonField()
 
 
 def _writable_site(user, site: Site) -> Site:
     """The site a write targets, refused like a missing one when the user cannot manage it."""
     if not sites_for(user, MANAGE_ROLES).filter(pk=site.pk).exists():
-        raise serializers.ValidationError({"site": ["No such site among the sites you manage."]})
+        raise Unprocessable({"site": ["No such site among the sites you manage."]})
     return site
 
 
@@ -138,7 +139,7 @@ class ZoneViewSet(
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         if data.pop("site", serializer.instance.site) != serializer.instance.site:
-            raise serializers.ValidationError({"site": ["A zone cannot move to another site."]})
+            raise Unprocessable({"site": ["A zone cannot move to another site."]})
         reason = pop_reason(data)
         site_services.update_zone(serializer.instance, self.request.user, reason=reason, **data)
 
@@ -169,7 +170,7 @@ class MembershipViewSet(
         try:
             return super().create(request, *args, **kwargs)
         except PermissionDenied as error:
-            raise serializers.ValidationError({"site": [str(error)]}) from error
+            raise Unprocessable({"site": [str(error)]}) from error
 
     @extend_schema(request=EndMembershipSerializer, responses=MembershipSerializer)
     @action(detail=True, methods=["post"])

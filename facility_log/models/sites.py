@@ -12,7 +12,11 @@ from facility_log.models.base import AuditedModel, audited_history
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(f"{value!r} is not an IANA time zone (e.g. Europe/Berlin).")
+        # "does_not_exist": a well-formed name of no known zone, answered by the API as 422
+        # like any other name of a thing that does not exist.
+        raise ValidationError(
+            f"{value!r} is not an IANA time zone (e.g. Europe/Berlin).", code="does_not_exist"
+        )
 
 
 class Site(AuditedModel):

@@ -46,7 +46,7 @@ def test_batch_reports_created_and_duplicate_per_item(door_a, api_client_for):
 def test_batch_with_a_bad_item_stores_nothing_and_names_item_and_field(door_a, api_client_for):
     items = [_item(1), _item(2, occurred_at="2026-03-29T01:30:00"), _item(3, door="D-404")]
     response = api_client_for("manager_ab").post(f"{URL}?site=ALPHA", items, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 422
     results = response.json()["results"]
     assert results[0] == {"index": 0, "status": "not_stored"}
     assert "no offset" in results[1]["errors"]["occurred_at"][0]
@@ -137,12 +137,12 @@ def test_api_list_filters_by_door_type_and_time(door_a, personas, api_client_for
 
 
 @pytest.mark.django_db
-def test_odd_offsets_are_compared_in_utc_and_off_calendar_times_are_a_400(personas, api_client_for):
+def test_odd_offsets_are_compared_in_utc_and_off_calendar_times_are_a_422(personas, api_client_for):
     client = api_client_for("manager_ab")
     # -21:32 is no real zone, and PostgreSQL refuses it as such: compared in UTC it works.
     odd = client.get("/api/v1/access-events/?occurred_before=0110-07-01T12:31:45-21:32")
     assert odd.status_code == 200
-    # In UTC this is before year 1: a clear 400 naming the field, not a server error.
+    # In UTC this is before year 1: a clear 422 naming the field, not a server error.
     off = client.get("/api/v1/access-events/?occurred_after=0001-01-01T00:10:00%2B21:32")
-    assert off.status_code == 400
+    assert off.status_code == 422
     assert "occurred_at" in off.json()

@@ -164,7 +164,7 @@ def test_a_naive_time_in_the_api_is_read_in_the_site_zone_only_when_asked(person
     client = api_client_for("manager_ab")
     refused = client.post(url, [item], format="json")
     assert "has no offset" in refused.json()["results"][0]["errors"]["occurred_at"][0]
-    assert client.post(url + "&site_time=1", [item], format="json").status_code == 201
+    assert client.post(url + "&site_time=true", [item], format="json").status_code == 201
     assert AccessEvent.objects.get().occurred_at == local
 
 

@@ -111,7 +111,7 @@ def test_webhook_body_with_unknown_door_is_refused_naming_the_field(signed_site)
     body = dict(_bodies()[0], object_id="D-NOWHERE")
     raw = json.dumps(body).encode()
     response = _post(signed_site, raw, _sign(raw))
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "object_id"
     assert AccessEvent.objects.count() == 0
 

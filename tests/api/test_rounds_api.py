@@ -33,7 +33,7 @@ def test_checkpoint_in_another_sites_zone_is_refused_naming_the_zone(personas, a
         {"site": "ALPHA", "zone": personas.zone_b.pk, "name": "Vault", "reason": WHY},
         format="json",
     )
-    assert response.status_code == 400 and "zone" in response.json()
+    assert response.status_code == 422 and "zone" in response.json()
     assert Checkpoint.objects.count() == 0
 
 
@@ -63,7 +63,7 @@ def test_route_and_schedule_through_the_api(personas, api_client_for):
         },
         format="json",
     )
-    assert bad.status_code == 400 and "end_time" in bad.json()
+    assert bad.status_code == 422 and "end_time" in bad.json()
     assert Schedule.objects.count() == 0
     good = client.post(
         "/api/v1/schedules/",
@@ -123,12 +123,12 @@ def test_bad_scans_name_the_field_and_store_nothing(personas, api_client_for):
         "device_time": timezone.now().isoformat(),
     }
     finished = client.post("/api/v1/scans/", body, format="json")
-    assert finished.status_code == 400 and "run" in finished.json()
+    assert finished.status_code == 422 and "run" in finished.json()
     open_run = client.post("/api/v1/runs/", {"route": route.pk}, format="json").json()["id"]
     unknown = client.post(
         "/api/v1/scans/", {**body, "run": open_run, "tag_code": "X"}, format="json"
     )
-    assert unknown.status_code == 400 and "tag_code" in unknown.json()
+    assert unknown.status_code == 422 and "tag_code" in unknown.json()
     no_target = client.post("/api/v1/scans/", {**body, "run": None}, format="json")
     assert no_target.status_code == 400 and "run" in no_target.json()
     assert Scan.objects.filter(client_uuid=body["client_uuid"]).count() == 0
@@ -182,7 +182,7 @@ def test_outsider_cannot_scan_into_a_site_a_run(personas, api_client_for):
         "device_time": timezone.now().isoformat(),
     }
     response = api_client_for("outsider_c").post("/api/v1/scans/", body, format="json")
-    assert response.status_code == 400 and cps[0].tag_code not in response.content.decode()
+    assert response.status_code == 422 and cps[0].tag_code not in response.content.decode()
     assert Scan.objects.count() == 0
 
 
@@ -257,5 +257,5 @@ def test_finishing_a_run_again_at_the_same_time_changes_nothing(personas, api_cl
     assert RoundException.objects.filter(run_id=run_id, kind="missed_checkpoint").count() == 3
     later = (timezone.now() + timedelta(seconds=1)).isoformat()
     refused = client.post(url, {"finished_at": later}, format="json")
-    assert refused.status_code == 400
+    assert refused.status_code == 422
     assert "run" in refused.json()

@@ -31,7 +31,7 @@ def test_a_change_without_reason_names_the_field(personas, api_client_for):
     response = api_client_for("manager_ab").patch(
         f"/api/v1/sites/{personas.site_a.code}/", {"name": "X"}, format="json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "reason" in response.json()
     assert Site.objects.get(pk=personas.site_a.pk).name == "Alpha Plant"
 
@@ -43,7 +43,7 @@ def test_a_bad_time_zone_names_the_field(personas, api_client_for):
         {"time_zone": "Europe/Atlantis", "reason": "typo"},
         format="json",
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "time_zone" in response.json()
 
 
@@ -74,7 +74,7 @@ def test_manager_adds_a_zone_only_at_a_managed_site(personas, api_client_for):
     ok = client.post("/api/v1/zones/", {"site": "BRAVO", "name": "Yard", "reason": "new yard"})
     assert ok.status_code == 201, ok.content
     refused = client.post("/api/v1/zones/", {"site": "CHARLIE", "name": "Yard", "reason": "x"})
-    assert refused.status_code == 400
+    assert refused.status_code == 422
     assert "site" in refused.json()
     assert not Zone.objects.filter(site=personas.site_c, name="Yard").exists()
 
@@ -84,7 +84,7 @@ def test_guard_cannot_add_zones(personas, api_client_for):
     response = api_client_for("guard_a").post(
         "/api/v1/zones/", {"site": "ALPHA", "name": "Shed", "reason": "x"}
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert not Zone.objects.filter(name="Shed").exists()
 
 
@@ -154,5 +154,5 @@ def test_zone_update_without_reason_names_the_field(personas, api_client_for):
     response = api_client_for("manager_ab").patch(
         f"/api/v1/zones/{personas.zone_a.pk}/", {"description": "x"}, format="json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json() == {"reason": ["This field is required."]}

@@ -80,7 +80,7 @@ def test_outsider_cannot_report_into_site_a(personas, client_for, api_client_for
         {"site": "ALPHA", "client_uuid": "6a0f3f5e-2f7a-4b9c-9d1e-0a1b2c3d4e5f", "narrative": "x"},
         format="json",
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "site" in response.json()
     page = client_for("outsider_c").post(
         reverse("incident-new"),

@@ -67,7 +67,7 @@ def test_outsider_cannot_start_or_scan_site_a_rounds_through_the_api(personas, a
         },
         format="json",
     )
-    assert (started.status_code, scanned.status_code) == (400, 400)
+    assert (started.status_code, scanned.status_code) == (422, 422)
     assert _rounds_rows() == before
 
 
