@@ -112,7 +112,7 @@ class AlarmViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         alarms = scoped(alarms, self.request.user, VIEW_ROLES)
         if self.action != "list":
             return alarms
-        filters = AlarmFilterSerializer(data=self.request.query_params)
+        filters = AlarmFilterSerializer(data=self.request.query_params.dict())
         filters.is_valid(raise_exception=True)
         data = filters.validated_data
         if data.get("site"):

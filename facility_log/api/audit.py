@@ -120,7 +120,7 @@ class DisclosurePageOut(serializers.Serializer):
 
 def _filters(serializer_class, request, sites) -> dict:
     given = serializer_class(
-        data=request.query_params, context={"sites": {s.code: s for s in sites}}
+        data=request.query_params.dict(), context={"sites": {s.code: s for s in sites}}
     )
     given.is_valid(raise_exception=True)
     return given.validated_data
