@@ -102,9 +102,9 @@ def server_env(db: str, media: str) -> dict:
 
 
 def prepare(out: Path) -> None:
-    """Collect the static files, sign the manager in (a session), issue a token, create the
-    bare page's table, and
-    choose the records whose detail pages are measured; write it all as JSON to `out`."""
+    """Apply the checkout's migrations, collect the static files, sign the manager in (a
+    session), issue a token, create the bare page's table, and choose the records whose
+    detail pages are measured; write it all as JSON to `out`."""
     import django
 
     django.setup()
@@ -117,6 +117,10 @@ def prepare(out: Path) -> None:
     from facility_log.models import Alarm, Incident, Run, Shift
     from facility_log.services import accounts
 
+    # This checkout's migrations (its indexes among them) on the volume, and fresh statistics.
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     call_command("collectstatic", "--noinput", verbosity=0)  # the manifest production needs
     with connection.cursor() as cursor:
         cursor.execute(CREATE_BARE_PAGE_TABLE)
