@@ -92,7 +92,8 @@ def server_env(db: str, media: str) -> dict:
         BEHIND_TLS_PROXY="1",
         DJANGO_SETTINGS_MODULE="bench.server.settings",
         MEDIA_ROOT=media,
-        STATIC_ROOT=str(Path(media) / "static"),
+        # Kept between runs: collecting and compressing the static files takes minutes.
+        STATIC_ROOT=str(Path(tempfile.gettempdir()) / f"{ROOT.name}-bench-static"),
         PYTHONPATH=str(ROOT),
     )
     return env
@@ -121,7 +122,10 @@ def prepare(out: Path) -> None:
     call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    call_command("collectstatic", "--noinput", verbosity=0)  # the manifest production needs
+    from django.conf import settings
+
+    if not (Path(settings.STATIC_ROOT) / "staticfiles.json").exists():
+        call_command("collectstatic", "--noinput", verbosity=0)  # the manifest production needs
     with connection.cursor() as cursor:
         cursor.execute(CREATE_BARE_PAGE_TABLE)
         cursor.execute(f"SELECT count(*) FROM {BARE_PAGE_TABLE}")  # noqa: S608
@@ -194,6 +198,18 @@ def wrk(port: int, path: str, headers: dict, args, script: Path) -> dict:
     return result
 
 
+def settle(port: int) -> None:
+    """Wait until the workers have finished the requests wrk left behind (a slow page's
+    queue would otherwise be counted against the next measurement)."""
+    headers = headers_for("/bench/", {})
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        started = time.monotonic()
+        check(port, "/bench/bare-page/", headers)
+        if time.monotonic() - started < 0.2:
+            return
+
+
 def start_server(env: dict, port: int) -> subprocess.Popen:
     command = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--workers", "2"]
     command += ["--bind", f"{HOST}:{port}", "--log-level", "warning", "--timeout", "120"]
@@ -220,7 +236,10 @@ def summarise(pages, results: dict, bare_pairs: dict) -> list[dict]:
     rows = []
     for name, kind, _path in pages:
         runs = results[name]
-        ratios = [r["rps"] / b["rps"] for r, b in zip(runs, bare_pairs[name], strict=True)]
+        ratios = [
+            r["rps"] / b["rps"] if b["rps"] else float("nan")
+            for r, b in zip(runs, bare_pairs[name], strict=True)
+        ]
         target = LIST_TARGET if kind == "list" else DETAIL_TARGET
         rows.append(
             {
@@ -320,7 +339,9 @@ def main() -> None:
                             args.port, bare_path, headers_for(bare_path, plan), args, script
                         )
                         bare.append(baseline)
+                        settle(args.port)
                     measured = wrk(args.port, path, headers_for(path, plan), args, script)
+                    settle(args.port)
                     pairs[name].append(baseline)
                     results[name].append(measured)
                 print(
@@ -329,6 +350,8 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
+    raw = Path(tempfile.gettempdir()) / f"{ROOT.name}-pages-raw.json"
+    raw.write_text(json.dumps({"results": results, "pairs": pairs, "bare": bare}))
     text = report(summarise(targets, results, pairs), bare, plan, args)
     print(text)
     if args.markdown:
