@@ -209,7 +209,9 @@ class ComplianceReportOut(serializers.Serializer):
 def rounds_compliance(request, code: str):
     site = get_scoped_or_404(Site.objects.all(), request.user, REPORT_READERS, "", code=code)
     today = timezone.now().astimezone(site.tzinfo).date()
-    given = ComplianceFilter(data=request.query_params.dict(), context={"site": site, "today": today})
+    given = ComplianceFilter(
+        data=request.query_params.dict(), context={"site": site, "today": today}
+    )
     given.is_valid(raise_exception=True)
     data = given.validated_data
     rows = compliance_report(

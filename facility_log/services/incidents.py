@@ -22,7 +22,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import File
 from django.db import IntegrityError
-from django.db.models import Q, QuerySet
+from django.db.models import F, QuerySet, TextField, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from facility_log.models import (
@@ -582,14 +583,27 @@ def search_incidents(user, filters: dict) -> QuerySet[Incident]:
     if filters.get("date_to"):
         qs = qs.filter(occurred_from__lt=_day_start(filters["date_to"], next_day=True))
     if filters.get("text"):
-        text = filters["text"]
-        qs = qs.filter(
-            Q(number__icontains=text)
-            | Q(title__icontains=text)
-            | Q(narrative__icontains=text)
-            | Q(location_text__icontains=text)
-        )
+        qs = qs.alias(search_text=search_document()).filter(search_text__icontains=filters["text"])
     return qs
+
+
+# What the text search looks in, in this order (migration 0011 indexes the same expression).
+SEARCHED_FIELDS = ("number", "title", "location_text", "narrative")
+
+
+def search_document() -> Concat:
+    """An incident's number, title, location and narrative as one text: what the search
+    looks in, case-insensitively, for any part of a word (`icontains`).
+
+    On PostgreSQL a trigram index (pg_trgm, migration 0011) holds exactly this expression
+    upper-cased, so `UPPER(...) LIKE UPPER('%word%')` is answered from the index instead of
+    reading every incident; on SQLite it is a plain LIKE over the same text. Change it only
+    together with a migration that rebuilds the index (tests/services/test_incident_search.py
+    checks that PostgreSQL uses it)."""
+    parts = []
+    for name in SEARCHED_FIELDS:
+        parts += [F(name), Value(" ")]
+    return Concat(*parts[:-1], output_field=TextField())
 
 
 def _day_start(day: date, next_day: bool = False) -> datetime:
