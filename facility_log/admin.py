@@ -34,6 +34,7 @@ from facility_log.models import (
     Door,
     DoorExternalId,
     ImportBatch,
+    ImportJob,
     IncidentSource,
     LedgerCheckpoint,
     LedgerEntry,
@@ -462,6 +463,15 @@ class AccessEventAdmin(ReadOnlyAdmin):
 @admin.register(ImportBatch)
 class ImportBatchAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "site", "channel", "source_format", "created", "duplicates"]
+    list_select_related = ["site"]
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(ReadOnlyAdmin, HistoryAdmin):
+    """An upload's import: its progress and outcome change only through the import itself."""
+
+    list_display = ["created_at", "site", "file_name", "status", "percent", "created"]
+    list_filter = ["status"]
     list_select_related = ["site"]
 
 

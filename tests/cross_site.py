@@ -10,6 +10,8 @@ one of the three tables below — so no page or endpoint escapes the check.
   A's or B's records in it.
 * AUDIT_LIST_URLS: auditors' lists over the sites they audit. Anyone who audits no site
   (the outsider) gets 403 and nothing of site A; an auditor sees only the sites audited.
+* MANAGER_LIST_URLS: managers' lists over the sites they manage. Anyone who manages no site
+  (the outsider) gets 403 and nothing of site A; the manager of A and B gets the page.
 * NOT_SITE_DATA: URLs that carry no site data (sign-in, the API schema).
 """
 
@@ -153,6 +155,10 @@ AUDIT_LIST_URLS: set[str] = {
 
 # audit-overview: the ledger head and verification summary span all sites; it names no
 # record's content, and is refused (403) to anyone who audits or manages no site.
+MANAGER_LIST_URLS: set[str] = {
+    "access-vendor-types",
+}
+
 NOT_SITE_DATA: set[str] = {
     "login",
     "logout",
@@ -165,6 +171,10 @@ NOT_SITE_DATA: set[str] = {
     # POST only; it names records in its body, and answers with statuses and ids: the
     # outsider's refusals are tested in tests/api/test_sync_api.py.
     "api-sync",
+    # Signed by the vendor, not by a user: no session or token opens them, and anyone without
+    # the site's secret gets 401 with nothing stored (tests/access/test_vendor_webhooks.py).
+    "api-unifi-webhook",
+    "api-verkada-webhook",
     # Incident categories are shared by every site (api/categories.py).
     "api-category-list",
     "api-category-detail",

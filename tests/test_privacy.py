@@ -227,7 +227,7 @@ def test_a_manager_of_two_sites_cannot_search_a_cardholder_across_both(
 
     api = api_client_for("manager_ab")
     response = api.get("/api/v1/access-events/?cardholder=Ana")
-    assert response.status_code == 400 and "cardholder" in response.json()
+    assert response.status_code == 422 and "cardholder" in response.json()
     results = api.get("/api/v1/access-events/?cardholder=Ana&site=ALPHA").json()["results"]
     assert [event["external_id"] for event in results] == ["ana-ALPHA"]
 

@@ -259,7 +259,7 @@ def _check_kisi_shape(body) -> None:
                 raise serializers.ValidationError({name: ["Must be a string or null."]})
 
 
-class WebhookResultSerializer(serializers.Serializer):
+class KisiWebhookResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     duplicates = serializers.IntegerField()
 
@@ -499,7 +499,7 @@ class KisiWebhookView(APIView):
 
     @extend_schema(
         request={"application/json": KISI_EVENT},
-        responses={201: WebhookResultSerializer, 200: WebhookResultSerializer},
+        responses={201: KisiWebhookResultSerializer, 200: KisiWebhookResultSerializer},
         description="201 when the event was stored, 200 when it was already (a retry).",
     )
     def post(self, request, site_code: str):

@@ -18,6 +18,7 @@ from simple_history.models import registered_models
 from facility_log.models import (
     Alarm,
     ApiToken,
+    ImportJob,
     Incident,
     IncidentCounter,
     InvolvedPerson,
@@ -33,7 +34,7 @@ from facility_log.models.incidents import Status
 from facility_log.services import access, accounts, disclosures, links, retention, view_log
 from facility_log.services import incidents as svc
 from facility_log.services.verify import verify_audit
-from tests.access.helpers import door, forced_open_at
+from tests.access.helpers import door, forced_open_at, site_a_import_job
 from tests.incident_factories import category, photo
 from tests.rounds_helpers import site_a_rounds
 from tests.shifts_helpers import site_a_shifts
@@ -78,6 +79,7 @@ def build_world(p) -> SimpleNamespace:
     access.ensure_vendor_mappings("kisi", p.manager_ab)
     rounds = site_a_rounds(p)
     site_a_shifts(p)
+    site_a_import_job(p)
     active, _key = accounts.issue_api_token(p.guard_a, p.admin, reason=WHY)
     revoked, _key = accounts.issue_api_token(p.guard_a, p.admin, reason=WHY)
     accounts.revoke_api_token(revoked, p.admin, reason=WHY)
@@ -115,7 +117,7 @@ def build_world(p) -> SimpleNamespace:
 
 # Audited models that change only through their services (each step with its own rules and
 # note): the admin shows them and nothing more.
-SERVICE_ONLY = {Alarm, IncidentCounter, Run, RoundException, Shift}
+SERVICE_ONLY = {Alarm, ImportJob, IncidentCounter, Run, RoundException, Shift}
 
 
 def _fully_protected(model) -> bool:

@@ -7,6 +7,7 @@ from facility_log.models import HistoricalUser, Membership, RecordView, Site, Zo
 from tests.cross_site import (
     AUDIT_LIST_URLS,
     LIST_URLS,
+    MANAGER_LIST_URLS,
     NOT_SITE_DATA,
     SITE_A_OBJECT_URLS,
     project_url_names,
@@ -16,7 +17,9 @@ from tests.cross_site import (
 
 
 def test_every_url_is_classified_for_the_cross_site_check():
-    classified = set(SITE_A_OBJECT_URLS) | LIST_URLS | AUDIT_LIST_URLS | NOT_SITE_DATA
+    classified = (
+        set(SITE_A_OBJECT_URLS) | LIST_URLS | AUDIT_LIST_URLS | MANAGER_LIST_URLS | NOT_SITE_DATA
+    )
     unclassified = project_url_names() - classified
     assert not unclassified, f"add these URLs to tests/cross_site.py: {sorted(unclassified)}"
 
@@ -89,8 +92,20 @@ def test_audit_lists_refuse_the_outsider_and_show_the_audited_sites(name, person
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(MANAGER_LIST_URLS))
+def test_manager_lists_refuse_the_outsider_and_open_to_the_manager(name, personas, client_for):
+    seed_site_a_records(personas)
+    response = client_for("outsider_c").get(reverse(name))
+    assert response.status_code == 403
+    for secret in site_a_secrets(personas):
+        assert secret not in response.content.decode(), secret
+    assert client_for("manager_ab").get(reverse(name)).status_code == 200
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
-    "name", sorted(SITE_A_OBJECT_URLS | dict.fromkeys(LIST_URLS | AUDIT_LIST_URLS))
+    "name",
+    sorted(SITE_A_OBJECT_URLS | dict.fromkeys(LIST_URLS | AUDIT_LIST_URLS | MANAGER_LIST_URLS)),
 )
 def test_anonymous_gets_nothing(name, personas, client):
     kwargs = SITE_A_OBJECT_URLS[name](personas) if name in SITE_A_OBJECT_URLS else {}
