@@ -564,8 +564,14 @@
     if (channel) channel.postMessage("changed");
   }
 
+  // Counts started one after another may resolve out of order on a busy tablet: only the
+  // newest is shown, so an old "Unsynced: 1" never overwrites the "0" that came after it.
+  var notifySeq = 0;
+
   function notifyLocal() {
+    var mine = ++notifySeq;
     count().then(function (n) {
+      if (mine !== notifySeq) return;
       listeners.forEach(function (listener) { listener(n, lastStatus); });
     });
   }
