@@ -308,7 +308,21 @@ def entries_swapped(draw: Draw) -> Expected:
     for to, where in ((-1, first), (first, other), (other, -1)):
         _execute(f"UPDATE {table} SET {seq} = %s WHERE {seq} = %s", [to, where])
     return Expected(
-        f"entries #{first} and #{other} swapped", frozenset({first, first + 1, other, other + 1})
+        f"entries #{first} and #{other} swapped",
+        frozenset({first, first + 1, other, other + 1, *_purged_by(first), *_purged_by(other)}),
+    )
+
+
+def _purged_by(seq: int) -> list[int]:
+    """The entries of the rows a tombstone purged: moving the tombstone after them leaves them
+    naming rows that are missing, which is where the problem is."""
+    entry = LedgerEntry.objects.get(seq=seq)
+    if entry.kind != LedgerEntry.Kind.TOMBSTONE:
+        return []
+    return list(
+        LedgerEntry.objects.filter(object_type=entry.object_type, object_pk=entry.object_pk)
+        .exclude(kind=LedgerEntry.Kind.TOMBSTONE)
+        .values_list("seq", flat=True)
     )
 
 
