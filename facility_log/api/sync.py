@@ -48,6 +48,11 @@ MAX_ID = 2**63 - 1  # the largest id a BigAutoField holds
 # string / integer / uuid string, and a record that is not is refused with the request, so
 # these fields take exactly the JSON types the schema declares.
 class _Text(serializers.CharField):
+    # The bounds hold for the text as sent, as the schema states them; the spaces around it
+    # are trimmed in `_record`, where a text left blank is that record's refusal.
+    def __init__(self, **kwargs):
+        super().__init__(trim_whitespace=False, **kwargs)
+
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
@@ -206,8 +211,14 @@ def _validated(raw: dict) -> tuple[dict | None, dict | None]:
 
 def _record(data: dict) -> SyncRecord | SyncResult:
     """A record that matches its schema; a rule the schema cannot state (both or neither of
-    `run` and `run_uuid`) is that record's answer, not the request's."""
+    `run` and `run_uuid`, a text of spaces only) is that record's answer, not the request's."""
     kind = data.pop("type")
+    fields = RECORD_SERIALIZERS[kind]().fields
+    for name, value in data.items():
+        if isinstance(fields.get(name), _Text):
+            data[name] = value.strip()
+            if not data[name] and not fields[name].allow_blank:
+                return SyncResult(Outcome.INVALID, errors={name: ["This field may not be blank."]})
     try:
         refs = RECORD_SERIALIZERS[kind].refs(data)
     except serializers.ValidationError as refused:

@@ -114,6 +114,11 @@ def test_a_refused_record_is_answered_and_loses_nothing_else(personas, api_clien
     results = response.json()["results"]
     assert "tag_code" in results[2]["errors"] and results[2]["id"] is None
     assert results[3]["errors"] == {"run": ["Give either `run` or `run_uuid`."]}
+    # A text of spaces only matches the schema (minLength 1) but is no entry: its own refusal.
+    blank = {**records[5], "client_uuid": _uid(), "text": "   "}
+    response = api_client_for("guard_a").post(URL, {"records": [blank]}, format="json")
+    assert _statuses(response) == [400]
+    assert response.json()["results"][0]["errors"] == {"text": ["This field may not be blank."]}
     assert "Waiting for the run" in results[6]["errors"]["run"][0]
     assert Scan.objects.count() == 1
     # The run was finished with two checkpoints missed: the findings of what was stored.
