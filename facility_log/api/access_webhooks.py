@@ -76,7 +76,11 @@ _REFUSED = inline_serializer(
 _RESPONSES = {
     201: OpenApiResponse(_RESULT, description="stored (at least one new event)"),
     200: OpenApiResponse(_RESULT, description="nothing new: duplicates or skipped events"),
-    400: OpenApiResponse(_ERRORS, description="signed but not storable; nothing stored"),
+    400: OpenApiResponse(
+        _ERRORS,
+        description="signed but not storable (an unknown door, an unreadable time, a NUL "
+        "character anywhere in the body); nothing stored",
+    ),
     401: OpenApiResponse(_REFUSED, description="unsigned, wrongly signed or stale"),
 }
 
@@ -95,6 +99,8 @@ class _SignedWebhookView(APIView):
     authentication_classes = []
     permission_classes = []
     http_method_names = ["post", "options"]
+    # RejectNulMiddleware leaves the NUL check to `handle`, after the signature (see there).
+    checks_nul_after_signature = True
     vendor = ""
     header = ""
 
@@ -119,6 +125,12 @@ class _SignedWebhookView(APIView):
             )
         except WebhookRefused as refused:
             return _refused(refused.reason, refused.message, self.header)
+        # The signature first: an unsigned body is a 401 whatever it holds (the schema cannot
+        # state "no NUL" for a vendor's open-ended body); a signed one with a NUL is refused
+        # here as the middleware refuses it elsewhere (PostgreSQL cannot store one).
+        if b"\x00" in request.body or b"\\u0000" in request.body:
+            message = "The body contains a NUL character, which is never valid text."
+            return Response({"detail": message, "errors": []}, status=400)
         try:
             body = json.loads(request.body)
         except (json.JSONDecodeError, UnicodeDecodeError):

@@ -9,8 +9,14 @@ The answer is 200 with one result per record, in the same order: its status as i
 endpoint would answer (201 stored, 200 stored before or done, 400 a field refused, 403 not
 allowed, 409 a clash with the record's state, 422 the client_uuid used for different
 content) or 424 when what it belongs to is not on the server (yet): the tablet sends it
-again once that record is accepted. Each record is stored in its own savepoint; the whole
-request is refused (400) only when its body is not a list of at most 100 records.
+again once that record is accepted. Each record is stored in its own savepoint.
+
+The whole request is refused (400, naming `records` → index → field; nothing stored) when it
+does not match the schema: not a list of 1 to 100 records, or a record whose `type` is not one
+of the four or whose fields are not as its type declares (missing, wrong type or format, too
+long, outside an enum), as docs/api.md says of every operation. The tablet then sends its
+records one by one to their own endpoints. What the schema cannot state is answered per
+record: both or neither of `run`/`run_uuid`, a record that does not exist, a role too low.
 """
 
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, extend_schema_field
@@ -19,6 +25,7 @@ from rest_framework.decorators import api_view, parser_classes
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
+from facility_log.api.fields import RefuseUnknownFields
 from facility_log.models import ScanMethod, ShiftEntryKind
 from facility_log.models.shifts import ENTRY_TEXT_MAX
 from facility_log.services.sync import MAX_RECORDS, Outcome, SyncRecord, SyncResult, sync_records
@@ -37,8 +44,37 @@ STATUS = {
 MAX_ID = 2**63 - 1  # the largest id a BigAutoField holds
 
 
+# DRF coerces: a number for a text, "12" for an id, an integer for a UUID. The schema says
+# string / integer / uuid string, and a record that is not is refused with the request, so
+# these fields take exactly the JSON types the schema declares.
+class _Text(serializers.CharField):
+    # The bounds hold for the text as sent, as the schema states them; the spaces around it
+    # are trimmed in `_record`, where a text left blank is that record's refusal.
+    def __init__(self, **kwargs):
+        super().__init__(trim_whitespace=False, **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class _Id(serializers.IntegerField):
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class _Uuid(serializers.UUIDField):
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
+
+
 def _id(**kwargs) -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+    return _Id(min_value=1, max_value=MAX_ID, **kwargs)
 
 
 def _type(name: str) -> serializers.ChoiceField:
@@ -49,68 +85,68 @@ def _ref(name: str, attrs: dict) -> dict:
     """Exactly one of `name` (an id) and `name_uuid` (the tablet's client_uuid of it)."""
     by_id, by_uuid = attrs.pop(name, None), attrs.pop(f"{name}_uuid", None)
     if (by_id is None) == (by_uuid is None):
-        raise serializers.ValidationError({name: f"Give either `{name}` or `{name}_uuid`."})
+        raise serializers.ValidationError({name: [f"Give either `{name}` or `{name}_uuid`."]})
     return {name: by_id if by_id is not None else by_uuid}
 
 
-class SyncRunRecordSerializer(serializers.Serializer):
+class SyncRunRecordSerializer(RefuseUnknownFields, serializers.Serializer):
     """Start a round (as `POST /runs/`)."""
 
     type = _type("run")
-    client_uuid = serializers.UUIDField()
+    client_uuid = _Uuid()
     route = _id()
     started_at = serializers.DateTimeField(required=False)
 
-    def validate(self, attrs):
-        attrs["refs"] = {"route": attrs.pop("route")}
-        return attrs
+    @staticmethod
+    def refs(attrs: dict) -> dict:
+        return {"route": attrs.pop("route")}
 
 
-class SyncScanRecordSerializer(serializers.Serializer):
+class SyncScanRecordSerializer(RefuseUnknownFields, serializers.Serializer):
     """Record a scan (as `POST /scans/`, without a photo)."""
 
     type = _type("scan")
     run = _id(required=False, help_text="The run's id, or:")
-    run_uuid = serializers.UUIDField(required=False, help_text="the run's client_uuid.")
-    tag_code = serializers.CharField(max_length=40)
-    client_uuid = serializers.UUIDField()
+    run_uuid = _Uuid(required=False, help_text="the run's client_uuid.")
+    tag_code = _Text(max_length=40)
+    client_uuid = _Uuid()
     method = serializers.ChoiceField(choices=ScanMethod.choices)
     device_time = serializers.DateTimeField()
     device_sent_at = serializers.DateTimeField(required=False, allow_null=True)
-    note = serializers.CharField(required=False, allow_blank=True)
+    note = _Text(required=False, allow_blank=True)
 
-    def validate(self, attrs):
-        attrs["refs"] = _ref("run", attrs)
-        return attrs
+    @staticmethod
+    def refs(attrs: dict) -> dict:
+        return _ref("run", attrs)
 
 
-class SyncRunFinishRecordSerializer(serializers.Serializer):
+class SyncRunFinishRecordSerializer(RefuseUnknownFields, serializers.Serializer):
     """Finish a round (as `POST /runs/{id}/finish/`)."""
 
     type = _type("run-finish")
     run = _id(required=False, help_text="The run's id, or:")
-    run_uuid = serializers.UUIDField(required=False, help_text="the run's client_uuid.")
+    run_uuid = _Uuid(required=False, help_text="the run's client_uuid.")
     finished_at = serializers.DateTimeField(required=False)
 
-    def validate(self, attrs):
-        attrs["refs"] = _ref("run", attrs)
-        return attrs
+    @staticmethod
+    def refs(attrs: dict) -> dict:
+        return _ref("run", attrs)
 
 
-class SyncShiftEntryRecordSerializer(serializers.Serializer):
+class SyncShiftEntryRecordSerializer(RefuseUnknownFields, serializers.Serializer):
     """Write a shift-log entry (as `POST /shift-entries/`)."""
 
     type = _type("shift-entry")
     shift = _id(required=False, help_text="The shift's id, or:")
-    shift_uuid = serializers.UUIDField(required=False, help_text="the shift's client_uuid.")
-    client_uuid = serializers.UUIDField()
+    shift_uuid = _Uuid(required=False, help_text="the shift's client_uuid.")
+    client_uuid = _Uuid()
     kind = serializers.ChoiceField(choices=ShiftEntryKind.choices)
     occurred_at = serializers.DateTimeField()
-    text = serializers.CharField(max_length=ENTRY_TEXT_MAX)
+    text = _Text(max_length=ENTRY_TEXT_MAX)
 
-    def validate(self, attrs):
-        attrs["refs"] = _ref("shift", attrs)
-        return attrs
+    @staticmethod
+    def refs(attrs: dict) -> dict:
+        return _ref("shift", attrs)
 
 
 RECORD_SERIALIZERS = {
@@ -136,7 +172,7 @@ class RecordsField(serializers.ListField):
     child = serializers.DictField()
 
 
-class SyncRequestSerializer(serializers.Serializer):
+class SyncRequestSerializer(RefuseUnknownFields, serializers.Serializer):
     records = RecordsField(min_length=1, max_length=MAX_RECORDS)
 
 
@@ -160,18 +196,34 @@ class SyncResponseSerializer(serializers.Serializer):
     results = SyncResultSerializer(many=True)
 
 
-def _read(index: int, raw) -> SyncRecord | SyncResult:
+def _validated(raw: dict) -> tuple[dict | None, dict | None]:
+    """One record read by its type's serializer: (its fields, None) when it matches its
+    schema, (None, what does not) otherwise."""
     kind = raw.get("type")
     if not isinstance(kind, str) or kind not in RECORD_SERIALIZERS:
-        choices = ", ".join(RECORD_SERIALIZERS)
-        return SyncResult(Outcome.INVALID, errors={"type": [f"Choose one of: {choices}."]})
+        return None, {"type": [f"Choose one of: {', '.join(RECORD_SERIALIZERS)}."]}
     serializer = RECORD_SERIALIZERS[kind](data=raw)
     if not serializer.is_valid():
-        errors = {name: [str(m) for m in messages] for name, messages in serializer.errors.items()}
+        errors = serializer.errors.items()
+        return None, {name: [str(m) for m in messages] for name, messages in errors}
+    return dict(serializer.validated_data), None
+
+
+def _record(data: dict) -> SyncRecord | SyncResult:
+    """A record that matches its schema; a rule the schema cannot state (both or neither of
+    `run` and `run_uuid`, a text of spaces only) is that record's answer, not the request's."""
+    kind = data.pop("type")
+    fields = RECORD_SERIALIZERS[kind]().fields
+    for name, value in data.items():
+        if isinstance(fields.get(name), _Text):
+            data[name] = value.strip()
+            if not data[name] and not fields[name].allow_blank:
+                return SyncResult(Outcome.INVALID, errors={name: ["This field may not be blank."]})
+    try:
+        refs = RECORD_SERIALIZERS[kind].refs(data)
+    except serializers.ValidationError as refused:
+        errors = {name: [str(m) for m in messages] for name, messages in refused.detail.items()}
         return SyncResult(Outcome.INVALID, errors=errors)
-    data = dict(serializer.validated_data)
-    refs = data.pop("refs")
-    data.pop("type")
     return SyncRecord(type=kind, fields=data, refs=refs)
 
 
@@ -186,12 +238,16 @@ def sync(request):
     serializer = SyncRequestSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     raw = serializer.validated_data["records"]
-    records = [_read(index, item) for index, item in enumerate(raw)]
-    results = sync_records(request.user, records)
+    read = [_validated(item) for item in raw]
+    refused = {index: errors for index, (_data, errors) in enumerate(read) if errors}
+    if refused:
+        # Nothing is stored from a request that does not match the schema.
+        raise serializers.ValidationError({"records": refused})
+    results = sync_records(request.user, [_record(data) for data, _errors in read])
     body = [
         {
             "index": index,
-            "type": item["type"] if isinstance(item.get("type"), str) else "",
+            "type": item["type"],
             "status": STATUS[result.outcome],
             "id": result.id,
             "errors": result.errors,

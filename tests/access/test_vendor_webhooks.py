@@ -190,6 +190,31 @@ def test_a_signed_body_for_an_unknown_door_is_refused_naming_the_field(site):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("vendor", ["unifi", "verkada"])
+def test_a_nul_is_refused_only_once_the_signature_holds(site, vendor):
+    """The signature is checked first: an unsigned caller learns nothing from the body (401,
+    as the schema says for any body); a signed body with a NUL is a 400 naming the cause."""
+    now = int(time.time())
+    if vendor == "unifi":
+        body = json.loads(_unifi_body())
+        body["data"]["actor"]["name"] = "Ada\x00"
+        raw = json.dumps(body).encode()
+        signed = unifi_signature(raw, now)
+    else:
+        body = json.loads(_verkada_body(now))
+        body["data"]["user_info"] = {"name": "Ada\x00"}
+        raw = json.dumps(body).encode()
+        signed = verkada_signature(raw, now)
+    assert b"\\u0000" in raw
+    unsigned = _post(vendor, site, raw, "t=1,v1=00")
+    assert unsigned.status_code == 401 and unsigned.json()["reason"]
+    refused = _post(vendor, site, raw, signed)
+    assert refused.status_code == 400
+    assert "NUL" in refused.json()["detail"]
+    _nothing_stored()
+
+
+@pytest.mark.django_db
 def test_a_kisi_body_signed_long_ago_is_refused_as_a_replay(personas):
     door(personas.site_a, personas.zone_a, "D-MAIN")
     access.set_webhook_secret(

@@ -106,19 +106,54 @@ def test_a_refused_record_is_answered_and_loses_nothing_else(personas, api_clien
     start = timezone.now() - timedelta(hours=2)
     records = _outbox(route, checkpoints, shift, start)
     records[2]["tag_code"] = "ZZZZ-ZZZZ-ZZZZ"  # no such checkpoint
-    records[3].pop("method")  # a field missing
+    both = {**records[3], "run": 1}  # both `run` and `run_uuid`: a rule the schema cannot state
     waiting = _scan(_uid(), checkpoints[0], start)  # a run the server does not have
-    response = api_client_for("guard_a").post(URL, {"records": [*records, waiting]}, format="json")
+    batch = [*records[:3], both, *records[4:], waiting]
+    response = api_client_for("guard_a").post(URL, {"records": batch}, format="json")
     assert _statuses(response) == [201, 201, 400, 400, 200, 201, 424]
     results = response.json()["results"]
     assert "tag_code" in results[2]["errors"] and results[2]["id"] is None
-    assert results[3]["errors"] == {"method": ["This field is required."]}
+    assert results[3]["errors"] == {"run": ["Give either `run` or `run_uuid`."]}
+    # A text of spaces only matches the schema (minLength 1) but is no entry: its own refusal.
+    blank = {**records[5], "client_uuid": _uid(), "text": "   "}
+    response = api_client_for("guard_a").post(URL, {"records": [blank]}, format="json")
+    assert _statuses(response) == [400]
+    assert response.json()["results"][0]["errors"] == {"text": ["This field may not be blank."]}
     assert "Waiting for the run" in results[6]["errors"]["run"][0]
     assert Scan.objects.count() == 1
     # The run was finished with two checkpoints missed: the findings of what was stored.
     missed = RoundException.objects.filter(kind="missed_checkpoint")
     assert missed.count() == 2
     assert verify_audit().intact
+
+
+@pytest.mark.parametrize(
+    ("change", "index", "field"),
+    [
+        (lambda r: r[3].pop("method"), 3, "method"),  # a field missing
+        (lambda r: r[5].update(text=7), 5, "text"),  # a number for a text
+        (lambda r: r[1].update(client_uuid=12), 1, "client_uuid"),  # not a UUID string
+        (lambda r: r[0].update(route=str(r[0]["route"])), 0, "route"),  # "12" for an id
+        (lambda r: r[2].update(photo="x"), 2, "photo"),  # a field a record does not take
+        (lambda r: r[4].update(type="incident"), 4, "type"),  # not one of the four types
+    ],
+)
+def test_a_record_the_schema_does_not_allow_refuses_the_request(
+    personas, api_client_for, change, index, field
+):
+    """As every operation (docs/api.md): a body that does not match the schema is a 400
+    naming the place (`records` → index → field) and nothing of it is stored; the tablet then
+    sends its records one by one to their own endpoints."""
+    route, checkpoints, shift = _night(personas)
+    records = _outbox(route, checkpoints, shift, timezone.now() - timedelta(hours=2))
+    change(records)
+    client = api_client_for("guard_a")
+    before = (Run.objects.count(), Scan.objects.count(), LedgerEntry.objects.count())
+    response = client.post(URL, {"records": records}, format="json")
+    assert response.status_code == 400, response.content
+    assert list(response.json()["records"]) == [str(index)]
+    assert list(response.json()["records"][str(index)]) == [field]
+    assert (Run.objects.count(), Scan.objects.count(), LedgerEntry.objects.count()) == before
 
 
 def test_the_same_outbox_again_stores_nothing_twice(personas, api_client_for):
@@ -240,9 +275,10 @@ def test_a_body_that_is_not_a_list_of_records_is_refused_whole(personas, api_cli
     too_many = {"records": [{"type": "scan"}] * 101}
     assert client.post(URL, too_many, format="json").status_code == 400
     assert client.post(URL, {"records": "x"}, format="json").status_code == 400
-    form = client.post(URL, {"records": "x"})
+    form = client.post(URL, {"records": "x"}, format="multipart")
     assert form.status_code == 415
     unknown = client.post(URL, {"records": [{"type": "incident"}]}, format="json")
-    assert _statuses(unknown) == [400]
-    assert "type" in unknown.json()["results"][0]["errors"]
+    assert unknown.status_code == 400
+    assert "type" in unknown.json()["records"]["0"]
+    assert client.post(URL, {"records": [], "extra": 1}, format="json").status_code == 400
     assert api_client_for("guard_a").post(URL, {}, format="json").status_code == 400
