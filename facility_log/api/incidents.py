@@ -464,10 +464,12 @@ class IncidentViewSet(
         request=VersionReasonSerializer,
         responses={
             200: IncidentDetailSerializer,
-            400: OpenApiResponse(
+            # The body matches the schema but the draft lacks what submitting needs: a
+            # refusal for content (422), as docs/api.md says; a 400 is a body off the schema.
+            422: OpenApiResponse(
                 SUBMIT_REFUSED,
                 description=f"Not submitted: each missing field of {', '.join(REQUIRED)} is "
-                'named ("Required before submitting."), or another input error.',
+                'named ("Required before submitting."), or `detail` says what else is wrong.',
             ),
             409: CONFLICT,
         },
