@@ -20,7 +20,7 @@ from rest_framework.response import Response
 
 from facility_log.api.errors import Unprocessable
 from facility_log.api.fields import RefuseUnknownFields, SlugRelatedField
-from facility_log.api.pagination import KeysetPagination
+from facility_log.api.pagination import KeysetPagination, Pagination
 from facility_log.api.schema import NO_NUL
 from facility_log.models import (
     Attachment,
@@ -541,7 +541,9 @@ class IncidentViewSet(
         methods=["post"], request=SupplementSerializer, responses={201: SupplementSerializer}
     )
     @extend_schema(methods=["get"], responses=SupplementSerializer(many=True))
-    @action(detail=True, methods=["get", "post"])
+    # A nested list is short: offset pages with `count` (docs/api.md), not the incidents'
+    # cursor, whose order (`occurred_from`) a supplement does not have.
+    @action(detail=True, methods=["get", "post"], pagination_class=Pagination)
     def supplements(self, request, pk=None):
         incident = self.get_object()
         if request.method == "GET":
@@ -566,6 +568,7 @@ class IncidentViewSet(
         methods=["get", "post"],
         # A file upload is the one body that is not JSON.
         parser_classes=[parsers.MultiPartParser],
+        pagination_class=Pagination,
     )
     def attachments(self, request, pk=None):
         incident = self.get_object()
