@@ -233,6 +233,9 @@ SPECTACULAR_SETTINGS = {
         "EventTypeEnum": "facility_log.models.access.EventType",
         "IncidentStatusEnum": "facility_log.models.incidents.Status",
         "RecordKindEnum": "facility_log.models.retention.RecordKind",
+        # An access event's denial reason keeps the name generated clients know, whatever
+        # other `reason` enums (a webhook's refusal) appear beside it.
+        "ReasonEnum": "facility_log.models.access.DenialReason",
         "ShiftEntryKindEnum": "facility_log.models.shifts.ShiftEntryKind",
     },
     "POSTPROCESSING_HOOKS": [

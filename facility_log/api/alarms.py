@@ -3,17 +3,20 @@ acknowledge, resolve (each with a note), open an incident from it. The same serv
 alarm pages (services/access.py, services/links.py); supervisors and managers act, every
 member of the site reads.
 
-Status codes: 200 done; 400 a missing note or a step the alarm's state does not allow
-(`state` names it: already acknowledged, already resolved); 403 a role too low; 404 an alarm
-of a site you hold no role at. Opening an incident is idempotent: 201 the first time, 200
+Status codes: 200 done; 400 a missing note (or a field the step does not take); 409 a step
+the alarm's state does not allow (`state` names it: already acknowledged, already resolved;
+`current` is the alarm as the server holds it); 403 a role too low; 404 an alarm of a site you
+hold no role at. Opening an incident is idempotent: 201 the first time, 200
 with the same incident after."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from facility_log.api.fields import RefuseUnknownFields
 from facility_log.api.incidents import IncidentDetailSerializer
 from facility_log.api.responses import READ, READ_ONE, WRITE_ONE, errors
 from facility_log.models import Alarm, AlarmState, EventType, IncidentSource
@@ -87,7 +90,7 @@ class AlarmFilterSerializer(serializers.Serializer):
     )
 
 
-class AlarmNoteSerializer(serializers.Serializer):
+class AlarmNoteSerializer(RefuseUnknownFields, serializers.Serializer):
     note = serializers.CharField(max_length=NOTE_MAX, help_text="What is being or was done.")
 
 
@@ -131,12 +134,21 @@ class AlarmViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         require_role(self.request.user, alarm.site, REVIEW_ROLES)
         note = AlarmNoteSerializer(data=self.request.data)
         note.is_valid(raise_exception=True)
-        step(alarm, self.request.user, note=note.validated_data["note"])
+        try:
+            step(alarm, self.request.user, note=note.validated_data["note"])
+        except DjangoValidationError as error:
+            if "state" not in getattr(error, "message_dict", {}):
+                raise
+            # The alarm moved on (someone else acknowledged or resolved it): a clash with its
+            # state, answered with the alarm as it is now, as the contract says for a 409.
+            body = {"state": error.message_dict["state"]}
+            body["current"] = AlarmSerializer(self.get_queryset().get(pk=alarm.pk)).data
+            return Response(body, status=status.HTTP_409_CONFLICT)
         return Response(AlarmSerializer(self.get_queryset().get(pk=alarm.pk)).data)
 
     @extend_schema(
         request=AlarmNoteSerializer,
-        responses={200: AlarmSerializer, **errors(*WRITE_ONE)},
+        responses={200: AlarmSerializer, **errors(*WRITE_ONE, 409)},
         summary="Acknowledge a new alarm with a note (supervisors, managers)",
     )
     @action(detail=True, methods=["post"])
@@ -145,7 +157,7 @@ class AlarmViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     @extend_schema(
         request=AlarmNoteSerializer,
-        responses={200: AlarmSerializer, **errors(*WRITE_ONE)},
+        responses={200: AlarmSerializer, **errors(*WRITE_ONE, 409)},
         summary="Resolve an alarm with the response note (supervisors, managers)",
     )
     @action(detail=True, methods=["post"])

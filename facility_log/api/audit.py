@@ -4,7 +4,10 @@ by which route; services/view_log.py) and the disclosure log (who handed what to
 why; services/disclosures.py). Someone who audits no site gets 403.
 
 Both are append-only and grow without end, so both page on the id, newest first: a page
-costs the same however long the log (`before` = the `older` of the previous page)."""
+costs the same however long the log (`before` = the `older` of the previous page).
+
+A filter the schema allows but that cannot be applied is a 422 naming it: a `site` code that
+is not among the sites you audit, a `day_to` before `day_from`."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -12,6 +15,7 @@ from rest_framework.decorators import api_view
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from facility_log.api.errors import Unprocessable
 from facility_log.api.responses import READ, errors
 from facility_log.models import Disclosure, RecordView
 from facility_log.scoping import AUDIT_ROLES, scoped, sites_for
@@ -41,8 +45,16 @@ class _Page(serializers.Serializer):
             return None
         site = self.context["sites"].get(code)
         if site is None:
-            raise serializers.ValidationError("No such site among the sites you audit.")
+            # "does not exist": a 422 when it is the only fault (api/errors.py).
+            raise serializers.ValidationError(
+                "No such site among the sites you audit.", code="does_not_exist"
+            )
         return site
+
+    @staticmethod
+    def refusals(data: dict) -> dict:
+        """What a schema-valid filter cannot mean (a 422, checked once the types are right)."""
+        return {}
 
 
 class ViewLogFilter(_Page):
@@ -56,11 +68,12 @@ class ViewLogFilter(_Page):
     day_from = serializers.DateField(required=False, help_text="a local day of each site")
     day_to = serializers.DateField(required=False, help_text="a local day, included")
 
-    def validate(self, attrs):
-        first, last = attrs.get("day_from"), attrs.get("day_to")
+    @staticmethod
+    def refusals(data: dict) -> dict:
+        first, last = data.get("day_from"), data.get("day_to")
         if first and last and last < first:
-            raise serializers.ValidationError({"day_to": "The last day is before the first."})
-        return attrs
+            return {"day_to": ["The last day is before the first."]}
+        return {}
 
 
 class RecordViewOut(serializers.ModelSerializer):
@@ -123,6 +136,9 @@ def _filters(serializer_class, request, sites) -> dict:
         data=request.query_params.dict(), context={"sites": {s.code: s for s in sites}}
     )
     given.is_valid(raise_exception=True)
+    refused = serializer_class.refusals(given.validated_data)
+    if refused:
+        raise Unprocessable(refused)
     return given.validated_data
 
 

@@ -464,10 +464,12 @@ class IncidentViewSet(
         request=VersionReasonSerializer,
         responses={
             200: IncidentDetailSerializer,
-            400: OpenApiResponse(
+            # The body matches the schema but the draft lacks what submitting needs: a
+            # refusal for content (422), as docs/api.md says; a 400 is a body off the schema.
+            422: OpenApiResponse(
                 SUBMIT_REFUSED,
                 description=f"Not submitted: each missing field of {', '.join(REQUIRED)} is "
-                'named ("Required before submitting."), or another input error.',
+                'named ("Required before submitting."), or `detail` says what else is wrong.',
             ),
             409: CONFLICT,
         },
@@ -539,7 +541,6 @@ class IncidentViewSet(
         methods=["post"], request=SupplementSerializer, responses={201: SupplementSerializer}
     )
     @extend_schema(methods=["get"], responses=SupplementSerializer(many=True))
-    # An incident's few supplements page by offset, in the order they were written.
     @action(detail=True, methods=["get", "post"], pagination_class=Pagination)
     def supplements(self, request, pk=None):
         incident = self.get_object()

@@ -3,14 +3,17 @@ legal hold (auditors and managers, as on the site's retention page), and placing
 releasing a legal hold on an incident with a reason (managers, as on the incident's page).
 Every step goes through services/retention.py, which writes the history.
 
-Placing a hold on an incident already held, or releasing one that is not, is a 400 naming
-`reason` (the service's rule)."""
+Placing a hold on an incident already held, or releasing one that is not, is a 409 (the
+incident's state does not allow it): `reason` names the clash and `current` is the incident's
+active hold, or null."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
+from facility_log.api.fields import RefuseUnknownFields
 from facility_log.api.responses import READ_ONE, WRITE_ONE, errors
 from facility_log.models import Incident, LegalHold, RecordKind, Site
 from facility_log.scoping import (
@@ -79,7 +82,7 @@ def site_retention(request, code: str):
     return Response(SiteRetentionOut(body).data)
 
 
-class HoldReasonIn(serializers.Serializer):
+class HoldReasonIn(RefuseUnknownFields, serializers.Serializer):
     reason = serializers.CharField(max_length=2000, help_text="e.g. the court or police case")
 
 
@@ -90,8 +93,16 @@ def _hold_step(request, pk: int, step, code: int) -> Response:
     require_role(request.user, incident.site, MANAGE_ROLES)
     given = HoldReasonIn(data=request.data)
     given.is_valid(raise_exception=True)
-    hold = step(incident, request.user, reason=given.validated_data["reason"])
     fresh = LegalHold.objects.select_related("incident", "placed_by", "released_by")
+    try:
+        hold = step(incident, request.user, reason=given.validated_data["reason"])
+    except DjangoValidationError as error:
+        # The reason was given (the serializer saw to it), so the service refused the incident's
+        # state: already held, or not held. A 409 with the hold as it stands.
+        active = retention.active_hold(incident)
+        current = LegalHoldOut(fresh.get(pk=active.pk)).data if active else None
+        body = {**error.message_dict, "current": current}
+        return Response(body, status=status.HTTP_409_CONFLICT)
     return Response(LegalHoldOut(fresh.get(pk=hold.pk)).data, status=code)
 
 
@@ -99,7 +110,7 @@ def _hold_step(request, pk: int, step, code: int) -> Response:
     operation_id="incident_legal_hold_place",
     summary="Place a legal hold on the incident, with a reason (managers)",
     request=HoldReasonIn,
-    responses={201: LegalHoldOut, **errors(*WRITE_ONE)},
+    responses={201: LegalHoldOut, **errors(*WRITE_ONE, 409)},
     tags=["retention"],
 )
 @api_view(["POST"])
@@ -111,7 +122,7 @@ def place_hold(request, pk: int):
     operation_id="incident_legal_hold_release",
     summary="Release the incident's legal hold, with a reason (managers)",
     request=HoldReasonIn,
-    responses={200: LegalHoldOut, **errors(*WRITE_ONE)},
+    responses={200: LegalHoldOut, **errors(*WRITE_ONE, 409)},
     tags=["retention"],
 )
 @api_view(["POST"])

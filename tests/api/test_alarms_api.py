@@ -57,7 +57,10 @@ def test_supervisor_acknowledges_then_resolves_with_notes_in_history(personas, a
     assert done.json()["status"] == "acknowledged"
     assert done.json()["acknowledged_by"] == "supervisor_a"
     again = client.post(url + "acknowledge/", {"note": "again"}, format="json")
-    assert again.status_code == 400 and "already acknowledged" in again.json()["state"][0]
+    assert again.status_code == 409 and "already acknowledged" in again.json()["state"][0]
+    assert again.json()["current"]["acknowledge_note"] == "Guard sent"
+    extra = client.post(url + "resolve/", {"note": "x", "state": "resolved"}, format="json")
+    assert extra.status_code == 400 and "state" in extra.json()
     resolved = client.post(url + "resolve/", {"note": "Door secured"}, format="json")
     assert resolved.json()["status"] == "resolved"
     assert resolved.json()["resolution_note"] == "Door secured"

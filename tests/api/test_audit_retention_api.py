@@ -49,6 +49,11 @@ def test_view_log_filters_and_keyset_pages(personas, api_client_for):
         {"site": "CHARLIE", "via": "x", "day_from": "2026-01-02", "day_to": "2026-01-01"},
     )
     assert bad.status_code == 400 and {"site", "via"} <= set(bad.json())
+    # Schema-valid but not applicable: 422 naming the filter.
+    elsewhere = client.get("/api/v1/audit/view-log/?site=CHARLIE")
+    assert elsewhere.status_code == 422 and "site" in elsewhere.json()
+    backwards = client.get("/api/v1/audit/view-log/?day_from=2026-01-02&day_to=2026-01-01")
+    assert backwards.status_code == 422 and "day_to" in backwards.json()
     with CaptureQueriesContext(connection) as few:
         client.get("/api/v1/audit/view-log/?day_from=2026-01-01")
     _read(personas, times=30)
@@ -87,11 +92,16 @@ def test_retention_periods_and_holds_for_auditors_and_managers(personas, api_cli
     assert placed.status_code == 201, placed.content
     assert placed.json()["placed_by"] == "manager_ab" and placed.json()["released_at"] is None
     twice = manager.post(url, {"reason": "again"}, format="json")
-    assert twice.status_code == 400 and "already on legal hold" in twice.json()["reason"][0]
+    assert twice.status_code == 409 and "already on legal hold" in twice.json()["reason"][0]
+    assert twice.json()["current"]["reason"] == "Court case 7"
     held = api_client_for("auditor_a").get("/api/v1/sites/ALPHA/retention/").json()
     assert [h["incident_number"] for h in held["legal_holds"]] == [incident.number]
     released = manager.post(url + "release/", {"reason": "Case closed"}, format="json")
     assert released.status_code == 200 and released.json()["released_by"] == "manager_ab"
+    not_held = manager.post(url + "release/", {"reason": "again"}, format="json")
+    assert not_held.status_code == 409 and not_held.json()["current"] is None
+    extra = manager.post(url, {"reason": "x", "placed_by": "me"}, format="json")
+    assert extra.status_code == 400 and "placed_by" in extra.json()
     assert verify_audit().intact
 
 

@@ -151,6 +151,11 @@ def test_workflow_through_the_api(personas, api_client_for):
         f"{base}/supplements/", {"text": "North fence.", "reason": "asked"}, format="json"
     )
     assert sup.status_code == 201
+    # A nested list pages by offset with a count (not the incidents' cursor).
+    listed = guard.get(f"{base}/supplements/")
+    assert listed.status_code == 200, listed.content
+    assert listed.json()["count"] == 1 and listed.json()["results"][0]["text"] == "North fence."
+    assert guard.get(f"{base}/attachments/").json()["count"] == 0
     corrected = guard.post(
         f"{base}/correct/",
         {"field": "severity", "value": "high", "reason": "more cable gone"},
