@@ -108,7 +108,7 @@ def test_search_query_count_does_not_grow_with_matches(personas, api_client_for)
         draft(personas, narrative=f"Another ladder {n}")
     with CaptureQueriesContext(connection) as many:
         response = client.get("/api/v1/incidents/", {"text": "ladder"})
-    assert response.json()["count"] == 8
+    assert len(response.json()["results"]) == 8  # one keyset page, no count
     assert len(many) == len(few)
 
 
