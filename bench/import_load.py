@@ -23,7 +23,6 @@ error during a 200,000-event import. Timing is printed, never asserted.
 
 import argparse
 import asyncio
-import csv
 import json
 import statistics
 import subprocess
@@ -31,37 +30,18 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import scans  # noqa: E402  (the HTTP client, server start and database helpers)
+from bench.ledger_lock import DOORS, generate  # noqa: E402  (the same N-event file, 10 % alarms)
 
 ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "fl_importload_bench"
 PG_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
-DOORS = ["D-MAIN", "D-DOCK2", "D-SRV", "D-ROOF", "D-GATE-B"]
-ALARM_TYPES = ["forced_open", "held_open", "tamper"]
-ORDINARY = ["granted"] * 7 + ["denied", "door_opened"]
 STOPS = 20
-
-
-def generate(path: Path, n: int) -> None:
-    """N events one second apart, one in ten of a kind that raises an alarm."""
-    start = datetime(2026, 3, 28, 22, tzinfo=UTC)
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["source", "external_id", "occurred_at", "door", "event_type", "reason",
-                         "credential", "cardholder", "direction"])  # fmt: skip
-        for i in range(n):
-            kind = ALARM_TYPES[i // 10 % 3] if i % 10 == 9 else ORDINARY[i % len(ORDINARY)]
-            writer.writerow([
-                "bench", f"ev-{i:09d}",
-                (start + timedelta(seconds=i)).isoformat().replace("+00:00", "Z"),
-                DOORS[i % len(DOORS)], kind, "expired" if kind == "denied" else "",
-                str(10000000 + i * 7919 % 9000000), f"Holder {i % 500}", ("in", "out", "")[i % 3],
-            ])  # fmt: skip
 
 
 def seed(out: Path, clients: int) -> None:
