@@ -148,8 +148,11 @@ def seed_year_of_data(p) -> SimpleNamespace:
         fixed_times=["03:00"],
         active_from=ago(403),
     )
-    with clock_at(ago(401)):
-        s.missed = rounds.check_rounds(system, now=ago(401), since=ago(402))
+    # The check runs at noon UTC, 401 days ago, over the day before: the 03:00 (Berlin) round
+    # of that day is always inside it and over, whatever the hour this test runs at.
+    checked_at = ago(401).replace(hour=12, minute=0, second=0, microsecond=0)
+    with clock_at(checked_at):
+        s.missed = rounds.check_rounds(system, now=checked_at, since=checked_at - DAY)
 
     # Shifts: one ended 400 days ago (expired), one ended 20 days ago (kept), and one that
     # started 400 days ago and is still open (kept: nobody ended it).

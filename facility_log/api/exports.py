@@ -10,6 +10,7 @@ from rest_framework import renderers, serializers, status
 from rest_framework.decorators import api_view, renderer_classes
 from rest_framework.response import Response
 
+from facility_log.api.fields import RefuseUnknownFields
 from facility_log.api.responses import WRITE_ONE, errors
 from facility_log.models import Incident
 from facility_log.scoping import REVIEW_ROLES, get_scoped_or_404
@@ -30,7 +31,7 @@ class ZipRenderer(renderers.BaseRenderer):
         return renderers.JSONRenderer().render(data)
 
 
-class PolicePackageIn(serializers.Serializer):
+class PolicePackageIn(RefuseUnknownFields, serializers.Serializer):
     recipient = serializers.CharField(max_length=200, help_text="agency or organisation")
     reason = serializers.CharField(max_length=1000, help_text="why it is disclosed")
     case_number = serializers.CharField(
