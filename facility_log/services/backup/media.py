@@ -1,0 +1,64 @@
+"""The files part of a backup, read and written through Django's storage API, so the same code
+keeps working when attachments live on object storage (django-storages) rather than on disk.
+
+Only the files the database snapshot names are copied: a file written after the snapshot
+belongs to a row the backup does not hold, and restoring it would leave a file no record owns."""
+
+import hashlib
+from pathlib import Path
+
+from django.core.files import File
+from django.core.files.storage import default_storage
+
+from facility_log.services.backup import BackupError
+from facility_log.services.backup.manifest import CHUNK, safe_relative
+
+PREFIX = "media"
+
+
+def copy_out(names: list[str], folder: Path) -> tuple[dict[str, dict], list[str]]:
+    """Copy each named file from storage into `folder/media/`; returns the manifest entries
+    and the names the snapshot holds but storage has not (reported, not invented)."""
+    entries: dict[str, dict] = {}
+    missing: list[str] = []
+    for name in names:
+        relative = safe_relative(name)
+        target = folder / PREFIX / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with default_storage.open(name, "rb") as source, target.open("wb") as out:
+                for block in iter(lambda source=source: source.read(CHUNK), b""):
+                    digest.update(block)
+                    size += len(block)
+                    out.write(block)
+        except FileNotFoundError:
+            target.unlink(missing_ok=True)
+            missing.append(name)
+            continue
+        entries[f"{PREFIX}/{relative.as_posix()}"] = {"sha256": digest.hexdigest(), "size": size}
+    return entries, missing
+
+
+def copy_in(folder: Path, files: dict[str, dict]) -> int:
+    """Put every file of the backup back into storage under its own name; a file already
+    there with the same bytes is left alone. Returns the number of files written."""
+    written = 0
+    for part, entry in sorted(files.items()):
+        if not part.startswith(f"{PREFIX}/"):
+            continue
+        name = part[len(PREFIX) + 1 :]
+        safe_relative(name)
+        if default_storage.exists(name):
+            with default_storage.open(name, "rb") as current:
+                same = hashlib.file_digest(current, "sha256").hexdigest() == entry["sha256"]
+            if same:
+                continue
+            default_storage.delete(name)
+        with (folder / part).open("rb") as handle:
+            saved = default_storage.save(name, File(handle))
+        if saved != name:
+            raise BackupError(f"restore: storage saved {name} as {saved}; nothing else written")
+        written += 1
+    return written
