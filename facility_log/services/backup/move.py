@@ -23,6 +23,7 @@ from django.core.management.color import no_style
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.db.utils import Error as DatabaseError
+from django.db.utils import load_backend
 
 from facility_log.services.backup import BackupError
 
@@ -71,8 +72,10 @@ def _open_target(url: str):
     if all(config.get(key) == source.get(key) for key in ("ENGINE", "NAME", "HOST", "PORT")):
         raise BackupError("refused: the target is this installation's own database")
     config = connections.configure_settings({DEFAULT_DB_ALIAS: source, TARGET: config})[TARGET]
-    connections.settings[TARGET] = config
-    target = connections[TARGET]
+    # A connection of this command's own, not added to the project's settings: it exists for
+    # the move only and is closed and forgotten at its end.
+    target = load_backend(config["ENGINE"]).DatabaseWrapper(config, TARGET)
+    connections[TARGET] = target
     try:
         target.ensure_connection()
     except DatabaseError as error:
@@ -82,10 +85,10 @@ def _open_target(url: str):
 
 
 def _close_target() -> None:
-    if TARGET in connections.settings:
-        connections[TARGET].close()
+    target = getattr(connections._connections, TARGET, None)
+    if target is not None:
+        target.close()
         del connections[TARGET]
-        del connections.settings[TARGET]
 
 
 def _refuse_unless_empty(target, url: str) -> None:
