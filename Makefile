@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fast lint format migrate demo bench clean
+.PHONY: install run test test-fast lint format migrate demo bench clean backup restore
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,17 @@ bench: install
 	@for script in bench/*.py; do \
 		[ "$$script" = bench/data.py ] || $(BIN)/python $$script || exit 1; \
 	done
+
+# Backups (docs/operations.md): `make backup` writes backups/<UTC time>/ (or BACKUP=<new folder>);
+# `make restore BACKUP=backups/<folder>` asks before it overwrites anything.
+BACKUP ?= backups/$(shell date -u +%Y%m%dT%H%M%SZ)
+
+backup: install
+	$(BIN)/python manage.py backup --out $(BACKUP)
+
+restore: install
+	@[ "$(origin BACKUP)" != file ] || { echo "make restore BACKUP=backups/<folder>: say which backup"; exit 2; }
+	$(BIN)/python manage.py restore $(BACKUP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

@@ -87,3 +87,44 @@ def test_a_move_onto_its_own_database_or_to_not_postgresql_is_refused():
             call_command("move_database", "--to", url)
     with pytest.raises(CommandError, match="--to must be a postgres:// URL"):
         call_command("move_database", "--to", "sqlite:////tmp/elsewhere.sqlite3")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_copy_that_does_not_verify_is_not_kept_and_the_move_can_be_retried(transactional_db):
+    if connection.vendor != "sqlite":
+        pytest.skip("moves from SQLite: run with the default (SQLite) database")
+    if not postgres_available():
+        pytest.skip("needs the PostgreSQL server at 127.0.0.1:5432 as the target")
+    from tests.incident_factories import seed_site_a_incident
+    from tests.personas import build_personas
+
+    incident = seed_site_a_incident(build_personas())
+    photo = incident.attachments.get()
+    path = photo.file.path
+    original = open(path, "rb").read()  # noqa: SIM115
+    url = fresh_postgres_database(MOVE_DB)
+    import psycopg
+
+    def rows_on_target(table: str) -> int:
+        with psycopg.connect(url) as target:
+            return target.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # noqa: S608
+
+    try:
+        with open(path, "wb") as handle:
+            handle.write(original[:-1] + bytes([original[-1] ^ 0xFF]))
+        with pytest.raises(CommandError) as refused:
+            call_command("move_database", "--to", url)
+        assert "verify_audit on the target finds" in str(refused.value)
+        assert "no longer match the recorded SHA-256" in str(refused.value)
+        assert "nothing was kept" in str(refused.value)
+        assert rows_on_target("facility_log_ledgerentry") == 0
+        assert rows_on_target("auth_user") == 0
+
+        with open(path, "wb") as handle:
+            handle.write(original)
+        call_command("move_database", "--to", url, stdout=open("/dev/null", "w"))  # noqa: SIM115
+        assert rows_on_target("facility_log_ledgerentry") == LedgerEntry.objects.count()
+    finally:
+        with open(path, "wb") as handle:
+            handle.write(original)
+        drop_postgres_database(MOVE_DB)
