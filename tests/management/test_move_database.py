@@ -87,6 +87,13 @@ def test_a_move_onto_its_own_database_or_to_not_postgresql_is_refused():
             call_command("move_database", "--to", url)
     with pytest.raises(CommandError, match="--to must be a postgres:// URL"):
         call_command("move_database", "--to", "sqlite:////tmp/elsewhere.sqlite3")
+    if postgres_available():
+        missing = "postgres://postgres:secret@127.0.0.1:5432/fl_backup_never_created"
+        with pytest.raises(CommandError) as refused:
+            call_command("move_database", "--to", missing)
+        message = str(refused.value)
+        assert message.startswith("cannot connect to postgres@127.0.0.1:5432/fl_backup_never")
+        assert "\n" not in message and "secret" not in message
 
 
 @pytest.mark.django_db(transaction=True)

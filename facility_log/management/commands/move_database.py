@@ -4,10 +4,13 @@ included) into an empty PostgreSQL database and verify the copy (docs/operations
 Stop the application servers and the worker first; afterwards point DATABASE_URL at the new
 database. The source is left as it was."""
 
+import sqlite3
+
 from django.core.management.base import CommandError
+from django.db import DatabaseError
 
 from facility_log.management.base import AuditedCommand
-from facility_log.services.backup import BackupError
+from facility_log.services.backup import BackupError, first_line
 from facility_log.services.backup.move import move_database, redacted
 
 
@@ -24,6 +27,9 @@ class Command(AuditedCommand):
             report = move_database(options["to"])
         except BackupError as error:
             raise CommandError(str(error)) from error
+        except (OSError, DatabaseError, sqlite3.Error) as error:
+            # A full disk, a database gone away: still one line, not a traceback.
+            raise CommandError(f"move failed: {first_line(error)}") from error
         seq, head = report.head
         self.stdout.write(
             f"moved to {redacted(options['to'])}: {report.tables} tables, {report.rows} rows, "

@@ -3,13 +3,15 @@ back, then the database, and verify the ledger of the result (docs/operations.md
 
 Stop the application servers and the worker first: a restore replaces the whole database."""
 
+import sqlite3
 import sys
 from pathlib import Path
 
 from django.core.management.base import CommandError
+from django.db import DatabaseError
 
 from facility_log.management.base import AuditedCommand
-from facility_log.services.backup import BackupError
+from facility_log.services.backup import BackupError, first_line
 from facility_log.services.backup.archive import restore_backup
 
 
@@ -30,6 +32,9 @@ class Command(AuditedCommand):
             result = restore_backup(Path(options["folder"]), self._confirm(options["yes"]))
         except BackupError as error:
             raise CommandError(str(error)) from error
+        except (OSError, DatabaseError, sqlite3.Error) as error:
+            # A full disk, a database gone away: still one line, not a traceback.
+            raise CommandError(f"restore failed: {first_line(error)}") from error
         seq, head = result.head
         self.stdout.write(
             f"restored: {result.files_written} file(s) written; ledger intact, "

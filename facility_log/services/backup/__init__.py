@@ -12,3 +12,9 @@
 
 class BackupError(Exception):
     """A refusal or failure, as one line an operator can act on."""
+
+
+def first_line(error: BaseException) -> str:
+    """An error's message cut to its first line (drivers often add hints on more lines)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__

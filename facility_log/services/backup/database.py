@@ -21,7 +21,7 @@ from django.apps import apps
 from django.db import connection, models
 
 from facility_log.models import LedgerEntry
-from facility_log.services.backup import BackupError
+from facility_log.services.backup import BackupError, first_line
 
 PG_FILE = "database.pgdump"
 SQLITE_FILE = "database.sqlite3"
@@ -119,16 +119,17 @@ def _dump_sqlite(path: Path) -> Snapshot:
 
 def _restore_sqlite(path: Path) -> None:
     name = str(connection.settings_dict["NAME"])
-    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    target = sqlite3.connect(name, timeout=20)
     try:
-        # The backup API writes the target as one transaction: readers never see half of it.
-        source.backup(target)
+        source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        target = sqlite3.connect(name, timeout=20)
+        try:
+            # The backup API writes the target as one transaction: nobody sees half of it.
+            source.backup(target)
+        finally:
+            source.close()
+            target.close()
     except sqlite3.Error as error:
-        raise BackupError(f"restore into {name} failed: {error}") from error
-    finally:
-        source.close()
-        target.close()
+        raise BackupError(f"restore into {name} failed: {first_line(error)}") from error
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------
@@ -177,7 +178,7 @@ def _dump_postgresql(path: Path) -> Snapshot:
     try:
         reader = psycopg.connect(**{k: v for k, v in params.items() if v})
     except psycopg.Error as error:
-        raise BackupError(f"cannot connect to {database_label()}: {error}") from error
+        raise BackupError(f"cannot connect to {database_label()}: {first_line(error)}") from error
     with reader:
         with reader.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")

@@ -25,7 +25,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.utils import Error as DatabaseError
 from django.db.utils import load_backend
 
-from facility_log.services.backup import BackupError
+from facility_log.services.backup import BackupError, first_line
 
 TARGET = "move_target"
 BATCH = 2000
@@ -79,8 +79,7 @@ def _open_target(url: str):
     try:
         target.ensure_connection()
     except DatabaseError as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise BackupError(f"cannot connect to {redacted(url)}: {first}") from error
+        raise BackupError(f"cannot connect to {redacted(url)}: {first_line(error)}") from error
     return target
 
 
@@ -225,8 +224,7 @@ def move_database(url: str) -> MoveReport:
                         "verify_audit on the source: was it there before?)"
                     )
         except DatabaseError as error:
-            first = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-            raise BackupError(f"copy failed, nothing was kept: {first}") from error
+            raise BackupError(f"copy failed, nothing was kept: {first_line(error)}") from error
         return MoveReport(
             tables=len(counts),
             rows=sum(counts.values()),
