@@ -52,11 +52,11 @@ bench: install
 BACKUP ?= backups/$(shell date -u +%Y%m%dT%H%M%SZ)
 
 backup: install
-	$(BIN)/python manage.py backup --out $(BACKUP)
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py backup --out $(BACKUP)
 
 restore: install
 	@[ "$(origin BACKUP)" != file ] || { echo "make restore BACKUP=backups/<folder>: say which backup"; exit 2; }
-	$(BIN)/python manage.py restore $(BACKUP)
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py restore $(BACKUP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles
