@@ -17,6 +17,18 @@ from tests.management.backup_helpers import (
 )
 
 MOVE_DB = "fl_backup_move"
+NEW_INCIDENT = """
+import uuid
+from django.contrib.auth import get_user_model
+from facility_log.models import Category, Site
+from facility_log.services import incidents as svc
+incident, _ = svc.create_incident(
+    get_user_model().objects.get(username="guard"), site=Site.objects.get(code="HQ"),
+    client_uuid=uuid.uuid4(), category=Category.objects.get(name="Trespass"),
+    narrative="first report after the move",
+)
+print(incident.pk)
+"""
 
 
 def _rows(cursor, sql: str) -> list[tuple]:
@@ -67,8 +79,13 @@ def test_the_sqlite_demo_moved_to_postgresql_shows_the_same_records_and_verifies
                 assert moved, what
                 assert moved == _rows(source, sql), what
 
-        # The operator's check on the new database, in a process of its own.
-        verified = manage(environment(url, settings.MEDIA_ROOT), "verify_audit")
+        # The moved site goes on working (its sequences continue after the copied ids), and
+        # the operator's check passes on the new database, in processes of their own.
+        target_env = environment(url, settings.MEDIA_ROOT)
+        made = manage(target_env, "shell", "--verbosity", "0", "-c", NEW_INCIDENT)
+        assert made.returncode == 0, made.stderr
+        assert int(made.stdout.split()[-1]) > max(Incident.objects.values_list("pk", flat=True))
+        verified = manage(target_env, "verify_audit")
         assert verified.returncode == 0, verified.stderr
         assert verified.stdout.startswith("ledger intact")
 
