@@ -82,6 +82,7 @@ def check_backup(folder: Path) -> dict:
 
 
 def target_is_empty() -> bool:
+    """No tables yet: a restore into it overwrites nothing, so nothing needs asking."""
     return not connection.introspection.table_names()
 
 

@@ -60,6 +60,7 @@ def _read_snapshot(cursor) -> Snapshot:
 
 
 def vendor() -> str:
+    """The default database's kind, refusing any other than the two facility_log runs on."""
     if connection.vendor not in {"postgresql", "sqlite"}:
         raise BackupError(
             f"refused: backups support PostgreSQL and SQLite, not {connection.vendor}"
@@ -68,6 +69,7 @@ def vendor() -> str:
 
 
 def database_label() -> str:
+    """The database named for a person (no password), e.g. for the restore's question."""
     settings = connection.settings_dict
     if connection.vendor == "sqlite":
         return f"SQLite {settings['NAME']}"
@@ -136,6 +138,7 @@ def _restore_sqlite(path: Path) -> None:
 
 
 def pg_environment() -> dict[str, str]:
+    """libpq's variables for the default database, for pg_dump, pg_restore and psycopg."""
     settings = connection.settings_dict
     env = dict(os.environ)
     for variable, key in (
