@@ -46,10 +46,16 @@ class ZoneChoiceField(forms.ModelChoiceField):
 
 
 class IncidentForm(forms.ModelForm):
-    """The report form: defaults are now, the reporter's site and zone; big controls."""
+    """The report form: defaults are now and the reporter's site; the zone only when the
+    reporter's open round says where they are (see `views.incidents`); big controls."""
 
     site = forms.ModelChoiceField(queryset=Site.objects.none(), label="Site", empty_label=None)
-    zone = ZoneChoiceField(queryset=Zone.objects.none(), label="Zone", required=False)
+    zone = ZoneChoiceField(
+        queryset=Zone.objects.none(),
+        label="Zone",
+        required=False,
+        empty_label="Choose the zone (leave empty if not known)",
+    )
     category = forms.ModelChoiceField(
         queryset=Category.objects.filter(is_active=True), label="Category", required=False
     )

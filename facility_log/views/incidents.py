@@ -23,6 +23,7 @@ from facility_log.models import (
     Incident,
     Membership,
     Review,
+    Scan,
     Site,
     Zone,
 )
@@ -62,14 +63,29 @@ def _incident(request, pk: int, roles=VIEW_ROLES) -> Incident:
 
 
 def _default_site_and_zone(user, sites):
-    """The reporter's site and zone: their first guard membership, its first active zone."""
+    """The reporter's site (their first guard membership) and the zone of the checkpoint they
+    last scanned on a round still open there. No other zone is preselected: a silent default
+    sent a loading-dock report to the police as "Car park"."""
     memberships = Membership.objects.filter(user=user, is_active=True, site__in=sites)
     ranked = sorted(
         memberships.select_related("site"), key=lambda m: (m.role != "guard", m.site.code)
     )
     site = ranked[0].site if ranked else sites.first()
-    zone = site.zones.filter(is_active=True).first() if site else None
-    return site, zone
+    return site, (_current_round_zone(user, site) if site else None)
+
+
+def _current_round_zone(user, site):
+    """The active zone of the last checkpoint scanned on this user's open round at `site`."""
+    scan = (
+        Scan.objects.filter(
+            run__guard=user, run__site=site, run__finished_at__isnull=True,
+            checkpoint__zone__is_active=True,
+        )
+        .select_related("checkpoint__zone")
+        .order_by("-effective_time", "-pk")
+        .first()
+    )
+    return scan.checkpoint.zone if scan else None
 
 
 def _activate_site_time(site: Site | None) -> None:

@@ -41,8 +41,53 @@ def test_report_form_has_tablet_defaults_and_camera_capture(personas, client_for
     assert 'capture="environment"' in html
     assert 'accept="image/*"' in html
     assert f'<option value="{personas.site_a.pk}" selected>' in html
-    assert f'<option value="{personas.zone_a.pk}" selected>' in html
     assert 'type="datetime-local"' in html
+    # No zone is chosen for the guard: a silent default sent reports to the wrong place.
+    zone_select = _select(html, "zone")
+    assert f'<option value="{personas.zone_a.pk}" selected>' not in zone_select
+    assert '<option value="" selected>Choose the zone (leave empty if not known)</option>' in (
+        zone_select
+    )
+
+
+@pytest.mark.django_db
+def test_report_form_offers_the_zone_of_the_guards_open_round(personas, client_for):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from facility_log.services import rounds, sites
+    from tests.rounds_helpers import WHY, scan
+
+    dock = sites.create_zone(personas.site_a, personas.manager_ab, name="Loading dock", reason=WHY)
+    gate = rounds.create_checkpoint(
+        personas.site_a, personas.manager_ab, zone=personas.zone_a, name="Gate", reason=WHY
+    )
+    dock_point = rounds.create_checkpoint(
+        personas.site_a, personas.manager_ab, zone=dock, name="Dock door", reason=WHY
+    )
+    route = rounds.create_route(
+        personas.site_a,
+        personas.manager_ab,
+        name="Dock round",
+        reason=WHY,
+        stops=[(gate, 0), (dock_point, 15)],
+    )
+    run = rounds.start_run(route, personas.guard_a, started_at=timezone.now() - timedelta(hours=1))
+    scan(personas.guard_a, run, gate, run.started_at + timedelta(minutes=5))
+    scan(personas.guard_a, run, dock_point, run.started_at + timedelta(minutes=20))
+    html = client_for("guard_a").get(reverse("incident-new")).content.decode()
+    assert f'<option value="{dock.pk}" selected>' in _select(html, "zone")
+
+    rounds.finish_run(run, personas.guard_a, finished_at=timezone.now())
+    html = client_for("guard_a").get(reverse("incident-new")).content.decode()
+    assert f'<option value="{dock.pk}" selected>' not in _select(html, "zone")
+
+
+def _select(html: str, name: str) -> str:
+    """The `<select name=...>` element of a page, options included."""
+    start = html.index(f'<select name="{name}"')
+    return html[start : html.index("</select>", start)]
 
 
 @pytest.mark.django_db
