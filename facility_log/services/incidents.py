@@ -11,10 +11,10 @@ supplements, a field correction needs a reason, and nothing is deleted.
                        returned            any open state ──void (reason)──▶ void
 """
 
-from collections import Counter
 import hashlib
 import json
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time
 

@@ -78,7 +78,9 @@ def _current_round_zone(user, site):
     """The active zone of the last checkpoint scanned on this user's open round at `site`."""
     scan = (
         Scan.objects.filter(
-            run__guard=user, run__site=site, run__finished_at__isnull=True,
+            run__guard=user,
+            run__site=site,
+            run__finished_at__isnull=True,
             checkpoint__zone__is_active=True,
         )
         .select_related("checkpoint__zone")
