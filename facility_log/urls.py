@@ -65,6 +65,11 @@ urlpatterns = [
     path("incidents/<int:pk>/edit/", incidents.incident_edit, name="incident-edit"),
     path("incidents/<int:pk>/history/", incidents.incident_history, name="incident-history"),
     path(
+        "incidents/<int:pk>/correct/<str:field>/",
+        incidents.incident_correct_field,
+        name="incident-correct-field",
+    ),
+    path(
         "incidents/<int:pk>/legal-hold/<str:action>/",
         retention.incident_legal_hold,
         name="incident-legal-hold",

@@ -43,6 +43,7 @@ SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
     "incident-history": lambda p: {"pk": _incident_at_a(p).pk},
     "incident-supplement": lambda p: {"pk": _incident_at_a(p).pk},
     "incident-correct": lambda p: {"pk": _incident_at_a(p).pk},
+    "incident-correct-field": lambda p: {"pk": _incident_at_a(p).pk, "field": "severity"},
     "incident-attach": lambda p: {"pk": _incident_at_a(p).pk},
     "incident-add-item": lambda p: {"pk": _incident_at_a(p).pk, "kind": "persons"},
     "incident-transition": lambda p: {"pk": _incident_at_a(p).pk, "action": "void"},

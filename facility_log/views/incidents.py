@@ -254,9 +254,7 @@ def incident_detail(request, pk: int):
             # One page, several forms: distinct ids keep every label tied to its own input.
             "supplement_form": forms.SupplementForm(auto_id="supplement_%s"),
             "attachment_form": forms.AttachmentForm(auto_id="attach_%s", incident=incident),
-            "correction_form": forms.CorrectionForm(
-                auto_id="correct_%s", initial={"version": incident.version}
-            ),
+            "correctable": correctable_fields(incident),
         },
     )
 
@@ -391,6 +389,51 @@ def incident_correct(request, pk: int):
         "Correction recorded.",
         "correct",
     )
+
+
+@_in_site_time
+def incident_correct_field(request, pk: int, field: str):
+    """Correct one field with its own control (times typed in the site's time), a reason
+    required; a stale version is refused with both versions named."""
+    incident = _incident(request, pk, REPORT_ROLES)
+    if field not in svc.CORRECTABLE_FIELDS:
+        raise Http404("That field cannot be corrected.")
+    if not _abilities(request.user, incident, _roles(request.user, incident))["correct"]:
+        raise PermissionDenied("Only the author or a reviewer corrects a submitted incident.")
+    _activate_site_time(incident.site)
+    form = forms.TypedCorrectionForm(request.POST or None, incident=incident, field_name=field)
+    if request.method == "POST" and form.is_valid():
+        try:
+            svc.correct_field(
+                incident,
+                request.user,
+                field=field,
+                value=form.cleaned_data["value"],
+                reason=form.cleaned_data["reason"],
+                expected_version=form.cleaned_data["version"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        except svc.EditConflict as error:
+            form.add_error(None, f"{error} Look at the incident again before correcting.")
+        else:
+            messages.success(request, "Correction recorded.")
+            return redirect("incident-page", pk=incident.pk)
+    label = Incident._meta.get_field(field).verbose_name
+    return render(
+        request,
+        "facility_log/incidents/correct.html",
+        {"incident": incident, "form": form, "field_label": label},
+    )
+
+
+def correctable_fields(incident: Incident) -> list[tuple[str, str, object]]:
+    """(name, label, current value) of each field a correction may change, in form order."""
+    return [
+        (name, Incident._meta.get_field(name).verbose_name, getattr(incident, name))
+        for name in forms.IncidentForm.Meta.fields
+        if name in svc.CORRECTABLE_FIELDS
+    ]
 
 
 @require_POST

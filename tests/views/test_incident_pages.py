@@ -457,3 +457,63 @@ def test_auditor_reads_incidents_but_cannot_report(personas, client_for):
     )
     assert response.status_code == 403
     assert not incident.supplements.exists()
+
+
+@pytest.mark.django_db
+def test_a_time_is_corrected_in_the_sites_own_time_with_a_date_control(personas, client_for):
+    from datetime import UTC, datetime
+
+    incident = submitted(personas)
+    client = client_for("guard_a")
+    page = client.get(reverse("incident-page", args=[incident.pk])).content.decode()
+    url = reverse("incident-correct-field", args=[incident.pk, "occurred_from"])
+    assert url in page
+    form = client.get(url).content.decode()
+    assert 'type="datetime-local"' in form
+    # Site A is in Europe/Berlin: 03:10 there on 26 November is 02:10 UTC.
+    response = client.post(
+        url,
+        {"value": "2026-11-26T03:10", "reason": "clock read wrong", "version": incident.version},
+    )
+    assert response.status_code == 302
+    incident.refresh_from_db()
+    assert incident.occurred_from == datetime(2026, 11, 26, 2, 10, tzinfo=UTC)
+    row = Incident.history.filter(id=incident.pk).latest()
+    assert row.history_change_reason == "correction: clock read wrong"
+
+
+@pytest.mark.django_db
+def test_a_zone_is_corrected_from_the_sites_own_zones_only(personas, client_for):
+    incident = submitted(personas)
+    client = client_for("supervisor_a")
+    url = reverse("incident-correct-field", args=[incident.pk, "zone"])
+    select = _select(client.get(url).content.decode(), "value")
+    assert personas.zone_a.name in select and personas.zone_b.name not in select
+    response = client.post(
+        url, {"value": personas.zone_b.pk, "reason": "moved", "version": incident.version}
+    )
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    client.post(url, {"value": personas.zone_a.pk, "reason": "dock", "version": incident.version})
+    incident.refresh_from_db()
+    assert incident.zone == personas.zone_a
+
+
+@pytest.mark.django_db
+def test_typed_correction_names_missing_reason_stale_version_and_unknown_field(
+    personas, client_for
+):
+    incident = submitted(personas)
+    client = client_for("supervisor_a")
+    url = reverse("incident-correct-field", args=[incident.pk, "severity"])
+    html = client.post(url, {"value": "high", "version": incident.version}).content.decode()
+    assert "This field is required" in html
+    stale = incident.version
+    svc.correct_field(incident, personas.guard_a, field="severity", value="critical", reason="r")
+    html = client.post(url, {"value": "low", "reason": "x", "version": stale}).content.decode()
+    assert f"you edited version {stale}, the stored version is {stale + 1}" in html
+    assert Incident.objects.get(pk=incident.pk).severity == "critical"
+    narrative = reverse("incident-correct-field", args=[incident.pk, "narrative"])
+    assert client.get(narrative).status_code == 404
+    assert client_for("outsider_c").get(url).status_code == 404
+    assert client_for("auditor_a").get(url).status_code in (403, 404)
