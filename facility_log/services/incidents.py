@@ -49,7 +49,7 @@ from facility_log.scoping import (
     require_role,
     scoped,
 )
-from facility_log.services import filetypes
+from facility_log.services import filetypes, notifications
 from facility_log.services.audit import audited_change
 
 DEFAULT_CATEGORIES = [
@@ -374,6 +374,7 @@ def submit_incident(
         current.status = Status.SUBMITTED
         current.submitted_at = timezone.now()
         current.save()
+        notifications.report_submitted(current)
     return current
 
 
@@ -397,6 +398,8 @@ def _review(incident, actor, decision, new_status, comment) -> Incident:
         Review.objects.create(incident=current, reviewer=actor, decision=decision, comment=comment)
         current.status = new_status
         current.save()
+        if decision == ReviewDecision.RETURNED:
+            notifications.report_returned(current, comment)
     return current
 
 

@@ -113,3 +113,27 @@ def guard_queue(user) -> GuardQueue:
     ).select_related("route"):
         queue.open_runs.setdefault(run.site_id, run)
     return queue
+
+
+def returned_reports(user) -> list:
+    """The user's reports returned to them, newest first, each with the reviewer's comment
+    as `returned_comment` (two queries)."""
+    from facility_log.models import Review
+    from facility_log.models.incidents import ReviewDecision
+
+    report_ids = site_id_list(user, REPORT_ROLES)
+    incidents = list(
+        Incident.objects.filter(author=user, site_id__in=report_ids, status=Status.RETURNED)
+        .select_related("site")
+        .order_by("-created_at", "-pk")[:OWN_ITEMS_SHOWN]
+    )
+    comments = {}
+    for incident_id, comment in (
+        Review.objects.filter(incident__in=incidents, decision=ReviewDecision.RETURNED)
+        .order_by("created_at", "pk")
+        .values_list("incident_id", "comment")
+    ):
+        comments[incident_id] = comment  # the latest return wins
+    for incident in incidents:
+        incident.returned_comment = comments.get(incident.pk, "")
+    return incidents

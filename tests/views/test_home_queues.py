@@ -104,3 +104,17 @@ def test_home_queries_do_not_grow_with_items(personas, client_for):
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("home"))
     assert len(many) == len(few)
+
+
+@pytest.mark.django_db
+def test_a_returned_report_is_shown_on_its_authors_tablet_with_the_reason(personas, client_for):
+    incident = svc.return_incident(
+        submitted(personas), personas.supervisor_a, comment="Which gate?"
+    )
+    html = client_for("guard_a").get(reverse("tablet")).content.decode()
+    assert "Returned to you" in html
+    assert reverse("incident-page", args=[incident.pk]) in html
+    assert "“Which gate?”" in html
+    assert (
+        "Returned to you" not in client_for("supervisor_a").get(reverse("tablet")).content.decode()
+    )
