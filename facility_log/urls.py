@@ -9,6 +9,7 @@ from facility_log.views import (
     home,
     incidents,
     links,
+    notifications,
     retention,
     rounds,
     shifts,
@@ -20,6 +21,22 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", home.home, name="home"),
+    path("notifications/", notifications.notification_list, name="notification-list"),
+    path(
+        "notifications/<int:pk>/open/",
+        notifications.notification_open,
+        name="notification-open",
+    ),
+    path(
+        "notifications/read/",
+        notifications.notification_mark_all_read,
+        name="notification-mark-all-read",
+    ),
+    path(
+        "notifications/settings/",
+        notifications.notification_settings,
+        name="notification-settings",
+    ),
     # The guard's tablet (offline-first; see facility_log/static/facility_log/js/tablet/)
     path("tablet/", tablet.tablet_app, name="tablet"),
     path("tablet/sw.js", tablet.service_worker, name="tablet-sw"),
@@ -64,6 +81,11 @@ urlpatterns = [
     path("incidents/<int:pk>/", incidents.incident_detail, name="incident-page"),
     path("incidents/<int:pk>/edit/", incidents.incident_edit, name="incident-edit"),
     path("incidents/<int:pk>/history/", incidents.incident_history, name="incident-history"),
+    path(
+        "incidents/<int:pk>/correct/<str:field>/",
+        incidents.incident_correct_field,
+        name="incident-correct-field",
+    ),
     path(
         "incidents/<int:pk>/legal-hold/<str:action>/",
         retention.incident_legal_hold,

@@ -43,6 +43,7 @@ SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
     "incident-history": lambda p: {"pk": _incident_at_a(p).pk},
     "incident-supplement": lambda p: {"pk": _incident_at_a(p).pk},
     "incident-correct": lambda p: {"pk": _incident_at_a(p).pk},
+    "incident-correct-field": lambda p: {"pk": _incident_at_a(p).pk, "field": "severity"},
     "incident-attach": lambda p: {"pk": _incident_at_a(p).pk},
     "incident-add-item": lambda p: {"pk": _incident_at_a(p).pk, "kind": "persons"},
     "incident-transition": lambda p: {"pk": _incident_at_a(p).pk, "action": "void"},
@@ -115,10 +116,13 @@ SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
     "api-incident-legal-hold": lambda p: {"pk": _incident_at_a(p).pk},
     "api-incident-legal-hold-release": lambda p: {"pk": _incident_at_a(p).pk},
     "api-site-retention": lambda p: {"code": p.site_a.code},
+    # A notice to site A's manager: only its recipient opens it.
+    "notification-open": lambda p: {"pk": _notice_at_a(p).pk},
 }
 
 LIST_URLS: set[str] = {
     "home",
+    "notification-list",
     "tablet",
     "api-me",
     "api-site-list",
@@ -178,6 +182,9 @@ NOT_SITE_DATA: set[str] = {
     # Incident categories are shared by every site (api/categories.py).
     "api-category-list",
     "api-category-detail",
+    # The person's own choices, and marking their own notices read: no site's records.
+    "notification-settings",
+    "notification-mark-all-read",
 }
 
 
@@ -204,7 +211,30 @@ LIST_SEEDS: list[Callable[[Personas], object]] = [
     lambda p: site_a_alarm(p),
     lambda p: shifts_at_a(p),
     lambda p: _disclosure_at_a(p),
+    lambda p: _notice_at_a(p),
 ]
+
+
+def _notice_at_a(p: Personas):
+    """A notice to site A's manager about site A's incident (made once)."""
+    from facility_log.models import Notification
+    from facility_log.services import notifications
+    from facility_log.services.audit import audited_change
+
+    existing = Notification.objects.filter(site=p.site_a, recipient=p.manager_ab).first()
+    if existing:
+        return existing
+    incident = _incident_at_a(p)
+    with audited_change(p.admin, "cross-site seed"):
+        (notice,) = notifications.notify(
+            "severe_incident",
+            p.site_a,
+            [p.manager_ab],
+            subject=f"{p.site_a.code}: incident {incident.number}",
+            body="seed",
+            path=f"/incidents/{incident.pk}/",
+        )
+    return notice
 
 
 def _disclosure_at_a(p: Personas):

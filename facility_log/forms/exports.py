@@ -1,7 +1,14 @@
+import uuid
+
 from django import forms
 
 
 class PolicePackageForm(forms.Form):
+    """Who receives the police package and why. `export_key` is made when the form is shown:
+    a second submission of the same form shows the export already made instead of disclosing
+    the incident a second time."""
+
+    export_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, required=False)
     recipient = forms.CharField(
         label="Recipient (agency or organisation)",
         max_length=200,

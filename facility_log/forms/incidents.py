@@ -46,10 +46,16 @@ class ZoneChoiceField(forms.ModelChoiceField):
 
 
 class IncidentForm(forms.ModelForm):
-    """The report form: defaults are now, the reporter's site and zone; big controls."""
+    """The report form: defaults are now and the reporter's site; the zone only when the
+    reporter's open round says where they are (see `views.incidents`); big controls."""
 
     site = forms.ModelChoiceField(queryset=Site.objects.none(), label="Site", empty_label=None)
-    zone = ZoneChoiceField(queryset=Zone.objects.none(), label="Zone", required=False)
+    zone = ZoneChoiceField(
+        queryset=Zone.objects.none(),
+        label="Zone",
+        required=False,
+        empty_label="Choose the zone (leave empty if not known)",
+    )
     category = forms.ModelChoiceField(
         queryset=Category.objects.filter(is_active=True), label="Category", required=False
     )
@@ -288,3 +294,47 @@ class FilterForm(forms.Form):
         if data.get("category"):
             data["category"] = data["category"].pk
         return data
+
+
+class TypedCorrectionForm(forms.Form):
+    """Correct one field after submission with the field's own control: a date and time in
+    the site's time, a list of the site's zones, a choice of severities, a yes/no box. The
+    current value is filled in; the reason goes into the history."""
+
+    reason = forms.CharField(label="Reason for the correction", max_length=500)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, incident: Incident, field_name: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.field_name = field_name
+        value_field = _typed_value_field(incident, field_name)
+        # The value first, then the reason (the order a person fills them in).
+        self.fields = {"value": value_field, **self.fields}
+        current = getattr(incident, field_name)
+        self.initial.setdefault("value", getattr(current, "pk", current))
+        self.initial.setdefault("version", incident.version)
+
+
+def _typed_value_field(incident: Incident, name: str) -> forms.Field:
+    """The form field the report form uses for `name`, optional, labelled for a correction."""
+    model_field = Incident._meta.get_field(name)
+    label = f"Corrected {model_field.verbose_name}"
+    if name == "zone":
+        return ZoneChoiceField(
+            queryset=incident.site.zones.filter(is_active=True).select_related("site"),
+            label=label,
+            required=False,
+            empty_label="— (no zone)",
+        )
+    if name == "category":
+        return forms.ModelChoiceField(
+            queryset=Category.objects.filter(is_active=True), label=label, required=False
+        )
+    if isinstance(model_field, models.DateTimeField):
+        return _datetime_field(label)
+    if name == "severity":
+        return forms.ChoiceField(label=label, choices=Severity.choices)
+    field = model_field.formfield(required=False, label=label)
+    if isinstance(field, forms.CharField) and not field.max_length:
+        field.widget = forms.Textarea(attrs={"rows": 3})
+    return field

@@ -31,6 +31,11 @@ from facility_log.models.incidents import (
     Vehicle,
 )
 from facility_log.models.links import IncidentSource
+from facility_log.models.notifications import (
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+)
 from facility_log.models.retention import (
     LegalHold,
     PurgeCount,
@@ -54,6 +59,9 @@ from facility_log.models.shifts import Shift, ShiftEntry, ShiftEntryKind
 from facility_log.models.sites import Membership, Role, Site, Zone
 
 __all__ = [
+    "Notification",
+    "NotificationKind",
+    "NotificationPreference",
     "IncidentSource",
     "LegalHold",
     "PurgeCount",

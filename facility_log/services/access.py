@@ -342,22 +342,13 @@ def escalation_recipients(site: Site) -> list[str]:
 
 
 def escalate_alarm(alarm: Alarm, actor: AbstractBaseUser) -> list[str]:
-    """Email the site's supervisors and managers about an alarm nobody acknowledged, once.
-    The alarm is marked escalated in the same transaction as the decision to send."""
-    from django.core.mail import send_mail
+    """Tell the site's supervisors and managers about an alarm nobody acknowledged, once
+    (in the app, and by email to those who have an address and want it). The alarm is marked
+    escalated in the same transaction as the notices; returns the addresses emailed."""
+    from facility_log.services import notifications
 
-    recipients = escalation_recipients(alarm.site)
-    mark_escalated(alarm, actor, recipients=recipients)
-    if recipients:
-        local = alarm.raised_at.astimezone(alarm.site.tzinfo)
-        send_mail(
-            f"[facility_log] {alarm.site.code}: {alarm.get_event_type_display()} at "
-            f"{alarm.door.code} not acknowledged",
-            f"Alarm #{alarm.pk}: {alarm.get_event_type_display()} at {alarm.door.name} "
-            f"({alarm.door.code}), site {alarm.site.name}, raised {local:%Y-%m-%d %H:%M %Z}, "
-            f"still not acknowledged after {alarm.escalate_after_minutes} minutes.\n"
-            f"Acknowledge it on the alarm console: /access/alarms/{alarm.pk}/\n",
-            None,
-            recipients,
-        )
+    with audited_change(actor, "alarm not acknowledged in time"):
+        notices = notifications.alarm_unacknowledged(alarm)
+        recipients = sorted(notice.emailed_to for notice in notices if notice.emailed_to)
+        mark_escalated(alarm, actor, recipients=recipients)
     return recipients

@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from facility_log.models import AccessEvent, Alarm, ImportBatch, Site, SourceFormat
 from facility_log.scoping import INGEST_ROLES, require_role
-from facility_log.services import ledger
+from facility_log.services import ledger, notifications
 from facility_log.services.access import (
     AlarmRules,
     IngestRefused,
@@ -334,6 +334,7 @@ def _write_chunk(call: _Call, chunk: list[tuple], result: IngestResult) -> None:
         alarms = _alarms(call.site, call.rules, received_at, stored)
         if alarms:
             create_in_bulk(Alarm, alarms)
+            notifications.urgent_alarms(call.site, alarms)
     result.batch = result.batch or batch
     result.batches.append(batch.pk)
     result.created += len(stored)

@@ -56,7 +56,7 @@ def serve_police_package(
     the client gone); if building fails, it goes at once."""
     package = tempfile.TemporaryFile(prefix="police-package-")  # noqa: SIM115 (the response closes it)
     try:
-        write_incident_package(
+        disclosure = write_incident_package(
             incident,
             actor,
             package,
@@ -80,4 +80,6 @@ def serve_police_package(
     response["X-Content-Type-Options"] = "nosniff"
     # Evidence must not linger in a proxy's or browser's cache.
     response["Cache-Control"] = "no-store"
+    # The page that asked for it says which disclosure it made.
+    response.disclosure = disclosure
     return response

@@ -357,7 +357,9 @@ def write_incident_package(
     history, entries = history_document(bundle, redactions)
     seq, head = ledger_head()
     writer = PackageWriter(destination, exported_at)
-    pdf = render_incident_pdf(bundle, document, entries, (seq, head), exported_at, actor, recipient)
+    pdf = render_incident_pdf(
+        bundle, document, entries, (seq, head), exported_at, actor, recipient, case_number
+    )
     writer.add(PackageFile("report.pdf", pdf))
     writer.add(json_file("incident.json", document))
     for attachment in bundle.attachments:

@@ -14,6 +14,7 @@ supplements, a field correction needs a reason, and nothing is deleted.
 import hashlib
 import json
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
@@ -48,7 +49,7 @@ from facility_log.scoping import (
     require_role,
     scoped,
 )
-from facility_log.services import filetypes
+from facility_log.services import filetypes, notifications
 from facility_log.services.audit import audited_change
 
 DEFAULT_CATEGORIES = [
@@ -373,6 +374,7 @@ def submit_incident(
         current.status = Status.SUBMITTED
         current.submitted_at = timezone.now()
         current.save()
+        notifications.report_submitted(current)
     return current
 
 
@@ -396,6 +398,8 @@ def _review(incident, actor, decision, new_status, comment) -> Incident:
         Review.objects.create(incident=current, reviewer=actor, decision=decision, comment=comment)
         current.status = new_status
         current.save()
+        if decision == ReviewDecision.RETURNED:
+            notifications.report_returned(current, comment)
     return current
 
 
@@ -623,31 +627,50 @@ def review_queue(user) -> QuerySet[Incident]:
 
 def incident_timeline(incident: Incident) -> list[TimelineEvent]:
     """Created, submitted, returned, approved, corrected, voided (from the history), plus
-    supplements, reviews and attachments, in the order they happened."""
-    events = _status_events(incident)
+    supplements, reviews and attachments, in the order they happened. A review is one line:
+    the status change it made is not listed again. People are named as "Full Name (username)"."""
+    reviews = list(incident.reviews.select_related("reviewer"))
+    events = _status_events(incident, reviews)
     events += [
-        TimelineEvent(s.created_at, "supplement", s.author.get_username(), f"{s.text} ({s.reason})")
+        TimelineEvent(s.created_at, "supplement", user_label(s.author), f"{s.text} ({s.reason})")
         for s in incident.supplements.select_related("author")
     ]
     events += [
-        TimelineEvent(r.created_at, f"review: {r.decision}", r.reviewer.get_username(), r.comment)
-        for r in incident.reviews.select_related("reviewer")
+        TimelineEvent(r.created_at, f"review: {r.decision}", user_label(r.reviewer), r.comment)
+        for r in reviews
     ]
     events += [
-        TimelineEvent(a.uploaded_at, "attachment", a.uploaded_by.get_username(), a.original_name, a)
+        TimelineEvent(a.uploaded_at, "attachment", user_label(a.uploaded_by), a.original_name, a)
         for a in incident.attachments.select_related("uploaded_by")
     ]
     return sorted(events, key=lambda e: e.when)
 
 
-def _status_events(incident: Incident) -> list[TimelineEvent]:
+def user_label(user) -> str:
+    """A person as pages and reports show them: the full name beside the username."""
+    if user is None:
+        return ""
+    name, username = user.get_full_name().strip(), user.get_username()
+    return f"{name} ({username})" if name else username
+
+
+def _status_events(incident: Incident, reviews: list[Review]) -> list[TimelineEvent]:
+    # Each review changed the status once (to "returned" or "approved"): that change is the
+    # review's own line, so as many changes to its decision are left out here.
+    reviewed = Counter(r.decision for r in reviews)
     events, previous = [], None
-    for row in incident.history.order_by("history_date", "history_id"):
-        who, why = row.history_user_name, row.history_change_reason or ""
+    for row in incident.history.select_related("history_user").order_by(
+        "history_date", "history_id"
+    ):
+        who = user_label(row.history_user) or row.history_user_name
+        why = row.history_change_reason or ""
         if previous is None:
             events.append(TimelineEvent(row.history_date, "created", who, why))
         elif row.status != previous.status:
-            events.append(TimelineEvent(row.history_date, row.status, who, why))
+            if reviewed[row.status] > 0:
+                reviewed[row.status] -= 1
+            else:
+                events.append(TimelineEvent(row.history_date, row.status, who, why))
         elif why.startswith("correction:"):
             events.append(TimelineEvent(row.history_date, "corrected", who, why))
         previous = row

@@ -34,8 +34,12 @@ def thumbnail_data_uri(attachment) -> str | None:
     return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def report_html(bundle: IncidentBundle, document, entries, head, exported_at, actor, recipient):
-    """The report as HTML, thumbnails inlined: everything WeasyPrint needs, nothing to fetch."""
+def report_html(
+    bundle: IncidentBundle, document, entries, head, exported_at, actor, recipient, case_number=""
+):
+    """The report as HTML, thumbnails inlined: everything WeasyPrint needs, nothing to fetch.
+    `case_number` is the recipient's own reference, typed at export (shown in the first table
+    beside the police reference the facility recorded)."""
     incident = bundle.incident
     return render_to_string(
         "facility_log/incidents/report_pdf.html",
@@ -59,15 +63,16 @@ def report_html(bundle: IncidentBundle, document, entries, head, exported_at, ac
             "exported_at": exported_at,
             "actor": actor,
             "recipient": recipient,
+            "case_number": case_number,
         },
     )
 
 
 def render_incident_pdf(
-    bundle: IncidentBundle, document, entries, head, exported_at, actor, recipient
+    bundle: IncidentBundle, document, entries, head, exported_at, actor, recipient, case_number=""
 ) -> bytes:
     """report.pdf: PDF/A-3b with incident.json embedded."""
-    html = report_html(bundle, document, entries, head, exported_at, actor, recipient)
+    html = report_html(bundle, document, entries, head, exported_at, actor, recipient, case_number)
     return html_to_pdf(html, document, bundle.incident.number)
 
 

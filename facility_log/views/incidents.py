@@ -23,6 +23,7 @@ from facility_log.models import (
     Incident,
     Membership,
     Review,
+    Scan,
     Site,
     Zone,
 )
@@ -62,14 +63,31 @@ def _incident(request, pk: int, roles=VIEW_ROLES) -> Incident:
 
 
 def _default_site_and_zone(user, sites):
-    """The reporter's site and zone: their first guard membership, its first active zone."""
+    """The reporter's site (their first guard membership) and the zone of the checkpoint they
+    last scanned on a round still open there. No other zone is preselected: a silent default
+    sent a loading-dock report to the police as "Car park"."""
     memberships = Membership.objects.filter(user=user, is_active=True, site__in=sites)
     ranked = sorted(
         memberships.select_related("site"), key=lambda m: (m.role != "guard", m.site.code)
     )
     site = ranked[0].site if ranked else sites.first()
-    zone = site.zones.filter(is_active=True).first() if site else None
-    return site, zone
+    return site, (_current_round_zone(user, site) if site else None)
+
+
+def _current_round_zone(user, site):
+    """The active zone of the last checkpoint scanned on this user's open round at `site`."""
+    scan = (
+        Scan.objects.filter(
+            run__guard=user,
+            run__site=site,
+            run__finished_at__isnull=True,
+            checkpoint__zone__is_active=True,
+        )
+        .select_related("checkpoint__zone")
+        .order_by("-effective_time", "-pk")
+        .first()
+    )
+    return scan.checkpoint.zone if scan else None
 
 
 def _activate_site_time(site: Site | None) -> None:
@@ -236,9 +254,7 @@ def incident_detail(request, pk: int):
             # One page, several forms: distinct ids keep every label tied to its own input.
             "supplement_form": forms.SupplementForm(auto_id="supplement_%s"),
             "attachment_form": forms.AttachmentForm(auto_id="attach_%s", incident=incident),
-            "correction_form": forms.CorrectionForm(
-                auto_id="correct_%s", initial={"version": incident.version}
-            ),
+            "correctable": correctable_fields(incident),
         },
     )
 
@@ -373,6 +389,51 @@ def incident_correct(request, pk: int):
         "Correction recorded.",
         "correct",
     )
+
+
+@_in_site_time
+def incident_correct_field(request, pk: int, field: str):
+    """Correct one field with its own control (times typed in the site's time), a reason
+    required; a stale version is refused with both versions named."""
+    incident = _incident(request, pk, REPORT_ROLES)
+    if field not in svc.CORRECTABLE_FIELDS:
+        raise Http404("That field cannot be corrected.")
+    if not _abilities(request.user, incident, _roles(request.user, incident))["correct"]:
+        raise PermissionDenied("Only the author or a reviewer corrects a submitted incident.")
+    _activate_site_time(incident.site)
+    form = forms.TypedCorrectionForm(request.POST or None, incident=incident, field_name=field)
+    if request.method == "POST" and form.is_valid():
+        try:
+            svc.correct_field(
+                incident,
+                request.user,
+                field=field,
+                value=form.cleaned_data["value"],
+                reason=form.cleaned_data["reason"],
+                expected_version=form.cleaned_data["version"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        except svc.EditConflict as error:
+            form.add_error(None, f"{error} Look at the incident again before correcting.")
+        else:
+            messages.success(request, "Correction recorded.")
+            return redirect("incident-page", pk=incident.pk)
+    label = Incident._meta.get_field(field).verbose_name
+    return render(
+        request,
+        "facility_log/incidents/correct.html",
+        {"incident": incident, "form": form, "field_label": label},
+    )
+
+
+def correctable_fields(incident: Incident) -> list[tuple[str, str, object]]:
+    """(name, label, current value) of each field a correction may change, in form order."""
+    return [
+        (name, Incident._meta.get_field(name).verbose_name, getattr(incident, name))
+        for name in forms.IncidentForm.Meta.fields
+        if name in svc.CORRECTABLE_FIELDS
+    ]
 
 
 @require_POST

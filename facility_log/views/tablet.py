@@ -22,6 +22,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from facility_log.services.tablet import tablet_bundle
+from facility_log.services.work_queues import returned_reports
 
 # Everything the tablet page loads; the service worker stores these when it installs.
 SHELL_ASSETS = (
@@ -44,7 +45,7 @@ def tablet_app(request):
     return render(
         request,
         "facility_log/tablet/app.html",
-        {"bundle": tablet_bundle(request.user)},
+        {"bundle": tablet_bundle(request.user), "returned": returned_reports(request.user)},
     )
 
 

@@ -145,7 +145,9 @@ def test_alarm_is_not_escalated_before_its_delay(personas):
 
 
 @pytest.mark.django_db
-def test_check_alarms_escalates_once_to_supervisors_and_managers(personas):
+def test_check_alarms_escalates_once_to_supervisors_and_managers(
+    personas, django_capture_on_commit_callbacks
+):
     _emails(personas)
     access.set_alarm_rule(
         personas.site_a,
@@ -155,12 +157,15 @@ def test_check_alarms_escalates_once_to_supervisors_and_managers(personas):
         reason="forced doors escalate at once",
     )
     alarm = forced_open_at(personas.site_a, personas.zone_a).alarm
-    call_command("check_alarms", stdout=StringIO())
-    assert len(mail.outbox) == 1
-    assert sorted(mail.outbox[0].to) == ["mia@example.org", "sam@example.org"]
-    assert "Forced open" in mail.outbox[0].subject
-    call_command("check_alarms", stdout=StringIO())
-    assert len(mail.outbox) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("check_alarms", stdout=StringIO())
+    # One email to each supervisor and manager (each person's own notice), none to the guard.
+    assert sorted(m.to[0] for m in mail.outbox) == ["mia@example.org", "sam@example.org"]
+    assert all("Forced open" in m.subject for m in mail.outbox)
+    assert f"/access/alarms/{alarm.pk}/" in mail.outbox[0].body
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("check_alarms", stdout=StringIO())
+    assert len(mail.outbox) == 2
     alarm.refresh_from_db()
     assert alarm.escalated_at is not None
     assert "escalated by email" in alarm.history.latest().history_change_reason

@@ -48,11 +48,13 @@ def test_report_return_supplement_approve_and_history(tablet, live_server, brows
     svc.ensure_default_categories(None)
     page = tablet
 
-    # The guard reports on the tablet: site, zone and time are filled in already.
+    # The guard reports on the tablet: site and time are filled in already; the zone is the
+    # guard's to choose (no round open says where they are).
     _sign_in(page, "guard_a")
     page.get_by_role("link", name="Report").click()
     expect(page.get_by_label("Site")).to_have_value(str(browser_personas.site_a.pk))
-    expect(page.get_by_label("Zone")).to_have_value(str(browser_personas.zone_a.pk))
+    expect(page.get_by_label("Zone")).to_have_value("")
+    page.get_by_label("Zone").select_option(str(browser_personas.zone_a.pk))
     assert page.get_by_label("Occurred from").input_value() != ""
     assert page.get_by_label("Photo").get_attribute("capture") == "environment"
     assert _small_targets(page) == []
@@ -148,4 +150,27 @@ def test_report_form_offers_only_the_zones_of_the_chosen_site(tablet, browser_pe
     enabled = tablet.evaluate(
         "[...document.getElementById('id_zone').options].filter(o => !o.disabled).map(o => o.text)"
     )
-    assert enabled == ["---------", "BRAVO / Bravo Depot lobby"]
+    assert enabled == ["Choose the zone (leave empty if not known)", "BRAVO / Bravo Depot lobby"]
+
+
+def test_export_for_police_downloads_once_and_shows_its_disclosure(tablet, browser_personas):
+    from facility_log.models import Disclosure
+    from tests.incident_factories import seed_site_a_incident
+
+    incident = seed_site_a_incident(browser_personas)
+    _sign_in(tablet, "supervisor_a")
+    tablet.goto(f"/incidents/{incident.pk}/police-package/")
+    tablet.get_by_label("Recipient (agency or organisation)").fill("City Police")
+    tablet.get_by_label("Their case number").fill("2026/4711")
+    tablet.get_by_label("Why it is disclosed").fill("theft reported")
+    button = tablet.get_by_role("button", name="Export and download")
+    with tablet.expect_download() as download:
+        button.click()
+    assert download.value.suggested_filename == f"{incident.number}.zip"
+    disclosure = Disclosure.objects.get()
+    # After the download the page shows what was made, with its disclosure number.
+    expect(
+        tablet.get_by_role("heading", name=f"Exported: disclosure {disclosure.pk}")
+    ).to_be_visible(timeout=10_000)
+    expect(tablet.get_by_text(disclosure.package_sha256)).to_be_visible()
+    assert Disclosure.objects.count() == 1

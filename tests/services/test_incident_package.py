@@ -162,7 +162,7 @@ def test_redaction_leaves_out_contact_and_statement_and_still_verifies(personas,
     reason="qpdf and poppler-utils (pdftotext) are not installed",
 )
 def test_report_pdf_is_valid_and_names_number_narrative_and_hashes(personas, tmp_path):
-    incident, data, _ = _export(personas)
+    incident, data, _ = _export(personas, case_number="2026/4711")
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(_members(data)["report.pdf"])
     check = subprocess.run(["qpdf", "--check", str(pdf)], capture_output=True, text=True)
@@ -175,6 +175,8 @@ def test_report_pdf_is_valid_and_names_number_narrative_and_hashes(personas, tmp
     for attachment in incident.attachments.all():
         assert f"SHA-256 {attachment.sha256}" in text
     assert "Page 1 of" in text
+    # The recipient's case number typed at export is in the first table, before the narrative.
+    assert 0 < text.index("2026/4711 (City Police)") < text.index("What happened")
     detached = subprocess.run(["pdfdetach", "-list", str(pdf)], capture_output=True, text=True)
     assert "incident.json" in detached.stdout
 

@@ -45,16 +45,19 @@ def test_full_workflow_leaves_reviews_supplements_and_history(personas):
     assert incident.status == "closed"
     assert [r.decision for r in Review.objects.order_by("id")] == ["returned", "approved"]
     assert Supplement.objects.get().text == "It was 02:10."
-    kinds = [e.kind for e in svc.incident_timeline(incident)]
+    timeline = svc.incident_timeline(incident)
+    supervisor = personas.supervisor_a
+    # One line per review, naming the reviewer by name and username.
+    assert timeline[2].who == f"{supervisor.get_full_name()} ({supervisor.username})"
+    assert supervisor.get_full_name()
+    kinds = [e.kind for e in timeline]
     assert kinds == [
         "created",
         "submitted",
         "review: returned",
-        "returned",
         "supplement",
         "submitted",
         "review: approved",
-        "approved",
         "closed",
     ]
 

@@ -41,8 +41,53 @@ def test_report_form_has_tablet_defaults_and_camera_capture(personas, client_for
     assert 'capture="environment"' in html
     assert 'accept="image/*"' in html
     assert f'<option value="{personas.site_a.pk}" selected>' in html
-    assert f'<option value="{personas.zone_a.pk}" selected>' in html
     assert 'type="datetime-local"' in html
+    # No zone is chosen for the guard: a silent default sent reports to the wrong place.
+    zone_select = _select(html, "zone")
+    assert f'<option value="{personas.zone_a.pk}" selected>' not in zone_select
+    assert '<option value="" selected>Choose the zone (leave empty if not known)</option>' in (
+        zone_select
+    )
+
+
+@pytest.mark.django_db
+def test_report_form_offers_the_zone_of_the_guards_open_round(personas, client_for):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from facility_log.services import rounds, sites
+    from tests.rounds_helpers import WHY, scan
+
+    dock = sites.create_zone(personas.site_a, personas.manager_ab, name="Loading dock", reason=WHY)
+    gate = rounds.create_checkpoint(
+        personas.site_a, personas.manager_ab, zone=personas.zone_a, name="Gate", reason=WHY
+    )
+    dock_point = rounds.create_checkpoint(
+        personas.site_a, personas.manager_ab, zone=dock, name="Dock door", reason=WHY
+    )
+    route = rounds.create_route(
+        personas.site_a,
+        personas.manager_ab,
+        name="Dock round",
+        reason=WHY,
+        stops=[(gate, 0), (dock_point, 15)],
+    )
+    run = rounds.start_run(route, personas.guard_a, started_at=timezone.now() - timedelta(hours=1))
+    scan(personas.guard_a, run, gate, run.started_at + timedelta(minutes=5))
+    scan(personas.guard_a, run, dock_point, run.started_at + timedelta(minutes=20))
+    html = client_for("guard_a").get(reverse("incident-new")).content.decode()
+    assert f'<option value="{dock.pk}" selected>' in _select(html, "zone")
+
+    rounds.finish_run(run, personas.guard_a, finished_at=timezone.now())
+    html = client_for("guard_a").get(reverse("incident-new")).content.decode()
+    assert f'<option value="{dock.pk}" selected>' not in _select(html, "zone")
+
+
+def _select(html: str, name: str) -> str:
+    """The `<select name=...>` element of a page, options included."""
+    start = html.index(f'<select name="{name}"')
+    return html[start : html.index("</select>", start)]
 
 
 @pytest.mark.django_db
@@ -412,3 +457,63 @@ def test_auditor_reads_incidents_but_cannot_report(personas, client_for):
     )
     assert response.status_code == 403
     assert not incident.supplements.exists()
+
+
+@pytest.mark.django_db
+def test_a_time_is_corrected_in_the_sites_own_time_with_a_date_control(personas, client_for):
+    from datetime import UTC, datetime
+
+    incident = submitted(personas)
+    client = client_for("guard_a")
+    page = client.get(reverse("incident-page", args=[incident.pk])).content.decode()
+    url = reverse("incident-correct-field", args=[incident.pk, "occurred_from"])
+    assert url in page
+    form = client.get(url).content.decode()
+    assert 'type="datetime-local"' in form
+    # Site A is in Europe/Berlin: 03:10 there on 26 November is 02:10 UTC.
+    response = client.post(
+        url,
+        {"value": "2026-11-26T03:10", "reason": "clock read wrong", "version": incident.version},
+    )
+    assert response.status_code == 302
+    incident.refresh_from_db()
+    assert incident.occurred_from == datetime(2026, 11, 26, 2, 10, tzinfo=UTC)
+    row = Incident.history.filter(id=incident.pk).latest()
+    assert row.history_change_reason == "correction: clock read wrong"
+
+
+@pytest.mark.django_db
+def test_a_zone_is_corrected_from_the_sites_own_zones_only(personas, client_for):
+    incident = submitted(personas)
+    client = client_for("supervisor_a")
+    url = reverse("incident-correct-field", args=[incident.pk, "zone"])
+    select = _select(client.get(url).content.decode(), "value")
+    assert personas.zone_a.name in select and personas.zone_b.name not in select
+    response = client.post(
+        url, {"value": personas.zone_b.pk, "reason": "moved", "version": incident.version}
+    )
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    client.post(url, {"value": personas.zone_a.pk, "reason": "dock", "version": incident.version})
+    incident.refresh_from_db()
+    assert incident.zone == personas.zone_a
+
+
+@pytest.mark.django_db
+def test_typed_correction_names_missing_reason_stale_version_and_unknown_field(
+    personas, client_for
+):
+    incident = submitted(personas)
+    client = client_for("supervisor_a")
+    url = reverse("incident-correct-field", args=[incident.pk, "severity"])
+    html = client.post(url, {"value": "high", "version": incident.version}).content.decode()
+    assert "This field is required" in html
+    stale = incident.version
+    svc.correct_field(incident, personas.guard_a, field="severity", value="critical", reason="r")
+    html = client.post(url, {"value": "low", "reason": "x", "version": stale}).content.decode()
+    assert f"you edited version {stale}, the stored version is {stale + 1}" in html
+    assert Incident.objects.get(pk=incident.pk).severity == "critical"
+    narrative = reverse("incident-correct-field", args=[incident.pk, "narrative"])
+    assert client.get(narrative).status_code == 404
+    assert client_for("outsider_c").get(url).status_code == 404
+    assert client_for("auditor_a").get(url).status_code in (403, 404)

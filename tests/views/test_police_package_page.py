@@ -88,3 +88,55 @@ def test_opening_the_incident_page_is_logged_for_auditors(personas, client_for):
     assert (view.viewer_name, view.object_label) == ("supervisor_a", incident.label)
     html = client_for("auditor_a").get(reverse("audit-overview")).content.decode()
     assert incident.label in html
+
+
+def _export_form(client, url) -> dict:
+    """The form's fields as the page gives them: the one-time export key included."""
+    import re
+
+    html = client.get(url).content.decode()
+    key = re.search(r'name="export_key" value="([0-9a-f-]{36})"', html).group(1)
+    return {"recipient": "City Police", "case_number": "77", "reason": "theft", "export_key": key}
+
+
+@pytest.mark.django_db
+def test_a_second_click_on_export_shows_the_disclosure_instead_of_making_another(
+    personas, client_for
+):
+    incident = seed_site_a_incident(personas)
+    client = client_for("supervisor_a")
+    url = reverse("incident-police-package", args=[incident.pk])
+    data = _export_form(client, url)
+    # While the package is being made, the page's script is told "not yet".
+    assert client.get(url, {"export": data["export_key"]}).status_code == 204
+    first = client.post(url, data)
+    assert first["Content-Type"] == "application/zip"
+    b"".join(first.streaming_content)
+    disclosure = Disclosure.objects.get()
+
+    again = client.post(url, data)
+    assert again["Content-Type"].startswith("text/html")
+    html = again.content.decode()
+    assert f"Exported: disclosure {disclosure.pk}" in html
+    assert disclosure.package_sha256 in html
+    assert Disclosure.objects.count() == 1
+    # The script's question after the download gets the same result page.
+    shown = client.get(url, {"export": data["export_key"]})
+    assert shown.status_code == 200
+    assert f"Exported: disclosure {disclosure.pk}" in shown.content.decode()
+
+    # A new form (a new key) is a new, deliberate export.
+    client.post(url, _export_form(client, url))
+    assert Disclosure.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_another_user_cannot_see_an_export_by_its_key(personas, client_for):
+    incident = seed_site_a_incident(personas)
+    url = reverse("incident-police-package", args=[incident.pk])
+    supervisor = client_for("supervisor_a")
+    data = _export_form(supervisor, url)
+    b"".join(supervisor.post(url, data).streaming_content)
+    manager = client_for("manager_ab")
+    assert manager.get(url, {"export": data["export_key"]}).status_code == 204
+    assert client_for("outsider_c").get(url, {"export": data["export_key"]}).status_code == 404

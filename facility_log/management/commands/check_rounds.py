@@ -1,16 +1,15 @@
 """`manage.py check_rounds`: run by cron every minute. Records missed rounds and overdue runs
-(each once, however often it runs) and emails each site's supervisors what is new."""
+(each once, however often it runs) and tells each site's supervisors what is new (in the
+app, and by email to those who want it)."""
 
 from collections import defaultdict
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.core.management.base import CommandError
 
 from facility_log.management.base import AuditedCommand
-from facility_log.models import Membership, Role
-from facility_log.services import rounds
+from facility_log.services import notifications, rounds
 from facility_log.services.accounts import system_actor
+from facility_log.services.audit import audited_change
 
 
 class Command(AuditedCommand):
@@ -30,22 +29,8 @@ class Command(AuditedCommand):
             )
 
     def _notify(self, site, exceptions) -> bool:
-        emails = sorted(
-            Membership.objects.filter(site=site, role=Role.SUPERVISOR, is_active=True)
-            .exclude(user__email="")
-            .values_list("user__email", flat=True)
-        )
-        if not emails:
-            return True
-        lines = [f"- {e.get_kind_display()}: {e.detail}" for e in exceptions]
-        try:
-            send_mail(
-                f"[facility_log] {site.code}: {len(exceptions)} round exception(s)",
-                "\n".join(lines),
-                settings.DEFAULT_FROM_EMAIL,
-                emails,
-            )
-        except OSError as error:
-            self.stderr.write(f"email to {site.code} supervisors failed: {error}")
-            return False
-        return True
+        """Tell the site's supervisors (in the app; by email to those who want it). False
+        when an email could not be sent (the notice records why)."""
+        with audited_change(system_actor(), "round exceptions noticed"):
+            notices = notifications.missed_rounds(site, exceptions)
+        return not any(notice.email_error for notice in notices)
