@@ -27,6 +27,11 @@ SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
     "site-page": lambda p: {"code": p.site_a.code},
     "site-edit": lambda p: {"code": p.site_a.code},
     "zone-add": lambda p: {"code": p.site_a.code},
+    "people-invite": lambda p: {"code": p.site_a.code},
+    "people-give-role": lambda p: {"code": p.site_a.code},
+    "people-end-role": lambda p: {"code": p.site_a.code, "pk": _membership_at_a(p)},
+    "people-deactivate": lambda p: {"code": p.site_a.code, "pk": _membership_at_a(p)},
+    "people-resend": lambda p: {"code": p.site_a.code, "pk": _membership_at_a(p)},
     "site-history": lambda p: {"code": p.site_a.code},
     "site-retention": lambda p: {"code": p.site_a.code},
     "site-purges": lambda p: {"code": p.site_a.code},
@@ -184,6 +189,8 @@ NOT_SITE_DATA: set[str] = {
     "api-category-detail",
     # The person's own choices, and marking their own notices read: no site's records.
     "notification-settings",
+    # The emailed set-password link: a signed token for one account, no site's records.
+    "set-password",
     "notification-mark-all-read",
 }
 
