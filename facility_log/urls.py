@@ -13,6 +13,7 @@ from facility_log.views import (
     people,
     retention,
     rounds,
+    routes,
     shifts,
     sites,
     tablet,
@@ -140,6 +141,8 @@ urlpatterns = [
     path("sites/<str:code>/rounds/report.csv", rounds.rounds_report_csv, name="rounds-report-csv"),
     path("sites/<str:code>/checkpoints/", rounds.checkpoints, name="checkpoints"),
     path("sites/<str:code>/checkpoints/add/", rounds.checkpoint_add, name="checkpoint-add"),
+    path("sites/<str:code>/routes/add/", routes.route_add, name="route-add"),
+    path("sites/<str:code>/routes/<int:pk>/edit/", routes.route_edit, name="route-edit"),
     path(
         "sites/<str:code>/checkpoints/labels.pdf",
         rounds.checkpoint_labels,

@@ -28,6 +28,8 @@ SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
     "site-edit": lambda p: {"code": p.site_a.code},
     "zone-add": lambda p: {"code": p.site_a.code},
     "people-invite": lambda p: {"code": p.site_a.code},
+    "route-add": lambda p: {"code": p.site_a.code},
+    "route-edit": lambda p: {"code": p.site_a.code, "pk": rounds_at_a(p).route.pk},
     "people-give-role": lambda p: {"code": p.site_a.code},
     "people-end-role": lambda p: {"code": p.site_a.code, "pk": _membership_at_a(p)},
     "people-deactivate": lambda p: {"code": p.site_a.code, "pk": _membership_at_a(p)},

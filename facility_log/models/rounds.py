@@ -71,7 +71,9 @@ class Checkpoint(AuditedModel):
 
 
 class Route(AuditedModel):
-    """An ordered list of checkpoints walked as one round."""
+    """An ordered list of checkpoints walked as one round. `version` counts its changes: a
+    change of stops or order rules makes a new version, and each run keeps the version (and
+    the stop list, `Run.plan`) it walked; earlier versions are in the route's history."""
 
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="routes")
     name = models.CharField(max_length=120)
@@ -80,6 +82,7 @@ class Route(AuditedModel):
         default=False, help_text="Shuffle the stops for each run (expected minutes stay)."
     )
     is_active = models.BooleanField(default=True)
+    version = models.PositiveIntegerField(default=1)
 
     history = audited_history()
 
@@ -174,6 +177,7 @@ class Run(AuditedModel):
         Schedule, on_delete=models.PROTECT, null=True, blank=True, related_name="runs"
     )
     window_start = models.DateTimeField(null=True, blank=True)
+    route_version = models.PositiveIntegerField(default=1)
     plan = models.JSONField(default=list)
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -15,10 +15,12 @@ The compliance report is services/rounds_report.py.
 """
 
 from facility_log.services.rounds.checkpoints import (
+    RouteVersionConflict,
     create_checkpoint,
     create_route,
     replace_tag_code,
     update_checkpoint,
+    update_route,
 )
 from facility_log.services.rounds.checks import check_rounds
 from facility_log.services.rounds.common import (
@@ -47,6 +49,8 @@ from facility_log.services.rounds.schedules import (
 )
 
 __all__ = [
+    "RouteVersionConflict",
+    "update_route",
     "DEFAULTS",
     "REPLAYED_KINDS",
     "Finding",

@@ -81,6 +81,75 @@ def create_route(
     return route
 
 
+class RouteVersionConflict(Exception):
+    """A route was changed from an older version than the one stored (HTTP 409)."""
+
+    def __init__(self, current: Route, expected_version: int):
+        self.current = current
+        super().__init__(
+            f"The route changed since you opened it: you edited version {expected_version}, "
+            f"the stored version is {current.version}."
+        )
+
+
+# Changing any of these makes a new version of the route.
+VERSIONED = ("must_follow_order", "random_order")
+
+
+def update_route(
+    route: Route,
+    actor: AbstractBaseUser,
+    *,
+    reason: str,
+    expected_version: int | None = None,
+    stops: list[tuple[Checkpoint, int]] | None = None,
+    **changes,
+) -> Route:
+    """Change a route (the site's managers). New stops or order rules make a new version;
+    runs already started keep the stops they were given. A name or active flag alone is
+    changed in place. `expected_version`: refused with RouteVersionConflict when stale."""
+    require_role(actor, route.site, MANAGE_ROLES)
+    unknown = set(changes) - {"name", "is_active", *VERSIONED}
+    if unknown:
+        raise ValidationError(dict.fromkeys(unknown, "This field cannot be changed."))
+    if stops is not None:
+        _check_stops(route.site, stops)
+    with audited_change(actor, reason):
+        current = Route.objects.select_for_update().get(pk=route.pk)
+        if expected_version is not None and expected_version != current.version:
+            raise RouteVersionConflict(current, expected_version)
+        new_stops = stops is not None and _stop_list(current) != [
+            (checkpoint.pk, minutes) for checkpoint, minutes in stops
+        ]
+        new_rules = any(
+            name in changes and changes[name] != getattr(current, name) for name in VERSIONED
+        )
+        for name, value in changes.items():
+            setattr(current, name, value)
+        if new_stops or new_rules:
+            current.version += 1
+        save_validated(current)
+        if new_stops:
+            _replace_stops(current, stops)
+    return current
+
+
+def _stop_list(route: Route) -> list[tuple[int, int]]:
+    return list(route.stops.order_by("position").values_list("checkpoint_id", "expected_minutes"))
+
+
+def _replace_stops(route: Route, stops) -> None:
+    """The old stops go (each with its history row), the new ones are written in order."""
+    for stop in route.stops.all():
+        stop.delete()
+    for position, (checkpoint, minutes) in enumerate(stops, start=1):
+        save_validated(
+            RouteStop(
+                route=route, checkpoint=checkpoint, position=position, expected_minutes=minutes
+            )
+        )
+
+
 def _check_stops(site: Site, stops) -> None:
     if not stops:
         raise ValidationError({"stops": "A route needs at least one checkpoint."})

@@ -78,6 +78,7 @@ def create_run(route: Route, guard, started_at: datetime, client_uuid) -> Run:
         guard=guard,
         schedule=schedule,
         window_start=window,
+        route_version=route.version,
         plan=_plan(route),
         started_at=started_at,
         client_uuid=client_uuid,

@@ -1,0 +1,99 @@
+"""Routes from the set-up pages (the site's managers): add a route with its ordered stops,
+change it (a new version when stops or order rules change), see its versions."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+
+from facility_log.forms.base import add_service_errors
+from facility_log.forms.routes import RouteForm, stop_formset
+from facility_log.models import Route, Site
+from facility_log.scoping import MANAGE_ROLES, get_scoped_or_404
+from facility_log.services import rounds
+
+
+def _site(request, code: str) -> Site:
+    return get_scoped_or_404(
+        Site.objects.all(), request.user, MANAGE_ROLES, site_field="", code=code
+    )
+
+
+def route_add(request, code: str):
+    """A new route: its name, order rules and stops."""
+    site = _site(request, code)
+    form = RouteForm(request.POST or None)
+    stops = stop_formset(request.POST or None, site)
+    if request.method == "POST" and _saved(
+        form,
+        stops,
+        lambda data, stop_list: rounds.create_route(
+            site,
+            request.user,
+            name=data["name"],
+            stops=stop_list,
+            reason=data["reason"],
+            must_follow_order=data["must_follow_order"],
+            random_order=data["random_order"],
+        ),
+    ):
+        messages.success(request, f"Route {form.cleaned_data['name']} added.")
+        return redirect("checkpoints", code=site.code)
+    return _page(request, site, form, stops, None)
+
+
+def route_edit(request, code: str, pk: int):
+    """Change a route; runs already started keep the version and stops they were given."""
+    site = _site(request, code)
+    route = get_object_or_404(Route, pk=pk, site=site)
+    current = [(s.checkpoint, s.expected_minutes) for s in route.stops.select_related("checkpoint")]
+    form = RouteForm(
+        request.POST or None,
+        initial={
+            "name": route.name,
+            "must_follow_order": route.must_follow_order,
+            "random_order": route.random_order,
+            "version": route.version,
+        },
+    )
+    stops = stop_formset(request.POST or None, site, current)
+    if request.method == "POST" and _saved(
+        form,
+        stops,
+        lambda data, stop_list: rounds.update_route(
+            route,
+            request.user,
+            reason=data["reason"],
+            expected_version=data["version"],
+            name=data["name"],
+            must_follow_order=data["must_follow_order"],
+            random_order=data["random_order"],
+            stops=stop_list,
+        ),
+    ):
+        route.refresh_from_db()
+        messages.success(request, f"Route {route.name} saved (version {route.version}).")
+        return redirect("checkpoints", code=site.code)
+    return _page(request, site, form, stops, route)
+
+
+def _saved(form, stops, save) -> bool:
+    """Validate both forms, run the service; its refusals land on the form."""
+    if not (form.is_valid() and stops.is_valid()):
+        return False
+    try:
+        save(form.cleaned_data, stops.stops())
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return False
+    except rounds.RouteVersionConflict as conflict:
+        form.add_error(None, f"{conflict} Open the route again to see the change.")
+        return False
+    return True
+
+
+def _page(request, site, form, stops, route):
+    return render(
+        request,
+        "facility_log/rounds/route_form.html",
+        {"site": site, "form": form, "stops": stops, "route": route},
+    )
