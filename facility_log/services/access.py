@@ -324,11 +324,17 @@ def alarms_to_escalate(now: datetime | None = None) -> list[Alarm]:
     ]
 
 
-def mark_escalated(alarm: Alarm, actor: AbstractBaseUser, *, recipients: list[str]) -> None:
-    """Record that the alarm was escalated (so it never is again)."""
+def mark_escalated(alarm: Alarm, actor: AbstractBaseUser, *, recipients: list[str]) -> bool:
+    """Record that the alarm was escalated (so it never is again); False when another run (a
+    second worker, a manual `check_alarms` beside the scheduled one) got there first."""
     with audited_change(actor, f"alarm escalated by email to {', '.join(recipients) or 'nobody'}"):
-        alarm.escalated_at = timezone.now()
-        alarm.save()
+        current = Alarm.objects.select_for_update().get(pk=alarm.pk)
+        if current.escalated_at is not None:
+            return False
+        current.escalated_at = timezone.now()
+        current.save()
+    alarm.escalated_at = current.escalated_at
+    return True
 
 
 def escalation_recipients(site: Site) -> list[str]:
@@ -341,13 +347,15 @@ def escalation_recipients(site: Site) -> list[str]:
     return sorted(set(members.values_list("user__email", flat=True)))
 
 
-def escalate_alarm(alarm: Alarm, actor: AbstractBaseUser) -> list[str]:
-    """Email the site's supervisors and managers about an alarm nobody acknowledged, once.
+def escalate_alarm(alarm: Alarm, actor: AbstractBaseUser) -> list[str] | None:
+    """Email the site's supervisors and managers about an alarm nobody acknowledged, once;
+    returns whom, or None when it had been escalated already (by a concurrent run).
     The alarm is marked escalated in the same transaction as the decision to send."""
     from django.core.mail import send_mail
 
     recipients = escalation_recipients(alarm.site)
-    mark_escalated(alarm, actor, recipients=recipients)
+    if not mark_escalated(alarm, actor, recipients=recipients):
+        return None
     if recipients:
         local = alarm.raised_at.astimezone(alarm.site.tzinfo)
         send_mail(
