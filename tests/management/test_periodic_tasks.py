@@ -21,6 +21,11 @@ from tests.rounds_helpers import every_two_hours, night_route
 
 pytestmark = pytest.mark.django_db
 
+# The worker closes its database connection after each task, as a long-running process
+# should: these tests run outside a wrapping transaction (the worker tests in
+# tests/access/test_import_jobs.py do the same).
+worker_test = pytest.mark.django_db(transaction=True)
+
 
 def _enqueue(*command) -> str:
     out = StringIO()
@@ -46,6 +51,7 @@ def _email(person, address: str, actor) -> None:
         person.save()
 
 
+@worker_test
 def test_check_rounds_queued_twice_runs_once_on_the_worker(personas):
     user = accounts.create_user(
         personas.admin, username="nights", password=None, email="n@example.test", reason="test"
@@ -79,6 +85,7 @@ def test_check_rounds_queued_twice_runs_once_on_the_worker(personas):
     assert verify_audit().intact
 
 
+@worker_test
 def test_check_alarms_on_the_worker_escalates_each_alarm_once(personas):
     _email(personas.supervisor_a, "sam@example.org", personas.admin)
     access.set_alarm_rule(
@@ -123,6 +130,7 @@ def test_an_alarm_taken_by_a_concurrent_run_is_not_escalated_again(personas):
     assert Alarm.history.filter(escalated_at__isnull=False).count() == 1
 
 
+@worker_test
 def test_purge_queued_with_apply_removes_expired_records_on_the_worker(personas):
     old = closed_incident(personas, days_ago=8 * 365, title="Old")
     recent = closed_incident(personas, days_ago=10, title="Recent")

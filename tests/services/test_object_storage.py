@@ -118,6 +118,7 @@ def test_the_retention_purge_removes_the_file_from_the_bucket(
     assert verify_audit().intact
 
 
+@pytest.mark.django_db(transaction=True)
 def test_an_import_file_kept_in_the_bucket_is_imported_by_the_worker(personas, s3):
     """The upload is kept through the storage, so a worker on another server can read it."""
     door(personas.site_a, personas.zone_a, "D-1")
