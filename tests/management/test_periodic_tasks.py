@@ -23,7 +23,8 @@ pytestmark = pytest.mark.django_db
 
 # The worker closes its database connection after each task, as a long-running process
 # should: these tests run outside a wrapping transaction (the worker tests in
-# tests/access/test_import_jobs.py do the same).
+# tests/access/test_import_jobs.py do the same), asking for `transactional_db` by name so that
+# the append-only tables can be emptied afterwards (tests/conftest.py).
 worker_test = pytest.mark.django_db(transaction=True)
 
 
@@ -52,7 +53,7 @@ def _email(person, address: str, actor) -> None:
 
 
 @worker_test
-def test_check_rounds_queued_twice_runs_once_on_the_worker(personas):
+def test_check_rounds_queued_twice_runs_once_on_the_worker(transactional_db, personas):
     user = accounts.create_user(
         personas.admin, username="nights", password=None, email="n@example.test", reason="test"
     )
@@ -86,7 +87,7 @@ def test_check_rounds_queued_twice_runs_once_on_the_worker(personas):
 
 
 @worker_test
-def test_check_alarms_on_the_worker_escalates_each_alarm_once(personas):
+def test_check_alarms_on_the_worker_escalates_each_alarm_once(transactional_db, personas):
     _email(personas.supervisor_a, "sam@example.org", personas.admin)
     access.set_alarm_rule(
         personas.site_a,
@@ -131,7 +132,7 @@ def test_an_alarm_taken_by_a_concurrent_run_is_not_escalated_again(personas):
 
 
 @worker_test
-def test_purge_queued_with_apply_removes_expired_records_on_the_worker(personas):
+def test_purge_queued_with_apply_removes_expired_records_on_the_worker(transactional_db, personas):
     old = closed_incident(personas, days_ago=8 * 365, title="Old")
     recent = closed_incident(personas, days_ago=10, title="Recent")
 

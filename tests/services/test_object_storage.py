@@ -119,7 +119,9 @@ def test_the_retention_purge_removes_the_file_from_the_bucket(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_import_file_kept_in_the_bucket_is_imported_by_the_worker(personas, s3):
+def test_an_import_file_kept_in_the_bucket_is_imported_by_the_worker(
+    transactional_db, personas, s3
+):
     """The upload is kept through the storage, so a worker on another server can read it."""
     door(personas.site_a, personas.zone_a, "D-1")
     body = b"source,external_id,occurred_at,door,event_type\n" + b"".join(
