@@ -6,6 +6,7 @@ Import the fixtures into a test module: `from tests.object_storage import s3, s3
 
 import logging
 import socket
+import threading
 import uuid
 from dataclasses import dataclass
 
@@ -72,16 +73,36 @@ class Bucket:
 
 @pytest.fixture(scope="session")
 def s3_server():
-    """moto's S3 server, in a thread of the test process, for the whole run."""
-    from moto.server import ThreadedMotoServer
+    """moto's S3 server, in a thread of the test process, for the whole run.
+
+    Like moto's ThreadedMotoServer, but the port is bound here, before the thread starts: a
+    port taken since `free_port` looked (the other suite in CI) is an error to step past, not a
+    thread that never signals it is ready."""
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
 
     # Its request log would fill every failing test's output.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+    app = DomainDispatcherApplication(create_backend_app)
+    for _attempt in range(5):
+        try:
+            server = make_server(
+                "127.0.0.1", free_port(), app, threaded=True, request_handler=MotoRequestHandler
+            )
+            break
+        except OSError:
+            continue
+    else:
+        raise RuntimeError(f"moto's server found no free port in {PORTS.start}-{PORTS.stop - 1}")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
 
 
 def make_bucket(endpoint: str) -> Bucket:
