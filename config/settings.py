@@ -192,6 +192,9 @@ if FILE_STORAGE == "s3":
             "default_acl": None,
             "querystring_auth": True,
             "querystring_expire": 60,
+            # A file read from the bucket is buffered whole before its first byte is used;
+            # past 2 MB on local disk, not in memory (the default keeps all of it in memory).
+            "max_memory_size": 2 * 1024 * 1024,
         },
     }
 elif FILE_STORAGE != "local":

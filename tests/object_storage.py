@@ -55,6 +55,7 @@ class Bucket:
                 "region_name": REGION,
                 "file_overwrite": False,
                 "default_acl": None,
+                "max_memory_size": 2 * 1024 * 1024,
                 **CREDENTIALS,
             },
         }

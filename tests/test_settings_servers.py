@@ -33,14 +33,14 @@ def test_a_wrong_storage_or_cache_setting_stops_start_up_naming_it(env, named):
 def test_file_storage_s3_makes_the_bucket_the_default_storage():
     result = _shell(
         "from django.core.files.storage import storages; s = storages['default']; "
-        "print(type(s).__name__, s.bucket_name, s.location, s.file_overwrite)",
+        "print(type(s).__name__, s.bucket_name, s.location, s.file_overwrite, s.max_memory_size)",
         FILE_STORAGE="s3",
         S3_BUCKET="evidence",
         S3_PREFIX="hq",
         S3_ENDPOINT_URL="http://127.0.0.1:9",
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["S3Storage", "evidence", "hq", "False"]
+    assert result.stdout.split() == ["S3Storage", "evidence", "hq", "False", "2097152"]
 
 
 def _shared_between_processes(tmp_path, **env: str) -> str:
