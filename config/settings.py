@@ -169,6 +169,55 @@ STORAGES = {
     },
 }
 
+# Uploads (attachments, import files) and anything else kept through Django's storage API:
+# the local MEDIA_ROOT by default; FILE_STORAGE=s3 puts them in an S3-compatible bucket so that
+# several app servers and workers share them (docs/deploy.md). Credentials come the way boto3
+# reads them (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or the instance's role), never from
+# this file. Files are always served through the app's own permission-checked views: the
+# bucket stays private and no URL of it is handed out.
+FILE_STORAGE = os.environ.get("FILE_STORAGE", "local").lower()
+if FILE_STORAGE == "s3":
+    if not os.environ.get("S3_BUCKET"):
+        raise ImproperlyConfigured("FILE_STORAGE=s3 needs S3_BUCKET (the bucket's name).")
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["S3_BUCKET"],
+            "location": os.environ.get("S3_PREFIX", ""),
+            "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("S3_REGION") or None,
+            "addressing_style": os.environ.get("S3_ADDRESSING_STYLE") or None,
+            # Evidence is never overwritten in place: a clash gets a new name.
+            "file_overwrite": False,
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": 60,
+            # A file read from the bucket is buffered whole before its first byte is used;
+            # past 2 MB on local disk, not in memory (the default keeps all of it in memory).
+            "max_memory_size": 2 * 1024 * 1024,
+        },
+    }
+elif FILE_STORAGE != "local":
+    raise ImproperlyConfigured(f"FILE_STORAGE={FILE_STORAGE!r}: use local or s3.")
+
+# Sessions live in the database, so a sign-in on one app server holds on every other.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+# The cache is shared by every app server and worker when CACHE_URL names Redis
+# (redis://host:6379/0) or the database (db); without it each process keeps its own, which is
+# only right for a single server (docs/deploy.md).
+CACHE_URL = os.environ.get("CACHE_URL", "")
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    _cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+elif CACHE_URL in {"db", "database"}:
+    # The table is made by `migrate` (facility_log's post-migrate step).
+    _cache = {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "cache_table"}
+elif CACHE_URL in {"", "locmem"}:
+    _cache = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+else:
+    raise ImproperlyConfigured(f"CACHE_URL={CACHE_URL!r}: use redis://..., db or locmem.")
+CACHES = {"default": {**_cache, "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "facility_log")}}
+
 # Security: secure by default, relaxed only for local HTTP development.
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG

@@ -14,6 +14,7 @@ class FacilityLogConfig(AppConfig):
 
         post_migrate.connect(install_guards_after_migrate, sender=self)
         post_migrate.connect(seed_reference_data, sender=self)
+        post_migrate.connect(create_cache_table, sender=self)
 
         from facility_log.services.evidence import attachment_problems
         from facility_log.services.verify import EXTRA_CHECKS
@@ -33,3 +34,11 @@ def seed_reference_data(sender, using, **kwargs) -> None:
     from facility_log.services.incidents import ensure_default_categories
 
     ensure_default_categories(system_actor())
+
+
+def create_cache_table(sender, using, **kwargs) -> None:
+    """With the database cache (CACHE_URL=db), `migrate` makes its table too, so a deployment
+    needs no extra step; with any other cache this does nothing."""
+    from django.core.management import call_command
+
+    call_command("createcachetable", database=using, verbosity=0)

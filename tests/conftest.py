@@ -3,6 +3,7 @@ from django.db import connection
 from django.test import Client
 
 from facility_log.db_guards import drop_guards, install_guards
+from tests.object_storage import s3, s3_server  # noqa: F401 (fixtures: S3 on moto's server)
 from tests.personas import Personas, build_personas
 
 

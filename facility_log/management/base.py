@@ -15,3 +15,20 @@ class AuditedCommand(BaseCommand):
 
     def command_name(self) -> str:
         return type(self).__module__.rsplit(".", 1)[-1]
+
+
+def enqueue_option(parser) -> None:
+    """`--enqueue`: queue the run for `manage.py db_worker` instead of doing it here."""
+    parser.add_argument(
+        "--enqueue",
+        action="store_true",
+        help="only queue this run for the task worker (manage.py db_worker); a run already "
+        "waiting is not queued twice",
+    )
+
+
+def report_enqueued(command: BaseCommand, name: str, result, queued: bool) -> None:
+    if queued:
+        command.stdout.write(f"{name}: queued for the worker (task {result.id}).")
+    else:
+        command.stdout.write(f"{name}: a run is already waiting for the worker (task {result.id}).")

@@ -324,11 +324,17 @@ def alarms_to_escalate(now: datetime | None = None) -> list[Alarm]:
     ]
 
 
-def mark_escalated(alarm: Alarm, actor: AbstractBaseUser, *, recipients: list[str]) -> None:
-    """Record that the alarm was escalated (so it never is again)."""
+def mark_escalated(alarm: Alarm, actor: AbstractBaseUser, *, recipients: list[str]) -> bool:
+    """Record that the alarm was escalated (so it never is again); False when another run (a
+    second worker, a manual `check_alarms` beside the scheduled one) got there first."""
     with audited_change(actor, f"alarm escalated by email to {', '.join(recipients) or 'nobody'}"):
-        alarm.escalated_at = timezone.now()
-        alarm.save()
+        current = Alarm.objects.select_for_update().get(pk=alarm.pk)
+        if current.escalated_at is not None:
+            return False
+        current.escalated_at = timezone.now()
+        current.save()
+    alarm.escalated_at = current.escalated_at
+    return True
 
 
 def escalation_recipients(site: Site) -> list[str]:
@@ -341,14 +347,16 @@ def escalation_recipients(site: Site) -> list[str]:
     return sorted(set(members.values_list("user__email", flat=True)))
 
 
-def escalate_alarm(alarm: Alarm, actor: AbstractBaseUser) -> list[str]:
-    """Tell the site's supervisors and managers about an alarm nobody acknowledged, once
-    (in the app, and by email to those who have an address and want it). The alarm is marked
-    escalated in the same transaction as the notices; returns the addresses emailed."""
+def escalate_alarm(alarm: Alarm, actor: AbstractBaseUser) -> list[str] | None:
+    """Tell the site's supervisors and managers about an alarm nobody acknowledged, once (in
+    the app, and by email to those who have an address and want it); returns the addresses
+    emailed, or None when a concurrent run had escalated it already. The alarm is marked
+    escalated in the same transaction as the notices."""
     from facility_log.services import notifications
 
     with audited_change(actor, "alarm not acknowledged in time"):
+        if not mark_escalated(alarm, actor, recipients=escalation_recipients(alarm.site)):
+            return None
         notices = notifications.alarm_unacknowledged(alarm)
         recipients = sorted(notice.emailed_to for notice in notices if notice.emailed_to)
-        mark_escalated(alarm, actor, recipients=recipients)
     return recipients

@@ -3,12 +3,14 @@
 A dry run by default: prints what would go, per site and kind, and removes nothing. With
 `--apply` it removes them, each record in its own transaction, leaving a tombstone in the
 audit ledger for every row removed. Every run (dry or not) is recorded for the auditors.
+With `--enqueue` it only queues the run for the task worker (docs/deploy.md).
 Exit 0 when the run completed; non-zero with the reason when it stopped.
 """
 
 from django.core.management.base import CommandError
 
-from facility_log.management.base import AuditedCommand
+from facility_log import tasks
+from facility_log.management.base import AuditedCommand, enqueue_option, report_enqueued
 from facility_log.services.accounts import system_actor
 from facility_log.services.retention import purge_expired
 from facility_log.services.retention_plans import Tally
@@ -23,8 +25,13 @@ class Command(AuditedCommand):
             action="store_true",
             help="remove the expired records (without it: only show what would go)",
         )
+        enqueue_option(parser)
 
-    def handle(self, *args, apply=False, **options):
+    def handle(self, *args, apply=False, enqueue=False, **options):
+        if enqueue:
+            queued = tasks.enqueue_once(tasks.purge_expired_records, apply)
+            report_enqueued(self, "purge_expired", *queued)
+            return
         verb = "removed" if apply else "would remove"
         totals = {"records": 0, "rows": 0, "files": 0}
 
