@@ -62,3 +62,52 @@ def stop_formset(data, site: Site, stops=()) -> BaseStopFormSet:
     initial = [{"checkpoint": c, "expected_minutes": m} for c, m in stops]
     initial += [{} for _ in range(EMPTY_STOP_ROWS)]
     return StopFormSet(data, prefix="stop", initial=initial, form_kwargs={"site": site})
+
+
+class ScheduleForm(ReasonFormMixin, forms.Form):
+    """A schedule for one of the site's routes, in the site's local wall time."""
+
+    route = forms.ModelChoiceField(label="Route", queryset=None)
+    kind = forms.ChoiceField(
+        label="Kind",
+        choices=[("every", "Every N hours between two times"), ("fixed", "At fixed times")],
+    )
+    start_time = forms.TimeField(
+        label="From (local time)", required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    end_time = forms.TimeField(
+        label="Until (local time)",
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}),
+        help_text="Earlier than the start means overnight (22:00 until 06:00).",
+    )
+    every_hours = forms.IntegerField(
+        label="Every (hours)", min_value=1, max_value=24, required=False
+    )
+    fixed_times = forms.CharField(
+        label="Fixed times (local)",
+        required=False,
+        help_text="For fixed times: HH:MM separated by commas, e.g. 08:00, 14:30, 21:00.",
+    )
+    grace_minutes = forms.IntegerField(
+        label="Grace (minutes)", min_value=0, max_value=720, initial=15
+    )
+
+    def __init__(self, *args, site: Site, **kwargs):
+        from facility_log.models import Route
+
+        super().__init__(*args, **kwargs)
+        self.fields["route"].queryset = Route.objects.filter(site=site, is_active=True)
+
+    def schedule_fields(self) -> dict:
+        data = self.cleaned_data
+        fields = {"kind": data["kind"], "grace_minutes": data["grace_minutes"]}
+        if data["kind"] == "fixed":
+            fields["fixed_times"] = [t for t in (data["fixed_times"] or "").split(",") if t.strip()]
+        else:
+            fields.update(
+                start_time=data["start_time"],
+                end_time=data["end_time"],
+                every_hours=data["every_hours"],
+            )
+        return fields

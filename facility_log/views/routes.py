@@ -1,13 +1,17 @@
 """Routes from the set-up pages (the site's managers): add a route with its ordered stops,
 change it (a new version when stops or order rules change), see its versions."""
 
+from datetime import date, timedelta
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 
 from facility_log.forms.base import add_service_errors
-from facility_log.forms.routes import RouteForm, stop_formset
-from facility_log.models import Route, Site
+from facility_log.forms.people import ReasonOnlyForm
+from facility_log.forms.routes import RouteForm, ScheduleForm, stop_formset
+from facility_log.models import Route, Schedule, Site
 from facility_log.scoping import MANAGE_ROLES, get_scoped_or_404
 from facility_log.services import rounds
 
@@ -96,4 +100,73 @@ def _page(request, site, form, stops, route):
         request,
         "facility_log/rounds/route_form.html",
         {"site": site, "form": form, "stops": stops, "route": route},
+    )
+
+
+def schedules(request, code: str):
+    """The site's schedules and a week of their windows in the site's time (clock changes
+    marked); `?week=YYYY-MM-DD` picks the first day."""
+    site = _site(request, code)
+    first_day = _week_start(request, site)
+    context = {
+        "site": site,
+        "days": rounds.week_view(site, first_day),
+        "schedules": Schedule.objects.filter(route__site=site).select_related("route"),
+        "previous": first_day - timedelta(days=7),
+        "next": first_day + timedelta(days=7),
+        "first_day": first_day,
+    }
+    return render(request, "facility_log/rounds/schedules.html", context)
+
+
+def _week_start(request, site) -> date:
+    try:
+        return date.fromisoformat(request.GET.get("week", ""))
+    except ValueError:
+        if request.GET.get("week"):
+            messages.warning(request, "The week must be a date (YYYY-MM-DD): showing this week.")
+        return timezone.localtime(timezone.now(), site.tzinfo).date()
+
+
+def schedule_add(request, code: str):
+    """A new schedule for one of the site's routes."""
+    site = _site(request, code)
+    form = ScheduleForm(request.POST or None, site=site)
+    if request.method == "POST" and form.is_valid():
+        try:
+            rounds.create_schedule(
+                form.cleaned_data["route"],
+                request.user,
+                reason=form.cleaned_data["reason"],
+                **form.schedule_fields(),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Schedule added: its windows are in the week below.")
+            return redirect("schedules", code=site.code)
+    return render(request, "facility_log/rounds/schedule_form.html", {"site": site, "form": form})
+
+
+def schedule_end(request, code: str, pk: int):
+    """Stop a schedule from now on, after a confirmation asking why."""
+    site = _site(request, code)
+    schedule = get_object_or_404(Schedule, pk=pk, route__site=site, is_active=True)
+    form = ReasonOnlyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        rounds.end_schedule(schedule, request.user, reason=form.cleaned_data["reason"])
+        messages.success(request, f"Schedule {schedule} ended.")
+        return redirect("schedules", code=site.code)
+    return render(
+        request,
+        "facility_log/sites/people_form.html",
+        {
+            "site": site,
+            "form": form,
+            "heading": f"End schedule {schedule}",
+            "button": "End the schedule",
+            "danger": True,
+            "note": "No more windows from now on; missed rounds stop being recorded for it. "
+            "Its runs and history stay.",
+        },
     )

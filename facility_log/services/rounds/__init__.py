@@ -47,8 +47,12 @@ from facility_log.services.rounds.schedules import (
     schedule_windows,
     validate_schedule,
 )
+from facility_log.services.rounds.week import Day, end_schedule, week_view
 
 __all__ = [
+    "Day",
+    "end_schedule",
+    "week_view",
     "RouteVersionConflict",
     "update_route",
     "DEFAULTS",
