@@ -29,6 +29,8 @@ SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
     "zone-add": lambda p: {"code": p.site_a.code},
     "people-invite": lambda p: {"code": p.site_a.code},
     "route-add": lambda p: {"code": p.site_a.code},
+    "door-add": lambda p: {"code": p.site_a.code},
+    "door-id-add": lambda p: {"pk": site_a_alarm(p).door_id},
     "schedules": lambda p: {"code": p.site_a.code},
     "schedule-add": lambda p: {"code": p.site_a.code},
     "schedule-end": lambda p: {"code": p.site_a.code, "pk": rounds_at_a(p).schedule.pk},

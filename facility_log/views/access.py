@@ -289,7 +289,11 @@ def door_list(request):
     by_site = {site.pk: [] for site in sites}
     for door in doors:
         by_site.setdefault(door.site_id, []).append(door)
-    sections = [{"site": site, "doors": by_site[site.pk]} for site in sites]
+    managed = set(site_id_list(request.user, MANAGE_ROLES))
+    sections = [
+        {"site": site, "doors": by_site[site.pk], "can_manage": site.pk in managed}
+        for site in sites
+    ]
     return render(request, "facility_log/access/doors.html", {"sections": sections})
 
 

@@ -1,0 +1,80 @@
+"""Doors from the set-up pages (the site's managers): add a door, and the ids door systems
+use for it so their events find it."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+
+from facility_log.forms.base import add_service_errors
+from facility_log.forms.doors import DoorExternalIdForm, DoorForm
+from facility_log.models import Door, Site
+from facility_log.scoping import MANAGE_ROLES, get_scoped_or_404
+from facility_log.services import access
+
+
+def door_add(request, code: str):
+    site = get_scoped_or_404(
+        Site.objects.all(), request.user, MANAGE_ROLES, site_field="", code=code
+    )
+    form = DoorForm(request.POST or None, site=site)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            door = access.create_door(
+                site,
+                request.user,
+                zone=data["zone"],
+                code=data["code"],
+                name=data["name"],
+                reason=data["reason"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Door {door.code} added to {site.code}.")
+            return redirect("access-door-list")
+    return _page(request, site, form, f"Add a door at {site.code}", "Add the door")
+
+
+def door_external_id_add(request, pk: int):
+    door = get_scoped_or_404(Door.objects.select_related("site"), request.user, MANAGE_ROLES, pk=pk)
+    form = DoorExternalIdForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            access.add_door_external_id(
+                door,
+                request.user,
+                source=data["source"],
+                external_id=data["external_id"].strip(),
+                reason=data["reason"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request, f"{door.code} is now known to {data['source']} as {data['external_id']}."
+            )
+            return redirect("access-door-list")
+    return _page(
+        request,
+        door.site,
+        form,
+        f"Add a door-system id for {door.code} ({door.name})",
+        "Add the id",
+    )
+
+
+def _page(request, site, form, heading, button):
+    return render(
+        request,
+        "facility_log/sites/people_form.html",
+        {
+            "site": site,
+            "form": form,
+            "heading": heading,
+            "button": button,
+            "danger": False,
+            "note": "",
+        },
+    )
