@@ -144,6 +144,7 @@ urlpatterns = [
     path("sites/<str:code>/checkpoints/add/", rounds.checkpoint_add, name="checkpoint-add"),
     path("sites/<str:code>/routes/add/", routes.route_add, name="route-add"),
     path("sites/<str:code>/schedules/", routes.schedules, name="schedules"),
+    path("sites/<str:code>/rounds/exceptions/", routes.round_exceptions, name="round-exceptions"),
     path("sites/<str:code>/schedules/add/", routes.schedule_add, name="schedule-add"),
     path("sites/<str:code>/schedules/<int:pk>/end/", routes.schedule_end, name="schedule-end"),
     path("sites/<str:code>/routes/<int:pk>/edit/", routes.route_edit, name="route-edit"),

@@ -32,6 +32,7 @@ SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
     "door-add": lambda p: {"code": p.site_a.code},
     "door-id-add": lambda p: {"pk": site_a_alarm(p).door_id},
     "schedules": lambda p: {"code": p.site_a.code},
+    "round-exceptions": lambda p: {"code": p.site_a.code},
     "schedule-add": lambda p: {"code": p.site_a.code},
     "schedule-end": lambda p: {"code": p.site_a.code, "pk": rounds_at_a(p).schedule.pk},
     "route-edit": lambda p: {"code": p.site_a.code, "pk": rounds_at_a(p).route.pk},

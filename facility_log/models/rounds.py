@@ -259,7 +259,8 @@ class RoundException(AuditedModel):
 
     `key` names the finding (kind + what it is about) and is unique, so computing the same
     finding again records nothing new. A finding later disproved by data that arrived late
-    (a run synced after its window was marked missed) is withdrawn, never deleted.
+    (a run synced after its window was marked missed) is withdrawn, never deleted. A
+    supervisor signs it off with a comment (`signed_off_*`).
     """
 
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="round_exceptions")
@@ -282,6 +283,12 @@ class RoundException(AuditedModel):
     detected_at = models.DateTimeField(default=timezone.now)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawn_reason = models.TextField(blank=True)
+    # A supervisor has looked at it and says what was done (or why nothing needed doing).
+    signed_off_at = models.DateTimeField(null=True, blank=True)
+    signed_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    sign_off_comment = models.TextField(blank=True)
 
     history = audited_history()
 

@@ -1,7 +1,8 @@
 """Work queues: what waits for a person, site by site, for the home page.
 
 Supervisors and managers: reports to review, open alarms (new and acknowledged), missed rounds
-of the site's day so far, round exceptions of the last 24 hours. Guards: their own returned
+of the site's day so far, round exceptions of the last 24 hours and those waiting for a
+sign-off. Guards: their own returned
 reports and drafts, their open shift and round. Each count is one grouped query over all the
 user's sites, so the home page costs the same for one site or fifty.
 """
@@ -32,6 +33,7 @@ class SiteQueue:
     alarms_acknowledged: int = 0
     missed_rounds_today: int = 0
     exceptions_recent: int = 0
+    to_sign_off: int = 0
 
     @property
     def open_alarms(self) -> int:
@@ -89,9 +91,11 @@ def _count_round_exceptions(queues: dict[int, SiteQueue], sites, now=None) -> No
     for row in live.values("site_id").annotate(
         missed=Count("pk", filter=Q(kind=ExceptionKind.MISSED_ROUND) & day_starts),
         recent=Count("pk", filter=Q(detected_at__gte=now - EXCEPTIONS_SINCE)),
+        open=Count("pk", filter=Q(signed_off_at__isnull=True)),
     ):
         queue = queues[row["site_id"]]
         queue.missed_rounds_today, queue.exceptions_recent = row["missed"], row["recent"]
+        queue.to_sign_off = row["open"]
 
 
 def guard_queue(user) -> GuardQueue:

@@ -58,4 +58,5 @@ def _across(queues: dict) -> dict:
         total.alarms_acknowledged += queue.alarms_acknowledged
         total.missed_rounds_today += queue.missed_rounds_today
         total.exceptions_recent += queue.exceptions_recent
+        total.to_sign_off += queue.to_sign_off
     return {"queue": total, "sites": len(queues)}

@@ -1,5 +1,6 @@
-"""Routes from the set-up pages (the site's managers): add a route with its ordered stops,
-change it (a new version when stops or order rules change), see its versions."""
+"""Routes and schedules from the set-up pages (the site's managers): add a route with its
+ordered stops, change it (a new version when stops or order rules change); schedules and their
+week. Also the sign-off of round exceptions (supervisors and managers)."""
 
 from datetime import date, timedelta
 
@@ -11,8 +12,8 @@ from django.utils import timezone
 from facility_log.forms.base import add_service_errors
 from facility_log.forms.people import ReasonOnlyForm
 from facility_log.forms.routes import RouteForm, ScheduleForm, stop_formset
-from facility_log.models import Route, Schedule, Site
-from facility_log.scoping import MANAGE_ROLES, get_scoped_or_404
+from facility_log.models import RoundException, Route, Schedule, Site
+from facility_log.scoping import MANAGE_ROLES, REVIEW_ROLES, get_scoped_or_404
 from facility_log.services import rounds
 
 
@@ -168,5 +169,46 @@ def schedule_end(request, code: str, pk: int):
             "danger": True,
             "note": "No more windows from now on; missed rounds stop being recorded for it. "
             "Its runs and history stay.",
+        },
+    )
+
+
+EXCEPTIONS_SHOWN = 200
+
+
+def round_exceptions(request, code: str):
+    """Supervisors and managers: the site's round exceptions waiting for a sign-off (oldest
+    first, 200 at a time), signed off several at once with one comment; the latest signed off
+    below."""
+    site = get_scoped_or_404(
+        Site.objects.all(), request.user, REVIEW_ROLES, site_field="", code=code
+    )
+    if request.method == "POST":
+        ids = [int(v) for v in request.POST.getlist("exceptions") if v.isdigit()]
+        try:
+            count = rounds.sign_off_exceptions(
+                site, request.user, ids, comment=request.POST.get("comment", "")
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, f"{count} exception{'s' * (count != 1)} signed off.")
+            return redirect("round-exceptions", code=site.code)
+    waiting = rounds.open_exceptions(site).select_related("run__route", "schedule__route")
+    done = (
+        RoundException.objects.filter(site=site, signed_off_at__isnull=False)
+        .select_related("signed_off_by")
+        .order_by("-signed_off_at", "-pk")[:50]
+    )
+    return render(
+        request,
+        "facility_log/rounds/exceptions.html",
+        {
+            "site": site,
+            "waiting": list(waiting[:EXCEPTIONS_SHOWN]),
+            "waiting_count": waiting.count(),
+            "done": done,
+            "comment": request.POST.get("comment", ""),
         },
     )

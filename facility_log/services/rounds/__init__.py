@@ -47,9 +47,12 @@ from facility_log.services.rounds.schedules import (
     schedule_windows,
     validate_schedule,
 )
+from facility_log.services.rounds.sign_off import open_exceptions, sign_off_exceptions
 from facility_log.services.rounds.week import Day, end_schedule, week_view
 
 __all__ = [
+    "open_exceptions",
+    "sign_off_exceptions",
     "Day",
     "end_schedule",
     "week_view",
