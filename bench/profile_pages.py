@@ -74,11 +74,12 @@ def plan_for_profile() -> dict:
     def first(queryset, order):
         return queryset.order_by(order).values_list("pk", flat=True).first()
 
+    hq = {"site__code": "HQ"}
     records = {
-        "incident": first(Incident.objects.filter(site__code="HQ", status="approved"), "-occurred_from"),
-        "alarm": first(Alarm.objects.filter(site__code="HQ", state="resolved"), "-raised_at"),
-        "run": first(Run.objects.filter(site__code="HQ", finished_at__isnull=False), "-started_at"),
-        "shift": first(Shift.objects.filter(site__code="HQ", ended_at__isnull=False), "-started_at"),
+        "incident": first(Incident.objects.filter(**hq, status="approved"), "-occurred_from"),
+        "alarm": first(Alarm.objects.filter(**hq, state="resolved"), "-raised_at"),
+        "run": first(Run.objects.filter(**hq, finished_at__isnull=False), "-started_at"),
+        "shift": first(Shift.objects.filter(**hq, ended_at__isnull=False), "-started_at"),
     }
     return {"browser": browser, "api": api, "bare": bare, "records": records}
 
@@ -132,8 +133,9 @@ def main() -> None:
         pages = [page for page in pages if page[0] in wanted]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {args.requests} requests")
-    print(f"{'page':<24} {'wall ms':>8} {'cpu ms':>7} {'queries':>8} {'db ms':>7} {'bare/page cpu':>13}")
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"load average {load}; {args.requests} requests")
+    print(f"{'page':<24} {'wall ms':>8} {'cpu ms':>7} {'queries':>8} {'db ms':>7} {'bare/page':>9}")
     bare_cpu = None
     for name, _kind, path in pages:
         path = path.format(**plan["records"])
@@ -145,7 +147,7 @@ def main() -> None:
         bare_cpu = cpu_ms if bare_cpu is None else bare_cpu
         print(
             f"{name:<24} {wall_ms:8.1f} {cpu_ms:7.2f} {count:8d} {db_seconds * 1000:7.1f}"
-            f" {bare_cpu / cpu_ms:13.3f}",
+            f" {bare_cpu / cpu_ms:9.3f}",
             flush=True,
         )
         profile = cProfile.Profile()

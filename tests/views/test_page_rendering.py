@@ -1,0 +1,99 @@
+"""What the long lists' rows show, written in one pass by the template tags of
+facility_log_tags (docs/performance.md): the same cells the template wrote, escaped; links equal
+to `{% url %}`'s; the view log's own transaction commits without waiting for the disk, and a
+read inside a larger change keeps that change's durability."""
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse, set_script_prefix
+
+from facility_log.models import AccessEvent, RecordView
+from facility_log.services import view_log
+from facility_log.services.verify import verify_audit
+from facility_log.templatetags.facility_log_tags import clip, url_of
+from tests.access.helpers import door, ingest, row
+from tests.incident_factories import draft, submitted
+
+HOSTILE = '<b>Gate</b> & "co"'
+ESCAPED = "&lt;b&gt;Gate&lt;/b&gt; &amp; &quot;co&quot;"
+
+
+def test_url_of_is_the_reversed_url_for_every_id_and_script_prefix():
+    for pk in (1, 42, 9_000_000_000):
+        assert url_of(pk, "incident-page") == reverse("incident-page", args=[pk])
+        assert url_of(str(pk), "shift-report") == reverse("shift-report", args=[pk])
+    try:
+        set_script_prefix("/log/")
+        assert (
+            url_of(7, "incident-page") == "/log/incidents/7/" == reverse("incident-page", args=[7])
+        )
+    finally:
+        set_script_prefix("/")
+
+
+def test_clip_cuts_long_text_with_an_ellipsis_and_keeps_short_text():
+    assert clip("short", 80) == "short"
+    assert clip("x" * 80, 80) == "x" * 80
+    assert clip("x" * 81, 80) == "x" * 79 + "…"
+    assert clip(None, 10) == ""
+
+
+@pytest.mark.django_db
+def test_incident_list_and_queue_rows_show_every_cell_escaped(personas, client_for):
+    waiting = submitted(personas, title=HOSTILE, location_text="Gate")
+    untitled = draft(personas, narrative="N" * 100)
+    html = client_for("manager_ab").get(reverse("incident-list")).content.decode()
+    assert f'<a href="/incidents/{waiting.pk}/">{waiting.number}</a>' in html
+    assert ESCAPED in html and HOSTILE not in html
+    assert f"<td>{personas.site_a.code} / {personas.zone_a.name}</td>" in html
+    severity = f'<span class="sev sev-{waiting.severity}">{waiting.get_severity_display()}</span>'
+    assert severity in html and f"<td>{waiting.get_status_display()}</td>" in html
+    assert f'<a href="/incidents/{untitled.pk}/">Draft {untitled.pk}</a>' in html
+    assert "N" * 79 + "…" in html and "N" * 80 not in html
+    queue = client_for("supervisor_a").get(reverse("incident-review-queue")).content.decode()
+    assert ESCAPED in queue and HOSTILE not in queue
+    assert f"<td>{waiting.author.get_username()}</td>" in queue
+    assert "Still" not in queue and f"Draft {untitled.pk}" not in queue
+
+
+@pytest.mark.django_db
+def test_event_rows_show_type_reason_vendor_word_direction_and_card_escaped(personas, client_for):
+    door(personas.site_a, personas.zone_a)
+    ingest(
+        personas.site_a,
+        [
+            row(line=2, external_id="e1", cardholder=HOSTILE),
+            row(line=3, external_id="e2", event_type="denied", reason="expired", cardholder=""),
+        ],
+    )
+    html = client_for("guard_a").get(reverse("access-event-list")).content.decode()
+    assert f"<td>{ESCAPED}</td>" in html and HOSTILE not in html
+    denied = AccessEvent.objects.get(external_id="e2")
+    assert f"<td>{denied.get_event_type_display()} ({denied.get_reason_display()})</td>" in html
+    assert "<td>—</td>" in html  # no cardholder, no card
+    assert "No events." not in html
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="PostgreSQL's synchronous_commit (SQLite's own test database cannot be flushed "
+    "around append-only tables, and SQLite has no such setting)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_page_read_commits_its_view_log_row_without_waiting_for_the_disk(personas):
+    incident = submitted(personas)
+    with CaptureQueriesContext(connection) as queries:
+        view_log.incident_read(personas.supervisor_a, incident)
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert [s for s in sql if "synchronous_commit" in s] == ["SET LOCAL synchronous_commit TO OFF"]
+    assert RecordView.objects.filter(object_pk=str(incident.pk)).count() == 1
+    assert verify_audit().intact  # the row and its ledger entry, chained
+
+
+@pytest.mark.django_db
+def test_a_read_inside_a_larger_change_keeps_that_change_durable(personas):
+    incident = submitted(personas)
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        view_log.incident_read(personas.supervisor_a, incident)
+    assert not any("synchronous_commit" in q["sql"] for q in queries.captured_queries)
