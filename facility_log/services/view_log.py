@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection, models
+from django.db import models
 from django.db.models import Count, Q, QuerySet
 
 from facility_log.models import Attachment, Incident, RecordView, Shift, Site
@@ -43,10 +43,7 @@ def record_view(
     via: str = Via.PAGE,
 ) -> RecordView:
     """Note that `viewer` read `obj` (of `site`) through `via`."""
-    own_transaction = not connection.in_atomic_block
     with audited_change(viewer, f"read {_clip(label)} ({via})"):
-        if own_transaction:
-            _commit_without_waiting_for_disk()
         return RecordView.objects.create(
             site=site,
             object_type=object_type(type(obj)),
@@ -56,24 +53,6 @@ def record_view(
             viewer_name=viewer.get_username(),
             via=via,
         )
-
-
-def _commit_without_waiting_for_disk() -> None:
-    """On PostgreSQL, let this transaction's COMMIT return before its WAL reaches the disk
-    (`synchronous_commit = off` for this transaction only).
-
-    A read of an incident or a report writes its view-log row and that row's ledger entry in
-    one transaction; waiting for the disk flush was most of a detail page's time under load
-    (docs/performance.md). What this gives up: after a crash of the database server (not of
-    the application), the view-log rows of the last fraction of a second (at most three
-    `wal_writer_delay`s) may be missing. Never half of one: the row and its ledger entry
-    commit or vanish together, and the WAL is replayed in order, so the ledger's chain stays
-    unbroken and `verify_audit` stays intact. Only when the view log is the transaction's
-    only writer: a read logged inside a larger change (an export with its disclosure) keeps
-    that change's full durability."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def record_list_view(

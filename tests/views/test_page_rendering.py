@@ -1,16 +1,11 @@
 """What the long lists' rows show, written in one pass by the template tags of
 facility_log_tags (docs/performance.md): the same cells the template wrote, escaped; links equal
-to `{% url %}`'s; the view log's own transaction commits without waiting for the disk, and a
-read inside a larger change keeps that change's durability."""
+to `{% url %}`'s."""
 
 import pytest
-from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse, set_script_prefix
 
-from facility_log.models import AccessEvent, RecordView
-from facility_log.services import view_log
-from facility_log.services.verify import verify_audit
+from facility_log.models import AccessEvent
 from facility_log.templatetags.facility_log_tags import clip, url_of
 from tests.access.helpers import door, ingest, row
 from tests.incident_factories import draft, submitted
@@ -73,27 +68,3 @@ def test_event_rows_show_type_reason_vendor_word_direction_and_card_escaped(pers
     assert f"<td>{denied.get_event_type_display()} ({denied.get_reason_display()})</td>" in html
     assert "<td>—</td>" in html  # no cardholder, no card
     assert "No events." not in html
-
-
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="PostgreSQL's synchronous_commit (SQLite's own test database cannot be flushed "
-    "around append-only tables, and SQLite has no such setting)",
-)
-@pytest.mark.django_db(transaction=True)
-def test_a_page_read_commits_its_view_log_row_without_waiting_for_the_disk(personas):
-    incident = submitted(personas)
-    with CaptureQueriesContext(connection) as queries:
-        view_log.incident_read(personas.supervisor_a, incident)
-    sql = [q["sql"] for q in queries.captured_queries]
-    assert [s for s in sql if "synchronous_commit" in s] == ["SET LOCAL synchronous_commit TO OFF"]
-    assert RecordView.objects.filter(object_pk=str(incident.pk)).count() == 1
-    assert verify_audit().intact  # the row and its ledger entry, chained
-
-
-@pytest.mark.django_db
-def test_a_read_inside_a_larger_change_keeps_that_change_durable(personas):
-    incident = submitted(personas)
-    with CaptureQueriesContext(connection) as queries, transaction.atomic():
-        view_log.incident_read(personas.supervisor_a, incident)
-    assert not any("synchronous_commit" in q["sql"] for q in queries.captured_queries)
