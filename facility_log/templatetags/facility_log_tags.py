@@ -171,3 +171,63 @@ def access_event_rows(events) -> str:
             for e in events
         ),
     )
+
+
+ALARM_ITEM = (
+    '<li class="alarm alarm-{}" data-id="{}">\n    <div class="alarm-head">\n'
+    '      <strong>{}</strong> · {} <span class="badge">{} {}</span>\n'
+    '      <span class="help">{} · {}</span>\n    </div>\n'
+    '    <a class="button secondary" href="{}">Open alarm #{}</a>\n  </li>'
+)
+
+
+@register.simple_tag
+def alarm_console_items(alarms) -> str:
+    """The alarm console's open alarms as list items (the page's script replaces them with
+    what the feed says once it polls): type, door, site and door code, the event's time in
+    the site's zone, the state, and the link to the alarm."""
+    return format_html_join(
+        "\n",
+        ALARM_ITEM,
+        (
+            (
+                a.state,
+                a.pk,
+                a.get_event_type_display(),
+                a.door.name,
+                a.site.code,
+                a.door.code,
+                site_time(a.event.occurred_at, a.site),
+                a.get_state_display(),
+                url_of(a.pk, "access-alarm-page"),
+                a.pk,
+            )
+            for a in alarms
+        ),
+    )
+
+
+VIEW_ROW = (
+    "<tr>\n    <td>{}</td>\n    <td>{}</td>\n    <td>{}</td>\n    <td>{}</td>\n"
+    "    <td>{}</td>\n    <td>{}</td>\n  </tr>"
+)
+
+
+@register.simple_tag
+def view_log_rows(views) -> str:
+    """The view log's rows: when (site time), site, record, route, rows read, reader."""
+    return format_html_join(
+        "\n  ",
+        VIEW_ROW,
+        (
+            (
+                site_time(v.viewed_at, v.site),
+                v.site.code,
+                v.object_label,
+                v.get_via_display(),
+                "" if v.row_count is None else v.row_count,
+                v.viewer_name,
+            )
+            for v in views
+        ),
+    )

@@ -6,8 +6,9 @@ import pytest
 from django.urls import reverse, set_script_prefix
 
 from facility_log.models import AccessEvent
-from facility_log.templatetags.facility_log_tags import clip, url_of
-from tests.access.helpers import door, ingest, row
+from facility_log.services import view_log
+from facility_log.templatetags.facility_log_tags import clip, site_time, url_of
+from tests.access.helpers import door, forced_open_at, ingest, row
 from tests.incident_factories import draft, submitted
 
 HOSTILE = '<b>Gate</b> & "co"'
@@ -68,3 +69,28 @@ def test_event_rows_show_type_reason_vendor_word_direction_and_card_escaped(pers
     assert f"<td>{denied.get_event_type_display()} ({denied.get_reason_display()})</td>" in html
     assert "<td>—</td>" in html  # no cardholder, no card
     assert "No events." not in html
+
+
+@pytest.mark.django_db
+def test_console_items_show_type_door_site_time_state_and_link(personas, client_for):
+    alarm = forced_open_at(personas.site_a, personas.zone_a).alarm
+    html = client_for("guard_a").get(reverse("access-alarm-console")).content.decode()
+    assert f'<li class="alarm alarm-{alarm.state}" data-id="{alarm.pk}">' in html
+    assert f"<strong>{alarm.get_event_type_display()}</strong> · {alarm.door.name}" in html
+    assert f'<span class="badge">{personas.site_a.code} {alarm.door.code}</span>' in html
+    when = site_time(alarm.event.occurred_at, personas.site_a)
+    assert f'<span class="help">{when} · {alarm.get_state_display()}</span>' in html
+    assert f'href="/access/alarms/{alarm.pk}/">Open alarm #{alarm.pk}</a>' in html
+    assert "No open alarms." not in html
+    empty = client_for("outsider_c").get(reverse("access-alarm-console")).content.decode()
+    assert "No open alarms." in empty and "data-id=" not in empty
+
+
+@pytest.mark.django_db
+def test_view_log_rows_show_every_cell_escaped(personas, client_for):
+    incident = submitted(personas)
+    view_log.record_view(personas.guard_a, incident, site=personas.site_a, label=HOSTILE)
+    html = client_for("auditor_a").get(reverse("audit-view-log")).content.decode()
+    assert f"<td>{ESCAPED}</td>" in html and HOSTILE not in html
+    assert f"<td>{personas.site_a.code}</td>" in html and "<td>guard_a</td>" in html
+    assert "No reads match." not in html
