@@ -7,7 +7,8 @@ COUNT), and a page does not shift when rows are inserted while someone reads: ne
 before page one, never between two pages.
 
 A cursor is opaque to clients: `older` pages go down from a position, `newer` pages go up to
-it (read in ascending order, shown newest first).
+it (read in ascending order, shown newest first). A queue read oldest first (`ascending`) is
+paged the same way with the directions swapped.
 
 Lists over several sites are read as one `UNION ALL` of one ordered, limited read per site
 (`split`), so each part walks its own `(site, time, id)` index range and the database merges
@@ -73,11 +74,12 @@ def decode(cursor: str) -> Position:
     return position
 
 
-def _after(queryset: QuerySet, time_field: str, position: Position) -> QuerySet:
-    """Rows strictly beyond `position` in its direction. The `<=`/`>=` on time alone is what
-    the index range is found by; the OR only sorts out the rows of exactly that time."""
+def _after(queryset: QuerySet, time_field: str, position: Position, downwards: bool) -> QuerySet:
+    """Rows strictly beyond `position`, below it (`downwards`) or above it. The `<=`/`>=` on
+    time alone is what the index range is found by; the OR only sorts out the rows of exactly
+    that time."""
     t, pk = position.time, position.pk
-    if position.direction == OLDER:
+    if downwards:
         return queryset.filter(
             Q(**{f"{time_field}__lte": t}), Q(**{f"{time_field}__lt": t}) | Q(pk__lt=pk)
         )
@@ -94,34 +96,44 @@ def keyset_page(
     size: int = 50,
     split_field: str | None = None,
     split_values: list | None = None,
+    ascending: bool = False,
 ) -> KeysetPage:
-    """One page of `queryset` (already scoped and filtered) in `(time_field DESC, id DESC)`.
+    """One page of `queryset` (already scoped and filtered) in `(time_field DESC, id DESC)`,
+    or `(time_field, id)` with `ascending` (a queue, oldest first: there `older` is the cursor
+    of the page that follows, `newer` of the one before, as in the descending lists).
 
     `split_field`/`split_values` (e.g. "site_id" and the user's site ids): read each value's
     rows apart and merge them (see the module's docstring). The values must cover every row
     of `queryset`, i.e. be the same list the queryset is scoped to. Raises BadCursor."""
     position = decode(cursor) if cursor else None
-    newer = position is not None and position.direction == NEWER
-    order = (time_field, "id") if newer else (f"-{time_field}", "-id")
-    narrowed = _after(queryset, time_field, position) if position else queryset
+    back = position is not None and position.direction == NEWER  # towards the first page
+    downwards = back == ascending  # descending lists go down in time to their next page
+    order = (f"-{time_field}", "-id") if downwards else (time_field, "id")
+    narrowed = _after(queryset, time_field, position, downwards) if position else queryset
     rows = _read(narrowed, order, size + 1, time_field, split_field, split_values)
     more = len(rows) > size
     rows = rows[:size]
-    if newer and not more:
-        # Nothing newer beyond these: this is the first page, read as such so that it is full.
+    if back and not more:
+        # Nothing beyond these towards the start: this is the first page, read as such so
+        # that it is full.
         return keyset_page(
-            queryset, time_field, size=size, split_field=split_field, split_values=split_values
+            queryset,
+            time_field,
+            size=size,
+            split_field=split_field,
+            split_values=split_values,
+            ascending=ascending,
         )
-    if newer:
+    if back:
         rows.reverse()
-    older = newer_cursor = None
+    following = preceding = None
     if rows:
         first, last = rows[0], rows[-1]
-        if more or newer:
-            older = encode(OLDER, getattr(last, time_field), last.pk)
-        if position is not None and (more or not newer):
-            newer_cursor = encode(NEWER, getattr(first, time_field), first.pk)
-    return KeysetPage(rows, older, newer_cursor, is_first=newer_cursor is None)
+        if more or back:
+            following = encode(OLDER, getattr(last, time_field), last.pk)
+        if position is not None and (more or not back):
+            preceding = encode(NEWER, getattr(first, time_field), first.pk)
+    return KeysetPage(rows, following, preceding, is_first=preceding is None)
 
 
 def _read(queryset, order, limit, time_field, split_field, split_values) -> list:

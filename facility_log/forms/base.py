@@ -1,5 +1,24 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.models import ModelChoiceIterator
+
+
+class _PlainQueryChoices(ModelChoiceIterator):
+    """The choices read with one ordinary query. Django's own iterator uses
+    `QuerySet.iterator()`, which on PostgreSQL opens a server-side cursor (DECLARE, FETCH,
+    CLOSE: three round trips) for what is a handful of rows."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset.all():
+            yield self.choice(obj)
+
+
+class ShortModelChoiceField(forms.ModelChoiceField):
+    """A ModelChoiceField over a short list (categories, an incident's attachments)."""
+
+    iterator = _PlainQueryChoices
 
 
 class ReasonFormMixin(forms.Form):

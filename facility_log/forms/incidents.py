@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from facility_log.forms.base import ShortModelChoiceField
 from facility_log.models import (
     Attachment,
     Category,
@@ -183,7 +184,7 @@ class AttachmentForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ANY_EVIDENCE_ACCEPT}),
     )
     description = forms.CharField(label="What it shows", max_length=300, required=False)
-    redacted_from = forms.ModelChoiceField(
+    redacted_from = ShortModelChoiceField(
         label="Redacted copy of",
         queryset=Attachment.objects.none(),
         required=False,
@@ -268,7 +269,7 @@ class FilterForm(forms.Form):
     site = forms.ChoiceField(label="Site", required=False)
     status = forms.ChoiceField(label="Status", required=False)
     severity = forms.ChoiceField(label="Severity", required=False)
-    category = forms.ModelChoiceField(
+    category = ShortModelChoiceField(
         label="Category", queryset=Category.objects.all(), required=False
     )
     date_from = forms.DateField(

@@ -170,6 +170,12 @@ class Incident(AuditedModel):
             models.Index(
                 fields=["site", "status", "-occurred_from", "-id"], name="incident_site_status_time"
             ),
+            # The review queue: each site's submitted incidents, oldest submission first.
+            models.Index(
+                fields=["site", "submitted_at", "id"],
+                condition=Q(status="submitted"),
+                name="incident_review_queue",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -48,6 +48,7 @@ from facility_log.scoping import (
     has_role,
     require_role,
     scoped,
+    scoped_to_ids,
 )
 from facility_log.services import filetypes, notifications
 from facility_log.services.audit import audited_change
@@ -616,12 +617,19 @@ def _day_start(day: date, next_day: bool = False) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
 
 
-def review_queue(user) -> QuerySet[Incident]:
-    """Submitted incidents waiting for a review at the sites where `user` reviews."""
-    return (
-        visible_incidents(user, REVIEW_ROLES)
-        .filter(status=Status.SUBMITTED)
-        .order_by("submitted_at", "id")
+def review_queue(user, site_ids: list[int] | None = None) -> QuerySet[Incident]:
+    """Submitted incidents waiting for a review at the sites where `user` reviews, oldest
+    submission first. Pass `site_ids` (scoping.site_id_list with REVIEW_ROLES) to narrow to
+    that literal list, which lets a keyset page walk each site's index (the review queue page);
+    without it the queryset is scoped by the usual subquery."""
+    if site_ids is None:
+        incidents = visible_incidents(user, REVIEW_ROLES)
+    else:
+        incidents = scoped_to_ids(
+            Incident.objects.select_related("site", "category", "author"), site_ids
+        )
+    return incidents.filter(status=Status.SUBMITTED, submitted_at__isnull=False).order_by(
+        "submitted_at", "id"
     )
 
 

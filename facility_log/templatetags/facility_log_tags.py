@@ -1,11 +1,17 @@
 """Template helpers. Times are stored in UTC and shown in the site's zone with its offset."""
 
 from datetime import datetime
+from functools import lru_cache
 
 from django import template
+from django.urls import get_script_prefix, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 register = template.Library()
+
+# A stand-in id, reversed once per URL name; the real id goes where it stands.
+_PK_MARK = 987654321987654321
 
 
 @register.filter
@@ -31,3 +37,197 @@ def css_string(value) -> str:
     ):
         text = text.replace(char, escaped)
     return mark_safe(text)  # noqa: S308 - escaped for the CSS string context above
+
+
+@lru_cache(maxsize=64)
+def _url_parts(name: str, prefix: str) -> tuple[str, str]:
+    url = reverse(name, args=[_PK_MARK])
+    before, _mark, after = url.partition(str(_PK_MARK))
+    return before, after
+
+
+@register.filter
+def url_of(pk, name: str) -> str:
+    """`{{ incident.pk|url_of:"incident-page" }}`: the same URL as `{% url name pk %}` for a
+    view taking one integer id, without resolving the pattern again on every row of a list
+    (reversing costs more than the rest of a row's cells)."""
+    before, after = _url_parts(name, get_script_prefix())
+    return f"{before}{int(pk)}{after}"
+
+
+@register.filter
+def clip(value, length: int) -> str:
+    """`truncatechars` for plain text in list cells: at most `length` characters, the last one
+    "…" when cut. (Django's Truncator normalises and walks every character of a long narrative
+    to cut it; a list of 50 rows paid that 50 times.)"""
+    text = "" if value is None else str(value)
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+# --- the rows of the long lists -------------------------------------------------------------
+# A 50-row list rendered cell by cell through the template language spent most of its time
+# resolving variables and filters (docs/performance.md, "Pages at a large facility's volume");
+# these tags write the same rows in one pass each. The markup is the table's, kept here as it
+# would be in the template, and everything shown goes through format_html's escaping.
+
+
+def _first_filled(*values) -> str:
+    return next((str(v) for v in values if v), "")
+
+
+INCIDENT_ROW = (
+    '<tr>\n    <td><a href="{}">{}</a></td>\n    <td>{}{}</td>\n    <td>{}</td>\n'
+    '    <td>{}</td>\n    <td><span class="sev sev-{}">{}</span></td>\n    <td>{}</td>\n'
+    "    <td>{}</td>\n  </tr>"
+)
+
+
+@register.simple_tag
+def incident_rows(incidents) -> str:
+    """The incident list's rows: number (linked), site / zone, occurred (site time),
+    category, severity, status, title or the start of the narrative."""
+    return format_html_join(
+        "\n  ",
+        INCIDENT_ROW,
+        (
+            (
+                url_of(i.pk, "incident-page"),
+                i.label,
+                i.site.code,
+                f" / {i.zone.name}" if i.zone_id else "",
+                site_time(i.occurred_from, i.site),
+                i.category.name if i.category_id else "—",
+                i.severity,
+                i.get_severity_display(),
+                i.get_status_display(),
+                clip(_first_filled(i.title, i.narrative), 80),
+            )
+            for i in incidents
+        ),
+    )
+
+
+QUEUE_ROW = (
+    '<tr>\n    <td><a href="{}">{}</a></td>\n    <td>{}</td>\n    <td>{}</td>\n'
+    '    <td><span class="sev sev-{}">{}</span></td>\n    <td>{}</td>\n    <td>{}</td>\n  </tr>'
+)
+
+
+@register.simple_tag
+def review_queue_rows(incidents) -> str:
+    """The review queue's rows: number (linked), submitted (site time), category, severity,
+    author, title or the start of the narrative."""
+    return format_html_join(
+        "\n  ",
+        QUEUE_ROW,
+        (
+            (
+                url_of(i.pk, "incident-page"),
+                i.label,
+                site_time(i.submitted_at, i.site),
+                i.category.name if i.category_id else "—",
+                i.severity,
+                i.get_severity_display(),
+                i.author.get_username(),
+                clip(_first_filled(i.title, i.narrative), 80),
+            )
+            for i in incidents
+        ),
+    )
+
+
+EVENT_ROW = (
+    "<tr>\n    <td>{}</td>\n    <td>{}</td>\n    <td>{}</td>\n    <td>{}</td>\n"
+    "    <td>{}</td>\n    <td>{}</td>\n    <td>{}</td>\n  </tr>"
+)
+
+
+def _event_type_cell(event) -> str:
+    cell = format_html("{}", event.get_event_type_display())
+    if event.reason:
+        cell += format_html(" ({})", event.get_reason_display())
+    if event.vendor_type:
+        cell += format_html(' <span class="help">“{}”</span>', event.vendor_type)
+    return cell
+
+
+@register.simple_tag
+def access_event_rows(events) -> str:
+    """The access-event page's rows: when (site time), site, door, type with the denial reason
+    and the vendor's own word, direction, cardholder, the card's last digits."""
+    return format_html_join(
+        "\n  ",
+        EVENT_ROW,
+        (
+            (
+                site_time(e.occurred_at, e.site),
+                e.site.code,
+                e.door.code,
+                _event_type_cell(e),
+                e.get_direction_display() or "—",
+                e.cardholder or "—",
+                f"…{e.credential_hint}" if e.credential_hint else "—",
+            )
+            for e in events
+        ),
+    )
+
+
+ALARM_ITEM = (
+    '<li class="alarm alarm-{}" data-id="{}">\n    <div class="alarm-head">\n'
+    '      <strong>{}</strong> · {} <span class="badge">{} {}</span>\n'
+    '      <span class="help">{} · {}</span>\n    </div>\n'
+    '    <a class="button secondary" href="{}">Open alarm #{}</a>\n  </li>'
+)
+
+
+@register.simple_tag
+def alarm_console_items(alarms) -> str:
+    """The alarm console's open alarms as list items (the page's script replaces them with
+    what the feed says once it polls): type, door, site and door code, the event's time in
+    the site's zone, the state, and the link to the alarm."""
+    return format_html_join(
+        "\n",
+        ALARM_ITEM,
+        (
+            (
+                a.state,
+                a.pk,
+                a.get_event_type_display(),
+                a.door.name,
+                a.site.code,
+                a.door.code,
+                site_time(a.event.occurred_at, a.site),
+                a.get_state_display(),
+                url_of(a.pk, "access-alarm-page"),
+                a.pk,
+            )
+            for a in alarms
+        ),
+    )
+
+
+VIEW_ROW = (
+    "<tr>\n    <td>{}</td>\n    <td>{}</td>\n    <td>{}</td>\n    <td>{}</td>\n"
+    "    <td>{}</td>\n    <td>{}</td>\n  </tr>"
+)
+
+
+@register.simple_tag
+def view_log_rows(views) -> str:
+    """The view log's rows: when (site time), site, record, route, rows read, reader."""
+    return format_html_join(
+        "\n  ",
+        VIEW_ROW,
+        (
+            (
+                site_time(v.viewed_at, v.site),
+                v.site.code,
+                v.object_label,
+                v.get_via_display(),
+                "" if v.row_count is None else v.row_count,
+                v.viewer_name,
+            )
+            for v in views
+        ),
+    )

@@ -52,13 +52,29 @@ CSV_COLUMNS = [
 
 # --- alarms ---------------------------------------------------------------------------------
 
+# What the console and its feed show of an alarm: not the whole event row behind each alarm.
+CONSOLE_COLUMNS = (
+    "site__code",
+    "site__name",
+    "site__time_zone",
+    "door__code",
+    "door__name",
+    "event__occurred_at",
+    "event_type",
+    "state",
+    "raised_at",
+    "acknowledge_note",
+)
+
 
 def _open_alarms(user) -> list[Alarm]:
     """The newest open alarms of the user's sites: each site's newest from its own range of
     the open-alarm index, merged (facility_log/paging.py), however many are open."""
     site_ids = site_id_list(user, VIEW_ROLES)
-    alarms = Alarm.objects.exclude(state=AlarmState.RESOLVED).select_related(
-        "site", "door", "event"
+    alarms = (
+        Alarm.objects.exclude(state=AlarmState.RESOLVED)
+        .select_related("site", "door", "event")
+        .only(*CONSOLE_COLUMNS)
     )
     page = paging.keyset_page(
         scoped_to_ids(alarms, site_ids),

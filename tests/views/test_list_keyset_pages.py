@@ -69,3 +69,68 @@ def test_console_shows_the_newest_open_alarms_of_both_sites(personas, client_for
     guard = client_for("guard_a").get(reverse("access-alarm-feed")).json()
     assert [a["site"] for a in guard["alarms"]] == ["ALPHA", "ALPHA"]
     assert client_for("outsider_c").get(reverse("access-alarm-feed")).json()["alarms"] == []
+
+
+def _later(html: str) -> str | None:
+    found = re.search(r'rel="next" href="\?([^"]*)"', html)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+def _earlier(html: str) -> str | None:
+    found = re.search(r'rel="prev" href="\?([^"]*)"', html)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+@pytest.mark.django_db
+def test_review_queue_pages_every_waiting_incident_once_oldest_first(personas, client_for):
+    import uuid
+
+    from facility_log.services import incidents as svc
+    from tests.incident_factories import category, submitted
+
+    waiting = []
+    for n in range(56):
+        if n % 3:
+            waiting.append(submitted(personas, title=f"A{n}"))
+        else:  # a third at site B, so that the queue merges two sites' index ranges
+            incident, _ = svc.create_incident(
+                personas.manager_ab,
+                site=personas.site_b,
+                client_uuid=uuid.uuid4(),
+                narrative=f"B{n}",
+                category=category(),
+                zone=personas.zone_b,
+                occurred_from=timezone.now(),
+            )
+            waiting.append(svc.submit_incident(incident, personas.manager_ab))
+    draft(personas, title="Still a draft")
+    client = client_for("manager_ab")
+    url = reverse("incident-review-queue")
+    seen, query, counts, pages = [], "", [], []
+    while query is not None:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(f"{url}?{query}")
+        counts.append(len(queries))
+        rows = [incident.pk for incident in response.context["page"].rows]
+        pages.append((query, rows))
+        seen += rows
+        query = _later(response.content.decode())
+    expected = (
+        Incident.objects.filter(status="submitted")
+        .order_by("submitted_at", "id")
+        .values_list("pk", flat=True)
+    )
+    assert seen == list(expected) and len(seen) == 56
+    assert len(pages) == 2 and len(pages[0][1]) == 50 and counts[0] == counts[1]
+    # Back from the last page to the first: the same rows, the first page full.
+    back = client.get(f"{url}?{pages[1][0]}").content.decode()
+    first = client.get(f"{url}?{_earlier(back)}")
+    assert [incident.pk for incident in first.context["page"].rows] == pages[0][1]
+    # The supervisor of A reviews only A's; a guard and the outsider review nothing.
+    only_a = client_for("supervisor_a").get(url).context["page"].rows
+    assert {incident.site.code for incident in only_a} == {"ALPHA"}
+    for who in ("guard_a", "outsider_c"):
+        html = client_for(who).get(url).content.decode()
+        assert "You do not review" in html and "Nothing to review" in html
+    bad = client.get(f"{url}?cursor=not-a-cursor")
+    assert bad.status_code == 200 and bad.context["page"].rows[0].pk == expected[0]
