@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('facility_log', '0011_pages_incident_search'),
+        ('facility_log', '0014_exception_sign_off'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
