@@ -92,6 +92,16 @@ class EditConflict(Exception):
         )
 
 
+class StateConflict(ValidationError):
+    """The incident is not in a state that allows the action, usually because someone else
+    moved it on meanwhile (two supervisors approving at once): a clash with its state (HTTP
+    409 with the incident as it is now), still a ValidationError for pages and forms."""
+
+    def __init__(self, current: Incident, message: str):
+        self.current = current
+        super().__init__({"status": message})
+
+
 class IdempotencyConflict(Exception):
     """A client UUID was sent again with a different payload (HTTP 422)."""
 
@@ -134,9 +144,9 @@ def _check_version(incident: Incident, expected_version: int | None) -> None:
 
 def _require_status(incident: Incident, allowed, action: str) -> None:
     if incident.status not in allowed:
-        raise ValidationError(
-            {"status": f"A {incident.get_status_display().lower()} incident cannot be {action}."}
-        )
+        state = incident.status  # "returned", not the display "Returned to author"
+        article = "An" if state[:1] in "aeiou" else "A"
+        raise StateConflict(incident, f"{article} {state} incident cannot be {action}.")
 
 
 def _require_author_or_reviewer(incident: Incident, actor: AbstractBaseUser) -> None:
