@@ -33,9 +33,7 @@ def test_two_exports_of_one_incident_keep_two_files(personas, tmp_path):
     second = _export(incident.number, tmp_path, "Insurer")
     assert first != second
     names = sorted(p.name for p in tmp_path.iterdir())
-    expected = sorted(
-        f"{incident.number}-disclosure-{d.pk}.zip" for d in Disclosure.objects.all()
-    )
+    expected = sorted(f"{incident.number}-disclosure-{d.pk}.zip" for d in Disclosure.objects.all())
     assert names == expected and len(names) == 2
     for name in names:
         assert verify_incident_package(tmp_path / name) == []

@@ -30,7 +30,7 @@ class Command(AuditedCommand):
             action="store_true",
             help="leave out contact details and statements of named persons",
         )
-        parser.add_argument("--out", default=".", help="folder to write NUMBER-disclosure-ID.zip into")
+        parser.add_argument("--out", default=".", help="folder for NUMBER-disclosure-ID.zip")
         parser.add_argument("--by", help="username of the person exporting (default: system)")
 
     def handle(self, *args, number, recipient, reason, case_number, redact, out, by, **options):
