@@ -41,4 +41,3 @@ def test_a_command_without_its_database_says_so_in_one_line(args):
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("CommandError: The database failed (")
     assert "run the command again once the database is back" in lines[0]
-

@@ -6,7 +6,6 @@ from pathlib import Path
 from django.core.management.base import CommandError
 
 from facility_log.management.base import OneLineErrorsCommand
-
 from facility_log.services.incident_package import verify_incident_package
 
 
