@@ -67,6 +67,12 @@ class SiteAdmin(AuditedAdmin):
     search_fields = ["code", "name"]
     fields = ["code", "name", "time_zone", "address", "is_active"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # Fixed once made, superusers included: it is part of every issued incident number
+        # (the model refuses a change too, naming why).
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, "code"] if obj is not None else fields
+
 
 @admin.register(Zone)
 class ZoneAdmin(AuditedAdmin):
