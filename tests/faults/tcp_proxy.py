@@ -3,6 +3,7 @@ touching the shared server: `cut()` drops every connection and refuses new ones 
 or restarting server), `hang()` accepts new connections and never answers (a server that
 does not respond), `restore()` passes traffic again."""
 
+import contextlib
 import socket
 import threading
 
@@ -43,10 +44,8 @@ class TcpProxy:
         with self._lock:
             sockets, self._open = self._open, []
         for sock in sockets:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             sock.close()
 
     def _accept(self) -> None:
@@ -83,7 +82,5 @@ class TcpProxy:
         except OSError:
             pass
         for sock in (source, sink):
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
