@@ -50,6 +50,7 @@ from facility_log.scoping import (
 )
 from facility_log.services import filetypes
 from facility_log.services.audit import audited_change
+from facility_log.services.staged_files import staged_files
 
 DEFAULT_CATEGORIES = [
     "Trespass",
@@ -505,7 +506,9 @@ def store_attachment(
     `created=False`."""
     file_type = check_upload(upload)
     digest = _sha256(upload)
-    with audited_change(actor, reason):
+    # The file is written under a temporary name and moved to its own when the row commits
+    # (services/staged_files.py): a failed write leaves no file without its record.
+    with staged_files() as staging, audited_change(actor, reason):
         current = _locked(incident)
         require_role(actor, current.site, REPORT_ROLES)
         _require_status(current, (Status.DRAFT, *OPEN_AFTER_SUBMISSION), "given attachments")
@@ -527,7 +530,7 @@ def store_attachment(
         year = timezone.now().year
         name = f"incidents/{current.site.code}/{year}/{uuid.uuid4().hex}{file_type.extension}"
         upload.seek(0)
-        attachment.file.save(name, upload, save=False)
+        staging.save(attachment, "file", name, upload)
         attachment.save()
     return attachment, True
 
