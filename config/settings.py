@@ -79,6 +79,9 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Uploaded access-event files larger than this are imported by the worker, with the page
 # showing progress; smaller ones in the request.
 ACCESS_IMPORT_BACKGROUND_BYTES = int(os.environ.get("ACCESS_IMPORT_BACKGROUND_BYTES", 2_000_000))
+# Ledger checks asked for on the audit page run on the worker, one at a time, and a new one
+# at most every this many seconds.
+AUDIT_CHECK_INTERVAL = int(os.environ.get("AUDIT_CHECK_INTERVAL", "60"))
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -29,6 +29,7 @@ from facility_log.models import (
     Alarm,
     AlarmRule,
     ApiToken,
+    AuditCheck,
     Checkpoint,
     Disclosure,
     Door,
@@ -479,6 +480,15 @@ class ImportJobAdmin(ReadOnlyAdmin, HistoryAdmin):
     list_display = ["created_at", "site", "file_name", "status", "percent", "created"]
     list_filter = ["status"]
     list_select_related = ["site"]
+
+
+@admin.register(AuditCheck)
+class AuditCheckAdmin(ReadOnlyAdmin, HistoryAdmin):
+    """A ledger check asked for on the audit page: changes only through the check itself."""
+
+    list_display = ["requested_at", "requested_by", "scope", "status", "intact", "problem_count"]
+    list_filter = ["status"]
+    list_select_related = ["requested_by"]
 
 
 @admin.register(Alarm)
