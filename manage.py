@@ -5,6 +5,9 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # Commands and the task worker run long statements by design (imports, verification,
+    # purges): the statement timeout is for requests (config/settings.py).
+    os.environ.setdefault("DB_STATEMENT_TIMEOUT", "0")
     from django.core.exceptions import ImproperlyConfigured
 
     try:

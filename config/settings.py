@@ -79,11 +79,15 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Uploaded access-event files larger than this are imported by the worker, with the page
 # showing progress; smaller ones in the request.
 ACCESS_IMPORT_BACKGROUND_BYTES = int(os.environ.get("ACCESS_IMPORT_BACKGROUND_BYTES", 2_000_000))
+# Ledger checks asked for on the audit page run on the worker, one at a time, and a new one
+# at most every this many seconds.
+AUDIT_CHECK_INTERVAL = int(os.environ.get("AUDIT_CHECK_INTERVAL", "60"))
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "facility_log.middleware.RequestIdMiddleware",
+    "facility_log.outage.DatabaseOutageMiddleware",
     "facility_log.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -133,6 +137,26 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # An outage ends inside the app, as a 503 "try again" (facility_log/outage.py), before
+    # gunicorn's worker timeout (30 s unless --timeout) kills the request with an HTML page:
+    # connecting gives up after DB_CONNECT_TIMEOUT, a statement after DB_STATEMENT_TIMEOUT,
+    # and a connection whose packets go unanswered (a network cut) after
+    # DB_CONNECT_TIMEOUT too. Keep gunicorn's --timeout above connect + statement timeout.
+    # manage.py sets no statement timeout: commands and the worker run long statements by
+    # design (README, "Outages").
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _connect_timeout = int(os.environ.get("DB_CONNECT_TIMEOUT", "5"))
+    _statement_timeout = int(os.environ.get("DB_STATEMENT_TIMEOUT", "20"))
+    _options.setdefault("connect_timeout", _connect_timeout)
+    _options.setdefault("tcp_user_timeout", _connect_timeout * 1000)
+    if _statement_timeout:
+        _options["options"] = (
+            f"{_options.get('options', '')} -c statement_timeout={_statement_timeout * 1000}"
+        ).strip()
+# Seconds a client is told to wait (Retry-After) when the database is unavailable.
+DATABASE_RETRY_AFTER = int(os.environ.get("DB_RETRY_AFTER", "5"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -29,6 +29,7 @@ from facility_log.models import (
     Alarm,
     AlarmRule,
     ApiToken,
+    AuditCheck,
     Checkpoint,
     Disclosure,
     Door,
@@ -66,6 +67,12 @@ class SiteAdmin(AuditedAdmin):
     list_display = ["code", "name", "time_zone", "is_active"]
     search_fields = ["code", "name"]
     fields = ["code", "name", "time_zone", "address", "is_active"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Fixed once made, superusers included: it is part of every issued incident number
+        # (the model refuses a change too, naming why).
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, "code"] if obj is not None else fields
 
 
 @admin.register(Zone)
@@ -473,6 +480,15 @@ class ImportJobAdmin(ReadOnlyAdmin, HistoryAdmin):
     list_display = ["created_at", "site", "file_name", "status", "percent", "created"]
     list_filter = ["status"]
     list_select_related = ["site"]
+
+
+@admin.register(AuditCheck)
+class AuditCheckAdmin(ReadOnlyAdmin, HistoryAdmin):
+    """A ledger check asked for on the audit page: changes only through the check itself."""
+
+    list_display = ["requested_at", "requested_by", "scope", "status", "intact", "problem_count"]
+    list_filter = ["status"]
+    list_select_related = ["requested_by"]
 
 
 @admin.register(Alarm)

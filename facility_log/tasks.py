@@ -10,10 +10,11 @@ import uuid
 from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
-from facility_log.models import ImportJob
+from facility_log.models import AuditCheck, ImportJob
 from facility_log.services.access_jobs import run_import_job
 from facility_log.services.accounts import system_actor
 from facility_log.services.audit import request_id_scope
+from facility_log.services.audit_checks import run_audit_check
 from facility_log.services.periodic import check_rounds_and_notify, escalate_due_alarms
 from facility_log.services.retention import purge_expired
 
@@ -67,3 +68,10 @@ def enqueue_once(periodic_task, *args):
         if row.args_kwargs.get("args", []) == list(args):
             return row.task_result, False
     return periodic_task.enqueue(*args), True
+
+
+@task()
+def verify_ledger(check_id: int) -> dict:
+    """Verify the ledger for a check asked for on the audit page."""
+    check = run_audit_check(AuditCheck.objects.select_related("requested_by").get(pk=check_id))
+    return {"status": check.status, "intact": check.intact, "problems": check.problem_count}

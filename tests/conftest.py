@@ -63,3 +63,10 @@ def _append_only_guards_in_place(django_db_blocker):
         with django_db_blocker.unblock():
             install_guards()
         _guards["dropped"] = False
+
+
+@pytest.fixture(autouse=True)
+def _media_of_its_own(settings, tmp_path_factory):
+    """Each test stores files in a folder of its own: a test's rows are rolled back at its
+    end, its files are not, and `verify_audit` reports files no record owns."""
+    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))

@@ -330,6 +330,20 @@ CONFLICT = inline_serializer(
         "current": IncidentSerializer(),
     },
 )
+STATE_CONFLICT = OpenApiResponse(
+    inline_serializer(
+        "StateConflictOut",
+        {
+            "detail": serializers.CharField(),
+            "status": serializers.ListField(child=serializers.CharField()),
+            "current_status": serializers.CharField(),
+            "current_version": serializers.IntegerField(),
+            "current": IncidentSerializer(),
+        },
+    ),
+    description="The incident's state does not allow this (someone else may have moved it on "
+    "just before): the incident as it is now.",
+)
 
 
 @extend_schema_view(
@@ -415,6 +429,19 @@ class IncidentViewSet(
                 },
                 status=status.HTTP_409_CONFLICT,
             )
+        if isinstance(exc, svc.StateConflict):
+            # Someone moved the incident on (a second supervisor approving): a clash with its
+            # state, answered with the incident as it is now.
+            return Response(
+                {
+                    "detail": exc.messages[0],
+                    "status": exc.messages,
+                    "current_status": exc.current.status,
+                    "current_version": exc.current.version,
+                    "current": IncidentSerializer(exc.current).data,
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
         if isinstance(exc, svc.IdempotencyConflict):
             return Response(
                 {"client_uuid": [str(exc)]}, status=status.HTTP_422_UNPROCESSABLE_ENTITY
@@ -487,7 +514,10 @@ class IncidentViewSet(
         )
         return self._detail(incident)
 
-    @extend_schema(request=CommentSerializer, responses=IncidentDetailSerializer)
+    @extend_schema(
+        request=CommentSerializer,
+        responses={200: IncidentDetailSerializer, 409: STATE_CONFLICT},
+    )
     @action(detail=True, methods=["post"], url_path="return")
     def return_to_author(self, request, pk=None):
         incident = self.get_object()
@@ -495,7 +525,10 @@ class IncidentViewSet(
         incident = svc.return_incident(incident, request.user, comment=data.get("comment", ""))
         return self._detail(incident)
 
-    @extend_schema(request=CommentSerializer, responses=IncidentDetailSerializer)
+    @extend_schema(
+        request=CommentSerializer,
+        responses={200: IncidentDetailSerializer, 409: STATE_CONFLICT},
+    )
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         incident = self.get_object()
@@ -503,7 +536,10 @@ class IncidentViewSet(
         incident = svc.approve_incident(incident, request.user, comment=data.get("comment", ""))
         return self._detail(incident)
 
-    @extend_schema(request=ReasonSerializer, responses=IncidentDetailSerializer)
+    @extend_schema(
+        request=ReasonSerializer,
+        responses={200: IncidentDetailSerializer, 409: STATE_CONFLICT},
+    )
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
         incident = self.get_object()
@@ -511,7 +547,10 @@ class IncidentViewSet(
         incident = svc.close_incident(incident, request.user, reason=data["reason"])
         return self._detail(incident)
 
-    @extend_schema(request=ReasonSerializer, responses=IncidentDetailSerializer)
+    @extend_schema(
+        request=ReasonSerializer,
+        responses={200: IncidentDetailSerializer, 409: STATE_CONFLICT},
+    )
     @action(detail=True, methods=["post"])
     def void(self, request, pk=None):
         incident = self.get_object()
@@ -519,7 +558,10 @@ class IncidentViewSet(
         incident = svc.void_incident(incident, request.user, reason=data["reason"])
         return self._detail(incident)
 
-    @extend_schema(request=CorrectionSerializer, responses=IncidentDetailSerializer)
+    @extend_schema(
+        request=CorrectionSerializer,
+        responses={200: IncidentDetailSerializer, 409: STATE_CONFLICT},
+    )
     @action(detail=True, methods=["post"])
     def correct(self, request, pk=None):
         """Correct one field after submission (not the narrative), with a reason."""
@@ -538,7 +580,9 @@ class IncidentViewSet(
         return self._detail(incident)
 
     @extend_schema(
-        methods=["post"], request=SupplementSerializer, responses={201: SupplementSerializer}
+        methods=["post"],
+        request=SupplementSerializer,
+        responses={201: SupplementSerializer, 409: STATE_CONFLICT},
     )
     @extend_schema(methods=["get"], responses=SupplementSerializer(many=True))
     @action(detail=True, methods=["get", "post"], pagination_class=Pagination)
@@ -557,7 +601,7 @@ class IncidentViewSet(
     @extend_schema(
         methods=["post"],
         request={"multipart/form-data": AttachmentUploadSerializer},
-        responses={201: AttachmentSerializer, 200: AttachmentSerializer},
+        responses={201: AttachmentSerializer, 200: AttachmentSerializer, 409: STATE_CONFLICT},
         description="Attach a file. The same bytes again return the stored attachment (200).",
     )
     @extend_schema(methods=["get"], responses=AttachmentSerializer(many=True))

@@ -1,6 +1,8 @@
 """Sites, zones and memberships over the API. Reading a site or its zones needs a role
 there; changing them, or seeing memberships at all, needs the manager role."""
 
+from collections.abc import Mapping
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -11,6 +13,7 @@ from rest_framework.response import Response
 from facility_log.api.errors import Unprocessable
 from facility_log.api.fields import RefuseUnknownFields, SlugRelatedField
 from facility_log.models import Membership, Site, Zone
+from facility_log.models.sites import SITE_CODE_FIXED
 from facility_log.scoping import MANAGE_ROLES, VIEW_ROLES, scoped, sites_for
 from facility_log.services import sites as site_services
 
@@ -38,6 +41,12 @@ class SiteUpdateSerializer(SiteSerializer):
 
     class Meta(SiteSerializer.Meta):
         read_only_fields = ["id", "code"]
+
+    def to_internal_value(self, data):
+        # Not the generic "unknown field": say why the code is not in this body.
+        if isinstance(data, Mapping) and "code" in data:
+            raise serializers.ValidationError({"code": [SITE_CODE_FIXED]})
+        return super().to_internal_value(data)
 
 
 class ZoneSerializer(RefuseUnknownFields, serializers.ModelSerializer):

@@ -17,7 +17,13 @@ from facility_log.models.access import (
     WebhookSecret,
 )
 from facility_log.models.accounts import ApiToken, HistoricalUser
-from facility_log.models.audit import Disclosure, LedgerCheckpoint, LedgerEntry, RecordView
+from facility_log.models.audit import (
+    AuditCheck,
+    Disclosure,
+    LedgerCheckpoint,
+    LedgerEntry,
+    RecordView,
+)
 from facility_log.models.base import AppendOnlyModel, AuditedHistoryBase, AuditedModel
 from facility_log.models.incidents import (
     Attachment,
@@ -59,6 +65,7 @@ from facility_log.models.shifts import Shift, ShiftEntry, ShiftEntryKind
 from facility_log.models.sites import Membership, Role, Site, Zone
 
 __all__ = [
+    "AuditCheck",
     "Notification",
     "NotificationKind",
     "NotificationPreference",

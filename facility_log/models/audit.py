@@ -4,7 +4,7 @@ record, written in the same transaction as the change it proves."""
 from django.conf import settings
 from django.db import models
 
-from facility_log.models.base import AppendOnlyModel
+from facility_log.models.base import AppendOnlyModel, AuditedModel, audited_history
 
 
 class LedgerEntry(AppendOnlyModel):
@@ -132,3 +132,54 @@ class LedgerCheckpoint(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"checkpoint at #{self.seq} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class AuditCheck(AuditedModel):
+    """A verification of the ledger asked for on the audit page, run by the task worker
+    (`manage.py db_worker`) rather than in the request: it may read the whole ledger. Holds
+    the progress the page shows and the outcome (the first problems, their count, the head
+    it reached). One runs at a time, and a new one only after AUDIT_CHECK_INTERVAL."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for the worker"
+        RUNNING = "running", "Checking"
+        DONE = "done", "Done"
+        FAILED = "failed", "Stopped before the end"
+
+    class Scope(models.TextChoices):
+        SINCE = "since", "What is new since the last checkpoint"
+        FULL = "full", "The whole ledger"
+
+    UNFINISHED = (Status.QUEUED, Status.RUNNING)
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    scope = models.CharField(max_length=5, choices=Scope.choices, default=Scope.SINCE)
+    status = models.CharField(max_length=7, choices=Status.choices, default=Status.QUEUED)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Progress: entries read so far of the entries to read when the check started.
+    entries_checked = models.PositiveBigIntegerField(default=0)
+    entries_total = models.PositiveBigIntegerField(default=0)
+    since_seq = models.BigIntegerField(null=True, blank=True)
+    intact = models.BooleanField(null=True)
+    head_seq = models.BigIntegerField(default=0)
+    head_hash = models.CharField(max_length=64, blank=True)
+    problems = models.JSONField(default=list, blank=True)
+    problem_count = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+
+    history = audited_history()
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"audit check {self.pk} ({self.get_status_display()})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(99, 100 * self.entries_checked // max(self.entries_total, 1))

@@ -19,6 +19,12 @@ def validate_time_zone(value: str) -> None:
         )
 
 
+SITE_CODE_FIXED = (
+    "A site's code cannot be changed: it is part of every incident number already issued "
+    "and of the exports made from them. Change the name instead, or create a new site."
+)
+
+
 class Site(AuditedModel):
     """A facility: the unit that owns every record and every membership.
 
@@ -50,6 +56,30 @@ class Site(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.code} – {self.name}"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        site = super().from_db(db, field_names, values)
+        # Remembered as loaded so that a changed code is refused without another query.
+        site._stored_code = site.__dict__.get("code")
+        return site
+
+    def code_changed(self) -> bool:
+        stored = getattr(self, "_stored_code", None)
+        return not self._state.adding and stored is not None and stored != self.code
+
+    def clean(self):
+        super().clean()
+        if self.code_changed():
+            raise ValidationError({"code": SITE_CODE_FIXED})
+
+    def save(self, *args, **kwargs):
+        # The last guard, for any path that skips the forms and services (a shell, a
+        # script): the code is part of issued numbers, whoever asks.
+        if self.code_changed():
+            raise ValidationError({"code": SITE_CODE_FIXED})
+        super().save(*args, **kwargs)
+        self._stored_code = self.code
 
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:

@@ -15,6 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
+from django.utils.text import get_valid_filename
 
 from facility_log.models import ImportBatch, ImportJob, Site
 from facility_log.scoping import MANAGE_ROLES, require_role
@@ -22,6 +23,7 @@ from facility_log.services.access import IngestRefused
 from facility_log.services.access_formats import FORMAT_SOURCE, READERS, open_text
 from facility_log.services.access_ingest import ingest_events
 from facility_log.services.audit import audited_change, request_id_scope
+from facility_log.services.staged_files import staged_files
 
 logger = logging.getLogger(__name__)
 PROGRESS_STEP = 5
@@ -47,7 +49,8 @@ def start_import_job(
     require_role(actor, site, MANAGE_ROLES)
     if file_format not in READERS:
         raise ValueError(f"unknown file format {file_format!r}")
-    with audited_change(actor, f"access import of {upload.name} queued"):
+    # Staged like attachments (services/staged_files.py): no file without its job.
+    with staged_files() as staging, audited_change(actor, f"access import of {upload.name} queued"):
         job = ImportJob(
             site=site,
             actor=actor,
@@ -56,7 +59,9 @@ def start_import_job(
             size=upload.size or 0,
             site_time=site_time,
         )
-        job.upload.save(upload.name, upload, save=False)
+        # A name of its own: two uploads of "events.csv" must not meet at one path.
+        name = get_valid_filename(upload.name)[-100:]
+        staging.save(job, "upload", f"access-imports/{uuid.uuid4().hex}-{name}", upload)
         # Every batch the import writes carries it: the job's batches are found by it.
         job.request_id = f"import-{uuid.uuid4().hex}"
         job.save()

@@ -1,11 +1,19 @@
 """Checks of evidence files on disk, run by `verify_audit`: an attachment's bytes must still
-hash to the SHA-256 recorded (and chained) when it was uploaded."""
+hash to the SHA-256 recorded (and chained) when it was uploaded, and every file in storage
+must belong to a record."""
 
 import hashlib
 from collections.abc import Iterator
+from contextlib import suppress
+from datetime import timedelta
+
+from django.apps import apps
+from django.db import models
+from django.utils import timezone
 
 from facility_log.models.incidents import Attachment
 from facility_log.services.ledger import Problem
+from facility_log.services.staged_files import STAGING_PREFIX
 
 CHUNK = 1024 * 1024
 
@@ -34,3 +42,47 @@ def attachment_problems(high_water: dict | None = None) -> Iterator[Problem]:
             yield Problem(None, where, "its file is missing from storage")
         elif actual != attachment.sha256:
             yield Problem(None, where, "its bytes on disk no longer match the recorded SHA-256")
+
+
+# A staged file younger than this belongs to a write still under way, not to a failed one.
+STAGING_GRACE = timedelta(hours=1)
+
+
+def _files_under(storage, folder: str = "") -> Iterator[str]:
+    try:
+        folders, files = storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for name in files:
+        yield f"{folder}{name}"
+    for name in folders:
+        yield from _files_under(storage, f"{folder}{name}/")
+
+
+def _owned_names(storage) -> set[str]:
+    """Every file name a record of this app holds, over all its file fields on `storage`."""
+    names: set[str] = set()
+    for model in apps.get_app_config("facility_log").get_models():
+        for field in model._meta.get_fields():
+            if isinstance(field, models.FileField) and field.storage is storage:
+                rows = model._base_manager.exclude(**{field.name: ""})
+                names.update(rows.values_list(field.name, flat=True).iterator())
+    return names
+
+
+def orphan_file_problems(high_water: dict | None = None) -> Iterator[Problem]:
+    """Files in storage that no record owns: left by a write that failed half-way (before
+    writes were staged, or a process killed mid-write), or put there behind the app. A staged
+    file still within STAGING_GRACE is a write under way and not reported. The whole storage
+    is listed each time: a checkpoint says nothing about files."""
+    storage = Attachment._meta.get_field("file").storage
+    owned = _owned_names(storage)
+    now = timezone.now()
+    for name in _files_under(storage):
+        if name in owned:
+            continue
+        if name.startswith(STAGING_PREFIX):
+            with suppress(OSError, NotImplementedError):
+                if now - storage.get_modified_time(name) < STAGING_GRACE:
+                    continue
+        yield Problem(None, f"file {name}", "is in storage but no record owns it (orphan)")

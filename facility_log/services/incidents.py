@@ -52,6 +52,7 @@ from facility_log.scoping import (
 )
 from facility_log.services import filetypes, notifications
 from facility_log.services.audit import audited_change
+from facility_log.services.staged_files import staged_files
 
 DEFAULT_CATEGORIES = [
     "Trespass",
@@ -92,6 +93,16 @@ class EditConflict(Exception):
             f"{current.label} was changed by someone else: you edited version "
             f"{expected_version}, the stored version is {current.version}."
         )
+
+
+class StateConflict(ValidationError):
+    """The incident is not in a state that allows the action, usually because someone else
+    moved it on meanwhile (two supervisors approving at once): a clash with its state (HTTP
+    409 with the incident as it is now), still a ValidationError for pages and forms."""
+
+    def __init__(self, current: Incident, message: str):
+        self.current = current
+        super().__init__({"status": message})
 
 
 class IdempotencyConflict(Exception):
@@ -136,9 +147,9 @@ def _check_version(incident: Incident, expected_version: int | None) -> None:
 
 def _require_status(incident: Incident, allowed, action: str) -> None:
     if incident.status not in allowed:
-        raise ValidationError(
-            {"status": f"A {incident.get_status_display().lower()} incident cannot be {action}."}
-        )
+        state = incident.status  # "returned", not the display "Returned to author"
+        article = "An" if state[:1] in "aeiou" else "A"
+        raise StateConflict(incident, f"{article} {state} incident cannot be {action}.")
 
 
 def _require_author_or_reviewer(incident: Incident, actor: AbstractBaseUser) -> None:
@@ -500,7 +511,9 @@ def store_attachment(
     `created=False`."""
     file_type = check_upload(upload)
     digest = _sha256(upload)
-    with audited_change(actor, reason):
+    # The file is written under a temporary name and moved to its own when the row commits
+    # (services/staged_files.py): a failed write leaves no file without its record.
+    with staged_files() as staging, audited_change(actor, reason):
         current = _locked(incident)
         require_role(actor, current.site, REPORT_ROLES)
         _require_status(current, (Status.DRAFT, *OPEN_AFTER_SUBMISSION), "given attachments")
@@ -522,7 +535,7 @@ def store_attachment(
         year = timezone.now().year
         name = f"incidents/{current.site.code}/{year}/{uuid.uuid4().hex}{file_type.extension}"
         upload.seek(0)
-        attachment.file.save(name, upload, save=False)
+        staging.save(attachment, "file", name, upload)
         attachment.save()
     return attachment, True
 

@@ -4,6 +4,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from facility_log.models import Membership, Role, Site, Zone
+from facility_log.models.sites import SITE_CODE_FIXED
 from facility_log.scoping import MANAGE_ROLES, require_role
 from facility_log.services.audit import audited_change
 
@@ -43,6 +44,10 @@ def create_site(
 def update_site(site: Site, actor: AbstractBaseUser, *, reason: str, **changes) -> Site:
     """Change a site's name, time zone, address or active flag (its managers only).
     The code is fixed: it is part of every incident number already issued."""
+    if "code" in changes and changes["code"] != site.code:
+        # Superusers too: the code is in issued numbers, not a matter of permission.
+        raise ValidationError({"code": SITE_CODE_FIXED})
+    changes.pop("code", None)
     require_role(actor, site, MANAGE_ROLES)
     with audited_change(actor, reason):
         _apply_changes(site, changes, SITE_FIELDS)

@@ -54,6 +54,7 @@ EXTRA_CHECKS: list[Callable[[dict | None], Iterable[Problem]]] = []
 
 ROW_KINDS = (LedgerEntry.Kind.HISTORY, LedgerEntry.Kind.RECORD, LedgerEntry.Kind.TOMBSTONE)
 CHUNK = 5000
+PROGRESS_EVERY = 10_000  # entries between two progress reports
 
 
 def _all_subclasses(cls) -> list[type]:
@@ -365,18 +366,20 @@ def verify_audit(
     *,
     since_checkpoint: bool = False,
     record_checkpoint: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> Verification:
     """Recompute the chain and every digest (from the last checkpoint with
     `since_checkpoint`); `expect_head` is a (seq, hash) kept outside the server. With
-    `record_checkpoint`, an intact result leaves a signed checkpoint for the next check."""
+    `record_checkpoint`, an intact result leaves a signed checkpoint for the next check.
+    `progress` is called with the number of entries read, every PROGRESS_EVERY entries."""
     result = Verification()
     with _snapshot():
         checkpoint = _usable_checkpoint(result) if since_checkpoint else None
         marks = high_water_marks() if record_checkpoint else {}
         if checkpoint is None:
-            _verify_full(result)
+            _verify_full(result, progress)
         else:
-            _verify_since(result, checkpoint)
+            _verify_since(result, checkpoint, progress)
         if expect_head is not None:
             _check_expected_head(result, expect_head)
     result.problems.sort(key=lambda p: (p.seq is None, p.seq or 0))
@@ -405,10 +408,16 @@ def _usable_checkpoint(result: Verification):
     return checkpoint
 
 
-def _verify_full(result: Verification) -> None:
+def _report(result: Verification, progress) -> None:
+    if progress is not None and result.entries % PROGRESS_EVERY == 0:
+        progress(result.entries)
+
+
+def _verify_full(result: Verification, progress=None) -> None:
     batches: list[LedgerEntry] = []
 
     def on_entry(entry):
+        _report(result, progress)
         if entry.kind == LedgerEntry.Kind.BATCH:
             batches.append(entry)
 
@@ -420,11 +429,12 @@ def _verify_full(result: Verification) -> None:
         result.problems.extend(check(None))
 
 
-def _verify_since(result: Verification, checkpoint) -> None:
+def _verify_since(result: Verification, checkpoint, progress=None) -> None:
     batches: list[LedgerEntry] = []
     new_entries: dict[str, dict[int, list]] = defaultdict(lambda: defaultdict(list))
 
     def on_entry(entry):
+        _report(result, progress)
         if entry.kind == LedgerEntry.Kind.BATCH:
             batches.append(entry)
         elif entry.kind in ROW_KINDS:

@@ -1,16 +1,20 @@
 """The auditor's pages: the ledger's state, checked on demand, and the view log's search."""
 
+from functools import partial
+
+from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import render
-from django.utils import timezone
+from django.db import transaction
+from django.shortcuts import redirect, render
 
 from facility_log.forms.audit import ViewLogSearchForm
 from facility_log.models import Disclosure, RecordView
 from facility_log.scoping import AUDIT_ROLES, scoped, sites_for
-from facility_log.services import view_log
+from facility_log.services import audit_checks, view_log
 from facility_log.services.ledger import ledger_head
 from facility_log.services.ledger_seal import Head, head_file_text, latest_checkpoint
-from facility_log.services.verify import verify_audit
+from facility_log.tasks import verify_ledger
 
 OVERVIEW_VIEWS = 20
 MAX_ID = 2**63 - 1  # a larger `before` would overflow the database's integer
@@ -24,39 +28,51 @@ def _audited_sites(request) -> list:
 
 
 def audit_overview(request):
-    """Ledger head, on request a full verification, and the latest disclosures and record
-    views of the sites the user audits (auditors and managers)."""
+    """Ledger head, the last verification (asked for here, run by the task worker, with its
+    progress), and the latest disclosures and record views of the sites the user audits
+    (auditors and managers). POST asks for a check and comes back here."""
     if not sites_for(request.user, AUDIT_ROLES).exists():
         raise PermissionDenied("The audit page is for auditors and managers.")
-    result = None
     if request.method == "POST":
         # Checking since the last checkpoint reads only what is new (seconds on a large
         # ledger); the whole ledger is re-read on request and nightly by the command.
-        since = request.POST.get("scope") != "full"
-        result = verify_audit(since_checkpoint=since, record_checkpoint=True)
-    seq, head = result.head if result else ledger_head()
+        scope = "full" if request.POST.get("scope") == "full" else "since"
+        asked = audit_checks.request_audit_check(request.user, scope)
+        if asked.started:
+            transaction.on_commit(partial(verify_ledger.enqueue, asked.check.pk))
+            messages.success(request, "Check asked for: the worker runs it; this page shows it.")
+        elif asked.wait_seconds:
+            messages.error(
+                request,
+                f"A check was asked for less than {settings.AUDIT_CHECK_INTERVAL} seconds ago: "
+                f"ask again in {asked.wait_seconds} seconds. Its result is below.",
+            )
+        else:
+            messages.info(request, "A check is already under way: its progress is below.")
+        return redirect("audit-overview")
+    check = audit_checks.latest_check()
+    seq, head = ledger_head()
     views = scoped(RecordView.objects.select_related("site"), request.user, AUDIT_ROLES)
     return render(
         request,
         "facility_log/audit/overview.html",
         {
-            "result": result,
+            "check": check,
             "checkpoint": latest_checkpoint(),
-            "head_file": _head_file(result),
+            "head_file": _head_file(check),
             "seq": seq,
             "head": head,
-            "problems": result.problems[:50] if result else [],
             "disclosures": scoped(Disclosure.objects.all(), request.user, AUDIT_ROLES)[:50],
             "views": views.order_by("-pk")[:OVERVIEW_VIEWS],
         },
     )
 
 
-def _head_file(result) -> str:
+def _head_file(check) -> str:
     """The signed head to keep outside the server, offered after an intact check."""
-    if result is None or not result.intact:
+    if check is None or not check.intact:
         return ""
-    return head_file_text(Head(*result.head, timezone.now()))
+    return head_file_text(Head(check.head_seq, check.head_hash, check.finished_at))
 
 
 def view_log_search(request):

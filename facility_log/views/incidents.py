@@ -315,6 +315,15 @@ def incident_transition(request, pk: int, action: str):
             _run_transition(request.user, incident, action, form.cleaned_data)
             messages.success(request, f"{label}: done.")
             return redirect("incident-page", pk=incident.pk)
+        except svc.StateConflict as error:
+            # Usually someone else acted first (two supervisors approving at once): say what
+            # the incident is now and show it, rather than a form error on a stale page.
+            messages.error(
+                request,
+                f"Not done: {incident.label} is {error.current.get_status_display().lower()} "
+                f"now (someone may have acted on it just before you). {error.messages[0]}",
+            )
+            return redirect("incident-page", pk=incident.pk)
         except ValidationError as error:
             add_service_errors(form, error)
     return render(

@@ -18,6 +18,7 @@ from simple_history.models import registered_models
 from facility_log.models import (
     Alarm,
     ApiToken,
+    AuditCheck,
     ImportJob,
     Incident,
     IncidentCounter,
@@ -31,7 +32,15 @@ from facility_log.models import (
 )
 from facility_log.models.base import AppendOnlyModel
 from facility_log.models.incidents import Status
-from facility_log.services import access, accounts, disclosures, links, retention, view_log
+from facility_log.services import (
+    access,
+    accounts,
+    audit_checks,
+    disclosures,
+    links,
+    retention,
+    view_log,
+)
 from facility_log.services import incidents as svc
 from facility_log.services.verify import verify_audit
 from tests.access.helpers import door, forced_open_at, site_a_import_job
@@ -98,6 +107,7 @@ def build_world(p) -> SimpleNamespace:
     retention.place_legal_hold(approved, p.manager_ab, reason="case 2026/114 open")
     retention.purge_expired(p.admin)  # a dry run: its record and counts
     verify_audit(record_checkpoint=True)
+    audit_checks.run_audit_check(audit_checks.request_audit_check(p.auditor_a, "since").check)
     assert rounds.exception is not None, "the world needs a round exception"
     overrides = {
         Incident: [approved, draft],
@@ -117,7 +127,7 @@ def build_world(p) -> SimpleNamespace:
 
 # Audited models that change only through their services (each step with its own rules and
 # note): the admin shows them and nothing more.
-SERVICE_ONLY = {Alarm, ImportJob, IncidentCounter, Run, RoundException, Shift}
+SERVICE_ONLY = {Alarm, AuditCheck, ImportJob, IncidentCounter, Run, RoundException, Shift}
 
 
 def _fully_protected(model) -> bool:

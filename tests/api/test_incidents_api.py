@@ -173,13 +173,13 @@ def test_workflow_through_the_api(personas, api_client_for):
 
 
 @pytest.mark.django_db
-def test_invalid_transition_is_422_naming_status(personas, api_client_for):
+def test_invalid_transition_is_409_naming_status(personas, api_client_for):
     incident = draft(personas)
     response = api_client_for("supervisor_a").post(
         f"/api/v1/incidents/{incident.pk}/approve/", {}, format="json"
     )
-    assert response.status_code == 422
-    assert "status" in response.json()
+    assert response.status_code == 409
+    assert response.json()["status"] == ["A draft incident cannot be approved."]
 
 
 @pytest.mark.django_db

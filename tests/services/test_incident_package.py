@@ -195,7 +195,7 @@ def test_export_command_writes_number_zip_and_prints_its_path(personas, tmp_path
         f"--out={tmp_path}",
         stdout=out,
     )
-    path = tmp_path / f"{incident.number}.zip"
+    path = tmp_path / f"{incident.number}-disclosure-{Disclosure.objects.get().pk}.zip"
     assert out.getvalue().strip() == str(path)
     assert verify_incident_package(path) == []
     with pytest.raises(CommandError, match="No incident numbered 'XX-2026-9999'"):

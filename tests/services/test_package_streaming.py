@@ -135,7 +135,8 @@ def test_export_command_streams_into_number_zip_which_verifies(personas, guarded
         f"--out={tmp_path}",
         stdout=StringIO(),
     )
-    path = tmp_path / f"{incident.number}.zip"
+    disclosure = Disclosure.objects.get()
+    path = tmp_path / f"{incident.number}-disclosure-{disclosure.pk}.zip"
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
     assert verify_incident_package(path) == []
     assert max(READS[attachment.file.path]) <= CHUNK_BYTES

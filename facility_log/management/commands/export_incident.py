@@ -1,5 +1,7 @@
 """`manage.py export_incident NUMBER --recipient ... --reason ... [--out DIR]`: write the
-police package NUMBER.zip and print its path. Recorded in the disclosure log."""
+police package NUMBER-disclosure-ID.zip and print its path. Recorded in the disclosure log;
+ID is the disclosure's, so two exports of one incident (at once or not) never overwrite each
+other and each file matches its own line of the disclosure log."""
 
 import os
 import tempfile
@@ -28,7 +30,7 @@ class Command(AuditedCommand):
             action="store_true",
             help="leave out contact details and statements of named persons",
         )
-        parser.add_argument("--out", default=".", help="folder to write NUMBER.zip into")
+        parser.add_argument("--out", default=".", help="folder for NUMBER-disclosure-ID.zip")
         parser.add_argument("--by", help="username of the person exporting (default: system)")
 
     def handle(self, *args, number, recipient, reason, case_number, redact, out, by, **options):
@@ -39,23 +41,22 @@ class Command(AuditedCommand):
         folder = Path(out)
         if not folder.is_dir():
             raise CommandError(f"--out {out!r} is not a folder.")
-        path = folder / f"{number}.zip"
         try:
-            self._write(path, incident, actor, recipient, reason, case_number, redact)
+            path = self._write(folder, incident, actor, recipient, reason, case_number, redact)
         except (PermissionDenied, ValidationError) as error:
             raise CommandError("; ".join(getattr(error, "messages", [str(error)]))) from error
         self.stdout.write(str(path))
 
-    def _write(self, path: Path, incident, actor, recipient, reason, case_number, redact):
-        """Stream the package into a file beside `path` and rename it when complete:
-        NUMBER.zip is never half-written, and a failed export leaves nothing behind. Like the
+    def _write(self, folder: Path, incident, actor, recipient, reason, case_number, redact):
+        """Stream the package into a temporary file in `folder` and rename it when complete:
+        the zip is never half-written, and a failed export leaves nothing behind. Like the
         download, it holds personal data: readable by the exporting account only (0600)."""
         part = tempfile.NamedTemporaryFile(  # noqa: SIM115 (renamed or removed below)
-            dir=path.parent, prefix=f".{path.name}.", suffix=".part", delete=False
+            dir=folder, prefix=f".{incident.number}.", suffix=".part", delete=False
         )
         try:
             with part:
-                write_incident_package(
+                disclosure = write_incident_package(
                     incident,
                     actor,
                     part,
@@ -66,10 +67,12 @@ class Command(AuditedCommand):
                 )
                 part.flush()
                 os.fsync(part.fileno())
-            os.replace(part.name, path)
-        except BaseException:
+            path = folder / f"{incident.number}-disclosure-{disclosure.pk}.zip"
+            # A link, not a rename: it fails rather than replace a file already there.
+            os.link(part.name, path)
+        finally:
             Path(part.name).unlink(missing_ok=True)
-            raise
+        return path
 
     def _actor(self, username):
         if not username:

@@ -3,12 +3,13 @@ ledger linkage). Needs no database."""
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from facility_log.management.base import OneLineErrorsCommand
 from facility_log.services.incident_package import verify_incident_package
 
 
-class Command(BaseCommand):
+class Command(OneLineErrorsCommand):
     help = "Check a police package: SHA256SUMS, manifest, incident.json schema, ledger entries."
     requires_system_checks = []
 
