@@ -3,6 +3,8 @@
 from facility_log.models.access import (
     AccessEvent,
     Alarm,
+    AlarmPriority,
+    AlarmPriorityLevel,
     AlarmRule,
     AlarmState,
     DenialReason,
@@ -31,6 +33,7 @@ from facility_log.models.incidents import (
     Vehicle,
 )
 from facility_log.models.links import IncidentSource
+from facility_log.models.onsite import PanicAlert
 from facility_log.models.retention import (
     LegalHold,
     PurgeCount,
@@ -62,6 +65,9 @@ __all__ = [
     "RetentionPolicy",
     "AccessEvent",
     "Alarm",
+    "AlarmPriority",
+    "AlarmPriorityLevel",
+    "PanicAlert",
     "AlarmRule",
     "AlarmState",
     "DenialReason",

@@ -15,5 +15,6 @@ class Command(AuditedCommand):
         for alarm in due:
             recipients = escalate_alarm(alarm, actor)
             who = ", ".join(recipients) or "nobody (no supervisor or manager has an email)"
-            self.stdout.write(f"alarm #{alarm.pk} {alarm.site.code} {alarm.door.code}: {who}")
+            where = alarm.door.code if alarm.door_id else "panic button"
+            self.stdout.write(f"alarm #{alarm.pk} {alarm.site.code} {where}: {who}")
         self.stdout.write(self.style.SUCCESS(f"{len(due)} alarm(s) escalated."))
