@@ -28,7 +28,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from facility_log.models import Checkpoint, Route, Run, Shift, Site
-from facility_log.scoping import REPORT_ROLES, scoped
+from facility_log.scoping import REPORT_ROLES, scoped, sites_for
 from facility_log.services import ledger
 from facility_log.services import panic as panic_services
 from facility_log.services import rounds as round_services
@@ -180,7 +180,7 @@ def _raise_panic(batch: _Batch, record: SyncRecord) -> SyncResult:
     # A press never waits: a shift or checkpoint the server does not have (yet) is left out
     # and the alarm is raised with what is known (services/panic.py).
     data = record.fields
-    site = scoped(Site.objects.all(), batch.actor, REPORT_ROLES).filter(code=data["site"]).first()
+    site = sites_for(batch.actor, REPORT_ROLES).filter(code=data["site"]).first()
     if site is None:
         raise ValidationError({"site": NOT_REACHABLE})
     shift = None
