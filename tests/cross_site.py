@@ -175,6 +175,9 @@ NOT_SITE_DATA: set[str] = {
     # POST only; the alarms are named in its body: the outsider's refusal (nothing
     # acknowledged) is tested in tests/access/test_alarm_priorities.py.
     "access-alarm-acknowledge-many",
+    # POST only, like api-sync (the same panic record): the outsider's refusal (nothing
+    # stored) is tested in tests/onsite/test_panic.py.
+    "api-panic",
     # Signed by the vendor, not by a user: no session or token opens them, and anyone without
     # the site's secret gets 401 with nothing stored (tests/access/test_vendor_webhooks.py).
     "api-unifi-webhook",
