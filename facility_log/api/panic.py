@@ -2,20 +2,21 @@
 it in its outbox batch, `POST /api/v1/sync/` type `panic`, first of all; this endpoint is the
 same record for a client that sends one record per request).
 
-201 the duress alarm raised; 200 the same press sent again (the same alarm); 400 a field
-refused (a site or checkpoint not among yours is named); 403 a role too low (auditors);
-422 the client_uuid used for another press. No position is taken: the body has no field for
-one, and an unknown field is refused."""
+201 the duress alarm raised; 200 the same press sent again (the same alarm); 400 a body that
+does not match the schema; 422 one refused for its content (a site or checkpoint not among
+yours, named; the client_uuid used for another press); 403 a role too low. No position is
+taken: the body has no field for one, and an unknown field is refused."""
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.decorators import api_view, parser_classes
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from facility_log.api.alarms import AlarmSerializer
+from facility_log.api.errors import Unprocessable
 from facility_log.api.responses import errors
-from facility_log.api.shifts import CONFLICT_422
+from facility_log.api.schema import ERROR_BODY
 from facility_log.api.sync import SyncPanicRecordSerializer
 from facility_log.models import Alarm
 from facility_log.scoping import VIEW_ROLES, scoped_to_ids, site_id_list
@@ -35,7 +36,11 @@ class PanicSerializer(SyncPanicRecordSerializer):
         201: OpenApiResponse(AlarmSerializer, description="The duress alarm raised."),
         200: OpenApiResponse(AlarmSerializer, description="Sent before: the same alarm."),
         **errors(400, 401, 403),
-        422: CONFLICT_422,
+        422: OpenApiResponse(
+            ERROR_BODY,
+            description="Refused for its content: a site or checkpoint not among yours, a "
+            "shift not yours, or the client_uuid used for another press.",
+        ),
     },
     summary="Press the panic button: raise a duress alarm (guards, idempotent on client_uuid)",
 )
@@ -53,7 +58,8 @@ def panic(request):
     if result.outcome == Outcome.IDEMPOTENCY:
         return Response(result.errors, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
     if result.outcome not in (Outcome.CREATED, Outcome.SAME):
-        raise serializers.ValidationError(result.errors or {"detail": ["Refused."]})
+        # The body matched the schema: a site or checkpoint not among yours is its content.
+        raise Unprocessable(result.errors or {"detail": ["Refused."]})
     site_ids = site_id_list(request.user, VIEW_ROLES)
     alarms = alarm_priorities.with_priority(scoped_to_ids(Alarm.objects.all(), site_ids), site_ids)
     alarm = alarms.select_related("site", "panic__guard", "panic__last_checkpoint").get(

@@ -116,7 +116,7 @@ def test_the_outsider_and_the_auditor_raise_nothing_at_site_a(personas, api_clie
         outsider.post(
             "/api/v1/panic/", {k: v for k, v in _press().items() if k != "type"}, format="json"
         ).status_code
-        == 400
+        == 422
     )
     auditor = api_client_for("auditor_a")
     result = auditor.post(SYNC, {"records": [_press()]}, format="json").json()["results"][0]
