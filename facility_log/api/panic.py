@@ -8,7 +8,7 @@ yours, named; the client_uuid used for another press); 403 a role too low. No po
 taken: the body has no field for one, and an unknown field is refused."""
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.decorators import api_view, parser_classes
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
@@ -51,7 +51,11 @@ def panic(request):
     serializer.is_valid(raise_exception=True)
     data = dict(serializer.validated_data)
     data["site"] = data["site"].strip()
-    refs = PanicSerializer.refs(data) if "shift" in data or "shift_uuid" in data else {}
+    try:
+        refs = PanicSerializer.refs(data)
+    except serializers.ValidationError as refused:
+        # Both `shift` and `shift_uuid`: a rule the schema cannot state, so 422.
+        raise Unprocessable(refused.detail) from None
     (result,) = sync_records(request.user, [SyncRecord(type="panic", fields=data, refs=refs)])
     if result.outcome == Outcome.FORBIDDEN:
         return Response(result.errors, status=status.HTTP_403_FORBIDDEN)

@@ -75,6 +75,13 @@ class _Uuid(serializers.UUIDField):
         return super().to_internal_value(data)
 
 
+class _Bool(serializers.BooleanField):
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 def _id(**kwargs) -> serializers.IntegerField:
     return _Id(min_value=1, max_value=MAX_ID, **kwargs)
 
@@ -165,7 +172,7 @@ class SyncPanicRecordSerializer(RefuseUnknownFields, serializers.Serializer):
         required=False, allow_null=True, help_text="The last checkpoint the guard scanned."
     )
     last_scanned_at = serializers.DateTimeField(required=False, allow_null=True)
-    silent = serializers.BooleanField(
+    silent = _Bool(
         required=False, default=False, help_text="Pressed in the mode that shows nothing."
     )
 

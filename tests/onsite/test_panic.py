@@ -154,3 +154,15 @@ def test_a_panic_alarm_tops_the_console_and_opens_a_critical_incident(personas, 
     assert "panic button" in page and "Dock" in page
     incident = links.open_incident_from_alarm(alarm, personas.supervisor_a)
     assert incident.severity == "critical" and incident.zone == checkpoints[1].zone
+
+
+def test_the_panic_endpoint_refuses_a_body_as_the_api_contract_says(personas, api_client_for):
+    client = api_client_for("guard_a")
+    body = {k: v for k, v in _press().items() if k != "type"}
+    not_a_bool = client.post("/api/v1/panic/", dict(body, silent=0), format="json")
+    assert not_a_bool.status_code == 400 and "silent" in not_a_bool.json()
+    both = client.post(
+        "/api/v1/panic/", dict(body, shift=1, shift_uuid=_press()["client_uuid"]), format="json"
+    )
+    assert both.status_code == 422 and "shift" in both.json()
+    assert not Alarm.objects.exists()
