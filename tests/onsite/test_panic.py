@@ -166,3 +166,20 @@ def test_the_panic_endpoint_refuses_a_body_as_the_api_contract_says(personas, ap
     )
     assert both.status_code == 422 and "shift" in both.json()
     assert not Alarm.objects.exists()
+
+
+def test_the_purge_keeps_a_shift_in_which_the_panic_button_was_pressed(personas):
+    from facility_log.models import Shift
+    from facility_log.services import retention
+    from tests.shifts_helpers import worked
+
+    plain = worked(personas, at=timezone.now() - timedelta(days=3))
+    shift, _checkpoints = _on_shift_with_a_scan(personas)
+    panic.raise_panic(
+        personas.guard_a, site=personas.site_a, client_uuid=uuid.uuid4(), pressed_at=timezone.now()
+    )
+    shift_services.end_shift(shift, personas.guard_a, ended_at=timezone.now())
+    retention.purge_expired(personas.admin, apply=True, now=timezone.now() + timedelta(days=3650))
+    assert not Shift.objects.filter(pk=plain.pk).exists()  # the purge did run on shifts
+    assert Shift.objects.filter(pk=shift.pk).exists()
+    assert PanicAlert.objects.get().shift == shift
