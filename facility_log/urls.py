@@ -4,6 +4,7 @@ from django.urls import path
 from facility_log.views import (
     access,
     access_mapping,
+    alarm_console,
     audit,
     doors,
     exports,
@@ -157,8 +158,18 @@ urlpatterns = [
     path("rounds/runs/<int:pk>/", rounds.round_run, name="round-run"),
     path("rounds/runs/<int:pk>/scan/", rounds.round_scan, name="round-scan"),
     path("rounds/runs/<int:pk>/finish/", rounds.round_finish, name="round-finish"),
-    path("access/alarms/", access.alarm_console, name="access-alarm-console"),
-    path("access/alarms/feed/", access.alarm_feed, name="access-alarm-feed"),
+    path("access/alarms/", alarm_console.alarm_console, name="access-alarm-console"),
+    path("access/alarms/feed/", alarm_console.alarm_feed, name="access-alarm-feed"),
+    path(
+        "access/alarms/acknowledge/",
+        alarm_console.alarm_acknowledge_many,
+        name="access-alarm-acknowledge-many",
+    ),
+    path(
+        "sites/<str:code>/alarm-priorities/",
+        alarm_console.alarm_priorities_page,
+        name="access-alarm-priorities",
+    ),
     path("access/alarms/<int:pk>/", access.alarm_detail, name="access-alarm-page"),
     path(
         "access/alarms/<int:pk>/acknowledge/",

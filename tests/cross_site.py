@@ -107,6 +107,7 @@ SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
     "access-alarm-page": lambda p: {"pk": site_a_alarm(p).pk},
     "access-alarm-acknowledge": lambda p: {"pk": site_a_alarm(p).pk},
     "access-alarm-resolve": lambda p: {"pk": site_a_alarm(p).pk},
+    "access-alarm-priorities": lambda p: {"code": p.site_a.code},
     "access-import-result": lambda p: {"pk": site_a_alarm(p).event.batch_id},
     "access-import-job": lambda p: {"pk": site_a_import_job(p).pk},
     "access-import-job-progress": lambda p: {"pk": site_a_import_job(p).pk},
@@ -188,6 +189,12 @@ NOT_SITE_DATA: set[str] = {
     # POST only; it names records in its body, and answers with statuses and ids: the
     # outsider's refusals are tested in tests/api/test_sync_api.py.
     "api-sync",
+    # POST only; the alarms are named in its body: the outsider's refusal (nothing
+    # acknowledged) is tested in tests/access/test_alarm_priorities.py.
+    "access-alarm-acknowledge-many",
+    # POST only, like api-sync (the same panic record): the outsider's refusal (nothing
+    # stored) is tested in tests/onsite/test_panic.py.
+    "api-panic",
     # Signed by the vendor, not by a user: no session or token opens them, and anyone without
     # the site's secret gets 401 with nothing stored (tests/access/test_vendor_webhooks.py).
     "api-unifi-webhook",

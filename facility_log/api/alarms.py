@@ -19,23 +19,73 @@ from rest_framework.response import Response
 from facility_log.api.fields import RefuseUnknownFields
 from facility_log.api.incidents import IncidentDetailSerializer
 from facility_log.api.responses import READ, READ_ONE, WRITE_ONE, errors
-from facility_log.models import Alarm, AlarmState, EventType, IncidentSource
-from facility_log.scoping import REVIEW_ROLES, VIEW_ROLES, require_role, scoped
+from facility_log.models import (
+    Alarm,
+    AlarmPriorityLevel,
+    AlarmState,
+    EventType,
+    IncidentSource,
+    PanicAlert,
+)
+from facility_log.scoping import (
+    REVIEW_ROLES,
+    VIEW_ROLES,
+    require_role,
+    scoped_to_ids,
+    site_id_list,
+)
 from facility_log.services import access as access_services
+from facility_log.services import alarm_priorities, links
 from facility_log.services import incidents as incident_services
-from facility_log.services import links
+from facility_log.services.alarm_priorities import PRIORITY_NAMES
 
 NOTE_MAX = 2000
 
 
+class PanicSerializer(serializers.ModelSerializer):
+    guard = serializers.CharField(source="guard.username")
+    shift = serializers.IntegerField(source="shift_id", allow_null=True)
+    last_checkpoint = serializers.IntegerField(source="last_checkpoint_id", allow_null=True)
+    last_checkpoint_name = serializers.CharField(
+        source="last_checkpoint.name", default=None, allow_null=True
+    )
+
+    class Meta:
+        model = PanicAlert
+        fields = [
+            "guard",
+            "shift",
+            "pressed_at",
+            "received_at",
+            "last_checkpoint",
+            "last_checkpoint_name",
+            "last_scanned_at",
+            "silent",
+        ]
+        read_only_fields = fields
+
+
 class AlarmSerializer(serializers.ModelSerializer):
     site = serializers.CharField(source="site.code")
-    door = serializers.CharField(source="door.code")
-    door_name = serializers.CharField(source="door.name")
+    door = serializers.CharField(
+        source="door.code", default=None, allow_null=True, help_text="Empty for a panic button."
+    )
+    door_name = serializers.CharField(source="door.name", default=None, allow_null=True)
+    priority = serializers.ChoiceField(
+        choices=AlarmPriorityLevel.choices,
+        help_text="1 critical … 5 low: the site's priority for this alarm type (duress > "
+        "forced open > tamper > held open > other unless the site's managers set otherwise).",
+    )
+    priority_label = serializers.SerializerMethodField()
+    panic = PanicSerializer(
+        allow_null=True, help_text="For a panic-button (duress) alarm: who, shift, last scan."
+    )
     kind = serializers.ChoiceField(source="event_type", choices=EventType.choices)
     status = serializers.ChoiceField(source="state", choices=AlarmState.choices)
     event = serializers.IntegerField(source="event_id")
-    occurred_at = serializers.DateTimeField(source="event.occurred_at")
+    occurred_at = serializers.DateTimeField(
+        help_text="The door event's time, or when the panic button was pressed."
+    )
     acknowledged_by = serializers.CharField(
         source="acknowledged_by.username", default=None, allow_null=True
     )
@@ -54,6 +104,9 @@ class AlarmSerializer(serializers.ModelSerializer):
             "site",
             "door",
             "door_name",
+            "priority",
+            "priority_label",
+            "panic",
             "kind",
             "status",
             "event",
@@ -70,6 +123,9 @@ class AlarmSerializer(serializers.ModelSerializer):
             "history_url",
         ]
         read_only_fields = fields
+
+    def get_priority_label(self, alarm) -> str:
+        return PRIORITY_NAMES[alarm.priority]
 
     def get_incident(self, alarm) -> int | None:
         source = getattr(alarm, "incident_source", None)
@@ -88,6 +144,14 @@ class AlarmFilterSerializer(serializers.Serializer):
     open = serializers.BooleanField(
         required=False, allow_null=True, default=None, help_text="true: not resolved yet"
     )
+    priority = serializers.ChoiceField(
+        choices=AlarmPriorityLevel.choices, required=False, help_text="1 critical … 5 low"
+    )
+    ordering = serializers.ChoiceField(
+        choices=[("-raised_at", "newest first"), ("priority", "most urgent first, then newest")],
+        required=False,
+        default="-raised_at",
+    )
 
 
 class AlarmNoteSerializer(RefuseUnknownFields, serializers.Serializer):
@@ -98,7 +162,8 @@ class AlarmNoteSerializer(RefuseUnknownFields, serializers.Serializer):
     list=extend_schema(
         parameters=[AlarmFilterSerializer],
         responses={200: AlarmSerializer(many=True), **errors(400, *READ)},
-        summary="Alarms of your sites, newest first (filters: site, status, kind, open)",
+        summary="Alarms of your sites, newest first or most urgent first "
+        "(filters: site, status, kind, open, priority)",
     ),
     retrieve=extend_schema(responses={200: AlarmSerializer, **errors(*READ_ONE)}),
 )
@@ -110,9 +175,17 @@ class AlarmViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     def get_queryset(self):
         alarms = Alarm.objects.select_related(
-            "site", "door", "event", "acknowledged_by", "resolved_by", "incident_source"
+            "site",
+            "door",
+            "event",
+            "acknowledged_by",
+            "resolved_by",
+            "incident_source",
+            "panic__guard",
+            "panic__last_checkpoint",
         ).order_by("-raised_at", "-id")
-        alarms = scoped(alarms, self.request.user, VIEW_ROLES)
+        site_ids = site_id_list(self.request.user, VIEW_ROLES)
+        alarms = alarm_priorities.with_priority(scoped_to_ids(alarms, site_ids), site_ids)
         if self.action != "list":
             return alarms
         filters = AlarmFilterSerializer(data=self.request.query_params.dict())
@@ -127,6 +200,10 @@ class AlarmViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         if data.get("open") is not None:
             resolved = {"state": AlarmState.RESOLVED}
             alarms = alarms.exclude(**resolved) if data["open"] else alarms.filter(**resolved)
+        if data.get("priority"):
+            alarms = alarms.filter(priority=data["priority"])
+        if data["ordering"] == "priority":
+            alarms = alarms.order_by("priority", "-raised_at", "-id")
         return alarms
 
     def _step(self, step) -> Response:

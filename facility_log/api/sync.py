@@ -1,9 +1,11 @@
 """`POST /api/v1/sync/`: the tablet's outbox in one request (services/sync.py).
 
-The body lists records in the order the guard made them: round starts, scans, round
-finishes and shift-log entries, each as its own endpoint takes it plus a `type`. A record
-names the run or shift it belongs to by id (`run`, `shift`) or by the client_uuid the tablet
-gave it (`run_uuid`, `shift_uuid`), which may be a record earlier in the same request.
+The body lists records in the order the guard made them: panic presses (which the tablet
+puts first), round starts, scans, round finishes and shift-log entries, each as its own
+endpoint takes it plus a `type`. A record names the run or shift it belongs to by id (`run`,
+`shift`) or by the client_uuid the tablet gave it (`run_uuid`, `shift_uuid`), which may be a
+record earlier in the same request (a panic press never waits for its shift: one the server
+does not have yet is left out).
 
 The answer is 200 with one result per record, in the same order: its status as its own
 endpoint would answer (201 stored, 200 stored before or done, 400 a field refused, 403 not
@@ -13,7 +15,7 @@ again once that record is accepted. Each record is stored in its own savepoint.
 
 The whole request is refused (400, naming `records` → index → field; nothing stored) when it
 does not match the schema: not a list of 1 to 100 records, or a record whose `type` is not one
-of the four or whose fields are not as its type declares (missing, wrong type or format, too
+of the five or whose fields are not as its type declares (missing, wrong type or format, too
 long, outside an enum), as docs/api.md says of every operation. The tablet then sends its
 records one by one to their own endpoints. What the schema cannot state is answered per
 record: both or neither of `run`/`run_uuid`, a record that does not exist, a role too low.
@@ -71,6 +73,13 @@ class _Uuid(serializers.UUIDField):
         if not isinstance(data, str):
             self.fail("invalid", value=data)
         return super().to_internal_value(data)
+
+
+class _Bool(serializers.BooleanField):
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
 
 
 def _id(**kwargs) -> serializers.IntegerField:
@@ -149,7 +158,35 @@ class SyncShiftEntryRecordSerializer(RefuseUnknownFields, serializers.Serializer
         return _ref("shift", attrs)
 
 
+class SyncPanicRecordSerializer(RefuseUnknownFields, serializers.Serializer):
+    """A press of the panic button: raises a duress alarm at once (the answer's `id` is the
+    alarm's). No position: the last checkpoint scanned is the only "where"."""
+
+    type = _type("panic")
+    client_uuid = _Uuid()
+    site = _Text(max_length=20, help_text="The site's code.")
+    pressed_at = serializers.DateTimeField(help_text="The tablet's clock at the press.")
+    shift = _id(required=False, help_text="The guard's open shift: its id, or:")
+    shift_uuid = _Uuid(required=False, help_text="its client_uuid (left out if not known).")
+    last_checkpoint = _id(
+        required=False, allow_null=True, help_text="The last checkpoint the guard scanned."
+    )
+    last_scanned_at = serializers.DateTimeField(required=False, allow_null=True)
+    silent = _Bool(
+        required=False, default=False, help_text="Pressed in the mode that shows nothing."
+    )
+
+    @staticmethod
+    def refs(attrs: dict) -> dict:
+        by_id, by_uuid = attrs.pop("shift", None), attrs.pop("shift_uuid", None)
+        if by_id is not None and by_uuid is not None:
+            both = "Give `shift` or `shift_uuid`, not both."
+            raise serializers.ValidationError({"shift": [both]})
+        return {"shift": by_id if by_id is not None else by_uuid}
+
+
 RECORD_SERIALIZERS = {
+    "panic": SyncPanicRecordSerializer,
     "run": SyncRunRecordSerializer,
     "scan": SyncScanRecordSerializer,
     "run-finish": SyncRunFinishRecordSerializer,
@@ -230,7 +267,8 @@ def _record(data: dict) -> SyncRecord | SyncResult:
 @extend_schema(
     request=SyncRequestSerializer,
     responses={200: SyncResponseSerializer},
-    summary="Send the tablet's outbox: round starts, scans, round finishes, log entries",
+    summary="Send the tablet's outbox: panic presses, round starts, scans, round finishes, "
+    "log entries",
 )
 @api_view(["POST"])
 @parser_classes([JSONParser])

@@ -12,6 +12,7 @@ from facility_log.api import (
     history,
     incidents,
     me,
+    panic,
     reports,
     retention,
     rounds,
@@ -73,6 +74,7 @@ records = [
 urlpatterns = [
     path("me/", me.me, name="api-me"),
     path("sync/", sync.sync, name="api-sync"),
+    path("panic/", panic.panic, name="api-panic"),
     path(
         "webhooks/kisi/<str:site_code>/",
         access.KisiWebhookView.as_view(),

@@ -3,6 +3,8 @@
 from facility_log.models.access import (
     AccessEvent,
     Alarm,
+    AlarmPriority,
+    AlarmPriorityLevel,
     AlarmRule,
     AlarmState,
     DenialReason,
@@ -42,6 +44,7 @@ from facility_log.models.notifications import (
     NotificationKind,
     NotificationPreference,
 )
+from facility_log.models.onsite import PanicAlert
 from facility_log.models.retention import (
     LegalHold,
     PurgeCount,
@@ -77,6 +80,9 @@ __all__ = [
     "RetentionPolicy",
     "AccessEvent",
     "Alarm",
+    "AlarmPriority",
+    "AlarmPriorityLevel",
+    "PanicAlert",
     "AlarmRule",
     "AlarmState",
     "DenialReason",

@@ -347,13 +347,69 @@ class AlarmState(models.TextChoices):
     RESOLVED = "resolved", "Resolved"
 
 
+class AlarmPriorityLevel(models.IntegerChoices):
+    """How urgent an alarm is; 1 comes first on the console."""
+
+    CRITICAL = 1, "Critical"
+    HIGH = 2, "High"
+    ELEVATED = 3, "Elevated"
+    NORMAL = 4, "Normal"
+    LOW = 5, "Low"
+
+
+# duress > forced > tamper > held open > everything else, unless a site says otherwise.
+DEFAULT_ALARM_PRIORITIES = {
+    EventType.DURESS: AlarmPriorityLevel.CRITICAL,
+    EventType.FORCED_OPEN: AlarmPriorityLevel.HIGH,
+    EventType.TAMPER: AlarmPriorityLevel.ELEVATED,
+    EventType.HELD_OPEN: AlarmPriorityLevel.NORMAL,
+}
+DEFAULT_OTHER_PRIORITY = AlarmPriorityLevel.LOW
+
+
+class AlarmPriority(AuditedModel):
+    """A site's own priority for one alarm type, set by its managers with a reason; types
+    without a row keep DEFAULT_ALARM_PRIORITIES. Read live: changing it re-sorts the open
+    alarms of the site too."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="alarm_priorities")
+    event_type = models.CharField(max_length=16, choices=EventType.choices)
+    priority = models.PositiveSmallIntegerField(choices=AlarmPriorityLevel.choices)
+
+    history = audited_history()
+
+    class Meta:
+        ordering = ["site__code", "event_type"]
+        verbose_name_plural = "alarm priorities"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "event_type"], name="alarm_priority_unique_per_site"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type}: {self.get_priority_display()} at site {self.site_id}"
+
+
 class Alarm(AuditedModel):
     """An event that needs a person: new → acknowledged → resolved, each step with who, when
-    and a note. Exactly one alarm per triggering event (`event`)."""
+    and a note. Exactly one alarm per triggering record: a door's event (`event`, with its
+    door) or a guard's panic button (`panic`, no door)."""
 
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="alarms")
-    door = models.ForeignKey(Door, on_delete=models.PROTECT, related_name="alarms")
-    event = models.OneToOneField(AccessEvent, on_delete=models.PROTECT, related_name="alarm")
+    door = models.ForeignKey(
+        Door, on_delete=models.PROTECT, null=True, blank=True, related_name="alarms"
+    )
+    event = models.OneToOneField(
+        AccessEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="alarm"
+    )
+    panic = models.OneToOneField(
+        "facility_log.PanicAlert",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="alarm",
+    )
     event_type = models.CharField(max_length=16, choices=EventType.choices)
     raised_at = models.DateTimeField()
     escalate_after_minutes = models.PositiveIntegerField(default=10)
@@ -383,9 +439,37 @@ class Alarm(AuditedModel):
                 name="alarm_open",
             ),
         ]
+        constraints = [
+            # A door's event or a panic button, never both, never neither.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(event__isnull=False, door__isnull=False, panic__isnull=True)
+                    | models.Q(event__isnull=True, door__isnull=True, panic__isnull=False)
+                ),
+                name="alarm_has_one_source",
+            )
+        ]
+
+    @property
+    def occurred_at(self):
+        """When it happened: the door's event time, or when the button was pressed."""
+        return self.event.occurred_at if self.event_id else self.panic.pressed_at
+
+    @property
+    def where(self) -> str:
+        """The door, or for a panic button the last checkpoint the guard scanned."""
+        if self.door_id:
+            return self.door.name
+        checkpoint = self.panic.last_checkpoint
+        return (
+            f"Panic button (last checkpoint: {checkpoint.name})"
+            if checkpoint
+            else ("Panic button (no checkpoint scanned yet)")
+        )
 
     def __str__(self) -> str:
-        return f"{self.get_event_type_display()} at {self.door_id} ({self.state})"
+        where = self.door_id or f"panic {self.panic_id}"
+        return f"{self.get_event_type_display()} at {where} ({self.state})"
 
 
 class WebhookSecret(AuditedModel):

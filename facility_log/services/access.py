@@ -295,6 +295,25 @@ def acknowledge_alarm(alarm: Alarm, actor: AbstractBaseUser, *, note: str) -> Al
     return alarm
 
 
+def acknowledge_alarms(alarms: list[Alarm], actor: AbstractBaseUser, *, note: str) -> list[Alarm]:
+    """Acknowledge several alarms with one note, all or none: one that is not new any more (or
+    of a site where the actor does not review) refuses the whole step, naming it."""
+    if not alarms:
+        raise ValidationError({"alarms": "Choose at least one alarm."})
+    if not note.strip():
+        raise ValidationError({"note": "Say what is being done about the alarms."})
+    for alarm in alarms:
+        require_role(actor, alarm.site, REVIEW_ROLES)
+    done = [a for a in alarms if a.state != AlarmState.NEW]
+    if done:
+        named = ", ".join(f"#{a.pk} ({a.state})" for a in done)
+        raise ValidationError({"state": f"Not new any more: {named}. Nothing was acknowledged."})
+    with audited_change(actor, f"alarms acknowledged together: {note.strip()}"):
+        for alarm in alarms:
+            acknowledge_alarm(alarm, actor, note=note)
+    return alarms
+
+
 def resolve_alarm(alarm: Alarm, actor: AbstractBaseUser, *, note: str) -> Alarm:
     """Close the alarm with the response note (a new alarm is acknowledged on the way)."""
     require_role(actor, alarm.site, REVIEW_ROLES)
@@ -317,9 +336,10 @@ def alarms_to_escalate(now: datetime | None = None) -> list[Alarm]:
     """New alarms older than their escalation delay that have not been escalated yet."""
     now = now or timezone.now()
     candidates = Alarm.objects.filter(state=AlarmState.NEW, escalated_at__isnull=True)
+    candidates = candidates.select_related("site", "door", "panic__last_checkpoint")
     return [
         alarm
-        for alarm in candidates.select_related("site", "door").order_by("raised_at")
+        for alarm in candidates.order_by("raised_at")
         if alarm.raised_at + timedelta(minutes=alarm.escalate_after_minutes) <= now
     ]
 

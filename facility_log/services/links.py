@@ -11,7 +11,7 @@ from facility_log.models import Category, Incident, IncidentSource
 from facility_log.models.access import AccessEvent, Alarm
 from facility_log.models.rounds import Scan
 from facility_log.scoping import REPORT_ROLES, REVIEW_ROLES, require_role
-from facility_log.services import incidents
+from facility_log.services import alarm_priorities, incidents
 from facility_log.services.audit import audited_change
 
 # Incidents opened from the same alarm or scan get the same client UUID, so a double tap or
@@ -26,13 +26,25 @@ def _category(name: str) -> Category | None:
 
 
 def open_incident_from_alarm(alarm: Alarm, actor: AbstractBaseUser) -> Incident:
-    """A supervisor turns an alarm into a draft incident with the door's zone, the time of
-    the event and the event linked. Opening it twice returns the same incident."""
+    """A supervisor turns an alarm into a draft incident with the door's zone (for a panic
+    button: the last checkpoint's), the time of the event and the event linked; its severity
+    comes from the alarm's priority (a duress alarm opens a critical incident, never a low
+    one). Opening it twice returns the same incident."""
     require_role(actor, alarm.site, REVIEW_ROLES)
     existing = IncidentSource.objects.filter(alarm=alarm).select_related("incident").first()
     if existing is not None:
         return existing.incident
-    event = alarm.event
+    kind = alarm.get_event_type_display()
+    if alarm.door_id:
+        zone, title = alarm.door.zone, f"{kind} at {alarm.door.name}"
+        narrative = (
+            f"{kind} reported by the access-control system at door {alarm.door.code} "
+            f"({alarm.door.name})."
+        )
+    else:
+        checkpoint = alarm.panic.last_checkpoint
+        zone, title = (checkpoint.zone if checkpoint else None), f"{kind}: panic button"
+        narrative = f"Panic button pressed on a guard's tablet. {alarm.where}."
     with audited_change(actor, f"incident opened from alarm {alarm.pk}"):
         incident, _created = incidents.create_incident(
             actor,
@@ -40,14 +52,12 @@ def open_incident_from_alarm(alarm: Alarm, actor: AbstractBaseUser) -> Incident:
             client_uuid=uuid.uuid5(LINK_NAMESPACE, f"alarm:{alarm.pk}"),
             reason=f"opened from alarm {alarm.pk}",
             category=_category("Alarm"),
-            zone=alarm.door.zone,
-            occurred_from=event.occurred_at,
+            zone=zone,
+            severity=alarm_priorities.severity_for(alarm),
+            occurred_from=alarm.occurred_at,
             discovered_at=alarm.raised_at,
-            title=f"{alarm.get_event_type_display()} at {alarm.door.name}",
-            narrative=(
-                f"{alarm.get_event_type_display()} reported by the access-control system at "
-                f"door {alarm.door.code} ({alarm.door.name})."
-            ),
+            title=title,
+            narrative=narrative,
         )
         IncidentSource.objects.create(incident=incident, alarm=alarm, created_by=actor)
     return incident

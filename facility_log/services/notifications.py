@@ -186,14 +186,17 @@ def urgent_alarms(site: Site, alarms: list) -> list[Notification]:
 def alarm_unacknowledged(alarm) -> list[Notification]:
     """An alarm nobody acknowledged within its limit: the site's supervisors and managers."""
     local = alarm.raised_at.astimezone(alarm.site.tzinfo)
-    what = f"{alarm.get_event_type_display()} at {alarm.door.code}"
+    # A panic-button alarm has no door: it is where the guard last scanned a checkpoint.
+    door = f" ({alarm.door.code})" if alarm.door_id else ""
+    at = alarm.door.code if alarm.door_id else "panic button"
+    what = f"{alarm.get_event_type_display()} at {at}"
     return notify(
         NotificationKind.ALARM_UNACKNOWLEDGED,
         alarm.site,
         people_at(alarm.site, [Role.SUPERVISOR, Role.MANAGER]),
         subject=f"{alarm.site.code}: {what} not acknowledged",
-        body=f"Alarm #{alarm.pk}: {alarm.get_event_type_display()} at {alarm.door.name} "
-        f"({alarm.door.code}), site {alarm.site.name}, raised {local:%Y-%m-%d %H:%M %Z}, "
+        body=f"Alarm #{alarm.pk}: {alarm.get_event_type_display()} at {alarm.where}{door}, "
+        f"site {alarm.site.name}, raised {local:%Y-%m-%d %H:%M %Z}, "
         f"still not acknowledged after {alarm.escalate_after_minutes} minutes.",
         path=reverse("access-alarm-page", args=[alarm.pk]),
     )

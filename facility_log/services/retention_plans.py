@@ -16,7 +16,7 @@ When a record's time is counted from, and what goes with it:
   one of whose scans opened an incident stays with that incident. A round exception of no
   run (a missed round) from when it was detected.
 * shifts: from the shift's end (an open shift stays), with its log entries; the pass-down
-  notes are part of the shift.
+  notes are part of the shift. A shift with a panic press stays with it.
 * view log: a record view from when it happened.
 """
 
@@ -253,6 +253,9 @@ def plan_rounds(tally: Tally) -> Iterator[Removal]:
 
 def plan_shifts(tally: Tally) -> Iterator[Removal]:
     shifts = Shift.objects.filter(site=tally.site, ended_at__lt=tally.cutoff)
+    # A shift in which the panic button was pressed stays with that press (and its duress
+    # alarm): the alarm names the shift, and neither has a purge period yet.
+    shifts = shifts.exclude(panic_alerts__isnull=False)
     for pk in shifts.order_by("pk").values_list("pk", flat=True):
         yield Removal(
             records=1,

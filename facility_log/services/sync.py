@@ -1,5 +1,6 @@
-"""A tablet's outbox sent in one request: round starts, scans, round finishes and shift-log
-entries, in the order the guard made them, each with its own outcome.
+"""A tablet's outbox sent in one request: panic presses (the tablet sends them first), round
+starts, scans, round finishes and shift-log entries, in the order the guard made them, each
+with its own outcome.
 
 Why a batch.
   A night offline leaves a few hundred records (244 for ten rounds of twenty checkpoints).
@@ -26,9 +27,10 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from facility_log.models import Route, Run, Shift, Site
-from facility_log.scoping import REPORT_ROLES, scoped
+from facility_log.models import Checkpoint, Route, Run, Shift, Site
+from facility_log.scoping import REPORT_ROLES, scoped, sites_for
 from facility_log.services import ledger
+from facility_log.services import panic as panic_services
 from facility_log.services import rounds as round_services
 from facility_log.services import shifts as shift_services
 from facility_log.services.rounds import IdempotencyConflict, ScanInput
@@ -53,7 +55,7 @@ class Outcome:
 
 @dataclass(frozen=True)
 class SyncRecord:
-    """One record of the outbox: its type ("run", "scan", "run-finish", "shift-entry"), its
+    """One record of the outbox: its type ("panic", "run", "scan", "run-finish", "shift-entry"), its
     validated fields, and what it refers to (`run` / `shift`: an id, or a client_uuid)."""
 
     type: str
@@ -174,7 +176,39 @@ def _add_shift_entry(batch: _Batch, record: SyncRecord) -> SyncResult:
     return SyncResult(Outcome.CREATED if created else Outcome.SAME, entry.pk)
 
 
+def _raise_panic(batch: _Batch, record: SyncRecord) -> SyncResult:
+    # A press never waits: a shift or checkpoint the server does not have (yet) is left out
+    # and the alarm is raised with what is known (services/panic.py).
+    data = record.fields
+    site = sites_for(batch.actor, REPORT_ROLES).filter(code=data["site"]).first()
+    if site is None:
+        raise ValidationError({"site": NOT_REACHABLE})
+    shift = None
+    if record.refs.get("shift") is not None:
+        try:
+            shift = batch.shift(record.refs["shift"])
+        except _Waiting:
+            shift = None
+    checkpoint = None
+    if data.get("last_checkpoint"):
+        checkpoint = Checkpoint.objects.filter(site=site, pk=data["last_checkpoint"]).first()
+        if checkpoint is None:
+            raise ValidationError({"last_checkpoint": f"Not a checkpoint of {site.code}."})
+    alarm, created = panic_services.raise_panic(
+        batch.actor,
+        site=site,
+        client_uuid=data["client_uuid"],
+        pressed_at=data["pressed_at"],
+        shift=shift,
+        last_checkpoint=checkpoint,
+        last_scanned_at=data.get("last_scanned_at"),
+        silent=data.get("silent", False),
+    )
+    return SyncResult(Outcome.CREATED if created else Outcome.SAME, alarm.pk)
+
+
 HANDLERS: dict[str, Callable[[_Batch, SyncRecord], SyncResult]] = {
+    "panic": _raise_panic,
     "run": _start_run,
     "scan": _record_scan,
     "run-finish": _finish_run,

@@ -91,6 +91,7 @@ def _route_data(route: Route) -> dict:
         "stops": [
             {
                 "name": stop.checkpoint.name,
+                "checkpoint": stop.checkpoint_id,
                 "instructions": stop.checkpoint.instructions,
                 "hint": tag_hint(stop.checkpoint.tag_code),
             }

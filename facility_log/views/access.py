@@ -1,5 +1,6 @@
-"""Access pages: the live alarm console, the event browser (with CSV export), the door list
-and the file upload. Events are shown, never edited: no page here changes one."""
+"""Access pages: one alarm (the console is views/alarm_console.py), the event browser (with
+CSV export), the door list and the file upload. Events are shown, never edited: no page here
+changes one."""
 
 from functools import partial
 
@@ -8,12 +9,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from facility_log import paging
 from facility_log.forms.access import QUICK_NOTES, AlarmNoteForm, EventFilterForm, ImportForm
-from facility_log.models import AccessEvent, Alarm, AlarmState, Door, ImportBatch, ImportJob, Site
+from facility_log.models import AccessEvent, Alarm, Door, ImportBatch, ImportJob, Site
 from facility_log.scoping import (
     INGEST_ROLES,
     MANAGE_ROLES,
@@ -27,13 +27,11 @@ from facility_log.scoping import (
     sites_for,
 )
 from facility_log.services import access as access_services
-from facility_log.services import access_jobs, view_log
+from facility_log.services import access_jobs, alarm_priorities, view_log
 from facility_log.services.csv_export import TIME, Column, csv_lines, csv_response
 from facility_log.services.history import merged_history
 from facility_log.tasks import import_access_file
-from facility_log.templatetags.facility_log_tags import site_time
 
-CONSOLE_LIMIT = 100
 EVENTS_PER_PAGE = 100
 CSV_COLUMNS = [
     Column("site", lambda e: e.site.code),
@@ -52,87 +50,24 @@ CSV_COLUMNS = [
 
 # --- alarms ---------------------------------------------------------------------------------
 
-# What the console and its feed show of an alarm: not the whole event row behind each alarm.
-CONSOLE_COLUMNS = (
-    "site__code",
-    "site__name",
-    "site__time_zone",
-    "door__code",
-    "door__name",
-    "event__occurred_at",
-    "event_type",
-    "state",
-    "raised_at",
-    "acknowledge_note",
-)
-
-
-def _open_alarms(user) -> list[Alarm]:
-    """The newest open alarms of the user's sites: each site's newest from its own range of
-    the open-alarm index, merged (facility_log/paging.py), however many are open."""
-    site_ids = site_id_list(user, VIEW_ROLES)
-    alarms = (
-        Alarm.objects.exclude(state=AlarmState.RESOLVED)
-        .select_related("site", "door", "event")
-        .only(*CONSOLE_COLUMNS)
-    )
-    page = paging.keyset_page(
-        scoped_to_ids(alarms, site_ids),
-        "raised_at",
-        size=CONSOLE_LIMIT,
-        split_field="site_id",
-        split_values=site_ids,
-    )
-    return page.rows
-
-
-def alarm_console(request):
-    """Open alarms of the user's sites, newest first; the page refreshes itself by polling
-    `access-alarm-feed` (static/facility_log/js/alarm_console.js)."""
-    return render(
-        request,
-        "facility_log/access/console.html",
-        {
-            "alarms": _open_alarms(request.user),
-            "sites": sites_for(request.user, VIEW_ROLES),
-            "quick_notes": QUICK_NOTES,
-        },
-    )
-
-
-def _alarm_json(alarm: Alarm, reviewer_sites: set[int]) -> dict:
-    return {
-        "id": alarm.pk,
-        "site": alarm.site.code,
-        "door": alarm.door.code,
-        "door_name": alarm.door.name,
-        "type": alarm.get_event_type_display(),
-        "state": alarm.state,
-        "occurred_at": site_time(alarm.event.occurred_at, alarm.site),
-        "raised_at": site_time(alarm.raised_at, alarm.site),
-        "note": alarm.acknowledge_note,
-        "url": reverse("access-alarm-page", args=[alarm.pk]),
-        "acknowledge_url": reverse("access-alarm-acknowledge", args=[alarm.pk]),
-        "can_acknowledge": alarm.site_id in reviewer_sites and alarm.state == AlarmState.NEW,
-    }
-
-
-def alarm_feed(request):
-    """The console's data: open alarms, newest first, and the sites being watched."""
-    reviewer_sites = set(sites_for(request.user, REVIEW_ROLES).values_list("pk", flat=True))
-    alarms = [_alarm_json(a, reviewer_sites) for a in _open_alarms(request.user)]
-    codes = list(sites_for(request.user, VIEW_ROLES).values_list("code", flat=True))
-    return JsonResponse({"sites": codes, "alarms": alarms})
-
 
 def _alarm(request, pk: int, roles=VIEW_ROLES) -> Alarm:
-    alarms = Alarm.objects.select_related("site", "door", "event", "acknowledged_by")
+    alarms = Alarm.objects.select_related(
+        "site",
+        "door",
+        "event",
+        "acknowledged_by",
+        "panic__guard",
+        "panic__shift",
+        "panic__last_checkpoint__zone",
+    )
     return get_scoped_or_404(alarms, request.user, roles, pk=pk)
 
 
 def alarm_detail(request, pk: int):
     """One alarm: its event, its state and its history (who acknowledged, with which note)."""
     alarm = _alarm(request, pk)
+    priority = alarm_priorities.priority_of(alarm)
     return render(
         request,
         "facility_log/access/alarm.html",
@@ -143,6 +78,8 @@ def alarm_detail(request, pk: int):
             "can_review": has_role(request.user, alarm.site, REVIEW_ROLES),
             "history": merged_history(Alarm.history.filter(id=alarm.pk)),
             "quick_notes": QUICK_NOTES,
+            "priority_label": alarm_priorities.PRIORITY_NAMES[priority],
+            "priority_class": alarm_priorities.PRIORITY_CLASSES[priority],
         },
     )
 

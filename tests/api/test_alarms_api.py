@@ -107,3 +107,34 @@ def test_the_list_costs_the_same_queries_for_more_alarms(personas, api_client_fo
     with CaptureQueriesContext(connection) as many:
         assert len(_ids(client.get("/api/v1/alarms/"))) == 7
     assert len(many) == len(few)
+
+
+def test_priority_in_the_list_with_its_filter_and_ordering(personas, api_client_for):
+    from tests.access.helpers import door, ingest, row
+
+    door(personas.site_a, personas.zone_a)
+    types = ["duress", "held_open", "forced_open"]  # duress oldest, forced newest
+    ingest(
+        personas.site_a,
+        [
+            row(
+                line=n + 2, event_type=t, external_id=f"p{n}", occurred_at=f"2026-03-28T22:0{n}:00Z"
+            )
+            for n, t in enumerate(types)
+        ],
+    )
+    client = api_client_for("supervisor_a")
+    newest = client.get("/api/v1/alarms/").json()["results"]
+    assert [a["kind"] for a in newest] == ["forced_open", "held_open", "duress"]
+    urgent = client.get("/api/v1/alarms/?ordering=priority").json()["results"]
+    assert [(a["kind"], a["priority"]) for a in urgent] == [
+        ("duress", 1),
+        ("forced_open", 2),
+        ("held_open", 4),
+    ]
+    assert urgent[0]["priority_label"] == "Critical" and urgent[0]["panic"] is None
+    assert [a["kind"] for a in client.get("/api/v1/alarms/?priority=1").json()["results"]] == [
+        "duress"
+    ]
+    bad = client.get("/api/v1/alarms/?priority=0&ordering=door")
+    assert bad.status_code == 400 and {"priority", "ordering"} <= set(bad.json())

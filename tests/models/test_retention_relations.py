@@ -60,6 +60,7 @@ HANDLED = {
     ("Run", "RoundException", "run"): "removed with the run",
     ("Scan", "RoundException", "scan"): "removed with the scan's run",
     ("Shift", "ShiftEntry", "shift"): "removed with the shift",
+    ("Shift", "PanicAlert", "shift"): "a shift with a panic press stays with it",
 }
 
 

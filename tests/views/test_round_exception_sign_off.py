@@ -62,9 +62,7 @@ def test_sign_off_needs_a_comment_and_open_exceptions_of_the_site(personas, clie
     other = client_for("manager_ab").post(
         reverse("round-exceptions", args=["BRAVO"]),
         {
-            "exceptions": [
-                _ for _ in [RoundException.objects.filter(signed_off_at=None).first().pk]
-            ],
+            "exceptions": [RoundException.objects.filter(signed_off_at=None).first().pk],
             "comment": "x",
         },
         follow=True,

@@ -1,10 +1,13 @@
-// Live alarm console: polls the JSON feed and redraws the list, newest first.
-// Acknowledging takes two taps: "Acknowledge", then a ready-made note (or type one and Send).
+// Live alarm console: polls the JSON feed (with the page's filters) and redraws the list,
+// most urgent first, with the counts. Acknowledging takes two taps: "Acknowledge", then a
+// ready-made note (or type one and Send); ticked alarms share one note (the form above).
 const list = document.getElementById("alarm-list");
 const statusLine = document.getElementById("console-status");
 const csrf = document.querySelector("input[name=csrfmiddlewaretoken]").value;
 const quickNotes = (list.dataset.quickNotes || "").split("|").filter(Boolean);
-const POLL_MS = 10000;
+const countsLine = document.getElementById("alarm-counts");
+const POLL_MS = 4000; // a duress alarm must be on screen within seconds of reaching the server
+const ticked = new Set(); // ticked alarms, kept across redraws
 let openForm = null; // id of the alarm whose note choices are shown: kept across redraws
 
 function el(tag, attrs = {}, text = "") {
@@ -42,16 +45,38 @@ function noteChoices(alarm) {
   const input = el("input", { id: `note-${alarm.id}`, type: "text", autocomplete: "off" });
   const send = el("button", { type: "button" }, "Send");
   send.addEventListener("click", () => input.value.trim() && acknowledge(alarm, input.value.trim()));
+  // Enter sends this alarm's note, not the form of ticked alarms around the list.
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") {
+      event.preventDefault();
+      send.click();
+    }
+  });
   box.append(label, input, send);
   return box;
 }
 
+function tickBox(alarm) {
+  const box = el("input", { type: "checkbox", name: "alarm", value: alarm.id, id: `tick-${alarm.id}`, class: "tick" });
+  box.checked = ticked.has(alarm.id);
+  box.addEventListener("change", () => (box.checked ? ticked.add(alarm.id) : ticked.delete(alarm.id)));
+  return [box, el("label", { for: `tick-${alarm.id}`, class: "visually-hidden" }, `Tick alarm #${alarm.id}`)];
+}
+
 function row(alarm) {
-  const item = el("li", { class: `alarm alarm-${alarm.state}`, "data-id": alarm.id });
+  const item = el("li", {
+    class: `alarm alarm-${alarm.state} ${alarm.priority_class}`, "data-id": alarm.id, "data-priority": alarm.priority,
+  });
   const head = el("div", { class: "alarm-head" });
+  if (alarm.can_acknowledge) head.append(...tickBox(alarm), " ");
+  head.append(el("span", { class: `badge priority ${alarm.priority_class}` }, alarm.priority_label), " ");
   head.append(el("strong", {}, alarm.type), ` · ${alarm.door_name} `);
-  head.append(el("span", { class: "badge" }, `${alarm.site} ${alarm.door}`));
+  head.append(el("span", { class: "badge" }, `${alarm.site} ${alarm.door}`.trim()));
   head.append(el("span", { class: "help" }, ` ${alarm.occurred_at} · ${alarm.state}`));
+  if (alarm.panic) {
+    const scanned = alarm.panic.last_scanned_at ? ` · last scan ${alarm.panic.last_scanned_at}` : "";
+    head.append(el("div", { class: "help" }, `Guard: ${alarm.panic.guard}${scanned}`));
+  }
   if (alarm.note) head.append(el("div", { class: "help" }, `Note: ${alarm.note}`));
   item.append(head);
   const actions = el("div", { class: "actions" });
@@ -69,6 +94,13 @@ function row(alarm) {
   return item;
 }
 
+function drawCounts(counts) {
+  if (!counts || !countsLine) return;
+  const parts = [el("strong", {}, `${counts.total} open`), ` · ${counts.new} new · ${counts.acknowledged} acknowledged`];
+  for (const p of counts.priorities) parts.push(" · ", el("span", { class: `badge priority ${p.class}` }, `${p.label}: ${p.n}`));
+  countsLine.replaceChildren(...parts);
+}
+
 let lastAlarms = [];
 function draw(alarms) {
   lastAlarms = alarms;
@@ -81,11 +113,17 @@ async function refresh() {
   try {
     const response = await fetch(list.dataset.feed, { credentials: "same-origin" });
     if (!response.ok) throw new Error(response.status);
-    draw((await response.json()).alarms);
+    const data = await response.json();
+    const open = new Set(data.alarms.filter((a) => a.can_acknowledge).map((a) => a.id));
+    for (const id of [...ticked]) if (!open.has(id)) ticked.delete(id);
+    drawCounts(data.counts);
+    draw(data.alarms);
   } catch (error) {
     statusLine.textContent = `Could not refresh (${error.message}); retrying.`;
   }
 }
 
+// Ticks made before the script ran (server-drawn list) are kept.
+for (const box of list.querySelectorAll("input.tick:checked")) ticked.add(Number(box.value));
 refresh();
 setInterval(refresh, POLL_MS);

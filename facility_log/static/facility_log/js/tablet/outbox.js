@@ -22,6 +22,7 @@
   var listeners = [];
   var dbPromise = null;
   var localBusy = false;
+  var again = false;
   var lastStatus = { state: "idle", sent: 0 };
 
   // ---- IndexedDB -------------------------------------------------------------------------
@@ -361,13 +362,14 @@
   }
 
   // ---- sending in batches ---------------------------------------------------------------
-  // Round starts, scans, round finishes and log entries go to /api/v1/sync/ up to BATCH_MAX
+  // Panic presses (first of all, see `pass`), round starts, scans, round finishes and log
+  // entries go to /api/v1/sync/ up to BATCH_MAX
   // at a time, in the outbox's order, and the server answers each one as its own endpoint
   // would (201, 200, 4xx with its words) or 424 when what it belongs to is not on the
   // server (yet): that one waits, as an entry with a missing reference does. A reference
   // to a record whose server id is not known yet is sent as its client UUID (`run_uuid`,
   // `shift_uuid`): the server finds it, also when it is earlier in the same batch.
-  var BATCH_KINDS = { run: true, scan: true, "run-finish": true, "shift-entry": true };
+  var BATCH_KINDS = { panic: true, run: true, scan: true, "run-finish": true, "shift-entry": true };
   var BATCH_MAX = 100;
   var SYNC_URL = "/api/v1/sync/";
 
@@ -522,14 +524,39 @@
           });
       });
     }
-    return step(0);
+    // Panic presses go first, whatever waits before them (a night of scans must not hold a
+    // duress alarm back): one batch of them, then the outbox in its order.
+    function panicsFirst() {
+      return entries().then(function (rows) {
+        var panics = rows.filter(function (row) {
+          return row.kind === "panic" && row.user === user && (retryRefused || !isRefused(row));
+        });
+        if (!panics.length) return null;
+        return knownIds().then(function (ids) { return sendBatch(panics, ids); }).then(function (outcome) {
+          if (outcome.kind === "results") {
+            return applyResults(panics, outcome.results).then(function (confirmed) {
+              sent += confirmed;
+              changed();
+              return null;
+            });
+          }
+          if (outcome.kind === "unsupported") return null; // sent one by one below
+          return { state: outcome.state, sent: sent };
+        });
+      });
+    }
+    return panicsFirst().then(function (stopped) { return stopped || step(0); });
   }
 
   // Send what is waiting. One tab sends at a time (Web Locks); a tab that finds the lock
   // taken leaves it to the other, whose pass picks up its entries too.
   function sync(options) {
     var retryRefused = Boolean(options && options.retryRefused);
-    if (localBusy) return Promise.resolve({ state: "busy", sent: 0 });
+    if (localBusy) {
+      // Asked while a pass runs (a panic press during a long send): one more pass after it.
+      again = true;
+      return Promise.resolve({ state: "busy", sent: 0 });
+    }
     localBusy = true;
     var run = function (lock) {
       if (lock === null) return { state: "busy", sent: 0 };
@@ -540,6 +567,7 @@
       : pass(retryRefused);
     return Promise.resolve(work).then(function (status) {
       localBusy = false;
+      if (again) { again = false; scheduleSoon(); }
       if (status.state !== "busy") lastStatus = status;
       changed();
       return status;

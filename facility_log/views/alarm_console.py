@@ -1,0 +1,258 @@
+"""The alarm console: open alarms of the user's sites, most urgent first (priority, then
+newest), coloured by priority, with counts, filters by site, door, type, state and priority,
+and one note for several alarms at once; and the managers' page setting a site's priorities.
+
+Open alarms are few (they are acknowledged and resolved within minutes): the console sorts
+them in the query by their live priority (services/alarm_priorities.py) and shows at most
+CONSOLE_LIMIT; the counts above the list cover every open alarm the filters keep.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from facility_log.forms.access import QUICK_NOTES
+from facility_log.models import (
+    Alarm,
+    AlarmPriority,
+    AlarmPriorityLevel,
+    AlarmState,
+    EventType,
+    Site,
+)
+from facility_log.scoping import (
+    MANAGE_ROLES,
+    REVIEW_ROLES,
+    VIEW_ROLES,
+    get_scoped_or_404,
+    scoped_to_ids,
+    site_id_list,
+    sites_for,
+)
+from facility_log.services import access as access_services
+from facility_log.services import alarm_priorities
+from facility_log.services.alarm_priorities import PRIORITY_CLASSES, PRIORITY_NAMES
+from facility_log.services.history import merged_history
+from facility_log.templatetags.facility_log_tags import site_time
+
+CONSOLE_LIMIT = 100
+OPEN_STATES = [(AlarmState.NEW, "New"), (AlarmState.ACKNOWLEDGED, "Acknowledged")]
+
+
+class ConsoleFilterForm(forms.Form):
+    """The console's filters (all optional; a bad value is named, and the list is empty)."""
+
+    site = forms.ChoiceField(label="Site", required=False)
+    door = forms.CharField(label="Door code", required=False, max_length=64)
+    type = forms.ChoiceField(
+        label="Type", required=False, choices=[("", "Any type"), *EventType.choices]
+    )
+    state = forms.ChoiceField(label="State", required=False, choices=[("", "Open"), *OPEN_STATES])
+    priority = forms.TypedChoiceField(
+        label="Priority",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "Any priority"), *AlarmPriorityLevel.choices],
+    )
+
+    def __init__(self, *args, sites, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].choices = [("", "All my sites")] + [
+            (site.code, f"{site.code} – {site.name}") for site in sites
+        ]
+
+
+def _console(request):
+    """(form, the shown alarms, counts): the filtered open alarms of the user's sites."""
+    sites = list(sites_for(request.user, VIEW_ROLES))
+    site_ids = [site.pk for site in sites]
+    form = ConsoleFilterForm(request.GET or None, sites=sites)
+    alarms = scoped_to_ids(Alarm.objects.exclude(state=AlarmState.RESOLVED), site_ids)
+    alarms = alarm_priorities.with_priority(alarms, site_ids)
+    if form.is_bound and not form.is_valid():
+        alarms = alarms.none()
+    elif form.is_bound:
+        data = form.cleaned_data
+        by_code = {site.code: site.pk for site in sites}
+        if data["site"]:
+            alarms = alarms.filter(site_id=by_code[data["site"]])
+        if data["door"]:
+            alarms = alarms.filter(door__code=data["door"])
+        if data["type"]:
+            alarms = alarms.filter(event_type=data["type"])
+        if data["state"]:
+            alarms = alarms.filter(state=data["state"])
+        if data["priority"]:
+            alarms = alarms.filter(priority=data["priority"])
+    by_priority = dict(
+        alarms.order_by()
+        .values_list("priority")
+        .annotate(n=Count("id"))
+        .values_list("priority", "n")
+    )
+    by_state = dict(
+        alarms.order_by().values_list("state").annotate(n=Count("id")).values_list("state", "n")
+    )
+    counts = {
+        "total": sum(by_priority.values()),
+        "priorities": [
+            {"value": v, "label": PRIORITY_NAMES[v], "class": PRIORITY_CLASSES[v], "n": n}
+            for v, n in sorted(by_priority.items())
+        ],
+        "new": by_state.get(AlarmState.NEW, 0),
+        "acknowledged": by_state.get(AlarmState.ACKNOWLEDGED, 0),
+    }
+    shown = alarms.select_related(
+        "site", "door", "event", "panic__guard", "panic__last_checkpoint"
+    ).order_by("priority", "-raised_at", "-id")[:CONSOLE_LIMIT]
+    return form, list(shown), counts
+
+
+def _alarm_json(alarm: Alarm, reviewer_sites: set[int]) -> dict:
+    panic = alarm.panic if alarm.panic_id else None
+    last = panic.last_checkpoint if panic else None
+    return {
+        "id": alarm.pk,
+        "site": alarm.site.code,
+        "door": alarm.door.code if alarm.door_id else "",
+        "door_name": alarm.where,
+        "type": alarm.get_event_type_display(),
+        "event_type": alarm.event_type,
+        "priority": alarm.priority,
+        "priority_label": PRIORITY_NAMES[alarm.priority],
+        "priority_class": PRIORITY_CLASSES[alarm.priority],
+        "state": alarm.state,
+        "occurred_at": site_time(alarm.occurred_at, alarm.site),
+        "raised_at": site_time(alarm.raised_at, alarm.site),
+        "panic": panic
+        and {
+            "guard": panic.guard.get_full_name() or panic.guard.get_username(),
+            "last_checkpoint": last.name if last else None,
+            "last_scanned_at": site_time(panic.last_scanned_at, alarm.site)
+            if panic.last_scanned_at
+            else None,
+        },
+        "note": alarm.acknowledge_note,
+        "url": reverse("access-alarm-page", args=[alarm.pk]),
+        "acknowledge_url": reverse("access-alarm-acknowledge", args=[alarm.pk]),
+        "can_acknowledge": alarm.site_id in reviewer_sites and alarm.state == AlarmState.NEW,
+    }
+
+
+def alarm_console(request):
+    """The console page; it refreshes itself by polling `access-alarm-feed` with the same
+    filters (static/facility_log/js/alarm_console.js)."""
+    form, alarms, counts = _console(request)
+    reviewer_sites = set(site_id_list(request.user, REVIEW_ROLES))
+    for alarm in alarms:
+        alarm.priority_label = PRIORITY_NAMES[alarm.priority]
+        alarm.priority_class = PRIORITY_CLASSES[alarm.priority]
+        alarm.can_acknowledge = alarm.site_id in reviewer_sites and alarm.state == AlarmState.NEW
+    return render(
+        request,
+        "facility_log/access/console.html",
+        {
+            "form": form,
+            "alarms": alarms,
+            "counts": counts,
+            "sites": sites_for(request.user, VIEW_ROLES),
+            "managed": sites_for(request.user, MANAGE_ROLES),
+            "quick_notes": QUICK_NOTES,
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+def alarm_feed(request):
+    """The console's data: the filtered open alarms, most urgent first, and their counts."""
+    _form, alarms, counts = _console(request)
+    reviewer_sites = set(site_id_list(request.user, REVIEW_ROLES))
+    codes = list(sites_for(request.user, VIEW_ROLES).values_list("code", flat=True))
+    return JsonResponse(
+        {
+            "sites": codes,
+            "counts": counts,
+            "alarms": [_alarm_json(alarm, reviewer_sites) for alarm in alarms],
+        }
+    )
+
+
+@require_POST
+def alarm_acknowledge_many(request):
+    """Acknowledge the ticked alarms with one note: all of them or, if one is refused,
+    none (services/access.py acknowledge_alarms)."""
+    wants_json = request.headers.get("Accept", "").startswith("application/json")
+    ids = [int(i) for i in request.POST.getlist("alarm") if i.isdigit()]
+    alarms = list(
+        scoped_to_ids(
+            Alarm.objects.select_related("site").filter(pk__in=ids),
+            site_id_list(request.user, REVIEW_ROLES),
+        )
+    )
+    try:
+        if not ids or len(alarms) != len(set(ids)):
+            raise ValidationError(
+                {"alarm": "Choose alarms of the sites you supervise (some were not found)."}
+            )
+        access_services.acknowledge_alarms(alarms, request.user, note=request.POST.get("note", ""))
+    except ValidationError as error:
+        text = " ".join(error.messages)
+        if wants_json:
+            return JsonResponse({"error": text}, status=400)
+        messages.error(request, text)
+        return redirect("access-alarm-console")
+    if wants_json:
+        return JsonResponse({"acknowledged": sorted(a.pk for a in alarms)})
+    messages.success(request, f"{len(alarms)} alarm(s) acknowledged.")
+    return redirect("access-alarm-console")
+
+
+class PriorityForm(forms.Form):
+    event_type = forms.ChoiceField(label="Alarm type", choices=EventType.choices)
+    priority = forms.TypedChoiceField(
+        label="Priority", coerce=int, choices=AlarmPriorityLevel.choices
+    )
+    reason = forms.CharField(label="Reason for the change", max_length=500)
+
+
+def alarm_priorities_page(request, code: str):
+    """A site's alarm priorities (its own and the defaults), set by its managers with a
+    reason; the changes' history below."""
+    site = get_scoped_or_404(Site.objects.all(), request.user, MANAGE_ROLES, "", code=code)
+    form = PriorityForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            alarm_priorities.set_alarm_priority(site, request.user, **form.cleaned_data)
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, "Priority saved.")
+            return redirect("access-alarm-priorities", code=site.code)
+    current = alarm_priorities.site_priorities(site)
+    own = set(AlarmPriority.objects.filter(site=site).values_list("event_type", flat=True))
+    rows = sorted(
+        (
+            {
+                "type": label,
+                "priority": current[value],
+                "label": PRIORITY_NAMES[current[value]],
+                "class": PRIORITY_CLASSES[current[value]],
+                "own": value in own,
+            }
+            for value, label in EventType.choices
+        ),
+        key=lambda row: (row["priority"], row["type"]),
+    )
+    history = merged_history(AlarmPriority.history.filter(site_id=site.pk))
+    return render(
+        request,
+        "facility_log/access/priorities.html",
+        {"site": site, "form": form, "rows": rows, "history": history},
+    )
