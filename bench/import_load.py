@@ -24,6 +24,7 @@ error during a 200,000-event import. Timing is printed, never asserted.
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -39,7 +40,7 @@ from bench import scans  # noqa: E402  (the HTTP client, server start and databa
 from bench.ledger_lock import DOORS, generate  # noqa: E402  (the same N-event file, 10 % alarms)
 
 ROOT = Path(__file__).resolve().parent.parent
-DB_NAME = "fl_importload_bench"
+DB_NAME = os.environ.get("IMPORTLOAD_BENCH_DB", "fl_importload_bench")  # your own name on a shared machine
 PG_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
 STOPS = 20
 
@@ -191,6 +192,7 @@ def main() -> None:
         "--interval", type=float, default=1.0, help="seconds between a client's writes"
     )
     parser.add_argument("--quiet-seconds", type=float, default=20.0)
+    parser.add_argument("--port", type=int, default=0, help="gunicorn's port (default: free)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="fl-importload-"))
@@ -201,7 +203,7 @@ def main() -> None:
         url = PG_URL
     else:
         url = f"sqlite:///{work / 'bench.sqlite3'}"
-    scans.PORT = scans.free_port()
+    scans.PORT = args.port or scans.free_port()
     env = dict(scans.server_env(str(work / "media")), DATABASE_URL=url)
     plan_path = work / "plan.json"
     seed_call = f"import bench.import_load as b, pathlib; b.seed(pathlib.Path({str(plan_path)!r}), {args.clients})"  # noqa: E501

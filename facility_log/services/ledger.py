@@ -100,10 +100,26 @@ def entry_hash(entry: LedgerEntry) -> str:
     return entry_hash_of_document(entry_document(entry))
 
 
-def _lock_chain() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LEDGER_LOCK_KEY])
+def _locked_head() -> tuple[int, str]:
+    """Take the ledger's lock and read the head under it, in one round trip on PostgreSQL.
+
+    The head must be read after the lock is granted: one statement reads the snapshot taken
+    when it started, so `SELECT lock, head` could read a head another writer has moved on
+    from meanwhile. Two statements sent as one simple-protocol query (psycopg's client-side
+    cursor, Django's default) each take their own snapshot, in order: the second starts once
+    the first holds the lock, and it costs one round trip instead of two on every write."""
+    if connection.vendor != "postgresql":
+        return ledger_head()  # SQLite: the IMMEDIATE transaction already excludes writers
+    table = connection.ops.quote_name(LedgerEntry._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT pg_advisory_xact_lock(%s); "  # noqa: S608 - our own table name
+            f"SELECT seq, hash FROM {table} ORDER BY seq DESC LIMIT 1",
+            [LEDGER_LOCK_KEY],
+        )
+        cursor.nextset()
+        row = cursor.fetchone()
+    return (row[0], row[1]) if row else (0, GENESIS_HASH)
 
 
 @dataclass
@@ -136,9 +152,17 @@ def deferred_chaining() -> Iterator[None]:
     Entries of rows rolled back inside the block (a savepoint that failed) are dropped: the
     rows are read back when the entries are chained, and a row that is gone owes no entry.
     """
-    if _pending.get() is not None:
-        with transaction.atomic():
-            yield  # the outermost block chains
+    outer = _pending.get()
+    if outer is not None:
+        mark = len(outer)
+        try:
+            with transaction.atomic():
+                yield  # the outermost block chains
+        except BaseException:
+            # This block's savepoint was rolled back with its rows: their entries go too
+            # (an entry given its digest up front would otherwise outlive its row).
+            del outer[mark:]
+            raise
         return
     pending: list[PendingEntry] = []
     token = _pending.set(pending)
@@ -164,6 +188,19 @@ def append_entry(
         pending.append(entry)
 
 
+def provide_digest(model: type[Model], pk, row: dict) -> None:
+    """Give a pending entry the digest of its row as `row` (its `values()`, read back in this
+    transaction after its last write) holds it, sparing `_read_digests` a query. Only for a
+    row not written again before the block ends (an append-only record)."""
+    pending = _pending.get()
+    if pending is None:
+        return
+    for entry in reversed(pending):
+        if entry.model is model and entry.pk == pk and entry.digest is None:
+            entry.digest = sha256_hex(canonical_json(row))
+            return
+
+
 def _read_digests(pending: list[PendingEntry]) -> dict[tuple, str]:
     """Digests of the rows the entries cover, read back in one query per table and chunk."""
     wanted: dict[type[Model], list] = {}
@@ -187,8 +224,7 @@ def chain_entries(pending: list[PendingEntry]) -> None:
     # No savepoint of its own: inside a service's transaction a failure here fails the whole
     # transaction anyway, and a savepoint would cost two more queries on every write.
     with transaction.atomic(savepoint=False):
-        _lock_chain()
-        seq, prev_hash = ledger_head()
+        seq, prev_hash = _locked_head()
         now, entries = timezone.now(), []
         for item in pending:
             digest = item.digest if item.digest is not None else digests.get((item.model, item.pk))
