@@ -40,7 +40,8 @@ from bench import scans  # noqa: E402  (the HTTP client, server start and databa
 from bench.ledger_lock import DOORS, generate  # noqa: E402  (the same N-event file, 10 % alarms)
 
 ROOT = Path(__file__).resolve().parent.parent
-DB_NAME = os.environ.get("IMPORTLOAD_BENCH_DB", "fl_importload_bench")  # your own name on a shared machine
+# A database name of your own on a shared machine.
+DB_NAME = os.environ.get("IMPORTLOAD_BENCH_DB", "fl_importload_bench")
 PG_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
 STOPS = 20
 

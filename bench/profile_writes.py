@@ -1,6 +1,7 @@
 """Profile one checkpoint scan and one /api/v1/sync/ batch of 100 scans in-process.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/fl_NAME .venv/bin/python bench/profile_writes.py [--scans 200] [--top 25]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/fl_NAME DEBUG=0 SECRET_KEY=... \
+      ALLOWED_HOSTS=testserver .venv/bin/python bench/profile_writes.py [--scans 200] [--top 25]
 
 Migrates the database named by DATABASE_URL (a scratch one: it is filled), builds a site with a
 20-stop route and a guard with a token, then sends `--scans` single scans through Django's test
@@ -48,9 +49,11 @@ def main() -> None:
     call_command("flush", interactive=False, verbosity=0)
     site, _guard, route, checkpoints = build(20)
     guard = _guard_with_token(site, f"prof-{uuid.uuid4().hex[:6]}")
-    client = Client(headers={"authorization": f"Token {guard['token']}", "x-forwarded-proto": "https"})
+    headers = {"authorization": f"Token {guard['token']}", "x-forwarded-proto": "https"}
+    client = Client(headers=headers)
     began = timezone.now() - timedelta(hours=5)
-    runs = [rounds.start_run(route, guard["user"], started_at=began) for _ in range(args.scans // 20 * 2 + 2)]
+    count = args.scans // 20 * 2 + 2
+    runs = [rounds.start_run(route, guard["user"], started_at=began) for _ in range(count)]
 
     def scan_body(run, n):
         return {
@@ -67,8 +70,11 @@ def main() -> None:
         assert answer.status_code == 201, answer.content
 
     def batch(first):
-        records = [{"type": "scan", **scan_body(runs[(first + i) // 20], first + i)} for i in range(100)]
-        answer = client.post("/api/v1/sync/", json.dumps({"records": records}), content_type="application/json")
+        records = [
+            {"type": "scan", **scan_body(runs[(first + i) // 20], first + i)} for i in range(100)
+        ]
+        body = json.dumps({"records": records})
+        answer = client.post("/api/v1/sync/", body, content_type="application/json")
         assert answer.status_code == 200, answer.content
         outcomes = {r.get("status") for r in answer.json()["results"]}
         assert outcomes <= {201}, answer.content[:500]
@@ -103,7 +109,8 @@ def main() -> None:
             batch(base + 100 * k)
         profile.disable()
         elapsed = time.perf_counter() - t
-        print(f"sync: {elapsed / ((max(2, args.scans // 100) - 1) * 100) * 1000:.2f} ms per record (profiled)")
+        per_record = elapsed / ((max(2, args.scans // 100) - 1) * 100) * 1000
+        print(f"sync: {per_record:.2f} ms per record (profiled)")
         pstats.Stats(profile).sort_stats("cumulative").print_stats(args.top)
         pstats.Stats(profile).sort_stats("tottime").print_stats(args.top)
 

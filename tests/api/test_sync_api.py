@@ -303,7 +303,11 @@ def test_scans_after_the_first_of_a_run_in_a_batch_are_judged_as_a_replay_would(
         dict(first),  # the same scan again
         {**first, "method": "manual"},  # its client_uuid for another scan
         _scan(ref, checkpoints[1], start + timedelta(minutes=95)),  # the Dock, late
-        {"type": "run-finish", "run_uuid": ref, "finished_at": (start + timedelta(minutes=99)).isoformat()},  # noqa: E501
+        {
+            "type": "run-finish",
+            "run_uuid": ref,
+            "finished_at": (start + timedelta(minutes=99)).isoformat(),
+        },  # noqa: E501
         _scan(ref, checkpoints[3], start + timedelta(minutes=100)),  # after the finish
     ]
     response = api_client_for("guard_a").post(URL, {"records": records}, format="json")
@@ -333,7 +337,10 @@ def test_a_replayed_first_scan_does_not_leave_its_run_unlocked_for_the_next(
     client = api_client_for("guard_a")
     first = _scan(run.pk, checkpoints[0], start + timedelta(minutes=1))
     assert _statuses(client.post(URL, {"records": [first]}, format="json")) == [201]
-    later = [_scan(run.pk, cp, start + timedelta(minutes=10 * n)) for n, cp in enumerate(checkpoints[1:], 1)]  # noqa: E501
+    later = [
+        _scan(run.pk, cp, start + timedelta(minutes=10 * n))
+        for n, cp in enumerate(checkpoints[1:], 1)
+    ]  # noqa: E501
     with CaptureQueriesContext(connection) as queries:
         response = client.post(URL, {"records": [first, *later]}, format="json")
     assert _statuses(response) == [200, 201, 201]
