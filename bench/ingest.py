@@ -39,7 +39,7 @@ from statistics import median
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_BENCH_DB = "fl_ingest_bench"
+PG_BENCH_DB = os.environ.get("INGEST_BENCH_DB", "fl_ingest_bench")  # your own name when shared
 PG_BENCH_URL = f"postgres://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
 DOORS = ["D-MAIN", "D-DOCK2", "D-SRV", "D-ROOF", "D-GATE-B"]
 TYPES = ["granted"] * 14 + ["denied", "door_opened", "rex", "door_closed"]

@@ -205,3 +205,22 @@ def test_an_entry_given_its_digest_goes_with_its_rolled_back_savepoint(personas)
     assert Scan.objects.count() == 1
     assert LedgerEntry.objects.filter(object_type="facility_log.scan").count() == 1
     assert verify_audit().intact
+
+
+@pytest.mark.django_db
+def test_many_entries_chained_at_once_verify(personas):
+    # An import's chunk chains hundreds of entries in one step (COPY on PostgreSQL, from
+    # ledger.COPY_MIN_ENTRIES): each is stored exactly as hashed, and the chain holds.
+    from facility_log.models import Zone
+    from facility_log.services import ledger
+    from facility_log.services.audit import audited_change, create_in_bulk
+
+    count = ledger.COPY_MIN_ENTRIES + 50
+    before = LedgerEntry.objects.count()
+    with audited_change(personas.manager_ab, "bulk zones"):
+        create_in_bulk(Zone, [Zone(site=personas.site_a, name=f"Z{n}") for n in range(count)])
+    added = LedgerEntry.objects.order_by("seq")[before:]
+    assert len(added) == count
+    assert all(entry.hash == entry_hash(entry) for entry in added)
+    assert {e.actor_name for e in added} == {personas.manager_ab.get_username()}
+    assert verify_audit().intact
