@@ -39,7 +39,7 @@ from statistics import median
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_BENCH_DB = "fl_ingest_bench"
+PG_BENCH_DB = os.environ.get("INGEST_BENCH_DB", "fl_ingest_bench")  # your own name when shared
 PG_BENCH_URL = f"postgres://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
 DOORS = ["D-MAIN", "D-DOCK2", "D-SRV", "D-ROOF", "D-GATE-B"]
 TYPES = ["granted"] * 14 + ["denied", "door_opened", "rex", "door_closed"]
@@ -222,7 +222,9 @@ def run_backend(n: int, repeat: int) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "events.csv"
         generate(path, n)
+        loads = []
         for i, site in enumerate(sites):
+            loads.append(os.getloadavg()[0])  # a shared machine: its load moves every figure
             order = contestants[i % len(contestants) :] + contestants[: i % len(contestants)]
             for name in order:
                 if name == "import":
@@ -239,6 +241,7 @@ def run_backend(n: int, repeat: int) -> dict:
         "backend": connection.vendor,
         "n": n,
         "times": times,
+        "loads": loads,
         "reimport_s": again,
         "verify_s": time.perf_counter() - started,
         "intact": intact,
@@ -321,6 +324,8 @@ def report(result: dict) -> None:
     n, times = result["n"], result["times"]
     print(f"\n{result['backend']}: N={n:,} events, {len(times['import'])} rounds "
           f"(events/s min / median / max)")  # fmt: skip
+    loads = " ".join(f"{v:.1f}" for v in result["loads"])
+    print(f"  load average (1 min) at each round's start: {loads} on {os.cpu_count()} cores")
     for name, seconds in times.items():
         print(f"  {name:<12} {_spread([n / s for s in seconds])} ev/s")
     for base in ("bulk_create", "copy"):

@@ -49,6 +49,15 @@ DB_NAME = os.environ.get("SCANS_BENCH_DB", "fl_scans_bench")  # a name of your o
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
 STOPS, INTERVAL = 20, 5.0
+WORKERS = 2  # gunicorn's sync workers (bench/import_load.py --workers sets it)
+LOADS: list[float] = []  # the machine's 1-minute load average at each round's start
+
+
+def load_average() -> str:
+    """The machine's load average (1, 5, 15 min): it is shared, and every figure moves with it."""
+    return " / ".join(f"{v:.1f}" for v in os.getloadavg())
+
+
 RUNS_PER_TABLET = 2  # of each kind: room for 40 scans a tablet
 
 
@@ -411,7 +420,7 @@ def _multipart(photo: bytes, token: str) -> tuple[bytes, dict]:
 
 def start_server(env: dict) -> subprocess.Popen:
     command = [sys.executable, "-m", "gunicorn", "config.wsgi:application"]
-    command += ["--workers", "2", "--bind", f"{HOST}:{PORT}", "--log-level", "warning"]
+    command += ["--workers", str(WORKERS), "--bind", f"{HOST}:{PORT}", "--log-level", "warning"]
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
         command,
         cwd=ROOT,
@@ -436,6 +445,7 @@ async def warm_up(tablets: list[Tablet]) -> None:
 async def one_round(number, tablets, plan, args, photo) -> dict:
     """One round of every load, in an order rotated by the round's number."""
     results = {}
+    LOADS.append(os.getloadavg()[0])
 
     def rotated(items):
         shift = number % len(items)
@@ -469,8 +479,15 @@ def _rate(tally: Tally) -> float:
 
 def report(rounds_: list[dict], queries: dict, args) -> None:
     print(
-        f"scans bench: gunicorn 2 sync workers, DEBUG=0, PostgreSQL; {args.tablets} tablets;"
+        f"scans bench: gunicorn {WORKERS} sync workers, DEBUG=0, PostgreSQL;"
+        f" {args.tablets} tablets;"
         f" {len(rounds_)} interleaved rounds (min / median / max over rounds)"
+    )
+    print(
+        "  load average (1 min) at each round's start: "
+        + " ".join(f"{v:.1f}" for v in LOADS)
+        + f"; at the end (1/5/15 min): {load_average()} on {os.cpu_count()} cores"
+        " (a machine shared with other engineers' jobs: read the ratios)"
     )
     counts = ", ".join(f"{name}: {count}" for name, count in queries.items())
     print(f"  queries per scan through the API (token, run, scan, ledger): {counts}")

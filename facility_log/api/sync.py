@@ -246,11 +246,14 @@ def _validated(raw: dict) -> tuple[dict | None, dict | None]:
     return dict(serializer.validated_data), None
 
 
-def _record(data: dict) -> SyncRecord | SyncResult:
+def _record(data: dict, fields_of: dict) -> SyncRecord | SyncResult:
     """A record that matches its schema; a rule the schema cannot state (both or neither of
-    `run` and `run_uuid`, a text of spaces only) is that record's answer, not the request's."""
+    `run` and `run_uuid`, a text of spaces only) is that record's answer, not the request's.
+    `fields_of`: the serializers' fields by type, built once a request (not once a record)."""
     kind = data.pop("type")
-    fields = RECORD_SERIALIZERS[kind]().fields
+    if kind not in fields_of:
+        fields_of[kind] = RECORD_SERIALIZERS[kind]().fields
+    fields = fields_of[kind]
     for name, value in data.items():
         if isinstance(fields.get(name), _Text):
             data[name] = value.strip()
@@ -281,7 +284,8 @@ def sync(request):
     if refused:
         # Nothing is stored from a request that does not match the schema.
         raise serializers.ValidationError({"records": refused})
-    results = sync_records(request.user, [_record(data) for data, _errors in read])
+    fields_of: dict = {}
+    results = sync_records(request.user, [_record(data, fields_of) for data, _errors in read])
     body = [
         {
             "index": index,

@@ -26,6 +26,7 @@ chunks in one transaction: all or nothing even if the database fails half-way.
 import csv
 import pickle
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -54,6 +55,12 @@ from facility_log.services.audit import audited_change, create_in_bulk, current_
 # as each chunk costs a few round trips and a ledger append.
 CHUNK_SIZE = {"postgresql": 10000}
 DEFAULT_CHUNK_SIZE = 2000
+# SQLite has one write lock and no queue: a waiting writer retries on a backoff that reaches
+# 100 ms between tries, so an import that starts its next chunk at once wins the lock again
+# and again, and a guard's scan waited up to 30 s behind a 200,000-event import
+# (bench/import_load.py --backend sqlite). Pausing this long between chunks lets every
+# writer that is waiting in (about 10 s over 100 chunks). PostgreSQL queues writers: none.
+BETWEEN_CHUNKS_SECONDS = {"sqlite": 0.12}
 
 # The staging table's columns, in the order of a checked row (see _Checker.check), after
 # `ordinal` (the row's position in the input).
@@ -386,7 +393,12 @@ def ingest_events(
         # Bounded calls answered item by item: one transaction (its ledger entries chained
         # once, at its end). Files: a transaction per chunk.
         with ledger.deferred_chaining() if per_item else nullcontext():
-            for chunk in spool.chunks():
+            # Only when each chunk commits on its own (not inside a caller's transaction).
+            own = not per_item and not connection.in_atomic_block
+            pause = BETWEEN_CHUNKS_SECONDS.get(connection.vendor, 0.0) if own else 0.0
+            for number, chunk in enumerate(spool.chunks()):
+                if number and pause:
+                    time.sleep(pause)  # after a chunk's commit: waiting writers go first
                 _write_chunk(call, chunk, result)
                 if progress:
                     progress("stored", result.created + result.duplicates, spool.rows)

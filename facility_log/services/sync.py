@@ -7,7 +7,8 @@ Why a batch.
   Sent one request each, a record pays the request, the token, a transaction and the
   ledger's lock every time; in a batch, the records share one transaction and one ledger
   step (the entries of all of them are chained together at its end, `deferred_chaining`),
-  and a run is read once for all its scans.
+  and a run is read, locked and its scans' state read once for all its scans (`RunState`):
+  a scan after the first of its run costs its savepoint and its insert.
 
 What stays the same.
   Each record goes through the same service as its own endpoint (`start_run`, `record_scan`,
@@ -34,6 +35,7 @@ from facility_log.services import panic as panic_services
 from facility_log.services import rounds as round_services
 from facility_log.services import shifts as shift_services
 from facility_log.services.rounds import IdempotencyConflict, ScanInput
+from facility_log.services.rounds.findings import RunState
 from facility_log.services.rounds.scans import active_checkpoints
 from facility_log.services.shifts import ShiftConflict
 
@@ -89,10 +91,11 @@ class _Batch:
         # memory (a run marked finished), so it is read again.
         self.found.clear()
 
-    def _one(self, model, queryset, name: str, key):
+    def _one(self, model, queryset: Callable, name: str, key):
         cache_key = (model, key)
         if cache_key in self.found:
             return self.found[cache_key]
+        queryset = queryset()  # built only when read: scoping it costs more than the lookup
         if isinstance(key, uuid.UUID):
             record = queryset.filter(client_uuid=key).first()
             if record is None:
@@ -105,21 +108,34 @@ class _Batch:
         return record
 
     def route(self, key: int) -> Route:
-        routes = scoped(Route.objects.select_related("site"), self.actor, REPORT_ROLES)
+        def routes():
+            return scoped(Route.objects.select_related("site"), self.actor, REPORT_ROLES)
+
         return self._one(Route, routes, "route", key)
 
     def run(self, key) -> Run:
-        runs = Run.objects.select_related("site", "route", "schedule", "guard")
-        return self._one(Run, scoped(runs, self.actor, REPORT_ROLES), "run", key)
+        def runs():
+            runs = Run.objects.select_related("site", "route", "schedule", "guard")
+            return scoped(runs, self.actor, REPORT_ROLES)
+
+        return self._one(Run, runs, "run", key)
 
     def shift(self, key) -> Shift:
-        shifts = scoped(Shift.objects.select_related("site", "guard"), self.actor, REPORT_ROLES)
+        def shifts():
+            return scoped(Shift.objects.select_related("site", "guard"), self.actor, REPORT_ROLES)
+
         return self._one(Shift, shifts, "shift", key)
 
     def checkpoints(self, site) -> dict:
         if (Site, site.pk) not in self.found:
             self.found[(Site, site.pk)] = active_checkpoints(site)
         return self.found[(Site, site.pk)]
+
+    def run_state(self, run: Run) -> RunState:
+        # The run's state from one scan of the batch to the next (services/rounds/findings.py):
+        # after the first, its scans neither lock the run nor read its scans again. Dropped
+        # with everything else on a refusal.
+        return self.found.setdefault((RunState, run.pk), RunState())
 
     def remember(self, model, record) -> None:
         self.found[(model, record.pk)] = record
@@ -151,7 +167,7 @@ def _record_scan(batch: _Batch, record: SyncRecord) -> SyncResult:
     run = batch.run(record.refs["run"])
     checkpoints = batch.checkpoints(run.site)
     scan, created = round_services.record_scan(
-        batch.actor, scan_input, run=run, checkpoints=checkpoints
+        batch.actor, scan_input, run=run, checkpoints=checkpoints, state=batch.run_state(run)
     )
     return SyncResult(Outcome.CREATED if created else Outcome.SAME, scan.pk)
 

@@ -263,9 +263,10 @@ def test_queries_per_scan_in_a_batch_do_not_grow(personas, api_client_for):
         counts.append(len(queries))
     per_scan = (counts[1] - counts[0]) / 5
     assert counts[2] - counts[1] == 5 * per_scan  # the 30th scan costs what the 1st did
-    # The service's savepoint (2), the run locked with the client_uuid checked, the insert,
-    # the run's state; the site's checkpoints are read once, the ledger is one step, per batch.
-    assert per_scan == 5
+    # The service's savepoint (2) and the insert: the run is locked and its state read by
+    # its first scan in the batch, then kept (RunState); the client_uuid is checked by the
+    # unique key; the site's checkpoints are read once, the ledger is one step, per batch.
+    assert per_scan == 3
     assert verify_audit().intact
 
 
@@ -282,3 +283,69 @@ def test_a_body_that_is_not_a_list_of_records_is_refused_whole(personas, api_cli
     assert "type" in unknown.json()["records"]["0"]
     assert client.post(URL, {"records": [], "extra": 1}, format="json").status_code == 400
     assert api_client_for("guard_a").post(URL, {}, format="json").status_code == 400
+
+
+def test_scans_after_the_first_of_a_run_in_a_batch_are_judged_as_a_replay_would(
+    personas, api_client_for
+):
+    # After its first scan, a batch keeps its run locked and its state in memory: the later
+    # scans are judged from that state, a replay among them is caught by the unique key, and a
+    # scan after the run's finish in the same batch is refused, as one request each would be.
+    route, checkpoints, _shift = _night(personas, names=("Gate", "Dock", "Roof", "Yard"))
+    start = timezone.now() - timedelta(hours=2)
+    run = rounds.start_run(route, personas.guard_a, started_at=start, client_uuid=uuid.uuid4())
+    ref = str(run.client_uuid)
+    first = _scan(ref, checkpoints[0], start + timedelta(minutes=1))
+    records = [
+        first,
+        _scan(ref, checkpoints[2], start + timedelta(minutes=1, seconds=5)),  # too soon
+        _scan(ref, checkpoints[0], start + timedelta(minutes=20)),  # the Gate again
+        dict(first),  # the same scan again
+        {**first, "method": "manual"},  # its client_uuid for another scan
+        _scan(ref, checkpoints[1], start + timedelta(minutes=95)),  # the Dock, late
+        {
+            "type": "run-finish",
+            "run_uuid": ref,
+            "finished_at": (start + timedelta(minutes=99)).isoformat(),
+        },  # noqa: E501
+        _scan(ref, checkpoints[3], start + timedelta(minutes=100)),  # after the finish
+    ]
+    response = api_client_for("guard_a").post(URL, {"records": records}, format="json")
+    assert _statuses(response) == [201, 201, 201, 200, 422, 201, 200, 400]
+    results = response.json()["results"]
+    assert results[3]["id"] == results[0]["id"]
+    assert "finished" in results[7]["errors"]["run"][0]
+    assert Scan.objects.filter(run=run).count() == 4
+    # What was stored scan by scan is what replaying the whole run finds.
+    run.refresh_from_db()
+    stored = set(run.exceptions.filter(withdrawn_at__isnull=True).values_list("key", flat=True))
+    assert stored == {f.key for f in rounds.run_findings(run, final=True)}
+    kinds = set(run.exceptions.values_list("kind", flat=True))
+    assert {"too_fast", "duplicate_scan", "late", "missed_checkpoint"} <= kinds
+    assert LedgerEntry.objects.filter(object_type="facility_log.scan").count() == 4
+    assert verify_audit().intact
+
+
+def test_a_replayed_first_scan_does_not_leave_its_run_unlocked_for_the_next(
+    personas, api_client_for
+):
+    # The 1st record is a replay (stored before): its savepoint's rollback also gives up the
+    # run's lock, so the next scan of the run locks and reads it afresh.
+    route, checkpoints, _shift = _night(personas)
+    start = timezone.now() - timedelta(hours=2)
+    run = rounds.start_run(route, personas.guard_a, started_at=start, client_uuid=uuid.uuid4())
+    client = api_client_for("guard_a")
+    first = _scan(run.pk, checkpoints[0], start + timedelta(minutes=1))
+    assert _statuses(client.post(URL, {"records": [first]}, format="json")) == [201]
+    later = [
+        _scan(run.pk, cp, start + timedelta(minutes=10 * n))
+        for n, cp in enumerate(checkpoints[1:], 1)
+    ]  # noqa: E501
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(URL, {"records": [first, *later]}, format="json")
+    assert _statuses(response) == [200, 201, 201]
+    locks = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
+    if connection.features.has_select_for_update:
+        assert len(locks) == 2  # the replay's (rolled back), then the next scan's own
+    assert not run.exceptions.exists()
+    assert verify_audit().intact

@@ -178,3 +178,49 @@ def test_concurrent_writers_keep_one_unbroken_chain():
     result = verify_audit()
     assert result.intact, [str(p) for p in result.problems]
     assert result.entries == LedgerEntry.objects.count()
+
+
+@pytest.mark.django_db
+def test_an_entry_given_its_digest_goes_with_its_rolled_back_savepoint(personas):
+    # A scan's entry gets its digest when its run's scans are read (no read-back at the
+    # end); if the scan's savepoint is rolled back afterwards, the entry must go with it.
+    import contextlib
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from facility_log.models import Scan
+    from facility_log.services import rounds
+    from facility_log.services.audit import audited_change
+    from tests.rounds_helpers import WHY, night_route, scan
+
+    route, checkpoints = night_route(personas)
+    start = timezone.now() - timedelta(hours=1)
+    run = rounds.start_run(route, personas.guard_a, started_at=start)
+    with audited_change(personas.guard_a, WHY):
+        with contextlib.suppress(RuntimeError), audited_change(personas.guard_a, WHY):
+            scan(personas.guard_a, run, checkpoints[0], start + timedelta(minutes=1))
+            raise RuntimeError  # after the scan's own block, inside the enclosing one
+        scan(personas.guard_a, run, checkpoints[1], start + timedelta(minutes=11))
+    assert Scan.objects.count() == 1
+    assert LedgerEntry.objects.filter(object_type="facility_log.scan").count() == 1
+    assert verify_audit().intact
+
+
+@pytest.mark.django_db
+def test_many_entries_chained_at_once_verify(personas):
+    # An import's chunk chains hundreds of entries in one step (COPY on PostgreSQL, from
+    # ledger.COPY_MIN_ENTRIES): each is stored exactly as hashed, and the chain holds.
+    from facility_log.models import Zone
+    from facility_log.services import ledger
+    from facility_log.services.audit import audited_change, create_in_bulk
+
+    count = ledger.COPY_MIN_ENTRIES + 50
+    before = LedgerEntry.objects.count()
+    with audited_change(personas.manager_ab, "bulk zones"):
+        create_in_bulk(Zone, [Zone(site=personas.site_a, name=f"Z{n}") for n in range(count)])
+    added = LedgerEntry.objects.order_by("seq")[before:]
+    assert len(added) == count
+    assert all(entry.hash == entry_hash(entry) for entry in added)
+    assert {e.actor_name for e in added} == {personas.manager_ab.get_username()}
+    assert verify_audit().intact

@@ -25,9 +25,10 @@ pytestmark = pytest.mark.django_db
 ON_POSTGRES = connection.vendor == "postgresql"
 # A guard's scan with nothing to flag, through the service: [begin] one query locking the run,
 # checking the guard's role and that the client_uuid is new; the checkpoint; the insert; the
-# run's state; [the ledger] the row read back, (the advisory lock) the head, the entry
-# [commit]. (Tests run inside a transaction: begin and commit are savepoints.)
-SERVICE_QUERIES = 1 + 4 + 1 + 3 + ON_POSTGRES
+# run's scans (its state, and the new row's digest for the ledger: not read back apart);
+# [the ledger] the head (on PostgreSQL with the advisory lock, in the same round trip), the
+# entry [commit]. (Tests run inside a transaction: begin and commit are savepoints.)
+SERVICE_QUERIES = 1 + 4 + 1 + 2
 # Through the API: the token, then the service's, whose first query reads the run (scoped,
 # with its site, route and schedule) as it locks it, and finds the scanned checkpoint too:
 # the run is read once, and the checkpoint's own query is spared.

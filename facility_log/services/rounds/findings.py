@@ -5,7 +5,8 @@ A run's findings are what replaying its scans in time order finds (`run_findings
 sends its scans in the order they were made, so a new scan almost always comes last in time:
 then its findings follow from the run's state before it alone — which of the planned
 checkpoints were scanned, and when the previous scan that counted was — and no earlier
-finding changes (`sync_new_scan`, one query however many scans the run has). A scan that goes
+finding changes (`sync_new_scan`, one query however many scans the run has, none for a
+scan after the first of a run in a /sync/ batch, which keeps the run's `RunState`). A scan that goes
 before others in time (a device that synced late) can change what the later ones are judged
 against, so the run is replayed whole and what it no longer finds is withdrawn
 (`sync_run_exceptions`).
@@ -15,10 +16,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Max, Min
 from django.utils import timezone
 
 from facility_log.models import Checkpoint, ExceptionKind, RoundException, Run, Scan, Site
+from facility_log.services import ledger
 from facility_log.services.rounds.common import knob
 
 
@@ -151,39 +152,71 @@ def sync_run_exceptions(run: Run, *, final: bool) -> list[RoundException]:
     return _store(run, findings, stored)
 
 
-def sync_new_scan(run: Run, scan: Scan, checkpoint: Checkpoint) -> list[RoundException]:
+class RunState:
+    """What judging a new scan needs of its run's earlier scans: per checkpoint, the first and
+    last effective time (`times`; None until read). Whoever holds the run's lock for several
+    scans (a /sync/ batch) keeps one and passes it along: each scan then adds itself to it
+    instead of the next one reading it again. `held` says the caller's transaction holds
+    the run's row lock (set by `record_scan` once a scan is stored under it)."""
+
+    def __init__(self) -> None:
+        self.times: dict[int, tuple[datetime, datetime]] | None = None
+        self.held = False
+
+    def read(self, run: Run, scan: Scan) -> None:
+        """Read the run's scans, `scan` (just saved) apart: one query, which also gives the
+        ledger the new row's digest (it is not read back a second time)."""
+        self.times = {}
+        for row in Scan._base_manager.filter(run_id=run.pk).values():
+            if row["id"] == scan.pk:
+                ledger.provide_digest(Scan, scan.pk, row)
+            else:
+                self.add(row["checkpoint_id"], row["effective_time"])
+
+    def add(self, checkpoint_id: int, time: datetime) -> None:
+        first, last = self.times.get(checkpoint_id, (time, time))
+        self.times[checkpoint_id] = (min(first, time), max(last, time))
+
+    def forget(self) -> None:
+        self.times, self.held = None, False
+
+
+def sync_new_scan(
+    run: Run, scan: Scan, checkpoint: Checkpoint, state: RunState | None = None
+) -> list[RoundException]:
     """Store what `scan` (of `checkpoint`, just saved into `run`) brings; the run's other
     scans must not change meanwhile (the caller holds the run's row lock). Judged from the
     run's state before it when it comes last in time, else by replaying the run (module
-    docstring). Call inside `audited_change`."""
-    state = (
-        run.scans.exclude(pk=scan.pk)
-        .order_by()
-        .values("checkpoint_id")
-        .annotate(first=Min("effective_time"), last=Max("effective_time"))
-    )
+    docstring). `state`: the run's state kept by the caller (read here if not yet known;
+    `scan` is added to it once its findings are stored). Call inside `audited_change`."""
+    state = state if state is not None else RunState()
+    if state.times is None:
+        state.read(run, scan)
     planned = {stop["checkpoint"] for stop in run.plan}
     seen, counted, latest = set(), [], None
-    for row in state:
-        if row["checkpoint_id"] in planned:
-            seen.add(row["checkpoint_id"])
-            counted.append(row["first"])  # later scans of it are repeats, which do not count
+    for checkpoint_id, (first, last) in state.times.items():
+        if checkpoint_id in planned:
+            seen.add(checkpoint_id)
+            counted.append(first)  # later scans of it are repeats, which do not count
         else:
-            counted.append(row["last"])
-        latest = row["last"] if latest is None else max(latest, row["last"])
+            counted.append(last)
+        latest = last if latest is None else max(latest, last)
     if latest is not None and scan.effective_time < latest:
-        return sync_run_exceptions(run, final=False)
-    # Equal times are ordered by primary key, and this scan's is the run's highest.
-    walk = _Walk(
-        run,
-        _name_of_one(run.site, checkpoint),
-        seen=seen,
-        previous_time=max(counted, default=None),
-    )
-    walk.scan(scan)
-    # Each finding is new: its key names this scan, or a checkpoint this run never scanned
-    # before (a repeat is a duplicate, keyed by the scan).
-    return _store(run, walk.findings, stored={})
+        stored = sync_run_exceptions(run, final=False)
+    else:
+        # Equal times are ordered by primary key, and this scan's is the run's highest.
+        walk = _Walk(
+            run,
+            _name_of_one(run.site, checkpoint),
+            seen=seen,
+            previous_time=max(counted, default=None),
+        )
+        walk.scan(scan)
+        # Each finding is new: its key names this scan, or a checkpoint this run never
+        # scanned before (a repeat is a duplicate, keyed by the scan).
+        stored = _store(run, walk.findings, stored={})
+    state.add(scan.checkpoint_id, scan.effective_time)
+    return stored
 
 
 def _name_of_one(site: Site, checkpoint: Checkpoint) -> Callable[[int | None], str]:

@@ -39,7 +39,7 @@ from facility_log.services.rounds.common import (
     knob,
     refuse_future_time,
 )
-from facility_log.services.rounds.findings import sync_new_scan
+from facility_log.services.rounds.findings import RunState, sync_new_scan
 from facility_log.services.rounds.runs import create_run
 
 RUN_FINISHED = "This run is finished; start a new run to scan again."
@@ -66,6 +66,7 @@ def record_scan(
     route: Route | None = None,
     photo=None,
     checkpoints: dict[str, Checkpoint] | None = None,
+    state: RunState | None = None,
     reason: str = "checkpoint scanned",
 ) -> tuple[Scan, bool]:
     """Record one scan into `run` (or the run `run_id` of the actor's sites, read here, or
@@ -74,24 +75,39 @@ def record_scan(
     (IdempotencyConflict). Bad input raises ValidationError naming the field and stores
     nothing. Pass `run` with its site, route and schedule loaded (select_related) to spare a
     query for each, and `checkpoints` (the active ones of the run's site by tag code, read
-    once for many scans: services/sync.py) to spare the checkpoint's."""
+    once for many scans: services/sync.py) to spare the checkpoint's.
+
+    `state`, for several scans of `run` in one transaction (a /sync/ batch): the run's state,
+    kept by the caller from one scan to the next. Once a scan is stored with it, the run is
+    known to be locked by this transaction and its state known, so the next scan neither
+    locks nor reads it again: it is checked against the run in memory (finished?) and its
+    client_uuid by the unique key (a replay fails its insert, in its own savepoint, and is
+    then answered as one)."""
     try:
         with audited_change(actor, reason):
             if run_id is not None:
                 run, checkpoints = _locked_run(actor, data, run_id)
                 site = run.site
+            elif state is not None and state.held and run is not None:
+                if run.is_finished:
+                    raise ValidationError({"run": RUN_FINISHED})
+                site = run.site
             else:
                 site = _open_target(actor, data, run, route)
             checkpoint = _checkpoint_for(site, data, checkpoints)
             scan = _create_scan(actor, data, run, route, checkpoint, photo)
-            sync_new_scan(scan.run, scan, checkpoint)
+            sync_new_scan(scan.run, scan, checkpoint, state)
     except (_AlreadyStored, IntegrityError):
+        if state is not None and not state.held:
+            state.forget()  # read under a lock this savepoint's rollback let go
         # Sent before (a retry, the outbox again), or by a request that won a race with this.
         existing = Scan.objects.filter(client_uuid=data.client_uuid)
         if (existing := existing.select_related("checkpoint", "run__site").first()) is None:
             raise
         run_pk = run_id if run_id is not None else (run.pk if run is not None else None)
         return _same_scan(existing, data, run_pk, actor), False
+    if state is not None and run is not None:
+        state.held = True  # locked in a savepoint now released into the caller's transaction
     return scan, True
 
 
