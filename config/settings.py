@@ -83,6 +83,7 @@ ACCESS_IMPORT_BACKGROUND_BYTES = int(os.environ.get("ACCESS_IMPORT_BACKGROUND_BY
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "facility_log.body_timeout.BodyReadTimeoutMiddleware",
     "facility_log.middleware.RequestIdMiddleware",
     "facility_log.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -258,7 +259,7 @@ REST_FRAMEWORK = {
     # Write operations read JSON; an operation that takes a file sets its own multipart
     # parser. One body format per operation keeps the schema, and the clients generated from
     # it, to what the server really reads.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["facility_log.api.parsers.JSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "facility_log.api.errors.exception_handler",

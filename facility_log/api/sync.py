@@ -22,10 +22,10 @@ record: both or neither of `run`/`run_uuid`, a record that does not exist, a rol
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.decorators import api_view, parser_classes
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
-from facility_log.api.fields import RefuseUnknownFields
+from facility_log.api.fields import DateTimeField, RefuseUnknownFields
+from facility_log.api.parsers import JSONParser
 from facility_log.models import ScanMethod, ShiftEntryKind
 from facility_log.models.shifts import ENTRY_TEXT_MAX
 from facility_log.services.sync import MAX_RECORDS, Outcome, SyncRecord, SyncResult, sync_records
@@ -95,7 +95,7 @@ class SyncRunRecordSerializer(RefuseUnknownFields, serializers.Serializer):
     type = _type("run")
     client_uuid = _Uuid()
     route = _id()
-    started_at = serializers.DateTimeField(required=False)
+    started_at = DateTimeField(required=False)
 
     @staticmethod
     def refs(attrs: dict) -> dict:
@@ -111,8 +111,8 @@ class SyncScanRecordSerializer(RefuseUnknownFields, serializers.Serializer):
     tag_code = _Text(max_length=40)
     client_uuid = _Uuid()
     method = serializers.ChoiceField(choices=ScanMethod.choices)
-    device_time = serializers.DateTimeField()
-    device_sent_at = serializers.DateTimeField(required=False, allow_null=True)
+    device_time = DateTimeField()
+    device_sent_at = DateTimeField(required=False, allow_null=True)
     note = _Text(required=False, allow_blank=True)
 
     @staticmethod
@@ -126,7 +126,7 @@ class SyncRunFinishRecordSerializer(RefuseUnknownFields, serializers.Serializer)
     type = _type("run-finish")
     run = _id(required=False, help_text="The run's id, or:")
     run_uuid = _Uuid(required=False, help_text="the run's client_uuid.")
-    finished_at = serializers.DateTimeField(required=False)
+    finished_at = DateTimeField(required=False)
 
     @staticmethod
     def refs(attrs: dict) -> dict:
@@ -141,7 +141,7 @@ class SyncShiftEntryRecordSerializer(RefuseUnknownFields, serializers.Serializer
     shift_uuid = _Uuid(required=False, help_text="the shift's client_uuid.")
     client_uuid = _Uuid()
     kind = serializers.ChoiceField(choices=ShiftEntryKind.choices)
-    occurred_at = serializers.DateTimeField()
+    occurred_at = DateTimeField()
     text = _Text(max_length=ENTRY_TEXT_MAX)
 
     @staticmethod

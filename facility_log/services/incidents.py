@@ -18,7 +18,6 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import File
@@ -49,7 +48,7 @@ from facility_log.scoping import (
     require_role,
     scoped,
 )
-from facility_log.services import filetypes, notifications
+from facility_log.services import filetypes, notifications, uploads
 from facility_log.services.audit import audited_change
 
 DEFAULT_CATEGORIES = [
@@ -498,7 +497,7 @@ def store_attachment(
     again (a tablet's outbox retrying after a lost answer) returns the stored attachment with
     `created=False`."""
     file_type = check_upload(upload)
-    digest = _sha256(upload)
+    digest = uploads.upload_sha256(upload)
     with audited_change(actor, reason):
         current = _locked(incident)
         require_role(actor, current.site, REPORT_ROLES)
@@ -519,7 +518,7 @@ def store_attachment(
             uploaded_by=actor,
         )
         year = timezone.now().year
-        name = f"incidents/{current.site.code}/{year}/{uuid.uuid4().hex}{file_type.extension}"
+        name = uploads.generated_name(file_type, f"incidents/{current.site.code}/{year}")
         upload.seek(0)
         attachment.file.save(name, upload, save=False)
         attachment.save()
@@ -527,35 +526,9 @@ def store_attachment(
 
 
 def check_upload(upload: File) -> filetypes.FileType:
-    """The file's real type; ValidationError on `file` when too large, unknown or misnamed."""
-    limit = settings.FACILITY_LOG["MAX_UPLOAD_BYTES"]
-    if upload.size > limit:
-        raise ValidationError(
-            {"file": f"The file is {upload.size:,} bytes; the limit is {limit:,} bytes."}
-        )
-    upload.seek(0)
-    file_type = filetypes.sniff(upload.read(filetypes.HEADER_BYTES))
-    upload.seek(0)
-    if file_type is None:
-        raise ValidationError(
-            {"file": "This is not a photo, video, audio recording or PDF we can accept."}
-        )
-    name = (getattr(upload, "name", "") or "").lower()
-    extension = name[name.rfind(".") :] if "." in name else ""
-    if extension and extension not in file_type.aliases:
-        raise ValidationError(
-            {"file": f"The name says {extension} but the content is {file_type.content_type}."}
-        )
-    return file_type
-
-
-def _sha256(upload: File) -> str:
-    digest = hashlib.sha256()
-    upload.seek(0)
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    return digest.hexdigest()
+    """The file's real type; ValidationError on `file` when too large, unknown or misnamed
+    (services/uploads.py)."""
+    return uploads.check_upload(upload)
 
 
 # --- reading ------------------------------------------------------------------------------
