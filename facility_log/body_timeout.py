@@ -14,6 +14,7 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse, UnreadablePostError
 
 DEFAULT_TIMEOUT_SECONDS = 10
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 MESSAGE = "The request body stopped arriving before its Content-Length; nothing was stored."
 
 
@@ -42,6 +43,19 @@ class BodyReadTimeoutMiddleware:
         previous = sock.gettimeout()
         sock.settimeout(body_read_timeout())
         try:
+            if (
+                request.method == "POST"
+                and request.content_type in FORM_TYPES
+                and not request.path_info.startswith("/api/")
+            ):
+                # A page's form is parsed here, where a broken body is a 408, rather than
+                # first by the CSRF check (which would call it a CSRF failure); Django parses
+                # it once either way and streams files to disk. The API reads its bodies after
+                # authentication, and its exception handler answers the same 408.
+                try:
+                    request.POST  # noqa: B018
+                except UnreadablePostError:
+                    return body_not_received_response(request.path_info)
             return self.get_response(request)
         finally:
             sock.settimeout(previous)
