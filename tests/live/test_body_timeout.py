@@ -62,7 +62,7 @@ def _send(head: str, body: bytes) -> tuple[bytes, float]:
 
 def _short_multipart(path: str, extra_headers: str = "") -> tuple[bytes, float]:
     body = (
-        b"--b\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"a.jpg\"\r\n"
+        b'--b\r\nContent-Disposition: form-data; name="photo"; filename="a.jpg"\r\n'
         b"Content-Type: image/jpeg\r\n\r\n\xff\xd8\xff"
     )
     head = (

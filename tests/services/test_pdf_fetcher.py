@@ -66,8 +66,8 @@ def test_a_site_name_breaking_out_of_css_fetches_no_local_file_or_url(
     site = personas.site_a
     plain = _day_report_pdf(site)
     payload = (
-        "Alpha\f}} html{background:url(http://127.0.0.1:%d/leak.png)} "
-        "body{background:url(file://%s)} @page{@top-left{content:\"" % (PORT, local_image)
+        f"Alpha\f}}}} html{{background:url(http://127.0.0.1:{PORT}/leak.png)}} "
+        f'body{{background:url(file://{local_image})}} @page{{@top-left{{content:"'
     )
     sites.update_site(site, personas.manager_ab, name=payload, reason="test: hostile name")
     site.refresh_from_db()
@@ -100,7 +100,7 @@ def test_css_string_keeps_letters_digits_and_spaces_readable():
     "url",
     [
         "file:///etc/passwd",
-        "http://127.0.0.1:%d/x.png" % PORT,
+        f"http://127.0.0.1:{PORT}/x.png",
         "https://example.com/x.png",
         "ftp://127.0.0.1/x",
         "data:text/css,body{background:url(file:///etc/passwd)}",
