@@ -40,6 +40,12 @@ def _codes(detail):
         yield getattr(detail, "code", None)
 
 
+def refused_for_content(detail) -> bool:
+    """Whether every error in a serializer's `detail` is one the schema cannot state (a
+    record that does not exist, a time no clock shows): a 422, not a 400."""
+    return set(_codes(detail)) <= UNKNOWN_RECORD_CODES
+
+
 def exception_handler(exc, context):
     """Turn the services' Django exceptions into DRF ones, so a rule broken inside a service
     reaches the client as a 422/403 that names the field, not a 500; a body whose only faults
@@ -62,7 +68,7 @@ def exception_handler(exc, context):
     if (
         response is not None
         and isinstance(exc, exceptions.ValidationError)
-        and set(_codes(exc.detail)) <= UNKNOWN_RECORD_CODES
+        and refused_for_content(exc.detail)
     ):
         response.status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     return response

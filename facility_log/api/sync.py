@@ -24,6 +24,7 @@ from rest_framework import serializers
 from rest_framework.decorators import api_view, parser_classes
 from rest_framework.response import Response
 
+from facility_log.api.errors import refused_for_content
 from facility_log.api.fields import DateTimeField, RefuseUnknownFields
 from facility_log.api.parsers import JSONParser
 from facility_log.models import ScanMethod, ShiftEntryKind
@@ -196,22 +197,28 @@ class SyncResponseSerializer(serializers.Serializer):
     results = SyncResultSerializer(many=True)
 
 
-def _validated(raw: dict) -> tuple[dict | None, dict | None]:
+def _validated(raw: dict) -> tuple[dict | SyncResult | None, dict | None]:
     """One record read by its type's serializer: (its fields, None) when it matches its
-    schema, (None, what does not) otherwise."""
+    schema, (None, what does not) otherwise. A record refused only for what the schema cannot
+    state (a time no clock shows) is that record's answer, not the request's: (its
+    result, None)."""
     kind = raw.get("type")
     if not isinstance(kind, str) or kind not in RECORD_SERIALIZERS:
         return None, {"type": [f"Choose one of: {', '.join(RECORD_SERIALIZERS)}."]}
     serializer = RECORD_SERIALIZERS[kind](data=raw)
     if not serializer.is_valid():
-        errors = serializer.errors.items()
-        return None, {name: [str(m) for m in messages] for name, messages in errors}
+        errors = {name: [str(m) for m in messages] for name, messages in serializer.errors.items()}
+        if refused_for_content(serializer.errors):
+            return SyncResult(Outcome.INVALID, errors=errors), None
+        return None, errors
     return dict(serializer.validated_data), None
 
 
-def _record(data: dict) -> SyncRecord | SyncResult:
+def _record(data: dict | SyncResult) -> SyncRecord | SyncResult:
     """A record that matches its schema; a rule the schema cannot state (both or neither of
     `run` and `run_uuid`, a text of spaces only) is that record's answer, not the request's."""
+    if isinstance(data, SyncResult):
+        return data
     kind = data.pop("type")
     fields = RECORD_SERIALIZERS[kind]().fields
     for name, value in data.items():
