@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('facility_log', '0011_pages_incident_search'),
+        ('facility_log', '0013_route_versions'),
     ]
 
     operations = [
