@@ -86,6 +86,7 @@ AUDIT_CHECK_INTERVAL = int(os.environ.get("AUDIT_CHECK_INTERVAL", "60"))
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "facility_log.body_timeout.BodyReadTimeoutMiddleware",
     "facility_log.middleware.RequestIdMiddleware",
     "facility_log.outage.DatabaseOutageMiddleware",
     "facility_log.middleware.RejectNulMiddleware",
@@ -282,7 +283,7 @@ REST_FRAMEWORK = {
     # Write operations read JSON; an operation that takes a file sets its own multipart
     # parser. One body format per operation keeps the schema, and the clients generated from
     # it, to what the server really reads.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["facility_log.api.parsers.JSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "facility_log.api.errors.exception_handler",

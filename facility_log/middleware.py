@@ -3,9 +3,10 @@
 import re
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import HttpResponseBadRequest, JsonResponse, UnreadablePostError
 from django.urls import Resolver404, resolve
 
+from facility_log.body_timeout import body_not_received_response
 from facility_log.services.audit import request_id_scope
 
 # An id given by a trusted proxy is kept if it looks like one; anything else is replaced.
@@ -55,7 +56,11 @@ class RejectNulMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if self._has_nul(request) and not self._checked_by_view(request):
+        try:
+            has_nul = self._has_nul(request)
+        except UnreadablePostError:
+            return body_not_received_response(request.path_info)
+        if has_nul and not self._checked_by_view(request):
             message = "The request contains a NUL character, which is never valid text."
             if request.path_info.startswith("/api/"):
                 return JsonResponse({"detail": message}, status=400)

@@ -1,8 +1,6 @@
 """Access events over the API: reading them, the batch endpoint integrations push to, and the
 Kisi-compatible webhook. Events are never changed: there is no PUT, PATCH or DELETE."""
 
-import json
-
 import django_filters
 from django import forms
 from django.core.exceptions import PermissionDenied
@@ -18,6 +16,7 @@ from facility_log.api.errors import Unprocessable
 from facility_log.api.fields import BlankAsNullChoiceField, RefuseUnknownFields
 from facility_log.api.filters import FilterSet, UtcDateTimeFilter
 from facility_log.api.pagination import KeysetPagination
+from facility_log.api.parsers import JsonRefused, load_json
 from facility_log.api.schema import NO_NUL
 from facility_log.models import (
     AccessEvent,
@@ -504,9 +503,9 @@ class KisiWebhookView(APIView):
     )
     def post(self, request, site_code: str):
         try:
-            body = json.loads(request.body)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise serializers.ValidationError({"detail": "The body is not JSON."}) from None
+            body = load_json(request.body)
+        except JsonRefused as refused:
+            raise serializers.ValidationError({"detail": str(refused)}) from None
         _check_kisi_shape(body)
         bodies = body if isinstance(body, list) else [body]
         if request.webhook_signed:

@@ -7,8 +7,6 @@ vendor must be set. A body that is unsigned, wrongly signed or stale gets 401 wi
 The signature schemes and set-up are in docs/integrations.md.
 """
 
-import json
-
 from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -20,6 +18,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from facility_log.api.parsers import JsonRefused, load_json
 from facility_log.models import ImportBatch, Site, SourceFormat, WebhookSecret
 from facility_log.services.access import IngestRefused
 from facility_log.services.access_formats import unifi_incoming, verkada_incoming
@@ -132,9 +131,9 @@ class _SignedWebhookView(APIView):
             message = "The body contains a NUL character, which is never valid text."
             return Response({"detail": message, "errors": []}, status=400)
         try:
-            body = json.loads(request.body)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return Response({"detail": "The body is not JSON.", "errors": []}, status=400)
+            body = load_json(request.body)
+        except JsonRefused as refused:
+            return Response({"detail": str(refused), "errors": []}, status=400)
         try:
             result = ingest_events(
                 site,

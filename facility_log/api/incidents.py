@@ -19,7 +19,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from facility_log.api.errors import Unprocessable
-from facility_log.api.fields import RefuseUnknownFields, SlugRelatedField
+from facility_log.api.fields import IdField, RefuseUnknownFields, SlugRelatedField
 from facility_log.api.pagination import KeysetPagination, Pagination
 from facility_log.api.schema import NO_NUL
 from facility_log.models import (
@@ -117,7 +117,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
 class AttachmentUploadSerializer(RefuseUnknownFields, serializers.Serializer):
     file = serializers.FileField()
     description = serializers.CharField(required=False, allow_blank=True, max_length=300)
-    redacted_from = serializers.IntegerField(required=False, allow_null=True)
+    redacted_from = IdField(required=False, allow_null=True)
 
 
 class IncidentSerializer(serializers.ModelSerializer):
@@ -303,7 +303,7 @@ class IncidentFilterSerializer(serializers.Serializer):
     site = serializers.CharField(required=False, allow_blank=True, help_text="site code")
     status = serializers.ChoiceField(choices=Status.choices, required=False)
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
-    category = serializers.IntegerField(required=False, help_text="category id")
+    category = IdField(required=False, help_text="category id")
     date_from = serializers.DateField(required=False)
     date_to = serializers.DateField(required=False)
     text = serializers.CharField(

@@ -17,6 +17,7 @@ from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
+from facility_log.api.fields import IdField
 from facility_log.api.responses import READ_ONE, errors
 from facility_log.models import Role, Route, Shift, Site
 from facility_log.scoping import REVIEW_ROLES, VIEW_ROLES, get_scoped_or_404
@@ -151,7 +152,7 @@ def site_activity(request, code: str, day: str):
 class ComplianceFilter(serializers.Serializer):
     start = serializers.DateField(required=False, help_text="first local day (default: 6 ago)")
     end = serializers.DateField(required=False, help_text="last local day (default: today)")
-    route = serializers.IntegerField(required=False, min_value=1, help_text="route id")
+    route = IdField(required=False, min_value=1, help_text="route id")
     guard = serializers.CharField(required=False, max_length=150, help_text="guard's username")
 
     def validate(self, attrs):

@@ -14,11 +14,13 @@ from rest_framework.response import Response
 from facility_log.api.errors import Unprocessable
 from facility_log.api.fields import (
     LOCAL_TIME_PATTERN,
+    DateTimeField,
     LocalTimeField,
     RefuseUnknownFields,
     SlugRelatedField,
 )
 from facility_log.api.pagination import KeysetPagination
+from facility_log.api.parsers import JSONParser
 from facility_log.api.responses import WRITE_ONE, errors
 from facility_log.api.sites import ReasonField
 from facility_log.models import (
@@ -113,7 +115,11 @@ class CheckpointViewSet(
         data = dict(serializer.validated_data)
         if data.pop("site", serializer.instance.site) != serializer.instance.site:
             raise Unprocessable({"site": "A checkpoint cannot move to another site."})
-        round_services.update_checkpoint(serializer.instance, self.request.user, **data)
+        # A PATCH may leave any field out; without a reason the change is refused (422).
+        reason = data.pop("reason", "")
+        round_services.update_checkpoint(
+            serializer.instance, self.request.user, reason=reason, **data
+        )
 
 
 def _managed_site(user, site: Site) -> Site:
@@ -311,7 +317,7 @@ class RunSerializer(RefuseUnknownFields, serializers.ModelSerializer):
 
 
 class FinishSerializer(RefuseUnknownFields, serializers.Serializer):
-    finished_at = serializers.DateTimeField(required=False)
+    finished_at = DateTimeField(required=False)
 
 
 REPLAYED = "The same client_uuid and payload again: the record already stored."
@@ -488,7 +494,7 @@ class ScanViewSet(
     pagination_class = KeysetPagination
     keyset_time_field = "effective_time"
     # JSON, or multipart when a photo comes with the scan.
-    parser_classes = [parsers.JSONParser, parsers.MultiPartParser]
+    parser_classes = [JSONParser, parsers.MultiPartParser]
 
     def get_queryset(self):
         scans = Scan.objects.select_related("run__site")

@@ -20,7 +20,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from facility_log.api.errors import Unprocessable
-from facility_log.api.fields import RefuseUnknownFields, SlugRelatedField
+from facility_log.api.fields import DateTimeField, RefuseUnknownFields, SlugRelatedField
 from facility_log.api.filters import BooleanFilter, FilterSet
 from facility_log.api.schema import ERROR_BODY
 from facility_log.models import Shift, ShiftEntry, ShiftEntryKind, Site
@@ -83,7 +83,7 @@ class ShiftSerializer(RefuseUnknownFields, serializers.ModelSerializer):
 
 
 class EndSerializer(RefuseUnknownFields, serializers.Serializer):
-    ended_at = serializers.DateTimeField(required=False)
+    ended_at = DateTimeField(required=False)
     pass_down_notes = serializers.CharField(
         required=False, allow_blank=True, max_length=PASS_DOWN_MAX, trim_whitespace=False
     )

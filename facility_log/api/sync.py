@@ -24,10 +24,11 @@ record: both or neither of `run`/`run_uuid`, a record that does not exist, a rol
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.decorators import api_view, parser_classes
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
-from facility_log.api.fields import RefuseUnknownFields
+from facility_log.api.errors import refused_for_content
+from facility_log.api.fields import DateTimeField, RefuseUnknownFields
+from facility_log.api.parsers import JSONParser
 from facility_log.models import ScanMethod, ShiftEntryKind
 from facility_log.models.shifts import ENTRY_TEXT_MAX
 from facility_log.services.sync import MAX_RECORDS, Outcome, SyncRecord, SyncResult, sync_records
@@ -104,7 +105,7 @@ class SyncRunRecordSerializer(RefuseUnknownFields, serializers.Serializer):
     type = _type("run")
     client_uuid = _Uuid()
     route = _id()
-    started_at = serializers.DateTimeField(required=False)
+    started_at = DateTimeField(required=False)
 
     @staticmethod
     def refs(attrs: dict) -> dict:
@@ -120,8 +121,8 @@ class SyncScanRecordSerializer(RefuseUnknownFields, serializers.Serializer):
     tag_code = _Text(max_length=40)
     client_uuid = _Uuid()
     method = serializers.ChoiceField(choices=ScanMethod.choices)
-    device_time = serializers.DateTimeField()
-    device_sent_at = serializers.DateTimeField(required=False, allow_null=True)
+    device_time = DateTimeField()
+    device_sent_at = DateTimeField(required=False, allow_null=True)
     note = _Text(required=False, allow_blank=True)
 
     @staticmethod
@@ -135,7 +136,7 @@ class SyncRunFinishRecordSerializer(RefuseUnknownFields, serializers.Serializer)
     type = _type("run-finish")
     run = _id(required=False, help_text="The run's id, or:")
     run_uuid = _Uuid(required=False, help_text="the run's client_uuid.")
-    finished_at = serializers.DateTimeField(required=False)
+    finished_at = DateTimeField(required=False)
 
     @staticmethod
     def refs(attrs: dict) -> dict:
@@ -150,7 +151,7 @@ class SyncShiftEntryRecordSerializer(RefuseUnknownFields, serializers.Serializer
     shift_uuid = _Uuid(required=False, help_text="the shift's client_uuid.")
     client_uuid = _Uuid()
     kind = serializers.ChoiceField(choices=ShiftEntryKind.choices)
-    occurred_at = serializers.DateTimeField()
+    occurred_at = DateTimeField()
     text = _Text(max_length=ENTRY_TEXT_MAX)
 
     @staticmethod
@@ -233,23 +234,29 @@ class SyncResponseSerializer(serializers.Serializer):
     results = SyncResultSerializer(many=True)
 
 
-def _validated(raw: dict) -> tuple[dict | None, dict | None]:
+def _validated(raw: dict) -> tuple[dict | SyncResult | None, dict | None]:
     """One record read by its type's serializer: (its fields, None) when it matches its
-    schema, (None, what does not) otherwise."""
+    schema, (None, what does not) otherwise. A record refused only for what the schema cannot
+    state (a time no clock shows) is that record's answer, not the request's: (its
+    result, None)."""
     kind = raw.get("type")
     if not isinstance(kind, str) or kind not in RECORD_SERIALIZERS:
         return None, {"type": [f"Choose one of: {', '.join(RECORD_SERIALIZERS)}."]}
     serializer = RECORD_SERIALIZERS[kind](data=raw)
     if not serializer.is_valid():
-        errors = serializer.errors.items()
-        return None, {name: [str(m) for m in messages] for name, messages in errors}
+        errors = {name: [str(m) for m in messages] for name, messages in serializer.errors.items()}
+        if refused_for_content(serializer.errors):
+            return SyncResult(Outcome.INVALID, errors=errors), None
+        return None, errors
     return dict(serializer.validated_data), None
 
 
-def _record(data: dict, fields_of: dict) -> SyncRecord | SyncResult:
+def _record(data: dict | SyncResult, fields_of: dict) -> SyncRecord | SyncResult:
     """A record that matches its schema; a rule the schema cannot state (both or neither of
     `run` and `run_uuid`, a text of spaces only) is that record's answer, not the request's.
     `fields_of`: the serializers' fields by type, built once a request (not once a record)."""
+    if isinstance(data, SyncResult):
+        return data
     kind = data.pop("type")
     if kind not in fields_of:
         fields_of[kind] = RECORD_SERIALIZERS[kind]().fields

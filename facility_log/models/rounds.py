@@ -227,7 +227,12 @@ class Scan(AppendOnlyModel):
     clock_offset_seconds = models.IntegerField(default=0)
     effective_time = models.DateTimeField()
     note = models.TextField(blank=True)
+    # A photo is held to the attachment rules (services/uploads.py): stored under a generated
+    # name with its real type, size and SHA-256, which the ledger's digest of this row covers.
     photo = models.FileField(upload_to="rounds/scans/%Y/%m/", blank=True)
+    photo_content_type = models.CharField(max_length=100, blank=True)
+    photo_size = models.PositiveBigIntegerField(null=True, blank=True)
+    photo_sha256 = models.CharField(max_length=64, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

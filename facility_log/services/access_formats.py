@@ -16,12 +16,13 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 
 from django.utils import timezone
 
 from facility_log.models import SourceFormat
+from facility_log.services.times import PLAUSIBLE_FUTURE, PLAUSIBLE_PAST
 
 GENERIC_COLUMNS = (
     "source",
@@ -89,12 +90,10 @@ RFC3339 = re.compile(
 EPOCH = re.compile(r"^\d{1,13}(\.\d{1,6})?$", re.ASCII)
 # Epoch values at or above this are milliseconds (1e11 seconds is the year 5138).
 EPOCH_MS_FROM = 100_000_000_000
-# The plausible window: at most ten years back and one day ahead of this server's clock. Older
-# times are almost always a controller whose clock was reset (1970, 2000-01-01) or a typo (year
-# 1); a day ahead allows any time zone mistake to be seen, not stored. Ten years is longer than
-# any access-event retention we know of; an older archive is a migration, not a feed.
-PLAUSIBLE_PAST = timedelta(days=3653)
-PLAUSIBLE_FUTURE = timedelta(days=1)
+# The plausible window: at most ten years back and one day ahead of this server's clock
+# (services/times.py says why).
+# The largest offset any clock uses (-12:00 to +14:00); RFC 3339 allows up to 23:59.
+MAX_OFFSET_MINUTES = 14 * 60
 
 
 class TimeRefused(ValueError):
@@ -145,8 +144,14 @@ def _epoch(value: str) -> datetime:
 
 
 def _rfc3339(value: str, offset: str | None, zone: tzinfo | None) -> datetime:
-    if offset is not None and len(offset) == 6 and (int(offset[1:3]) > 23 or int(offset[4:6]) > 59):
-        raise TimeRefused(f"{value!r} has an impossible offset {offset}")
+    if (
+        offset is not None
+        and len(offset) == 6
+        and (int(offset[1:3]) * 60 + int(offset[4:6]) > MAX_OFFSET_MINUTES or int(offset[4:6]) > 59)
+    ):
+        raise TimeRefused(
+            f"{value!r} has an impossible offset {offset} (clocks use -12:00 to +14:00)"
+        )
     try:
         # Lower-case `t`/`z` are RFC 3339 but not Python's.
         parsed = datetime.fromisoformat(
@@ -160,8 +165,12 @@ def _rfc3339(value: str, offset: str | None, zone: tzinfo | None) -> datetime:
                 f"{value!r} has no offset or Z (to read such times in the site's time zone, "
                 "say so when importing: --site-time, or the upload page's checkbox)"
             )
-        return parsed.replace(tzinfo=zone).astimezone(UTC)
-    return parsed if offset in "Zz" else parsed.astimezone(UTC)
+        parsed = parsed.replace(tzinfo=zone)
+    try:
+        return parsed if offset in ("Z", "z") else parsed.astimezone(UTC)
+    except OverflowError:
+        # Year 1 east of UTC, or 9999 west of it: before or after any calendar date.
+        raise TimeRefused(f"{value!r} is outside the plausible window (a typo?)") from None
 
 
 class FormatError(ValueError):

@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from facility_log.models import Incident, RoundException, Run, Shift, ShiftEntry, Site
+from facility_log.services.pdf_render import render_pdf
 from facility_log.services.rounds import local_to_utc
 from facility_log.services.shifts import previous_handover
 
@@ -246,9 +247,6 @@ def _handovers(site: Site, shifts: list[Shift]) -> dict[int, Shift | None]:
 
 def render_report_pdf(report: ShiftReport | SiteDayReport) -> bytes:
     """The report as a PDF: site, date and page x of y on every page, times with offset."""
-    # WeasyPrint parses its stylesheets on import: load it when a PDF is made, not at start-up.
-    from weasyprint import HTML
-
     html = render_to_string(
         "facility_log/shifts/report_pdf.html",
         {
@@ -260,4 +258,4 @@ def render_report_pdf(report: ShiftReport | SiteDayReport) -> bytes:
             "pdf": True,
         },
     )
-    return HTML(string=html, base_url=None).write_pdf()
+    return render_pdf(html)

@@ -1,6 +1,6 @@
-"""Checks of evidence files on disk, run by `verify_audit`: an attachment's bytes must still
-hash to the SHA-256 recorded (and chained) when it was uploaded, and every file in storage
-must belong to a record."""
+"""Checks of evidence files on disk, run by `verify_audit`: an attachment's bytes (and a
+checkpoint scan's photo) must still hash to the SHA-256 recorded (and chained) when it was
+uploaded, and every file in storage must belong to a record."""
 
 import hashlib
 from collections.abc import Iterator
@@ -12,16 +12,17 @@ from django.db import models
 from django.utils import timezone
 
 from facility_log.models.incidents import Attachment
+from facility_log.models.rounds import Scan
 from facility_log.services.ledger import Problem
 from facility_log.services.staged_files import STAGING_PREFIX
 
 CHUNK = 1024 * 1024
 
 
-def _file_sha256(attachment: Attachment) -> str | None:
+def _file_sha256(field_file) -> str | None:
     digest = hashlib.sha256()
     try:
-        with attachment.file.open("rb") as handle:
+        with field_file.open("rb") as handle:
             for block in iter(lambda: handle.read(CHUNK), b""):
                 digest.update(block)
     except (FileNotFoundError, OSError):
@@ -29,19 +30,36 @@ def _file_sha256(attachment: Attachment) -> str | None:
     return digest.hexdigest()
 
 
+def _problem(where: str, actual: str | None, recorded: str) -> Problem | None:
+    if actual is None:
+        return Problem(None, where, "its file is missing from storage")
+    if actual != recorded:
+        return Problem(None, where, "its bytes on disk no longer match the recorded SHA-256")
+    return None
+
+
 def attachment_problems(high_water: dict | None = None) -> Iterator[Problem]:
-    """Attachments whose file is gone or whose bytes changed; with a checkpoint's high-water
-    marks, only those uploaded since (a full check re-reads every file)."""
+    """Attachments and scan photos whose file is gone or whose bytes changed; with a
+    checkpoint's high-water marks, only those uploaded since (a full check re-reads every
+    file)."""
     attachments = Attachment.objects.only("pk", "file", "sha256", "original_name")
     if high_water is not None:
         attachments = attachments.filter(pk__gt=high_water.get(Attachment._meta.label_lower, 0))
     for attachment in attachments.iterator():
-        actual = _file_sha256(attachment)
         where = f"attachment {attachment.pk} ({attachment.original_name})"
-        if actual is None:
-            yield Problem(None, where, "its file is missing from storage")
-        elif actual != attachment.sha256:
-            yield Problem(None, where, "its bytes on disk no longer match the recorded SHA-256")
+        problem = _problem(where, _file_sha256(attachment.file), attachment.sha256)
+        if problem is not None:
+            yield problem
+    # Photos stored before their SHA-256 was recorded (an empty one) have nothing to check.
+    photos = (
+        Scan.objects.exclude(photo="").exclude(photo_sha256="").only("pk", "photo", "photo_sha256")
+    )
+    if high_water is not None:
+        photos = photos.filter(pk__gt=high_water.get(Scan._meta.label_lower, 0))
+    for scan in photos.iterator():
+        problem = _problem(f"scan {scan.pk}'s photo", _file_sha256(scan.photo), scan.photo_sha256)
+        if problem is not None:
+            yield problem
 
 
 # A staged file younger than this belongs to a write still under way, not to a failed one.

@@ -18,7 +18,6 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import File
@@ -50,7 +49,7 @@ from facility_log.scoping import (
     scoped,
     scoped_to_ids,
 )
-from facility_log.services import filetypes, notifications
+from facility_log.services import filetypes, notifications, uploads
 from facility_log.services.audit import audited_change
 from facility_log.services.staged_files import staged_files
 
@@ -510,7 +509,7 @@ def store_attachment(
     again (a tablet's outbox retrying after a lost answer) returns the stored attachment with
     `created=False`."""
     file_type = check_upload(upload)
-    digest = _sha256(upload)
+    digest = uploads.upload_sha256(upload)
     # The file is written under a temporary name and moved to its own when the row commits
     # (services/staged_files.py): a failed write leaves no file without its record.
     with staged_files() as staging, audited_change(actor, reason):
@@ -533,7 +532,7 @@ def store_attachment(
             uploaded_by=actor,
         )
         year = timezone.now().year
-        name = f"incidents/{current.site.code}/{year}/{uuid.uuid4().hex}{file_type.extension}"
+        name = uploads.generated_name(file_type, f"incidents/{current.site.code}/{year}")
         upload.seek(0)
         staging.save(attachment, "file", name, upload)
         attachment.save()
@@ -541,35 +540,9 @@ def store_attachment(
 
 
 def check_upload(upload: File) -> filetypes.FileType:
-    """The file's real type; ValidationError on `file` when too large, unknown or misnamed."""
-    limit = settings.FACILITY_LOG["MAX_UPLOAD_BYTES"]
-    if upload.size > limit:
-        raise ValidationError(
-            {"file": f"The file is {upload.size:,} bytes; the limit is {limit:,} bytes."}
-        )
-    upload.seek(0)
-    file_type = filetypes.sniff(upload.read(filetypes.HEADER_BYTES))
-    upload.seek(0)
-    if file_type is None:
-        raise ValidationError(
-            {"file": "This is not a photo, video, audio recording or PDF we can accept."}
-        )
-    name = (getattr(upload, "name", "") or "").lower()
-    extension = name[name.rfind(".") :] if "." in name else ""
-    if extension and extension not in file_type.aliases:
-        raise ValidationError(
-            {"file": f"The name says {extension} but the content is {file_type.content_type}."}
-        )
-    return file_type
-
-
-def _sha256(upload: File) -> str:
-    digest = hashlib.sha256()
-    upload.seek(0)
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    return digest.hexdigest()
+    """The file's real type; ValidationError on `file` when too large, unknown or misnamed
+    (services/uploads.py)."""
+    return uploads.check_upload(upload)
 
 
 # --- reading ------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from PIL import Image, UnidentifiedImageError
 from facility_log.services.incident_bundle import IncidentBundle, attachment_member
 from facility_log.services.incidents import incident_timeline
 from facility_log.services.links import incident_surroundings
+from facility_log.services.pdf_render import pdf_attachment, render_pdf
 
 THUMBNAIL_PX = 360
 
@@ -73,21 +74,22 @@ def render_incident_pdf(
 ) -> bytes:
     """report.pdf: PDF/A-3b with incident.json embedded."""
     html = report_html(bundle, document, entries, head, exported_at, actor, recipient, case_number)
-    return html_to_pdf(html, document, bundle.incident.number)
+    return html_to_pdf(html, document, bundle.incident.number, bundle.attachments)
 
 
-def html_to_pdf(html: str, document: dict, number: str) -> bytes:
-    """WeasyPrint's part alone (the bench measures it bare beside the whole package)."""
-    # WeasyPrint parses its stylesheets on import: load it when a PDF is made, not at start-up.
-    from weasyprint import HTML
-    from weasyprint import Attachment as PdfAttachment
-
-    embedded = PdfAttachment(
+def html_to_pdf(html: str, document: dict, number: str, attachments=()) -> bytes:
+    """WeasyPrint's part alone (the bench measures it bare beside the whole package), through
+    the one renderer that opens only the app's static files and this incident's attachments."""
+    embedded = pdf_attachment(
         string=json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False),
         name="incident.json",
         description="The incident in machine-readable form (schema facility_log.incident/1)",
         relationship="Data",
     )
-    return HTML(string=html, base_url=None).write_pdf(
-        pdf_variant="pdf/a-3b", attachments=[embedded], pdf_identifier=number.encode()
+    return render_pdf(
+        html,
+        record_attachments=attachments,
+        pdf_variant="pdf/a-3b",
+        attachments=[embedded],
+        pdf_identifier=number.encode(),
     )

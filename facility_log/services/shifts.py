@@ -22,7 +22,7 @@ from facility_log.models import Shift, ShiftEntry, ShiftEntryKind, Site
 from facility_log.models.shifts import ENTRY_TEXT_MAX
 from facility_log.scoping import REPORT_ROLES, REVIEW_ROLES, has_role, require_role
 from facility_log.services.audit import audited_change
-from facility_log.services.rounds import IdempotencyConflict, refuse_future_time
+from facility_log.services.rounds import IdempotencyConflict, refuse_implausible_time
 from facility_log.templatetags.facility_log_tags import site_time
 
 __all__ = [
@@ -106,7 +106,7 @@ def start_shift(
     if not site.is_active:
         raise ValidationError({"site": "This site is deactivated."})
     started_at = started_at or timezone.now()
-    refuse_future_time(started_at, "started_at")
+    refuse_implausible_time(started_at, "started_at")
     if (already := open_shift_for(actor, site)) is not None:
         raise _open_conflict(already)
     try:
@@ -185,7 +185,7 @@ def _validate_entry(shift: Shift, kind: str, occurred_at: datetime, text: str) -
         raise ValidationError({"text": f"At most {ENTRY_TEXT_MAX} characters."})
     if occurred_at is None:
         raise ValidationError({"occurred_at": "This field is required."})
-    refuse_future_time(occurred_at, "occurred_at")
+    refuse_implausible_time(occurred_at, "occurred_at")
     if occurred_at < shift.started_at - ENTRY_EARLY_ALLOWANCE:
         started = site_time(shift.started_at, shift.site)
         raise ValidationError(
@@ -234,7 +234,7 @@ def end_shift(
             _same_end(current, ended_at, notes)
             return current, False
         ended_at = ended_at or timezone.now()
-        refuse_future_time(ended_at, "ended_at")
+        refuse_implausible_time(ended_at, "ended_at")
         if ended_at < current.started_at:
             raise ValidationError({"ended_at": "The shift cannot end before it started."})
         last = current.entries.order_by("-occurred_at").values_list("occurred_at", flat=True)

@@ -26,17 +26,18 @@ def site_time(value: datetime | None, site) -> str:
 
 @register.filter
 def css_string(value) -> str:
-    """Text safe inside a double-quoted CSS string in a <style> element (page headers)."""
-    text = str(value)
-    for char, escaped in (
-        ("\\", "\\\\"),
-        ('"', '\\"'),
-        ("\n", " "),
-        ("<", "\\3C "),
-        ("&", "\\26 "),
-    ):
-        text = text.replace(char, escaped)
-    return mark_safe(text)  # noqa: S308 - escaped for the CSS string context above
+    """Text safe inside a double-quoted CSS string in a <style> element (the PDF page headers
+    carry a site's name there). Every character but letters, digits and spaces is written as
+    a six-digit hex escape, which needs no terminating space: a form feed, CR or LF cannot end
+    the string, a quote or backslash cannot close it, `<` cannot end the <style> element, and
+    NUL (which CSS reads as U+FFFD anyway) is dropped."""
+    return mark_safe(  # noqa: S308 - every character that means anything in CSS is escaped
+        "".join(
+            char if char == " " or (char.isalnum() and char.isprintable()) else f"\\{ord(char):06x}"
+            for char in str(value)
+            if char != "\x00"
+        )
+    )
 
 
 @lru_cache(maxsize=64)

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -40,6 +40,7 @@ from facility_log.scoping import (
 )
 from facility_log.services import rounds as round_services
 from facility_log.services.csv_export import csv_response
+from facility_log.services.pdf_render import render_pdf
 from facility_log.services.rounds import IdempotencyConflict, ScanInput
 from facility_log.services.rounds_report import compliance_csv, compliance_report
 
@@ -156,7 +157,10 @@ def round_scan(request, pk: int):
             request.user, data, run=run, photo=form.cleaned_data["photo"]
         )
     except ValidationError as error:
-        form.add_error("code", error.message_dict.get("tag_code") or error.messages)
+        if "photo" in error.message_dict:
+            form.add_error("photo", error.message_dict["photo"])
+        else:
+            form.add_error("code", error.message_dict.get("tag_code") or error.messages)
         return round_run(request, pk, form=form)
     except IdempotencyConflict:
         messages.error(request, "That form was already sent; scan again.")
@@ -293,13 +297,15 @@ def checkpoint_edit(request, pk: int):
 
 def checkpoint_labels(request, code: str):
     """A printable PDF of QR labels for the site's active checkpoints, or one route's."""
-    from weasyprint import HTML
-
     site = _site(request, code, MANAGE_ROLES)
     chosen = Checkpoint.objects.filter(site=site, is_active=True).select_related("zone")
     route = None
     if request.GET.get("route"):
-        route = get_object_or_404(Route, site=site, pk=request.GET["route"])
+        wanted = request.GET["route"]
+        # Not a whole number (`?route=abc`) or past a 64-bit id: no such route, not a 500.
+        if not (wanted.isascii() and wanted.isdigit() and int(wanted) < 2**63):
+            raise Http404("No such route.")
+        route = get_object_or_404(Route, site=site, pk=wanted)
         chosen = chosen.filter(stops__route=route).order_by("stops__position")
     labels = [
         {"checkpoint": cp, "qr": label_qr(cp.tag_code).svg_data_uri(scale=6)} for cp in chosen
@@ -307,7 +313,7 @@ def checkpoint_labels(request, code: str):
     html = render_to_string(
         "facility_log/rounds/labels.html", {"site": site, "route": route, "labels": labels}
     )
-    pdf = HTML(string=html, base_url=None).write_pdf()
+    pdf = render_pdf(html)
     response = HttpResponse(pdf, content_type="application/pdf")
     suffix = f"-route-{route.pk}" if route else ""
     response["Content-Disposition"] = f'inline; filename="labels-{site.code}{suffix}.pdf"'

@@ -172,3 +172,23 @@ def test_a_naive_time_in_the_api_is_read_in_the_site_zone_only_when_asked(person
 def test_a_row_helper_time_still_imports(personas):
     door(personas.site_a, personas.zone_a)
     assert ingest(personas.site_a, [row()]).created == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("2026-03-30T21:25:39+23:59", "impossible offset"),  # PostgreSQL cannot store it
+        ("2026-03-30T21:25:39-14:30", "impossible offset"),
+        ("0001-01-01T00:00:00+01:00", "outside the plausible window"),  # was an OverflowError
+        ("9999-12-31T23:59:59-01:00", "outside the plausible window"),
+    ],
+)
+def test_offsets_no_clock_uses_and_times_off_the_calendar_are_refused(text, why):
+    with pytest.raises(TimeRefused) as refused:
+        parse_time(text, now=NOW)
+    assert why in str(refused.value)
+
+
+def test_the_largest_real_offsets_are_read():
+    assert parse_time("2026-03-29T12:00:00+14:00", now=NOW) == datetime(2026, 3, 28, 22, tzinfo=UTC)
+    assert parse_time("2026-03-28T10:00:00-12:00", now=NOW) == datetime(2026, 3, 28, 22, tzinfo=UTC)

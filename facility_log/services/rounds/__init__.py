@@ -27,7 +27,7 @@ from facility_log.services.rounds.common import (
     DEFAULTS,
     IdempotencyConflict,
     knob,
-    refuse_future_time,
+    refuse_implausible_time,
 )
 from facility_log.services.rounds.findings import (
     REPLAYED_KINDS,
@@ -75,7 +75,7 @@ __all__ = [
     "overdue_after",
     "record_exception",
     "record_scan",
-    "refuse_future_time",
+    "refuse_implausible_time",
     "replace_tag_code",
     "run_findings",
     "run_outcome",

@@ -1,5 +1,5 @@
 """What every part of guard rounds shares: the settings knobs, the idempotency error, who may
-walk a round, and the refusal of device times in the future."""
+walk a round, and the refusal of device times outside the plausible window."""
 
 from datetime import datetime, timedelta
 
@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from facility_log.models import Site
 from facility_log.scoping import REPORT_ROLES, REVIEW_ROLES, has_role, require_role
+from facility_log.services.times import PLAUSIBLE_PAST
 
 DEFAULTS = {
     "ROUNDS_MIN_WALK_SECONDS": 20,
@@ -44,7 +45,16 @@ def check_may_walk(actor: AbstractBaseUser, site: Site, guard: AbstractBaseUser)
             raise ValidationError({"guard": f"{guard.get_username()} holds no role here."})
 
 
-def refuse_future_time(value: datetime, field: str) -> None:
-    """Refuse a device time in the future beyond the allowed clock drift, naming `field`."""
-    if value > timezone.now() + timedelta(seconds=knob("ROUNDS_CLOCK_DRIFT_SECONDS")):
+def refuse_implausible_time(value: datetime, field: str, *, ahead: timedelta | None = None) -> None:
+    """Refuse a device time outside the plausible window, naming `field`: in the future beyond
+    `ahead` (by default the allowed clock drift), or more than PLAUSIBLE_PAST ago (a reset
+    clock or a typo; services/times.py)."""
+    now = timezone.now()
+    if ahead is None:
+        ahead = timedelta(seconds=knob("ROUNDS_CLOCK_DRIFT_SECONDS"))
+    if value > now + ahead:
         raise ValidationError({field: "This time is in the future."})
+    if value < now - PLAUSIBLE_PAST:
+        raise ValidationError(
+            {field: "This time is more than ten years ago (a reset clock or a typo?)."}
+        )

@@ -15,7 +15,7 @@ from facility_log.services.audit import audited_change
 from facility_log.services.rounds.common import (
     IdempotencyConflict,
     check_may_walk,
-    refuse_future_time,
+    refuse_implausible_time,
 )
 from facility_log.services.rounds.findings import overdue_after, sync_run_exceptions, withdraw
 from facility_log.services.rounds.schedules import missed_round_key, window_for
@@ -53,7 +53,7 @@ def start_run(
     if not route.is_active:
         raise ValidationError({"route": "This route is no longer in use."})
     started_at = started_at or timezone.now()
-    refuse_future_time(started_at, "started_at")
+    refuse_implausible_time(started_at, "started_at")
     try:
         with audited_change(actor, reason):
             return create_run(route, guard, started_at, client_uuid)
@@ -108,7 +108,7 @@ def finish_run(
             return run
         raise ValidationError({"run": "This run is already finished."})
     finished_at = finished_at or timezone.now()
-    refuse_future_time(finished_at, "finished_at")
+    refuse_implausible_time(finished_at, "finished_at")
     if finished_at < run.started_at:
         raise ValidationError({"finished_at": "The run cannot end before it started."})
     with audited_change(actor, reason):

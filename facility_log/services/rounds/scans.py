@@ -32,15 +32,18 @@ from django.utils import timezone
 from facility_log.models import Checkpoint, Route, Run, Scan, ScanMethod, Site
 from facility_log.models.rounds import normalize_tag_code
 from facility_log.scoping import REPORT_ROLES, has_role, scoped
+from facility_log.services import uploads
 from facility_log.services.audit import audited_change
+from facility_log.services.filetypes import FileType
 from facility_log.services.rounds.common import (
     IdempotencyConflict,
     check_may_walk,
     knob,
-    refuse_future_time,
+    refuse_implausible_time,
 )
 from facility_log.services.rounds.findings import RunState, sync_new_scan
 from facility_log.services.rounds.runs import create_run
+from facility_log.services.times import PLAUSIBLE_FUTURE
 
 RUN_FINISHED = "This run is finished; start a new run to scan again."
 
@@ -82,7 +85,12 @@ def record_scan(
     known to be locked by this transaction and its state known, so the next scan neither
     locks nor reads it again: it is checked against the run in memory (finished?) and its
     client_uuid by the unique key (a replay fails its insert, in its own savepoint, and is
-    then answered as one)."""
+    then answered as one).
+
+    A `photo` is held to the attachment rules (services/uploads.py): a photo by its content
+    (JPEG, PNG, GIF, WebP), at most FACILITY_LOG["MAX_UPLOAD_BYTES"], stored under a generated
+    name with its SHA-256; anything else is refused on `photo` and nothing is stored."""
+    stored_photo = _checked_photo(photo) if photo else None
     try:
         with audited_change(actor, reason):
             if run_id is not None:
@@ -95,7 +103,7 @@ def record_scan(
             else:
                 site = _open_target(actor, data, run, route)
             checkpoint = _checkpoint_for(site, data, checkpoints)
-            scan = _create_scan(actor, data, run, route, checkpoint, photo)
+            scan = _create_scan(actor, data, run, route, checkpoint, stored_photo)
             sync_new_scan(scan.run, scan, checkpoint, state)
     except (_AlreadyStored, IntegrityError):
         if state is not None and not state.held:
@@ -105,7 +113,7 @@ def record_scan(
         if (existing := existing.select_related("checkpoint", "run__site").first()) is None:
             raise
         run_pk = run_id if run_id is not None else (run.pk if run is not None else None)
-        return _same_scan(existing, data, run_pk, actor), False
+        return _same_scan(existing, data, run_pk, actor, stored_photo), False
     if state is not None and run is not None:
         state.held = True  # locked in a savepoint now released into the caller's transaction
     return scan, True
@@ -206,7 +214,11 @@ def active_checkpoints(site: Site) -> dict[str, Checkpoint]:
 def _checkpoint_for(site: Site, data: ScanInput, known: dict | None = None) -> Checkpoint:
     if data.method not in ScanMethod.values:
         raise ValidationError({"method": f"Choose one of: {', '.join(ScanMethod.values)}."})
-    refuse_future_time(data.device_time, "device_time")
+    refuse_implausible_time(data.device_time, "device_time")
+    if data.device_sent_at is not None:
+        # A fast clock is what device_sent_at measures, within reason: its offset is stored
+        # in whole seconds, and a clock years off is a reset one, not drift.
+        refuse_implausible_time(data.device_sent_at, "device_sent_at", ahead=PLAUSIBLE_FUTURE)
     code = normalize_tag_code(data.tag_code)
     if known is not None:
         checkpoint = known.get(code)
@@ -218,9 +230,24 @@ def _checkpoint_for(site: Site, data: ScanInput, known: dict | None = None) -> C
     return checkpoint
 
 
-def _same_scan(existing: Scan, data: ScanInput, run_pk: int | None, actor) -> Scan:
+@dataclass(frozen=True)
+class _Photo:
+    upload: object
+    file_type: FileType
+    sha256: str
+
+
+def _checked_photo(upload) -> _Photo:
+    file_type = uploads.check_photo(upload)
+    return _Photo(upload, file_type, uploads.upload_sha256(upload))
+
+
+def _same_scan(
+    existing: Scan, data: ScanInput, run_pk: int | None, actor, photo: _Photo | None = None
+) -> Scan:
     same = (
         has_role(actor, existing.run.site, REPORT_ROLES)
+        and (photo is None or existing.photo_sha256 == photo.sha256)
         and existing.checkpoint.tag_code == normalize_tag_code(data.tag_code)
         and existing.device_time == data.device_time
         and existing.method == data.method
@@ -241,7 +268,7 @@ def clock_offset(device_time, device_sent_at, received_at) -> timedelta:
     return timedelta(0)
 
 
-def _create_scan(actor, data: ScanInput, run, route, checkpoint, photo) -> Scan:
+def _create_scan(actor, data: ScanInput, run, route, checkpoint, photo: "_Photo | None") -> Scan:
     received = timezone.now()
     offset = clock_offset(data.device_time, data.device_sent_at, received)
     drifting = abs(offset.total_seconds()) > knob("ROUNDS_CLOCK_DRIFT_SECONDS")
@@ -259,8 +286,13 @@ def _create_scan(actor, data: ScanInput, run, route, checkpoint, photo) -> Scan:
         clock_offset_seconds=round(offset.total_seconds()),
         effective_time=effective,
         note=data.note,
-        photo=photo or "",
         recorded_by=actor,
     )
+    if photo is not None:
+        scan.photo_content_type = photo.file_type.content_type
+        scan.photo_size = photo.upload.size
+        scan.photo_sha256 = photo.sha256
+        photo.upload.seek(0)
+        scan.photo.save(uploads.generated_name(photo.file_type), photo.upload, save=False)
     scan.save()
     return scan
