@@ -180,6 +180,7 @@ urlpatterns = [
     path("access/events/", access.event_list, name="access-event-list"),
     path("access/doors/", access.door_list, name="access-door-list"),
     path("sites/<str:code>/doors/add/", doors.door_add, name="door-add"),
+    path("sites/<str:code>/alarm-rules/", doors.alarm_rules, name="alarm-rules"),
     path("access/doors/<int:pk>/ids/add/", doors.door_external_id_add, name="door-id-add"),
     path("access/import/", access.import_page, name="access-import"),
     path("access/import/<int:pk>/", access.import_result, name="access-import-result"),

@@ -30,6 +30,7 @@ SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
     "people-invite": lambda p: {"code": p.site_a.code},
     "route-add": lambda p: {"code": p.site_a.code},
     "door-add": lambda p: {"code": p.site_a.code},
+    "alarm-rules": lambda p: {"code": p.site_a.code},
     "door-id-add": lambda p: {"pk": site_a_alarm(p).door_id},
     "schedules": lambda p: {"code": p.site_a.code},
     "round-exceptions": lambda p: {"code": p.site_a.code},

@@ -31,3 +31,27 @@ class DoorExternalIdForm(ReasonFormMixin, forms.Form):
         max_length=128,
         help_text="As the system sends it in its events (a Kisi lock id, a Gallagher door id).",
     )
+
+
+class AlarmRuleForm(ReasonFormMixin, forms.Form):
+    """Switch one kind of door event on or off as an alarm, for the site or one door, and say
+    when an unacknowledged one escalates."""
+
+    event_type = forms.ChoiceField(label="Event type")
+    door = forms.ModelChoiceField(
+        label="Door", queryset=None, required=False, empty_label="Every door of the site"
+    )
+    is_active = forms.BooleanField(label="Raises an alarm", required=False, initial=True)
+    escalate_after_minutes = forms.IntegerField(
+        label="Escalate after (minutes) when nobody acknowledges it",
+        min_value=0,
+        max_value=1440,
+        initial=10,
+    )
+
+    def __init__(self, *args, site: Site, **kwargs):
+        from facility_log.models import Door, EventType
+
+        super().__init__(*args, **kwargs)
+        self.fields["event_type"].choices = EventType.choices
+        self.fields["door"].queryset = Door.objects.filter(site=site, is_active=True)

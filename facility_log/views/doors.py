@@ -1,13 +1,14 @@
-"""Doors from the set-up pages (the site's managers): add a door, and the ids door systems
-use for it so their events find it."""
+"""Doors from the set-up pages (the site's managers): add a door, the ids door systems use
+for it so their events find it, and the alarm rules of the site's doors."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 
 from facility_log.forms.base import add_service_errors
-from facility_log.forms.doors import DoorExternalIdForm, DoorForm
-from facility_log.models import Door, Site
+from facility_log.forms.doors import AlarmRuleForm, DoorExternalIdForm, DoorForm
+from facility_log.models import AlarmRule, Door, EventType, Site
+from facility_log.models.access import DEFAULT_ALARM_TYPES
 from facility_log.scoping import MANAGE_ROLES, get_scoped_or_404
 from facility_log.services import access
 
@@ -77,4 +78,43 @@ def _page(request, site, form, heading, button):
             "danger": False,
             "note": "",
         },
+    )
+
+
+def alarm_rules(request, code: str):
+    """The site's alarm rules (which door events raise alarms, and when an unacknowledged one
+    escalates) beside the defaults; a form to set one, with a reason."""
+    site = get_scoped_or_404(
+        Site.objects.all(), request.user, MANAGE_ROLES, site_field="", code=code
+    )
+    form = AlarmRuleForm(request.POST or None, site=site)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            access.set_alarm_rule(
+                site,
+                request.user,
+                event_type=data["event_type"],
+                door=data["door"],
+                is_active=data["is_active"],
+                escalate_after_minutes=data["escalate_after_minutes"],
+                reason=data["reason"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Alarm rule saved.")
+            return redirect("alarm-rules", code=site.code)
+    rules = (
+        AlarmRule.objects.filter(site=site)
+        .select_related("door")
+        .order_by("event_type", "door__code")
+    )
+    defaults = [
+        (EventType(t).label, access.DEFAULT_ESCALATE_MINUTES) for t in sorted(DEFAULT_ALARM_TYPES)
+    ]
+    return render(
+        request,
+        "facility_log/access/alarm_rules.html",
+        {"site": site, "form": form, "rules": rules, "defaults": defaults},
     )

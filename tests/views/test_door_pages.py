@@ -69,3 +69,43 @@ def test_only_managers_add_doors_and_ids(personas, client_for, who):
     assert response.status_code in (403, 404)
     assert Door.objects.count() == 1 and not DoorExternalId.objects.exists()
     assert "Add an id…" not in client.get(reverse("access-door-list")).content.decode()
+
+
+def test_a_manager_switches_an_alarm_type_off_for_one_door(personas, client_for):
+    from facility_log.models import Alarm, AlarmRule
+    from tests.access.helpers import door as make_door
+    from tests.access.helpers import ingest, row
+
+    dock = make_door(personas.site_a, personas.zone_a, code="D-DOCK")
+    client = client_for("manager_ab")
+    url = reverse("alarm-rules", args=["ALPHA"])
+    assert "No rules yet" in client.get(url).content.decode()
+    response = client.post(
+        url,
+        {
+            "event_type": "held_open",
+            "door": dock.pk,
+            "escalate_after_minutes": "10",
+            "reason": "propped open for deliveries",
+        },
+    )
+    assert response.status_code == 302
+    rule = AlarmRule.objects.get()
+    assert (rule.door, rule.is_active) == (dock, False)
+    assert rule.history.latest().history_change_reason == "propped open for deliveries"
+    ingest(personas.site_a, [row(door="D-DOCK", event_type="held_open", external_id="h1")])
+    assert not Alarm.objects.exists()
+    html = client.post(url, {"event_type": "nope", "escalate_after_minutes": "-1", "reason": "x"})
+    assert "Select a valid choice" in html.content.decode()
+    assert AlarmRule.objects.count() == 1
+
+
+@pytest.mark.parametrize("who", ["guard_a", "supervisor_a", "outsider_c"])
+def test_only_managers_set_alarm_rules(personas, client_for, who):
+    from facility_log.models import AlarmRule
+
+    client = client_for(who)
+    url = reverse("alarm-rules", args=["ALPHA"])
+    assert client.get(url).status_code in (403, 404)
+    client.post(url, {"event_type": "tamper", "escalate_after_minutes": "5", "reason": "x"})
+    assert not AlarmRule.objects.exists()
