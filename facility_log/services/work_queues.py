@@ -34,6 +34,8 @@ class SiteQueue:
     missed_rounds_today: int = 0
     exceptions_recent: int = 0
     to_sign_off: int = 0
+    # Open alarms by priority, most urgent first: [(label, css class, count), ...].
+    alarms_by_priority: list = field(default_factory=list)
 
     @property
     def open_alarms(self) -> int:
@@ -74,8 +76,28 @@ def site_queues(user, sites, now=None) -> dict[int, SiteQueue]:
     ):
         queue = queues[row["site_id"]]
         queue.alarms_new, queue.alarms_acknowledged = row["new"], row["acknowledged"]
+    _count_by_priority(queues, open_alarms, review_ids)
     _count_round_exceptions(queues, [site for site in sites if site.pk in queues], now)
     return queues
+
+
+def _count_by_priority(queues: dict[int, SiteQueue], open_alarms, site_ids: list[int]) -> None:
+    from facility_log.services.alarm_priorities import (
+        PRIORITY_CLASSES,
+        PRIORITY_NAMES,
+        with_priority,
+    )
+
+    rows = (
+        with_priority(open_alarms, site_ids)
+        .values("site_id", "priority")
+        .annotate(n=Count("pk"))
+        .order_by("site_id", "priority")
+    )
+    for row in rows:
+        queues[row["site_id"]].alarms_by_priority.append(
+            (PRIORITY_NAMES[row["priority"]], PRIORITY_CLASSES[row["priority"]], row["n"])
+        )
 
 
 def _count_round_exceptions(queues: dict[int, SiteQueue], sites, now=None) -> None:

@@ -59,4 +59,5 @@ def _across(queues: dict) -> dict:
         total.missed_rounds_today += queue.missed_rounds_today
         total.exceptions_recent += queue.exceptions_recent
         total.to_sign_off += queue.to_sign_off
+    # The priority counts are per site (each site may rank types its own way).
     return {"queue": total, "sites": len(queues)}

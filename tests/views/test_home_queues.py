@@ -118,3 +118,20 @@ def test_a_returned_report_is_shown_on_its_authors_tablet_with_the_reason(person
     assert (
         "Returned to you" not in client_for("supervisor_a").get(reverse("tablet")).content.decode()
     )
+
+
+@pytest.mark.django_db
+def test_open_alarms_are_counted_by_priority_on_the_supervisors_home(personas, client_for):
+    from tests.access.helpers import door, ingest, row
+
+    door(personas.site_a, personas.zone_a)
+    ingest(
+        personas.site_a,
+        [
+            row(line=2, event_type="duress", external_id="d1"),
+            row(line=3, event_type="tamper", external_id="t1"),
+            row(line=4, event_type="tamper", external_id="t2"),
+        ],
+    )
+    html = _home(client_for("supervisor_a"))
+    assert "Critical: 1</span>" in html and "Elevated: 2</span>" in html
