@@ -14,8 +14,6 @@ supplements, a field correction needs a reason, and nothing is deleted.
 import hashlib
 import json
 import uuid
-from collections import Counter
-from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -51,6 +49,11 @@ from facility_log.scoping import (
 )
 from facility_log.services import filetypes, notifications, uploads
 from facility_log.services.audit import audited_change
+from facility_log.services.incident_timeline import (  # noqa: F401 (part of this API)
+    TimelineEvent,
+    incident_timeline,
+    user_label,
+)
 from facility_log.services.staged_files import staged_files
 
 DEFAULT_CATEGORIES = [
@@ -106,15 +109,6 @@ class StateConflict(ValidationError):
 
 class IdempotencyConflict(Exception):
     """A client UUID was sent again with a different payload (HTTP 422)."""
-
-
-@dataclass
-class TimelineEvent:
-    when: datetime
-    kind: str
-    who: str
-    text: str
-    attachment: Attachment | None = None
 
 
 def ensure_default_categories(actor: AbstractBaseUser | None) -> None:
@@ -617,55 +611,3 @@ def review_queue(user, site_ids: list[int] | None = None) -> QuerySet[Incident]:
     return incidents.filter(status=Status.SUBMITTED, submitted_at__isnull=False).order_by(
         "submitted_at", "id"
     )
-
-
-def incident_timeline(incident: Incident) -> list[TimelineEvent]:
-    """Created, submitted, returned, approved, corrected, voided (from the history), plus
-    supplements, reviews and attachments, in the order they happened. A review is one line:
-    the status change it made is not listed again. People are named as "Full Name (username)"."""
-    reviews = list(incident.reviews.select_related("reviewer"))
-    events = _status_events(incident, reviews)
-    events += [
-        TimelineEvent(s.created_at, "supplement", user_label(s.author), f"{s.text} ({s.reason})")
-        for s in incident.supplements.select_related("author")
-    ]
-    events += [
-        TimelineEvent(r.created_at, f"review: {r.decision}", user_label(r.reviewer), r.comment)
-        for r in reviews
-    ]
-    events += [
-        TimelineEvent(a.uploaded_at, "attachment", user_label(a.uploaded_by), a.original_name, a)
-        for a in incident.attachments.select_related("uploaded_by")
-    ]
-    return sorted(events, key=lambda e: e.when)
-
-
-def user_label(user) -> str:
-    """A person as pages and reports show them: the full name beside the username."""
-    if user is None:
-        return ""
-    name, username = user.get_full_name().strip(), user.get_username()
-    return f"{name} ({username})" if name else username
-
-
-def _status_events(incident: Incident, reviews: list[Review]) -> list[TimelineEvent]:
-    # Each review changed the status once (to "returned" or "approved"): that change is the
-    # review's own line, so as many changes to its decision are left out here.
-    reviewed = Counter(r.decision for r in reviews)
-    events, previous = [], None
-    for row in incident.history.select_related("history_user").order_by(
-        "history_date", "history_id"
-    ):
-        who = user_label(row.history_user) or row.history_user_name
-        why = row.history_change_reason or ""
-        if previous is None:
-            events.append(TimelineEvent(row.history_date, "created", who, why))
-        elif row.status != previous.status:
-            if reviewed[row.status] > 0:
-                reviewed[row.status] -= 1
-            else:
-                events.append(TimelineEvent(row.history_date, row.status, who, why))
-        elif why.startswith("correction:"):
-            events.append(TimelineEvent(row.history_date, "corrected", who, why))
-        previous = row
-    return events
