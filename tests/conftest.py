@@ -4,6 +4,7 @@ from django.test import Client
 
 from facility_log.db_guards import drop_guards, install_guards
 from tests.personas import Personas, build_personas
+from tests.two_factor_helpers import verified_login
 
 
 @pytest.fixture
@@ -13,12 +14,11 @@ def personas(db) -> Personas:
 
 @pytest.fixture
 def client_for(personas):
-    """`client_for("guard_a")` — a test client signed in as that persona."""
+    """`client_for("guard_a")` — a test client signed in as that persona, past the second
+    step for those who need it (tests/two_factor_helpers.py)."""
 
     def make(name: str) -> Client:
-        client = Client()
-        client.force_login(personas.all_people()[name])
-        return client
+        return verified_login(Client(), personas.all_people()[name])
 
     return make
 
