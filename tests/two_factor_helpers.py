@@ -5,6 +5,7 @@ Tests do not turn that off: they give the person an authenticator device and mar
 verified (`verified_login`), or type the device's current code in the browser
 (`pass_second_step`)."""
 
+from django.contrib.auth import get_user_model
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
@@ -43,11 +44,16 @@ def verified_login(client: Client, user) -> Client:
     return client
 
 
+def ready_for_second_step(username: str) -> None:
+    """Before a browser signs in: give the person an authenticator if they need one."""
+    user = get_user_model().objects.get(username=username)
+    if requires_two_factor(user):
+        authenticator(user)
+
+
 def pass_second_step(page, username: str) -> None:
     """In the browser, after the password: type the authenticator's code if the person needs
-    the second step (call `authenticator(user)` before signing in)."""
-    from django.contrib.auth import get_user_model
-
+    the second step."""
     user = get_user_model().objects.get(username=username)
     if not requires_two_factor(user):
         return

@@ -5,6 +5,7 @@ from those who must pass it."""
 from datetime import timedelta
 
 from django.utils import timezone
+from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
@@ -69,3 +70,9 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "`Token <key>`, from `manage.py issue_token USERNAME`.",
         }
+
+
+class VerifiedSessionScheme(SessionScheme):
+    """The schema describes the verified session as the session cookie it is."""
+
+    target_class = "facility_log.api.authentication.VerifiedSessionAuthentication"

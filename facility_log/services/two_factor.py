@@ -10,6 +10,7 @@ API tokens are not touched: an integration's token is issued by an administrator
 
 import logging
 import secrets
+from base64 import b32decode
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -67,6 +68,14 @@ def confirm_totp(request, device: TOTPDevice, code: str) -> list[str] | None:
     otp_login(request, device)
     logger.info("two-factor authenticator confirmed for %s", device.user.get_username())
     return codes
+
+
+def add_known_authenticator(user: AbstractBaseUser, key_base32: str, *, name: str) -> TOTPDevice:
+    """A confirmed authenticator with a given key: for `seed_demo`'s published demo key only
+    (a real one is made by `start_totp_setup` with a random key)."""
+    return TOTPDevice.objects.create(
+        user=user, name=name, confirmed=True, key=b32decode(key_base32).hex()
+    )
 
 
 def new_recovery_codes(user: AbstractBaseUser) -> list[str]:
