@@ -106,6 +106,18 @@ def verify_second_step(request, code: str) -> bool:
     return False
 
 
+def reset_two_factor(user: AbstractBaseUser, *, reason: str) -> int:
+    """Remove every authenticator and recovery code of `user` (a lost phone with no codes
+    left); the next sign-in starts the set-up again. Returns how many devices went."""
+    with transaction.atomic():
+        removed = TOTPDevice.objects.filter(user=user).delete()[1].get(TOTPDevice._meta.label, 0)
+        static = StaticDevice.objects.filter(user=user)
+        removed += static.count()
+        static.delete()
+    logger.warning("two-factor reset for %s: %s", user.get_username(), reason)
+    return removed
+
+
 def remaining_recovery_codes(user: AbstractBaseUser) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 

@@ -89,3 +89,24 @@ def test_seed_demo_supervisor_signs_in_with_the_printed_authenticator_key():
     guard = Client()
     guard.post("/login/", {"username": "guard", "password": "demo-password"})
     assert guard.get("/incidents/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_reset_two_factor_sends_the_person_back_to_set_up(personas):
+    from django.test import Client
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from facility_log.services.two_factor import new_recovery_codes
+    from tests.two_factor_helpers import authenticator
+
+    authenticator(personas.supervisor_a)
+    new_recovery_codes(personas.supervisor_a)
+    with pytest.raises(CommandError, match="No user named"):
+        call_command("reset_two_factor", "nobody", reason="lost phone", stdout=StringIO())
+    out = StringIO()
+    call_command("reset_two_factor", "supervisor_a", reason="lost phone", stdout=out)
+    assert "2 device(s) removed" in out.getvalue()
+    assert not TOTPDevice.objects.filter(user=personas.supervisor_a).exists()
+    client = Client()
+    client.force_login(personas.supervisor_a)
+    assert client.get("/incidents/")["Location"].startswith("/account/two-factor/setup/")
