@@ -140,6 +140,7 @@ class SecurityHeadersMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
-        if _never_cached(request, response):
+        # A view that already said no-store (the police package's download) is left as is.
+        if _never_cached(request, response) and "no-store" not in response.get("Cache-Control", ""):
             add_never_cache_headers(response)
         return response
