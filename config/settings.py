@@ -5,9 +5,11 @@ Production is the default: DEBUG is off unless DEBUG=1, and then SECRET_KEY must
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -70,6 +72,12 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "csp",
+    # Before facility_log: facility_log/admin.py takes its records out of the admin again.
+    "axes",
     "facility_log",
 ]
 
@@ -94,10 +102,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "facility_log.middleware.LoginRequiredMiddleware",
+    "facility_log.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "facility_log.middleware.SecurityHeadersMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last: it answers a locked-out sign-in with the lockout page (docs/security.md).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -167,6 +181,33 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sign-in throttling (django-axes, docs/security.md): a username is locked *from one address*
+# after AXES_FAILURE_LIMIT wrong passwords, for the cool-off. Locking by the pair, not by the
+# address alone, keeps the tablets behind one NAT from locking each other out; locking by
+# the pair, not by the username alone, keeps a stranger from locking a guard out from afar.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("FACILITY_LOG_LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(
+    minutes=int(os.environ.get("FACILITY_LOG_LOGIN_COOLOFF_MINUTES", "15"))
+)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "facility_log.views.sign_in.locked_out"
+# Successful sign-ins are not kept with their address (PRIVACY.md): only failures, until
+# their cool-off ends.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+# Behind a TLS proxy (BEHIND_TLS_PROXY=1) the client's address is the last one the proxy
+# added to X-Forwarded-For; without one, the connection's own (views/sign_in.py).
+AXES_CLIENT_IP_CALLABLE = "facility_log.views.sign_in.client_address"
+
+# Two-factor sign-in (django-otp, docs/security.md): required for supervisors, managers,
+# auditors and staff (the admin site); optional for guards on shared tablets.
+OTP_TOTP_ISSUER = os.environ.get("FACILITY_LOG_OTP_ISSUER", "facility_log")
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -257,7 +298,35 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("BEHIND_TLS_PROXY", False):
+# Content-Security-Policy (django-csp 4): scripts and styles from this server only; the few
+# <style> blocks in pages carry the request's nonce. Style *attributes* stay allowed: they
+# cannot run code, and Django's admin and the API docs use them. The tablet's service worker
+# is a same-origin script (worker-src), its camera stream needs no source at all.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", NONCE],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'"],
+        "manifest-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Permissions-Policy: the camera for this origin (the tablet scans checkpoint QR codes);
+# every other powerful feature off, on every page.
+PERMISSIONS_POLICY = (
+    "camera=(self), microphone=(), geolocation=(), payment=(), usb=(), serial=(), hid=(), "
+    "bluetooth=(), midi=(), display-capture=(), screen-wake-lock=(), "
+    "accelerometer=(), gyroscope=(), magnetometer=(), browsing-topics=()"
+)
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 EMAIL_BACKEND = os.environ.get(
@@ -274,7 +343,7 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "facility_log.api.authentication.ApiTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "facility_log.api.authentication.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["facility_log.api.permissions.SignedInAsTheRecordsAuthor"],
     "DEFAULT_SCHEMA_CLASS": "facility_log.api.schema.FacilityLogAutoSchema",
@@ -355,6 +424,9 @@ FACILITY_LOG = {
     # Key of the HMAC that signs ledger checkpoints and head files; empty: derived from
     # SECRET_KEY. Changing it makes earlier head files and checkpoints fail their signature.
     "LEDGER_KEY": os.environ.get("FACILITY_LOG_LEDGER_KEY", ""),
+    # API tokens: days a new token works (empty or 0: until revoked). Tokens issued before a
+    # change keep the expiry they were given.
+    "API_TOKEN_LIFETIME_DAYS": int(os.environ.get("FACILITY_LOG_API_TOKEN_LIFETIME_DAYS") or 0),
     # Retention (docs/retention.md, PRIVACY.md): days a record is kept before
     # `purge_expired --apply` removes it, per kind; a site's managers may set their own
     # period per kind on the site's retention page. Counted from: an access event's time; a

@@ -559,3 +559,15 @@ from django_tasks_db.models import DBTaskResult  # noqa: E402
 
 if admin.site.is_registered(DBTaskResult):
     admin.site.unregister(DBTaskResult)
+
+# django-otp and django-axes register their devices and sign-in failures in the admin, where
+# changes and deletions would write no history. A lost phone is handled by the person's
+# recovery codes or by `manage.py reset_two_factor USERNAME --reason …` (logged); paused
+# sign-ins by `manage.py axes_reset_username USERNAME` (docs/security.md).
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog  # noqa: E402
+from django_otp.plugins.otp_static.models import StaticDevice  # noqa: E402
+from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
+
+for _model in (AccessAttempt, AccessFailureLog, AccessLog, StaticDevice, TOTPDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)

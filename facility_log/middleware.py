@@ -1,16 +1,24 @@
-"""Request-wide concerns: a request id on every change, and login required by default."""
+"""Request-wide concerns: a request id on every change, login (and the second step) required
+by default, and the security headers."""
 
 import re
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
 from django.http import HttpResponseBadRequest, JsonResponse, UnreadablePostError
-from django.urls import Resolver404, resolve
+from django.shortcuts import redirect
+from django.urls import Resolver404, resolve, reverse
+from django.utils.cache import add_never_cache_headers
 
 from facility_log.body_timeout import body_not_received_response
+from facility_log.services import two_factor
 from facility_log.services.audit import request_id_scope
 
 # An id given by a trusted proxy is kept if it looks like one; anything else is replaced.
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# fullmatch, not `^…$`: `$` also matches before a trailing newline, which a client could
+# smuggle into every history row of its request.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 
 
 class RequestIdMiddleware:
@@ -22,7 +30,7 @@ class RequestIdMiddleware:
 
     def __call__(self, request):
         given = request.headers.get("X-Request-ID", "")
-        with request_id_scope(given if _REQUEST_ID.match(given) else None) as request_id:
+        with request_id_scope(given if _REQUEST_ID.fullmatch(given) else None) as request_id:
             request.request_id = request_id
             response = self.get_response(request)
         response["X-Request-ID"] = request_id
@@ -88,3 +96,56 @@ class RejectNulMiddleware:
         if request.content_type == "application/x-www-form-urlencoded":
             return b"%00" in request.body or b"\x00" in request.body
         return False
+
+
+# Pages an unverified user may still open: the second step itself, signing out, and what the
+# browser fetches on its own (static files are served before any of this, by WhiteNoise).
+_SECOND_STEP_OPEN = ("two-factor-verify", "two-factor-setup", "logout", "tablet-sw")
+
+
+class TwoFactorRequiredMiddleware:
+    """A signed-in supervisor, manager, auditor or staff member who has not passed the second
+    step is sent to it (to set up an authenticator first if there is none) before any page.
+    The API is left to `VerifiedSessionAuthentication`, which refuses such a session there."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = request.user
+        if not user.is_authenticated or request.path_info.startswith("/api/"):
+            return None
+        if user.is_verified() or request.resolver_match.url_name in _SECOND_STEP_OPEN:
+            return None
+        if not two_factor.requires_two_factor(user):
+            return None
+        step = "two-factor-verify" if two_factor.has_authenticator(user) else "two-factor-setup"
+        return redirect(f"{reverse(step)}?{urlencode({'next': request.get_full_path()})}")
+
+
+def _never_cached(request, response) -> bool:
+    """Incident pages, API answers and CSV exports hold personal data: no browser or proxy
+    keeps a copy (a shared tablet's back button, a proxy's cache)."""
+    path = request.path_info
+    return path.startswith(("/incidents/", "/api/")) or response.get("Content-Type", "").startswith(
+        "text/csv"
+    )
+
+
+class SecurityHeadersMiddleware:
+    """Permissions-Policy on every response, and `Cache-Control: no-store` on the answers that
+    carry personal data (Content-Security-Policy comes from django-csp's middleware)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        # A view that already said no-store (the police package's download) is left as is.
+        if _never_cached(request, response) and "no-store" not in response.get("Cache-Control", ""):
+            add_never_cache_headers(response)
+        return response

@@ -20,11 +20,16 @@ from facility_log.views import (
     shifts,
     sites,
     tablet,
+    two_factor,
 )
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # The second sign-in step (facility_log/views/two_factor.py)
+    path("account/two-factor/", two_factor.overview, name="two-factor"),
+    path("account/two-factor/verify/", two_factor.verify, name="two-factor-verify"),
+    path("account/two-factor/setup/", two_factor.setup, name="two-factor-setup"),
     path("", home.home, name="home"),
     path("notifications/", notifications.notification_list, name="notification-list"),
     path(

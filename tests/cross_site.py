@@ -181,6 +181,10 @@ MANAGER_LIST_URLS: set[str] = {
 NOT_SITE_DATA: set[str] = {
     "login",
     "logout",
+    # The caller's own second sign-in step: nothing of any site (tests/views/test_two_factor.py).
+    "two-factor",
+    "two-factor-verify",
+    "two-factor-setup",
     "api-schema",
     "api-docs",
     "api-root",

@@ -34,6 +34,7 @@ from facility_log.services.rounds import ScanInput
 from facility_log.services.verify import verify_audit
 from tests import ledger_world as w
 from tests.ledger_tampering import tamper_and_check, with_target
+from tests.two_factor_helpers import verified_login
 
 OPEN = (S.SUBMITTED, S.RETURNED, S.APPROVED)
 # The workflow steps each status allows; a step listed twice is taken twice as often.
@@ -293,8 +294,7 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         incident = self._incident(data, *S.values)
         if how != "service":
-            client = Client()
-            client.force_login(self.p.supervisor_a)
+            client = verified_login(Client(), self.p.supervisor_a)
             response = client.get(reverse("incident-page", args=[incident.pk]))
             assert response.status_code == 200
             self._did("incident page viewed")

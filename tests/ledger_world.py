@@ -32,6 +32,7 @@ from facility_log.services.access_formats import Incoming
 from tests.access.helpers import SAMPLE_DOORS, ingest, sample_doors
 from tests.personas import Personas
 from tests.rounds_helpers import night_route
+from tests.two_factor_helpers import verified_login
 
 WEBHOOK_SECRET = "stateful-kisi-secret"
 GENERIC, GALLAGHER, KISI = SourceFormat.GENERIC, SourceFormat.GALLAGHER, SourceFormat.KISI
@@ -252,8 +253,7 @@ def busy_day(world: World) -> None:
     incident_services.add_supplement(incident, p.guard_a, text=WORDS[2], reason="camera")
     incident = incident_services.approve_incident(incident, p.supervisor_a)
     view_log.record_view(p.auditor_a, incident, site=p.site_a, label=incident.label)
-    page = Client()
-    page.force_login(p.supervisor_a)
+    page = verified_login(Client(), p.supervisor_a)
     assert page.get(reverse("incident-page", args=[incident.pk])).status_code == 200
     for redact in (False, True):
         incident_package.build_incident_package(

@@ -42,8 +42,14 @@ class ApiToken(AuditedModel):
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="refused from then on; empty: works until revoked"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
 
-    history = audited_history(excluded_fields=["key_hash"])
+    # The last-used stamp is not a change to the token (like a user's last login): it stays
+    # out of the history, so using a token writes no history row and no ledger entry.
+    history = audited_history(excluded_fields=["key_hash", "last_used_at"])
 
     class Meta:
         ordering = ["-created_at"]
@@ -54,3 +60,12 @@ class ApiToken(AuditedModel):
     @staticmethod
     def generate_key() -> str:
         return secrets.token_urlsafe(32)
+
+    def mark_used(self, when) -> None:
+        """Stamp the time of use, without a history row (see `history` above)."""
+        self.last_used_at = when
+        self.skip_history_when_saving = True
+        try:
+            self.save(update_fields=["last_used_at"])
+        finally:
+            del self.skip_history_when_saving

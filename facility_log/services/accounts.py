@@ -1,6 +1,8 @@
 """User accounts and API tokens. Accounts are deactivated, never deleted: history rows point
 at them and keep naming who did what."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -76,9 +78,14 @@ def issue_api_token(
     if not user.is_active:
         raise PermissionDenied(f"{user.get_username()} is deactivated; it cannot get a token.")
     key = ApiToken.generate_key()
+    days = settings.FACILITY_LOG["API_TOKEN_LIFETIME_DAYS"]
+    expires_at = timezone.now() + timedelta(days=days) if days > 0 else None
     with audited_change(actor, reason):
         token = ApiToken.objects.create(
-            user=user, prefix=key[:TOKEN_PREFIX_LENGTH], key_hash=hash_token(key)
+            user=user,
+            prefix=key[:TOKEN_PREFIX_LENGTH],
+            key_hash=hash_token(key),
+            expires_at=expires_at,
         )
     return token, key
 

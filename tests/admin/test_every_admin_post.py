@@ -28,15 +28,14 @@ from tests.admin.world import (
     ledger_state,
     snapshot,
 )
+from tests.two_factor_helpers import verified_login
 
 REASON = "admin test: plausible change"
 
 
 def _admin_client(p) -> Client:
     # A crash is a finding like any other: answered 500, reported, and the loop goes on.
-    client = Client(raise_request_exception=False)
-    client.force_login(p.admin)
-    return client
+    return verified_login(Client(raise_request_exception=False), p.admin)
 
 
 def _differences(before: dict, after: dict) -> list[str]:

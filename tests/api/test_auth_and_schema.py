@@ -5,6 +5,7 @@ import re
 import pytest
 
 from facility_log.services import accounts
+from tests.two_factor_helpers import verified_login
 
 
 @pytest.mark.django_db
@@ -33,8 +34,7 @@ def test_a_made_up_token_is_refused(personas):
 def test_session_writes_need_csrf(personas):
     from django.test import Client
 
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(personas.manager_ab)
+    client = verified_login(Client(enforce_csrf_checks=True), personas.manager_ab)
     response = client.patch(
         f"/api/v1/sites/{personas.site_a.code}/",
         '{"name": "x", "reason": "r"}',

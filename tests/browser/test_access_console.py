@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 from facility_log.models import Alarm
 from tests.access.helpers import forced_open_at
 from tests.personas import PASSWORD
+from tests.two_factor_helpers import pass_second_step, ready_for_second_step
 
 SMALL_TARGETS = """() => [...document.querySelectorAll('main a, main button, main input')]
     .filter(el => el.offsetParent !== null)
@@ -16,10 +17,12 @@ SMALL_TARGETS = """() => [...document.querySelectorAll('main a, main button, mai
 
 
 def _sign_in(page, username: str) -> None:
+    ready_for_second_step(username)
     page.goto("/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    pass_second_step(page, username)
 
 
 def test_supervisor_acknowledges_an_alarm_in_two_taps(tablet, live_server, browser_personas):

@@ -9,13 +9,16 @@ from playwright.sync_api import expect
 from facility_log.services import incidents as svc
 from tests.incident_factories import png_bytes
 from tests.personas import PASSWORD
+from tests.two_factor_helpers import pass_second_step, ready_for_second_step
 
 
 def _sign_in(page, username: str) -> None:
+    ready_for_second_step(username)
     page.goto("/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    pass_second_step(page, username)
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 

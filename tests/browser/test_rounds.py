@@ -4,13 +4,16 @@ from playwright.sync_api import expect
 
 from tests.personas import PASSWORD
 from tests.rounds_helpers import night_route
+from tests.two_factor_helpers import pass_second_step, ready_for_second_step
 
 
 def _sign_in(page, username: str) -> None:
+    ready_for_second_step(username)
     page.goto("/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    pass_second_step(page, username)
 
 
 def test_guard_starts_a_round_and_scans_checkpoints_by_code(tablet, live_server, browser_personas):

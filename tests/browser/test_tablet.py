@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from facility_log.models import Attachment, Incident, Run, Scan, Shift, ShiftEntry
 from tests.personas import PASSWORD
 from tests.rounds_helpers import night_route
+from tests.two_factor_helpers import pass_second_step, ready_for_second_step
 
 CHECKPOINTS = ("Gate", "Dock", "Roof", "Lobby", "Stairs")
 SYNC_TIMEOUT_MS = 20_000
@@ -25,17 +26,19 @@ def _photo_bytes() -> bytes:
 
 
 def _sign_in(page, username: str) -> None:
+    ready_for_second_step(username)
     page.goto("/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    pass_second_step(page, username)
 
 
 def _open_tablet(page) -> None:
     """The tablet page, once its service worker controls it (so it opens offline)."""
     page.goto("/tablet/")
-    page.wait_for_function("document.getElementById('tablet').dataset.ready === 'yes'")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => document.getElementById('tablet').dataset.ready === 'yes'")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 
 
 @pytest.fixture
@@ -142,7 +145,7 @@ def test_offline_scans_and_incident_survive_a_reload_and_reach_the_server_once(
 
     served_paths.clear()
     tablet.reload()
-    tablet.wait_for_function("document.getElementById('tablet').dataset.ready === 'yes'")
+    tablet.wait_for_function("() => document.getElementById('tablet').dataset.ready === 'yes'")
     assert "/tablet/" not in served_paths  # the page came from the service worker's copy
     expect(tablet.locator("#connection")).to_have_text("Offline — saving on this tablet")
     expect(_unsynced(tablet)).to_have_text("Unsynced: 4")
@@ -245,7 +248,7 @@ def test_a_replayed_outbox_and_two_tabs_sending_at_once_create_nothing_twice(
 
     second = tablet.context.new_page()
     second.goto("/tablet/")
-    second.wait_for_function("document.getElementById('tablet').dataset.ready === 'yes'")
+    second.wait_for_function("() => document.getElementById('tablet').dataset.ready === 'yes'")
     expect(_unsynced(second)).to_have_text("Unsynced: 8")
 
     tablet.context.set_offline(False)
@@ -319,7 +322,7 @@ def test_sign_out_is_refused_while_anything_is_unsynced(tablet, live_server, bro
     _open_tablet(tablet)
     tablet.context.set_offline(True)
     tablet.reload()
-    tablet.wait_for_function("document.getElementById('tablet').dataset.ready === 'yes'")
+    tablet.wait_for_function("() => document.getElementById('tablet').dataset.ready === 'yes'")
     assert tablet.evaluate("document.body.dataset.user") == "supervisor_a"
     expect(tablet.get_by_role("button", name="Start shift")).to_be_visible()
 
@@ -405,7 +408,7 @@ def test_a_refused_scan_is_shown_kept_and_can_become_a_log_note(
     expect(problem).to_contain_text("Show this to your supervisor")
     expect(_unsynced(tablet)).to_have_text("Unsynced: 1")
     tablet.reload()
-    tablet.wait_for_function("document.getElementById('tablet').dataset.ready === 'yes'")
+    tablet.wait_for_function("() => document.getElementById('tablet').dataset.ready === 'yes'")
     tablet.get_by_role("button", name="Try again: Scan ZZZZZZZZZZZZ").click()
     expect(problem).to_contain_text("tag_code")
     expect(_unsynced(tablet)).to_have_text("Unsynced: 1")

@@ -11,9 +11,13 @@ from facility_log.demo.rounds import seed_rounds
 from facility_log.demo.shifts import seed_shifts
 from facility_log.management.base import AuditedCommand
 from facility_log.models import Role, Site, Zone
-from facility_log.services import accounts, sites
+from facility_log.services import accounts, sites, two_factor
 
 DEMO_PASSWORD = "demo-password"
+# The demo accounts that need two-factor sign-in (supervisor, manager, auditor, admin) share
+# this published authenticator key: add it to any TOTP app, or print the current code with
+# `oathtool --totp -b KEY` (README, "Security"). Like the password, demo only.
+DEMO_TOTP_KEY_BASE32 = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 REASON = "demo data (manage.py seed_demo)"
 
 SITES = [
@@ -82,6 +86,11 @@ class Command(AuditedCommand):
                 f"manager, auditor or lab-guard with password {DEMO_PASSWORD!r}."
             )
         )
+        self.stdout.write(
+            "Two-factor sign-in (admin, supervisor, manager, auditor): authenticator key "
+            f"{DEMO_TOTP_KEY_BASE32} (add it to a TOTP app, or run "
+            f"`oathtool --totp -b {DEMO_TOTP_KEY_BASE32}`); the guards need none."
+        )
 
     def _seed_site(self, actor, spec: dict) -> None:
         site = Site.objects.filter(code=spec["code"]).first()
@@ -115,3 +124,5 @@ class Command(AuditedCommand):
             sites.grant_membership(
                 Site.objects.get(code=code), actor, user=user, role=role, reason=REASON
             )
+        if two_factor.requires_two_factor(user) and not two_factor.has_authenticator(user):
+            two_factor.add_known_authenticator(user, DEMO_TOTP_KEY_BASE32, name="demo key")
