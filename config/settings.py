@@ -336,6 +336,10 @@ EMAIL_BACKEND = os.environ.get(
     else "django.core.mail.backends.smtp.EmailBackend",
 )
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+# A mail server that does not answer must not hold a request (notices are emailed after the
+# change commits, in the request that made it): give up after this many seconds, and the
+# notice records why (docs/notifications.md).
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "facility-log@localhost")
 # The address people reach this installation at: links in emails are full URLs from it.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
