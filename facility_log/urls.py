@@ -6,6 +6,7 @@ from facility_log.views import (
     access_mapping,
     alarm_console,
     audit,
+    dashboard,
     doors,
     exports,
     home,
@@ -60,6 +61,19 @@ urlpatterns = [
         "sites/<str:code>/activity/<str:day>/report.pdf",
         shifts.site_activity_pdf,
         name="site-activity-pdf",
+    ),
+    # Dashboard and the monthly site report (facility_log/views/dashboard.py)
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("sites/<str:code>/dashboard/", dashboard.site_dashboard, name="site-dashboard"),
+    path(
+        "sites/<str:code>/reports/monthly/<str:month>.pdf",
+        dashboard.monthly_report_pdf,
+        name="site-monthly-report-pdf",
+    ),
+    path(
+        "sites/<str:code>/reports/monthly/<str:month>.csv",
+        dashboard.monthly_report_csv,
+        name="site-monthly-report-csv",
     ),
     path("sites/<str:code>/", sites.site_detail, name="site-page"),
     path("sites/<str:code>/edit/", sites.site_edit, name="site-edit"),

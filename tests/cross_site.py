@@ -133,6 +133,10 @@ SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
     "api-site-retention": lambda p: {"code": p.site_a.code},
     # A notice to site A's manager: only its recipient opens it.
     "notification-open": lambda p: {"pk": _notice_at_a(p).pk},
+    # Dashboard and monthly site report (facility_log/views/dashboard.py)
+    "site-dashboard": lambda p: {"code": p.site_a.code},
+    "site-monthly-report-pdf": lambda p: {"code": p.site_a.code, "month": "2026-01"},
+    "site-monthly-report-csv": lambda p: {"code": p.site_a.code, "month": "2026-01"},
 }
 
 LIST_URLS: set[str] = {
@@ -176,6 +180,8 @@ AUDIT_LIST_URLS: set[str] = {
 # record's content, and is refused (403) to anyone who audits or manages no site.
 MANAGER_LIST_URLS: set[str] = {
     "access-vendor-types",
+    # Supervisors, managers and auditors: the figures of their sites; 403 to everyone else.
+    "dashboard",
 }
 
 NOT_SITE_DATA: set[str] = {

@@ -285,6 +285,8 @@ class FilterForm(forms.Form):
         self.fields["site"].choices = [("", "All my sites")] + [
             (s.code, f"{s.code} – {s.name}") for s in sites
         ]
+        # With one site chosen, its dates are that site's local days (the dashboard's links).
+        self.zones = {s.code: s.tzinfo for s in sites}
         self.fields["status"].choices = [("", "Any status"), *Status.choices]
         self.fields["severity"].choices = [("", "Any severity"), *Severity.choices]
 
@@ -294,6 +296,8 @@ class FilterForm(forms.Form):
         data = dict(self.cleaned_data)
         if data.get("category"):
             data["category"] = data["category"].pk
+        if data.get("site"):
+            data["tz"] = self.zones[data["site"]]
         return data
 
 

@@ -551,7 +551,8 @@ def visible_incidents(user, roles=VIEW_ROLES) -> QuerySet[Incident]:
 
 def search_incidents(user, filters: dict) -> QuerySet[Incident]:
     """Visible incidents narrowed by the list filters: site (code), status, severity,
-    category (id), date_from / date_to (dates, on `occurred_from`) and text (number, title,
+    category (id), date_from / date_to (dates, on `occurred_from`; local days of `tz` when
+    given, as the list does for a chosen site) and text (number, title,
     narrative, location). Persons are deliberately not searchable across incidents."""
     qs = visible_incidents(user)
     exact = {
@@ -563,10 +564,11 @@ def search_incidents(user, filters: dict) -> QuerySet[Incident]:
     for key, lookup in exact.items():
         if filters.get(key):
             qs = qs.filter(**{lookup: filters[key]})
+    zone = filters.get("tz")
     if filters.get("date_from"):
-        qs = qs.filter(occurred_from__gte=_day_start(filters["date_from"]))
+        qs = qs.filter(occurred_from__gte=_day_start(filters["date_from"], zone=zone))
     if filters.get("date_to"):
-        qs = qs.filter(occurred_from__lt=_day_start(filters["date_to"], next_day=True))
+        qs = qs.filter(occurred_from__lt=_day_start(filters["date_to"], next_day=True, zone=zone))
     if filters.get("text"):
         qs = qs.alias(search_text=search_document()).filter(search_text__icontains=filters["text"])
     return qs
@@ -591,10 +593,13 @@ def search_document() -> Concat:
     return Concat(*parts[:-1], output_field=TextField())
 
 
-def _day_start(day: date, next_day: bool = False) -> datetime:
+def _day_start(day: date, next_day: bool = False, zone=None) -> datetime:
+    """Midnight starting `day` in `zone` (a site's, from the list's filter form), else in the
+    current time zone (UTC)."""
     if next_day:
         day = date.fromordinal(day.toordinal() + 1)
-    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
+    zone = zone or timezone.get_current_timezone()
+    return timezone.make_aware(datetime.combine(day, time.min), zone)
 
 
 def review_queue(user, site_ids: list[int] | None = None) -> QuerySet[Incident]:

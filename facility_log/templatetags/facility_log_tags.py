@@ -232,3 +232,9 @@ def view_log_rows(views) -> str:
             for v in views
         ),
     )
+
+
+@register.filter
+def get_count(counts, key) -> int:
+    """`counts[key]` of a Counter or dict, 0 when absent (the dashboard's tables)."""
+    return counts.get(key, 0) if counts else 0

@@ -7,7 +7,14 @@ from django.utils import timezone
 
 from facility_log.forms.sites import SiteForm, ZoneForm
 from facility_log.models import Membership, Site, Zone
-from facility_log.scoping import AUDIT_ROLES, MANAGE_ROLES, VIEW_ROLES, get_scoped_or_404, has_role
+from facility_log.scoping import (
+    AUDIT_ROLES,
+    MANAGE_ROLES,
+    REVIEW_ROLES,
+    VIEW_ROLES,
+    get_scoped_or_404,
+    has_role,
+)
 from facility_log.services import sites as site_services
 from facility_log.services.history import merged_history
 
@@ -29,6 +36,7 @@ def site_detail(request, code: str):
             "memberships": memberships,
             "can_manage": can_manage,
             "can_audit": has_role(request.user, site, AUDIT_ROLES),
+            "can_dashboard": has_role(request.user, site, REVIEW_ROLES | AUDIT_ROLES),
             "now": timezone.now(),
         },
     )
