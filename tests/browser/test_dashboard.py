@@ -9,15 +9,19 @@ from playwright.sync_api import expect
 
 from tests.dashboard_helpers import seed_year
 from tests.personas import PASSWORD
+from tests.two_factor_helpers import pass_second_step, ready_for_second_step
 
 YEAR = "?date_from=2025-12-01&date_to=2026-11-30"
 
 
 def _sign_in(page, username: str) -> None:
+    # Managers sign in with their authenticator's code too (the second step).
+    ready_for_second_step(username)
     page.goto("/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    pass_second_step(page, username)
 
 
 def _contrast(page, selector: str) -> float:
