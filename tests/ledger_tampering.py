@@ -84,11 +84,31 @@ def _set_column(model: type[Model], pk, attname: str, value) -> None:
 
 
 def _edit_text(model: type[Model], pk, draw: Draw) -> str:
-    """Change one text column of the row (chosen by `draw`) to another value; returns it."""
+    """Change one text column of the row (chosen by `draw`) to another value; returns it. A
+    row with no text (a panic press: ids, times, a flag) has a time moved or a flag flipped."""
     row, fields = _row(model, pk), _fields(model)
     names = [n for n, v in row.items() if isinstance(v, str) and not fields[n].primary_key]
+    if not names:
+        return _edit_other(model, pk, row, fields, draw)
     name = draw(st.sampled_from(sorted(names)), label="column")
     _set_column(model, pk, name, "Y" if row[name] == "X" else "X")
+    return name
+
+
+def _edit_other(model: type[Model], pk, row: dict, fields: dict, draw: Draw) -> str:
+    import datetime as dt
+
+    names = [
+        n
+        for n, v in row.items()
+        if isinstance(v, bool | dt.datetime)
+        and not fields[n].primary_key
+        and not fields[n].is_relation
+    ]
+    name = draw(st.sampled_from(sorted(names)), label="column")
+    value = row[name]
+    changed = (not value) if isinstance(value, bool) else value - dt.timedelta(seconds=1)
+    _set_column(model, pk, name, fields[name].get_db_prep_save(changed, connection))
     return name
 
 

@@ -308,4 +308,11 @@ def purge(world: World, *, days: int, hold: Incident | None = None) -> None:
 
     if hold is not None and retention.active_hold(hold) is None:
         retention.place_legal_hold(hold, world.p.manager_ab, reason="case 2026/4711 open")
-    retention.purge_expired(system_actor(), apply=True, now=timezone.now() + timedelta(days=days))
+    from django.test import TestCase
+
+    # The purge deletes files once it commits; the example's savepoint never commits, so its
+    # commit callbacks run here, as a server's commit would run them.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        retention.purge_expired(
+            system_actor(), apply=True, now=timezone.now() + timedelta(days=days)
+        )

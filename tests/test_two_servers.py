@@ -268,7 +268,8 @@ def test_a_sign_in_on_one_server_holds_on_the_other(personas, servers):
     from tests.incident_factories import submitted
 
     incident = submitted(personas)
-    cookies = _sign_in(one, personas.supervisor_a.username)
+    # A guard: no second sign-in step (supervisors take one; tests/views/test_two_factor.py).
+    cookies = _sign_in(one, personas.guard_a.username)
     page = requests.get(
         two.url(f"/incidents/{incident.pk}/"),
         headers=_cookie_header(cookies),

@@ -19,8 +19,9 @@ from facility_log.services.audit import MissingChangeReason
 # DRF's code for "a related record with this id/code does not exist" (PrimaryKeyRelatedField,
 # SlugRelatedField and the API's own reachable-record fields), and the strict time field's for
 # a valid RFC 3339 date-time no clock shows (api/fields.py): valid by the schema, refused for
-# what it says.
-UNKNOWN_RECORD_CODES = frozenset({"does_not_exist", "implausible_time"})
+# what it says. "blank": a text of white space only (a schema's minLength counts the spaces,
+# and U+0085 or a tab are spaces to DRF), valid by the schema, empty once trimmed.
+UNKNOWN_RECORD_CODES = frozenset({"does_not_exist", "implausible_time", "blank"})
 
 
 class Unprocessable(exceptions.ValidationError):
@@ -42,7 +43,8 @@ def _codes(detail):
 
 def refused_for_content(detail) -> bool:
     """Whether every error in a serializer's `detail` is one the schema cannot state (a
-    record that does not exist, a time no clock shows): a 422, not a 400."""
+    record that does not exist, a time no clock shows, a text of spaces only): a 422, not a
+    400."""
     return set(_codes(detail)) <= UNKNOWN_RECORD_CODES
 
 

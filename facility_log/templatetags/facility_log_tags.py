@@ -174,40 +174,6 @@ def access_event_rows(events) -> str:
     )
 
 
-ALARM_ITEM = (
-    '<li class="alarm alarm-{}" data-id="{}">\n    <div class="alarm-head">\n'
-    '      <strong>{}</strong> · {} <span class="badge">{} {}</span>\n'
-    '      <span class="help">{} · {}</span>\n    </div>\n'
-    '    <a class="button secondary" href="{}">Open alarm #{}</a>\n  </li>'
-)
-
-
-@register.simple_tag
-def alarm_console_items(alarms) -> str:
-    """The alarm console's open alarms as list items (the page's script replaces them with
-    what the feed says once it polls): type, door, site and door code, the event's time in
-    the site's zone, the state, and the link to the alarm."""
-    return format_html_join(
-        "\n",
-        ALARM_ITEM,
-        (
-            (
-                a.state,
-                a.pk,
-                a.get_event_type_display(),
-                a.door.name,
-                a.site.code,
-                a.door.code,
-                site_time(a.event.occurred_at, a.site),
-                a.get_state_display(),
-                url_of(a.pk, "access-alarm-page"),
-                a.pk,
-            )
-            for a in alarms
-        ),
-    )
-
-
 VIEW_ROW = (
     "<tr>\n    <td>{}</td>\n    <td>{}</td>\n    <td>{}</td>\n    <td>{}</td>\n"
     "    <td>{}</td>\n    <td>{}</td>\n  </tr>"

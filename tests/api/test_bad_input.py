@@ -233,3 +233,17 @@ def test_an_api_upload_whose_body_stops_arriving_is_a_json_408_storing_nothing(r
     assert response.status_code == 408, response.content
     assert "stopped arriving" in response.json()["detail"]
     assert Scan.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_text_of_spaces_only_and_an_unknown_site_are_refused_for_their_content(
+    personas, api_client_for
+):
+    """Both match the schema (a name of one character, a site code): 422 naming each field."""
+    response = api_client_for("manager_ab").post(
+        "/api/v1/zones/",
+        {"name": "\u0085", "site": "[", "reason": "fuzz"},
+        format="json",
+    )
+    assert response.status_code == 422
+    assert set(response.json()) >= {"name", "site"}

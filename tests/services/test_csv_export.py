@@ -84,7 +84,7 @@ def test_every_csv_the_application_writes_goes_through_the_helper():
     writers = sorted(
         str(path.relative_to(package))
         for path in package.rglob("*.py")
-        if "csv.writer" in path.read_text() or "text/csv" in path.read_text()
+        if "csv.writer" in path.read_text() or 'content_type="text/csv' in path.read_text()
     )
     assert writers == ["services/csv_export.py"]
 

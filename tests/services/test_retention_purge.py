@@ -39,6 +39,15 @@ from facility_log.services.verify import covered_models, verify_audit
 from tests.retention_helpers import event, seed_year_of_data
 
 
+def _purge_applied():
+    """`purge_expired --apply`, its files deleted as its commit would (the test's own
+    transaction never commits: Django runs the commit callbacks here instead)."""
+    from django.test import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return purge_expired(system_actor(), apply=True)
+
+
 def _intact() -> None:
     result = verify_audit()
     assert result.intact, [str(p) for p in result.problems]
@@ -129,7 +138,7 @@ def test_every_removed_covered_row_leaves_a_tombstone_and_batches_are_rechained(
         for m in covered_models()
         for pk in m._base_manager.values_list("pk", flat=True)
     }
-    purge_expired(system_actor(), apply=True)
+    _purge_applied()
     covered_after = {
         (m._meta.label_lower, str(pk))
         for m in covered_models()
@@ -186,7 +195,7 @@ def test_dry_run_changes_nothing_and_reports_what_would_go(seeded):
 def test_the_run_is_recorded_with_counts_per_site_and_kind_and_a_second_run_finds_nothing(
     seeded, personas
 ):
-    first = purge_expired(system_actor(), apply=True)
+    first = _purge_applied()
     counts = {(c.site.code, c.kind): c for c in first.counts.select_related("site")}
     assert counts[("ALPHA", "incidents")].records == 2
     assert counts[("ALPHA", "incidents")].held == 1
@@ -201,7 +210,7 @@ def test_the_run_is_recorded_with_counts_per_site_and_kind_and_a_second_run_find
     assert counts[("ALPHA", "view_log")].records == 1
     assert first.applied and first.actor_name == "system" and first.outcome == "completed"
 
-    again = purge_expired(system_actor(), apply=True)
+    again = _purge_applied()
     assert sum(c.records for c in again.counts.all()) == 0
     assert LedgerEntry.objects.filter(kind="batch", created_at__gte=again.started_at).count() == 0
     _intact()
@@ -211,10 +220,10 @@ def test_the_run_is_recorded_with_counts_per_site_and_kind_and_a_second_run_find
 def test_releasing_a_hold_lets_the_next_purge_remove_the_incident(seeded, personas):
     from facility_log.services.retention import release_legal_hold
 
-    purge_expired(system_actor(), apply=True)
+    _purge_applied()
     assert Incident.objects.filter(pk=seeded.held_incident.pk).exists()
     release_legal_hold(seeded.held_incident, personas.manager_ab, reason="case closed")
-    purge_expired(system_actor(), apply=True)
+    _purge_applied()
     assert not Incident.objects.filter(pk=seeded.held_incident.pk).exists()
     _intact()
 
@@ -228,7 +237,7 @@ def test_a_package_exported_before_the_purge_still_verifies(seeded, personas, tm
         )
         packages[name] = tmp_path / f"{name}.zip"
         packages[name].write_bytes(data)
-    purge_expired(system_actor(), apply=True)
+    _purge_applied()
     assert not Incident.objects.filter(pk=seeded.old_incident.pk).exists()
     for path in packages.values():
         assert verify_incident_package(path) == []
@@ -255,7 +264,7 @@ def test_a_row_altered_before_its_purge_is_still_named(seeded, personas):
             [row.pk],
         )
     install_guards()
-    purge_expired(system_actor(), apply=True)
+    _purge_applied()
     problems = [str(p) for p in verify_audit().problems]
     assert any("was changed before it was purged" in p for p in problems), problems
 
@@ -277,7 +286,7 @@ def test_incident_sources_free_their_alarm_once_the_incident_is_purged(personas)
         incident = svc.submit_incident(incident, personas.supervisor_a)
         incident = svc.approve_incident(incident, personas.manager_ab)
         svc.close_incident(incident, personas.manager_ab, reason="door fixed")
-    purge_expired(system_actor(), apply=True)
+    _purge_applied()
     assert not IncidentSource.objects.exists()
     assert not Incident.objects.filter(pk=incident.pk).exists()
     assert not AccessEvent.objects.filter(batch=batch).exists()

@@ -75,7 +75,7 @@ def test_event_rows_show_type_reason_vendor_word_direction_and_card_escaped(pers
 def test_console_items_show_type_door_site_time_state_and_link(personas, client_for):
     alarm = forced_open_at(personas.site_a, personas.zone_a).alarm
     html = client_for("guard_a").get(reverse("access-alarm-console")).content.decode()
-    assert f'<li class="alarm alarm-{alarm.state}" data-id="{alarm.pk}">' in html
+    assert f'<li class="alarm alarm-{alarm.state} p-high" data-id="{alarm.pk}"' in html
     assert f"<strong>{alarm.get_event_type_display()}</strong> · {alarm.door.name}" in html
     assert f'<span class="badge">{personas.site_a.code} {alarm.door.code}</span>' in html
     when = site_time(alarm.event.occurred_at, personas.site_a)

@@ -61,7 +61,12 @@ def test_a_manager_invites_a_guard_who_sets_a_password_and_signs_in(
     assert nina.history.latest().history_change_reason == "password set from the emailed link"
     # Used once: the link is dead now.
     assert "has been used or has expired" in client.get(link, follow=True).content.decode()
-    assert client.login(username="nina", password="a-Long-pass-phrase-42")
+    from django.test import RequestFactory
+
+    # axes reads the sign-in's request (address, user agent) to throttle it.
+    assert client.login(
+        request=RequestFactory().post("/login/"), username="nina", password="a-Long-pass-phrase-42"
+    )
 
 
 def test_invitation_errors_name_the_field_and_write_nothing(personas, client_for):
