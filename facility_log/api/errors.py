@@ -19,9 +19,9 @@ from facility_log.services.audit import MissingChangeReason
 # DRF's code for "a related record with this id/code does not exist" (PrimaryKeyRelatedField,
 # SlugRelatedField and the API's own reachable-record fields), and the strict time field's for
 # a valid RFC 3339 date-time no clock shows (api/fields.py): valid by the schema, refused for
-# what it says. "blank": a text of white space only (a schema's minLength counts the spaces,
-# and U+0085 or a tab are spaces to DRF), valid by the schema, empty once trimmed.
-UNKNOWN_RECORD_CODES = frozenset({"does_not_exist", "implausible_time", "blank"})
+# what it says. "spaces_only": a text of white space only (api/fields.NamedText), valid by
+# the schema's minLength, empty once trimmed.
+UNKNOWN_RECORD_CODES = frozenset({"does_not_exist", "implausible_time", "spaces_only"})
 
 
 class Unprocessable(exceptions.ValidationError):

@@ -143,3 +143,15 @@ class RefuseUnknownFields:
                     {name: ["Unknown field; it cannot be set here."] for name in unknown}
                 )
         return super().to_internal_value(data)
+
+
+class NamedText(serializers.CharField):
+    """A name: refused as empty ("", a 400 by the schema's minLength) or as white space only
+    (U+0085 and tabs included: valid by the schema, a 422 for its content)."""
+
+    default_error_messages = {"spaces_only": "This field holds only white space."}
+
+    def run_validation(self, data=serializers.empty):
+        if isinstance(data, str) and data and not data.strip():
+            self.fail("spaces_only")
+        return super().run_validation(data)

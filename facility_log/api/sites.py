@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from facility_log.api.errors import Unprocessable
-from facility_log.api.fields import RefuseUnknownFields, SlugRelatedField
+from facility_log.api.fields import NamedText, RefuseUnknownFields, SlugRelatedField
 from facility_log.models import Membership, Site, Zone
 from facility_log.models.sites import SITE_CODE_FIXED
 from facility_log.scoping import MANAGE_ROLES, VIEW_ROLES, scoped, sites_for
@@ -51,6 +51,7 @@ class SiteUpdateSerializer(SiteSerializer):
 
 class ZoneSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     site = SlugRelatedField(slug_field="code", queryset=Site.objects.all())
+    name = NamedText(max_length=Zone._meta.get_field("name").max_length)
     reason = ReasonField()
 
     class Meta:
