@@ -128,10 +128,25 @@ class DateTimeField(serializers.DateTimeField):
 # not a docstring: serializers without their own would show it as their schema description.)
 # Every write serializer uses it, so it is also where a model serializer's time fields become
 # the strict DateTimeField above.
+class NamedText(serializers.CharField):
+    """A text that may not be blank: refused as empty ("", a 400 by the schema's minLength)
+    or as white space only (U+0085 and tabs included: valid by the schema, a 422 for its
+    content). The write serializers map the models' text fields onto it."""
+
+    default_error_messages = {"spaces_only": "This field holds only white space."}
+
+    def run_validation(self, data=serializers.empty):
+        if isinstance(data, str) and data and not data.strip() and not self.allow_blank:
+            self.fail("spaces_only")
+        return super().run_validation(data)
+
+
 class RefuseUnknownFields:
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateTimeField: DateTimeField,
+        models.CharField: NamedText,
+        models.TextField: NamedText,
     }
 
     def to_internal_value(self, data):
@@ -143,15 +158,3 @@ class RefuseUnknownFields:
                     {name: ["Unknown field; it cannot be set here."] for name in unknown}
                 )
         return super().to_internal_value(data)
-
-
-class NamedText(serializers.CharField):
-    """A name: refused as empty ("", a 400 by the schema's minLength) or as white space only
-    (U+0085 and tabs included: valid by the schema, a 422 for its content)."""
-
-    default_error_messages = {"spaces_only": "This field holds only white space."}
-
-    def run_validation(self, data=serializers.empty):
-        if isinstance(data, str) and data and not data.strip():
-            self.fail("spaces_only")
-        return super().run_validation(data)
