@@ -11,6 +11,7 @@ from django.apps import apps
 from django.db import models
 from django.utils import timezone
 
+from facility_log.models.audit import LedgerEntry
 from facility_log.models.incidents import Attachment
 from facility_log.models.rounds import Scan
 from facility_log.services.ledger import Problem
@@ -92,10 +93,15 @@ def orphan_file_problems(high_water: dict | None = None) -> Iterator[Problem]:
     """Files in storage that no record owns: left by a write that failed half-way (before
     writes were staged, or a process killed mid-write), or put there behind the app. A staged
     file still within STAGING_GRACE is a write under way and not reported. The whole storage
-    is listed each time: a checkpoint says nothing about files."""
+    is listed each time: a checkpoint says nothing about files.
+
+    A file older than this database's first ledger entry was not left by its writes: a media
+    folder kept from an earlier database (a demo made again, `make run` after removing the
+    database) is not reported. Staged files are judged by their age alone."""
     storage = Attachment._meta.get_field("file").storage
     owned = _owned_names(storage)
     now = timezone.now()
+    genesis = LedgerEntry.objects.order_by("seq").values_list("created_at", flat=True).first()
     for name in _files_under(storage):
         if name in owned:
             continue
@@ -103,4 +109,13 @@ def orphan_file_problems(high_water: dict | None = None) -> Iterator[Problem]:
             with suppress(OSError, NotImplementedError):
                 if now - storage.get_modified_time(name) < STAGING_GRACE:
                     continue
+        elif genesis is None or _older_than(storage, name, genesis):
+            continue
         yield Problem(None, f"file {name}", "is in storage but no record owns it (orphan)")
+
+
+def _older_than(storage, name: str, moment) -> bool:
+    try:
+        return storage.get_modified_time(name) < moment
+    except (OSError, NotImplementedError):
+        return False

@@ -87,3 +87,16 @@ def test_a_fresh_staged_file_is_a_write_under_way_an_old_one_an_orphan(personas)
     assert _problems() == [
         "no entry (file staging/old.part): is in storage but no record owns it (orphan)"
     ]
+
+
+@pytest.mark.django_db
+def test_a_file_kept_from_an_earlier_database_is_not_this_ledgers_orphan(personas):
+    """A demo made again on a new database beside the old media folder: the old photo is
+    older than this ledger's first entry, so no write of this database left it."""
+    incident = draft(personas)
+    svc.add_attachment(incident, personas.guard_a, upload=photo())
+    kept = Path(django_settings.MEDIA_ROOT) / "incidents" / "HQ" / "2026" / "earlier-demo.png"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    kept.write_bytes(b"a photo of the previous demo")
+    os.utime(kept, (0, 0))
+    assert _problems() == []
