@@ -5,10 +5,11 @@ import zoneinfo
 from datetime import datetime
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from facility_log.models import DenialReason, EventType
 from facility_log.services.access import CARDHOLDER_NEEDS_SITE
-from facility_log.services.access_formats import READERS
+from facility_log.services.access_formats import GUESS_BYTES, READERS, guess_file_format
 
 QUICK_NOTES = [
     "Guard sent to the door",
@@ -68,12 +69,17 @@ class EventFilterForm(forms.Form):
         return value.replace(tzinfo=None).replace(tzinfo=zone)
 
 
+GUESS = "guess"
+
+
 class ImportForm(forms.Form):
     """Upload a file of access events for one site."""
 
     site = forms.ChoiceField(label="Site")
     file_format = forms.ChoiceField(
-        label="Format", choices=[(name, name) for name in sorted(READERS)]
+        label="Format",
+        choices=[(GUESS, _("Guess from the file")), *((name, name) for name in sorted(READERS))],
+        initial=GUESS,
     )
     file = forms.FileField(label="File")
     site_time = forms.BooleanField(
@@ -85,6 +91,18 @@ class ImportForm(forms.Form):
     def __init__(self, *args, sites, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["site"].choices = [(s.code, f"{s.code} – {s.name}") for s in sites]
+
+    def clean(self):
+        """With "Guess from the file", read the file's first bytes and choose the format;
+        `format_guessed` tells the page to name the choice it made."""
+        data = super().clean()
+        upload = data.get("file")
+        data["format_guessed"] = data.get("file_format") == GUESS
+        if data["format_guessed"] and upload is not None:
+            head = upload.read(GUESS_BYTES)
+            upload.seek(0)
+            data["file_format"] = guess_file_format(head, upload.name)
+        return data
 
 
 class VendorTypeMapForm(forms.Form):

@@ -468,6 +468,24 @@ READERS = {
     "kisi-json": read_kisi_json,
     "gallagher-json": read_gallagher_json,
 }
+# How much of a file `guess_file_format` reads: enough to pass a byte-order mark and blank lines.
+GUESS_BYTES = 4096
+
+
+def guess_file_format(head: bytes, file_name: str = "") -> str:
+    """The READERS format a file most likely is, from its first bytes (and its name when the
+    bytes say nothing): a JSON array is Kisi's webhook bodies, a JSON object Gallagher's events
+    page, anything else the generic CSV. The reader still checks the whole file."""
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+    if text.startswith("["):
+        return "kisi-json"
+    if text.startswith("{"):
+        return "gallagher-json"
+    if not text and file_name.lower().endswith(".json"):
+        return "kisi-json"
+    return "generic-csv"
+
+
 FORMAT_SOURCE = {
     "generic-csv": SourceFormat.GENERIC,
     "kisi-json": SourceFormat.KISI,

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from facility_log import paging
@@ -267,6 +268,11 @@ def import_page(request):
             file_format=form.cleaned_data["file_format"],
             site_time=form.cleaned_data.get("site_time", False),
         )
+        if form.cleaned_data["format_guessed"]:
+            messages.info(
+                request,
+                _("Format guessed from the file: %(format)s.") % {"format": job.file_format},
+            )
         if access_jobs.runs_in_background(job):
             transaction.on_commit(partial(import_access_file.enqueue, job.pk))
             return redirect("access-import-job", pk=job.pk)

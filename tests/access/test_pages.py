@@ -171,3 +171,47 @@ def test_upload_page_is_for_managers_only(personas, client_for):
     )
     assert response.status_code == 200  # ALPHA is not among the choices: a form error
     assert AccessEvent.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "name, guessed",
+    [
+        ("generic.csv", "generic-csv"),
+        ("kisi-webhooks.json", "kisi-json"),
+        ("gallagher-events.json", "gallagher-json"),
+    ],
+)
+def test_upload_page_guesses_the_format_by_default_and_says_which(
+    personas, client_for, name, guessed
+):
+    """The form's default choice is "Guess from the file": a CSV is no longer refused as
+    "Not valid JSON", and the page names the format it chose."""
+    sample_doors(personas.site_a, personas.zone_a)
+    client = client_for("manager_ab")
+    form = client.get(reverse("access-import")).context["form"]
+    assert form["file_format"].value() == "guess"
+    upload = SimpleUploadedFile(name, (SAMPLES / name).read_bytes())
+    response = client.post(
+        reverse("access-import"),
+        {"site": "ALPHA", "file_format": "guess", "file": upload},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert f"Format guessed from the file: {guessed}." in page
+    assert ImportJob.objects.get().file_format == guessed
+    assert AccessEvent.objects.count() > 0
+
+
+@pytest.mark.django_db
+def test_a_guessed_format_is_named_when_the_file_is_refused(personas, client_for):
+    sample_doors(personas.site_a, personas.zone_a)
+    name = "bad-timestamp-row-41.csv"
+    upload = SimpleUploadedFile(name, (SAMPLES / name).read_bytes())
+    response = client_for("manager_ab").post(
+        reverse("access-import"), {"site": "ALPHA", "file_format": "guess", "file": upload}
+    )
+    page = response.content.decode()
+    assert "Format guessed from the file: generic-csv." in page
+    assert "Line 41, column occurred_at" in page
+    assert AccessEvent.objects.count() == 0

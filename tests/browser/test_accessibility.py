@@ -83,8 +83,10 @@ def _pk_sources():
         "attachment": lambda: Attachment.objects.order_by("pk").first(),
         "checkpoint": lambda: Checkpoint.objects.filter(site__code=SITE).first(),
         "round-scan-report": lambda: Scan.objects.filter(run__site__code=SITE).first(),
-        "round": lambda: Run.objects.filter(site__code=SITE, finished_at=None).first()
-        or Run.objects.filter(site__code=SITE).first(),
+        "round": lambda: (
+            Run.objects.filter(site__code=SITE, finished_at=None).first()
+            or Run.objects.filter(site__code=SITE).first()
+        ),
         "access-alarm": lambda: Alarm.objects.filter(site__code=SITE, state="new").first(),
         "door": lambda: Door.objects.filter(site__code=SITE).first(),
         "access-import-job": lambda: ImportJob.objects.first(),
