@@ -586,6 +586,8 @@
     commit([entry], [], next, "Shift ended and saved on this tablet. The report is on the server once it is sent.")
       .then(function () {
         if (!$("saved-message").classList.contains("not-saved")) $("pass-down").value = "";
+        // The End shift form is gone: focus the next screen's heading, not <body>.
+        $("start-shift-heading").focus();
       });
   }
 
