@@ -112,7 +112,7 @@ def _named_patterns(resolver=None, prefix=""):
 
 
 def _regex_groups(entry) -> list[str]:
-    return list(getattr(entry.pattern, "regex").groupindex)
+    return list(entry.pattern.regex.groupindex)
 
 
 def _value_choices(name: str, arg: str, pks: dict) -> list | None:
@@ -265,7 +265,9 @@ def test_every_page_has_no_wcag_violations(browser, live_server, demo_world):
     finally:
         people.close()
     report = "\n".join(f"  skipped {name}: {why}" for name, why in skipped.items())
-    warnings.warn(f"accessibility: checked {len(checked)} pages; not checked:\n{report}")
+    warnings.warn(
+        f"accessibility: checked {len(checked)} pages; not checked:\n{report}", stacklevel=1
+    )
     print(f"checked {len(checked)} pages: {', '.join(checked)}\n{report}")
     assert len(checked) >= 40, f"too few pages checked: {checked}\n{report}"
     assert problems == [], "\n".join(problems)
