@@ -5,6 +5,7 @@ second guard on duty. Check-ins go through the outbox batch and their own endpoi
 client uuid; the rule is set on a page and over the API by the site's managers with a
 reason; the outsider reaches none of it."""
 
+import io
 import uuid
 from contextlib import contextmanager
 from datetime import timedelta
@@ -78,7 +79,7 @@ def _check_in_record(shift, at, uid=None) -> dict:
 
 def _run_check(at):
     with clock_at(at):
-        call_command("check_lone_workers", stdout=open("/dev/null", "w"))
+        call_command("check_lone_workers", stdout=io.StringIO())
 
 
 # --- the done-when --------------------------------------------------------------------------
@@ -381,3 +382,30 @@ def test_the_tablet_carries_the_sites_rule_and_the_check_in_module(personas, cli
     page = client_for("guard_a").get("/tablet/").content.decode()
     assert 'id="checkin"' in page and "js/tablet/checkin.js" in page
     assert '"lone_worker": {"enabled": true, "interval_minutes": 20, "grace_minutes": 3' in page
+
+
+# --- retention ------------------------------------------------------------------------------
+
+
+def test_check_ins_go_with_their_shift_and_a_missed_one_keeps_its_shift(personas):
+    from facility_log.models import MissedCheckIn, Shift
+    from facility_log.services import retention
+
+    _rule_on(personas)
+    checked = _shift(personas, personas.guard_a, timezone.now() - timedelta(hours=3))
+    lone_worker.record_check_in(
+        personas.guard_a,
+        shift=checked,
+        client_uuid=uuid.uuid4(),
+        checked_in_at=timezone.now() - timedelta(hours=2),
+    )
+    shift_services.end_shift(checked, personas.guard_a, ended_at=timezone.now())
+    missed, t0 = _alone_on_shift(personas)
+    _run_check(t0 + timedelta(minutes=36))
+    with clock_at(t0 + timedelta(minutes=40)):
+        shift_services.end_shift(missed, personas.guard_a, ended_at=t0 + timedelta(minutes=40))
+    retention.purge_expired(personas.admin, apply=True, now=timezone.now() + timedelta(days=3650))
+    assert not Shift.objects.filter(pk=checked.pk).exists()
+    assert not CheckIn.objects.exists()
+    assert Shift.objects.filter(pk=missed.pk).exists()
+    assert MissedCheckIn.objects.get().shift == missed and Alarm.objects.count() == 1
