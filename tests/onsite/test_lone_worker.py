@@ -221,9 +221,7 @@ def test_only_the_shifts_own_guard_checks_in(personas, api_client_for):
     assert not CheckIn.objects.exists()
 
 
-def test_a_check_in_waits_in_the_batch_for_a_shift_not_yet_on_the_server(
-    personas, api_client_for
-):
+def test_a_check_in_waits_in_the_batch_for_a_shift_not_yet_on_the_server(personas, api_client_for):
     _rule_on(personas)
     shift_uuid = uuid.uuid4()
     now = timezone.now()
@@ -311,9 +309,7 @@ def _history_page_queries(client, code) -> int:
     return len(queries)
 
 
-def test_the_rule_page_costs_the_same_queries_for_a_short_and_a_long_history(
-    personas, client_for
-):
+def test_the_rule_page_costs_the_same_queries_for_a_short_and_a_long_history(personas, client_for):
     client = client_for("manager_ab")
     _rule_on(personas)
     short = _history_page_queries(client, "ALPHA")
