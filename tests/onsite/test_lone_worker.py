@@ -405,3 +405,29 @@ def test_check_ins_go_with_their_shift_and_a_missed_one_keeps_its_shift(personas
     assert not CheckIn.objects.exists()
     assert Shift.objects.filter(pk=missed.pk).exists()
     assert MissedCheckIn.objects.get().shift == missed and Alarm.objects.count() == 1
+
+
+# --- the periodic task ------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_check_queued_twice_runs_once_on_the_worker_and_raises_one_alarm(
+    transactional_db, personas
+):
+    from django_tasks_db.models import DBTaskResult
+
+    _shift_, t0 = _alone_on_shift(personas)
+    for _ in range(2):
+        call_command("check_lone_workers", "--enqueue", stdout=io.StringIO())
+    task = "facility_log.tasks.check_lone_worker_check_ins"
+    assert DBTaskResult.objects.filter(task_path=task).count() == 1
+    assert not Alarm.objects.exists()  # queuing did no work
+    with clock_at(t0 + timedelta(minutes=36)):
+        call_command(
+            "db_worker", batch=True, interval=0, startup_delay=False, reload=False, verbosity=0
+        )
+    (result,) = DBTaskResult.objects.filter(task_path=task)
+    alarm = Alarm.objects.get()
+    assert result.status == "SUCCESSFUL", result.traceback
+    assert result.return_value == {"raised": [alarm.pk]}
+    assert alarm.history.latest().history_request_id.startswith("task-check_lone_workers-")
