@@ -75,6 +75,8 @@
     if (!outbox || !$("checkin")) return;
     $("checkin-ok").addEventListener("click", checkIn);
     outbox.onChange(function () { draw(); });
+    // The tablet takes up a shift open on the server once its page is ready (app.js).
+    new MutationObserver(function () { draw(); }).observe($("tablet"), { attributeFilter: ["data-ready"] });
     setInterval(draw, TICK_MS);
     draw();
   }
