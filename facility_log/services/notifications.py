@@ -189,14 +189,19 @@ def alarm_unacknowledged(alarm) -> list[Notification]:
     local = alarm.raised_at.astimezone(alarm.site.tzinfo)
     # A panic-button alarm has no door: it is where the guard last scanned a checkpoint.
     door = f" ({alarm.door.code})" if alarm.door_id else ""
-    at = alarm.source_label
-    what = f"{alarm.get_event_type_display()} at {at}"
+    kind = alarm.get_event_type_display()
+    # A missed check-in has no place: it says whose check-in is missing since when.
+    at, where = (
+        ("", f": {alarm.where}")
+        if alarm.missed_check_in_id
+        else (f" at {alarm.source_label}", f" at {alarm.where}{door}")
+    )
     return notify(
         NotificationKind.ALARM_UNACKNOWLEDGED,
         alarm.site,
         people_at(alarm.site, [Role.SUPERVISOR, Role.MANAGER]),
-        subject=f"{alarm.site.code}: {what} not acknowledged",
-        body=f"Alarm #{alarm.pk}: {alarm.get_event_type_display()} at {alarm.where}{door}, "
+        subject=f"{alarm.site.code}: {kind}{at} not acknowledged",
+        body=f"Alarm #{alarm.pk}: {kind}{where}, "
         f"site {alarm.site.name}, raised {local:%Y-%m-%d %H:%M %Z}, "
         f"still not acknowledged after {alarm.escalate_after_minutes} minutes.",
         path=reverse("access-alarm-page", args=[alarm.pk]),

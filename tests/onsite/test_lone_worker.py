@@ -28,6 +28,7 @@ from facility_log.models import (
 from facility_log.services import alarm_priorities, lone_worker
 from facility_log.services import shifts as shift_services
 from facility_log.services.accounts import system_actor
+from facility_log.services.verify import verify_audit
 
 pytestmark = pytest.mark.django_db
 SYNC = "/api/v1/sync/"
@@ -113,6 +114,8 @@ def test_a_missed_check_in_raises_exactly_one_alarm_when_the_command_runs_twice(
     assert told == {"supervisor_a", "manager_ab"}
     history = alarm.history.latest()
     assert "missed a check-in" in history.history_change_reason
+    # The check-in records and the alarm are chained in the ledger like any other.
+    assert verify_audit().intact
 
 
 def test_a_guard_who_never_answers_raises_one_alarm_per_interval(personas):
@@ -431,3 +434,18 @@ def test_the_check_queued_twice_runs_once_on_the_worker_and_raises_one_alarm(
     assert result.status == "SUCCESSFUL", result.traceback
     assert result.return_value == {"raised": [alarm.pk]}
     assert alarm.history.latest().history_request_id.startswith("task-check_lone_workers-")
+
+
+def test_an_unacknowledged_missed_check_in_is_escalated_with_who_and_since_when(personas):
+    from facility_log.services.periodic import escalate_due_alarms
+
+    _missed_alarms(personas, 1)
+    alarm = Alarm.objects.get()
+    with clock_at(alarm.raised_at + timedelta(minutes=alarm.escalate_after_minutes + 1)):
+        escalated = escalate_due_alarms(system_actor())
+    assert [a.pk for a, _recipients in escalated] == [alarm.pk]
+    notice = Notification.objects.get(
+        kind=NotificationKind.ALARM_UNACKNOWLEDGED, recipient=personas.supervisor_a
+    )
+    assert notice.subject.endswith("ALPHA: Missed check-in not acknowledged")
+    assert f"Missed check-in: {alarm.where}, site Alpha Plant" in notice.body
