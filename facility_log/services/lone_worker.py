@@ -24,6 +24,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
 from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from facility_log.models import (
     Alarm,
@@ -58,15 +59,20 @@ def policy_for(site: Site) -> LoneWorkerPolicy | None:
 def _check_policy_values(interval_minutes: int, grace_minutes: int, reason: str) -> None:
     errors = {}
     if not MIN_INTERVAL <= interval_minutes <= MAX_INTERVAL:
-        errors["interval_minutes"] = (
-            f"Ask every {MIN_INTERVAL} to {MAX_INTERVAL} minutes (got {interval_minutes})."
-        )
+        errors["interval_minutes"] = _("Ask every %(low)s to %(high)s minutes (got %(got)s).") % {
+            "low": MIN_INTERVAL,
+            "high": MAX_INTERVAL,
+            "got": interval_minutes,
+        }
     if not MIN_GRACE <= grace_minutes <= MAX_GRACE:
-        errors["grace_minutes"] = f"Allow {MIN_GRACE} to {MAX_GRACE} minutes of grace."
+        errors["grace_minutes"] = _("Allow %(low)s to %(high)s minutes of grace.") % {
+            "low": MIN_GRACE,
+            "high": MAX_GRACE,
+        }
     elif grace_minutes >= interval_minutes:
-        errors["grace_minutes"] = "The grace period must be shorter than the interval."
+        errors["grace_minutes"] = _("The grace period must be shorter than the interval.")
     if not reason.strip():
-        errors["reason"] = "Say why the rule changes; it is kept in the history."
+        errors["reason"] = _("Say why the rule changes; it is kept in the history.")
     if errors:
         raise ValidationError(errors)
 
@@ -100,18 +106,18 @@ def set_lone_worker_policy(
 def _same_check_in(existing: CheckIn, shift: Shift, checked_in_at: datetime) -> CheckIn:
     if (existing.shift_id, existing.checked_in_at) != (shift.pk, checked_in_at):
         raise IdempotencyConflict(
-            "This client_uuid was used for another check-in (shift or time differ)."
+            _("This client_uuid was used for another check-in (shift or time differ).")
         )
     return existing
 
 
 def _check_time(shift: Shift, checked_in_at: datetime) -> None:
     if checked_in_at < shift.started_at:
-        raise ValidationError({"checked_in_at": "Before the shift started."})
+        raise ValidationError({"checked_in_at": _("Before the shift started.")})
     if shift.ended_at is not None and checked_in_at > shift.ended_at:
-        raise ValidationError({"checked_in_at": "After the shift ended."})
+        raise ValidationError({"checked_in_at": _("After the shift ended.")})
     if checked_in_at > timezone.now() + CLOCK_AHEAD:
-        raise ValidationError({"checked_in_at": "In the future: is the tablet's clock right?"})
+        raise ValidationError({"checked_in_at": _("In the future: is the tablet's clock right?")})
 
 
 def record_check_in(
@@ -121,7 +127,7 @@ def record_check_in(
     created)`. Sent again with the same client_uuid, the same check-in is answered."""
     require_role(actor, shift.site, REPORT_ROLES)
     if shift.guard_id != actor.pk:
-        raise PermissionDenied("Only the shift's own guard checks in.")
+        raise PermissionDenied(_("Only the shift's own guard checks in."))
     existing = CheckIn.objects.filter(client_uuid=client_uuid).first()
     if existing is not None:
         return _same_check_in(existing, shift, checked_in_at), False

@@ -290,6 +290,7 @@ def test_the_manager_sets_the_rule_on_the_page_with_a_reason_kept_in_the_history
     personas, client_for
 ):
     client = client_for("manager_ab")
+    assert PAGE.format("ALPHA") in client.get("/sites/ALPHA/").content.decode()
     posted = {"enabled": "on", "interval_minutes": 45, "grace_minutes": 10, "reason": "quiet"}
     answer = client.post(PAGE.format("ALPHA"), posted)
     assert answer.status_code == 302
