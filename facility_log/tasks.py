@@ -2,8 +2,9 @@
 backend `django-tasks-db`, run by `manage.py db_worker` on any server). Like views and
 commands, tasks only translate: the work is in services.
 
-The periodic commands (`check_rounds`, `check_alarms`, `purge_expired`) take `--enqueue`: cron
-then only queues the run, and whichever worker is free does it (docs/deploy.md)."""
+The periodic commands (`check_rounds`, `check_alarms`, `check_lone_workers`,
+`purge_expired`) take `--enqueue`: cron then only queues the run, and whichever worker is
+free does it (docs/deploy.md)."""
 
 import uuid
 
@@ -15,7 +16,11 @@ from facility_log.services.access_jobs import run_import_job
 from facility_log.services.accounts import system_actor
 from facility_log.services.audit import request_id_scope
 from facility_log.services.audit_checks import run_audit_check
-from facility_log.services.periodic import check_rounds_and_notify, escalate_due_alarms
+from facility_log.services.periodic import (
+    check_lone_workers,
+    check_rounds_and_notify,
+    escalate_due_alarms,
+)
 from facility_log.services.retention import purge_expired
 
 
@@ -45,6 +50,14 @@ def check_alarms() -> dict:
     with request_id_scope(_run_id("check_alarms")):
         escalated = escalate_due_alarms(system_actor())
     return {"escalated": [alarm.pk for alarm, _recipients in escalated]}
+
+
+@task()
+def check_lone_worker_check_ins() -> dict:
+    """`check_lone_workers` on the worker: missed check-ins raised as alarms, each once."""
+    with request_id_scope(_run_id("check_lone_workers")):
+        raised = check_lone_workers(system_actor())
+    return {"raised": [alarm.pk for alarm in raised]}
 
 
 @task()

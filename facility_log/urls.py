@@ -13,6 +13,7 @@ from facility_log.views import (
     incident_lists,
     incidents,
     links,
+    lone_worker,
     notifications,
     people,
     retention,
@@ -185,6 +186,7 @@ urlpatterns = [
         alarm_console.alarm_acknowledge_many,
         name="access-alarm-acknowledge-many",
     ),
+    path("sites/<str:code>/lone-worker/", lone_worker.lone_worker_page, name="site-lone-worker"),
     path(
         "sites/<str:code>/alarm-priorities/",
         alarm_console.alarm_priorities_page,

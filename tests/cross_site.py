@@ -109,6 +109,8 @@ SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
     "access-alarm-acknowledge": lambda p: {"pk": site_a_alarm(p).pk},
     "access-alarm-resolve": lambda p: {"pk": site_a_alarm(p).pk},
     "access-alarm-priorities": lambda p: {"code": p.site_a.code},
+    "site-lone-worker": lambda p: {"code": p.site_a.code},
+    "api-site-lone-worker-policy": lambda p: {"code": p.site_a.code},
     "access-import-result": lambda p: {"pk": site_a_alarm(p).event.batch_id},
     "access-import-job": lambda p: {"pk": site_a_import_job(p).pk},
     "access-import-job-progress": lambda p: {"pk": site_a_import_job(p).pk},
@@ -206,6 +208,9 @@ NOT_SITE_DATA: set[str] = {
     # POST only, like api-sync (the same panic record): the outsider's refusal (nothing
     # stored) is tested in tests/onsite/test_panic.py.
     "api-panic",
+    # POST only, like api-sync (the same check_in record): the outsider's refusal (nothing
+    # stored) is tested in tests/onsite/test_lone_worker.py.
+    "api-check-in",
     # Signed by the vendor, not by a user: no session or token opens them, and anyone without
     # the site's secret gets 401 with nothing stored (tests/access/test_vendor_webhooks.py).
     "api-unifi-webhook",

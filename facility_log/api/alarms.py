@@ -25,6 +25,7 @@ from facility_log.models import (
     AlarmState,
     EventType,
     IncidentSource,
+    MissedCheckIn,
     PanicAlert,
 )
 from facility_log.scoping import (
@@ -65,6 +66,18 @@ class PanicSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class MissedCheckInSerializer(serializers.ModelSerializer):
+    guard = serializers.CharField(source="shift.guard.username")
+    shift = serializers.IntegerField(source="shift_id")
+    since = serializers.DateTimeField(help_text="The last check-in (or the start it counted from).")
+    due_at = serializers.DateTimeField(help_text="When the missed check-in was due.")
+
+    class Meta:
+        model = MissedCheckIn
+        fields = ["guard", "shift", "since", "due_at"]
+        read_only_fields = fields
+
+
 class AlarmSerializer(serializers.ModelSerializer):
     site = serializers.CharField(source="site.code")
     door = serializers.CharField(
@@ -80,11 +93,16 @@ class AlarmSerializer(serializers.ModelSerializer):
     panic = PanicSerializer(
         allow_null=True, help_text="For a panic-button (duress) alarm: who, shift, last scan."
     )
+    missed_check_in = MissedCheckInSerializer(
+        allow_null=True,
+        help_text="For a lone worker's missed check-in: whose shift, since when, due when.",
+    )
     kind = serializers.ChoiceField(source="event_type", choices=EventType.choices)
     status = serializers.ChoiceField(source="state", choices=AlarmState.choices)
     event = serializers.IntegerField(source="event_id")
     occurred_at = serializers.DateTimeField(
-        help_text="The door event's time, or when the panic button was pressed."
+        help_text="The door event's time, when the panic button was pressed, or when the "
+        "missed check-in was due."
     )
     acknowledged_by = serializers.CharField(
         source="acknowledged_by.username", default=None, allow_null=True
@@ -107,6 +125,7 @@ class AlarmSerializer(serializers.ModelSerializer):
             "priority",
             "priority_label",
             "panic",
+            "missed_check_in",
             "kind",
             "status",
             "event",
@@ -183,6 +202,7 @@ class AlarmViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             "incident_source",
             "panic__guard",
             "panic__last_checkpoint",
+            "missed_check_in__shift__guard",
         ).order_by("-raised_at", "-id")
         site_ids = site_id_list(self.request.user, VIEW_ROLES)
         alarms = alarm_priorities.with_priority(scoped_to_ids(alarms, site_ids), site_ids)

@@ -1,11 +1,11 @@
 """`POST /api/v1/sync/`: the tablet's outbox in one request (services/sync.py).
 
 The body lists records in the order the guard made them: panic presses (which the tablet
-puts first), round starts, scans, round finishes and shift-log entries, each as its own
-endpoint takes it plus a `type`. A record names the run or shift it belongs to by id (`run`,
-`shift`) or by the client_uuid the tablet gave it (`run_uuid`, `shift_uuid`), which may be a
-record earlier in the same request (a panic press never waits for its shift: one the server
-does not have yet is left out).
+puts first), lone-worker check-ins, round starts, scans, round finishes and shift-log
+entries, each as its own endpoint takes it plus a `type`. A record names the run or shift it
+belongs to by id (`run`, `shift`) or by the client_uuid the tablet gave it (`run_uuid`,
+`shift_uuid`), which may be a record earlier in the same request (a panic press never waits
+for its shift: one the server does not have yet is left out).
 
 The answer is 200 with one result per record, in the same order: its status as its own
 endpoint would answer (201 stored, 200 stored before or done, 400 a field refused, 403 not
@@ -15,7 +15,7 @@ again once that record is accepted. Each record is stored in its own savepoint.
 
 The whole request is refused (400, naming `records` → index → field; nothing stored) when it
 does not match the schema: not a list of 1 to 100 records, or a record whose `type` is not one
-of the five or whose fields are not as its type declares (missing, wrong type or format, too
+of the six or whose fields are not as its type declares (missing, wrong type or format, too
 long, outside an enum), as docs/api.md says of every operation. The tablet then sends its
 records one by one to their own endpoints. What the schema cannot state is answered per
 record: both or neither of `run`/`run_uuid`, a record that does not exist, a role too low.
@@ -186,8 +186,24 @@ class SyncPanicRecordSerializer(RefuseUnknownFields, serializers.Serializer):
         return {"shift": by_id if by_id is not None else by_uuid}
 
 
+class SyncCheckInRecordSerializer(RefuseUnknownFields, serializers.Serializer):
+    """A lone worker's "I'm OK" (as `POST /check-ins/`): the shift and the time, nothing
+    else (no position)."""
+
+    type = _type("check_in")
+    client_uuid = _Uuid()
+    shift = _id(required=False, help_text="The shift's id, or:")
+    shift_uuid = _Uuid(required=False, help_text="the shift's client_uuid.")
+    checked_in_at = DateTimeField(help_text="The tablet's clock at the tap.")
+
+    @staticmethod
+    def refs(attrs: dict) -> dict:
+        return _ref("shift", attrs)
+
+
 RECORD_SERIALIZERS = {
     "panic": SyncPanicRecordSerializer,
+    "check_in": SyncCheckInRecordSerializer,
     "run": SyncRunRecordSerializer,
     "scan": SyncScanRecordSerializer,
     "run-finish": SyncRunFinishRecordSerializer,
@@ -277,8 +293,8 @@ def _record(data: dict | SyncResult, fields_of: dict) -> SyncRecord | SyncResult
 @extend_schema(
     request=SyncRequestSerializer,
     responses={200: SyncResponseSerializer},
-    summary="Send the tablet's outbox: panic presses, round starts, scans, round finishes, "
-    "log entries",
+    summary="Send the tablet's outbox: panic presses, check-ins, round starts, scans, round "
+    "finishes, log entries",
 )
 @api_view(["POST"])
 @parser_classes([JSONParser])

@@ -13,6 +13,7 @@ from facility_log.api import (
     exports,
     history,
     incidents,
+    lone_worker,
     me,
     panic,
     reports,
@@ -69,6 +70,11 @@ records = [
         name="api-incident-legal-hold-release",
     ),
     path("sites/<str:code>/retention/", retention.site_retention, name="api-site-retention"),
+    path(
+        "sites/<str:code>/lone-worker-policy/",
+        lone_worker.site_policy,
+        name="api-site-lone-worker-policy",
+    ),
     path("audit/view-log/", audit.view_log_list, name="api-audit-view-log"),
     path("audit/disclosures/", audit.disclosure_list, name="api-audit-disclosures"),
 ]
@@ -77,6 +83,7 @@ urlpatterns = [
     path("me/", me.me, name="api-me"),
     path("sync/", sync.sync, name="api-sync"),
     path("panic/", panic.panic, name="api-panic"),
+    path("check-ins/", lone_worker.check_in, name="api-check-in"),
     path(
         "webhooks/kisi/<str:site_code>/",
         access.KisiWebhookView.as_view(),

@@ -112,7 +112,10 @@ class VendorTypeMapForm(forms.Form):
     vendor = forms.CharField(widget=forms.HiddenInput)
     vendor_type = forms.CharField(widget=forms.HiddenInput, max_length=128)
     neutral_type = forms.ChoiceField(
-        label="Means", choices=[c for c in EventType.choices if c[0] != EventType.OTHER]
+        label="Means",
+        choices=[
+            c for c in EventType.choices if c[0] not in (EventType.OTHER, EventType.MISSED_CHECK_IN)
+        ],
     )
     denial_reason = forms.ChoiceField(
         label="Denial reason", choices=[("", "—"), *DenialReason.choices], required=False

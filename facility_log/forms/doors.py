@@ -53,5 +53,8 @@ class AlarmRuleForm(ReasonFormMixin, forms.Form):
         from facility_log.models import Door, EventType
 
         super().__init__(*args, **kwargs)
-        self.fields["event_type"].choices = EventType.choices
+        # A missed check-in is the lone-worker rule's, never a door's.
+        self.fields["event_type"].choices = [
+            c for c in EventType.choices if c[0] != EventType.MISSED_CHECK_IN
+        ]
         self.fields["door"].queryset = Door.objects.filter(site=site, is_active=True)

@@ -44,7 +44,7 @@ from facility_log.models.notifications import (
     NotificationKind,
     NotificationPreference,
 )
-from facility_log.models.onsite import PanicAlert
+from facility_log.models.onsite import CheckIn, LoneWorkerPolicy, MissedCheckIn, PanicAlert
 from facility_log.models.retention import (
     LegalHold,
     PurgeCount,
@@ -83,6 +83,9 @@ __all__ = [
     "AlarmPriority",
     "AlarmPriorityLevel",
     "PanicAlert",
+    "CheckIn",
+    "LoneWorkerPolicy",
+    "MissedCheckIn",
     "AlarmRule",
     "AlarmState",
     "DenialReason",

@@ -7,6 +7,7 @@ every alarm (which moves new → acknowledged → resolved) is audited.
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext as _
 
 from facility_log.models.base import AppendOnlyModel, AuditedModel, audited_history
 from facility_log.models.sites import Site, Zone
@@ -27,6 +28,8 @@ class EventType(models.TextChoices):
     ONLINE = "online", "Online"
     DURESS = "duress", "Duress"
     POWER_FAIL = "power_fail", "Power failure"
+    # Raised by the lone-worker check (services/lone_worker.py), never reported by a door.
+    MISSED_CHECK_IN = "missed_check_in", "Missed check-in"
     OTHER = "other", "Other (unmapped)"
 
 
@@ -360,6 +363,7 @@ class AlarmPriorityLevel(models.IntegerChoices):
 # duress > forced > tamper > held open > everything else, unless a site says otherwise.
 DEFAULT_ALARM_PRIORITIES = {
     EventType.DURESS: AlarmPriorityLevel.CRITICAL,
+    EventType.MISSED_CHECK_IN: AlarmPriorityLevel.HIGH,
     EventType.FORCED_OPEN: AlarmPriorityLevel.HIGH,
     EventType.TAMPER: AlarmPriorityLevel.ELEVATED,
     EventType.HELD_OPEN: AlarmPriorityLevel.NORMAL,
@@ -394,7 +398,8 @@ class AlarmPriority(AuditedModel):
 class Alarm(AuditedModel):
     """An event that needs a person: new → acknowledged → resolved, each step with who, when
     and a note. Exactly one alarm per triggering record: a door's event (`event`, with its
-    door) or a guard's panic button (`panic`, no door)."""
+    door), a guard's panic button (`panic`, no door) or a lone worker's missed check-in
+    (`missed_check_in`, no door)."""
 
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="alarms")
     door = models.ForeignKey(
@@ -405,6 +410,13 @@ class Alarm(AuditedModel):
     )
     panic = models.OneToOneField(
         "facility_log.PanicAlert",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="alarm",
+    )
+    missed_check_in = models.OneToOneField(
+        "facility_log.MissedCheckIn",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -440,11 +452,27 @@ class Alarm(AuditedModel):
             ),
         ]
         constraints = [
-            # A door's event or a panic button, never both, never neither.
+            # A door's event, a panic button or a missed check-in: exactly one.
             models.CheckConstraint(
                 condition=(
-                    models.Q(event__isnull=False, door__isnull=False, panic__isnull=True)
-                    | models.Q(event__isnull=True, door__isnull=True, panic__isnull=False)
+                    models.Q(
+                        event__isnull=False,
+                        door__isnull=False,
+                        panic__isnull=True,
+                        missed_check_in__isnull=True,
+                    )
+                    | models.Q(
+                        event__isnull=True,
+                        door__isnull=True,
+                        panic__isnull=False,
+                        missed_check_in__isnull=True,
+                    )
+                    | models.Q(
+                        event__isnull=True,
+                        door__isnull=True,
+                        panic__isnull=True,
+                        missed_check_in__isnull=False,
+                    )
                 ),
                 name="alarm_has_one_source",
             )
@@ -452,14 +480,22 @@ class Alarm(AuditedModel):
 
     @property
     def occurred_at(self):
-        """When it happened: the door's event time, or when the button was pressed."""
-        return self.event.occurred_at if self.event_id else self.panic.pressed_at
+        """When it happened: the door's event time, when the button was pressed, or when the
+        missed check-in was due."""
+        if self.event_id:
+            return self.event.occurred_at
+        if self.missed_check_in_id:
+            return self.missed_check_in.due_at
+        return self.panic.pressed_at
 
     @property
     def where(self) -> str:
-        """The door, or for a panic button the last checkpoint the guard scanned."""
+        """The door, for a panic button the last checkpoint the guard scanned, for a missed
+        check-in who has not checked in since when (the shift's context, no place)."""
         if self.door_id:
             return self.door.name
+        if self.missed_check_in_id:
+            return self._missed_check_in_text()
         checkpoint = self.panic.last_checkpoint
         return (
             f"Panic button (last checkpoint: {checkpoint.name})"
@@ -467,8 +503,28 @@ class Alarm(AuditedModel):
             else ("Panic button (no checkpoint scanned yet)")
         )
 
+    def _missed_check_in_text(self) -> str:
+        missed = self.missed_check_in
+        guard = missed.shift.guard
+        since = missed.since.astimezone(self.site.tzinfo)
+        return _("No check-in from %(guard)s since %(time)s") % {
+            "guard": guard.get_full_name() or guard.get_username(),
+            "time": f"{since:%H:%M}",
+        }
+
+    @property
+    def source_label(self) -> str:
+        """A short name of what raised it, for notices and command output."""
+        if self.door_id:
+            return self.door.code
+        return "missed check-in" if self.missed_check_in_id else "panic button"
+
     def __str__(self) -> str:
-        where = self.door_id or f"panic {self.panic_id}"
+        where = self.door_id or (
+            f"missed check-in {self.missed_check_in_id}"
+            if self.missed_check_in_id
+            else f"panic {self.panic_id}"
+        )
         return f"{self.get_event_type_display()} at {where} ({self.state})"
 
 

@@ -38,7 +38,8 @@ from facility_log.services.audit import audited_change
 from facility_log.services.credentials import credential_key, pseudonymise
 
 # Enum `.values` is rebuilt on every access; rows are checked against these sets instead.
-EVENT_TYPES = frozenset(EventType.values)
+# A missed check-in is raised by the lone-worker check, never reported by a door.
+EVENT_TYPES = frozenset(EventType.values) - {EventType.MISSED_CHECK_IN}
 DENIAL_REASONS = frozenset(DenialReason.values)
 DIRECTIONS = frozenset(Direction.values)
 DEFAULT_ESCALATE_MINUTES = 10
@@ -336,7 +337,9 @@ def alarms_to_escalate(now: datetime | None = None) -> list[Alarm]:
     """New alarms older than their escalation delay that have not been escalated yet."""
     now = now or timezone.now()
     candidates = Alarm.objects.filter(state=AlarmState.NEW, escalated_at__isnull=True)
-    candidates = candidates.select_related("site", "door", "panic__last_checkpoint")
+    candidates = candidates.select_related(
+        "site", "door", "panic__last_checkpoint", "missed_check_in__shift__guard"
+    )
     return [
         alarm
         for alarm in candidates.order_by("raised_at")

@@ -33,7 +33,7 @@ from facility_log.scoping import MANAGE_ROLES, require_role
 from facility_log.services.audit import audited_change
 
 E, R = EventType, DenialReason
-NEUTRAL = frozenset(EventType.values)
+NEUTRAL = frozenset(EventType.values) - {EventType.MISSED_CHECK_IN}  # no door reports one
 
 # Gallagher Command Centre event type ids (the `type.id` of an event), from a Command Centre
 # `/api/events/groups` listing (166 groups, 1,382 types). Only types whose meaning is certain.

@@ -41,6 +41,10 @@ def open_incident_from_alarm(alarm: Alarm, actor: AbstractBaseUser) -> Incident:
             f"{kind} reported by the access-control system at door {alarm.door.code} "
             f"({alarm.door.name})."
         )
+    elif alarm.missed_check_in_id:
+        # Shift context only: whose shift, since when; no place.
+        zone, title = None, f"{kind}: lone worker"
+        narrative = f"A lone worker's check-in was missed. {alarm.where}."
     else:
         checkpoint = alarm.panic.last_checkpoint
         zone, title = (checkpoint.zone if checkpoint else None), f"{kind}: panic button"

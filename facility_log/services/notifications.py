@@ -40,7 +40,7 @@ from facility_log.services.audit import audited_change
 
 log = logging.getLogger(__name__)
 
-URGENT_ALARM_TYPES = frozenset({EventType.DURESS, EventType.FORCED_OPEN})
+URGENT_ALARM_TYPES = frozenset({EventType.DURESS, EventType.MISSED_CHECK_IN, EventType.FORCED_OPEN})
 SEVERE = frozenset({Severity.HIGH, Severity.CRITICAL})
 SUBJECT_PREFIX = "[facility_log]"
 
@@ -165,7 +165,8 @@ def report_returned(incident, comment: str) -> list[Notification]:
 
 
 def urgent_alarms(site: Site, alarms: list) -> list[Notification]:
-    """Duress and forced-door alarms, at once: one notice per person for all of `alarms`."""
+    """Duress, missed check-in and forced-door alarms, at once: one notice per person for
+    all of `alarms`."""
     urgent = [alarm for alarm in alarms if alarm.event_type in URGENT_ALARM_TYPES]
     if not urgent:
         return []
@@ -188,14 +189,19 @@ def alarm_unacknowledged(alarm) -> list[Notification]:
     local = alarm.raised_at.astimezone(alarm.site.tzinfo)
     # A panic-button alarm has no door: it is where the guard last scanned a checkpoint.
     door = f" ({alarm.door.code})" if alarm.door_id else ""
-    at = alarm.door.code if alarm.door_id else "panic button"
-    what = f"{alarm.get_event_type_display()} at {at}"
+    kind = alarm.get_event_type_display()
+    # A missed check-in has no place: it says whose check-in is missing since when.
+    at, where = (
+        ("", f": {alarm.where}")
+        if alarm.missed_check_in_id
+        else (f" at {alarm.source_label}", f" at {alarm.where}{door}")
+    )
     return notify(
         NotificationKind.ALARM_UNACKNOWLEDGED,
         alarm.site,
         people_at(alarm.site, [Role.SUPERVISOR, Role.MANAGER]),
-        subject=f"{alarm.site.code}: {what} not acknowledged",
-        body=f"Alarm #{alarm.pk}: {alarm.get_event_type_display()} at {alarm.where}{door}, "
+        subject=f"{alarm.site.code}: {kind}{at} not acknowledged",
+        body=f"Alarm #{alarm.pk}: {kind}{where}, "
         f"site {alarm.site.name}, raised {local:%Y-%m-%d %H:%M %Z}, "
         f"still not acknowledged after {alarm.escalate_after_minutes} minutes.",
         path=reverse("access-alarm-page", args=[alarm.pk]),

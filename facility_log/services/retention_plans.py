@@ -15,8 +15,9 @@ When a record's time is counted from, and what goes with it:
 * rounds: a run from its start, with its scans (and photos) and its round exceptions; a run
   one of whose scans opened an incident stays with that incident. A round exception of no
   run (a missed round) from when it was detected.
-* shifts: from the shift's end (an open shift stays), with its log entries; the pass-down
-  notes are part of the shift. A shift with a panic press stays with it.
+* shifts: from the shift's end (an open shift stays), with its log entries and lone-worker
+  check-ins; the pass-down notes are part of the shift. A shift with a panic press or a
+  missed check-in stays with it (and its alarm).
 * view log: a record view from when it happened.
 """
 
@@ -33,6 +34,7 @@ from facility_log.models import (
     AccessEvent,
     Alarm,
     Attachment,
+    CheckIn,
     ImportBatch,
     Incident,
     IncidentSource,
@@ -256,11 +258,14 @@ def plan_shifts(tally: Tally) -> Iterator[Removal]:
     # A shift in which the panic button was pressed stays with that press (and its duress
     # alarm): the alarm names the shift, and neither has a purge period yet.
     shifts = shifts.exclude(panic_alerts__isnull=False)
+    # The same for a missed check-in's alarm; the shift's check-ins go with the shift.
+    shifts = shifts.exclude(missed_check_ins__isnull=False)
     for pk in shifts.order_by("pk").values_list("pk", flat=True):
         yield Removal(
             records=1,
             rows=[
                 (ShiftEntry, ShiftEntry.objects.filter(shift_id=pk)),
+                (CheckIn, CheckIn.objects.filter(shift_id=pk)),
                 *_with_history(Shift, Shift.objects.filter(pk=pk)),
             ],
         )

@@ -1,6 +1,6 @@
-"""A tablet's outbox sent in one request: panic presses (the tablet sends them first), round
-starts, scans, round finishes and shift-log entries, in the order the guard made them, each
-with its own outcome.
+"""A tablet's outbox sent in one request: panic presses (the tablet sends them first),
+lone-worker check-ins, round starts, scans, round finishes and shift-log entries, in the
+order the guard made them, each with its own outcome.
 
 Why a batch.
   A night offline leaves a few hundred records (244 for ten rounds of twenty checkpoints).
@@ -31,6 +31,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from facility_log.models import Checkpoint, Route, Run, Shift, Site
 from facility_log.scoping import REPORT_ROLES, scoped, sites_for
 from facility_log.services import ledger
+from facility_log.services import lone_worker as lone_worker_services
 from facility_log.services import panic as panic_services
 from facility_log.services import rounds as round_services
 from facility_log.services import shifts as shift_services
@@ -57,7 +58,8 @@ class Outcome:
 
 @dataclass(frozen=True)
 class SyncRecord:
-    """One record of the outbox: its type ("panic", "run", "scan", "run-finish", "shift-entry"), its
+    """One record of the outbox: its type ("panic", "check_in", "run", "scan", "run-finish",
+    "shift-entry"), its
     validated fields, and what it refers to (`run` / `shift`: an id, or a client_uuid)."""
 
     type: str
@@ -223,8 +225,21 @@ def _raise_panic(batch: _Batch, record: SyncRecord) -> SyncResult:
     return SyncResult(Outcome.CREATED if created else Outcome.SAME, alarm.pk)
 
 
+def _check_in(batch: _Batch, record: SyncRecord) -> SyncResult:
+    # A lone worker's "I'm OK": the shift and the time, nothing else (services/lone_worker.py).
+    data = record.fields
+    check_in, created = lone_worker_services.record_check_in(
+        batch.actor,
+        shift=batch.shift(record.refs["shift"]),
+        client_uuid=data["client_uuid"],
+        checked_in_at=data["checked_in_at"],
+    )
+    return SyncResult(Outcome.CREATED if created else Outcome.SAME, check_in.pk)
+
+
 HANDLERS: dict[str, Callable[[_Batch, SyncRecord], SyncResult]] = {
     "panic": _raise_panic,
+    "check_in": _check_in,
     "run": _start_run,
     "scan": _record_scan,
     "run-finish": _finish_run,

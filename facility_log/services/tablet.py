@@ -33,6 +33,7 @@ def tablet_bundle(user) -> dict:
     sites = list(
         sites_for(user, REPORT_ROLES)
         .filter(is_active=True)
+        .select_related("lone_worker_policy")
         .order_by("code")
         .prefetch_related(
             Prefetch("zones", queryset=Zone.objects.filter(is_active=True).order_by("name")),
@@ -72,6 +73,7 @@ def _site_data(site: Site, user) -> dict:
         "zones": [{"id": z.pk, "name": z.name} for z in site.zones.all()],
         "routes": [_route_data(route) for route in site.routes.all()],
         "handover": _handover_data(handover),
+        "lone_worker": _lone_worker_data(getattr(site, "lone_worker_policy", None)),
         "open_shift": (
             {
                 "id": open_shift.pk,
@@ -81,6 +83,18 @@ def _site_data(site: Site, user) -> dict:
             if open_shift
             else None
         ),
+    }
+
+
+def _lone_worker_data(policy) -> dict | None:
+    # The site's check-in rule, for checkin.js (None: never set, so off).
+    if policy is None:
+        return None
+    return {
+        "enabled": policy.enabled,
+        "interval_minutes": policy.interval_minutes,
+        "grace_minutes": policy.grace_minutes,
+        "changed_at": policy.changed_at.isoformat(),
     }
 
 

@@ -61,6 +61,7 @@ def _alarm(request, pk: int, roles=VIEW_ROLES) -> Alarm:
         "panic__guard",
         "panic__shift",
         "panic__last_checkpoint__zone",
+        "missed_check_in__shift__guard",
     )
     return get_scoped_or_404(alarms, request.user, roles, pk=pk)
 

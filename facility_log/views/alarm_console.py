@@ -109,7 +109,12 @@ def _console(request):
         "acknowledged": by_state.get(AlarmState.ACKNOWLEDGED, 0),
     }
     shown = alarms.select_related(
-        "site", "door", "event", "panic__guard", "panic__last_checkpoint"
+        "site",
+        "door",
+        "event",
+        "panic__guard",
+        "panic__last_checkpoint",
+        "missed_check_in__shift__guard",
     ).order_by("priority", "-raised_at", "-id")[:CONSOLE_LIMIT]
     return form, list(shown), counts
 

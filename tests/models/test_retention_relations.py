@@ -61,6 +61,8 @@ HANDLED = {
     ("Scan", "RoundException", "scan"): "removed with the scan's run",
     ("Shift", "ShiftEntry", "shift"): "removed with the shift",
     ("Shift", "PanicAlert", "shift"): "a shift with a panic press stays with it",
+    ("Shift", "CheckIn", "shift"): "removed with the shift",
+    ("Shift", "MissedCheckIn", "shift"): "a shift with a missed check-in stays with it",
 }
 
 

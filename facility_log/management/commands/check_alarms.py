@@ -21,6 +21,5 @@ class Command(AuditedCommand):
         escalated = escalate_due_alarms(system_actor())
         for alarm, recipients in escalated:
             who = ", ".join(recipients) or "nobody (no supervisor or manager has an email)"
-            where = alarm.door.code if alarm.door_id else "panic button"
-            self.stdout.write(f"alarm #{alarm.pk} {alarm.site.code} {where}: {who}")
+            self.stdout.write(f"alarm #{alarm.pk} {alarm.site.code} {alarm.source_label}: {who}")
         self.stdout.write(self.style.SUCCESS(f"{len(escalated)} alarm(s) escalated."))

@@ -369,7 +369,7 @@
   // server (yet): that one waits, as an entry with a missing reference does. A reference
   // to a record whose server id is not known yet is sent as its client UUID (`run_uuid`,
   // `shift_uuid`): the server finds it, also when it is earlier in the same batch.
-  var BATCH_KINDS = { panic: true, run: true, scan: true, "run-finish": true, "shift-entry": true };
+  var BATCH_KINDS = { panic: true, check_in: true, run: true, scan: true, "run-finish": true, "shift-entry": true };
   var BATCH_MAX = 100;
   var SYNC_URL = "/api/v1/sync/";
 
