@@ -41,6 +41,7 @@ def _sign_in(page, username: str, password: str = PASSWORD) -> None:
 
 def _sign_out(page) -> None:
     page.get_by_role("button", name="Sign out").click()
+    page.wait_for_load_state()
 
 
 def _reason(page) -> None:
@@ -137,6 +138,7 @@ def _guard_sets_password_and_walks(page, link: str) -> Run:
     page.get_by_label("New password", exact=True).fill(GUARD_PASSWORD)
     page.get_by_label("New password confirmation").fill(GUARD_PASSWORD)
     page.get_by_role("button", name=re.compile("password", re.IGNORECASE)).click()
+    expect(page.get_by_text("Your password is set: sign in with it.")).to_be_visible()
     _sign_in(page, "gus", GUARD_PASSWORD)
     page.get_by_role("link", name="Rounds").first.click()
     page.get_by_role("button", name="Start Yard round").click()
