@@ -16,6 +16,7 @@ from tests.two_factor_helpers import pass_second_step, ready_for_second_step
 
 WHY = "setting up the new site"
 GUARD_PASSWORD = "a-Long-night-shift-42"
+PLAN_V1 = ("Gate", "Dock", "Tank")
 
 
 def _fresh_site_with_a_new_manager():
@@ -41,7 +42,8 @@ def _sign_in(page, username: str, password: str = PASSWORD) -> None:
 
 def _sign_out(page) -> None:
     page.get_by_role("button", name="Sign out").click()
-    page.wait_for_load_state()
+    # Wait for the signed-out page, so the next navigation does not cut the sign-out short.
+    expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
 
 
 def _reason(page) -> None:
@@ -198,8 +200,9 @@ def test_a_new_manager_sets_up_a_fresh_site_and_a_guard_walks_it(
         assert route.version == 2
         # The finished round keeps its own plan: the three stops it was walked with.
         page.goto(f"/rounds/runs/{run.pk}/")
-        for name in ("Gate", "Dock", "Tank"):
-            expect(page.get_by_text(name).first).to_be_visible()
+        expect(page.get_by_text("route version 1")).to_be_visible()
+        stops = page.locator("ol.stops li")
+        expect(stops).to_have_text([re.compile(rf"^{name} .*scanned") for name in PLAN_V1])
         assert Schedule.objects.filter(route=route).count() == 1
         assert DoorExternalId.objects.get(external_id="kisi-lock-4711").door.site == site
     finally:
