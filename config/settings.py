@@ -449,6 +449,7 @@ FACILITY_LOG = {
             ("shifts", 365),
             ("incidents", 7 * 365 + 2),  # 7 years, whatever leap days they hold
             ("view_log", 2 * 365),
+            ("visitors", 30),
         )
     },
 }

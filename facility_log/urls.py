@@ -23,6 +23,7 @@ from facility_log.views import (
     sites,
     tablet,
     two_factor,
+    visitors,
 )
 
 urlpatterns = [
@@ -100,6 +101,20 @@ urlpatterns = [
     path("sites/<str:code>/history/", sites.site_history, name="site-history"),
     path("sites/<str:code>/retention/", retention.site_retention, name="site-retention"),
     path("sites/<str:code>/purges/", retention.site_purges, name="site-purges"),
+    # The visitor day sheet: one site, one day (docs/visitors.md).
+    path("sites/<str:code>/visitors/", visitors.today_sheet, name="visitor-today"),
+    path("sites/<str:code>/visitors/on-site/", visitors.evacuation, name="visitor-evacuation"),
+    path(
+        "sites/<str:code>/visitors/on-site.pdf",
+        visitors.evacuation_pdf,
+        name="visitor-evacuation-pdf",
+    ),
+    path(
+        "sites/<str:code>/visitors/<int:pk>/sign-out/",
+        visitors.sign_out,
+        name="visitor-sign-out",
+    ),
+    path("sites/<str:code>/visitors/<str:day>/", visitors.day_sheet, name="visitor-sheet"),
     path("audit/", audit.audit_overview, name="audit-overview"),
     path("audit/views/", audit.view_log_search, name="audit-view-log"),
     path(

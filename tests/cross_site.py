@@ -139,6 +139,16 @@ SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
     "site-dashboard": lambda p: {"code": p.site_a.code},
     "site-monthly-report-pdf": lambda p: {"code": p.site_a.code, "month": "2026-01"},
     "site-monthly-report-csv": lambda p: {"code": p.site_a.code, "month": "2026-01"},
+    # The visitor day sheet (facility_log/views/visitors.py, api/visitors.py)
+    "visitor-today": lambda p: {"code": p.site_a.code},
+    "visitor-sheet": lambda p: {"code": p.site_a.code, "day": _visitor_at_a(p).day.isoformat()},
+    "visitor-evacuation": lambda p: {"code": p.site_a.code},
+    "visitor-evacuation-pdf": lambda p: {"code": p.site_a.code},
+    "visitor-sign-out": lambda p: {"code": p.site_a.code, "pk": _visitor_at_a(p).pk},
+    "api-visitor-sheet": lambda p: {"code": p.site_a.code, "day": _visitor_at_a(p).day.isoformat()},
+    "api-visitor-on-site": lambda p: {"code": p.site_a.code},
+    "api-visitor-sign-in": lambda p: {"code": p.site_a.code},
+    "api-visitor-sign-out": lambda p: {"code": p.site_a.code, "pk": _visitor_at_a(p).pk},
 }
 
 LIST_URLS: set[str] = {
@@ -235,6 +245,15 @@ def _incident_at_a(p: Personas):
     from tests.incident_factories import seed_site_a_incident
 
     return seed_site_a_incident(p)
+
+
+def _visitor_at_a(p: Personas):
+    """A visitor signed in (and not out) on site A's sheet of today (made once)."""
+    from facility_log.models import Visitor
+    from facility_log.services.visitors import sign_in_visitor
+
+    existing = Visitor.objects.filter(site=p.site_a).first()
+    return existing or sign_in_visitor(p.site_a, p.guard_a, name="Vera Visitor", host="Hal")
 
 
 def _attachment_at_a(p: Personas):

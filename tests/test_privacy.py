@@ -298,3 +298,49 @@ def test_privacy_statement_says_what_the_code_does():
     assert "last 4" not in text
     assert "searched by cardholder at one site at a time" in text
     assert "only on that incident's page" in text
+
+
+# --- the visitor day sheet: one site and one day, never a register -----------------------------
+
+
+def test_a_visitor_is_a_row_of_one_site_and_one_day_with_no_person_record():
+    from facility_log.models import Visitor
+
+    site, day = Visitor._meta.get_field("site"), Visitor._meta.get_field("day")
+    assert site.many_to_one and not site.null and not day.null
+    # No link to another visit or to a person: only the site and the staff who signed.
+    links = {f.name for f in Visitor._meta.get_fields() if f.is_relation}
+    assert links == {"site", "signed_in_by", "signed_out_by"}
+    from django.contrib import admin
+
+    assert not admin.site.is_registered(Visitor)
+
+
+@pytest.mark.django_db
+def test_no_page_or_api_finds_a_visitor_by_name_across_days(personas, client_for, api_client_for):
+    from facility_log.services import visitors
+    from tests.retention_helpers import ago, clock_at
+
+    with clock_at(ago(2)):
+        gone = visitors.sign_in_visitor(personas.site_a, personas.guard_a, name="Xaver Q", host="H")
+        visitors.sign_out_visitor(gone, personas.guard_a)
+    today = visitors.local_today(personas.site_a)
+    code = personas.site_a.code
+    page, api = client_for("manager_ab"), api_client_for("manager_ab")
+    for query in ("?name=Xaver", "?search=Xaver", "?q=Xaver"):
+        for url in (f"/sites/{code}/visitors/{today}/", f"/sites/{code}/visitors/on-site/"):
+            assert "Xaver Q" not in _body(page.get(url + query)), url + query
+        for url in (
+            f"/api/v1/sites/{code}/visitors/{today}/",
+            f"/api/v1/sites/{code}/visitors/on-site/",
+        ):
+            assert api.get(url + query).status_code == 400, url + query
+    # Only the sheet of that site and that day shows the visit.
+    assert "Xaver Q" in _body(page.get(f"/sites/{code}/visitors/{gone.day}/"))
+
+
+def test_privacy_statement_says_the_visitor_sheet_is_one_site_and_one_day():
+    text = " ".join((ROOT / "PRIVACY.md").read_text().split())
+    assert "One site and one day at a time" in text
+    assert "No page or API finds a visitor by name across days or sites" in text
+    assert "the admin has no visitor list" in text

@@ -14,6 +14,7 @@ ROW_START = {
     "shifts": "Shift logs",
     "incidents": "Incidents that are closed or void",
     "view_log": "Record-view log",
+    "visitors": "Visitor day sheets",
 }
 
 

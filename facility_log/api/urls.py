@@ -22,6 +22,7 @@ from facility_log.api import (
     shifts,
     sites,
     sync,
+    visitors,
 )
 
 router = DefaultRouter()
@@ -84,6 +85,15 @@ urlpatterns = [
     path("sync/", sync.sync, name="api-sync"),
     path("panic/", panic.panic, name="api-panic"),
     path("check-ins/", lone_worker.check_in, name="api-check-in"),
+    # The visitor day sheet: one site, one day per call (docs/visitors.md).
+    path("sites/<str:code>/visitors/", visitors.sign_in, name="api-visitor-sign-in"),
+    path("sites/<str:code>/visitors/on-site/", visitors.on_site, name="api-visitor-on-site"),
+    path(
+        "sites/<str:code>/visitors/<int:pk>/sign-out/",
+        visitors.sign_out,
+        name="api-visitor-sign-out",
+    ),
+    path("sites/<str:code>/visitors/<str:day>/", visitors.day_sheet, name="api-visitor-sheet"),
     path(
         "webhooks/kisi/<str:site_code>/",
         access.KisiWebhookView.as_view(),

@@ -66,6 +66,7 @@ from facility_log.models.rounds import (
 )
 from facility_log.models.shifts import Shift, ShiftEntry, ShiftEntryKind
 from facility_log.models.sites import Membership, Role, Site, Zone
+from facility_log.models.visitors import Visitor
 
 __all__ = [
     "AuditCheck",
@@ -133,4 +134,5 @@ __all__ = [
     "Review",
     "Supplement",
     "Vehicle",
+    "Visitor",
 ]

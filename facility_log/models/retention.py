@@ -26,6 +26,7 @@ class RecordKind(models.TextChoices):
     SHIFTS = "shifts", "Shift logs (shifts, log entries, pass-down notes)"
     INCIDENTS = "incidents", "Closed and void incidents"
     VIEW_LOG = "view_log", "Record-view log"
+    VISITORS = "visitors", "Visitor day sheets"
 
 
 class RetentionPolicy(AuditedModel):

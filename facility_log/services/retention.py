@@ -47,6 +47,7 @@ PURGE_ORDER = (
     RecordKind.ROUNDS,
     RecordKind.SHIFTS,
     RecordKind.VIEW_LOG,
+    RecordKind.VISITORS,
 )
 DELETE_CHUNK = 500
 

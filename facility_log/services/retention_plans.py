@@ -19,6 +19,9 @@ When a record's time is counted from, and what goes with it:
   check-ins; the pass-down notes are part of the shift. A shift with a panic press or a
   missed check-in stays with it (and its alarm).
 * view log: a record view from when it happened.
+* visitors: a day sheet from the end of its local day at the site: a sheet whose day is
+  before the cutoff's local date goes whole (its rows and their history), one sheet per
+  transaction. A visitor never signed out goes with the sheet all the same.
 """
 
 from collections.abc import Callable, Iterator
@@ -52,6 +55,7 @@ from facility_log.models import (
     Site,
     Supplement,
     Vehicle,
+    Visitor,
 )
 from facility_log.models.incidents import Status
 from facility_log.services import ledger
@@ -277,10 +281,21 @@ def plan_view_log(tally: Tally) -> Iterator[Removal]:
         yield Removal(records=len(pks), rows=[(RecordView, RecordView.objects.filter(pk__in=pks))])
 
 
+def plan_visitors(tally: Tally) -> Iterator[Removal]:
+    # A sheet is a local day at the site: it expires whole, once every moment of it is older
+    # than the period (the day of 31 days ago goes with a 30-day period, not the day of 30).
+    last_day = tally.cutoff.astimezone(tally.site.tzinfo).date()
+    sheets = Visitor.objects.filter(site=tally.site, day__lt=last_day)
+    for day in sheets.order_by("day").values_list("day", flat=True).distinct():
+        sheet = Visitor.objects.filter(site=tally.site, day=day)
+        yield Removal(records=sheet.count(), rows=_with_history(Visitor, sheet))
+
+
 PLANNERS = {
     RecordKind.INCIDENTS: plan_incidents,
     RecordKind.ACCESS_EVENTS: plan_access_events,
     RecordKind.ROUNDS: plan_rounds,
     RecordKind.SHIFTS: plan_shifts,
     RecordKind.VIEW_LOG: plan_view_log,
+    RecordKind.VISITORS: plan_visitors,
 }

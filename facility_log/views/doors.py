@@ -77,6 +77,9 @@ def _page(request, site, form, heading, button):
             "button": button,
             "danger": False,
             "note": "",
+            # A new door's events carry the door system's own event types: where they are
+            # mapped onto ours is the next thing a manager setting up doors needs.
+            "vendor_types_link": True,
         },
     )
 

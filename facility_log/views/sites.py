@@ -10,10 +10,11 @@ from facility_log.models import Membership, Site, Zone
 from facility_log.scoping import (
     AUDIT_ROLES,
     MANAGE_ROLES,
+    REPORT_ROLES,
     REVIEW_ROLES,
     VIEW_ROLES,
     get_scoped_or_404,
-    has_role,
+    roles_at,
 )
 from facility_log.services import sites as site_services
 from facility_log.services.history import merged_history
@@ -25,7 +26,8 @@ def _site(request, code: str, roles=VIEW_ROLES) -> Site:
 
 def site_detail(request, code: str):
     site = _site(request, code)
-    can_manage = has_role(request.user, site, MANAGE_ROLES)
+    roles = roles_at(request.user, site)
+    can_manage = bool(roles & MANAGE_ROLES)
     memberships = Membership.objects.filter(site=site).select_related("user") if can_manage else []
     return render(
         request,
@@ -35,8 +37,9 @@ def site_detail(request, code: str):
             "zones": Zone.objects.filter(site=site),
             "memberships": memberships,
             "can_manage": can_manage,
-            "can_audit": has_role(request.user, site, AUDIT_ROLES),
-            "can_dashboard": has_role(request.user, site, REVIEW_ROLES | AUDIT_ROLES),
+            "can_audit": bool(roles & AUDIT_ROLES),
+            "can_dashboard": bool(roles & (REVIEW_ROLES | AUDIT_ROLES)),
+            "can_report": bool(roles & REPORT_ROLES),
             "now": timezone.now(),
         },
     )

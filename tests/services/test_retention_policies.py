@@ -32,6 +32,7 @@ def test_defaults_cover_every_kind_and_match_the_promise():
         "shifts": 365,
         "incidents": 2557,
         "view_log": 730,
+        "visitors": 30,
     }
     assert set(settings.FACILITY_LOG["RETENTION_DAYS"]) == set(RecordKind.values)
 

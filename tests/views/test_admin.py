@@ -13,7 +13,9 @@ INCIDENT_PARTS = {"InvolvedPerson", "Vehicle", "PropertyItem", "Supplement", "At
 # docs/notifications.md); alarm priorities are set by the site's managers on their own page
 # with a reason; a panic press is shown through its alarm (which the admin lists). The
 # lone-worker rule is set by the site's managers on its own page, with a reason; a check-in and
-# a missed one are shown through the shift and the alarm.
+# a missed one are shown through the shift and the alarm. A visitor
+# is on its site's day sheet only: an admin list with a search box would find a name across
+# days and sites (PRIVACY.md).
 OWN_PAGES_ONLY = {
     "Notification",
     "NotificationPreference",
@@ -22,6 +24,7 @@ OWN_PAGES_ONLY = {
     "LoneWorkerPolicy",
     "CheckIn",
     "MissedCheckIn",
+    "Visitor",
 }
 
 
