@@ -1,8 +1,8 @@
 """`POST /api/v1/sync/`: the tablet's outbox in one request (services/sync.py).
 
 The body lists records in the order the guard made them: panic presses (which the tablet
-puts first), round starts, scans, round finishes and shift-log entries, each as its own
-endpoint takes it plus a `type`. A record names the run or shift it belongs to by id (`run`,
+puts first), round starts, scans, round finishes, shift-log entries and incident submissions,
+each as its own endpoint takes it plus a `type`. A record names the run or shift it belongs to by id (`run`,
 `shift`) or by the client_uuid the tablet gave it (`run_uuid`, `shift_uuid`), which may be a
 record earlier in the same request (a panic press never waits for its shift: one the server
 does not have yet is left out).
@@ -15,7 +15,7 @@ again once that record is accepted. Each record is stored in its own savepoint.
 
 The whole request is refused (400, naming `records` → index → field; nothing stored) when it
 does not match the schema: not a list of 1 to 100 records, or a record whose `type` is not one
-of the five or whose fields are not as its type declares (missing, wrong type or format, too
+of the six or whose fields are not as its type declares (missing, wrong type or format, too
 long, outside an enum), as docs/api.md says of every operation. The tablet then sends its
 records one by one to their own endpoints. What the schema cannot state is answered per
 record: both or neither of `run`/`run_uuid`, a record that does not exist, a role too low.
@@ -186,12 +186,27 @@ class SyncPanicRecordSerializer(RefuseUnknownFields, serializers.Serializer):
         return {"shift": by_id if by_id is not None else by_uuid}
 
 
+class SyncIncidentSubmitRecordSerializer(RefuseUnknownFields, serializers.Serializer):
+    """Submit a draft the tablet made (as `POST /incidents/{id}/submit/`); one submitted before
+    is answered 200 as done. Without a required-to-submit field: 400 naming each."""
+
+    type = _type("incident-submit")
+    incident = _id(required=False, help_text="The incident's id, or:")
+    incident_uuid = _Uuid(required=False, help_text="the incident's client_uuid.")
+    reason = _Text(required=False, allow_blank=True, max_length=500)
+
+    @staticmethod
+    def refs(attrs: dict) -> dict:
+        return _ref("incident", attrs)
+
+
 RECORD_SERIALIZERS = {
     "panic": SyncPanicRecordSerializer,
     "run": SyncRunRecordSerializer,
     "scan": SyncScanRecordSerializer,
     "run-finish": SyncRunFinishRecordSerializer,
     "shift-entry": SyncShiftEntryRecordSerializer,
+    "incident-submit": SyncIncidentSubmitRecordSerializer,
 }
 
 
@@ -278,7 +293,7 @@ def _record(data: dict | SyncResult, fields_of: dict) -> SyncRecord | SyncResult
     request=SyncRequestSerializer,
     responses={200: SyncResponseSerializer},
     summary="Send the tablet's outbox: panic presses, round starts, scans, round finishes, "
-    "log entries",
+    "log entries, incident submissions",
 )
 @api_view(["POST"])
 @parser_classes([JSONParser])
