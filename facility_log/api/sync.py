@@ -2,8 +2,9 @@
 
 The body lists records in the order the guard made them: panic presses (which the tablet
 puts first), round starts, scans, round finishes, shift-log entries and incident submissions,
-each as its own endpoint takes it plus a `type`. A record names the run or shift it belongs to by id (`run`,
-`shift`) or by the client_uuid the tablet gave it (`run_uuid`, `shift_uuid`), which may be a
+each as its own endpoint takes it plus a `type`. A record names the run, shift or incident it
+belongs to by id (`run`, `shift`, `incident`) or by the client_uuid the tablet gave it
+(`run_uuid`, `shift_uuid`, `incident_uuid`), which may be a
 record earlier in the same request (a panic press never waits for its shift: one the server
 does not have yet is left out).
 

@@ -26,7 +26,7 @@ from facility_log.models import (
     Site,
     Zone,
 )
-from facility_log.models.incidents import Severity
+from facility_log.models.incidents import PersonRole, Severity
 from facility_log.models.shifts import ShiftEntryKind
 from facility_log.scoping import REPORT_ROLES, sites_for
 from facility_log.services import shifts as shift_services
@@ -80,12 +80,14 @@ def tablet_bundle(user, now: datetime | None = None) -> dict:
     )
     return {
         "user": user.get_username(),
+        "user_name": user.get_full_name() or user.get_username(),
         "sites": [_site_data(site, user, now) for site in sites],
         "categories": [
             {"id": c.pk, "name": c.name} for c in Category.objects.filter(is_active=True)
         ],
         "severities": [{"value": v, "label": str(label)} for v, label in Severity.choices],
         "entry_kinds": [{"value": v, "label": str(label)} for v, label in ShiftEntryKind.choices],
+        "person_roles": [{"value": v, "label": str(label)} for v, label in PersonRole.choices],
         "required_to_submit": list(REQUIRED_TO_SUBMIT),
     }
 
@@ -102,7 +104,7 @@ def _site_data(site: Site, user, now: datetime) -> dict:
         "zones": [{"id": z.pk, "name": z.name} for z in site.zones.all()],
         "checkpoints": [_checkpoint_data(c) for c in site.active_checkpoints],
         "routes": [_route_data(route, due) for route in routes],
-        "due_route": {"id": due[0].pk, "window": due[1].isoformat()} if due else None,
+        "due_route": _due_data(due),
         "handover": _handover_data(handover),
         "open_shift": (
             {
@@ -174,6 +176,15 @@ def due_route(site: Site, now: datetime) -> tuple[Route, datetime, Schedule] | N
     return route, window, schedule
 
 
+def _due_data(due: tuple | None) -> dict | None:
+    # `until`: a page opened offline hours later no longer calls the route due.
+    if due is None:
+        return None
+    route, window, schedule = due
+    until = window + timedelta(minutes=schedule.grace_minutes)
+    return {"id": route.pk, "window": window.isoformat(), "until": until.isoformat()}
+
+
 def _open_runs(site: Site, user, open_shift) -> list[dict]:
     # Rounds this guard started during the open shift and has not finished, on any device:
     # the tablet offers to take them up rather than leaving them open on the server.
@@ -184,9 +195,7 @@ def _open_runs(site: Site, user, open_shift) -> list[dict]:
             site=site, guard=user, finished_at__isnull=True, started_at__gte=open_shift.started_at
         )
         .order_by("started_at")
-        .prefetch_related(
-            Prefetch("scans", queryset=Scan.objects.order_by("effective_time", "pk"))
-        )
+        .prefetch_related(Prefetch("scans", queryset=Scan.objects.order_by("effective_time", "pk")))
     )
     return [
         {
@@ -195,7 +204,11 @@ def _open_runs(site: Site, user, open_shift) -> list[dict]:
             "route": run.route_id,
             "started_at": run.started_at.isoformat(),
             "scans": [
-                {"checkpoint": scan.checkpoint_id, "at": scan.effective_time.isoformat()}
+                {
+                    "client_uuid": str(scan.client_uuid),
+                    "checkpoint": scan.checkpoint_id,
+                    "at": scan.effective_time.isoformat(),
+                }
                 for scan in run.scans.all()
             ],
         }
