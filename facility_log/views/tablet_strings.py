@@ -123,6 +123,29 @@ TABLET_STRINGS = {
     "instructions_for": _("Instructions at %(name)s"),
     "point_camera": _("Point the camera at the checkpoint's QR label."),
     "hold_nfc": _("Hold the tablet against the checkpoint's NFC tag."),
+    # camera and NFC (scanner.js)
+    "qr_decoder_missing": _("The QR decoder could not be loaded."),
+    "no_camera_access": _("This browser gives no camera access here. Type the code instead."),
+    "camera_not_allowed": _(
+        "The camera was not allowed. Type the code instead, or allow the camera in the browser "
+        "settings."
+    ),
+    "tag_without_code": _("This tag holds no checkpoint code."),
+    "tag_unreadable": _("The tag could not be read. Hold it still against the tablet."),
+    # panic button (panic.js)
+    "panic_no_site": _("No site chosen."),
+    "kind_panic": _("duress alarm"),
+    "label_panic": _("Duress alarm"),
+    "panic_not_saved": _(
+        "The duress alarm could NOT be saved on this tablet (%(error)s). Call for help another way."
+    ),
+    "panic_waiting": _(
+        "Duress alarm NOT SENT YET: it has not reached anyone. This tablet sends it the moment "
+        "any network returns. If you can, call for help another way."
+    ),
+    "panic_received": _(
+        "Duress alarm received by the server: supervisors see it at the top of the alarm console."
+    ),
     # incidents
     "choose_later": _("— choose later —"),
     "no_zone": _("— no zone —"),
