@@ -166,6 +166,7 @@ def test_a_round_open_on_another_device_is_shown_and_taken_up(
     assert Run.objects.count() == 1
     assert sorted(s.checkpoint.name for s in Scan.objects.filter(run=run)) == ["Dock", "Gate"]
     tablet.get_by_role("button", name="Finish round").click()
+    expect(tablet.get_by_text("Round finished. Saved on this tablet.")).to_be_visible()
     _all_sent(tablet)
     run.refresh_from_db()
     assert run.finished_at is not None
