@@ -1,11 +1,13 @@
 """`POST /api/v1/sync/`: the tablet's outbox in one request (services/sync.py).
 
 The body lists records in the order the guard made them: panic presses (which the tablet
-puts first), lone-worker check-ins, round starts, scans, round finishes and shift-log
-entries, each as its own endpoint takes it plus a `type`. A record names the run or shift it
-belongs to by id (`run`, `shift`) or by the client_uuid the tablet gave it (`run_uuid`,
-`shift_uuid`), which may be a record earlier in the same request (a panic press never waits
-for its shift: one the server does not have yet is left out).
+The body lists records in the order the guard made them: panic presses (which the tablet
+puts first), lone-worker check-ins, round starts, scans, round finishes, shift-log entries and
+incident submissions, each as its own endpoint takes it plus a `type`. A record names the run,
+shift or incident it belongs to by id (`run`, `shift`, `incident`) or by the client_uuid the
+tablet gave it (`run_uuid`, `shift_uuid`, `incident_uuid`), which may be a record earlier in
+the same request (a panic press never waits for its shift: one the server does not have yet is
+left out).
 
 The answer is 200 with one result per record, in the same order: its status as its own
 endpoint would answer (201 stored, 200 stored before or done, 400 a field refused, 403 not
@@ -199,6 +201,18 @@ class SyncCheckInRecordSerializer(RefuseUnknownFields, serializers.Serializer):
     @staticmethod
     def refs(attrs: dict) -> dict:
         return _ref("shift", attrs)
+class SyncIncidentSubmitRecordSerializer(RefuseUnknownFields, serializers.Serializer):
+    """Submit a draft the tablet made (as `POST /incidents/{id}/submit/`); one submitted before
+    is answered 200 as done. Without a required-to-submit field: 400 naming each."""
+
+    type = _type("incident-submit")
+    incident = _id(required=False, help_text="The incident's id, or:")
+    incident_uuid = _Uuid(required=False, help_text="the incident's client_uuid.")
+    reason = _Text(required=False, allow_blank=True, max_length=500)
+
+    @staticmethod
+    def refs(attrs: dict) -> dict:
+        return _ref("incident", attrs)
 
 
 RECORD_SERIALIZERS = {
@@ -208,6 +222,7 @@ RECORD_SERIALIZERS = {
     "scan": SyncScanRecordSerializer,
     "run-finish": SyncRunFinishRecordSerializer,
     "shift-entry": SyncShiftEntryRecordSerializer,
+    "incident-submit": SyncIncidentSubmitRecordSerializer,
 }
 
 
@@ -294,7 +309,7 @@ def _record(data: dict | SyncResult, fields_of: dict) -> SyncRecord | SyncResult
     request=SyncRequestSerializer,
     responses={200: SyncResponseSerializer},
     summary="Send the tablet's outbox: panic presses, check-ins, round starts, scans, round "
-    "finishes, log entries",
+    "finishes, log entries, incident submissions",
 )
 @api_view(["POST"])
 @parser_classes([JSONParser])

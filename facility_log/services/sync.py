@@ -1,6 +1,6 @@
 """A tablet's outbox sent in one request: panic presses (the tablet sends them first),
-lone-worker check-ins, round starts, scans, round finishes and shift-log entries, in the
-order the guard made them, each with its own outcome.
+lone-worker check-ins, round starts, scans, round finishes, shift-log entries and incident
+submissions, in the order the guard made them, each with its own outcome.
 
 Why a batch.
   A night offline leaves a few hundred records (244 for ten rounds of twenty checkpoints).
@@ -13,7 +13,8 @@ Why a batch.
 What stays the same.
   Each record goes through the same service as its own endpoint (`start_run`, `record_scan`,
   `finish_run`, `add_shift_entry`), with the same checks, history and idempotency by
-  client_uuid; each runs in its own savepoint, so a refusal leaves no trace and does not
+  client_uuid (a submission: by the incident, see `_submit_incident`); each runs in its own
+  savepoint, so a refusal leaves no trace and does not
   lose the records around it. A record may name the run or shift it belongs to by id or by
   the client_uuid the tablet gave it (`run_uuid`, `shift_uuid`), including one created
   earlier in the same batch; one that is not (yet) on the server is answered WAITING, and
@@ -28,8 +29,10 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from facility_log.models import Checkpoint, Route, Run, Shift, Site
+from facility_log.models import Checkpoint, Incident, Route, Run, Shift, Site
+from facility_log.models.incidents import Status
 from facility_log.scoping import REPORT_ROLES, scoped, sites_for
+from facility_log.services import incidents as incident_services
 from facility_log.services import ledger
 from facility_log.services import lone_worker as lone_worker_services
 from facility_log.services import panic as panic_services
@@ -59,8 +62,8 @@ class Outcome:
 @dataclass(frozen=True)
 class SyncRecord:
     """One record of the outbox: its type ("panic", "check_in", "run", "scan", "run-finish",
-    "shift-entry"), its
-    validated fields, and what it refers to (`run` / `shift`: an id, or a client_uuid)."""
+    "shift-entry", "incident-submit"), its validated fields, and what it refers to (`run` /
+    `shift` / `incident`: an id, or a client_uuid)."""
 
     type: str
     fields: dict
@@ -128,6 +131,12 @@ class _Batch:
 
         return self._one(Shift, shifts, "shift", key)
 
+    def incident(self, key) -> Incident:
+        def incidents():
+            return scoped(Incident.objects.select_related("site"), self.actor, REPORT_ROLES)
+
+        return self._one(Incident, incidents, "incident", key)
+
     def checkpoints(self, site) -> dict:
         if (Site, site.pk) not in self.found:
             self.found[(Site, site.pk)] = active_checkpoints(site)
@@ -194,6 +203,18 @@ def _add_shift_entry(batch: _Batch, record: SyncRecord) -> SyncResult:
     return SyncResult(Outcome.CREATED if created else Outcome.SAME, entry.pk)
 
 
+def _submit_incident(batch: _Batch, record: SyncRecord) -> SyncResult:
+    # The tablet submits only the drafts it made, once: an incident submitted before (since
+    # approved, or returned to its author for more) is answered as done, so a replayed outbox
+    # never resubmits a returned report unchanged; that is done from the incident page.
+    incident = batch.incident(record.refs["incident"])
+    if incident.submitted_at is not None and incident.status != Status.VOID:
+        return SyncResult(Outcome.SAME, incident.pk)
+    reason = record.fields.get("reason") or "submitted from the guard tablet"
+    incident_services.submit_incident(incident, batch.actor, reason=reason)
+    return SyncResult(Outcome.SAME, incident.pk)
+
+
 def _raise_panic(batch: _Batch, record: SyncRecord) -> SyncResult:
     # A press never waits: a shift or checkpoint the server does not have (yet) is left out
     # and the alarm is raised with what is known (services/panic.py).
@@ -244,6 +265,7 @@ HANDLERS: dict[str, Callable[[_Batch, SyncRecord], SyncResult]] = {
     "scan": _record_scan,
     "run-finish": _finish_run,
     "shift-entry": _add_shift_entry,
+    "incident-submit": _submit_incident,
 }
 
 
@@ -274,6 +296,9 @@ def _one_record(batch: _Batch, record: SyncRecord) -> SyncResult:
         return HANDLERS[record.type](batch, record)
     except _Waiting as waiting:
         return SyncResult(Outcome.WAITING, errors=waiting.errors)
+    except incident_services.StateConflict as error:
+        batch.forget()
+        return SyncResult(Outcome.CONFLICT, errors=error.message_dict)
     except ValidationError as error:
         batch.forget()
         errors = error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages}

@@ -23,13 +23,17 @@ from django.views.decorators.http import require_GET
 
 from facility_log.services.tablet import tablet_bundle
 from facility_log.services.work_queues import returned_reports
+from facility_log.views.tablet_strings import tablet_strings
 
 # Everything the tablet page loads; the service worker stores these when it installs.
 SHELL_ASSETS = (
     "facility_log/css/app.css",
     "facility_log/js/theme.js",
     "facility_log/js/tablet/outbox.js",
+    "facility_log/js/tablet/text.js",
     "facility_log/js/tablet/scanner.js",
+    "facility_log/js/tablet/round.js",
+    "facility_log/js/tablet/incident.js",
     "facility_log/js/tablet/app.js",
     "facility_log/js/tablet/panic.js",
     "facility_log/js/tablet/checkin.js",
@@ -43,11 +47,16 @@ SHELL_ASSETS = (
 @require_GET
 @cache_control(private=True, no_cache=True)
 def tablet_app(request):
-    """The guard's screens: shift, log entries, rounds with scanning, incident drafts."""
+    """The guard's screens: shift, log entries, rounds with scanning, incidents; every
+    sentence the scripts show comes translated with the page (views/tablet_strings.py)."""
     return render(
         request,
         "facility_log/tablet/app.html",
-        {"bundle": tablet_bundle(request.user), "returned": returned_reports(request.user)},
+        {
+            "bundle": tablet_bundle(request.user),
+            "tablet_strings": tablet_strings(),
+            "returned": returned_reports(request.user),
+        },
     )
 
 
@@ -132,6 +141,6 @@ def _hash_assets() -> str:
             with open(found, "rb") as handle:
                 digest.update(handle.read())
         digest.update(static(path).encode())
-    for name in ("app.html", "sw.js"):
+    for name in ("app.html", "round.html", "incident.html", "sw.js"):
         digest.update(get_template(f"facility_log/tablet/{name}").template.source.encode())
     return digest.hexdigest()[:16]

@@ -369,7 +369,10 @@
   // server (yet): that one waits, as an entry with a missing reference does. A reference
   // to a record whose server id is not known yet is sent as its client UUID (`run_uuid`,
   // `shift_uuid`): the server finds it, also when it is earlier in the same batch.
-  var BATCH_KINDS = { panic: true, check_in: true, run: true, scan: true, "run-finish": true, "shift-entry": true };
+  var BATCH_KINDS = {
+    panic: true, check_in: true, run: true, scan: true, "run-finish": true, "shift-entry": true,
+    "incident-submit": true,
+  };
   var BATCH_MAX = 100;
   var SYNC_URL = "/api/v1/sync/";
 
@@ -552,6 +555,14 @@
   // taken leaves it to the other, whose pass picks up its entries too.
   function sync(options) {
     var retryRefused = Boolean(options && options.retryRefused);
+    // No network as far as the browser knows: nothing is tried (the "online" event starts a
+    // pass). A request tried anyway can get through where the browser's own offline switch
+    // does not reach (a service worker's fetch), which made "offline" tests drain the outbox.
+    if (navigator.onLine === false) {
+      lastStatus = { state: "offline", sent: 0 };
+      changed();
+      return Promise.resolve(lastStatus);
+    }
     if (localBusy) {
       // Asked while a pass runs (a panic press during a long send): one more pass after it.
       again = true;

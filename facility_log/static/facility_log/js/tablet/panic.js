@@ -13,6 +13,9 @@
 (function () {
   "use strict";
 
+  // Its sentences come from the page (text.js), like every other tablet script's.
+  var t = window.FacilityLogTabletText.t;
+
   var outbox = window.FacilityLogOutbox;
   var bundle = JSON.parse(document.getElementById("tablet-data").textContent);
   var CONFIRM_MS = 8000;
@@ -65,7 +68,7 @@
       var state = loaded[0] || {};
       var records = loaded[1];
       var siteCode = state.shift ? state.shift.site : $("shift-site").value;
-      if (!siteCode) throw new Error("No site chosen.");
+      if (!siteCode) throw new Error(t("panic_no_site"));
       var uuid = outbox.newUuid();
       var now = new Date().toISOString();
       var body = { client_uuid: uuid, site: siteCode, pressed_at: now, silent: silent };
@@ -75,7 +78,7 @@
         body.last_scanned_at = scan.at;
       }
       var entry = {
-        uuid: uuid, kind: "panic", kindLabel: "duress alarm", label: "Duress alarm",
+        uuid: uuid, kind: "panic", kindLabel: t("kind_panic"), label: t("label_panic"),
         url: "/api/v1/panic/", body: body, refs: state.shift ? { shift: state.shift.uuid } : {},
       };
       var record = { uuid: uuid, type: "panic", site: siteCode, at: now, silent: silent };
@@ -88,8 +91,7 @@
       var box = $("panic-status");
       box.hidden = false;
       box.className = "panic-status not-sent";
-      box.textContent = "The duress alarm could NOT be saved on this tablet (" + error.message +
-        "). Call for help another way.";
+      box.textContent = t("panic_not_saved", { error: error.message });
     });
   }
 
@@ -107,11 +109,10 @@
       box.hidden = false;
       if (waiting[last.uuid]) {
         box.className = "panic-status not-sent";
-        box.textContent = "Duress alarm NOT SENT YET: it has not reached anyone. " +
-          "This tablet sends it the moment any network returns. If you can, call for help another way.";
+        box.textContent = t("panic_waiting");
       } else {
         box.className = "panic-status sent";
-        box.textContent = "Duress alarm received by the server: supervisors see it at the top of the alarm console.";
+        box.textContent = t("panic_received");
       }
     });
   }

@@ -5,6 +5,8 @@
   "use strict";
 
   var FRAME_INTERVAL_MS = 150;
+  // Its sentences come from the page (text.js), like every other tablet script's.
+  var t = window.FacilityLogTabletText.t;
   var jsqrLoading = null;
 
   function loadJsQr(url) {
@@ -14,7 +16,7 @@
         var script = document.createElement("script");
         script.src = url;
         script.onload = function () { resolve(window.jsQR); };
-        script.onerror = function () { jsqrLoading = null; reject(new Error("The QR decoder could not be loaded.")); };
+        script.onerror = function () { jsqrLoading = null; reject(new Error(t("qr_decoder_missing"))); };
         document.head.appendChild(script);
       });
     }
@@ -66,7 +68,7 @@
       video.srcObject = null;
     }
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      onError(new Error("This browser gives no camera access here. Type the code instead."));
+      onError(new Error(t("no_camera_access")));
       return stop;
     }
     navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false })
@@ -97,7 +99,7 @@
         stop();
         if (wasStopped) return;
         onError(error.name === "NotAllowedError"
-          ? new Error("The camera was not allowed. Type the code instead, or allow the camera in the browser settings.")
+          ? new Error(t("camera_not_allowed"))
           : error);
       });
     return stop;
@@ -131,10 +133,10 @@
         controller.abort();
         onCode(code, "nfc");
       } else {
-        onError(new Error("This tag holds no checkpoint code."));
+        onError(new Error(t("tag_without_code")));
       }
     };
-    reader.onreadingerror = function () { onError(new Error("The tag could not be read. Hold it still against the tablet.")); };
+    reader.onreadingerror = function () { onError(new Error(t("tag_unreadable"))); };
     reader.scan({ signal: controller.signal }).catch(onError);
     return function () { controller.abort(); };
   }
