@@ -201,6 +201,8 @@ class SyncCheckInRecordSerializer(RefuseUnknownFields, serializers.Serializer):
     @staticmethod
     def refs(attrs: dict) -> dict:
         return _ref("shift", attrs)
+
+
 class SyncIncidentSubmitRecordSerializer(RefuseUnknownFields, serializers.Serializer):
     """Submit a draft the tablet made (as `POST /incidents/{id}/submit/`); one submitted before
     is answered 200 as done. Without a required-to-submit field: 400 naming each."""
