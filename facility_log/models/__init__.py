@@ -38,6 +38,7 @@ from facility_log.models.incidents import (
     Supplement,
     Vehicle,
 )
+from facility_log.models.keys import Key, KeyIssue, KeySet
 from facility_log.models.links import IncidentSource
 from facility_log.models.notifications import (
     Notification,
@@ -68,6 +69,9 @@ from facility_log.models.shifts import Shift, ShiftEntry, ShiftEntryKind
 from facility_log.models.sites import Membership, Role, Site, Zone
 
 __all__ = [
+    "Key",
+    "KeyIssue",
+    "KeySet",
     "AuditCheck",
     "Notification",
     "NotificationKind",

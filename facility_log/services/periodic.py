@@ -1,17 +1,17 @@
-"""The periodic work that cron (or the task worker) runs: missed rounds and unacknowledged
-alarms (the retention purge is `services.retention.purge_expired`). The management commands
+"""The periodic work that cron (or the task worker) runs: missed rounds, unacknowledged
+alarms and overdue keys (the retention purge is `services.retention.purge_expired`). The management commands
 and the background tasks both call these, so a run does the same whether it is started from a
 terminal or picked up by `manage.py db_worker` on any server.
 
 Each is safe to run again or side by side: rounds exceptions and alarm escalations are
-recorded once (the second run finds nothing new), and a purge removes what is still there."""
+recorded once, overdue keys told once (the second run finds nothing new), and a purge removes what is still there."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from facility_log.services import notifications, rounds
+from facility_log.services import keys, notifications, rounds
 from facility_log.services.access import alarms_to_escalate, escalate_alarm
 from facility_log.services.accounts import system_actor
 from facility_log.services.audit import audited_change
@@ -57,3 +57,9 @@ def escalate_due_alarms(actor: AbstractBaseUser) -> list[tuple[object, list[str]
         if recipients is not None:
             escalated.append((alarm, recipients))
     return escalated
+
+
+def notify_overdue_keys(actor: AbstractBaseUser) -> list:
+    """Tell each site's supervisors and managers about keys not returned by their expected
+    time, once per issued key or set; returns the issues this run told about."""
+    return keys.notify_overdue_keys(actor)

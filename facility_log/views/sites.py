@@ -37,6 +37,7 @@ def site_detail(request, code: str):
             "can_manage": can_manage,
             "can_audit": has_role(request.user, site, AUDIT_ROLES),
             "can_dashboard": has_role(request.user, site, REVIEW_ROLES | AUDIT_ROLES),
+            "can_keys": has_role(request.user, site, REVIEW_ROLES),
             "now": timezone.now(),
         },
     )
