@@ -66,7 +66,10 @@ class IssueForm(ReasonFormMixin, forms.Form):
         sets = KeySet.objects.filter(site=site, is_active=True).order_by("label")
         keys = Key.objects.filter(site=site, is_active=True, key_set__isnull=True)
         self.fields["item"].choices = [
-            (_("Keys"), [(f"key-{k.pk}", f"{k.label} – {k.opens}") for k in keys.order_by("label")]),
+            (
+                _("Keys"),
+                [(f"key-{k.pk}", f"{k.label} – {k.opens}") for k in keys.order_by("label")],
+            ),
             (_("Key sets"), [(f"set-{s.pk}", f"{s.label} – {s.opens}") for s in sets]),
         ]
         self._site = site

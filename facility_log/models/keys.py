@@ -51,9 +51,7 @@ class Key(AuditedModel):
 
     class Meta:
         ordering = ["site", "label"]
-        constraints = [
-            models.UniqueConstraint(fields=["site", "label"], name="key_label_per_site")
-        ]
+        constraints = [models.UniqueConstraint(fields=["site", "label"], name="key_label_per_site")]
 
     def __str__(self) -> str:
         return f"key {self.label}"
@@ -85,7 +83,9 @@ class KeyIssue(AuditedModel):
     contractor_name = models.CharField(max_length=150, blank=True)
     contractor_company = models.CharField(max_length=150, blank=True)
     issued_at = models.DateTimeField(default=timezone.now)
-    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     expected_return_at = models.DateTimeField()
     returned_at = models.DateTimeField(null=True, blank=True)
     received_by = models.ForeignKey(

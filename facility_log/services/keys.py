@@ -28,6 +28,9 @@ from facility_log.services.audit import audited_change
 
 # Who may hold a key as staff: people who work at the site (guards, supervisors, managers).
 HOLDER_ROLES = REPORT_ROLES
+# Error codes of a step the key's state does not allow (the API answers 409 for them).
+ALREADY_OUT = "already_out"
+RETURNED = "already_returned"
 
 
 def _clean_text(value: str) -> str:
@@ -39,7 +42,9 @@ def _require_new_label(model, site: Site, label: str) -> str:
     if not label:
         raise ValidationError({"label": _("A label is required.")})
     if model.objects.filter(site=site, label__iexact=label).exists():
-        raise ValidationError({"label": _("%(label)s already exists at this site.") % {"label": label}})
+        raise ValidationError(
+            {"label": _("%(label)s already exists at this site.") % {"label": label}}
+        )
     return label
 
 
@@ -89,9 +94,12 @@ def _holder_checked(site: Site, holder, contractor_name: str, contractor_company
         raise ValidationError(
             {"contractor_name": _("Either a staff member or a contractor, not both.")}
         )
-    if holder is not None and not Membership.objects.filter(
-        site=site, user=holder, role__in=HOLDER_ROLES, is_active=True, user__is_active=True
-    ).exists():
+    if (
+        holder is not None
+        and not Membership.objects.filter(
+            site=site, user=holder, role__in=HOLDER_ROLES, is_active=True, user__is_active=True
+        ).exists()
+    ):
         raise ValidationError({"holder": _("Not a member of this site's staff.")})
     if holder is None and not _clean_text(contractor_company):
         raise ValidationError({"contractor_company": _("Type the contractor's company.")})
@@ -105,8 +113,10 @@ def _lock_and_check_free(site: Site, key: Key | None, key_set: KeySet | None) ->
         locked = Key.objects.select_for_update().get(pk=key.pk)
         if locked.key_set_id is not None:
             raise ValidationError(
-                {"key": _("Key %(key)s belongs to set %(set)s: issue the set.")
-                 % {"key": key.label, "set": locked.key_set.label}}
+                {
+                    "key": _("Key %(key)s belongs to set %(set)s: issue the set.")
+                    % {"key": key.label, "set": locked.key_set.label}
+                }
             )
         out = KeyIssue.objects.filter(key=key, returned_at__isnull=True)
     else:
@@ -118,8 +128,13 @@ def _lock_and_check_free(site: Site, key: Key | None, key_set: KeySet | None) ->
     current = out.select_related("holder").first()
     if current is not None:
         raise ValidationError(
-            {"key" if key else "key_set": _("%(what)s is already out, issued to %(who)s.")
-             % {"what": current.what, "who": current.holder_text}}
+            {
+                "key" if key else "key_set": ValidationError(
+                    _("%(what)s is already out, issued to %(who)s.")
+                    % {"what": current.what, "who": current.holder_text},
+                    code=ALREADY_OUT,
+                )
+            }
         )
 
 
@@ -169,8 +184,9 @@ def issue_key(
     except IntegrityError:
         # Two issues of the same key crossed where row locks do not queue (SQLite): the
         # partial unique constraint let the first one through.
+        message = _("%(what)s is already out.") % {"what": what}
         raise ValidationError(
-            {"key" if key else "key_set": _("%(what)s is already out.") % {"what": what}}
+            {"key" if key else "key_set": ValidationError(message, code=ALREADY_OUT)}
         ) from None
     return issue
 
@@ -181,7 +197,9 @@ def return_key(issue: KeyIssue, actor: AbstractBaseUser, *, reason: str) -> KeyI
     with audited_change(actor, reason):
         issue = KeyIssue.objects.select_for_update().get(pk=issue.pk)
         if issue.returned_at is not None:
-            raise ValidationError({"state": _("This key was already returned.")})
+            raise ValidationError(
+                {"state": ValidationError(_("This key was already returned."), code=RETURNED)}
+            )
         issue.returned_at = timezone.now()
         issue.received_by = actor
         issue.save(update_fields=["returned_at", "received_by"])

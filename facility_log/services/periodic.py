@@ -1,10 +1,11 @@
 """The periodic work that cron (or the task worker) runs: missed rounds, unacknowledged
-alarms and overdue keys (the retention purge is `services.retention.purge_expired`). The management commands
-and the background tasks both call these, so a run does the same whether it is started from a
-terminal or picked up by `manage.py db_worker` on any server.
+alarms and overdue keys (the retention purge is `services.retention.purge_expired`). The
+management commands and the background tasks both call these, so a run does the same whether
+it is started from a terminal or picked up by `manage.py db_worker` on any server.
 
-Each is safe to run again or side by side: rounds exceptions and alarm escalations are
-recorded once, overdue keys told once (the second run finds nothing new), and a purge removes what is still there."""
+Each is safe to run again or side by side: rounds exceptions, alarm escalations and overdue
+key notices are recorded once (the second run finds nothing new), and a purge removes what is
+still there."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field

@@ -18,7 +18,9 @@ RECENT_MOVEMENTS = 20
 
 
 def _site(request, code: str) -> Site:
-    return get_scoped_or_404(Site.objects.all(), request.user, REVIEW_ROLES, site_field="", code=code)
+    return get_scoped_or_404(
+        Site.objects.all(), request.user, REVIEW_ROLES, site_field="", code=code
+    )
 
 
 def key_list(request, code: str):
