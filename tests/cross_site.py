@@ -137,6 +137,17 @@ SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
     "site-dashboard": lambda p: {"code": p.site_a.code},
     "site-monthly-report-pdf": lambda p: {"code": p.site_a.code, "month": "2026-01"},
     "site-monthly-report-csv": lambda p: {"code": p.site_a.code, "month": "2026-01"},
+    # Key control (facility_log/views/keys.py, api/keys.py; tests/onsite/keys_helpers.py)
+    "keys": lambda p: {"code": p.site_a.code},
+    "keys-overdue": lambda p: {"code": p.site_a.code},
+    "key-add": lambda p: {"code": p.site_a.code},
+    "key-set-add": lambda p: {"code": p.site_a.code},
+    "key-issue": lambda p: {"code": p.site_a.code},
+    "key-return": lambda p: {"code": p.site_a.code, "pk": _key_issue_at_a(p).pk},
+    "api-key-detail": lambda p: {"pk": _key_issue_at_a(p).key_id},
+    "api-key-set-detail": lambda p: {"pk": _key_set_at_a(p).pk},
+    "api-key-issue-detail": lambda p: {"pk": _key_issue_at_a(p).pk},
+    "api-key-issue-return-key": lambda p: {"pk": _key_issue_at_a(p).pk},
 }
 
 LIST_URLS: set[str] = {
@@ -168,6 +179,9 @@ LIST_URLS: set[str] = {
     "access-import",
     "api-access-event-list",
     "api-alarm-list",
+    "api-key-list",
+    "api-key-set-list",
+    "api-key-issue-list",
 }
 
 AUDIT_LIST_URLS: set[str] = {
@@ -245,7 +259,21 @@ LIST_SEEDS: list[Callable[[Personas], object]] = [
     lambda p: shifts_at_a(p),
     lambda p: _disclosure_at_a(p),
     lambda p: _notice_at_a(p),
+    lambda p: _key_issue_at_a(p),
 ]
+
+
+def _key_issue_at_a(p: Personas):
+    from tests.onsite.keys_helpers import site_a_key_issue
+
+    return site_a_key_issue(p)
+
+
+def _key_set_at_a(p: Personas):
+    from facility_log.models import KeySet
+
+    _key_issue_at_a(p)
+    return KeySet.objects.get(site=p.site_a)
 
 
 def _notice_at_a(p: Personas):
@@ -349,4 +377,18 @@ def site_a_secrets(p: Personas) -> list[str]:
         *routes,
         *notes.values_list("pass_down_notes", flat=True),
         *texts,
+        *_key_texts(sites),
+    ]
+
+
+def _key_texts(sites) -> list[str]:
+    """The labels of site A's keys and sets, and the contractor a key was issued to."""
+    from facility_log.models import Key, KeyIssue, KeySet
+
+    issues = KeyIssue.objects.filter(site__in=sites).exclude(contractor_name="")
+    return [
+        *Key.objects.filter(site__in=sites).values_list("label", flat=True),
+        *KeySet.objects.filter(site__in=sites).values_list("label", flat=True),
+        *issues.values_list("contractor_name", flat=True),
+        *issues.values_list("contractor_company", flat=True),
     ]

@@ -26,3 +26,22 @@ def issued_at_a(p, *, hours_out=4, hours_due=2, **holder):
         reason="night shift",
         **holder,
     )
+
+
+def site_a_key_issue(p):
+    """Site A's key box, made once per test: a loose key out to a contractor (overdue), and a
+    set with one key in it, in the box. Returns the open issue."""
+    if getattr(p, "_key_issue", None) is None:
+        ring = keys.add_key_set(p.site_a, p.manager_ab, label="RING-ALPHA", reason="seed")
+        keys.add_key(
+            p.site_a,
+            p.manager_ab,
+            label="KEY-ALPHA-IN-RING",
+            opens="Gate",
+            key_set=ring,
+            reason="seed",
+        )
+        p._key_issue = issued_at_a(
+            p, contractor_name="Alpha Contractor", contractor_company="Alpha Lifts Ltd"
+        )
+    return p._key_issue
