@@ -111,7 +111,10 @@ class KeyIssueCreateSerializer(RefuseUnknownFields, serializers.Serializer):
     key = IdField(required=False, allow_null=True, help_text="A key's id (or `key_set`).")
     key_set = IdField(required=False, allow_null=True, help_text="A key set's id (or `key`).")
     holder = NamedText(
-        required=False, max_length=150, help_text="A staff member's username (or a contractor)."
+        required=False,
+        allow_null=True,
+        max_length=150,
+        help_text="A staff member's username (or a contractor).",
     )
     contractor_name = serializers.CharField(
         required=False, allow_blank=True, max_length=150, help_text="For this issue only."
