@@ -15,7 +15,11 @@ from facility_log.services.access_jobs import run_import_job
 from facility_log.services.accounts import system_actor
 from facility_log.services.audit import request_id_scope
 from facility_log.services.audit_checks import run_audit_check
-from facility_log.services.periodic import check_rounds_and_notify, escalate_due_alarms
+from facility_log.services.periodic import (
+    check_rounds_and_notify,
+    escalate_due_alarms,
+    notify_overdue_keys,
+)
 from facility_log.services.retention import purge_expired
 
 
@@ -45,6 +49,14 @@ def check_alarms() -> dict:
     with request_id_scope(_run_id("check_alarms")):
         escalated = escalate_due_alarms(system_actor())
     return {"escalated": [alarm.pk for alarm, _recipients in escalated]}
+
+
+@task()
+def check_keys() -> dict:
+    """`check_keys` on the worker: overdue keys told to supervisors and managers, each once."""
+    with request_id_scope(_run_id("check_keys")):
+        noticed = notify_overdue_keys(system_actor())
+    return {"notified": [issue.pk for issue in noticed]}
 
 
 @task()

@@ -189,3 +189,26 @@ def test_duplicate_label_is_refused_by_name(personas):
     key_at_a(personas, label="K-1")
     with pytest.raises(ValidationError, match="k-1 already exists"):
         key_at_a(personas, label="k-1")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_check_keys_queued_for_the_worker_tells_each_person_once(transactional_db, personas):
+    from django.core import mail
+    from django_tasks_db.models import DBTaskResult
+
+    from facility_log.services.audit import audited_change
+
+    personas.supervisor_a.email = "sam@example.org"
+    with audited_change(personas.admin, "test: email address"):
+        personas.supervisor_a.save()
+    issue = issued_at_a(personas, hours_out=4, hours_due=2)
+    for _ in range(2):
+        call_command("check_keys", "--enqueue", stdout=StringIO())
+        call_command(
+            "db_worker", batch=True, interval=0, startup_delay=False, reload=False, verbosity=0
+        )
+    results = DBTaskResult.objects.filter(task_path="facility_log.tasks.check_keys")
+    assert sorted(r.return_value["notified"] for r in results) == [[], [issue.pk]]
+    assert Notification.objects.filter(kind=NotificationKind.KEY_OVERDUE).count() == 2
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["sam@example.org"]
+    assert issue.key.label in mail.outbox[0].body
