@@ -40,6 +40,7 @@ from facility_log.models.incidents import (
 )
 from facility_log.models.keys import Key, KeyIssue, KeySet
 from facility_log.models.links import IncidentSource
+from facility_log.models.lost_found import FoundItem, FoundItemState
 from facility_log.models.notifications import (
     Notification,
     NotificationKind,
@@ -69,6 +70,8 @@ from facility_log.models.shifts import Shift, ShiftEntry, ShiftEntryKind
 from facility_log.models.sites import Membership, Role, Site, Zone
 
 __all__ = [
+    "FoundItem",
+    "FoundItemState",
     "Key",
     "KeyIssue",
     "KeySet",

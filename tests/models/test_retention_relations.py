@@ -61,6 +61,7 @@ HANDLED = {
     ("Scan", "RoundException", "scan"): "removed with the scan's run",
     ("Shift", "ShiftEntry", "shift"): "removed with the shift",
     ("Shift", "PanicAlert", "shift"): "a shift with a panic press stays with it",
+    ("Incident", "FoundItem", "incident"): "an incident with a found item stays with it",
 }
 
 

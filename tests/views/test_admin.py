@@ -21,6 +21,8 @@ OWN_PAGES_ONLY = {
     "Key",
     "KeySet",
     "KeyIssue",
+    # Lost and found too (facility_log/views/lost_found.py).
+    "FoundItem",
 }
 
 
