@@ -148,6 +148,13 @@ SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
     "api-key-set-detail": lambda p: {"pk": _key_set_at_a(p).pk},
     "api-key-issue-detail": lambda p: {"pk": _key_issue_at_a(p).pk},
     "api-key-issue-return-key": lambda p: {"pk": _key_issue_at_a(p).pk},
+    # Lost and found (facility_log/views/lost_found.py; tests/onsite/lost_found_helpers.py)
+    "found-list": lambda p: {"code": p.site_a.code},
+    "found-add": lambda p: {"code": p.site_a.code},
+    "found-due": lambda p: {"code": p.site_a.code},
+    "found-item": lambda p: {"code": p.site_a.code, "pk": _found_item_at_a(p).pk},
+    "found-photo": lambda p: {"code": p.site_a.code, "pk": _found_item_at_a(p).pk},
+    "found-dispose": lambda p: {"code": p.site_a.code, "pk": _found_item_at_a(p).pk},
 }
 
 LIST_URLS: set[str] = {
@@ -260,6 +267,7 @@ LIST_SEEDS: list[Callable[[Personas], object]] = [
     lambda p: _disclosure_at_a(p),
     lambda p: _notice_at_a(p),
     lambda p: _key_issue_at_a(p),
+    lambda p: _found_item_at_a(p),
 ]
 
 
@@ -267,6 +275,12 @@ def _key_issue_at_a(p: Personas):
     from tests.onsite.keys_helpers import site_a_key_issue
 
     return site_a_key_issue(p)
+
+
+def _found_item_at_a(p: Personas):
+    from tests.onsite.lost_found_helpers import site_a_found_item
+
+    return site_a_found_item(p)
 
 
 def _key_set_at_a(p: Personas):
@@ -382,8 +396,9 @@ def site_a_secrets(p: Personas) -> list[str]:
 
 
 def _key_texts(sites) -> list[str]:
-    """The labels of site A's keys and sets, and the contractor a key was issued to."""
-    from facility_log.models import Key, KeyIssue, KeySet
+    """The labels of site A's keys and sets, the contractor a key was issued to, and the
+    descriptions of its found items."""
+    from facility_log.models import FoundItem, Key, KeyIssue, KeySet
 
     issues = KeyIssue.objects.filter(site__in=sites).exclude(contractor_name="")
     return [
@@ -391,4 +406,5 @@ def _key_texts(sites) -> list[str]:
         *KeySet.objects.filter(site__in=sites).values_list("label", flat=True),
         *issues.values_list("contractor_name", flat=True),
         *issues.values_list("contractor_company", flat=True),
+        *FoundItem.objects.filter(site__in=sites).values_list("description", flat=True),
     ]
