@@ -20,6 +20,7 @@ from facility_log.services.periodic import (
     check_lone_workers,
     check_rounds_and_notify,
     escalate_due_alarms,
+    notify_overdue_keys,
 )
 from facility_log.services.retention import purge_expired
 
@@ -58,6 +59,14 @@ def check_lone_worker_check_ins() -> dict:
     with request_id_scope(_run_id("check_lone_workers")):
         raised = check_lone_workers(system_actor())
     return {"raised": [alarm.pk for alarm in raised]}
+
+
+@task()
+def check_keys() -> dict:
+    """`check_keys` on the worker: overdue keys told to supervisors and managers, each once."""
+    with request_id_scope(_run_id("check_keys")):
+        noticed = notify_overdue_keys(system_actor())
+    return {"notified": [issue.pk for issue in noticed]}
 
 
 @task()

@@ -149,6 +149,24 @@ SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
     "api-visitor-on-site": lambda p: {"code": p.site_a.code},
     "api-visitor-sign-in": lambda p: {"code": p.site_a.code},
     "api-visitor-sign-out": lambda p: {"code": p.site_a.code, "pk": _visitor_at_a(p).pk},
+    # Key control (facility_log/views/keys.py, api/keys.py; tests/onsite/keys_helpers.py)
+    "keys": lambda p: {"code": p.site_a.code},
+    "keys-overdue": lambda p: {"code": p.site_a.code},
+    "key-add": lambda p: {"code": p.site_a.code},
+    "key-set-add": lambda p: {"code": p.site_a.code},
+    "key-issue": lambda p: {"code": p.site_a.code},
+    "key-return": lambda p: {"code": p.site_a.code, "pk": _key_issue_at_a(p).pk},
+    "api-key-detail": lambda p: {"pk": _key_issue_at_a(p).key_id},
+    "api-key-set-detail": lambda p: {"pk": _key_set_at_a(p).pk},
+    "api-key-issue-detail": lambda p: {"pk": _key_issue_at_a(p).pk},
+    "api-key-issue-return-key": lambda p: {"pk": _key_issue_at_a(p).pk},
+    # Lost and found (facility_log/views/lost_found.py; tests/onsite/lost_found_helpers.py)
+    "found-list": lambda p: {"code": p.site_a.code},
+    "found-add": lambda p: {"code": p.site_a.code},
+    "found-due": lambda p: {"code": p.site_a.code},
+    "found-item": lambda p: {"code": p.site_a.code, "pk": _found_item_at_a(p).pk},
+    "found-photo": lambda p: {"code": p.site_a.code, "pk": _found_item_at_a(p).pk},
+    "found-dispose": lambda p: {"code": p.site_a.code, "pk": _found_item_at_a(p).pk},
 }
 
 LIST_URLS: set[str] = {
@@ -180,6 +198,9 @@ LIST_URLS: set[str] = {
     "access-import",
     "api-access-event-list",
     "api-alarm-list",
+    "api-key-list",
+    "api-key-set-list",
+    "api-key-issue-list",
 }
 
 AUDIT_LIST_URLS: set[str] = {
@@ -269,7 +290,28 @@ LIST_SEEDS: list[Callable[[Personas], object]] = [
     lambda p: shifts_at_a(p),
     lambda p: _disclosure_at_a(p),
     lambda p: _notice_at_a(p),
+    lambda p: _key_issue_at_a(p),
+    lambda p: _found_item_at_a(p),
 ]
+
+
+def _key_issue_at_a(p: Personas):
+    from tests.onsite.keys_helpers import site_a_key_issue
+
+    return site_a_key_issue(p)
+
+
+def _found_item_at_a(p: Personas):
+    from tests.onsite.lost_found_helpers import site_a_found_item
+
+    return site_a_found_item(p)
+
+
+def _key_set_at_a(p: Personas):
+    from facility_log.models import KeySet
+
+    _key_issue_at_a(p)
+    return KeySet.objects.get(site=p.site_a)
 
 
 def _notice_at_a(p: Personas):
@@ -373,4 +415,20 @@ def site_a_secrets(p: Personas) -> list[str]:
         *routes,
         *notes.values_list("pass_down_notes", flat=True),
         *texts,
+        *_key_texts(sites),
+    ]
+
+
+def _key_texts(sites) -> list[str]:
+    """The labels of site A's keys and sets, the contractor a key was issued to, and the
+    descriptions of its found items."""
+    from facility_log.models import FoundItem, Key, KeyIssue, KeySet
+
+    issues = KeyIssue.objects.filter(site__in=sites).exclude(contractor_name="")
+    return [
+        *Key.objects.filter(site__in=sites).values_list("label", flat=True),
+        *KeySet.objects.filter(site__in=sites).values_list("label", flat=True),
+        *issues.values_list("contractor_name", flat=True),
+        *issues.values_list("contractor_company", flat=True),
+        *FoundItem.objects.filter(site__in=sites).values_list("description", flat=True),
     ]

@@ -9,6 +9,7 @@ from django.utils import timezone
 from facility_log.services import incidents as incident_svc
 from tests.access.helpers import door, ingest, row, site_a_alarm
 from tests.incident_factories import draft, seed_site_a_incident
+from tests.onsite.keys_helpers import site_a_key_issue
 from tests.rounds_helpers import site_a_rounds
 from tests.shifts_helpers import site_a_shifts
 
@@ -39,4 +40,5 @@ def build_fuzz_world(p) -> None:
         ],
     )
     site_a_alarm(p)
+    site_a_key_issue(p)
     p._fuzz_world = True

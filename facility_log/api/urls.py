@@ -13,6 +13,7 @@ from facility_log.api import (
     exports,
     history,
     incidents,
+    keys,
     lone_worker,
     me,
     panic,
@@ -42,6 +43,9 @@ router.register("shift-entries", shifts.ShiftEntryViewSet, basename="api-shift-e
 router.register("access-events", access.AccessEventViewSet, basename="api-access-event")
 router.register("categories", categories.CategoryViewSet, basename="api-category")
 router.register("alarms", alarms.AlarmViewSet, basename="api-alarm")
+router.register("keys", keys.KeyViewSet, basename="api-key")
+router.register("key-sets", keys.KeySetViewSet, basename="api-key-set")
+router.register("key-issues", keys.KeyIssueViewSet, basename="api-key-issue")
 
 # Reports, histories, exports, retention and the audit logs: next to the record they belong
 # to, each in its own module (api/history.py, api/reports.py, ...). Listed before the router's

@@ -38,7 +38,9 @@ from facility_log.models.incidents import (
     Supplement,
     Vehicle,
 )
+from facility_log.models.keys import Key, KeyIssue, KeySet
 from facility_log.models.links import IncidentSource
+from facility_log.models.lost_found import FoundItem, FoundItemState
 from facility_log.models.notifications import (
     Notification,
     NotificationKind,
@@ -69,6 +71,11 @@ from facility_log.models.sites import Membership, Role, Site, Zone
 from facility_log.models.visitors import Visitor
 
 __all__ = [
+    "FoundItem",
+    "FoundItemState",
+    "Key",
+    "KeyIssue",
+    "KeySet",
     "AuditCheck",
     "Notification",
     "NotificationKind",

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from facility_log.models.base import AuditedModel, audited_history
 from facility_log.models.sites import Site
@@ -17,6 +18,7 @@ class NotificationKind(models.TextChoices):
     URGENT_ALARM = "urgent_alarm", "Duress or forced-door alarm"
     ALARM_UNACKNOWLEDGED = "alarm_unacknowledged", "An alarm was not acknowledged in time"
     MISSED_ROUND = "missed_round", "Rounds were missed"
+    KEY_OVERDUE = "key_overdue", _("A key was not returned in time")
 
 
 class Notification(AuditedModel):

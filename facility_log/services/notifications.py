@@ -11,7 +11,8 @@ Who is told:
 - duress and forced-door alarms: the site's supervisors and managers, at once (one notice per
   person per import chunk, however many alarms it raised);
 - an alarm unacknowledged past its limit (`check_alarms`): supervisors and managers;
-- missed rounds (`check_rounds`): supervisors.
+- missed rounds (`check_rounds`): supervisors;
+- keys not returned by their expected time (`check_keys`): supervisors and managers, once.
 """
 
 import logging
@@ -25,6 +26,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from facility_log.models import (
     Membership,
@@ -218,6 +220,31 @@ def missed_rounds(site: Site, exceptions: list) -> list[Notification]:
         subject=f"{site.code}: {len(exceptions)} round exception(s)",
         body=lines,
         path=reverse("rounds-site", args=[site.code]),
+    )
+
+
+def keys_overdue(site: Site, issues: list) -> list[Notification]:
+    """Keys (or sets) of `site` not returned in time: its supervisors and managers, one notice
+    per person for all of `issues`."""
+    tz = site.tzinfo
+    lines = "\n".join(
+        f"- {issue.what}: {issue.holder_text}, "
+        f"due {issue.expected_return_at.astimezone(tz):%Y-%m-%d %H:%M %Z}"
+        for issue in issues
+    )
+    count = len(issues)
+    return notify(
+        NotificationKind.KEY_OVERDUE,
+        site,
+        people_at(site, [Role.SUPERVISOR, Role.MANAGER]),
+        subject=ngettext(
+            "%(site)s: %(count)d key not returned in time",
+            "%(site)s: %(count)d keys not returned in time",
+            count,
+        )
+        % {"site": site.code, "count": count},
+        body=lines,
+        path=reverse("keys-overdue", args=[site.code]),
     )
 
 

@@ -1,18 +1,19 @@
 """The periodic work that cron (or the task worker) runs: missed rounds, unacknowledged
-alarms and lone workers' missed check-ins (the retention purge is
+alarms, lone workers' missed check-ins and overdue keys (the retention purge is
 `services.retention.purge_expired`). The management commands and the background tasks both
 call these, so a run does the same whether it is started from a terminal or picked up by
 `manage.py db_worker` on any server.
 
-Each is safe to run again or side by side: rounds exceptions and alarm escalations are
-recorded once (the second run finds nothing new), and a purge removes what is still there."""
+Each is safe to run again or side by side: rounds exceptions, alarm escalations and overdue
+key notices are recorded once (the second run finds nothing new), and a purge removes what is
+still there."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from facility_log.services import lone_worker, notifications, rounds
+from facility_log.services import keys, lone_worker, notifications, rounds
 from facility_log.services.access import alarms_to_escalate, escalate_alarm
 from facility_log.services.accounts import system_actor
 from facility_log.services.audit import audited_change
@@ -64,3 +65,9 @@ def check_lone_workers(actor: AbstractBaseUser) -> list:
     """Raise an alarm for each check-in a guard working alone missed (each exactly once) and
     tell the sites' supervisors and managers at once; returns the alarms this run raised."""
     return lone_worker.raise_missed_check_ins(actor)
+
+
+def notify_overdue_keys(actor: AbstractBaseUser) -> list:
+    """Tell each site's supervisors and managers about keys not returned by their expected
+    time, once per issued key or set; returns the issues this run told about."""
+    return keys.notify_overdue_keys(actor)

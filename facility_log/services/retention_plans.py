@@ -7,7 +7,8 @@ When a record's time is counted from, and what goes with it:
 * incidents (closed or void): from the first history row that shows it closed or void. Goes
   with its persons, vehicles, property, attachments (and their files), supplements, reviews,
   sources, released legal holds and every history row of these. An incident on legal hold
-  stays. Disclosures (who exported it to whom) stay: they account for evidence that left.
+  stays, and so does one a found item is linked to (lost and found keeps its items).
+  Disclosures (who exported it to whom) stay: they account for evidence that left.
 * access events: from when the event occurred. Its alarm goes with it, with the alarm's
   history, unless the alarm opened an incident: then event and alarm stay as long as that
   incident does (they are its evidence) and go at the first purge after it. Import batches
@@ -135,6 +136,8 @@ def _on_hold():
 def expired_incidents(tally: Tally):
     return (
         Incident.objects.filter(site=tally.site, status__in=TERMINAL)
+        # A found item points at its incident: the incident stays with it.
+        .exclude(found_items__isnull=False)
         .annotate(closed_at=closed_at(), on_hold=_on_hold())
         .filter(closed_at__lt=tally.cutoff)
     )

@@ -2,7 +2,7 @@
 
 Supervisors and managers: reports to review, open alarms (new and acknowledged), missed rounds
 of the site's day so far, round exceptions of the last 24 hours and those waiting for a
-sign-off. Guards: their own returned
+sign-off, keys overdue. Guards: their own returned
 reports and drafts, their open shift and round. Each count is one grouped query over all the
 user's sites, so the home page costs the same for one site or fifty.
 """
@@ -13,7 +13,7 @@ from datetime import timedelta
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from facility_log.models import Alarm, Incident, RoundException, Run, Shift
+from facility_log.models import Alarm, Incident, KeyIssue, RoundException, Run, Shift
 from facility_log.models.access import AlarmState
 from facility_log.models.incidents import Status
 from facility_log.models.rounds import ExceptionKind
@@ -34,6 +34,7 @@ class SiteQueue:
     missed_rounds_today: int = 0
     exceptions_recent: int = 0
     to_sign_off: int = 0
+    keys_overdue: int = 0
     # Open alarms by priority, most urgent first: [(label, css class, count), ...].
     alarms_by_priority: list = field(default_factory=list)
 
@@ -78,7 +79,19 @@ def site_queues(user, sites, now=None) -> dict[int, SiteQueue]:
         queue.alarms_new, queue.alarms_acknowledged = row["new"], row["acknowledged"]
     _count_by_priority(queues, open_alarms, review_ids)
     _count_round_exceptions(queues, [site for site in sites if site.pk in queues], now)
+    _count_overdue_keys(queues, now)
     return queues
+
+
+def _count_overdue_keys(queues: dict[int, SiteQueue], now=None) -> None:
+    """Keys and key sets out past their expected return, per site."""
+    overdue = KeyIssue.objects.filter(
+        site_id__in=list(queues),
+        returned_at__isnull=True,
+        expected_return_at__lt=now or timezone.now(),
+    )
+    for row in overdue.values("site_id").annotate(n=Count("pk")).order_by():
+        queues[row["site_id"]].keys_overdue = row["n"]
 
 
 def _count_by_priority(queues: dict[int, SiteQueue], open_alarms, site_ids: list[int]) -> None:

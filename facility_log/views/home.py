@@ -59,5 +59,6 @@ def _across(queues: dict) -> dict:
         total.missed_rounds_today += queue.missed_rounds_today
         total.exceptions_recent += queue.exceptions_recent
         total.to_sign_off += queue.to_sign_off
+        total.keys_overdue += queue.keys_overdue
     # The priority counts are per site (each site may rank types its own way).
     return {"queue": total, "sites": len(queues)}

@@ -40,6 +40,7 @@ def site_detail(request, code: str):
             "can_audit": bool(roles & AUDIT_ROLES),
             "can_dashboard": bool(roles & (REVIEW_ROLES | AUDIT_ROLES)),
             "can_report": bool(roles & REPORT_ROLES),
+            "can_keys": bool(roles & REVIEW_ROLES),
             "now": timezone.now(),
         },
     )

@@ -63,6 +63,7 @@ HANDLED = {
     ("Shift", "PanicAlert", "shift"): "a shift with a panic press stays with it",
     ("Shift", "CheckIn", "shift"): "removed with the shift",
     ("Shift", "MissedCheckIn", "shift"): "a shift with a missed check-in stays with it",
+    ("Incident", "FoundItem", "incident"): "an incident with a found item stays with it",
 }
 
 

@@ -25,6 +25,12 @@ OWN_PAGES_ONLY = {
     "CheckIn",
     "MissedCheckIn",
     "Visitor",
+    # Key control has its own pages (facility_log/views/keys.py).
+    "Key",
+    "KeySet",
+    "KeyIssue",
+    # Lost and found too (facility_log/views/lost_found.py).
+    "FoundItem",
 }
 
 

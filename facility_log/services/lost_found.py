@@ -1,0 +1,188 @@
+"""Lost and found: items found at a site, kept, handed over to their owner or disposed of.
+
+Anyone who works at the site (guards, supervisors, managers) records a found item and hands
+one over; the site's supervisors and managers dispose of an item once it has been kept for
+the retention period (`FACILITY_LOG["LOST_PROPERTY_DAYS"]`, 90 days unless set), with a
+reason. Each step is one transaction with a history row naming the actor and the reason.
+
+An owner's name is typed for one handover and stays with that item: owners are not searched
+or matched across items (DESIGN.md, no profiles of people).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from facility_log.models import FoundItem, FoundItemState, Incident, Site, Zone
+from facility_log.scoping import REPORT_ROLES, REVIEW_ROLES, require_role
+from facility_log.services import uploads
+from facility_log.services.audit import audited_change
+
+DEFAULT_KEEP_DAYS = 90
+
+
+def keep_days() -> int:
+    """How long a found item is kept before it may be disposed of."""
+    return int(settings.FACILITY_LOG.get("LOST_PROPERTY_DAYS", DEFAULT_KEEP_DAYS))
+
+
+@dataclass
+class FoundItemInput:
+    """What the finder's form or a caller gives for a new item."""
+
+    description: str
+    found_at: datetime
+    found_by: str
+    storage_location: str
+    zone: Zone | None = None
+    incident: Incident | None = None
+    photo: File | None = None
+
+
+def _required(value: str, field: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({field: _("This field is required.")})
+    return value
+
+
+def _check_links(site: Site, data: FoundItemInput) -> None:
+    if data.zone is not None and data.zone.site_id != site.pk:
+        raise ValidationError({"zone": _("Not a zone of %(site)s.") % {"site": site.code}})
+    if data.incident is not None and data.incident.site_id != site.pk:
+        raise ValidationError({"incident": _("Not an incident of %(site)s.") % {"site": site.code}})
+    if data.found_at > timezone.now() + timedelta(minutes=5):
+        raise ValidationError({"found_at": _("The time found is in the future.")})
+
+
+def record_found_item(
+    site: Site, actor: AbstractBaseUser, data: FoundItemInput, *, reason: str
+) -> FoundItem:
+    """Record an item found at `site` and where it is kept; a photo is checked by its
+    content (a photo type only) before anything is stored."""
+    require_role(actor, site, REPORT_ROLES)
+    item = FoundItem(
+        site=site,
+        zone=data.zone,
+        incident=data.incident,
+        description=_required(data.description, "description"),
+        found_at=data.found_at,
+        found_by=_required(data.found_by, "found_by"),
+        storage_location=_required(data.storage_location, "storage_location"),
+        recorded_by=actor,
+    )
+    _check_links(site, data)
+    if data.photo:
+        file_type = uploads.check_photo(data.photo)
+        item.photo_content_type = file_type.content_type
+        item.photo_sha256 = uploads.upload_sha256(data.photo)
+        data.photo.seek(0)
+        item.photo.save(uploads.generated_name(file_type), data.photo, save=False)
+    with audited_change(actor, reason):
+        item.save()
+    return item
+
+
+def _stored(item: FoundItem) -> FoundItem:
+    locked = FoundItem.objects.select_for_update().get(pk=item.pk)
+    if locked.state != FoundItemState.STORED:
+        raise ValidationError(
+            {
+                "state": _("This item is no longer stored (%(state)s).")
+                % {"state": locked.get_state_display()}
+            }
+        )
+    return locked
+
+
+def hand_over(
+    item: FoundItem,
+    actor: AbstractBaseUser,
+    *,
+    owner_name: str,
+    owner_confirms: bool,
+    reason: str,
+) -> FoundItem:
+    """Give a stored item back to its owner: the owner's name as typed, and the owner's
+    confirmation of receipt (required)."""
+    require_role(actor, item.site, REPORT_ROLES)
+    owner_name = _required(owner_name, "owner_name")
+    if not owner_confirms:
+        raise ValidationError({"owner_confirms": _("The owner must confirm receipt.")})
+    with audited_change(actor, reason):
+        item = _stored(item)
+        item.state = FoundItemState.HANDED_OVER
+        item.owner_name = owner_name
+        item.owner_confirmed = True
+        item.left_at = timezone.now()
+        item.left_by = actor
+        item.save()
+    return item
+
+
+def disposal_due_at(item: FoundItem) -> datetime:
+    return item.found_at + timedelta(days=keep_days())
+
+
+def dispose(item: FoundItem, actor: AbstractBaseUser, *, reason: str) -> FoundItem:
+    """Dispose of a stored item kept for the retention period (supervisors, managers)."""
+    require_role(actor, item.site, REVIEW_ROLES)
+    reason = _required(reason, "reason")
+    with audited_change(actor, reason):
+        item = _stored(item)
+        if disposal_due_at(item) > timezone.now():
+            raise ValidationError(
+                {
+                    "state": _("Kept until %(date)s: it cannot be disposed of before.")
+                    % {"date": f"{disposal_due_at(item).astimezone(item.site.tzinfo):%Y-%m-%d}"}
+                }
+            )
+        item.state = FoundItemState.DISPOSED
+        item.disposal_reason = reason
+        item.left_at = timezone.now()
+        item.left_by = actor
+        item.save()
+    return item
+
+
+# --- lists and the photo ------------------------------------------------------------------
+
+
+def site_items(site: Site) -> QuerySet[FoundItem]:
+    """The site's items with what their lists show, newest found first."""
+    return FoundItem.objects.filter(site=site).select_related(
+        "zone", "recorded_by", "left_by", "incident"
+    )
+
+
+def due_for_disposal(site: Site, now: datetime | None = None) -> QuerySet[FoundItem]:
+    """Stored items kept for the retention period, the oldest first."""
+    cutoff = (now or timezone.now()) - timedelta(days=keep_days())
+    return (
+        site_items(site)
+        .filter(state=FoundItemState.STORED, found_at__lte=cutoff)
+        .order_by("found_at", "pk")
+    )
+
+
+def serve_photo(item: FoundItem) -> FileResponse:
+    """The item's photo, never rendered as anything but the image type its content showed
+    (the caller has checked the viewer's role at the item's site)."""
+    if not item.photo:
+        raise Http404("No photo.")
+    try:
+        handle = item.photo.open("rb")
+    except FileNotFoundError as error:
+        raise Http404("The stored file is missing.") from error
+    response = FileResponse(handle, content_type=item.photo_content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
