@@ -45,6 +45,7 @@ from facility_log.models.notifications import (
     NotificationPreference,
 )
 from facility_log.models.onsite import PanicAlert
+from facility_log.models.procedures import Procedure, ProcedureTick
 from facility_log.models.retention import (
     LegalHold,
     PurgeCount,
@@ -83,6 +84,8 @@ __all__ = [
     "AlarmPriority",
     "AlarmPriorityLevel",
     "PanicAlert",
+    "Procedure",
+    "ProcedureTick",
     "AlarmRule",
     "AlarmState",
     "DenialReason",
