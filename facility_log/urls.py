@@ -200,7 +200,11 @@ urlpatterns = [
     path("access/alarms/<int:pk>/resolve/", access.alarm_resolve, name="access-alarm-resolve"),
     # Guided procedures (facility_log/views/procedures.py, docs/procedures.md)
     path("access/alarms/<int:pk>/procedure/", procedures.alarm_tick, name="alarm-procedure-tick"),
-    path("incidents/<int:pk>/procedure/", procedures.incident_tick, name="incident-procedure-tick"),
+    path(
+        "incidents/<int:pk>/procedure/tick/",
+        procedures.incident_tick,
+        name="incident-procedure-tick",
+    ),
     path("sites/<str:code>/procedures/", procedures.procedure_list, name="procedure-list"),
     path("sites/<str:code>/procedures/new/", procedures.procedure_edit, name="procedure-new"),
     path(

@@ -21,6 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from facility_log.models import Membership
 from tests.access.helpers import site_a_alarm, site_a_import_job
+from tests.onsite.procedure_helpers import procedure_at_a
 from tests.personas import Personas
 
 SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
@@ -109,6 +110,12 @@ SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
     "access-alarm-acknowledge": lambda p: {"pk": site_a_alarm(p).pk},
     "access-alarm-resolve": lambda p: {"pk": site_a_alarm(p).pk},
     "access-alarm-priorities": lambda p: {"code": p.site_a.code},
+    "alarm-procedure-tick": lambda p: {"pk": site_a_alarm(p).pk},
+    "incident-procedure-tick": lambda p: {"pk": _incident_at_a(p).pk},
+    "procedure-list": lambda p: {"code": p.site_a.code},
+    "procedure-new": lambda p: {"code": p.site_a.code},
+    "procedure-edit": lambda p: {"code": p.site_a.code, "pk": procedure_at_a(p).pk},
+    "procedure-retire": lambda p: {"code": p.site_a.code, "pk": procedure_at_a(p).pk},
     "access-import-result": lambda p: {"pk": site_a_alarm(p).event.batch_id},
     "access-import-job": lambda p: {"pk": site_a_import_job(p).pk},
     "access-import-job-progress": lambda p: {"pk": site_a_import_job(p).pk},
