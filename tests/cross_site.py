@@ -111,6 +111,7 @@ SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
     "access-alarm-resolve": lambda p: {"pk": site_a_alarm(p).pk},
     "access-alarm-priorities": lambda p: {"code": p.site_a.code},
     "alarm-procedure-tick": lambda p: {"pk": site_a_alarm(p).pk},
+    "api-procedure-detail": lambda p: {"pk": procedure_at_a(p).pk},
     "incident-procedure-tick": lambda p: {"pk": _incident_at_a(p).pk},
     "procedure-list": lambda p: {"code": p.site_a.code},
     "procedure-new": lambda p: {"code": p.site_a.code},
@@ -175,6 +176,7 @@ LIST_URLS: set[str] = {
     "access-import",
     "api-access-event-list",
     "api-alarm-list",
+    "api-procedure-list",
 }
 
 AUDIT_LIST_URLS: set[str] = {
@@ -213,6 +215,9 @@ NOT_SITE_DATA: set[str] = {
     # POST only, like api-sync (the same panic record): the outsider's refusal (nothing
     # stored) is tested in tests/onsite/test_panic.py.
     "api-panic",
+    # POST only; the alarm or incident is named in its body: the outsider's refusal (a 422,
+    # nothing stored) is tested in tests/onsite/test_procedures_api.py.
+    "api-procedure-tick-list",
     # Signed by the vendor, not by a user: no session or token opens them, and anyone without
     # the site's secret gets 401 with nothing stored (tests/access/test_vendor_webhooks.py).
     "api-unifi-webhook",
@@ -252,6 +257,7 @@ LIST_SEEDS: list[Callable[[Personas], object]] = [
     lambda p: shifts_at_a(p),
     lambda p: _disclosure_at_a(p),
     lambda p: _notice_at_a(p),
+    procedure_at_a,
 ]
 
 
@@ -335,7 +341,7 @@ def _day_of(p: Personas) -> str:
 
 def site_a_secrets(p: Personas) -> list[str]:
     """Strings that only someone who can see site A or B would find in a response."""
-    from facility_log.models import Checkpoint, Route, Shift, ShiftEntry
+    from facility_log.models import Checkpoint, Procedure, Route, Shift, ShiftEntry
     from facility_log.models.rounds import format_tag_code
 
     codes = Checkpoint.objects.filter(site__in=[p.site_a, p.site_b]).values_list(
@@ -356,4 +362,5 @@ def site_a_secrets(p: Personas) -> list[str]:
         *routes,
         *notes.values_list("pass_down_notes", flat=True),
         *texts,
+        *Procedure.objects.filter(site__in=sites).values_list("title", flat=True),
     ]

@@ -15,6 +15,7 @@ from facility_log.api import (
     incidents,
     me,
     panic,
+    procedures,
     reports,
     retention,
     rounds,
@@ -40,6 +41,8 @@ router.register("shift-entries", shifts.ShiftEntryViewSet, basename="api-shift-e
 router.register("access-events", access.AccessEventViewSet, basename="api-access-event")
 router.register("categories", categories.CategoryViewSet, basename="api-category")
 router.register("alarms", alarms.AlarmViewSet, basename="api-alarm")
+router.register("procedures", procedures.ProcedureViewSet, basename="api-procedure")
+router.register("procedure-ticks", procedures.ProcedureTickViewSet, basename="api-procedure-tick")
 
 # Reports, histories, exports, retention and the audit logs: next to the record they belong
 # to, each in its own module (api/history.py, api/reports.py, ...). Listed before the router's

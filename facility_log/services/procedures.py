@@ -6,6 +6,8 @@ Edits keep history with the reason and raise the version. Ticks are append-only 
 through the ledger like every append-only record; taking a tick back is a new record with
 the reason (`undo=True`), so nothing is silently undone. A step counts as done when its latest
 record for the same step text is a tick (an edit that rewords a step asks for it again).
+A refusal because of the record's state (a step already ticked, an alarm resolved) names
+`state`, so the API answers it with 409 as the alarm steps do.
 """
 
 import uuid
@@ -221,15 +223,14 @@ def _target(alarm: Alarm | None, incident: Incident | None, actor) -> tuple[Site
     if alarm is not None:
         require_role(actor, alarm.site, REVIEW_ROLES)
         if alarm.state == AlarmState.RESOLVED:
-            raise ValidationError({"alarm": _("The alarm is resolved.")})
+            raise ValidationError({"state": _("The alarm is resolved.")})
         procedure = procedure_for_alarm(alarm)
         site = alarm.site
     else:
         require_role(actor, incident.site, REPORT_ROLES)
         if incident.status in SETTLED_INCIDENT:
-            raise ValidationError(
-                {"incident": _("The incident is %(s)s.") % {"s": incident.status}}
-            )
+            message = _("The incident is %(s)s.") % {"s": incident.get_status_display()}
+            raise ValidationError({"state": message})
         procedure = procedure_for_incident(incident)
         site = incident.site
     if procedure is None:
@@ -283,12 +284,11 @@ def tick_step(
             target.get(pk=(alarm or incident).pk)
             state = checklist(procedure, ticks_of(alarm=alarm, incident=incident))
             done = state[step_number - 1].done
-            if done and not undo:
-                raise ValidationError(
-                    {"step": _("Step %(n)d is already ticked.") % {"n": step_number}}
+            if done != undo:
+                message = (
+                    _("Step %(n)d is already ticked.") if done else _("Step %(n)d is not ticked.")
                 )
-            if undo and not done:
-                raise ValidationError({"step": _("Step %(n)d is not ticked.") % {"n": step_number}})
+                raise ValidationError({"state": message % {"n": step_number}})
             tick = ProcedureTick.objects.create(
                 site=site,
                 procedure=procedure,
