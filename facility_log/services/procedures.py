@@ -326,3 +326,14 @@ def incident_checklist(incident: Incident) -> tuple[Procedure, list[Step]] | Non
     if procedure is None:
         return None
     return procedure, checklist(procedure, ticks_of(incident=incident))
+
+
+def incident_procedure_record(incident: Incident) -> dict | None:
+    """What the police report prints: the procedure the incident's ticks were made under (or
+    the one that applies now), its steps' state, and every record in order (ticks and ticks
+    taken back, who and when); None when there is neither."""
+    records = list(ticks_of(incident=incident).select_related("procedure"))
+    procedure = records[-1].procedure if records else procedure_for_incident(incident)
+    if procedure is None:
+        return None
+    return {"procedure": procedure, "steps": checklist(procedure, records), "records": records}
