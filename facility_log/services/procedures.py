@@ -30,7 +30,13 @@ from facility_log.models import (
     Site,
 )
 from facility_log.models.incidents import Status
-from facility_log.scoping import MANAGE_ROLES, REPORT_ROLES, REVIEW_ROLES, require_role
+from facility_log.scoping import (
+    MANAGE_ROLES,
+    REPORT_ROLES,
+    REVIEW_ROLES,
+    require_role,
+    site_id_list,
+)
 from facility_log.services.audit import audited_change
 from facility_log.services.incidents import IdempotencyConflict
 
@@ -337,3 +343,15 @@ def incident_procedure_record(incident: Incident) -> dict | None:
     if procedure is None:
         return None
     return {"procedure": procedure, "steps": checklist(procedure, records), "records": records}
+
+
+def tablet_procedures(user) -> list[dict]:
+    """The active incident-category procedures of the sites where `user` reports, as the
+    tablet shows them beside the incident form (kept in the stored page for offline use)."""
+    rows = Procedure.objects.filter(
+        site_id__in=site_id_list(user, REPORT_ROLES), category__isnull=False, is_active=True
+    ).select_related("site")
+    return [
+        {"site": p.site.code, "category": p.category_id, "title": p.title, "steps": p.steps}
+        for p in rows.order_by("site__code", "pk")
+    ]

@@ -61,6 +61,8 @@ HANDLED = {
     ("Scan", "RoundException", "scan"): "removed with the scan's run",
     ("Shift", "ShiftEntry", "shift"): "removed with the shift",
     ("Shift", "PanicAlert", "shift"): "a shift with a panic press stays with it",
+    ("Incident", "ProcedureTick", "incident"): "removed with the incident",
+    ("Alarm", "ProcedureTick", "alarm"): "removed with the alarm",
 }
 
 

@@ -12,7 +12,15 @@ INCIDENT_PARTS = {"InvolvedPerson", "Vehicle", "PropertyItem", "Supplement", "At
 # Kept out of the admin on purpose: a person's notices and choices are theirs (their own pages,
 # docs/notifications.md); alarm priorities are set by the site's managers on their own page
 # with a reason; a panic press is shown through its alarm (which the admin lists).
-OWN_PAGES_ONLY = {"Notification", "NotificationPreference", "AlarmPriority", "PanicAlert"}
+OWN_PAGES_ONLY = {
+    "Notification",
+    "NotificationPreference",
+    "AlarmPriority",
+    "PanicAlert",
+    # Guided procedures: written on /sites/<CODE>/procedures/, ticked on alarms and incidents.
+    "Procedure",
+    "ProcedureTick",
+}
 
 
 def test_every_model_has_an_admin():
