@@ -106,3 +106,24 @@ def test_supervisor_follows_the_duress_procedure_on_the_console_and_acknowledges
     expect(history.locator("tr", has_text="step ticked")).to_have_count(3)
     expect(history.locator("tr", has_text="step ticked").first).to_contain_text("supervisor_a")
     desk.close()
+
+
+def test_the_tablet_shows_the_procedure_of_the_category_a_guard_reports_under(
+    tablet, live_server, browser_personas
+):
+    from tests.onsite.procedure_helpers import TRESPASS_STEPS, incident_procedure
+
+    p = browser_personas
+    procedure = incident_procedure(p)
+    _sign_in(tablet, "guard_a")
+    _open_tablet(tablet)
+    tablet.get_by_role("button", name="Start shift").click()
+    tablet.get_by_role("button", name="Incident", exact=True).click()
+    shown = tablet.locator("#tablet-procedure")
+    expect(shown).to_be_hidden()
+    tablet.get_by_label("Category").select_option(label="Trespass")
+    expect(shown).to_be_visible()
+    expect(shown).to_contain_text(procedure.title)
+    expect(tablet.locator("#tablet-procedure-steps li")).to_have_text(TRESPASS_STEPS)
+    tablet.get_by_label("Category").select_option(label="Theft")
+    expect(shown).to_be_hidden()
