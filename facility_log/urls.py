@@ -199,7 +199,9 @@ urlpatterns = [
     ),
     path("access/alarms/<int:pk>/resolve/", access.alarm_resolve, name="access-alarm-resolve"),
     # Guided procedures (facility_log/views/procedures.py, docs/procedures.md)
-    path("access/alarms/<int:pk>/procedure/", procedures.alarm_tick, name="alarm-procedure-tick"),
+    path(
+        "access/alarms/<int:pk>/procedure/tick/", procedures.alarm_tick, name="alarm-procedure-tick"
+    ),
     path(
         "incidents/<int:pk>/procedure/tick/",
         procedures.incident_tick,

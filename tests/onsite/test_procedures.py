@@ -217,7 +217,7 @@ def test_the_alarm_page_shows_the_steps_and_ticks_with_a_post(personas, client_f
     client = client_for("supervisor_a")
     page = client.get(f"/access/alarms/{alarm.pk}/").content.decode()
     assert FORCED_STEPS[0] in page and "Tick step 1" in page
-    answer = client.post(f"/access/alarms/{alarm.pk}/procedure/", {"step": 1})
+    answer = client.post(f"/access/alarms/{alarm.pk}/procedure/tick/", {"step": 1})
     assert answer.status_code == 302 and answer["Location"] == f"/access/alarms/{alarm.pk}/"
     page = client.get(f"/access/alarms/{alarm.pk}/").content.decode()
     assert "ticked by supervisor_a at" in page and "step ticked" in page
@@ -232,7 +232,7 @@ def test_the_console_feed_carries_the_procedure_and_ticks_by_json(personas, clie
     alarm = site_a_alarm(personas)
     alarm_procedure(personas)
     client = client_for("supervisor_a")
-    url = f"/access/alarms/{alarm.pk}/procedure/"
+    url = f"/access/alarms/{alarm.pk}/procedure/tick/"
     answer = client.post(url, {"step": 3}, HTTP_ACCEPT="application/json")
     assert answer.status_code == 200, answer.content
     again = client.post(url, {"step": 3}, HTTP_ACCEPT="application/json")
