@@ -345,3 +345,19 @@ def test_the_incident_page_shows_its_categorys_procedure_and_ticks(personas, cli
         outsider.post(f"/incidents/{incident.pk}/procedure/tick/", {"step": 1}).status_code == 404
     )
     assert ProcedureTick.objects.count() == 1
+
+
+def test_taking_a_tick_back_on_the_alarm_page_needs_a_reason_and_adds_a_record(
+    personas, client_for
+):
+    alarm = site_a_alarm(personas)
+    alarm_procedure(personas)
+    procedures.tick_step(personas.supervisor_a, alarm=alarm, step_number=1)
+    client = client_for("manager_ab")
+    url = f"/access/alarms/{alarm.pk}/procedure/tick/"
+    client.post(url, {"step": 1, "undo": "on", "reason": ""})
+    assert ProcedureTick.objects.count() == 1
+    answer = client.post(url, {"step": 1, "undo": "on", "reason": "wrong alarm"}, follow=True)
+    page = answer.content.decode()
+    assert "taken back by manager_ab at" in page and "wrong alarm" in page
+    assert [t.undone for t in ProcedureTick.objects.order_by("pk")] == [False, True]
