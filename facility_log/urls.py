@@ -18,6 +18,7 @@ from facility_log.views import (
     lost_found,
     notifications,
     people,
+    procedures,
     retention,
     rounds,
     routes,
@@ -216,6 +217,27 @@ urlpatterns = [
         name="access-alarm-acknowledge",
     ),
     path("access/alarms/<int:pk>/resolve/", access.alarm_resolve, name="access-alarm-resolve"),
+    # Guided procedures (facility_log/views/procedures.py, docs/procedures.md)
+    path(
+        "access/alarms/<int:pk>/procedure/tick/", procedures.alarm_tick, name="alarm-procedure-tick"
+    ),
+    path(
+        "incidents/<int:pk>/procedure/tick/",
+        procedures.incident_tick,
+        name="incident-procedure-tick",
+    ),
+    path("sites/<str:code>/procedures/", procedures.procedure_list, name="procedure-list"),
+    path("sites/<str:code>/procedures/new/", procedures.procedure_edit, name="procedure-new"),
+    path(
+        "sites/<str:code>/procedures/<int:pk>/edit/",
+        procedures.procedure_edit,
+        name="procedure-edit",
+    ),
+    path(
+        "sites/<str:code>/procedures/<int:pk>/retire/",
+        procedures.procedure_retire,
+        name="procedure-retire",
+    ),
     path("access/events/", access.event_list, name="access-event-list"),
     path("access/doors/", access.door_list, name="access-door-list"),
     path("sites/<str:code>/doors/add/", doors.door_add, name="door-add"),

@@ -21,6 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from facility_log.models import Membership
 from tests.access.helpers import site_a_alarm, site_a_import_job
+from tests.onsite.procedure_helpers import procedure_at_a
 from tests.personas import Personas
 
 SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
@@ -111,6 +112,13 @@ SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
     "access-alarm-priorities": lambda p: {"code": p.site_a.code},
     "site-lone-worker": lambda p: {"code": p.site_a.code},
     "api-site-lone-worker-policy": lambda p: {"code": p.site_a.code},
+    "alarm-procedure-tick": lambda p: {"pk": site_a_alarm(p).pk},
+    "api-procedure-detail": lambda p: {"pk": procedure_at_a(p).pk},
+    "incident-procedure-tick": lambda p: {"pk": _incident_at_a(p).pk},
+    "procedure-list": lambda p: {"code": p.site_a.code},
+    "procedure-new": lambda p: {"code": p.site_a.code},
+    "procedure-edit": lambda p: {"code": p.site_a.code, "pk": procedure_at_a(p).pk},
+    "procedure-retire": lambda p: {"code": p.site_a.code, "pk": procedure_at_a(p).pk},
     "access-import-result": lambda p: {"pk": site_a_alarm(p).event.batch_id},
     "access-import-job": lambda p: {"pk": site_a_import_job(p).pk},
     "access-import-job-progress": lambda p: {"pk": site_a_import_job(p).pk},
@@ -201,6 +209,7 @@ LIST_URLS: set[str] = {
     "api-key-list",
     "api-key-set-list",
     "api-key-issue-list",
+    "api-procedure-list",
 }
 
 AUDIT_LIST_URLS: set[str] = {
@@ -242,6 +251,9 @@ NOT_SITE_DATA: set[str] = {
     # POST only, like api-sync (the same check_in record): the outsider's refusal (nothing
     # stored) is tested in tests/onsite/test_lone_worker.py.
     "api-check-in",
+    # POST only; the alarm or incident is named in its body: the outsider's refusal (a 422,
+    # nothing stored) is tested in tests/onsite/test_procedures_api.py.
+    "api-procedure-tick-list",
     # Signed by the vendor, not by a user: no session or token opens them, and anyone without
     # the site's secret gets 401 with nothing stored (tests/access/test_vendor_webhooks.py).
     "api-unifi-webhook",
@@ -292,6 +304,7 @@ LIST_SEEDS: list[Callable[[Personas], object]] = [
     lambda p: _notice_at_a(p),
     lambda p: _key_issue_at_a(p),
     lambda p: _found_item_at_a(p),
+    procedure_at_a,
 ]
 
 
@@ -394,7 +407,7 @@ def _day_of(p: Personas) -> str:
 
 def site_a_secrets(p: Personas) -> list[str]:
     """Strings that only someone who can see site A or B would find in a response."""
-    from facility_log.models import Checkpoint, Route, Shift, ShiftEntry
+    from facility_log.models import Checkpoint, Procedure, Route, Shift, ShiftEntry
     from facility_log.models.rounds import format_tag_code
 
     codes = Checkpoint.objects.filter(site__in=[p.site_a, p.site_b]).values_list(
@@ -416,6 +429,7 @@ def site_a_secrets(p: Personas) -> list[str]:
         *notes.values_list("pass_down_notes", flat=True),
         *texts,
         *_key_texts(sites),
+        *Procedure.objects.filter(site__in=sites).values_list("title", flat=True),
     ]
 
 

@@ -17,6 +17,7 @@ from facility_log.api import (
     lone_worker,
     me,
     panic,
+    procedures,
     reports,
     retention,
     rounds,
@@ -46,6 +47,8 @@ router.register("alarms", alarms.AlarmViewSet, basename="api-alarm")
 router.register("keys", keys.KeyViewSet, basename="api-key")
 router.register("key-sets", keys.KeySetViewSet, basename="api-key-set")
 router.register("key-issues", keys.KeyIssueViewSet, basename="api-key-issue")
+router.register("procedures", procedures.ProcedureViewSet, basename="api-procedure")
+router.register("procedure-ticks", procedures.ProcedureTickViewSet, basename="api-procedure-tick")
 
 # Reports, histories, exports, retention and the audit logs: next to the record they belong
 # to, each in its own module (api/history.py, api/reports.py, ...). Listed before the router's

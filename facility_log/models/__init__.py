@@ -47,6 +47,7 @@ from facility_log.models.notifications import (
     NotificationPreference,
 )
 from facility_log.models.onsite import CheckIn, LoneWorkerPolicy, MissedCheckIn, PanicAlert
+from facility_log.models.procedures import Procedure, ProcedureTick
 from facility_log.models.retention import (
     LegalHold,
     PurgeCount,
@@ -94,6 +95,8 @@ __all__ = [
     "CheckIn",
     "LoneWorkerPolicy",
     "MissedCheckIn",
+    "Procedure",
+    "ProcedureTick",
     "AlarmRule",
     "AlarmState",
     "DenialReason",

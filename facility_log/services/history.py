@@ -158,13 +158,34 @@ def _incident_records(incident) -> list[HistoryEntry]:
         )
         for a in incident.attachments.select_related("uploaded_by")
     ]
-    return entries
+    return entries + procedure_tick_entries(incident.procedure_ticks)
 
 
 def alarm_history(alarm) -> list[HistoryEntry]:
-    """Raised, acknowledged, resolved, escalated: who, when, with which note; oldest first."""
+    """Raised, acknowledged, resolved, escalated: who, when, with which note; and each step
+    of its procedure ticked (or taken back); oldest first."""
 
-    return merged_history(Alarm.history.filter(id=alarm.pk), newest_first=False)
+    entries = merged_history(Alarm.history.filter(id=alarm.pk), newest_first=False)
+    return _by_time(entries + procedure_tick_entries(alarm.procedure_ticks))
+
+
+def procedure_tick_entries(ticks) -> list[HistoryEntry]:
+    """Ticks of a procedure's steps (append-only: the row is its history), in one query."""
+    return [
+        HistoryEntry(
+            t.ticked_at,
+            f"procedure step {t.step_number}",
+            "step taken back" if t.undone else "step ticked",
+            t.ticked_by.get_username(),
+            t.reason,
+            "",
+            [
+                Change("step", None, t.step_text),
+                Change("procedure_version", None, t.procedure_version),
+            ],
+        )
+        for t in ticks.select_related("ticked_by")
+    ]
 
 
 def run_history(run) -> list[HistoryEntry]:

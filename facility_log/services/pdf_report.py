@@ -11,6 +11,7 @@ import json
 from django.template.loader import render_to_string
 from PIL import Image, UnidentifiedImageError
 
+from facility_log.services import procedures
 from facility_log.services.incident_bundle import IncidentBundle, attachment_member
 from facility_log.services.incidents import incident_timeline
 from facility_log.services.links import incident_surroundings
@@ -57,6 +58,7 @@ def report_html(
             ],
             "supplements": bundle.supplements,
             "reviews": bundle.reviews,
+            "procedure": procedures.incident_procedure_record(incident),
             "timeline": incident_timeline(incident),
             "surroundings": incident_surroundings(incident),
             "entries": entries,

@@ -44,6 +44,7 @@ from facility_log.models import (
     IncidentSource,
     InvolvedPerson,
     LegalHold,
+    ProcedureTick,
     PropertyItem,
     RecordKind,
     RecordView,
@@ -153,6 +154,7 @@ def _incident_rows(pk: int) -> list[tuple]:
         (Attachment, Attachment.objects.filter(**mine, redacted_from__isnull=True)),
         (Supplement, Supplement.objects.filter(**mine)),
         (Review, Review.objects.filter(**mine)),
+        (ProcedureTick, ProcedureTick.objects.filter(**mine)),
     ]
     for part in (InvolvedPerson, Vehicle, PropertyItem):
         rows += _with_history(part, part.objects.filter(**mine))
@@ -215,7 +217,10 @@ def plan_access_events(tally: Tally) -> Iterator[Removal]:
     going = expired.filter(needed=False)
     # Alarms first, a few at a time; then each batch's events with the batch's new entry.
     for pks in _chunks(Alarm.objects.filter(event__in=going.values("pk"))):
-        yield Removal(records=0, rows=_with_history(Alarm, Alarm.objects.filter(pk__in=pks)))
+        ticks = (ProcedureTick, ProcedureTick.objects.filter(alarm_id__in=pks))
+        yield Removal(
+            records=0, rows=[ticks, *_with_history(Alarm, Alarm.objects.filter(pk__in=pks))]
+        )
     batches = going.order_by().values_list("batch_id", flat=True).distinct()
     for batch_pk in sorted(batches):
         events = going.filter(batch_id=batch_pk)

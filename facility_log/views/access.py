@@ -28,9 +28,9 @@ from facility_log.scoping import (
     sites_for,
 )
 from facility_log.services import access as access_services
-from facility_log.services import access_jobs, alarm_priorities, view_log
+from facility_log.services import access_jobs, alarm_priorities, procedures, view_log
 from facility_log.services.csv_export import TIME, Column, csv_lines, csv_response
-from facility_log.services.history import merged_history
+from facility_log.services.history import alarm_history
 from facility_log.tasks import import_access_file
 
 EVENTS_PER_PAGE = 100
@@ -78,7 +78,9 @@ def alarm_detail(request, pk: int):
             "site": alarm.site,
             "form": AlarmNoteForm(),
             "can_review": has_role(request.user, alarm.site, REVIEW_ROLES),
-            "history": merged_history(Alarm.history.filter(id=alarm.pk)),
+            # Newest first, with the ticks of its procedure's steps.
+            "history": alarm_history(alarm)[::-1],
+            "checklist": procedures.alarm_checklist(alarm),
             "quick_notes": QUICK_NOTES,
             "priority_label": alarm_priorities.PRIORITY_NAMES[priority],
             "priority_class": alarm_priorities.PRIORITY_CLASSES[priority],

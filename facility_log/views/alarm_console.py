@@ -35,7 +35,7 @@ from facility_log.scoping import (
     sites_for,
 )
 from facility_log.services import access as access_services
-from facility_log.services import alarm_priorities
+from facility_log.services import alarm_priorities, procedures
 from facility_log.services.alarm_priorities import PRIORITY_CLASSES, PRIORITY_NAMES
 from facility_log.services.history import merged_history
 from facility_log.templatetags.facility_log_tags import site_time
@@ -119,7 +119,29 @@ def _console(request):
     return form, list(shown), counts
 
 
-def _alarm_json(alarm: Alarm, reviewer_sites: set[int]) -> dict:
+def _procedure_json(alarm: Alarm, checklist, can_tick: bool) -> dict | None:
+    """The alarm's procedure for the console: each step done or not, by whom and when."""
+    if checklist is None:
+        return None
+    procedure, steps = checklist
+    return {
+        "title": procedure.title,
+        "tick_url": reverse("alarm-procedure-tick", args=[alarm.pk]),
+        "can_tick": can_tick,
+        "steps": [
+            {
+                "number": step.number,
+                "text": step.text,
+                "done": step.done,
+                "by": step.last.ticked_by.get_username() if step.done else None,
+                "at": site_time(step.last.ticked_at, alarm.site) if step.done else None,
+            }
+            for step in steps
+        ],
+    }
+
+
+def _alarm_json(alarm: Alarm, reviewer_sites: set[int], checklist=None) -> dict:
     panic = alarm.panic if alarm.panic_id else None
     last = panic.last_checkpoint if panic else None
     return {
@@ -147,6 +169,7 @@ def _alarm_json(alarm: Alarm, reviewer_sites: set[int]) -> dict:
         "url": reverse("access-alarm-page", args=[alarm.pk]),
         "acknowledge_url": reverse("access-alarm-acknowledge", args=[alarm.pk]),
         "can_acknowledge": alarm.site_id in reviewer_sites and alarm.state == AlarmState.NEW,
+        "procedure": _procedure_json(alarm, checklist, alarm.site_id in reviewer_sites),
     }
 
 
@@ -179,11 +202,14 @@ def alarm_feed(request):
     _form, alarms, counts = _console(request)
     reviewer_sites = set(site_id_list(request.user, REVIEW_ROLES))
     codes = list(sites_for(request.user, VIEW_ROLES).values_list("code", flat=True))
+    checklists = procedures.checklists_for_alarms(alarms)
     return JsonResponse(
         {
             "sites": codes,
             "counts": counts,
-            "alarms": [_alarm_json(alarm, reviewer_sites) for alarm in alarms],
+            "alarms": [
+                _alarm_json(alarm, reviewer_sites, checklists.get(alarm.pk)) for alarm in alarms
+            ],
         }
     )
 

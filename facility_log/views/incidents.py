@@ -36,7 +36,7 @@ from facility_log.scoping import (
     roles_at,
     sites_for,
 )
-from facility_log.services import history, links, retention, view_log
+from facility_log.services import history, links, procedures, retention, view_log
 from facility_log.services import incidents as svc
 from facility_log.services.downloads import serve_attachment
 from facility_log.services.history import HistoryEntry
@@ -252,6 +252,7 @@ def incident_detail(request, pk: int):
             "supplement_form": forms.SupplementForm(auto_id="supplement_%s"),
             "attachment_form": forms.AttachmentForm(auto_id="attach_%s", incident=incident),
             "correctable": correctable_fields(incident),
+            "checklist": procedures.incident_checklist(incident),
         },
     )
 
@@ -287,6 +288,7 @@ def _abilities(user, incident, roles) -> dict:
         "attach": roles["report"] and incident.status not in (Status.CLOSED, Status.VOID),
         "export": roles["review"] and bool(incident.number),
         "hold": roles["manage"],
+        "tick": roles["report"] and incident.status not in procedures.SETTLED_INCIDENT,
     }
 
 

@@ -37,6 +37,7 @@ SHELL_ASSETS = (
     "facility_log/js/tablet/app.js",
     "facility_log/js/tablet/panic.js",
     "facility_log/js/tablet/checkin.js",
+    "facility_log/js/tablet/procedure.js",
     "facility_log/vendor/jsqr/jsQR.js",
     "facility_log/favicon.svg",
     "facility_log/icons/icon-192.png",

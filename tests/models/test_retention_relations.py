@@ -64,6 +64,8 @@ HANDLED = {
     ("Shift", "CheckIn", "shift"): "removed with the shift",
     ("Shift", "MissedCheckIn", "shift"): "a shift with a missed check-in stays with it",
     ("Incident", "FoundItem", "incident"): "an incident with a found item stays with it",
+    ("Incident", "ProcedureTick", "incident"): "removed with the incident",
+    ("Alarm", "ProcedureTick", "alarm"): "removed with the alarm",
 }
 
 

@@ -31,6 +31,9 @@ OWN_PAGES_ONLY = {
     "KeyIssue",
     # Lost and found too (facility_log/views/lost_found.py).
     "FoundItem",
+    # Guided procedures: written on /sites/<CODE>/procedures/, ticked on alarms and incidents.
+    "Procedure",
+    "ProcedureTick",
 }
 
 

@@ -34,6 +34,43 @@ async function acknowledge(alarm, note) {
   refresh();
 }
 
+async function tickStep(alarm, step) {
+  const body = new FormData();
+  body.append("step", step.number);
+  const response = await fetch(alarm.procedure.tick_url, {
+    method: "POST",
+    body,
+    headers: { "X-CSRFToken": csrf, Accept: "application/json" },
+    credentials: "same-origin",
+  });
+  const data = await response.json().catch(() => ({}));
+  statusLine.textContent = response.ok
+    ? `Alarm #${alarm.id}: step ${step.number} ticked`
+    : `Alarm #${alarm.id}: step ${step.number} not ticked: ${data.error || response.status}`;
+  refresh();
+}
+
+// The alarm's procedure: each step ticked (who, when) or a button to tick it. Taking a tick
+// back (with a reason) is on the alarm's own page.
+function procedureList(alarm) {
+  const box = el("div", { class: "procedure" });
+  box.append(el("strong", {}, `Procedure: ${alarm.procedure.title}`));
+  const steps = el("ol", { class: "procedure-steps" });
+  for (const step of alarm.procedure.steps) {
+    const item = el("li", { class: step.done ? "procedure-step done" : "procedure-step", "data-step": step.number });
+    item.append(el("span", { class: "step-text" }, step.text), " ");
+    if (step.done) item.append(el("span", { class: "help" }, `✓ ticked by ${step.by} at ${step.at}`));
+    else if (alarm.procedure.can_tick) {
+      const button = el("button", { type: "button", class: "secondary" }, `Tick step ${step.number}`);
+      button.addEventListener("click", () => tickStep(alarm, step));
+      item.append(button);
+    }
+    steps.append(item);
+  }
+  box.append(steps);
+  return box;
+}
+
 function noteChoices(alarm) {
   const box = el("div", { class: "note-choices" });
   for (const note of quickNotes) {
@@ -79,6 +116,7 @@ function row(alarm) {
   }
   if (alarm.note) head.append(el("div", { class: "help" }, `Note: ${alarm.note}`));
   item.append(head);
+  if (alarm.procedure) item.append(procedureList(alarm));
   const actions = el("div", { class: "actions" });
   if (alarm.can_acknowledge) {
     const ack = el("button", { type: "button" }, "Acknowledge");
