@@ -45,6 +45,12 @@ from facility_log.models.notifications import (
     NotificationPreference,
 )
 from facility_log.models.onsite import PanicAlert
+from facility_log.models.post_orders import (
+    PostOrder,
+    PostOrderAck,
+    PostOrderAttachment,
+    PostOrderVersion,
+)
 from facility_log.models.retention import (
     LegalHold,
     PurgeCount,
@@ -83,6 +89,10 @@ __all__ = [
     "AlarmPriority",
     "AlarmPriorityLevel",
     "PanicAlert",
+    "PostOrder",
+    "PostOrderAck",
+    "PostOrderAttachment",
+    "PostOrderVersion",
     "AlarmRule",
     "AlarmState",
     "DenialReason",
