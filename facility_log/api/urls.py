@@ -15,6 +15,7 @@ from facility_log.api import (
     incidents,
     me,
     panic,
+    post_orders,
     reports,
     retention,
     rounds,
@@ -36,6 +37,7 @@ router.register("runs", rounds.RunViewSet, basename="api-run")
 router.register("scans", rounds.ScanViewSet, basename="api-scan")
 router.register("round-exceptions", rounds.RoundExceptionViewSet, basename="api-round-exception")
 router.register("shifts", shifts.ShiftViewSet, basename="api-shift")
+router.register("post-orders", post_orders.PostOrderViewSet, basename="api-post-order")
 router.register("shift-entries", shifts.ShiftEntryViewSet, basename="api-shift-entry")
 router.register("access-events", access.AccessEventViewSet, basename="api-access-event")
 router.register("categories", categories.CategoryViewSet, basename="api-category")
