@@ -12,11 +12,12 @@ from collections.abc import Iterable, Sequence
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db.models import F, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from facility_log.markup import render_markup
 from facility_log.models import (
     PostOrder,
     PostOrderAck,
@@ -223,6 +224,24 @@ def record_acknowledgements(
         PostOrderAck.objects.create(
             version=v, guard=guard, shift=shift, acknowledged_at=shift.started_at
         )
+        for v in versions
+    ]
+
+
+def tablet_data(site: Site, guard: AbstractBaseUser) -> list[dict]:
+    """The site's current post orders for the guard's tablet, to read with no network: the
+    text as safe HTML, and whether `guard` still has to acknowledge the version (one query)."""
+    acked = PostOrderAck.objects.filter(version=OuterRef("pk"), guard=guard)
+    versions = current_versions(site).annotate(acknowledged=Exists(acked))
+    return [
+        {
+            "version_id": v.pk,
+            "title": v.title,
+            "number": v.number,
+            "zone": v.post_order.zone.name if v.post_order.zone else None,
+            "body_html": str(render_markup(v.body)),
+            "acknowledged": v.acknowledged,
+        }
         for v in versions
     ]
 

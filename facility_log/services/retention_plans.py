@@ -16,7 +16,8 @@ When a record's time is counted from, and what goes with it:
   one of whose scans opened an incident stays with that incident. A round exception of no
   run (a missed round) from when it was detected.
 * shifts: from the shift's end (an open shift stays), with its log entries; the pass-down
-  notes are part of the shift. A shift with a panic press stays with it.
+  notes are part of the shift, and so are the post order acknowledgements given at its
+  start. A shift with a panic press stays with it.
 * view log: a record view from when it happened.
 """
 
@@ -38,6 +39,7 @@ from facility_log.models import (
     IncidentSource,
     InvolvedPerson,
     LegalHold,
+    PostOrderAck,
     PropertyItem,
     RecordKind,
     RecordView,
@@ -261,6 +263,8 @@ def plan_shifts(tally: Tally) -> Iterator[Removal]:
             records=1,
             rows=[
                 (ShiftEntry, ShiftEntry.objects.filter(shift_id=pk)),
+                # What its guard acknowledged reading at its start goes with it.
+                (PostOrderAck, PostOrderAck.objects.filter(shift_id=pk)),
                 *_with_history(Shift, Shift.objects.filter(pk=pk)),
             ],
         )

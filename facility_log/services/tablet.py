@@ -1,6 +1,6 @@
 """What the guard's tablet needs to work with no network: its sites, zones, routes with their
-stops, the incident categories, the pass-down notes of the previous shift and any shift the
-guard already has open. Read-only; the tablet writes through the API.
+stops, the incident categories, the pass-down notes of the previous shift, the site's post
+orders and any shift the guard already has open. Read-only; the tablet writes through the API.
 
 Tag codes are not sent: a guard holding every code could record a round from the guard house.
 Each stop carries only the first 8 hex digits of the SHA-256 of its code, enough to tell the
@@ -16,6 +16,7 @@ from facility_log.models import Category, Route, RouteStop, Site, Zone
 from facility_log.models.incidents import Severity
 from facility_log.models.shifts import ShiftEntryKind
 from facility_log.scoping import REPORT_ROLES, sites_for
+from facility_log.services import post_orders
 from facility_log.services import shifts as shift_services
 
 TAG_HINT_HEX_DIGITS = 8
@@ -29,7 +30,7 @@ def tag_hint(tag_code: str) -> str:
 def tablet_bundle(user) -> dict:
     """Everything the tablet caches for `user`, as JSON-ready data; queries do not grow with
     the number of routes, stops or zones (one per related table, plus two per site for the
-    shifts: a guard holds roles at a handful of sites)."""
+    shifts and one for the post orders: a guard holds roles at a handful of sites)."""
     sites = list(
         sites_for(user, REPORT_ROLES)
         .filter(is_active=True)
@@ -72,6 +73,7 @@ def _site_data(site: Site, user) -> dict:
         "zones": [{"id": z.pk, "name": z.name} for z in site.zones.all()],
         "routes": [_route_data(route) for route in site.routes.all()],
         "handover": _handover_data(handover),
+        "post_orders": post_orders.tablet_data(site, user),
         "open_shift": (
             {
                 "id": open_shift.pk,

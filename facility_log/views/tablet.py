@@ -32,6 +32,7 @@ SHELL_ASSETS = (
     "facility_log/js/tablet/scanner.js",
     "facility_log/js/tablet/app.js",
     "facility_log/js/tablet/panic.js",
+    "facility_log/js/tablet/post_orders.js",
     "facility_log/vendor/jsqr/jsQR.js",
     "facility_log/favicon.svg",
     "facility_log/icons/icon-192.png",
@@ -123,6 +124,6 @@ def _hash_assets() -> str:
             with open(found, "rb") as handle:
                 digest.update(handle.read())
         digest.update(static(path).encode())
-    for name in ("app.html", "sw.js"):
+    for name in ("app.html", "sw.js", "_post_orders.html"):
         digest.update(get_template(f"facility_log/tablet/{name}").template.source.encode())
     return digest.hexdigest()[:16]

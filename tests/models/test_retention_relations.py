@@ -10,6 +10,7 @@ from facility_log.models import (
     IncidentSource,
     InvolvedPerson,
     LegalHold,
+    PostOrderAck,
     PropertyItem,
     RecordView,
     Review,
@@ -39,6 +40,7 @@ PURGED = (
     RoundException,
     Shift,
     ShiftEntry,
+    PostOrderAck,
     RecordView,
 )
 
@@ -61,6 +63,7 @@ HANDLED = {
     ("Scan", "RoundException", "scan"): "removed with the scan's run",
     ("Shift", "ShiftEntry", "shift"): "removed with the shift",
     ("Shift", "PanicAlert", "shift"): "a shift with a panic press stays with it",
+    ("Shift", "PostOrderAck", "shift"): "removed with the shift",
 }
 
 
