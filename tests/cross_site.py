@@ -22,6 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from facility_log.models import Membership
 from tests.access.helpers import site_a_alarm, site_a_import_job
 from tests.personas import Personas
+from tests.post_orders_helpers import site_a_post_order
 
 SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
     "site-page": lambda p: {"code": p.site_a.code},
@@ -131,6 +132,14 @@ SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
     "api-incident-legal-hold": lambda p: {"pk": _incident_at_a(p).pk},
     "api-incident-legal-hold-release": lambda p: {"pk": _incident_at_a(p).pk},
     "api-site-retention": lambda p: {"code": p.site_a.code},
+    # Post orders (tests/post_orders_helpers.py)
+    "site-post-orders": lambda p: {"code": p.site_a.code},
+    "post-order-add": lambda p: {"code": p.site_a.code},
+    "shift-start": lambda p: {"code": p.site_a.code},
+    "post-order": lambda p: {"pk": site_a_post_order(p).pk},
+    "post-order-edit": lambda p: {"pk": site_a_post_order(p).pk},
+    "post-order-file": lambda p: {"pk": site_a_post_order(p).attachments.get().pk},
+    "api-post-order-detail": lambda p: {"pk": site_a_post_order(p).pk},
     # A notice to site A's manager: only its recipient opens it.
     "notification-open": lambda p: {"pk": _notice_at_a(p).pk},
     # Dashboard and monthly site report (facility_log/views/dashboard.py)
@@ -168,6 +177,7 @@ LIST_URLS: set[str] = {
     "access-import",
     "api-access-event-list",
     "api-alarm-list",
+    "api-post-order-list",
 }
 
 AUDIT_LIST_URLS: set[str] = {
@@ -245,6 +255,7 @@ LIST_SEEDS: list[Callable[[Personas], object]] = [
     lambda p: shifts_at_a(p),
     lambda p: _disclosure_at_a(p),
     lambda p: _notice_at_a(p),
+    lambda p: site_a_post_order(p),
 ]
 
 
@@ -328,7 +339,7 @@ def _day_of(p: Personas) -> str:
 
 def site_a_secrets(p: Personas) -> list[str]:
     """Strings that only someone who can see site A or B would find in a response."""
-    from facility_log.models import Checkpoint, Route, Shift, ShiftEntry
+    from facility_log.models import Checkpoint, PostOrder, Route, Shift, ShiftEntry
     from facility_log.models.rounds import format_tag_code
 
     codes = Checkpoint.objects.filter(site__in=[p.site_a, p.site_b]).values_list(
@@ -349,4 +360,5 @@ def site_a_secrets(p: Personas) -> list[str]:
         *routes,
         *notes.values_list("pass_down_notes", flat=True),
         *texts,
+        *PostOrder.objects.filter(site__in=sites).values_list("title", flat=True),
     ]
