@@ -31,6 +31,8 @@ def test_every_member_reads_the_post_orders_with_safe_markup(personas, client_fo
         writes = reverse("post-order-add", kwargs={"code": personas.site_a.code}) in html
         assert writes == (name in ("supervisor_a", "manager_ab")), name
     assert client_for("outsider_c").get(_list_url(personas)).status_code == 404
+    shifts_page = client_for("guard_a").get(f"/sites/{personas.site_a.code}/shifts/")
+    assert _list_url(personas) in shifts_page.content.decode()
 
 
 def test_the_list_queries_do_not_grow_with_post_orders(
