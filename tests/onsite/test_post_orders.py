@@ -169,3 +169,24 @@ def test_the_tablet_data_queries_do_not_grow_with_post_orders(personas, django_a
         write(personas, title=f"More {n}", zone=personas.zone_a)
     with django_assert_num_queries(len(few.captured_queries)):
         tablet_bundle(personas.guard_a)
+
+
+def test_acknowledgements_are_purged_with_their_shift_and_the_ledger_holds(personas):
+    from django.test import TestCase
+
+    from facility_log.services.accounts import system_actor
+    from facility_log.services.retention import purge_expired
+    from facility_log.services.verify import verify_audit
+    from tests.retention_helpers import ago, clock_at
+
+    write(personas)
+    with clock_at(ago(400)):
+        old = start_acknowledging(personas)
+        shifts.end_shift(old, personas.guard_a, ended_at=old.started_at)
+    kept = start_acknowledging(personas, guard=personas.supervisor_a)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        purge_expired(system_actor(), apply=True)
+    assert list(PostOrderAck.objects.values_list("shift", flat=True)) == [kept.pk]
+    assert PostOrderVersion.objects.count() == 1  # the post order itself is not a shift's
+    result = verify_audit()
+    assert result.intact, [str(p) for p in result.problems]
