@@ -16,6 +16,7 @@ from django.db.models import Exists, F, OuterRef, QuerySet
 from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from facility_log.markup import render_markup
 from facility_log.models import (
@@ -35,7 +36,7 @@ from facility_log.services.staged_files import staged_files
 
 # Plans, contact sheets, photos of a door: documents and pictures only.
 ATTACHMENT_TYPES = uploads.PHOTO_TYPES | {filetypes.PDF}
-NOT_A_DOCUMENT = "Attach a PDF or a photo (JPEG, PNG, GIF or WebP)."
+NOT_A_DOCUMENT = gettext_lazy("Attach a PDF or a photo (JPEG, PNG, GIF or WebP).")
 MAX_ATTACHMENTS = 10
 
 
