@@ -18,6 +18,7 @@ from facility_log.views import (
     lost_found,
     notifications,
     people,
+    post_orders,
     procedures,
     retention,
     rounds,
@@ -61,6 +62,13 @@ urlpatterns = [
     path("shifts/<int:pk>/", shifts.shift_report, name="shift-report"),
     path("shifts/<int:pk>/report.pdf", shifts.shift_report_pdf, name="shift-report-pdf"),
     path("sites/<str:code>/shifts/", shifts.site_shifts, name="site-shifts"),
+    path("sites/<str:code>/shifts/start/", shifts.shift_start, name="shift-start"),
+    # Post orders (facility_log/views/post_orders.py)
+    path("sites/<str:code>/post-orders/", post_orders.site_post_orders, name="site-post-orders"),
+    path("sites/<str:code>/post-orders/add/", post_orders.post_order_add, name="post-order-add"),
+    path("post-orders/<int:pk>/", post_orders.post_order_detail, name="post-order"),
+    path("post-orders/<int:pk>/edit/", post_orders.post_order_edit, name="post-order-edit"),
+    path("post-orders/files/<int:pk>/", post_orders.post_order_file, name="post-order-file"),
     path("sites/<str:code>/activity/<str:day>/", shifts.site_activity, name="site-activity"),
     path(
         "sites/<str:code>/activity/<str:day>/report.pdf",

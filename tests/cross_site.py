@@ -23,6 +23,7 @@ from facility_log.models import Membership
 from tests.access.helpers import site_a_alarm, site_a_import_job
 from tests.onsite.procedure_helpers import procedure_at_a
 from tests.personas import Personas
+from tests.post_orders_helpers import site_a_post_order
 
 SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
     "site-page": lambda p: {"code": p.site_a.code},
@@ -141,6 +142,14 @@ SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
     "api-incident-legal-hold": lambda p: {"pk": _incident_at_a(p).pk},
     "api-incident-legal-hold-release": lambda p: {"pk": _incident_at_a(p).pk},
     "api-site-retention": lambda p: {"code": p.site_a.code},
+    # Post orders (tests/post_orders_helpers.py)
+    "site-post-orders": lambda p: {"code": p.site_a.code},
+    "post-order-add": lambda p: {"code": p.site_a.code},
+    "shift-start": lambda p: {"code": p.site_a.code},
+    "post-order": lambda p: {"pk": site_a_post_order(p).pk},
+    "post-order-edit": lambda p: {"pk": site_a_post_order(p).pk},
+    "post-order-file": lambda p: {"pk": site_a_post_order(p).attachments.get().pk},
+    "api-post-order-detail": lambda p: {"pk": site_a_post_order(p).pk},
     # A notice to site A's manager: only its recipient opens it.
     "notification-open": lambda p: {"pk": _notice_at_a(p).pk},
     # Dashboard and monthly site report (facility_log/views/dashboard.py)
@@ -210,6 +219,7 @@ LIST_URLS: set[str] = {
     "api-key-set-list",
     "api-key-issue-list",
     "api-procedure-list",
+    "api-post-order-list",
 }
 
 AUDIT_LIST_URLS: set[str] = {
@@ -305,6 +315,7 @@ LIST_SEEDS: list[Callable[[Personas], object]] = [
     lambda p: _key_issue_at_a(p),
     lambda p: _found_item_at_a(p),
     procedure_at_a,
+    lambda p: site_a_post_order(p),
 ]
 
 
@@ -407,7 +418,7 @@ def _day_of(p: Personas) -> str:
 
 def site_a_secrets(p: Personas) -> list[str]:
     """Strings that only someone who can see site A or B would find in a response."""
-    from facility_log.models import Checkpoint, Procedure, Route, Shift, ShiftEntry
+    from facility_log.models import Checkpoint, PostOrder, Procedure, Route, Shift, ShiftEntry
     from facility_log.models.rounds import format_tag_code
 
     codes = Checkpoint.objects.filter(site__in=[p.site_a, p.site_b]).values_list(
@@ -430,6 +441,7 @@ def site_a_secrets(p: Personas) -> list[str]:
         *texts,
         *_key_texts(sites),
         *Procedure.objects.filter(site__in=sites).values_list("title", flat=True),
+        *PostOrder.objects.filter(site__in=sites).values_list("title", flat=True),
     ]
 
 

@@ -67,6 +67,13 @@ class IncidentLineOut(serializers.Serializer):
     occurred_at = serializers.DateTimeField()
 
 
+class PostOrderAckOut(serializers.Serializer):
+    post_order = serializers.IntegerField(source="version.post_order_id")
+    title = serializers.CharField(source="version.title")
+    version = serializers.IntegerField(source="version.number")
+    acknowledged_at = serializers.DateTimeField()
+
+
 class ShiftBlockOut(serializers.Serializer):
     shift = serializers.IntegerField(source="shift.pk")
     guard = serializers.CharField(source="guard_name")
@@ -74,6 +81,9 @@ class ShiftBlockOut(serializers.Serializer):
     ended_at = serializers.DateTimeField(source="shift.ended_at", allow_null=True)
     pass_down_notes = serializers.CharField(source="shift.pass_down_notes")
     received = HandoverOut(allow_null=True, help_text="the notes this shift was handed")
+    post_order_acks = PostOrderAckOut(
+        source="acks", many=True, help_text="post orders its guard acknowledged at its start"
+    )
     entries = EntryOut(many=True)
     runs = RunLineOut(many=True)
     incidents = IncidentLineOut(many=True)

@@ -52,6 +52,16 @@ class ShiftSerializer(RefuseUnknownFields, serializers.ModelSerializer):
         help_text="The notes left by the shift before this one (on create and retrieve)."
     )
     report_url = serializers.SerializerMethodField()
+    post_order_versions = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        required=False,
+        write_only=True,
+        max_length=200,
+        help_text="The ids of the post order versions (`version_id` on /post-orders/) the "
+        "guard has read and acknowledges with this start. Every post order changed since the "
+        "guard last acknowledged must be among them, or the start is refused (422 naming "
+        "`post_orders`).",
+    )
 
     class Meta:
         model = Shift
@@ -65,6 +75,7 @@ class ShiftSerializer(RefuseUnknownFields, serializers.ModelSerializer):
             "pass_down_notes",
             "previous_pass_down",
             "report_url",
+            "post_order_versions",
         ]
         read_only_fields = ["id", "ended_at", "pass_down_notes"]
         extra_kwargs = {"started_at": {"required": False}}
@@ -116,7 +127,11 @@ def _idempotency_response(error: IdempotencyConflict) -> Response:
             201: ShiftSerializer,
             200: ShiftSerializer,
             409: _error("You have a shift open at this site already (body names `site`)."),
-            422: CONFLICT_422,
+            422: _error(
+                "The client_uuid was used before with a different payload, or a post order "
+                "changed since the guard last acknowledged it and is not in "
+                "`post_order_versions` (body names `post_orders` and lists them)."
+            ),
         },
         summary="Start a shift (idempotent on client_uuid; 422 if the payload differs)",
     ),
@@ -152,6 +167,7 @@ class ShiftViewSet(
                 request.user,
                 client_uuid=data["client_uuid"],
                 started_at=data.get("started_at"),
+                acknowledged_post_orders=data.get("post_order_versions", ()),
             )
         except IdempotencyConflict as error:
             return _idempotency_response(error)

@@ -17,6 +17,7 @@ from facility_log.api import (
     lone_worker,
     me,
     panic,
+    post_orders,
     procedures,
     reports,
     retention,
@@ -40,6 +41,7 @@ router.register("runs", rounds.RunViewSet, basename="api-run")
 router.register("scans", rounds.ScanViewSet, basename="api-scan")
 router.register("round-exceptions", rounds.RoundExceptionViewSet, basename="api-round-exception")
 router.register("shifts", shifts.ShiftViewSet, basename="api-shift")
+router.register("post-orders", post_orders.PostOrderViewSet, basename="api-post-order")
 router.register("shift-entries", shifts.ShiftEntryViewSet, basename="api-shift-entry")
 router.register("access-events", access.AccessEventViewSet, basename="api-access-event")
 router.register("categories", categories.CategoryViewSet, basename="api-category")

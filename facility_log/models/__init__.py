@@ -47,6 +47,12 @@ from facility_log.models.notifications import (
     NotificationPreference,
 )
 from facility_log.models.onsite import CheckIn, LoneWorkerPolicy, MissedCheckIn, PanicAlert
+from facility_log.models.post_orders import (
+    PostOrder,
+    PostOrderAck,
+    PostOrderAttachment,
+    PostOrderVersion,
+)
 from facility_log.models.procedures import Procedure, ProcedureTick
 from facility_log.models.retention import (
     LegalHold,
@@ -97,6 +103,10 @@ __all__ = [
     "MissedCheckIn",
     "Procedure",
     "ProcedureTick",
+    "PostOrder",
+    "PostOrderAck",
+    "PostOrderAttachment",
+    "PostOrderVersion",
     "AlarmRule",
     "AlarmState",
     "DenialReason",

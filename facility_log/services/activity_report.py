@@ -1,9 +1,10 @@
 """The daily activity report (DAR): what a shift did, or what happened at a site on one
 local day, as plain data for the page and the PDF.
 
-Per shift: the guard, start and end, the pass-down notes the shift received and the ones it
-left, its log entries in time order, the rounds its guard walked at the site during it, and
-the site's incidents reported by its guard or that occurred during it.
+Per shift: the guard, start and end, the post orders acknowledged at its start, the
+pass-down notes the shift received and the ones it left, its log entries in time order,
+the rounds its guard walked at the site during it, and the site's incidents reported by its
+guard or that occurred during it.
 Per site-day (the site's time zone, midnight to midnight): every shift that overlaps the day,
 shown whole, with its log and notes; and every run started and incident occurred that day.
 
@@ -17,7 +18,15 @@ from django.db.models import Prefetch, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from facility_log.models import Incident, RoundException, Run, Shift, ShiftEntry, Site
+from facility_log.models import (
+    Incident,
+    PostOrderAck,
+    RoundException,
+    Run,
+    Shift,
+    ShiftEntry,
+    Site,
+)
 from facility_log.services.pdf_render import render_pdf
 from facility_log.services.rounds import local_to_utc
 from facility_log.services.shifts import previous_handover
@@ -52,12 +61,14 @@ class IncidentLine:
 
 @dataclass
 class ShiftBlock:
-    """One shift with its log, the notes it received (`received`, a Shift) and left."""
+    """One shift with its log, the notes it received (`received`, a Shift) and left, and
+    the post orders its guard acknowledged at its start (`acks`)."""
 
     shift: Shift
     guard_name: str
     received: Shift | None
     entries: list[ShiftEntry]
+    acks: list[PostOrderAck] = field(default_factory=list)
     runs: list[RunLine] = field(default_factory=list)
     incidents: list[IncidentLine] = field(default_factory=list)
 
@@ -180,6 +191,7 @@ def shift_report(shift: Shift, *, now: datetime | None = None) -> ShiftReport:
         guard_name=_name(shift.guard),
         received=previous_handover(site, before=shift.started_at, excluding=shift),
         entries=list(shift.entries.order_by("occurred_at", "pk")),
+        acks=list(shift.post_order_acks.select_related("version").order_by("pk")),
         runs=_runs(runs),
         incidents=_incidents(incidents),
     )
@@ -196,7 +208,11 @@ def site_day_report(site: Site, day: date, *, now: datetime | None = None) -> Si
         .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=start))
         .select_related("guard")
         .prefetch_related(
-            Prefetch("entries", queryset=ShiftEntry.objects.order_by("occurred_at", "pk"))
+            Prefetch("entries", queryset=ShiftEntry.objects.order_by("occurred_at", "pk")),
+            Prefetch(
+                "post_order_acks",
+                queryset=PostOrderAck.objects.select_related("version").order_by("pk"),
+            ),
         )
         .order_by("started_at", "pk")
     )
@@ -207,6 +223,7 @@ def site_day_report(site: Site, day: date, *, now: datetime | None = None) -> Si
             guard_name=_name(shift.guard),
             received=received.get(shift.pk),
             entries=list(shift.entries.all()),
+            acks=list(shift.post_order_acks.all()),
         )
         for shift in shifts
     ]

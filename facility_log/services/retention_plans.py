@@ -17,8 +17,9 @@ When a record's time is counted from, and what goes with it:
   one of whose scans opened an incident stays with that incident. A round exception of no
   run (a missed round) from when it was detected.
 * shifts: from the shift's end (an open shift stays), with its log entries and lone-worker
-  check-ins; the pass-down notes are part of the shift. A shift with a panic press or a
-  missed check-in stays with it (and its alarm).
+  check-ins; the pass-down notes are part of the shift, and so are the post order
+  acknowledgements given at its start. A shift with a panic press or a missed check-in stays
+  with it (and its alarm).
 * view log: a record view from when it happened.
 * visitors: a day sheet from the end of its local day at the site: a sheet whose day is
   before the cutoff's local date goes whole (its rows and their history), one sheet per
@@ -44,6 +45,7 @@ from facility_log.models import (
     IncidentSource,
     InvolvedPerson,
     LegalHold,
+    PostOrderAck,
     ProcedureTick,
     PropertyItem,
     RecordKind,
@@ -278,6 +280,8 @@ def plan_shifts(tally: Tally) -> Iterator[Removal]:
             rows=[
                 (ShiftEntry, ShiftEntry.objects.filter(shift_id=pk)),
                 (CheckIn, CheckIn.objects.filter(shift_id=pk)),
+                # What its guard acknowledged reading at its start goes with it.
+                (PostOrderAck, PostOrderAck.objects.filter(shift_id=pk)),
                 *_with_history(Shift, Shift.objects.filter(pk=pk)),
             ],
         )

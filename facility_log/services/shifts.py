@@ -11,6 +11,7 @@ rounds allow (FACILITY_LOG["ROUNDS_CLOCK_DRIFT_SECONDS"]).
 """
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -21,6 +22,7 @@ from django.utils import timezone
 from facility_log.models import Shift, ShiftEntry, ShiftEntryKind, Site
 from facility_log.models.shifts import ENTRY_TEXT_MAX
 from facility_log.scoping import REPORT_ROLES, REVIEW_ROLES, has_role, require_role
+from facility_log.services import post_orders
 from facility_log.services.audit import audited_change
 from facility_log.services.rounds import IdempotencyConflict, refuse_implausible_time
 from facility_log.templatetags.facility_log_tags import site_time
@@ -92,9 +94,14 @@ def start_shift(
     client_uuid: uuid.UUID | str,
     started_at: datetime | None = None,
     reason: str = "shift started",
+    acknowledged_post_orders: Iterable[int] = (),
 ) -> tuple[Shift, bool]:
     """Start `actor`'s shift at `site` at `started_at` (device time, default now) and return
     `(shift, created)`. Needs a guard, supervisor or manager role at the site.
+
+    `acknowledged_post_orders`: the ids of the post order versions the guard confirms having
+    read; every current version not acknowledged before must be among them (ValidationError
+    on `post_orders` naming the rest), and each is recorded with the shift.
 
     Refused with ShiftConflict while `actor` has a shift open at the site, with
     ValidationError for a time in the future or a deactivated site."""
@@ -109,10 +116,12 @@ def start_shift(
     refuse_implausible_time(started_at, "started_at")
     if (already := open_shift_for(actor, site)) is not None:
         raise _open_conflict(already)
+    read = post_orders.check_acknowledged(site, actor, acknowledged_post_orders)
     try:
         with audited_change(actor, reason):
             shift = Shift(site=site, guard=actor, client_uuid=client_uuid, started_at=started_at)
             shift.save()
+            post_orders.record_acknowledgements(shift, actor, read)
     except IntegrityError:
         # A retry raced this one (same UUID), or another device opened a shift first.
         if (existing := Shift.objects.filter(client_uuid=client_uuid).first()) is not None:

@@ -1,7 +1,7 @@
 """What the guard's tablet needs to work with no network: its sites, zones, routes with their
 stops, the site's checkpoints, the incident categories, the pass-down notes of the previous
-shift, any shift the guard already has open and the rounds open in it, and which route is due
-now. Read-only; the tablet writes through the API.
+shift, the site's post orders, any shift the guard already has open and the rounds open in it,
+and which route is due now. Read-only; the tablet writes through the API.
 
 Tag codes are not sent: a guard holding every code could record a round from the guard house.
 Each checkpoint carries only the first 8 hex digits of the SHA-256 of its code, enough to tell
@@ -29,6 +29,7 @@ from facility_log.models import (
 from facility_log.models.incidents import PersonRole, Severity
 from facility_log.models.shifts import ShiftEntryKind
 from facility_log.scoping import REPORT_ROLES, sites_for
+from facility_log.services import post_orders
 from facility_log.services import shifts as shift_services
 from facility_log.services.incidents import REQUIRED_TO_SUBMIT
 from facility_log.services.rounds import knob
@@ -45,7 +46,8 @@ def tag_hint(tag_code: str) -> str:
 def tablet_bundle(user, now: datetime | None = None) -> dict:
     """Everything the tablet caches for `user`, as JSON-ready data; queries do not grow with
     the number of routes, stops, checkpoints or zones (one per related table, plus a few per
-    site for the shifts and open rounds: a guard holds roles at a handful of sites)."""
+    site for the shifts, open rounds and post orders: a guard holds roles at a handful of
+    sites)."""
     now = now or timezone.now()
     sites = list(
         sites_for(user, REPORT_ROLES)
@@ -108,6 +110,7 @@ def _site_data(site: Site, user, now: datetime) -> dict:
         "due_route": _due_data(due),
         "handover": _handover_data(handover),
         "lone_worker": _lone_worker_data(getattr(site, "lone_worker_policy", None)),
+        "post_orders": post_orders.tablet_data(site, user),
         "open_shift": (
             {
                 "id": open_shift.pk,

@@ -1,20 +1,28 @@
 """Shift pages: a site's recent shifts, and the daily activity report (DAR) of one shift or
 one site-day, as a page and as a PDF. Reading needs a role at the site (VIEW_ROLES); the
-shifts themselves are started and ended on the tablet (API, services/shifts.py)."""
+shifts are started and ended on the tablet (API, services/shifts.py), and can be started at
+the desk, where the post orders that changed are shown and acknowledged first."""
 
 import re
+import uuid
 from datetime import date
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from facility_log.forms.base import add_service_errors
+from facility_log.forms.post_orders import StartShiftForm
 from facility_log.models import Shift, Site
-from facility_log.scoping import VIEW_ROLES, get_scoped_or_404
+from facility_log.scoping import REPORT_ROLES, VIEW_ROLES, get_scoped_or_404
 from facility_log.services import activity_report as dar
-from facility_log.services import view_log
+from facility_log.services import post_orders, view_log
+from facility_log.services import shifts as shift_services
 
 PAGE_SIZE = 50
 DAY_FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -94,3 +102,38 @@ def site_activity_pdf(request, code: str, day: str):
     local_day = _day(day)
     view_log.site_day_report_read(request.user, site, local_day, pdf=True)
     return _pdf(dar.site_day_report(site, local_day))
+
+
+def shift_start(request, code: str):
+    """Start the signed-in person's shift at the site from a desk. The post orders that
+    changed since they last acknowledged them are shown with an "I have read these" box; the
+    service refuses the start, naming them, until it is ticked."""
+    site = get_scoped_or_404(
+        Site.objects.all(), request.user, REPORT_ROLES, site_field="", code=code
+    )
+    if (open_shift := shift_services.open_shift_for(request.user, site)) is not None:
+        messages.info(request, _("Your shift here is open already."))
+        return redirect("shift-report", pk=open_shift.pk)
+    pending = post_orders.unacknowledged(site, request.user)
+    initial = {"client_uuid": uuid.uuid4(), "versions": ",".join(str(v.pk) for v in pending)}
+    form = StartShiftForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            shift, _created = shift_services.start_shift(
+                site,
+                request.user,
+                client_uuid=form.cleaned_data["client_uuid"],
+                acknowledged_post_orders=form.acknowledged(),
+            )
+        except (ValidationError, shift_services.ShiftConflict) as error:
+            add_service_errors(
+                form,
+                error
+                if isinstance(error, ValidationError)
+                else ValidationError(error.message_dict),
+            )
+        else:
+            messages.success(request, _("Shift started."))
+            return redirect("shift-report", pk=shift.pk)
+    context = {"site": site, "form": form, "pending": pending}
+    return render(request, "facility_log/shifts/start.html", context)

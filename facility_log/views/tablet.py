@@ -38,6 +38,7 @@ SHELL_ASSETS = (
     "facility_log/js/tablet/panic.js",
     "facility_log/js/tablet/checkin.js",
     "facility_log/js/tablet/procedure.js",
+    "facility_log/js/tablet/post_orders.js",
     "facility_log/vendor/jsqr/jsQR.js",
     "facility_log/favicon.svg",
     "facility_log/icons/icon-192.png",
@@ -142,6 +143,14 @@ def _hash_assets() -> str:
             with open(found, "rb") as handle:
                 digest.update(handle.read())
         digest.update(static(path).encode())
-    for name in ("app.html", "round.html", "incident.html", "sw.js"):
+    for name in (
+        "app.html",
+        "round.html",
+        "incident.html",
+        "sw.js",
+        "_post_orders.html",
+        "_checkin.html",
+        "_procedure.html",
+    ):
         digest.update(get_template(f"facility_log/tablet/{name}").template.source.encode())
     return digest.hexdigest()[:16]

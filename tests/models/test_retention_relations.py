@@ -10,6 +10,7 @@ from facility_log.models import (
     IncidentSource,
     InvolvedPerson,
     LegalHold,
+    PostOrderAck,
     PropertyItem,
     RecordView,
     Review,
@@ -39,6 +40,7 @@ PURGED = (
     RoundException,
     Shift,
     ShiftEntry,
+    PostOrderAck,
     RecordView,
 )
 
@@ -66,6 +68,7 @@ HANDLED = {
     ("Incident", "FoundItem", "incident"): "an incident with a found item stays with it",
     ("Incident", "ProcedureTick", "incident"): "removed with the incident",
     ("Alarm", "ProcedureTick", "alarm"): "removed with the alarm",
+    ("Shift", "PostOrderAck", "shift"): "removed with the shift",
 }
 
 

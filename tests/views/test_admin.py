@@ -15,7 +15,8 @@ INCIDENT_PARTS = {"InvolvedPerson", "Vehicle", "PropertyItem", "Supplement", "At
 # lone-worker rule is set by the site's managers on its own page, with a reason; a check-in and
 # a missed one are shown through the shift and the alarm. A visitor
 # is on its site's day sheet only: an admin list with a search box would find a name across
-# days and sites (PRIVACY.md).
+# days and sites (PRIVACY.md). Post orders
+# are written on their own pages, where every edit is a new version (docs/post-orders.md).
 OWN_PAGES_ONLY = {
     "Notification",
     "NotificationPreference",
@@ -34,6 +35,10 @@ OWN_PAGES_ONLY = {
     # Guided procedures: written on /sites/<CODE>/procedures/, ticked on alarms and incidents.
     "Procedure",
     "ProcedureTick",
+    "PostOrder",
+    "PostOrderVersion",
+    "PostOrderAttachment",
+    "PostOrderAck",
 }
 
 

@@ -285,7 +285,8 @@
     var now = new Date().toISOString();
     var entry = {
       uuid: uuid, kind: "shift", kindLabel: t("kind_shift_start"), label: t("label_shift_start", { site: code }),
-      url: "/api/v1/shifts/", body: { site: code, client_uuid: uuid, started_at: now },
+      url: "/api/v1/shifts/", body: { site: code, client_uuid: uuid, started_at: now,
+        post_order_versions: window.FacilityLogPostOrders ? window.FacilityLogPostOrders.acknowledged(code) : [] },
     };
     var next = copy(state);
     next.shift = { uuid: uuid, site: code, startedAt: now };
