@@ -18,7 +18,7 @@ from facility_log.models.access import (
     VendorTypeMapping,
     WebhookSecret,
 )
-from facility_log.models.accounts import ApiToken, HistoricalUser
+from facility_log.models.accounts import ApiToken, HistoricalUser, LanguagePreference
 from facility_log.models.audit import (
     AuditCheck,
     Disclosure,
@@ -69,6 +69,7 @@ from facility_log.models.sites import Membership, Role, Site, Zone
 
 __all__ = [
     "AuditCheck",
+    "LanguagePreference",
     "Notification",
     "NotificationKind",
     "NotificationPreference",
