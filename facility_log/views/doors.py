@@ -4,6 +4,7 @@ for it so their events find it, and the alarm rules of the site's doors."""
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from facility_log.forms.base import add_service_errors
 from facility_log.forms.doors import AlarmRuleForm, DoorExternalIdForm, DoorForm
@@ -103,7 +104,7 @@ def alarm_rules(request, code: str):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "Alarm rule saved.")
+            messages.success(request, _("Alarm rule saved."))
             return redirect("alarm-rules", code=site.code)
     rules = (
         AlarmRule.objects.filter(site=site)

@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from facility_log.forms import incidents as forms
@@ -186,7 +187,7 @@ def incident_edit(request, pk: int):
                 expected_version=form.cleaned_data["version"],
                 **form.incident_fields(),
             )
-            messages.success(request, "Draft saved.")
+            messages.success(request, _("Draft saved."))
             return redirect("incident-page", pk=incident.pk)
         except svc.EditConflict as error:
             conflict = _conflict_rows(form, error)
@@ -423,7 +424,7 @@ def incident_correct_field(request, pk: int, field: str):
         except svc.EditConflict as error:
             form.add_error(None, f"{error} Look at the incident again before correcting.")
         else:
-            messages.success(request, "Correction recorded.")
+            messages.success(request, _("Correction recorded."))
             return redirect("incident-page", pk=incident.pk)
     label = Incident._meta.get_field(field).verbose_name
     return render(

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from facility_log.forms.base import add_service_errors
 from facility_log.forms.people import ReasonOnlyForm
@@ -125,7 +126,7 @@ def _week_start(request, site) -> date:
         return date.fromisoformat(request.GET.get("week", ""))
     except ValueError:
         if request.GET.get("week"):
-            messages.warning(request, "The week must be a date (YYYY-MM-DD): showing this week.")
+            messages.warning(request, _("The week must be a date (YYYY-MM-DD): showing this week."))
         return timezone.localtime(timezone.now(), site.tzinfo).date()
 
 
@@ -144,7 +145,7 @@ def schedule_add(request, code: str):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "Schedule added: its windows are in the week below.")
+            messages.success(request, _("Schedule added: its windows are in the week below."))
             return redirect("schedules", code=site.code)
     return render(request, "facility_log/rounds/schedule_form.html", {"site": site, "form": form})
 
