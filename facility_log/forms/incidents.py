@@ -147,7 +147,13 @@ class PersonForm(forms.ModelForm):
     class Meta:
         model = InvolvedPerson
         fields = ["role", "name", "description", "contact", "statement"]
-        labels = {"role": _("Person's role"), "description": _("Person description")}
+        labels = {
+            "role": _("Person's role"),
+            "name": _("Name"),
+            "description": _("Person description"),
+            "contact": _("Contact"),
+            "statement": _("Statement"),
+        }
         widgets = {
             "description": forms.Textarea(attrs={"rows": 2}),
             "statement": forms.Textarea(attrs={"rows": 3}),
@@ -161,7 +167,12 @@ class VehicleForm(forms.ModelForm):
     class Meta:
         model = Vehicle
         fields = ["registration", "make_model", "colour", "description"]
-        labels = {"description": _("Vehicle description")}
+        labels = {
+            "registration": _("Registration"),
+            "make_model": _("Make and model"),
+            "colour": _("Colour"),
+            "description": _("Vehicle description"),
+        }
 
 
 class PropertyItemForm(forms.ModelForm):

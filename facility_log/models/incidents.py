@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from facility_log.models.base import AppendOnlyModel, AuditedModel, audited_history
@@ -33,7 +34,9 @@ class Category(AuditedModel):
         verbose_name_plural = "categories"
 
     def __str__(self) -> str:
-        return self.name
+        # The seeded names are in the catalogue (services.incidents.DEFAULT_CATEGORIES);
+        # names a manager adds are shown as typed.
+        return gettext(self.name)
 
 
 class Severity(models.TextChoices):
@@ -196,7 +199,7 @@ class Incident(AuditedModel):
 
     @property
     def label(self) -> str:
-        return self.number or f"Draft {self.pk}"
+        return self.number or gettext("Draft %(pk)s") % {"pk": self.pk}
 
     @property
     def is_draft(self) -> bool:

@@ -151,7 +151,7 @@ def _incidents(queryset) -> list[IncidentLine]:
         IncidentLine(
             incident=incident,
             label=incident.label,
-            category=incident.category.name if incident.category else "—",
+            category=str(incident.category) if incident.category else "—",
             severity=incident.get_severity_display(),
             status=incident.get_status_display(),
             summary=_summary(incident),

@@ -131,7 +131,7 @@ def incident_new(request):
     return render(
         request,
         "facility_log/incidents/form.html",
-        {"form": form, "persons": persons, "heading": "Report an incident", "multipart": True},
+        {"form": form, "persons": persons, "heading": _("Report an incident"), "multipart": True},
     )
 
 
@@ -201,7 +201,7 @@ def incident_edit(request, pk: int):
             "form": form,
             "incident": incident,
             "conflict": conflict,
-            "heading": f"Edit {incident.label}",
+            "heading": _("Edit %(label)s") % {"label": incident.label},
         },
     )
 

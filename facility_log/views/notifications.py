@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
@@ -91,7 +92,10 @@ def language_choice(request):
     """Save the person's language for the pages; it applies from the next page on."""
     form = LanguageForm(request.POST)
     if form.is_valid():
-        accounts.set_language(request.user, form.cleaned_data["language"], request.session)
+        language = form.cleaned_data["language"]
+        accounts.set_language(request.user, language, request.session)
+        # Say so in the language chosen (back to the browser's when the choice is cleared).
+        translation.activate(language or translation.get_language_from_request(request))
         messages.success(request, _("Your language is saved."))
     else:
         messages.error(request, _("Choose one of the languages offered."))

@@ -180,9 +180,7 @@ def round_finish(request, pk: int):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(
-            request, gettext("Round %(route)s finished.") % {"route": run.route.name}
-        )
+        messages.success(request, gettext("Round %(route)s finished.") % {"route": run.route.name})
     return redirect("rounds-site", code=run.site.code)
 
 

@@ -11,8 +11,15 @@ from facility_log.models import Site
 INCIDENT_PARTS = {"InvolvedPerson", "Vehicle", "PropertyItem", "Supplement", "Attachment", "Review"}
 # Kept out of the admin on purpose: a person's notices and choices are theirs (their own pages,
 # docs/notifications.md); alarm priorities are set by the site's managers on their own page
-# with a reason; a panic press is shown through its alarm (which the admin lists).
-OWN_PAGES_ONLY = {"Notification", "NotificationPreference", "AlarmPriority", "PanicAlert"}
+# with a reason; a panic press is shown through its alarm (which the admin lists); a person's
+# language is their own choice on their settings page (docs/translations.md).
+OWN_PAGES_ONLY = {
+    "Notification",
+    "NotificationPreference",
+    "AlarmPriority",
+    "PanicAlert",
+    "LanguagePreference",
+}
 
 
 def test_every_model_has_an_admin():
