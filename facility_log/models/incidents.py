@@ -199,7 +199,13 @@ class Incident(AuditedModel):
 
     @property
     def label(self) -> str:
+        """The label shown on pages, in the reader's language."""
         return self.number or gettext("Draft %(pk)s") % {"pk": self.pk}
+
+    @property
+    def record_label(self) -> str:
+        """The label written into logs (the view log): the same whoever's language."""
+        return self.number or f"Draft {self.pk}"
 
     @property
     def is_draft(self) -> bool:

@@ -19,7 +19,8 @@ def _text(quoted: str) -> str:
 
 def po_entries() -> dict[str, list[str]]:
     """msgid → its translations (one, or one per plural form), fuzzy entries left out as
-    gettext leaves them out. Plural entries are keyed by their singular msgid."""
+    gettext leaves them out. Plural entries are keyed by their singular msgid; entries with
+    a context by "context\x04msgid", as gettext keys them."""
     entries = {}
     for block in PO.read_text().split("\n\n"):
         if "#, fuzzy" in block or block.lstrip().startswith("#~"):
@@ -28,7 +29,12 @@ def po_entries() -> dict[str, list[str]]:
         if msgid is None or not _text(msgid.group(1)):
             continue
         forms = re.findall(r"^msgstr(?:\[\d\])? " + _STRINGS, block, re.M)
-        entries[_text(msgid.group(1))] = [_text(form) for form in forms]
+        context = re.search(r"^msgctxt " + _STRINGS, block, re.M)
+        # gettext keys an entry with a context as "context\x04msgid".
+        key = _text(msgid.group(1))
+        if context:
+            key = _text(context.group(1)) + "\x04" + key
+        entries[key] = [_text(form) for form in forms]
     return entries
 
 

@@ -23,7 +23,8 @@ pytestmark = pytest.mark.django_db
 # is named in German so that only the pages' own text can trip this.)
 ENGLISH_WORDS = re.compile(
     r"\b(Incidents?|Shifts?|Submit|Rounds?|Checkpoints?|Save|Sign (in|out)|Report|"
-    r"Notifications?|History|Cancel|Home|Draft|Scan|Finish|Severity|Zone)\b"
+    r"Notifications?|History|Cancel|Home|Draft|Scan|Finish|Severity|Zone|Add|Edit|"
+    r"Vehicle|Property|Photo|Upload|the|and|of|to|is|are|with|your|you|by|at|on|no|not)\b"
 )
 
 
@@ -85,6 +86,7 @@ def guard_pages(personas):
         reverse("incident-list"),
         reverse("incident-page", args=[incident.pk]),
         reverse("incident-edit", args=[incident.pk]),
+        reverse("incident-transition", args=[incident.pk, "submit"]),
         reverse("notification-list"),
         reverse("notification-settings"),
         reverse("rounds-site", args=[p.site_a.code]),
