@@ -23,7 +23,7 @@ from django.db import IntegrityError
 from django.db.models import F, QuerySet, TextField, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from facility_log.models import (
     Attachment,
@@ -179,9 +179,9 @@ def _apply(incident: Incident, changes: dict, allowed: frozenset) -> None:
 def _validate(incident: Incident) -> None:
     errors: dict[str, list[str]] = {}
     if incident.zone_id and incident.zone.site_id != incident.site_id:
-        errors["zone"] = [f"This zone is not at {incident.site.code}."]
+        errors["zone"] = [gettext("This zone is not at %(site)s.") % {"site": incident.site.code}]
     if incident.category_id and not incident.category.is_active:
-        errors["category"] = ["This category is no longer in use."]
+        errors["category"] = [gettext("This category is no longer in use.")]
     try:
         incident.full_clean(exclude=["author"])
     except ValidationError as error:
