@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from facility_log import paging
@@ -100,7 +101,11 @@ def _alarm_step(request, pk: int, step) -> object:
         return redirect("access-alarm-page", pk=alarm.pk)
     if wants_json:
         return JsonResponse({"id": alarm.pk, "state": alarm.state})
-    messages.success(request, f"Alarm #{alarm.pk} {alarm.state}.")
+    messages.success(
+        request,
+        _("Alarm #%(pk)s %(state)s.")
+        % {"pk": alarm.pk, "state": alarm.get_state_display().lower()},
+    )
     if request.POST.get("next") == "console":
         return redirect("access-alarm-console")
     return redirect("access-alarm-page", pk=alarm.pk)

@@ -15,6 +15,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from facility_log.forms.access import QUICK_NOTES
@@ -212,7 +213,11 @@ def alarm_acknowledge_many(request):
         return redirect("access-alarm-console")
     if wants_json:
         return JsonResponse({"acknowledged": sorted(a.pk for a in alarms)})
-    messages.success(request, f"{len(alarms)} alarm(s) acknowledged.")
+    messages.success(
+        request,
+        ngettext("%(count)d alarm acknowledged.", "%(count)d alarms acknowledged.", len(alarms))
+        % {"count": len(alarms)},
+    )
     return redirect("access-alarm-console")
 
 

@@ -45,8 +45,11 @@ def audit_overview(request):
         elif asked.wait_seconds:
             messages.error(
                 request,
-                f"A check was asked for less than {settings.AUDIT_CHECK_INTERVAL} seconds ago: "
-                f"ask again in {asked.wait_seconds} seconds. Its result is below.",
+                _(
+                    "A check was asked for less than %(interval)s seconds ago: ask again in "
+                    "%(wait)s seconds. Its result is below."
+                )
+                % {"interval": settings.AUDIT_CHECK_INTERVAL, "wait": asked.wait_seconds},
             )
         else:
             messages.info(request, _("A check is already under way: its progress is below."))

@@ -33,7 +33,10 @@ def door_add(request, code: str):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, f"Door {door.code} added to {site.code}.")
+            messages.success(
+                request,
+                _("Door %(door)s added to %(site)s.") % {"door": door.code, "site": site.code},
+            )
             return redirect("access-door-list")
     return _page(request, site, form, f"Add a door at {site.code}", "Add the door")
 
