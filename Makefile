@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fast lint format migrate demo bench clean backup restore
+.PHONY: install run test test-fast lint format migrate demo bench clean backup restore messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,14 @@ test: install
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not browser" -x -q $(PYTEST_ARGS)
+
+# After marking or changing strings: refresh the German catalogue, translate what is new in
+# facility_log/locale/de/LC_MESSAGES/django.po, then run this again and commit .po and .mo
+# (needs GNU gettext; docs/translations.md).
+messages: install
+	cd facility_log && DEBUG=1 ../$(BIN)/python ../manage.py makemessages -l de --no-location \
+		--no-obsolete --ignore "templates/facility_log/tablet/*"
+	DEBUG=1 $(BIN)/python manage.py compilemessages -l de --ignore "$(VENV)"
 
 lint: install
 	$(BIN)/ruff check .

@@ -99,6 +99,8 @@ MIDDLEWARE = [
     "facility_log.outage.DatabaseOutageMiddleware",
     "facility_log.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "facility_log.middleware.UserLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -214,6 +216,10 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Times are stored in UTC; pages show them in the site's own zone (see templatetags).
 LANGUAGE_CODE = "en-gb"
+# The pages speak English and German (docs/translations.md). A signed-in person's own choice
+# wins; otherwise the browser's Accept-Language picks; otherwise British English.
+LANGUAGES = [("en-gb", "English"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "facility_log" / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

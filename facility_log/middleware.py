@@ -9,10 +9,12 @@ from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLogi
 from django.http import HttpResponseBadRequest, JsonResponse, UnreadablePostError
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 
 from facility_log.body_timeout import body_not_received_response
 from facility_log.services import two_factor
+from facility_log.services.accounts import LANGUAGE_SESSION_KEY
 from facility_log.services.audit import request_id_scope
 
 # An id given by a trusted proxy is kept if it looks like one; anything else is replaced.
@@ -149,3 +151,18 @@ class SecurityHeadersMiddleware:
         if _never_cached(request, response) and "no-store" not in response.get("Cache-Control", ""):
             add_never_cache_headers(response)
         return response
+
+
+class UserLanguageMiddleware:
+    """Speak the language the signed-in person chose, over the browser's Accept-Language
+    (which LocaleMiddleware, just before, has already applied as the default)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        chosen = request.session.get(LANGUAGE_SESSION_KEY)
+        if chosen in dict(settings.LANGUAGES):
+            translation.activate(chosen)
+            request.LANGUAGE_CODE = chosen
+        return self.get_response(request)

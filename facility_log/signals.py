@@ -12,7 +12,7 @@ from simple_history.signals import post_create_historical_record, pre_create_his
 
 from facility_log.models import LedgerEntry
 from facility_log.models.base import AppendOnlyModel
-from facility_log.services import ledger
+from facility_log.services import accounts, ledger
 from facility_log.services.audit import current_audit, current_request_id, process_description
 
 
@@ -69,6 +69,13 @@ def record_login_time(sender, user, **kwargs):
         user.save(update_fields=["last_login"])
     finally:
         del user.skip_history_when_saving
+
+
+@receiver(user_logged_in, dispatch_uid="facility_log_apply_language")
+def apply_chosen_language(sender, request, user, **kwargs):
+    """From sign-in on, the pages speak the language the person chose (if any)."""
+    if request is not None and hasattr(request, "session"):
+        accounts.remember_language(request.session, accounts.chosen_language(user))
 
 
 user_logged_in.disconnect(dispatch_uid="update_last_login")

@@ -54,6 +54,11 @@ urlpatterns = [
         notifications.notification_settings,
         name="notification-settings",
     ),
+    path(
+        "notifications/settings/language/",
+        notifications.language_choice,
+        name="language-choice",
+    ),
     # The guard's tablet (offline-first; see facility_log/static/facility_log/js/tablet/)
     path("tablet/", tablet.tablet_app, name="tablet"),
     path("tablet/sw.js", tablet.service_worker, name="tablet-sw"),

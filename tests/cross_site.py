@@ -273,6 +273,8 @@ NOT_SITE_DATA: set[str] = {
     "api-category-detail",
     # The person's own choices, and marking their own notices read: no site's records.
     "notification-settings",
+    # The person's own language (tests/i18n/test_language_choice.py).
+    "language-choice",
     # The emailed set-password link: a signed token for one account, no site's records.
     "set-password",
     "notification-mark-all-read",

@@ -25,28 +25,30 @@ class EventFilterForm(forms.Form):
     A search by cardholder covers one site: someone with several sites chooses one (PRIVACY.md:
     nothing finds a person's movements across sites)."""
 
-    site = forms.ChoiceField(label="Site", required=False)
-    door = forms.CharField(label="Door code", required=False, max_length=64)
+    site = forms.ChoiceField(label=_("Site"), required=False)
+    door = forms.CharField(label=_("Door code"), required=False, max_length=64)
     event_type = forms.ChoiceField(
-        label="Type", required=False, choices=[("", "Any type"), *EventType.choices]
+        label=_("Type"), required=False, choices=[("", _("Any type")), *EventType.choices]
     )
     start = forms.DateTimeField(
-        label="From (site time)",
+        label=_("From (site time)"),
         required=False,
-        help_text="In the chosen site's time zone (UTC when all sites are shown).",
+        help_text=_("In the chosen site's time zone (UTC when all sites are shown)."),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     end = forms.DateTimeField(
-        label="Until (site time)",
+        label=_("Until (site time)"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
-    cardholder = forms.CharField(label="Cardholder name contains", required=False, max_length=200)
+    cardholder = forms.CharField(
+        label=_("Cardholder name contains"), required=False, max_length=200
+    )
 
     def __init__(self, *args, sites, **kwargs):
         super().__init__(*args, **kwargs)
         self.sites = {site.code: site for site in sites}
-        self.fields["site"].choices = [("", "All my sites")] + [
+        self.fields["site"].choices = [("", _("All my sites"))] + [
             (code, f"{code} – {site.name}") for code, site in self.sites.items()
         ]
 
@@ -75,17 +77,17 @@ GUESS = "guess"
 class ImportForm(forms.Form):
     """Upload a file of access events for one site."""
 
-    site = forms.ChoiceField(label="Site")
+    site = forms.ChoiceField(label=_("Site"))
     file_format = forms.ChoiceField(
-        label="Format",
+        label=_("Format"),
         choices=[(GUESS, _("Guess from the file")), *((name, name) for name in sorted(READERS))],
         initial=GUESS,
     )
-    file = forms.FileField(label="File")
+    file = forms.FileField(label=_("File"))
     site_time = forms.BooleanField(
-        label="Times without an offset are the site's local time",
+        label=_("Times without an offset are the site's local time"),
         required=False,
-        help_text="Otherwise a time without an offset or Z refuses the file, naming the line.",
+        help_text=_("Otherwise a time without an offset or Z refuses the file, naming the line."),
     )
 
     def __init__(self, *args, sites, **kwargs):
@@ -108,19 +110,19 @@ class ImportForm(forms.Form):
 class VendorTypeMapForm(forms.Form):
     """Map one vendor type for one site's future events, with the reason why."""
 
-    site = forms.ChoiceField(label="Site")
+    site = forms.ChoiceField(label=_("Site"))
     vendor = forms.CharField(widget=forms.HiddenInput)
     vendor_type = forms.CharField(widget=forms.HiddenInput, max_length=128)
     neutral_type = forms.ChoiceField(
-        label="Means",
+        label=_("Means"),
         choices=[
             c for c in EventType.choices if c[0] not in (EventType.OTHER, EventType.MISSED_CHECK_IN)
         ],
     )
     denial_reason = forms.ChoiceField(
-        label="Denial reason", choices=[("", "—"), *DenialReason.choices], required=False
+        label=_("Denial reason"), choices=[("", "—"), *DenialReason.choices], required=False
     )
-    reason = forms.CharField(label="Why (kept in the history)", max_length=500)
+    reason = forms.CharField(label=_("Why (kept in the history)"), max_length=500)
 
     def __init__(self, *args, sites, **kwargs):
         super().__init__(*args, **kwargs)
@@ -129,7 +131,7 @@ class VendorTypeMapForm(forms.Form):
 
 class AlarmNoteForm(forms.Form):
     note = forms.CharField(
-        label="Note",
+        label=_("Note"),
         max_length=1000,
         widget=forms.TextInput(attrs={"autocomplete": "off", "list": "quick-notes"}),
     )

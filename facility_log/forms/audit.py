@@ -1,6 +1,7 @@
 """The auditors' search of the view log."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from facility_log.models import RecordView
 from facility_log.services.view_log import ViewLogFilters
@@ -9,22 +10,22 @@ from facility_log.services.view_log import ViewLogFilters
 class ViewLogSearchForm(forms.Form):
     """Who read what, and when. Days are local days in each record's site's time zone."""
 
-    site = forms.ChoiceField(label="Site", required=False)
-    user = forms.CharField(label="Read by (username contains)", required=False, max_length=150)
+    site = forms.ChoiceField(label=_("Site"), required=False)
+    user = forms.CharField(label=_("Read by (username contains)"), required=False, max_length=150)
     record = forms.CharField(
-        label="Record (number or label contains)", required=False, max_length=200
+        label=_("Record (number or label contains)"), required=False, max_length=200
     )
     via = forms.ChoiceField(
-        label="Route", required=False, choices=[("", "Any route"), *RecordView.Via.choices]
+        label=_("Route"), required=False, choices=[("", _("Any route")), *RecordView.Via.choices]
     )
     day_from = forms.DateField(
-        label="From (site's day)",
+        label=_("From (site's day)"),
         required=False,
-        help_text="A day in the site's time zone, from its midnight.",
+        help_text=_("A day in the site's time zone, from its midnight."),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     day_to = forms.DateField(
-        label="Until (site's day, included)",
+        label=_("Until (site's day, included)"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
@@ -32,7 +33,7 @@ class ViewLogSearchForm(forms.Form):
     def __init__(self, *args, sites, **kwargs):
         super().__init__(*args, **kwargs)
         self.sites = {site.code: site for site in sites}
-        self.fields["site"].choices = [("", "All sites I audit")] + [
+        self.fields["site"].choices = [("", _("All sites I audit"))] + [
             (code, f"{code} – {site.name}") for code, site in self.sites.items()
         ]
 

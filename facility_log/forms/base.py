@@ -1,6 +1,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.models import ModelChoiceIterator
+from django.utils.translation import gettext_lazy as _
 
 
 class _PlainQueryChoices(ModelChoiceIterator):
@@ -25,9 +26,9 @@ class ReasonFormMixin(forms.Form):
     """Every form that changes a record asks why; the answer goes into the history row."""
 
     reason = forms.CharField(
-        label="Reason for this change",
+        label=_("Reason for this change"),
         max_length=500,
-        help_text="Kept in the history with your name and the time.",
+        help_text=_("Kept in the history with your name and the time."),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
 

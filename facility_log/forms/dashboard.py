@@ -1,6 +1,7 @@
 """The dashboard's period: from/to local days, or a preset."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from facility_log.services.dashboard.period import MAX_DAYS, PRESETS, Period, preset_period
 
@@ -10,13 +11,13 @@ class PeriodForm(forms.Form):
     days."""
 
     preset = forms.ChoiceField(
-        label="Period", required=False, choices=[("", "Dates below"), *PRESETS.items()]
+        label=_("Period"), required=False, choices=[("", _("Dates below")), *PRESETS.items()]
     )
     date_from = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     date_to = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
     def __init__(self, *args, today, **kwargs):

@@ -1,20 +1,21 @@
 """Forms of the door set-up pages: a door in a zone, and the ids door systems use for it."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from facility_log.forms.base import ReasonFormMixin
 from facility_log.models import Site, SourceFormat, Zone
 
 
 class DoorForm(ReasonFormMixin, forms.Form):
-    zone = forms.ModelChoiceField(label="Zone", queryset=Zone.objects.none())
+    zone = forms.ModelChoiceField(label=_("Zone"), queryset=Zone.objects.none())
     code = forms.RegexField(
-        label="Door code",
+        label=_("Door code"),
         max_length=64,
         regex=r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z",
-        help_text="How files and people name it, e.g. D-MAIN (letters, digits, . _ -).",
+        help_text=_("How files and people name it, e.g. D-MAIN (letters, digits, . _ -)."),
     )
-    name = forms.CharField(label="Name", max_length=200)
+    name = forms.CharField(label=_("Name"), max_length=200)
 
     def __init__(self, *args, site: Site, **kwargs):
         super().__init__(*args, **kwargs)
@@ -23,13 +24,13 @@ class DoorForm(ReasonFormMixin, forms.Form):
 
 class DoorExternalIdForm(ReasonFormMixin, forms.Form):
     source = forms.ChoiceField(
-        label="Door system",
+        label=_("Door system"),
         choices=[c for c in SourceFormat.choices if c[0] != SourceFormat.GENERIC],
     )
     external_id = forms.CharField(
-        label="The system's id for this door",
+        label=_("The system's id for this door"),
         max_length=128,
-        help_text="As the system sends it in its events (a Kisi lock id, a Gallagher door id).",
+        help_text=_("As the system sends it in its events (a Kisi lock id, a Gallagher door id)."),
     )
 
 
@@ -37,13 +38,13 @@ class AlarmRuleForm(ReasonFormMixin, forms.Form):
     """Switch one kind of door event on or off as an alarm, for the site or one door, and say
     when an unacknowledged one escalates."""
 
-    event_type = forms.ChoiceField(label="Event type")
+    event_type = forms.ChoiceField(label=_("Event type"))
     door = forms.ModelChoiceField(
-        label="Door", queryset=None, required=False, empty_label="Every door of the site"
+        label=_("Door"), queryset=None, required=False, empty_label=_("Every door of the site")
     )
-    is_active = forms.BooleanField(label="Raises an alarm", required=False, initial=True)
+    is_active = forms.BooleanField(label=_("Raises an alarm"), required=False, initial=True)
     escalate_after_minutes = forms.IntegerField(
-        label="Escalate after (minutes) when nobody acknowledges it",
+        label=_("Escalate after (minutes) when nobody acknowledges it"),
         min_value=0,
         max_value=1440,
         initial=10,

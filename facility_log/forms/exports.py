@@ -1,6 +1,7 @@
 import uuid
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 
 class PolicePackageForm(forms.Form):
@@ -10,16 +11,16 @@ class PolicePackageForm(forms.Form):
 
     export_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, required=False)
     recipient = forms.CharField(
-        label="Recipient (agency or organisation)",
+        label=_("Recipient (agency or organisation)"),
         max_length=200,
         widget=forms.TextInput(attrs={"autocomplete": "organization"}),
     )
-    case_number = forms.CharField(label="Their case number", max_length=100, required=False)
+    case_number = forms.CharField(label=_("Their case number"), max_length=100, required=False)
     reason = forms.CharField(
-        label="Why it is disclosed", max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Why it is disclosed"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
     )
     redact = forms.BooleanField(
-        label="Leave out contact details and statements of named persons",
+        label=_("Leave out contact details and statements of named persons"),
         required=False,
-        help_text="The package says what was left out; the withheld rows still verify.",
+        help_text=_("The package says what was left out; the withheld rows still verify."),
     )

@@ -5,6 +5,7 @@ import uuid
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from facility_log.forms.base import ShortModelChoiceField
 from facility_log.models import (
@@ -50,20 +51,20 @@ class IncidentForm(forms.ModelForm):
     """The report form: defaults are now and the reporter's site; the zone only when the
     reporter's open round says where they are (see `views.incidents`); big controls."""
 
-    site = forms.ModelChoiceField(queryset=Site.objects.none(), label="Site", empty_label=None)
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), label=_("Site"), empty_label=None)
     zone = ZoneChoiceField(
         queryset=Zone.objects.none(),
-        label="Zone",
+        label=_("Zone"),
         required=False,
-        empty_label="Choose the zone (leave empty if not known)",
+        empty_label=_("Choose the zone (leave empty if not known)"),
     )
     category = forms.ModelChoiceField(
-        queryset=Category.objects.filter(is_active=True), label="Category", required=False
+        queryset=Category.objects.filter(is_active=True), label=_("Category"), required=False
     )
-    occurred_from = _datetime_field("Occurred from", required=True)
-    occurred_to = _datetime_field("Occurred until")
-    discovered_at = _datetime_field("Discovered at")
-    police_notified_at = _datetime_field("Police notified at")
+    occurred_from = _datetime_field(_("Occurred from"), required=True)
+    occurred_to = _datetime_field(_("Occurred until"))
+    discovered_at = _datetime_field(_("Discovered at"))
+    police_notified_at = _datetime_field(_("Police notified at"))
     client_uuid = forms.UUIDField(widget=forms.HiddenInput)
 
     class Meta:
@@ -72,6 +73,20 @@ class IncidentForm(forms.ModelForm):
             "site",
             *(name for name in REPORT_FIELDS if name != "reported_at"),
         ]
+        labels = {
+            "location_text": _("Location"),
+            "severity": _("Severity"),
+            "title": _("Title"),
+            "narrative": _("What happened"),
+            "actions_taken": _("Actions taken"),
+            "police_notified": _("Police notified"),
+            "police_agency": _("Police agency"),
+            "police_case_number": _("Police case number"),
+            "police_officer": _("Police officer"),
+            "threat_channel": _("Threat received by"),
+            "threat_words": _("Words used"),
+            "threat_target": _("Target of the threat"),
+        }
         widgets = {
             "narrative": forms.Textarea(attrs={"rows": 6}),
             "actions_taken": forms.Textarea(attrs={"rows": 3}),
@@ -99,9 +114,9 @@ class ReportForm(IncidentForm):
     """The new-report form: the incident plus one photo taken with the tablet camera."""
 
     photo = forms.FileField(
-        label="Photo",
+        label=_("Photo"),
         required=False,
-        help_text="Take a photo with the camera or pick a file.",
+        help_text=_("Take a photo with the camera or pick a file."),
         widget=forms.ClearableFileInput(attrs={"accept": PHOTO_ACCEPT, "capture": "environment"}),
     )
 
@@ -132,7 +147,13 @@ class PersonForm(forms.ModelForm):
     class Meta:
         model = InvolvedPerson
         fields = ["role", "name", "description", "contact", "statement"]
-        labels = {"role": "Person's role", "description": "Person description"}
+        labels = {
+            "role": _("Person's role"),
+            "name": _("Name"),
+            "description": _("Person description"),
+            "contact": _("Contact"),
+            "statement": _("Statement"),
+        }
         widgets = {
             "description": forms.Textarea(attrs={"rows": 2}),
             "statement": forms.Textarea(attrs={"rows": 3}),
@@ -146,50 +167,59 @@ class VehicleForm(forms.ModelForm):
     class Meta:
         model = Vehicle
         fields = ["registration", "make_model", "colour", "description"]
-        labels = {"description": "Vehicle description"}
+        labels = {
+            "registration": _("Registration"),
+            "make_model": _("Make and model"),
+            "colour": _("Colour"),
+            "description": _("Vehicle description"),
+        }
 
 
 class PropertyItemForm(forms.ModelForm):
     class Meta:
         model = PropertyItem
         fields = ["kind", "description", "value"]
-        labels = {"kind": "Property", "description": "Property description", "value": "Value"}
+        labels = {
+            "kind": _("Property"),
+            "description": _("Property description"),
+            "value": _("Value"),
+        }
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label="Reason", max_length=500)
+    reason = forms.CharField(label=_("Reason"), max_length=500)
 
 
 class CommentForm(forms.Form):
-    comment = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 3}))
+    comment = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class OptionalCommentForm(forms.Form):
     comment = forms.CharField(
-        label="Comment", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
 class SupplementForm(forms.Form):
-    text = forms.CharField(label="Supplement", widget=forms.Textarea(attrs={"rows": 4}))
-    reason = forms.CharField(label="Why you add it", max_length=500)
+    text = forms.CharField(label=_("Supplement"), widget=forms.Textarea(attrs={"rows": 4}))
+    reason = forms.CharField(label=_("Why you add it"), max_length=500)
 
 
 class AttachmentForm(forms.Form):
     # No `capture` here: it would force the camera and hide recordings and PDFs.
     file = forms.FileField(
-        label="File",
-        help_text="Photo, video, audio or PDF.",
+        label=_("File"),
+        help_text=_("Photo, video, audio or PDF."),
         widget=forms.ClearableFileInput(attrs={"accept": ANY_EVIDENCE_ACCEPT}),
     )
-    description = forms.CharField(label="What it shows", max_length=300, required=False)
+    description = forms.CharField(label=_("What it shows"), max_length=300, required=False)
     redacted_from = ShortModelChoiceField(
-        label="Redacted copy of",
+        label=_("Redacted copy of"),
         queryset=Attachment.objects.none(),
         required=False,
-        empty_label="— (an original, not a redacted copy)",
-        help_text="The original stays unchanged; the copy points at it.",
+        empty_label=_("— (an original, not a redacted copy)"),
+        help_text=_("The original stays unchanged; the copy points at it."),
     )
 
     def __init__(self, *args, incident: Incident | None = None, **kwargs):
@@ -210,14 +240,14 @@ def _correctable_choices():
 class CorrectionForm(forms.Form):
     """Correct one field after submission; the reason goes into the history."""
 
-    field = forms.ChoiceField(label="Field to correct", choices=_correctable_choices)
+    field = forms.ChoiceField(label=_("Field to correct"), choices=_correctable_choices)
     value = forms.CharField(
-        label="Corrected value",
+        label=_("Corrected value"),
         required=False,
         help_text="Category or zone by name; times as YYYY-MM-DD HH:MM in site time; severity "
         "as low, medium, high or critical; yes/no fields as true or false.",
     )
-    reason = forms.CharField(label="Reason for the correction", max_length=500)
+    reason = forms.CharField(label=_("Reason for the correction"), max_length=500)
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, site: Site | None = None, **kwargs):
@@ -266,29 +296,29 @@ def parse_field_value(name: str, raw: str, site: Site | None = None):
 class FilterForm(forms.Form):
     """The incident list filters (GET)."""
 
-    site = forms.ChoiceField(label="Site", required=False)
-    status = forms.ChoiceField(label="Status", required=False)
-    severity = forms.ChoiceField(label="Severity", required=False)
+    site = forms.ChoiceField(label=_("Site"), required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    severity = forms.ChoiceField(label=_("Severity"), required=False)
     category = ShortModelChoiceField(
-        label="Category", queryset=Category.objects.all(), required=False
+        label=_("Category"), queryset=Category.objects.all(), required=False
     )
     date_from = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     date_to = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    text = forms.CharField(label="Search text", required=False)
+    text = forms.CharField(label=_("Search text"), required=False)
 
     def __init__(self, *args, sites, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["site"].choices = [("", "All my sites")] + [
+        self.fields["site"].choices = [("", _("All my sites"))] + [
             (s.code, f"{s.code} – {s.name}") for s in sites
         ]
         # With one site chosen, its dates are that site's local days (the dashboard's links).
         self.zones = {s.code: s.tzinfo for s in sites}
-        self.fields["status"].choices = [("", "Any status"), *Status.choices]
-        self.fields["severity"].choices = [("", "Any severity"), *Severity.choices]
+        self.fields["status"].choices = [("", _("Any status")), *Status.choices]
+        self.fields["severity"].choices = [("", _("Any severity")), *Severity.choices]
 
     def filters(self) -> dict:
         if not self.is_valid():
@@ -306,7 +336,7 @@ class TypedCorrectionForm(forms.Form):
     the site's time, a list of the site's zones, a choice of severities, a yes/no box. The
     current value is filled in; the reason goes into the history."""
 
-    reason = forms.CharField(label="Reason for the correction", max_length=500)
+    reason = forms.CharField(label=_("Reason for the correction"), max_length=500)
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, incident: Incident, field_name: str, **kwargs):
@@ -329,7 +359,7 @@ def _typed_value_field(incident: Incident, name: str) -> forms.Field:
             queryset=incident.site.zones.filter(is_active=True).select_related("site"),
             label=label,
             required=False,
-            empty_label="— (no zone)",
+            empty_label=_("— (no zone)"),
         )
     if name == "category":
         return forms.ModelChoiceField(

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from facility_log.forms.base import ReasonFormMixin
 from facility_log.models.retention import MAX_RETENTION_DAYS, RecordKind
@@ -7,19 +8,21 @@ from facility_log.models.retention import MAX_RETENTION_DAYS, RecordKind
 class RetentionPeriodForm(ReasonFormMixin, forms.Form):
     """A site's period for one kind of record; the reason goes into the policy's history."""
 
-    kind = forms.ChoiceField(label="Kind of record", choices=RecordKind.choices)
+    kind = forms.ChoiceField(label=_("Kind of record"), choices=RecordKind.choices)
     days = forms.IntegerField(
-        label="Keep for (days)",
+        label=_("Keep for (days)"),
         min_value=1,
         max_value=MAX_RETENTION_DAYS,
-        help_text="Records older than this are removed by the next purge run.",
+        help_text=_("Records older than this are removed by the next purge run."),
     )
 
 
 class LegalHoldForm(forms.Form):
     reason = forms.CharField(
-        label="Reason",
+        label=_("Reason"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="E.g. the court or police case. Kept in the history with your name and the time.",
+        help_text=_(
+            "E.g. the court or police case. Kept in the history with your name and the time."
+        ),
     )

@@ -1,6 +1,7 @@
 import uuid
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from facility_log.forms.base import ReasonFormMixin
 from facility_log.models import Route, Site, Zone
@@ -12,9 +13,9 @@ class CheckpointForm(ReasonFormMixin, forms.Form):
     instructions = forms.CharField(
         required=False,
         widget=forms.Textarea,
-        help_text="Shown to the guard when this checkpoint is next.",
+        help_text=_("Shown to the guard when this checkpoint is next."),
     )
-    is_active = forms.BooleanField(required=False, initial=True, label="Active")
+    is_active = forms.BooleanField(required=False, initial=True, label=_("Active"))
 
     def __init__(self, *args, site: Site, **kwargs):
         super().__init__(*args, **kwargs)
@@ -26,17 +27,17 @@ class ManualScanForm(forms.Form):
     is made when the page is drawn, so pressing the button twice stores one scan."""
 
     code = forms.CharField(
-        label="Checkpoint code",
+        label=_("Checkpoint code"),
         max_length=40,
-        help_text="The code printed under the QR label, e.g. ABCD-EFGH-JKLM.",
+        help_text=_("The code printed under the QR label, e.g. ABCD-EFGH-JKLM."),
         widget=forms.TextInput(
             attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
         ),
     )
     note = forms.CharField(
-        label="Note (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Note (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    photo = forms.FileField(label="Photo (optional)", required=False)
+    photo = forms.FileField(label=_("Photo (optional)"), required=False)
 
 
 class ClientUuidForm(forms.Form):
@@ -51,20 +52,20 @@ class ClientUuidForm(forms.Form):
 
 class ReportFilterForm(forms.Form):
     start = forms.DateField(
-        label="From", widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+        label=_("From"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
     )
     end = forms.DateField(
-        label="To", widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+        label=_("To"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
     )
     route = forms.ModelChoiceField(
-        queryset=Route.objects.none(), required=False, empty_label="All routes"
+        queryset=Route.objects.none(), required=False, empty_label=_("All routes")
     )
-    guard = forms.ChoiceField(required=False, choices=[("", "All guards")])
+    guard = forms.ChoiceField(required=False, choices=[("", _("All guards"))])
 
     def __init__(self, *args, site: Site, guards, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["route"].queryset = Route.objects.filter(site=site)
-        self.fields["guard"].choices = [("", "All guards")] + [
+        self.fields["guard"].choices = [("", _("All guards"))] + [
             (str(user.pk), user.get_full_name() or user.get_username()) for user in guards
         ]
 

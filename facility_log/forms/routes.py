@@ -2,6 +2,7 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy
 
 from facility_log.forms.base import ReasonFormMixin
 from facility_log.models import Checkpoint, Site
@@ -10,12 +11,13 @@ EMPTY_STOP_ROWS = 3
 
 
 class RouteForm(ReasonFormMixin, forms.Form):
-    name = forms.CharField(label="Route name", max_length=120)
+    name = forms.CharField(label=gettext_lazy("Route name"), max_length=120)
     must_follow_order = forms.BooleanField(
-        label="Checkpoints must be scanned in this order", required=False
+        label=gettext_lazy("Checkpoints must be scanned in this order"), required=False
     )
     random_order = forms.BooleanField(
-        label="Shuffle the order for each round (expected minutes stay)", required=False
+        label=gettext_lazy("Shuffle the order for each round (expected minutes stay)"),
+        required=False,
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -24,10 +26,10 @@ class StopForm(forms.Form):
     """One stop: the checkpoint and the minutes after the round's start it is due."""
 
     checkpoint = forms.ModelChoiceField(
-        label="Checkpoint", queryset=Checkpoint.objects.none(), required=False
+        label=gettext_lazy("Checkpoint"), queryset=Checkpoint.objects.none(), required=False
     )
     expected_minutes = forms.IntegerField(
-        label="Due after (minutes)", min_value=0, max_value=1440, required=False
+        label=gettext_lazy("Due after (minutes)"), min_value=0, max_value=1440, required=False
     )
 
     def __init__(self, *args, site: Site, **kwargs):
@@ -67,30 +69,34 @@ def stop_formset(data, site: Site, stops=()) -> BaseStopFormSet:
 class ScheduleForm(ReasonFormMixin, forms.Form):
     """A schedule for one of the site's routes, in the site's local wall time."""
 
-    route = forms.ModelChoiceField(label="Route", queryset=None)
+    route = forms.ModelChoiceField(label=gettext_lazy("Route"), queryset=None)
     kind = forms.ChoiceField(
-        label="Kind",
+        label=gettext_lazy("Kind"),
         choices=[("every", "Every N hours between two times"), ("fixed", "At fixed times")],
     )
     start_time = forms.TimeField(
-        label="From (local time)", required=False, widget=forms.TimeInput(attrs={"type": "time"})
-    )
-    end_time = forms.TimeField(
-        label="Until (local time)",
+        label=gettext_lazy("From (local time)"),
         required=False,
         widget=forms.TimeInput(attrs={"type": "time"}),
-        help_text="Earlier than the start means overnight (22:00 until 06:00).",
+    )
+    end_time = forms.TimeField(
+        label=gettext_lazy("Until (local time)"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}),
+        help_text=gettext_lazy("Earlier than the start means overnight (22:00 until 06:00)."),
     )
     every_hours = forms.IntegerField(
-        label="Every (hours)", min_value=1, max_value=24, required=False
+        label=gettext_lazy("Every (hours)"), min_value=1, max_value=24, required=False
     )
     fixed_times = forms.CharField(
-        label="Fixed times (local)",
+        label=gettext_lazy("Fixed times (local)"),
         required=False,
-        help_text="For fixed times: HH:MM separated by commas, e.g. 08:00, 14:30, 21:00.",
+        help_text=gettext_lazy(
+            "For fixed times: HH:MM separated by commas, e.g. 08:00, 14:30, 21:00."
+        ),
     )
     grace_minutes = forms.IntegerField(
-        label="Grace (minutes)", min_value=0, max_value=720, initial=15
+        label=gettext_lazy("Grace (minutes)"), min_value=0, max_value=720, initial=15
     )
 
     def __init__(self, *args, site: Site, **kwargs):

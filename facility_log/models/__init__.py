@@ -18,7 +18,7 @@ from facility_log.models.access import (
     VendorTypeMapping,
     WebhookSecret,
 )
-from facility_log.models.accounts import ApiToken, HistoricalUser
+from facility_log.models.accounts import ApiToken, HistoricalUser, LanguagePreference
 from facility_log.models.audit import (
     AuditCheck,
     Disclosure,
@@ -84,6 +84,7 @@ __all__ = [
     "KeyIssue",
     "KeySet",
     "AuditCheck",
+    "LanguagePreference",
     "Notification",
     "NotificationKind",
     "NotificationPreference",

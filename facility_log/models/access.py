@@ -7,7 +7,7 @@ every alarm (which moves new → acknowledged → resolved) is audited.
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from facility_log.models.base import AppendOnlyModel, AuditedModel, audited_history
 from facility_log.models.sites import Site, Zone
@@ -16,50 +16,50 @@ from facility_log.models.sites import Site, Zone
 class EventType(models.TextChoices):
     """The neutral vocabulary every vendor's event type is mapped onto."""
 
-    GRANTED = "granted", "Access granted"
-    DENIED = "denied", "Access denied"
-    FORCED_OPEN = "forced_open", "Forced open"
-    HELD_OPEN = "held_open", "Held open"
-    DOOR_OPENED = "door_opened", "Door opened"
-    DOOR_CLOSED = "door_closed", "Door closed"
-    REX = "rex", "Request to exit"
-    TAMPER = "tamper", "Tamper"
-    OFFLINE = "offline", "Offline"
-    ONLINE = "online", "Online"
-    DURESS = "duress", "Duress"
-    POWER_FAIL = "power_fail", "Power failure"
+    GRANTED = "granted", _("Access granted")
+    DENIED = "denied", _("Access denied")
+    FORCED_OPEN = "forced_open", _("Forced open")
+    HELD_OPEN = "held_open", _("Held open")
+    DOOR_OPENED = "door_opened", _("Door opened")
+    DOOR_CLOSED = "door_closed", _("Door closed")
+    REX = "rex", _("Request to exit")
+    TAMPER = "tamper", _("Tamper")
+    OFFLINE = "offline", _("Offline")
+    ONLINE = "online", _("Online")
+    DURESS = "duress", _("Duress")
+    POWER_FAIL = "power_fail", _("Power failure")
     # Raised by the lone-worker check (services/lone_worker.py), never reported by a door.
-    MISSED_CHECK_IN = "missed_check_in", "Missed check-in"
-    OTHER = "other", "Other (unmapped)"
+    MISSED_CHECK_IN = "missed_check_in", _("Missed check-in")
+    OTHER = "other", _("Other (unmapped)")
 
 
 class DenialReason(models.TextChoices):
     """Why a credential was refused, in neutral terms (blank when the source does not say)."""
 
-    UNKNOWN_CREDENTIAL = "unknown_credential", "Unknown credential"
-    EXPIRED = "expired", "Expired"
-    INACTIVE = "inactive", "Inactive"
-    OUT_OF_SCHEDULE = "out_of_schedule", "Out of schedule"
-    NO_ACCESS_RIGHTS = "no_access_rights", "No access rights"
-    ANTIPASSBACK = "antipassback", "Anti-passback"
-    INVALID_PIN = "invalid_pin", "Invalid PIN"
-    INVALID_FACILITY_CODE = "invalid_facility_code", "Invalid facility code"
-    CARD_FORMAT = "card_format", "Card format"
+    UNKNOWN_CREDENTIAL = "unknown_credential", _("Unknown credential")
+    EXPIRED = "expired", _("Expired")
+    INACTIVE = "inactive", _("Inactive")
+    OUT_OF_SCHEDULE = "out_of_schedule", _("Out of schedule")
+    NO_ACCESS_RIGHTS = "no_access_rights", _("No access rights")
+    ANTIPASSBACK = "antipassback", _("Anti-passback")
+    INVALID_PIN = "invalid_pin", _("Invalid PIN")
+    INVALID_FACILITY_CODE = "invalid_facility_code", _("Invalid facility code")
+    CARD_FORMAT = "card_format", _("Card format")
 
 
 class Direction(models.TextChoices):
-    IN = "in", "In"
-    OUT = "out", "Out"
+    IN = "in", _("In")
+    OUT = "out", _("Out")
 
 
 class SourceFormat(models.TextChoices):
     """The ways events arrive; the vendor formats also key the type mapping table."""
 
-    GENERIC = "generic", "facility_log generic"
-    KISI = "kisi", "Kisi"
-    GALLAGHER = "gallagher", "Gallagher Command Centre"
-    UNIFI = "unifi", "UniFi Access"
-    VERKADA = "verkada", "Verkada Access Control"
+    GENERIC = "generic", _("facility_log generic")
+    KISI = "kisi", _("Kisi")
+    GALLAGHER = "gallagher", _("Gallagher Command Centre")
+    UNIFI = "unifi", _("UniFi Access")
+    VERKADA = "verkada", _("Verkada Access Control")
 
 
 class Door(AuditedModel):
@@ -150,9 +150,9 @@ class ImportBatch(AppendOnlyModel):
     Written once, after validation passed; refused calls leave no row (and no event)."""
 
     class Channel(models.TextChoices):
-        FILE = "file", "File import"
-        API = "api", "Batch API"
-        WEBHOOK = "webhook", "Webhook"
+        FILE = "file", _("File import")
+        API = "api", _("Batch API")
+        WEBHOOK = "webhook", _("Webhook")
 
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
     channel = models.CharField(max_length=8, choices=Channel.choices)
@@ -184,12 +184,12 @@ class ImportJob(AuditedModel):
     ends: it holds credential numbers, which are never stored."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Waiting for the worker"
-        CHECKING = "checking", "Checking every line"
-        STORING = "storing", "Storing"
-        DONE = "done", "Done"
-        REFUSED = "refused", "Refused: nothing stored"
-        FAILED = "failed", "Stopped: import the same file again to complete it"
+        QUEUED = "queued", _("Waiting for the worker")
+        CHECKING = "checking", _("Checking every line")
+        STORING = "storing", _("Storing")
+        DONE = "done", _("Done")
+        REFUSED = "refused", _("Refused: nothing stored")
+        FAILED = "failed", _("Stopped: import the same file again to complete it")
 
     RUNNING = (Status.QUEUED, Status.CHECKING, Status.STORING)
 
@@ -345,19 +345,19 @@ class AlarmRule(AuditedModel):
 
 
 class AlarmState(models.TextChoices):
-    NEW = "new", "New"
-    ACKNOWLEDGED = "acknowledged", "Acknowledged"
-    RESOLVED = "resolved", "Resolved"
+    NEW = "new", _("New")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    RESOLVED = "resolved", _("Resolved")
 
 
 class AlarmPriorityLevel(models.IntegerChoices):
     """How urgent an alarm is; 1 comes first on the console."""
 
-    CRITICAL = 1, "Critical"
-    HIGH = 2, "High"
-    ELEVATED = 3, "Elevated"
-    NORMAL = 4, "Normal"
-    LOW = 5, "Low"
+    CRITICAL = 1, _("Critical")
+    HIGH = 2, _("High")
+    ELEVATED = 3, _("Elevated")
+    NORMAL = 4, _("Normal")
+    LOW = 5, _("Low")
 
 
 # duress > forced > tamper > held open > everything else, unless a site says otherwise.

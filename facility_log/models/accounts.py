@@ -69,3 +69,19 @@ class ApiToken(AuditedModel):
             self.save(update_fields=["last_used_at"])
         finally:
             del self.skip_history_when_saving
+
+
+class LanguagePreference(AuditedModel):
+    """The language a person chose for the pages (docs/translations.md). Without one, the
+    browser's Accept-Language decides. Changes are kept in history like any other choice."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="language_choice"
+    )
+    # Empty: back to following the browser.
+    language = models.CharField(max_length=10, blank=True, choices=settings.LANGUAGES)
+
+    history = audited_history()
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.language}"

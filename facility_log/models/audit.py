@@ -3,6 +3,7 @@ record, written in the same transaction as the change it proves."""
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from facility_log.models.base import AppendOnlyModel, AuditedModel, audited_history
 
@@ -14,10 +15,10 @@ class LedgerEntry(AppendOnlyModel):
     `manage.py verify_audit` names where."""
 
     class Kind(models.TextChoices):
-        HISTORY = "history", "history row"
-        RECORD = "record", "append-only record"
-        BATCH = "batch", "batch of records"
-        TOMBSTONE = "tombstone", "purged by retention"
+        HISTORY = "history", _("history row")
+        RECORD = "record", _("append-only record")
+        BATCH = "batch", _("batch of records")
+        TOMBSTONE = "tombstone", _("purged by retention")
 
     seq = models.BigIntegerField(unique=True)
     created_at = models.DateTimeField()
@@ -81,14 +82,14 @@ class RecordView(AppendOnlyModel):
     Written by `services/view_log.py` only."""
 
     class Via(models.TextChoices):
-        PAGE = "page", "page"
-        API = "api", "API"
-        HISTORY = "history", "history page"
-        ATTACHMENT = "attachment", "attachment download"
-        CSV = "csv", "CSV export"
-        POLICE_EXPORT = "police-export", "police export"
-        ACTIVITY_REPORT = "activity-report", "daily activity report"
-        CARDHOLDER_SEARCH = "cardholder-search", "cardholder search"
+        PAGE = "page", _("page")
+        API = "api", _("API")
+        HISTORY = "history", _("history page")
+        ATTACHMENT = "attachment", _("attachment download")
+        CSV = "csv", _("CSV export")
+        POLICE_EXPORT = "police-export", _("police export")
+        ACTIVITY_REPORT = "activity-report", _("daily activity report")
+        CARDHOLDER_SEARCH = "cardholder-search", _("cardholder search")
 
     site = models.ForeignKey("facility_log.Site", on_delete=models.PROTECT, related_name="+")
     object_type = models.CharField(max_length=100)
@@ -141,14 +142,14 @@ class AuditCheck(AuditedModel):
     it reached). One runs at a time, and a new one only after AUDIT_CHECK_INTERVAL."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Waiting for the worker"
-        RUNNING = "running", "Checking"
-        DONE = "done", "Done"
-        FAILED = "failed", "Stopped before the end"
+        QUEUED = "queued", _("Waiting for the worker")
+        RUNNING = "running", _("Checking")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Stopped before the end")
 
     class Scope(models.TextChoices):
-        SINCE = "since", "What is new since the last checkpoint"
-        FULL = "full", "The whole ledger"
+        SINCE = "since", _("What is new since the last checkpoint")
+        FULL = "full", _("The whole ledger")
 
     UNFINISHED = (Status.QUEUED, Status.RUNNING)
 

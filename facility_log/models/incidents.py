@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from facility_log.models.base import AppendOnlyModel, AuditedModel, audited_history
 from facility_log.models.sites import Site, Zone
@@ -32,33 +34,35 @@ class Category(AuditedModel):
         verbose_name_plural = "categories"
 
     def __str__(self) -> str:
-        return self.name
+        # The seeded names are in the catalogue (services.incidents.DEFAULT_CATEGORIES);
+        # names a manager adds are shown as typed.
+        return gettext(self.name)
 
 
 class Severity(models.TextChoices):
-    LOW = "low", "Low"
-    MEDIUM = "medium", "Medium"
-    HIGH = "high", "High"
-    CRITICAL = "critical", "Critical"
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    CRITICAL = "critical", _("Critical")
 
 
 class Status(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    SUBMITTED = "submitted", "Submitted"
-    RETURNED = "returned", "Returned to author"
-    APPROVED = "approved", "Approved"
-    CLOSED = "closed", "Closed"
-    VOID = "void", "Void"
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    RETURNED = "returned", _("Returned to author")
+    APPROVED = "approved", _("Approved")
+    CLOSED = "closed", _("Closed")
+    VOID = "void", _("Void")
 
 
 class ThreatChannel(models.TextChoices):
     """How a threat reached the facility. Nothing here describes watching the sender."""
 
-    PHONE = "phone", "Phone call"
-    LETTER = "letter", "Letter or parcel"
-    IN_PERSON = "in_person", "In person"
-    EMAIL = "email", "Email to the facility"
-    OTHER = "other", "Other"
+    PHONE = "phone", _("Phone call")
+    LETTER = "letter", _("Letter or parcel")
+    IN_PERSON = "in_person", _("In person")
+    EMAIL = "email", _("Email to the facility")
+    OTHER = "other", _("Other")
 
 
 class IncidentCounter(AuditedModel):
@@ -195,6 +199,12 @@ class Incident(AuditedModel):
 
     @property
     def label(self) -> str:
+        """The label shown on pages, in the reader's language."""
+        return self.number or gettext("Draft %(pk)s") % {"pk": self.pk}
+
+    @property
+    def record_label(self) -> str:
+        """The label written into logs (the view log): the same whoever's language."""
         return self.number or f"Draft {self.pk}"
 
     @property
@@ -208,14 +218,14 @@ class Incident(AuditedModel):
 
 
 class PersonRole(models.TextChoices):
-    VICTIM = "victim", "Victim"
-    WITNESS = "witness", "Witness"
-    SUSPECT = "suspect", "Suspect"
-    REPORTING_PARTY = "reporting_party", "Reporting party"
-    EMPLOYEE = "employee", "Employee"
-    CONTRACTOR = "contractor", "Contractor"
-    VISITOR = "visitor", "Visitor"
-    OTHER = "other", "Other"
+    VICTIM = "victim", _("Victim")
+    WITNESS = "witness", _("Witness")
+    SUSPECT = "suspect", _("Suspect")
+    REPORTING_PARTY = "reporting_party", _("Reporting party")
+    EMPLOYEE = "employee", _("Employee")
+    CONTRACTOR = "contractor", _("Contractor")
+    VISITOR = "visitor", _("Visitor")
+    OTHER = "other", _("Other")
 
 
 class InvolvedPerson(AuditedModel):
@@ -257,10 +267,10 @@ class Vehicle(AuditedModel):
 
 
 class PropertyKind(models.TextChoices):
-    STOLEN = "stolen", "Stolen"
-    DAMAGED = "damaged", "Damaged"
-    RECOVERED = "recovered", "Recovered"
-    FOUND = "found", "Found"
+    STOLEN = "stolen", _("Stolen")
+    DAMAGED = "damaged", _("Damaged")
+    RECOVERED = "recovered", _("Recovered")
+    FOUND = "found", _("Found")
 
 
 class PropertyItem(AuditedModel):
@@ -332,8 +342,8 @@ class Supplement(AppendOnlyModel):
 
 
 class ReviewDecision(models.TextChoices):
-    RETURNED = "returned", "Returned"
-    APPROVED = "approved", "Approved"
+    RETURNED = "returned", _("Returned")
+    APPROVED = "approved", _("Approved")
 
 
 class Review(AppendOnlyModel):

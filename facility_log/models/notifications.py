@@ -12,12 +12,12 @@ from facility_log.models.sites import Site
 class NotificationKind(models.TextChoices):
     """What a notice is about. Each user chooses, per kind, whether it also comes by email."""
 
-    REPORT_SUBMITTED = "report_submitted", "A report is waiting for review"
-    REPORT_RETURNED = "report_returned", "My report was returned to me"
-    SEVERE_INCIDENT = "severe_incident", "A high or critical incident was submitted"
-    URGENT_ALARM = "urgent_alarm", "Duress or forced-door alarm"
-    ALARM_UNACKNOWLEDGED = "alarm_unacknowledged", "An alarm was not acknowledged in time"
-    MISSED_ROUND = "missed_round", "Rounds were missed"
+    REPORT_SUBMITTED = "report_submitted", _("A report is waiting for review")
+    REPORT_RETURNED = "report_returned", _("My report was returned to me")
+    SEVERE_INCIDENT = "severe_incident", _("A high or critical incident was submitted")
+    URGENT_ALARM = "urgent_alarm", _("Duress or forced-door alarm")
+    ALARM_UNACKNOWLEDGED = "alarm_unacknowledged", _("An alarm was not acknowledged in time")
+    MISSED_ROUND = "missed_round", _("Rounds were missed")
     KEY_OVERDUE = "key_overdue", _("A key was not returned in time")
 
 

@@ -10,6 +10,7 @@ docs/retention.md.
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from facility_log.models.base import AppendOnlyModel, AuditedModel, audited_history
 from facility_log.models.sites import Site
@@ -21,12 +22,12 @@ MAX_RETENTION_DAYS = 36500
 class RecordKind(models.TextChoices):
     """The kinds of record a retention period applies to (one period per kind and site)."""
 
-    ACCESS_EVENTS = "access_events", "Access events and their alarms"
-    ROUNDS = "rounds", "Round data (runs, scans, round exceptions)"
-    SHIFTS = "shifts", "Shift logs (shifts, log entries, pass-down notes)"
-    INCIDENTS = "incidents", "Closed and void incidents"
-    VIEW_LOG = "view_log", "Record-view log"
-    VISITORS = "visitors", "Visitor day sheets"
+    ACCESS_EVENTS = "access_events", _("Access events and their alarms")
+    ROUNDS = "rounds", _("Round data (runs, scans, round exceptions)")
+    SHIFTS = "shifts", _("Shift logs (shifts, log entries, pass-down notes)")
+    INCIDENTS = "incidents", _("Closed and void incidents")
+    VIEW_LOG = "view_log", _("Record-view log")
+    VISITORS = "visitors", _("Visitor day sheets")
 
 
 class RetentionPolicy(AuditedModel):

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from facility_log.models.base import AppendOnlyModel, AuditedModel, audited_history
 from facility_log.models.sites import Site, Zone
@@ -121,8 +122,8 @@ class RouteStop(AuditedModel):
 
 
 class ScheduleKind(models.TextChoices):
-    EVERY = "every", "Every N hours between two times"
-    FIXED = "fixed", "At fixed times"
+    EVERY = "every", gettext_lazy("Every N hours between two times")
+    FIXED = "fixed", gettext_lazy("At fixed times")
 
 
 class Schedule(AuditedModel):
@@ -202,9 +203,9 @@ class Run(AuditedModel):
 
 
 class ScanMethod(models.TextChoices):
-    QR = "qr", "QR code"
-    NFC = "nfc", "NFC tag"
-    MANUAL = "manual", "Code typed in"
+    QR = "qr", gettext_lazy("QR code")
+    NFC = "nfc", gettext_lazy("NFC tag")
+    MANUAL = "manual", gettext_lazy("Code typed in")
 
 
 class Scan(AppendOnlyModel):
@@ -248,15 +249,15 @@ class Scan(AppendOnlyModel):
 
 
 class ExceptionKind(models.TextChoices):
-    MISSED_CHECKPOINT = "missed_checkpoint", "Missed checkpoint"
-    LATE = "late", "Late"
-    OUT_OF_ORDER = "out_of_order", "Out of order"
-    NOT_ON_ROUTE = "not_on_route", "Checkpoint not on route"
-    TOO_FAST = "too_fast", "Implausibly fast"
-    DUPLICATE_SCAN = "duplicate_scan", "Duplicate scan"
-    MISSED_ROUND = "missed_round", "Missed round"
-    CLOCK_DRIFT = "clock_drift", "Device clock drift"
-    OVERDUE = "overdue", "Run overdue"
+    MISSED_CHECKPOINT = "missed_checkpoint", gettext_lazy("Missed checkpoint")
+    LATE = "late", gettext_lazy("Late")
+    OUT_OF_ORDER = "out_of_order", gettext_lazy("Out of order")
+    NOT_ON_ROUTE = "not_on_route", gettext_lazy("Checkpoint not on route")
+    TOO_FAST = "too_fast", gettext_lazy("Implausibly fast")
+    DUPLICATE_SCAN = "duplicate_scan", gettext_lazy("Duplicate scan")
+    MISSED_ROUND = "missed_round", gettext_lazy("Missed round")
+    CLOCK_DRIFT = "clock_drift", gettext_lazy("Device clock drift")
+    OVERDUE = "overdue", gettext_lazy("Run overdue")
 
 
 class RoundException(AuditedModel):

@@ -9,6 +9,7 @@ shift's entries about someone to another's.
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from facility_log.models.base import AppendOnlyModel, AuditedModel, audited_history
 from facility_log.models.sites import Site
@@ -17,12 +18,12 @@ ENTRY_TEXT_MAX = 4000
 
 
 class ShiftEntryKind(models.TextChoices):
-    PATROL = "patrol", "Patrol"
-    OBSERVATION = "observation", "Observation"
-    VISITOR = "visitor", "Visitor"
-    DELIVERY = "delivery", "Delivery"
-    MAINTENANCE = "maintenance", "Maintenance"
-    OTHER = "other", "Other"
+    PATROL = "patrol", _("Patrol")
+    OBSERVATION = "observation", _("Observation")
+    VISITOR = "visitor", _("Visitor")
+    DELIVERY = "delivery", _("Delivery")
+    MAINTENANCE = "maintenance", _("Maintenance")
+    OTHER = "other", _("Other")
 
 
 class Shift(AuditedModel):

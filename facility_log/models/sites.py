@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from facility_log.models.base import AuditedModel, audited_history
 
@@ -107,11 +108,11 @@ class Zone(AuditedModel):
 
 
 class Role(models.TextChoices):
-    GUARD = "guard", "Guard"
-    SUPERVISOR = "supervisor", "Supervisor"
-    MANAGER = "manager", "Manager"
-    AUDITOR = "auditor", "Auditor"
-    INTEGRATION = "integration", "Integration"
+    GUARD = "guard", _("Guard")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    MANAGER = "manager", _("Manager")
+    AUDITOR = "auditor", _("Auditor")
+    INTEGRATION = "integration", _("Integration")
 
 
 class Membership(AuditedModel):

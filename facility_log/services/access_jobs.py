@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import get_valid_filename
 
 from facility_log.models import ImportBatch, ImportJob, Site
@@ -170,5 +170,7 @@ def _finish(job: ImportJob, status: str, **values) -> None:
     if job.upload:
         # The raw file holds credential numbers, which are never kept (PRIVACY.md).
         job.upload.delete(save=False)
-    reason = f"access import ended: {ImportJob.Status(status).label}"
+    # History reasons stay in the base language, whoever's request ran the import.
+    with translation.override(settings.LANGUAGE_CODE):
+        reason = f"access import ended: {ImportJob.Status(status).label}"
     _update(job, reason, status=status, finished_at=timezone.now(), upload="", **values)

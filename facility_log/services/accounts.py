@@ -9,11 +9,15 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from facility_log.models import ApiToken
+from facility_log.models import ApiToken, LanguagePreference
 from facility_log.models.accounts import TOKEN_PREFIX_LENGTH, hash_token
 from facility_log.services.audit import audited_change
 
 User = get_user_model()
+
+# The session key holding the signed-in person's chosen language: put there at sign-in and
+# when the choice changes, so that no request pays a query to find it (UserLanguageMiddleware).
+LANGUAGE_SESSION_KEY = "facility_log_language"
 
 
 def system_actor() -> AbstractBaseUser:
@@ -95,3 +99,33 @@ def revoke_api_token(token: ApiToken, actor: AbstractBaseUser | None, *, reason:
     with audited_change(actor, reason):
         token.revoked_at = timezone.now()
         token.save()
+
+
+def chosen_language(user: AbstractBaseUser) -> str | None:
+    """The language `user` chose for the pages, or None to follow the browser."""
+    choice = LanguagePreference.objects.filter(user=user).first()
+    return choice.language if choice else None
+
+
+def set_language(user: AbstractBaseUser, language: str, session=None) -> None:
+    """Record `user`'s choice of language (a history row when it changes) and, given the
+    signed-in session, apply it from the next page on. An empty `language` goes back to
+    following the browser (the choice row is kept, emptied, so its history stays whole)."""
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValueError(f"language: {language!r} is not one of the pages' languages")
+    choice = LanguagePreference.objects.filter(user=user).first()
+    if choice is None or choice.language != language:
+        with audited_change(user, "language changed"):
+            choice = choice or LanguagePreference(user=user)
+            choice.language = language
+            choice.save()
+    if session is not None:
+        remember_language(session, language)
+
+
+def remember_language(session, language: str | None) -> None:
+    """Keep `language` in the session for UserLanguageMiddleware (none: follow the browser)."""
+    if language:
+        session[LANGUAGE_SESSION_KEY] = language
+    else:
+        session.pop(LANGUAGE_SESSION_KEY, None)

@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Prefetch, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from facility_log.models import (
     Incident,
@@ -82,7 +83,10 @@ class ShiftReport:
     @property
     def title(self) -> str:
         local = self.block.shift.started_at.astimezone(self.site.tzinfo)
-        return f"Daily activity report – shift of {self.block.guard_name}, {local:%Y-%m-%d}"
+        return gettext("Daily activity report – shift of %(guard)s, %(day)s") % {
+            "guard": self.block.guard_name,
+            "day": f"{local:%Y-%m-%d}",
+        }
 
     @property
     def filename(self) -> str:
@@ -103,7 +107,10 @@ class SiteDayReport:
 
     @property
     def title(self) -> str:
-        return f"Daily activity report – {self.site.name}, {self.day:%Y-%m-%d}"
+        return gettext("Daily activity report – %(site)s, %(day)s") % {
+            "site": self.site.name,
+            "day": f"{self.day:%Y-%m-%d}",
+        }
 
     @property
     def filename(self) -> str:
@@ -162,7 +169,7 @@ def _incidents(queryset) -> list[IncidentLine]:
         IncidentLine(
             incident=incident,
             label=incident.label,
-            category=incident.category.name if incident.category else "—",
+            category=str(incident.category) if incident.category else "—",
             severity=incident.get_severity_display(),
             status=incident.get_status_display(),
             summary=_summary(incident),

@@ -25,7 +25,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import ngettext
 
 from facility_log.models import (
@@ -172,7 +172,9 @@ def urgent_alarms(site: Site, alarms: list) -> list[Notification]:
     urgent = [alarm for alarm in alarms if alarm.event_type in URGENT_ALARM_TYPES]
     if not urgent:
         return []
-    kinds = sorted({EventType(alarm.event_type).label for alarm in urgent})
+    # Stored text stays in the site's base language, whoever's request raised the alarms.
+    with translation.override(settings.LANGUAGE_CODE):
+        kinds = sorted({str(EventType(alarm.event_type).label) for alarm in urgent})
     count = len(urgent)
     return notify(
         NotificationKind.URGENT_ALARM,

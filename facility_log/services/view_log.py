@@ -102,7 +102,7 @@ def counts_by_site(queryset: QuerySet) -> dict[Site, int]:
 def incident_read(viewer, incident: Incident, via: str = Via.PAGE, part: str = "") -> RecordView:
     """The incident page, its history, its API detail or one of its nested API lists
     (`part`: "supplements", "attachments")."""
-    label = f"{incident.label} {part}".strip()
+    label = f"{incident.record_label} {part}".strip()
     return record_view(viewer, incident, site=incident.site, label=label, via=via)
 
 
@@ -114,7 +114,7 @@ def attachment_read(viewer, attachment: Attachment) -> RecordView:
         viewer,
         attachment,
         site=incident.site,
-        label=f"{incident.label} attachment #{attachment.pk}",
+        label=f"{incident.record_label} attachment #{attachment.pk}",
         via=Via.ATTACHMENT,
     )
 

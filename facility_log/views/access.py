@@ -104,7 +104,11 @@ def _alarm_step(request, pk: int, step) -> object:
         return redirect("access-alarm-page", pk=alarm.pk)
     if wants_json:
         return JsonResponse({"id": alarm.pk, "state": alarm.state})
-    messages.success(request, f"Alarm #{alarm.pk} {alarm.state}.")
+    messages.success(
+        request,
+        _("Alarm #%(pk)s %(state)s.")
+        % {"pk": alarm.pk, "state": alarm.get_state_display().lower()},
+    )
     if request.POST.get("next") == "console":
         return redirect("access-alarm-console")
     return redirect("access-alarm-page", pk=alarm.pk)

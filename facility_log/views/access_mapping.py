@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from facility_log.forms.access import VendorTypeMapForm
 from facility_log.forms.base import add_service_errors
@@ -38,8 +39,13 @@ def vendor_types(request):
         else:
             messages.success(
                 request,
-                f"{data['vendor']} {data['vendor_type']!r} at {site.code} now means "
-                f"{data['neutral_type']} for new events.",
+                _("%(vendor)s %(vendor_type)r at %(site)s now means %(type)s for new events.")
+                % {
+                    "vendor": data["vendor"],
+                    "vendor_type": data["vendor_type"],
+                    "site": site.code,
+                    "type": data["neutral_type"],
+                },
             )
             return redirect("access-vendor-types")
     rows = access_mapping.unmapped_vendor_types(sites)

@@ -14,6 +14,8 @@ from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from facility_log.forms.access import QUICK_NOTES
@@ -47,23 +49,25 @@ OPEN_STATES = [(AlarmState.NEW, "New"), (AlarmState.ACKNOWLEDGED, "Acknowledged"
 class ConsoleFilterForm(forms.Form):
     """The console's filters (all optional; a bad value is named, and the list is empty)."""
 
-    site = forms.ChoiceField(label="Site", required=False)
-    door = forms.CharField(label="Door code", required=False, max_length=64)
+    site = forms.ChoiceField(label=_("Site"), required=False)
+    door = forms.CharField(label=_("Door code"), required=False, max_length=64)
     type = forms.ChoiceField(
-        label="Type", required=False, choices=[("", "Any type"), *EventType.choices]
+        label=_("Type"), required=False, choices=[("", _("Any type")), *EventType.choices]
     )
-    state = forms.ChoiceField(label="State", required=False, choices=[("", "Open"), *OPEN_STATES])
+    state = forms.ChoiceField(
+        label=_("State"), required=False, choices=[("", _("Open")), *OPEN_STATES]
+    )
     priority = forms.TypedChoiceField(
-        label="Priority",
+        label=_("Priority"),
         required=False,
         coerce=int,
         empty_value=None,
-        choices=[("", "Any priority"), *AlarmPriorityLevel.choices],
+        choices=[("", _("Any priority")), *AlarmPriorityLevel.choices],
     )
 
     def __init__(self, *args, sites, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["site"].choices = [("", "All my sites")] + [
+        self.fields["site"].choices = [("", _("All my sites"))] + [
             (site.code, f"{site.code} – {site.name}") for site in sites
         ]
 
@@ -240,16 +244,20 @@ def alarm_acknowledge_many(request):
         return redirect("access-alarm-console")
     if wants_json:
         return JsonResponse({"acknowledged": sorted(a.pk for a in alarms)})
-    messages.success(request, f"{len(alarms)} alarm(s) acknowledged.")
+    messages.success(
+        request,
+        ngettext("%(count)d alarm acknowledged.", "%(count)d alarms acknowledged.", len(alarms))
+        % {"count": len(alarms)},
+    )
     return redirect("access-alarm-console")
 
 
 class PriorityForm(forms.Form):
-    event_type = forms.ChoiceField(label="Alarm type", choices=EventType.choices)
+    event_type = forms.ChoiceField(label=_("Alarm type"), choices=EventType.choices)
     priority = forms.TypedChoiceField(
-        label="Priority", coerce=int, choices=AlarmPriorityLevel.choices
+        label=_("Priority"), coerce=int, choices=AlarmPriorityLevel.choices
     )
-    reason = forms.CharField(label="Reason for the change", max_length=500)
+    reason = forms.CharField(label=_("Reason for the change"), max_length=500)
 
 
 def alarm_priorities_page(request, code: str):
@@ -264,7 +272,7 @@ def alarm_priorities_page(request, code: str):
             for field, errors in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            messages.success(request, "Priority saved.")
+            messages.success(request, _("Priority saved."))
             return redirect("access-alarm-priorities", code=site.code)
     current = alarm_priorities.site_priorities(site)
     own = set(AlarmPriority.objects.filter(site=site).values_list("event_type", flat=True))

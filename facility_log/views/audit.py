@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from facility_log.forms.audit import ViewLogSearchForm
 from facility_log.models import Disclosure, RecordView
@@ -40,15 +41,18 @@ def audit_overview(request):
         asked = audit_checks.request_audit_check(request.user, scope)
         if asked.started:
             transaction.on_commit(partial(verify_ledger.enqueue, asked.check.pk))
-            messages.success(request, "Check asked for: the worker runs it; this page shows it.")
+            messages.success(request, _("Check asked for: the worker runs it; this page shows it."))
         elif asked.wait_seconds:
             messages.error(
                 request,
-                f"A check was asked for less than {settings.AUDIT_CHECK_INTERVAL} seconds ago: "
-                f"ask again in {asked.wait_seconds} seconds. Its result is below.",
+                _(
+                    "A check was asked for less than %(interval)s seconds ago: ask again in "
+                    "%(wait)s seconds. Its result is below."
+                )
+                % {"interval": settings.AUDIT_CHECK_INTERVAL, "wait": asked.wait_seconds},
             )
         else:
-            messages.info(request, "A check is already under way: its progress is below.")
+            messages.info(request, _("A check is already under way: its progress is below."))
         return redirect("audit-overview")
     check = audit_checks.latest_check()
     seq, head = ledger_head()

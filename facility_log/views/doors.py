@@ -4,6 +4,7 @@ for it so their events find it, and the alarm rules of the site's doors."""
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from facility_log.forms.base import add_service_errors
 from facility_log.forms.doors import AlarmRuleForm, DoorExternalIdForm, DoorForm
@@ -32,7 +33,10 @@ def door_add(request, code: str):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, f"Door {door.code} added to {site.code}.")
+            messages.success(
+                request,
+                _("Door %(door)s added to %(site)s.") % {"door": door.code, "site": site.code},
+            )
             return redirect("access-door-list")
     return _page(request, site, form, f"Add a door at {site.code}", "Add the door")
 
@@ -106,7 +110,7 @@ def alarm_rules(request, code: str):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "Alarm rule saved.")
+            messages.success(request, _("Alarm rule saved."))
             return redirect("alarm-rules", code=site.code)
     rules = (
         AlarmRule.objects.filter(site=site)

@@ -2,6 +2,7 @@
 
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from facility_log.forms.exports import PolicePackageForm
 from facility_log.models import Disclosure
@@ -31,7 +32,7 @@ def incident_police_package(request, pk: int):
         return HttpResponse(status=204)
     form = PolicePackageForm(request.POST or None)
     if not incident.number:
-        form.add_error(None, "A draft has no number yet; submit it before exporting.")
+        form.add_error(None, _("A draft has no number yet; submit it before exporting."))
     elif request.method == "POST" and form.is_valid():
         return _send_package(request, incident, form.cleaned_data)
     return _render(request, incident, form, None)

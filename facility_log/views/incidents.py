@@ -12,6 +12,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from facility_log.forms import incidents as forms
@@ -130,7 +132,7 @@ def incident_new(request):
     return render(
         request,
         "facility_log/incidents/form.html",
-        {"form": form, "persons": persons, "heading": "Report an incident", "multipart": True},
+        {"form": form, "persons": persons, "heading": _("Report an incident"), "multipart": True},
     )
 
 
@@ -159,8 +161,11 @@ def _create_from_form(request, form, persons) -> Incident | None:
     except svc.IdempotencyConflict as error:
         form.add_error(None, str(error))
         return None
-    verb = f"submitted as {incident.number}" if submit else "saved as a draft"
-    messages.success(request, f"Incident {verb}.")
+    if submit:
+        done = _("Incident submitted as %(number)s.") % {"number": incident.number}
+    else:
+        done = _("Incident saved as a draft.")
+    messages.success(request, done)
     return incident
 
 
@@ -186,7 +191,7 @@ def incident_edit(request, pk: int):
                 expected_version=form.cleaned_data["version"],
                 **form.incident_fields(),
             )
-            messages.success(request, "Draft saved.")
+            messages.success(request, _("Draft saved."))
             return redirect("incident-page", pk=incident.pk)
         except svc.EditConflict as error:
             conflict = _conflict_rows(form, error)
@@ -200,7 +205,7 @@ def incident_edit(request, pk: int):
             "form": form,
             "incident": incident,
             "conflict": conflict,
-            "heading": f"Edit {incident.label}",
+            "heading": _("Edit %(label)s") % {"label": incident.label},
         },
     )
 
@@ -244,9 +249,9 @@ def incident_detail(request, pk: int):
             "legal_hold": retention.active_hold(incident),
             "can": _abilities(request.user, incident, roles),
             "add_forms": [
-                ("persons", "Add a person", forms.PersonForm(prefix="persons")),
-                ("vehicles", "Add a vehicle", forms.VehicleForm(prefix="vehicles")),
-                ("property", "Add property", forms.PropertyItemForm(prefix="property")),
+                ("persons", _("Add a person"), forms.PersonForm(prefix="persons")),
+                ("vehicles", _("Add a vehicle"), forms.VehicleForm(prefix="vehicles")),
+                ("property", _("Add property"), forms.PropertyItemForm(prefix="property")),
             ],
             # One page, several forms: distinct ids keep every label tied to its own input.
             "supplement_form": forms.SupplementForm(auto_id="supplement_%s"),
@@ -293,11 +298,11 @@ def _abilities(user, incident, roles) -> dict:
 
 
 TRANSITIONS = {
-    "submit": (forms.OptionalCommentForm, "Submit for review"),
-    "return": (forms.CommentForm, "Return to the author"),
-    "approve": (forms.OptionalCommentForm, "Approve"),
-    "close": (forms.ReasonForm, "Close"),
-    "void": (forms.ReasonForm, "Void this incident"),
+    "submit": (forms.OptionalCommentForm, gettext_lazy("Submit for review")),
+    "return": (forms.CommentForm, gettext_lazy("Return to the author")),
+    "approve": (forms.OptionalCommentForm, gettext_lazy("Approve")),
+    "close": (forms.ReasonForm, gettext_lazy("Close")),
+    "void": (forms.ReasonForm, gettext_lazy("Void this incident")),
 }
 
 
@@ -312,15 +317,22 @@ def incident_transition(request, pk: int, action: str):
     if form.is_bound and form.is_valid():
         try:
             _run_transition(request.user, incident, action, form.cleaned_data)
-            messages.success(request, f"{label}: done.")
+            messages.success(request, _("%(action)s: done.") % {"action": label})
             return redirect("incident-page", pk=incident.pk)
         except svc.StateConflict as error:
             # Usually someone else acted first (two supervisors approving at once): say what
             # the incident is now and show it, rather than a form error on a stale page.
             messages.error(
                 request,
-                f"Not done: {incident.label} is {error.current.get_status_display().lower()} "
-                f"now (someone may have acted on it just before you). {error.messages[0]}",
+                _(
+                    "Not done: %(label)s is %(status)s now (someone may have acted on it just "
+                    "before you). %(why)s"
+                )
+                % {
+                    "label": incident.label,
+                    "status": error.current.get_status_display().lower(),
+                    "why": error.messages[0],
+                },
             )
             return redirect("incident-page", pk=incident.pk)
         except ValidationError as error:
@@ -372,7 +384,7 @@ def incident_supplement(request, pk: int):
         incident,
         forms.SupplementForm(request.POST),
         lambda d: svc.add_supplement(incident, request.user, text=d["text"], reason=d["reason"]),
-        "Supplement added.",
+        _("Supplement added."),
         "supplement",
     )
 
@@ -425,7 +437,7 @@ def incident_correct_field(request, pk: int, field: str):
         except svc.EditConflict as error:
             form.add_error(None, f"{error} Look at the incident again before correcting.")
         else:
-            messages.success(request, "Correction recorded.")
+            messages.success(request, _("Correction recorded."))
             return redirect("incident-page", pk=incident.pk)
     label = Incident._meta.get_field(field).verbose_name
     return render(
@@ -458,15 +470,15 @@ def incident_attach(request, pk: int):
             description=d["description"],
             redacted_from=d["redacted_from"],
         ),
-        "Attachment stored.",
+        _("Attachment stored."),
         "attach",
     )
 
 
 ADDABLE = {
-    "persons": (forms.PersonForm, svc.add_person, "Person added."),
-    "vehicles": (forms.VehicleForm, svc.add_vehicle, "Vehicle added."),
-    "property": (forms.PropertyItemForm, svc.add_property_item, "Property added."),
+    "persons": (forms.PersonForm, svc.add_person, gettext_lazy("Person added.")),
+    "vehicles": (forms.VehicleForm, svc.add_vehicle, gettext_lazy("Vehicle added.")),
+    "property": (forms.PropertyItemForm, svc.add_property_item, gettext_lazy("Property added.")),
 }
 
 

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from facility_log.models.access import Alarm
@@ -17,7 +18,7 @@ def alarm_open_incident(request, pk: int):
         Alarm.objects.select_related("site", "door", "event"), request.user, REVIEW_ROLES, pk=pk
     )
     incident = links.open_incident_from_alarm(alarm, request.user)
-    messages.success(request, "Incident opened from the alarm; complete it and submit it.")
+    messages.success(request, _("Incident opened from the alarm; complete it and submit it."))
     return redirect("incident-page", pk=incident.pk)
 
 
@@ -32,5 +33,5 @@ def scan_report_incident(request, pk: int):
         pk=pk,
     )
     incident = links.report_from_scan(scan, request.user)
-    messages.success(request, "Draft incident started from the checkpoint; add what you saw.")
+    messages.success(request, _("Draft incident started from the checkpoint; add what you saw."))
     return redirect("incident-page", pk=incident.pk)

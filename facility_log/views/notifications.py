@@ -1,12 +1,16 @@
 """The person's own notices: the in-app list and the choice of what also comes by email."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from facility_log.models import Notification, NotificationKind
-from facility_log.services import notifications
+from facility_log.services import accounts, notifications
 
 LIST_SIZE = 100
 
@@ -15,10 +19,20 @@ class EmailChoicesForm(forms.Form):
     """One box per kind of notice: ticked, it comes by email as well as in the app."""
 
     email = forms.MultipleChoiceField(
-        label="Also send by email",
+        label=gettext_lazy("Also send by email"),
         choices=NotificationKind.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
+    )
+
+
+class LanguageForm(forms.Form):
+    """The language of the pages: the person's own, or (empty) whatever the browser asks."""
+
+    language = forms.ChoiceField(
+        label=gettext_lazy("Language of the pages"),
+        choices=[("", gettext_lazy("As my browser asks"))] + list(settings.LANGUAGES),
+        required=False,
     )
 
 
@@ -49,7 +63,11 @@ def notification_open(request, pk: int):
 def notification_mark_all_read(request):
     unread = Notification.objects.filter(recipient=request.user, read_at__isnull=True)
     count = notifications.mark_read(request.user, list(unread))
-    messages.success(request, f"{count} notice{'s' * (count != 1)} marked read.")
+    messages.success(
+        request,
+        ngettext("%(count)d notice marked read.", "%(count)d notices marked read.", count)
+        % {"count": count},
+    )
     return redirect("notification-list")
 
 
@@ -59,10 +77,26 @@ def notification_settings(request):
     form = EmailChoicesForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         notifications.set_email_choices(request.user, set(form.cleaned_data["email"]))
-        messages.success(request, "Your choices are saved.")
+        messages.success(request, _("Your choices are saved."))
         return redirect("notification-settings")
+    language_form = LanguageForm(initial={"language": accounts.chosen_language(request.user)})
     return render(
         request,
         "facility_log/notifications/settings.html",
-        {"form": form, "has_email": bool(request.user.email)},
+        {"form": form, "language_form": language_form, "has_email": bool(request.user.email)},
     )
+
+
+@require_POST
+def language_choice(request):
+    """Save the person's language for the pages; it applies from the next page on."""
+    form = LanguageForm(request.POST)
+    if form.is_valid():
+        language = form.cleaned_data["language"]
+        accounts.set_language(request.user, language, request.session)
+        # Say so in the language chosen (back to the browser's when the choice is cleared).
+        translation.activate(language or translation.get_language_from_request(request))
+        messages.success(request, _("Your language is saved."))
+    else:
+        messages.error(request, _("Choose one of the languages offered."))
+    return redirect("notification-settings")

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 
 from facility_log.forms.base import add_service_errors
 from facility_log.forms.people import GiveRoleForm, InviteForm, ReasonOnlyForm
@@ -45,7 +46,8 @@ def people_invite(request, code: str):
         else:
             messages.success(
                 request,
-                f"{user.get_username()} invited: the link to set a password went to {user.email}.",
+                _("%(user)s invited: the link to set a password went to %(email)s.")
+                % {"user": user.get_username(), "email": user.email},
             )
             return redirect("site-page", code=site.code)
     return _form_page(request, site, form, "Invite someone", "Send invitation")
@@ -70,8 +72,12 @@ def people_give_role(request, code: str):
         else:
             messages.success(
                 request,
-                f"{membership.user.get_username()} is now {membership.get_role_display().lower()} "
-                f"at {site.code}.",
+                _("%(user)s is now %(role)s at %(site)s.")
+                % {
+                    "user": membership.user.get_username(),
+                    "role": membership.get_role_display().lower(),
+                    "site": site.code,
+                },
             )
             return redirect("site-page", code=site.code)
     return _form_page(request, site, form, "Give a role", "Give the role")
@@ -86,7 +92,9 @@ def people_end_role(request, code: str, pk: int):
     form = ReasonOnlyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         sites.end_membership(membership, request.user, reason=form.cleaned_data["reason"])
-        messages.success(request, f"{membership.user.get_username()}'s role ended.")
+        messages.success(
+            request, _("%(user)s's role ended.") % {"user": membership.user.get_username()}
+        )
         return redirect("site-page", code=site.code)
     return _form_page(
         request,
@@ -111,7 +119,7 @@ def people_deactivate(request, code: str, pk: int):
     form = ReasonOnlyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         people.deactivate_member(user, request.user, reason=form.cleaned_data["reason"])
-        messages.success(request, f"{user.get_username()} deactivated.")
+        messages.success(request, _("%(user)s deactivated.") % {"user": user.get_username()})
         return redirect("site-page", code=site.code)
     return _form_page(
         request,
@@ -135,7 +143,9 @@ def people_resend(request, code: str, pk: int):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, f"Invitation sent again to {membership.user.email}.")
+            messages.success(
+                request, _("Invitation sent again to %(email)s.") % {"email": membership.user.email}
+            )
     return redirect("site-page", code=site.code)
 
 

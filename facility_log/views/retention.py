@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from facility_log.forms.base import add_service_errors
 from facility_log.forms.retention import LegalHoldForm, RetentionPeriodForm
@@ -36,7 +37,9 @@ def site_retention(request, code: str):
                 retention.set_retention_period(
                     site, request.user, kind=data["kind"], days=data["days"], reason=data["reason"]
                 )
-                messages.success(request, f"Retention period set: {data['days']} days.")
+                messages.success(
+                    request, _("Retention period set: %(days)s days.") % {"days": data["days"]}
+                )
                 return redirect("site-retention", code=site.code)
             except ValidationError as error:
                 add_service_errors(form, error)
@@ -87,7 +90,7 @@ def incident_legal_hold(request, pk: int, action: str):
     if form.is_bound and form.is_valid():
         try:
             run(incident, request.user, reason=form.cleaned_data["reason"])
-            messages.success(request, f"{label}: done.")
+            messages.success(request, _("%(action)s: done.") % {"action": label})
             return redirect("incident-page", pk=incident.pk)
         except ValidationError as error:
             add_service_errors(form, error)

@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from facility_log.forms.rounds import (
@@ -163,9 +164,11 @@ def round_scan(request, pk: int):
             form.add_error("code", error.message_dict.get("tag_code") or error.messages)
         return round_run(request, pk, form=form)
     except IdempotencyConflict:
-        messages.error(request, "That form was already sent; scan again.")
+        messages.error(request, gettext("That form was already sent; scan again."))
         return redirect("round-run", pk=run.pk)
-    messages.success(request, f"Scanned {scan.checkpoint.name}.")
+    messages.success(
+        request, gettext("Scanned %(checkpoint)s.") % {"checkpoint": scan.checkpoint.name}
+    )
     return redirect("round-run", pk=run.pk)
 
 
@@ -177,7 +180,7 @@ def round_finish(request, pk: int):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, f"Round {run.route.name} finished.")
+        messages.success(request, gettext("Round %(route)s finished.") % {"route": run.route.name})
     return redirect("rounds-site", code=run.site.code)
 
 

@@ -8,6 +8,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from facility_log.forms.base import add_service_errors
 from facility_log.forms.people import ReasonOnlyForm
@@ -41,7 +43,9 @@ def route_add(request, code: str):
             random_order=data["random_order"],
         ),
     ):
-        messages.success(request, f"Route {form.cleaned_data['name']} added.")
+        messages.success(
+            request, _("Route %(route)s added.") % {"route": form.cleaned_data["name"]}
+        )
         return redirect("checkpoints", code=site.code)
     return _page(request, site, form, stops, None)
 
@@ -76,7 +80,11 @@ def route_edit(request, code: str, pk: int):
         ),
     ):
         route.refresh_from_db()
-        messages.success(request, f"Route {route.name} saved (version {route.version}).")
+        messages.success(
+            request,
+            _("Route %(route)s saved (version %(version)s).")
+            % {"route": route.name, "version": route.version},
+        )
         return redirect("checkpoints", code=site.code)
     return _page(request, site, form, stops, route)
 
@@ -125,7 +133,7 @@ def _week_start(request, site) -> date:
         return date.fromisoformat(request.GET.get("week", ""))
     except ValueError:
         if request.GET.get("week"):
-            messages.warning(request, "The week must be a date (YYYY-MM-DD): showing this week.")
+            messages.warning(request, _("The week must be a date (YYYY-MM-DD): showing this week."))
         return timezone.localtime(timezone.now(), site.tzinfo).date()
 
 
@@ -144,7 +152,7 @@ def schedule_add(request, code: str):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "Schedule added: its windows are in the week below.")
+            messages.success(request, _("Schedule added: its windows are in the week below."))
             return redirect("schedules", code=site.code)
     return render(request, "facility_log/rounds/schedule_form.html", {"site": site, "form": form})
 
@@ -156,7 +164,7 @@ def schedule_end(request, code: str, pk: int):
     form = ReasonOnlyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         rounds.end_schedule(schedule, request.user, reason=form.cleaned_data["reason"])
-        messages.success(request, f"Schedule {schedule} ended.")
+        messages.success(request, _("Schedule %(schedule)s ended.") % {"schedule": schedule})
         return redirect("schedules", code=site.code)
     return render(
         request,
@@ -193,7 +201,13 @@ def round_exceptions(request, code: str):
             for message in error.messages:
                 messages.error(request, message)
         else:
-            messages.success(request, f"{count} exception{'s' * (count != 1)} signed off.")
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)d exception signed off.", "%(count)d exceptions signed off.", count
+                )
+                % {"count": count},
+            )
             return redirect("round-exceptions", code=site.code)
     waiting = rounds.open_exceptions(site).select_related("run__route", "schedule__route")
     done = (

@@ -8,6 +8,8 @@ from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
@@ -16,9 +18,9 @@ from facility_log.services import two_factor
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label="Code",
+        label=_("Code"),
         max_length=20,
-        help_text="The six digits from your authenticator app, or one of your recovery codes.",
+        help_text=_("The six digits from your authenticator app, or one of your recovery codes."),
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "autofocus": True, "inputmode": "text"}
         ),
@@ -49,10 +51,15 @@ def verify(request):
             if left < 3:
                 messages.warning(
                     request,
-                    f"{left} recovery code(s) left: make new ones on the two-factor page.",
+                    ngettext(
+                        "%(left)d recovery code left: make new ones on the two-factor page.",
+                        "%(left)d recovery codes left: make new ones on the two-factor page.",
+                        left,
+                    )
+                    % {"left": left},
                 )
             return redirect(_next_url(request))
-        form.add_error("code", "That code is not right (or was already used). Try again.")
+        form.add_error("code", _("That code is not right (or was already used). Try again."))
     return render(
         request,
         "facility_log/account/two_factor_verify.html",
@@ -79,7 +86,7 @@ def setup(request):
                 "facility_log/account/recovery_codes.html",
                 {"codes": codes, "next": _next_url(request)},
             )
-        form.add_error("code", "That code is not right: check the phone's clock and try again.")
+        form.add_error("code", _("That code is not right: check the phone's clock and try again."))
     qr = segno.make(device.config_url, error="m")
     return render(
         request,

@@ -16,7 +16,8 @@ INCIDENT_PARTS = {"InvolvedPerson", "Vehicle", "PropertyItem", "Supplement", "At
 # a missed one are shown through the shift and the alarm. A visitor
 # is on its site's day sheet only: an admin list with a search box would find a name across
 # days and sites (PRIVACY.md). Post orders
-# are written on their own pages, where every edit is a new version (docs/post-orders.md).
+# are written on their own pages, where every edit is a new version (docs/post-orders.md). A
+# person's language is their own choice on their settings page (docs/translations.md).
 OWN_PAGES_ONLY = {
     "Notification",
     "NotificationPreference",
@@ -39,6 +40,7 @@ OWN_PAGES_ONLY = {
     "PostOrderVersion",
     "PostOrderAttachment",
     "PostOrderAck",
+    "LanguagePreference",
 }
 
 

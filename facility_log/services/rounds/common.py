@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from facility_log.models import Site
 from facility_log.scoping import REPORT_ROLES, REVIEW_ROLES, has_role, require_role
@@ -53,7 +54,7 @@ def refuse_implausible_time(value: datetime, field: str, *, ahead: timedelta | N
     if ahead is None:
         ahead = timedelta(seconds=knob("ROUNDS_CLOCK_DRIFT_SECONDS"))
     if value > now + ahead:
-        raise ValidationError({field: "This time is in the future."})
+        raise ValidationError({field: gettext("This time is in the future.")})
     if value < now - PLAUSIBLE_PAST:
         raise ValidationError(
             {field: "This time is more than ten years ago (a reset clock or a typo?)."}

@@ -28,6 +28,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from facility_log.models import Checkpoint, Route, Run, Scan, ScanMethod, Site
 from facility_log.models.rounds import normalize_tag_code
@@ -226,7 +227,12 @@ def _checkpoint_for(site: Site, data: ScanInput, known: dict | None = None) -> C
         checkpoint = Checkpoint.objects.filter(site=site, tag_code=code, is_active=True).first()
     if checkpoint is None or not code:
         # The same words for an unknown code and another site's: existence is not revealed.
-        raise ValidationError({"tag_code": f"No checkpoint at {site.code} has this tag code."})
+        raise ValidationError(
+            {
+                "tag_code": gettext("No checkpoint at %(site)s has this tag code.")
+                % {"site": site.code}
+            }
+        )
     return checkpoint
 
 
