@@ -1,11 +1,11 @@
 """`POST /api/v1/sync/`: the tablet's outbox in one request (services/sync.py).
 
 The body lists records in the order the guard made them: panic presses (which the tablet
-The body lists records in the order the guard made them: panic presses (which the tablet
-puts first), lone-worker check-ins, round starts, scans, round finishes, shift-log entries and
-incident submissions, each as its own endpoint takes it plus a `type`. A record names the run,
-shift or incident it belongs to by id (`run`, `shift`, `incident`) or by the client_uuid the
-tablet gave it (`run_uuid`, `shift_uuid`, `incident_uuid`), which may be a record earlier in
+puts first), lone-worker check-ins, round starts, scans, round finishes, shift-log entries,
+incident submissions, procedure ticks and visitor sign-ins and sign-outs, each as its own
+endpoint takes it plus a `type`. A record names the run, shift, incident or visitor it belongs
+to by id (`run`, `shift`, `incident`, `visitor`) or by the client_uuid the tablet gave it
+(`run_uuid`, `shift_uuid`, `incident_uuid`, `visitor_uuid`), which may be a record earlier in
 the same request (a panic press never waits for its shift: one the server does not have yet is
 left out).
 
@@ -17,7 +17,7 @@ again once that record is accepted. Each record is stored in its own savepoint.
 
 The whole request is refused (400, naming `records` → index → field; nothing stored) when it
 does not match the schema: not a list of 1 to 100 records, or a record whose `type` is not one
-of the six or whose fields are not as its type declares (missing, wrong type or format, too
+of the ten or whose fields are not as its type declares (missing, wrong type or format, too
 long, outside an enum), as docs/api.md says of every operation. The tablet then sends its
 records one by one to their own endpoints. What the schema cannot state is answered per
 record: both or neither of `run`/`run_uuid`, a record that does not exist, a role too low.
@@ -33,7 +33,9 @@ from facility_log.api.fields import DateTimeField, RefuseUnknownFields
 from facility_log.api.parsers import JSONParser
 from facility_log.models import ScanMethod, ShiftEntryKind
 from facility_log.models.shifts import ENTRY_TEXT_MAX
+from facility_log.services.procedures import MAX_STEPS
 from facility_log.services.sync import MAX_RECORDS, Outcome, SyncRecord, SyncResult, sync_records
+from facility_log.services.visitors import TEXT_FIELDS
 
 STATUS = {
     Outcome.CREATED: 201,
@@ -217,6 +219,54 @@ class SyncIncidentSubmitRecordSerializer(RefuseUnknownFields, serializers.Serial
         return _ref("incident", attrs)
 
 
+class SyncProcedureTickRecordSerializer(RefuseUnknownFields, serializers.Serializer):
+    """Tick a step of the procedure of the incident being reported (as the incident page's
+    tick); a step already ticked is 409. The incident may be a draft earlier in the batch."""
+
+    type = _type("procedure-tick")
+    client_uuid = _Uuid()
+    incident = _id(required=False, help_text="The incident's id, or:")
+    incident_uuid = _Uuid(required=False, help_text="the incident's client_uuid.")
+    step = _Id(min_value=1, max_value=MAX_STEPS, help_text="The step's number, from 1.")
+    undo = _Bool(required=False, default=False, help_text="Take a tick back (with `reason`).")
+    reason = _Text(required=False, allow_blank=True, max_length=500)
+
+    @staticmethod
+    def refs(attrs: dict) -> dict:
+        return _ref("incident", attrs)
+
+
+class SyncVisitorInRecordSerializer(RefuseUnknownFields, serializers.Serializer):
+    """Sign a visitor in at the gate (as `POST /visitors/`), on the sheet of the local day of
+    `signed_in_at`."""
+
+    type = _type("visitor-in")
+    client_uuid = _Uuid()
+    site = _Text(max_length=20, help_text="The site's code.")
+    name = _Text(max_length=TEXT_FIELDS["name"])
+    host = _Text(max_length=TEXT_FIELDS["host"])
+    company = _Text(required=False, allow_blank=True, max_length=TEXT_FIELDS["company"])
+    badge_number = _Text(
+        required=False, allow_blank=True, max_length=TEXT_FIELDS["badge_number"]
+    )
+    signed_in_at = DateTimeField(help_text="The tablet's clock at the sign-in.")
+
+
+class SyncVisitorOutRecordSerializer(RefuseUnknownFields, serializers.Serializer):
+    """Sign a visitor out (as `POST /visitors/{id}/sign-out/`); one signed out before by
+    another sign-out is 409."""
+
+    type = _type("visitor-out")
+    client_uuid = _Uuid()
+    visitor = _id(required=False, help_text="The visitor's id, or:")
+    visitor_uuid = _Uuid(required=False, help_text="the client_uuid of their sign-in.")
+    signed_out_at = DateTimeField(help_text="The tablet's clock at the sign-out.")
+
+    @staticmethod
+    def refs(attrs: dict) -> dict:
+        return _ref("visitor", attrs)
+
+
 RECORD_SERIALIZERS = {
     "panic": SyncPanicRecordSerializer,
     "check_in": SyncCheckInRecordSerializer,
@@ -225,6 +275,9 @@ RECORD_SERIALIZERS = {
     "run-finish": SyncRunFinishRecordSerializer,
     "shift-entry": SyncShiftEntryRecordSerializer,
     "incident-submit": SyncIncidentSubmitRecordSerializer,
+    "procedure-tick": SyncProcedureTickRecordSerializer,
+    "visitor-in": SyncVisitorInRecordSerializer,
+    "visitor-out": SyncVisitorOutRecordSerializer,
 }
 
 
@@ -300,7 +353,8 @@ def _record(data: dict | SyncResult, fields_of: dict) -> SyncRecord | SyncResult
             if not data[name] and not fields[name].allow_blank:
                 return SyncResult(Outcome.INVALID, errors={name: ["This field may not be blank."]})
     try:
-        refs = RECORD_SERIALIZERS[kind].refs(data)
+        refs_of = getattr(RECORD_SERIALIZERS[kind], "refs", None)
+        refs = refs_of(data) if refs_of else {}
     except serializers.ValidationError as refused:
         errors = {name: [str(m) for m in messages] for name, messages in refused.detail.items()}
         return SyncResult(Outcome.INVALID, errors=errors)
@@ -311,7 +365,7 @@ def _record(data: dict | SyncResult, fields_of: dict) -> SyncRecord | SyncResult
     request=SyncRequestSerializer,
     responses={200: SyncResponseSerializer},
     summary="Send the tablet's outbox: panic presses, check-ins, round starts, scans, round "
-    "finishes, log entries, incident submissions",
+    "finishes, log entries, incident submissions, procedure ticks, visitor sign-ins/outs",
 )
 @api_view(["POST"])
 @parser_classes([JSONParser])

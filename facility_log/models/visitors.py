@@ -34,6 +34,10 @@ class Visitor(AuditedModel):
     signed_out_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # The guard tablet's ids of the sign-in and the sign-out (its offline outbox): a record
+    # sent again finds the row instead of adding one or failing as "already signed out".
+    client_uuid = models.UUIDField(unique=True, null=True, blank=True)
+    signed_out_uuid = models.UUIDField(unique=True, null=True, blank=True)
 
     history = audited_history()
 

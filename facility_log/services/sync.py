@@ -1,6 +1,7 @@
 """A tablet's outbox sent in one request: panic presses (the tablet sends them first),
-lone-worker check-ins, round starts, scans, round finishes, shift-log entries and incident
-submissions, in the order the guard made them, each with its own outcome.
+lone-worker check-ins, round starts, scans, round finishes, shift-log entries, incident
+submissions, procedure ticks and visitor sign-ins and sign-outs, in the order the guard made
+them, each with its own outcome.
 
 Why a batch.
   A night offline leaves a few hundred records (244 for ten rounds of twenty checkpoints).
@@ -12,7 +13,8 @@ Why a batch.
 
 What stays the same.
   Each record goes through the same service as its own endpoint (`start_run`, `record_scan`,
-  `finish_run`, `add_shift_entry`), with the same checks, history and idempotency by
+  `finish_run`, `add_shift_entry`, `tick_step`, `sign_in_visitor_once`,
+  `sign_out_visitor_once`), with the same checks, history and idempotency by
   client_uuid (a submission: by the incident, see `_submit_incident`); each runs in its own
   savepoint, so a refusal leaves no trace and does not
   lose the records around it. A record may name the run or shift it belongs to by id or by
@@ -29,15 +31,17 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from facility_log.models import Checkpoint, Incident, Route, Run, Shift, Site
+from facility_log.models import Checkpoint, Incident, Route, Run, Shift, Site, Visitor
 from facility_log.models.incidents import Status
 from facility_log.scoping import REPORT_ROLES, scoped, sites_for
 from facility_log.services import incidents as incident_services
 from facility_log.services import ledger
 from facility_log.services import lone_worker as lone_worker_services
 from facility_log.services import panic as panic_services
+from facility_log.services import procedures as procedure_services
 from facility_log.services import rounds as round_services
 from facility_log.services import shifts as shift_services
+from facility_log.services import visitors as visitor_services
 from facility_log.services.rounds import IdempotencyConflict, ScanInput
 from facility_log.services.rounds.findings import RunState
 from facility_log.services.rounds.scans import active_checkpoints
@@ -62,8 +66,9 @@ class Outcome:
 @dataclass(frozen=True)
 class SyncRecord:
     """One record of the outbox: its type ("panic", "check_in", "run", "scan", "run-finish",
-    "shift-entry", "incident-submit"), its validated fields, and what it refers to (`run` /
-    `shift` / `incident`: an id, or a client_uuid)."""
+    "shift-entry", "incident-submit", "procedure-tick", "visitor-in", "visitor-out"), its
+    validated fields, and what it refers to (`run` / `shift` / `incident` / `visitor`: an
+    id, or a client_uuid)."""
 
     type: str
     fields: dict
@@ -136,6 +141,12 @@ class _Batch:
             return scoped(Incident.objects.select_related("site"), self.actor, REPORT_ROLES)
 
         return self._one(Incident, incidents, "incident", key)
+
+    def visitor(self, key) -> Visitor:
+        def visitors():
+            return scoped(Visitor.objects.select_related("site"), self.actor, REPORT_ROLES)
+
+        return self._one(Visitor, visitors, "visitor", key)
 
     def checkpoints(self, site) -> dict:
         if (Site, site.pk) not in self.found:
@@ -258,6 +269,53 @@ def _check_in(batch: _Batch, record: SyncRecord) -> SyncResult:
     return SyncResult(Outcome.CREATED if created else Outcome.SAME, check_in.pk)
 
 
+def _tick_procedure_step(batch: _Batch, record: SyncRecord) -> SyncResult:
+    # A step ticked on the tablet for the incident being reported (services/procedures.py);
+    # the draft may be earlier in the same batch, named by its client_uuid.
+    data = record.fields
+    tick, created = procedure_services.tick_step(
+        batch.actor,
+        step_number=data["step"],
+        incident=batch.incident(record.refs["incident"]),
+        undo=data.get("undo", False),
+        reason=data.get("reason", ""),
+        client_uuid=data["client_uuid"],
+    )
+    return SyncResult(Outcome.CREATED if created else Outcome.SAME, tick.pk)
+
+
+def _sign_in_visitor(batch: _Batch, record: SyncRecord) -> SyncResult:
+    # A visitor signed in at the gate on the tablet: the sheet of the sign-in's local day.
+    data = record.fields
+    site = sites_for(batch.actor, REPORT_ROLES).filter(code=data["site"]).first()
+    if site is None:
+        raise ValidationError({"site": NOT_REACHABLE})
+    visitor, created = visitor_services.sign_in_visitor_once(
+        site,
+        batch.actor,
+        name=data["name"],
+        host=data["host"],
+        company=data.get("company", ""),
+        badge_number=data.get("badge_number", ""),
+        signed_in_at=data["signed_in_at"],
+        client_uuid=data["client_uuid"],
+    )
+    batch.remember(Visitor, visitor)
+    return SyncResult(Outcome.CREATED if created else Outcome.SAME, visitor.pk)
+
+
+def _sign_out_visitor(batch: _Batch, record: SyncRecord) -> SyncResult:
+    data = record.fields
+    visitor, signed_out = visitor_services.sign_out_visitor_once(
+        batch.visitor(record.refs["visitor"]),
+        batch.actor,
+        signed_out_at=data["signed_out_at"],
+        client_uuid=data["client_uuid"],
+    )
+    batch.remember(Visitor, visitor)
+    return SyncResult(Outcome.CREATED if signed_out else Outcome.SAME, visitor.pk)
+
+
 HANDLERS: dict[str, Callable[[_Batch, SyncRecord], SyncResult]] = {
     "panic": _raise_panic,
     "check_in": _check_in,
@@ -266,6 +324,9 @@ HANDLERS: dict[str, Callable[[_Batch, SyncRecord], SyncResult]] = {
     "run-finish": _finish_run,
     "shift-entry": _add_shift_entry,
     "incident-submit": _submit_incident,
+    "procedure-tick": _tick_procedure_step,
+    "visitor-in": _sign_in_visitor,
+    "visitor-out": _sign_out_visitor,
 }
 
 
@@ -296,17 +357,24 @@ def _one_record(batch: _Batch, record: SyncRecord) -> SyncResult:
         return HANDLERS[record.type](batch, record)
     except _Waiting as waiting:
         return SyncResult(Outcome.WAITING, errors=waiting.errors)
-    except incident_services.StateConflict as error:
+    except (incident_services.StateConflict, visitor_services.AlreadySignedOut) as error:
         batch.forget()
         return SyncResult(Outcome.CONFLICT, errors=error.message_dict)
     except ValidationError as error:
         batch.forget()
         errors = error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages}
+        if "state" in errors:
+            # A step already ticked, an incident closed: as the tick endpoint answers (409).
+            return SyncResult(Outcome.CONFLICT, errors=errors)
         return SyncResult(Outcome.INVALID, errors=errors)
     except PermissionDenied as error:
         batch.forget()
         return SyncResult(Outcome.FORBIDDEN, errors={"detail": [str(error) or "Not allowed."]})
-    except IdempotencyConflict as error:
+    except (
+        IdempotencyConflict,
+        incident_services.IdempotencyConflict,
+        visitor_services.IdempotencyConflict,
+    ) as error:
         batch.forget()
         return SyncResult(Outcome.IDEMPOTENCY, errors={"client_uuid": [str(error)]})
     except ShiftConflict as error:
