@@ -39,6 +39,7 @@ SHELL_ASSETS = (
     "facility_log/js/tablet/checkin.js",
     "facility_log/js/tablet/procedure.js",
     "facility_log/js/tablet/post_orders.js",
+    "facility_log/js/tablet/visitors.js",
     "facility_log/vendor/jsqr/jsQR.js",
     "facility_log/favicon.svg",
     "facility_log/icons/icon-192.png",
@@ -151,6 +152,7 @@ def _hash_assets() -> str:
         "_post_orders.html",
         "_checkin.html",
         "_procedure.html",
+        "_visitors.html",
     ):
         digest.update(get_template(f"facility_log/tablet/{name}").template.source.encode())
     return digest.hexdigest()[:16]

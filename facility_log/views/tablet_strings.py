@@ -179,6 +179,29 @@ TABLET_STRINGS = {
     "with_persons": _("people involved: %(count)s"),
     "status_draft": _("draft"),
     "status_submitted": _("submitted for review"),
+    # procedure steps ticked for the incident being reported (procedure.js)
+    "kind_procedure_tick": _("procedure step"),
+    "label_procedure_tick": _("Step %(step)s ticked (%(label)s)"),
+    "procedure_ticks_saved": _("Steps ticked: %(count)s. Saved on this tablet with the report."),
+    # visitor day sheet (visitors.js)
+    "kind_visitor_in": _("visitor sign-in"),
+    "label_visitor_in": _("Visitor signed in: %(name)s"),
+    "kind_visitor_out": _("visitor sign-out"),
+    "label_visitor_out": _("Visitor signed out: %(name)s"),
+    "visitor_signed_in": _("%(name)s signed in. Saved on this tablet."),
+    "visitor_signed_out": _("%(name)s signed out. Saved on this tablet."),
+    "visitor_sign_out": _("Sign out %(name)s"),
+    "visitor_sign_out_question": _("Sign %(name)s out now?"),
+    "visitor_in_at": _("in %(time)s"),
+    "visitor_out_at": _("out %(time)s"),
+    "visitor_company": _("from %(company)s"),
+    "visitor_host": _("visiting %(host)s"),
+    "visitor_badge": _("badge %(badge)s"),
+    "visitors_empty": _("No visitors on today's sheet as far as this tablet knows."),
+    "visitors_no_shift": _("Start your shift to see the visitor sheet of its site."),
+    "visitors_sheet_of": _("%(site)s, %(day)s: as this tablet knows it (updated %(time)s)."),
+    "visitors_sheet_offline": _("%(site)s, %(day)s: as this tablet knows it (not updated yet)."),
+    "visitor_required": _("Give the visitor's name and whom they visit."),
 }
 
 

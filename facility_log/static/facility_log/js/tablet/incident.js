@@ -136,6 +136,10 @@
           file: { field: "file", blob: photo, name: photo.name || "photo.jpg" },
         });
       }
+      // The procedure steps ticked for this report (procedure.js), before its submission.
+      var procedure = window.FacilityLogTabletProcedure;
+      var ticks = procedure ? procedure.entriesFor(uuid, label) : [];
+      entries = entries.concat(ticks);
       if (submitting) {
         // After the photo: the report goes to review with everything the guard gave it.
         entries.push({
@@ -154,6 +158,8 @@
       ctx.commit(entries, [record], ctx.copy(state()), message).then(function () {
         if (!ctx.saved()) return;
         $("incident-form").reset();
+        if (procedure) { procedure.reset(); procedure.draw(); }
+        if (ticks.length) ctx.say(message + " " + t("procedure_ticks_saved", { count: ticks.length }));
         persons = [];
         drawPersons();
         whenIsNow();

@@ -362,8 +362,8 @@
   }
 
   // ---- sending in batches ---------------------------------------------------------------
-  // Panic presses (first of all, see `pass`), round starts, scans, round finishes and log
-  // entries go to /api/v1/sync/ up to BATCH_MAX
+  // Panic presses (first of all, see `pass`), round starts, scans, round finishes, log
+  // entries, submissions, procedure ticks and visitor sign-ins/outs go to /api/v1/sync/ up to BATCH_MAX
   // at a time, in the outbox's order, and the server answers each one as its own endpoint
   // would (201, 200, 4xx with its words) or 424 when what it belongs to is not on the
   // server (yet): that one waits, as an entry with a missing reference does. A reference
@@ -371,7 +371,7 @@
   // `shift_uuid`): the server finds it, also when it is earlier in the same batch.
   var BATCH_KINDS = {
     panic: true, check_in: true, run: true, scan: true, "run-finish": true, "shift-entry": true,
-    "incident-submit": true,
+    "incident-submit": true, "procedure-tick": true, "visitor-in": true, "visitor-out": true,
   };
   var BATCH_MAX = 100;
   var SYNC_URL = "/api/v1/sync/";
