@@ -246,9 +246,7 @@ class SyncVisitorInRecordSerializer(RefuseUnknownFields, serializers.Serializer)
     name = _Text(max_length=TEXT_FIELDS["name"])
     host = _Text(max_length=TEXT_FIELDS["host"])
     company = _Text(required=False, allow_blank=True, max_length=TEXT_FIELDS["company"])
-    badge_number = _Text(
-        required=False, allow_blank=True, max_length=TEXT_FIELDS["badge_number"]
-    )
+    badge_number = _Text(required=False, allow_blank=True, max_length=TEXT_FIELDS["badge_number"])
     signed_in_at = DateTimeField(help_text="The tablet's clock at the sign-in.")
 
 
