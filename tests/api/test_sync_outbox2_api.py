@@ -7,6 +7,8 @@ number of visitors signed in."""
 import uuid
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from facility_log.models import ProcedureTick, Visitor
@@ -107,10 +109,7 @@ def test_the_outsider_reaches_nothing_at_site_a(personas, api_client_for):
     assert not Visitor.objects.exists() and not ProcedureTick.objects.exists()
 
 
-def _queries_for(personas, api_client_for, count, django_assert_max_num_queries=None):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
+def _queries_for(personas, api_client_for, count: int) -> int:
     client = api_client_for("guard_a")
     records = [_visitor_in(personas, name=f"V{i}") for i in range(count)]
     with CaptureQueriesContext(connection) as captured:
