@@ -36,8 +36,7 @@ test-fast: install
 # facility_log/locale/de/LC_MESSAGES/django.po, then run this again and commit .po and .mo
 # (needs GNU gettext; docs/translations.md).
 messages: install
-	cd facility_log && DEBUG=1 ../$(BIN)/python ../manage.py makemessages -l de --no-location \
-		--no-obsolete --ignore "templates/facility_log/tablet/*"
+	cd facility_log && DEBUG=1 ../$(BIN)/python ../manage.py makemessages -l de --no-location --no-obsolete
 	DEBUG=1 $(BIN)/python manage.py compilemessages -l de --ignore "$(VENV)"
 
 lint: install

@@ -40,6 +40,36 @@ TABLET_STRINGS = {
         "The browser may clear this tablet's storage when space runs low; add the app to the "
         "home screen to keep it."
     ),
+    # the outbox: refusals and waiting (static/facility_log/js/tablet/outbox.js)
+    "db_busy": _("The tablet database is busy in another tab; close the other tabs."),
+    "not_saved_reason": _("Not saved."),
+    "server_answered": _("The server answered %(status)s."),
+    "advice_400": _(
+        "The server refused a field of this record. Show this to your supervisor; the record "
+        "stays on this tablet."
+    ),
+    "advice_404": _(
+        "The server does not know the site, route or record this refers to, or you are no "
+        "longer a member there. Show this to your supervisor; the record stays on this tablet."
+    ),
+    "advice_409": _(
+        "This clashes with what the server already has (a shift already open or already ended, "
+        "a round already finished). Show this to your supervisor; the record stays on this "
+        "tablet."
+    ),
+    "advice_422": _(
+        "The server already has a record with this tablet's id but different content. Do not "
+        "enter it again; show this to your supervisor. The record stays on this tablet."
+    ),
+    "advice_refused": _(
+        "The server refused this record. Show this to your supervisor; the record stays on "
+        "this tablet."
+    ),
+    "waiting_for": _("Waiting for the record it belongs to (%(names)s) to reach the server."),
+    "waiting_advice": _("It is sent as soon as that one is accepted."),
+    # lone-worker check-in in the outbox (static/facility_log/js/tablet/checkin.js)
+    "kind_check_in": _("check-in"),
+    "label_check_in": _("Check-in"),
     # saving
     "waiting_to_send": _("waiting to send"),
     "sent": _("sent"),

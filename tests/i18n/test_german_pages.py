@@ -1,6 +1,7 @@
 """A guard who chose German sees every page they use in German: no text of the catalogue is
 left in English, and none of the everyday English words shows (docs/translations.md)."""
 
+import json
 import re
 from datetime import timedelta
 from html.parser import HTMLParser
@@ -8,11 +9,13 @@ from html.parser import HTMLParser
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from facility_log.services import accounts
+from facility_log.services import accounts, lost_found, visitors
+from facility_log.views.tablet_strings import TABLET_STRINGS
 from tests.i18n.catalogue import po_entries
 from tests.incident_factories import draft
+from tests.post_orders_helpers import write
 from tests.rounds_helpers import night_route
 from tests.shifts_helpers import ago, start, worked
 from tests.two_factor_helpers import authenticator, verified_login
@@ -80,6 +83,19 @@ def guard_pages(personas):
     ended = worked(p, at=ago(hours=20), hours=8, notes="Osttür klemmt.")
     start(p, at=ago(hours=2))
     day = timezone.localdate().isoformat()
+    order = write(p, title="Tor", body="Tor um **22:00** schließen.\n\n- Lieferungen über Rampe 2")
+    found = lost_found.record_found_item(
+        p.site_a,
+        p.guard_a,
+        lost_found.FoundItemInput(
+            description="Schwarzer Regenschirm",
+            found_at=timezone.now() - timedelta(hours=1),
+            found_by="Reinigung",
+            storage_location="Pforte, Fach 3",
+        ),
+        reason="gefunden",
+    )
+    visitors.sign_in_visitor(p.site_a, p.guard_a, name="Erika Muster", host="Empfang")
     return [
         reverse("home"),
         reverse("incident-new"),
@@ -94,6 +110,15 @@ def guard_pages(personas):
         reverse("site-shifts", args=[p.site_a.code]),
         reverse("shift-report", args=[ended.pk]),
         reverse("site-activity", args=[p.site_a.code, day]),
+        reverse("tablet"),
+        reverse("visitor-sheet", args=[p.site_a.code, visitors.local_today(p.site_a).isoformat()]),
+        reverse("visitor-evacuation", args=[p.site_a.code]),
+        reverse("site-post-orders", args=[p.site_a.code]),
+        reverse("post-order", args=[order.pk]),
+        reverse("found-list", args=[p.site_a.code]),
+        reverse("found-add", args=[p.site_a.code]),
+        reverse("found-item", args=[p.site_a.code, found.pk]),
+        reverse("procedure-list", args=[p.site_a.code]),
     ]
 
 
@@ -128,3 +153,16 @@ def test_the_check_sees_english_left_on_a_page():
     assert still_english("<p>Submit for review</p>") == ["Submit for review"]
     assert still_english('<nav aria-label="Incidents"></nav>') == ["Incidents"]
     assert still_english("<p>Zur Prüfung einreichen</p><script>Submit()</script>") == []
+
+
+def test_the_tablet_scripts_get_every_sentence_in_german(german_guard):
+    """The tablet's scripts show only the sentences the page hands them (`tablet-strings`,
+    views/tablet_strings.py): for a German guard each one is the catalogue's German."""
+    page = german_guard.get(reverse("tablet")).content.decode()
+    handed = json.loads(re.search(r'id="tablet-strings"[^>]*>(.*?)</script>', page, re.S)[1])
+    german = po_entries()
+    with translation.override("en-gb"):
+        english = {key: str(text) for key, text in TABLET_STRINGS.items()}
+    untranslated = [text for text in english.values() if not german.get(text, [""])[0]]
+    assert untranslated == [], "translate these in the catalogue and run `make messages`"
+    assert handed == {key: german[text][0] for key, text in english.items()}

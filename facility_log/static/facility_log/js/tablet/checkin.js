@@ -53,13 +53,16 @@
     });
   }
 
+  // text.js loads after this script; by the time the guard taps, it is there.
+  function t(key) { return window.FacilityLogTabletText.t(key); }
+
   function checkIn() {
     return outbox.getState("tablet").then(function (state) {
       if (!state || !state.shift) return null;
       var uuid = outbox.newUuid();
       var now = new Date().toISOString();
       var entry = {
-        uuid: uuid, kind: "check_in", kindLabel: "check-in", label: "Check-in",
+        uuid: uuid, kind: "check_in", kindLabel: t("kind_check_in"), label: t("label_check_in"),
         url: "/api/v1/check-ins/", body: { client_uuid: uuid, checked_in_at: now },
         refs: { shift: state.shift.uuid },
       };

@@ -13,6 +13,17 @@
 (function () {
   "use strict";
 
+  // The sentence in the page's language where the page hands the tablet's translated strings
+  // (views/tablet_strings.py, the same English); desk pages hand none and show the English.
+  function say(key, english, values) {
+    var text = window.FacilityLogTabletText;
+    var said = text ? text.t(key, values) : key;
+    if (said !== key) return said;
+    return english.replace(/%\((\w+)\)s/g, function (whole, name) {
+      return values && values[name] !== undefined ? String(values[name]) : whole;
+    });
+  }
+
   var DB_NAME = "facility_log";
   var DB_VERSION = 1;
   var LOCK_NAME = "facility_log-outbox";
@@ -48,7 +59,7 @@
       request.onerror = function () { dbPromise = null; reject(request.error); };
       request.onblocked = function () {
         dbPromise = null;
-        reject(new Error("The tablet database is busy in another tab; close the other tabs."));
+        reject(new Error(say("db_busy", "The tablet database is busy in another tab; close the other tabs.")));
       };
     });
     return dbPromise;
@@ -72,7 +83,7 @@
         }
         tx.oncomplete = function () { resolve(result); };
         tx.onerror = function () { reject(tx.error); };
-        tx.onabort = function () { reject(tx.error || new Error("Not saved.")); };
+        tx.onabort = function () { reject(tx.error || new Error(say("not_saved_reason", "Not saved."))); };
       });
     });
   }
@@ -266,17 +277,19 @@
   }
 
   var ADVICE = {
-    400: "The server refused a field of this record. Show this to your supervisor; the record stays on this tablet.",
-    404: "The server does not know the site, route or record this refers to, or you are no longer a member there. Show this to your supervisor; the record stays on this tablet.",
-    409: "This clashes with what the server already has (a shift already open or already ended, a round already finished). Show this to your supervisor; the record stays on this tablet.",
-    422: "The server already has a record with this tablet's id but different content. Do not enter it again; show this to your supervisor. The record stays on this tablet.",
+    400: ["advice_400", "The server refused a field of this record. Show this to your supervisor; the record stays on this tablet."],
+    404: ["advice_404", "The server does not know the site, route or record this refers to, or you are no longer a member there. Show this to your supervisor; the record stays on this tablet."],
+    409: ["advice_409", "This clashes with what the server already has (a shift already open or already ended, a round already finished). Show this to your supervisor; the record stays on this tablet."],
+    422: ["advice_422", "The server already has a record with this tablet's id but different content. Do not enter it again; show this to your supervisor. The record stays on this tablet."],
   };
+  var ADVICE_OTHER = ["advice_refused", "The server refused this record. Show this to your supervisor; the record stays on this tablet."];
 
   function problemFor(status, data) {
+    var advice = ADVICE[status] || ADVICE_OTHER;
     return {
       status: status,
-      message: flattenErrors(data) || ("The server answered " + status + "."),
-      advice: ADVICE[status] || "The server refused this record. Show this to your supervisor; the record stays on this tablet.",
+      message: flattenErrors(data) || say("server_answered", "The server answered %(status)s.", { status: status }),
+      advice: say(advice[0], advice[1]),
       at: new Date().toISOString(),
     };
   }
@@ -356,8 +369,8 @@
   function waitingProblem(names) {
     return {
       status: "waiting",
-      message: "Waiting for the record it belongs to (" + names.join(", ") + ") to reach the server.",
-      advice: "It is sent as soon as that one is accepted.",
+      message: say("waiting_for", "Waiting for the record it belongs to (%(names)s) to reach the server.", { names: names.join(", ") }),
+      advice: say("waiting_advice", "It is sent as soon as that one is accepted."),
     };
   }
 
