@@ -45,9 +45,6 @@ def _payload_hash(site: Site, fields: dict, children: dict) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
-# --- reporting ----------------------------------------------------------------------------
-
-
 def create_incident(
     actor: AbstractBaseUser,
     *,

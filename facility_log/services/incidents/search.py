@@ -10,8 +10,6 @@ from facility_log.models import Incident
 from facility_log.models.incidents import Status
 from facility_log.scoping import REVIEW_ROLES, VIEW_ROLES, scoped, scoped_to_ids
 
-# --- reading ------------------------------------------------------------------------------
-
 
 def visible_incidents(user, roles=VIEW_ROLES) -> QuerySet[Incident]:
     """The incidents of the sites where `user` holds one of `roles`, ready for a list."""

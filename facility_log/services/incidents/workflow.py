@@ -31,9 +31,6 @@ def _next_number(site: Site) -> str:
     return f"{site.code}-{year}-{counter.last_number:04d}"
 
 
-# --- workflow -----------------------------------------------------------------------------
-
-
 def missing_to_submit(incident: Incident) -> list[str]:
     """The fields of REQUIRED_TO_SUBMIT that `incident` leaves empty (none: it can be
     submitted as far as its content goes)."""

@@ -22,8 +22,6 @@ from facility_log.views.incidents.common import (
     _post_action,
 )
 
-# --- reporting ----------------------------------------------------------------------------
-
 
 def _default_site_and_zone(user, sites):
     """The reporter's site (their first guard membership) and the zone of the checkpoint they
