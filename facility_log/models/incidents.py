@@ -85,7 +85,7 @@ class IncidentCounter(AuditedModel):
 
 
 # The fields of the report itself, in the order forms and the admin show them. The rules on
-# which may change when live in services/incidents.py (DRAFT_FIELDS, CORRECTABLE_FIELDS).
+# which may change when live in services/incidents/rules.py (DRAFT_FIELDS, CORRECTABLE_FIELDS).
 REPORT_FIELDS = (
     "zone",
     "location_text",

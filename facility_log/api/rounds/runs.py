@@ -1,0 +1,108 @@
+"""Runs: a guard walking a route, started idempotently and finished once."""
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from facility_log.api.fields import DateTimeField, RefuseUnknownFields, SlugRelatedField
+from facility_log.api.rounds.common import Conflict422, ReachableField
+from facility_log.models import Route, Run
+from facility_log.scoping import REPORT_ROLES, VIEW_ROLES, scoped
+from facility_log.services import rounds as round_services
+from facility_log.services.rounds import IdempotencyConflict
+
+
+class RunSerializer(RefuseUnknownFields, serializers.ModelSerializer):
+    site = SlugRelatedField(slug_field="code", read_only=True)
+    guard = SlugRelatedField(slug_field="username", read_only=True)
+    route = ReachableField(roles=REPORT_ROLES, queryset=Route.objects.select_related("site"))
+    client_uuid = serializers.UUIDField(required=False, allow_null=True, validators=[])
+
+    class Meta:
+        model = Run
+        fields = [
+            "id",
+            "site",
+            "route",
+            "guard",
+            "schedule",
+            "window_start",
+            "route_version",
+            "plan",
+            "started_at",
+            "finished_at",
+            "client_uuid",
+        ]
+        read_only_fields = [
+            "id",
+            "schedule",
+            "window_start",
+            "route_version",
+            "plan",
+            "finished_at",
+        ]
+        extra_kwargs = {"started_at": {"required": False}}
+
+
+class FinishSerializer(RefuseUnknownFields, serializers.Serializer):
+    finished_at = DateTimeField(required=False)
+
+
+REPLAYED = "The same client_uuid and payload again: the record already stored."
+
+
+@extend_schema_view(
+    create=extend_schema(
+        responses={201: RunSerializer, 200: RunSerializer},
+        description="Start a run. " + REPLAYED + " (200)",
+    )
+)
+class RunViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Runs at the caller's sites. POST starts one (idempotent on client_uuid); `finish/`
+    ends it and stores its exceptions."""
+
+    serializer_class = RunSerializer
+    filterset_fields = ["site__code", "route", "guard__username"]
+
+    def get_queryset(self):
+        # Route and schedule: what finishing a run judges its scans by.
+        runs = Run.objects.select_related("site", "guard", "route", "schedule")
+        return scoped(runs, self.request.user, VIEW_ROLES)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        route = data["route"]
+        existed = (
+            bool(data.get("client_uuid"))
+            and Run.objects.filter(client_uuid=data["client_uuid"]).exists()
+        )
+        try:
+            run = round_services.start_run(
+                route,
+                request.user,
+                started_at=data.get("started_at"),
+                client_uuid=data.get("client_uuid"),
+            )
+        except IdempotencyConflict as error:
+            raise Conflict422(str(error)) from error
+        code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
+        return Response(RunSerializer(run).data, status=code)
+
+    @extend_schema(request=FinishSerializer, responses=RunSerializer)
+    @action(detail=True, methods=["post"])
+    def finish(self, request, pk=None):
+        run = self.get_object()
+        serializer = FinishSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        round_services.finish_run(
+            run, request.user, finished_at=serializer.validated_data.get("finished_at")
+        )
+        return Response(RunSerializer(run).data)

@@ -1,0 +1,120 @@
+"""Reading an incident: the detail page, its history and attachment downloads."""
+
+from datetime import datetime
+
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from facility_log.forms import incidents as forms
+from facility_log.models import Attachment, Category, Incident, Review, Site, Zone
+from facility_log.models.incidents import Status
+from facility_log.scoping import VIEW_ROLES, get_scoped_or_404
+from facility_log.services import history, links, procedures, retention, view_log
+from facility_log.services import incidents as svc
+from facility_log.services.downloads import serve_attachment
+from facility_log.services.history import HistoryEntry
+from facility_log.templatetags.facility_log_tags import site_time
+from facility_log.views.incidents.common import (
+    User,
+    _abilities,
+    _incident,
+    _roles,
+    correctable_fields,
+)
+
+# --- the incident page --------------------------------------------------------------------
+
+
+def incident_detail(request, pk: int):
+    """The incident, who and what was involved, attachments, a timeline and the actions the
+    viewer may take now."""
+    incident = _incident(request, pk)
+    roles = _roles(request.user, incident)
+    view_log.incident_read(request.user, incident, view_log.Via.PAGE)
+    return render(
+        request,
+        "facility_log/incidents/detail.html",
+        {
+            "incident": incident,
+            "persons": incident.persons.all(),
+            "vehicles": incident.vehicles.all(),
+            "property_items": incident.property_items.all(),
+            "attachments": incident.attachments.all(),
+            "timeline": svc.incident_timeline(incident),
+            "surroundings": links.incident_surroundings(incident),
+            "sources": incident.sources.all(),
+            "returned_because": _returned_because(incident),
+            "legal_hold": retention.active_hold(incident),
+            "can": _abilities(request.user, incident, roles),
+            "add_forms": [
+                ("persons", _("Add a person"), forms.PersonForm(prefix="persons")),
+                ("vehicles", _("Add a vehicle"), forms.VehicleForm(prefix="vehicles")),
+                ("property", _("Add property"), forms.PropertyItemForm(prefix="property")),
+            ],
+            # One page, several forms: distinct ids keep every label tied to its own input.
+            "supplement_form": forms.SupplementForm(auto_id="supplement_%s"),
+            "attachment_form": forms.AttachmentForm(auto_id="attach_%s", incident=incident),
+            "correctable": correctable_fields(incident),
+            "checklist": procedures.incident_checklist(incident),
+        },
+    )
+
+
+def _returned_because(incident: Incident) -> Review | None:
+    """What the reviewer asked for, shown to the author while the incident is returned."""
+    if incident.status != Status.RETURNED:
+        return None
+    return incident.reviews.filter(decision="returned").select_related("reviewer").last()
+
+
+# --- history ------------------------------------------------------------------------------
+
+
+def incident_history(request, pk: int):
+    """Every change, field by field, with who, when and why; supplements, reviews and
+    attachments as the records they are."""
+    incident = _incident(request, pk)
+    view_log.incident_read(request.user, incident, view_log.Via.HISTORY)
+    rows = history.incident_history(incident)
+    _make_readable(rows, incident.site)
+    return render(
+        request, "facility_log/incidents/history.html", {"incident": incident, "rows": rows}
+    )
+
+
+def _make_readable(rows: list[HistoryEntry], site: Site) -> None:
+    """Names instead of ids for zone, category, site and author (one query per kind), and
+    times in the site's zone."""
+    names = {
+        "zone": dict(Zone.objects.filter(site=site).values_list("pk", "name")),
+        "category": dict(Category.objects.values_list("pk", "name")),
+        "site": {site.pk: site.code},
+        "incident": {},
+    }
+    users = {c.new for r in rows for c in r.changes if c.field == "author"}
+    names["author"] = dict(User.objects.filter(pk__in=users).values_list("pk", "username"))
+    for row in rows:
+        for change in row.changes:
+            change.old = _readable(change.field, change.old, names, site)
+            change.new = _readable(change.field, change.new, names, site)
+
+
+def _readable(field: str, value, names: dict, site: Site):
+    if isinstance(value, datetime):
+        return site_time(value, site)
+    return names.get(field, {}).get(value, value)
+
+
+# --- attachments --------------------------------------------------------------------------
+
+
+def attachment_download(request, pk: int):
+    """The stored bytes, only to members of the incident's site, always as a download."""
+    attachment = get_scoped_or_404(
+        Attachment.objects.select_related("incident__site"),
+        request.user,
+        VIEW_ROLES,
+        site_field="incident__site",
+        pk=pk,
+    )
+    return serve_attachment(request.user, attachment)
