@@ -149,7 +149,7 @@ class PersonForm(forms.ModelForm):
         fields = ["role", "name", "description", "contact", "statement"]
         labels = {
             "role": _("Person's role"),
-            "name": _("Name"),
+            "name": _("Name (optional)"),
             "description": _("Person description"),
             "contact": _("Contact"),
             "statement": _("Statement"),

@@ -110,7 +110,7 @@ def _add_door_with_kisi_id(page, site_code: str) -> None:
     page.get_by_label("Name").fill("Yard gate")
     _reason(page)
     page.get_by_role("button", name="Add the door").click()
-    page.get_by_role("link", name="Add a door-system id for YARD-GATE").click()
+    page.get_by_role("link", name="Add an id… (door-system id for YARD-GATE)").click()
     page.get_by_label("Door system").select_option("kisi")
     page.get_by_label("The system's id for this door").fill("kisi-lock-4711")
     _reason(page)
