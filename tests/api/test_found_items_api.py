@@ -3,6 +3,8 @@
 403); refused content is a 422 naming the field, an unknown field a 400; guards see their
 site, the outsider nothing; the list costs the same for few or many items."""
 
+import uuid
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -10,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from facility_log.models import FoundItem, FoundItemState
+from facility_log.services import incidents as incident_svc
 from tests.incident_factories import photo, seed_site_a_incident
 from tests.onsite.lost_found_helpers import found_at_a, site_a_found_item
 
@@ -37,11 +40,11 @@ def test_record_add_photo_then_hand_over_once(personas, api_client_for):
     item = answer.json()
     assert (item["state"], item["recorded_by"], item["photo_url"]) == ("stored", "guard_a", None)
     url = f"{ITEMS}{item['id']}/"
-    shot = client.post(f"{url}photo/", {"photo": photo(), "reason": "for the owner"})
+    shot = client.post(f"{url}photo/", {"photo": photo(), "reason": "for the owner"}, format="multipart")
     assert shot.status_code == 200, shot.content
     assert shot.json()["photo_content_type"] == "image/png"
     assert client.get(shot.json()["photo_url"]).status_code == 200
-    again = client.post(f"{url}photo/", {"photo": photo(), "reason": "again"})
+    again = client.post(f"{url}photo/", {"photo": photo(), "reason": "again"}, format="multipart")
     assert again.status_code == 409 and "photo" in again.json()
     given = client.post(
         f"{url}hand-over/",
@@ -64,7 +67,7 @@ def test_a_file_that_is_not_a_photo_is_a_422_naming_photo(personas, api_client_f
     item = found_at_a(personas)
     page = SimpleUploadedFile("x.png", b"<html><script>alert(1)</script>", "image/png")
     answer = api_client_for("guard_a").post(
-        f"{ITEMS}{item.pk}/photo/", {"photo": page, "reason": "x"}
+        f"{ITEMS}{item.pk}/photo/", {"photo": page, "reason": "x"}, format="multipart"
     )
     assert answer.status_code == 422 and "photo" in answer.json()
     item.refresh_from_db()
@@ -109,13 +112,22 @@ def test_dispose_after_retention_by_supervisors_only(personas, api_client_for, s
 )
 def test_refused_content_is_a_422_naming_the_field(personas, api_client_for, change, field):
     if change == "incident of B":
-        from tests.incident_factories import draft
-
-        change = {"incident": draft(personas, site=personas.site_b, author=personas.manager_ab).pk}
+        change = {"incident": _incident_at_b(personas).pk}
     answer = api_client_for("manager_ab").post(ITEMS, _body(personas, **change), format="json")
     assert answer.status_code == 422, answer.content
     assert field in answer.json()
     assert not FoundItem.objects.exists()
+
+
+def _incident_at_b(p):
+    incident, _ = incident_svc.create_incident(
+        p.manager_ab,
+        site=p.site_b,
+        client_uuid=uuid.uuid4(),
+        narrative="At B",
+        occurred_from=timezone.now(),
+    )
+    return incident
 
 
 def test_an_unknown_field_is_a_400(personas, api_client_for):
