@@ -7,7 +7,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CODE = "import django; django.setup(); from facility_log.services import lost_found as l; print(l.keep_days())"
+CODE = (
+    "import django; django.setup(); "
+    "from facility_log.services import lost_found; print(lost_found.keep_days())"
+)
 
 
 def _keep_days(**env: str) -> subprocess.CompletedProcess:

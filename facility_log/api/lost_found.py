@@ -47,9 +47,7 @@ STATE_CODES = (svc.NOT_STORED, svc.KEPT, svc.HAS_PHOTO)
 class FoundItemSerializer(serializers.ModelSerializer):
     site = serializers.CharField(source="site.code")
     zone_name = serializers.CharField(source="zone.name", default=None, allow_null=True)
-    incident_number = serializers.CharField(
-        source="incident.number", default=None, allow_null=True
-    )
+    incident_number = serializers.CharField(source="incident.number", default=None, allow_null=True)
     recorded_by = serializers.CharField(source="recorded_by.username")
     left_by = serializers.CharField(source="left_by.username", default=None, allow_null=True)
     photo_url = serializers.SerializerMethodField(

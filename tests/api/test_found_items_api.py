@@ -40,7 +40,9 @@ def test_record_add_photo_then_hand_over_once(personas, api_client_for):
     item = answer.json()
     assert (item["state"], item["recorded_by"], item["photo_url"]) == ("stored", "guard_a", None)
     url = f"{ITEMS}{item['id']}/"
-    shot = client.post(f"{url}photo/", {"photo": photo(), "reason": "for the owner"}, format="multipart")
+    shot = client.post(
+        f"{url}photo/", {"photo": photo(), "reason": "for the owner"}, format="multipart"
+    )
     assert shot.status_code == 200, shot.content
     assert shot.json()["photo_content_type"] == "image/png"
     assert client.get(shot.json()["photo_url"]).status_code == 200
