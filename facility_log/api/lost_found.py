@@ -16,6 +16,7 @@ by site and state only."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -178,7 +179,7 @@ class FoundItemViewSet(
         site = scoped(Site.objects.filter(code=data["site"].strip()), request.user, ANY_ROLE, "")
         site = site.first()
         if site is None:
-            raise Unprocessable({"site": ["Not found among your sites."]})
+            raise Unprocessable({"site": [_("Not found among your sites.")]})
         found = svc.FoundItemInput(
             description=data["description"],
             found_at=data["found_at"],
@@ -255,7 +256,7 @@ def _of_site(model, site: Site, pk: int | None, field: str):
         return None
     found = model.objects.filter(site=site, pk=pk).first()
     if found is None:
-        raise Unprocessable({field: [f"Not found at {site.code}."]})
+        raise Unprocessable({field: [_("Not found at %(site)s.") % {"site": site.code}]})
     return found
 
 

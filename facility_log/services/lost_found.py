@@ -2,7 +2,8 @@
 
 Anyone who works at the site (guards, supervisors, managers) records a found item and hands
 one over; the site's supervisors and managers dispose of an item once it has been kept for
-the retention period (`FACILITY_LOG["LOST_PROPERTY_DAYS"]`, 90 days unless set), with a
+the retention period (`FACILITY_LOG["LOST_PROPERTY_DAYS"]`, from the environment variable
+`FACILITY_LOG_LOST_PROPERTY_DAYS`, 90 days unless set), with a
 reason. Each step is one transaction with a history row naming the actor and the reason.
 
 An owner's name is typed for one handover and stays with that item: owners are not searched
