@@ -458,4 +458,7 @@ FACILITY_LOG = {
             ("visitors", 30),
         )
     },
+    # Lost and found (docs/lost-and-found.md): days a found item is kept before it may be
+    # disposed of, counted from when it was found; one period for every site.
+    "LOST_PROPERTY_DAYS": env_days("FACILITY_LOG_LOST_PROPERTY_DAYS", 90),
 }

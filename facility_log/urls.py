@@ -73,6 +73,7 @@ urlpatterns = [
     path("sites/<str:code>/post-orders/add/", post_orders.post_order_add, name="post-order-add"),
     path("post-orders/<int:pk>/", post_orders.post_order_detail, name="post-order"),
     path("post-orders/<int:pk>/edit/", post_orders.post_order_edit, name="post-order-edit"),
+    path("post-orders/<int:pk>/retire/", post_orders.post_order_retire, name="post-order-retire"),
     path("post-orders/files/<int:pk>/", post_orders.post_order_file, name="post-order-file"),
     path("sites/<str:code>/activity/<str:day>/", shifts.site_activity, name="site-activity"),
     path(

@@ -150,6 +150,8 @@ SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
     "post-order-edit": lambda p: {"pk": site_a_post_order(p).pk},
     "post-order-file": lambda p: {"pk": site_a_post_order(p).attachments.get().pk},
     "api-post-order-detail": lambda p: {"pk": site_a_post_order(p).pk},
+    "post-order-retire": lambda p: {"pk": site_a_post_order(p).pk},
+    "api-post-order-retire": lambda p: {"pk": site_a_post_order(p).pk},
     # A notice to site A's manager: only its recipient opens it.
     "notification-open": lambda p: {"pk": _notice_at_a(p).pk},
     # Dashboard and monthly site report (facility_log/views/dashboard.py)
@@ -184,6 +186,10 @@ SITE_A_OBJECT_URLS: dict[str, Callable[[Personas], dict]] = {
     "found-item": lambda p: {"code": p.site_a.code, "pk": _found_item_at_a(p).pk},
     "found-photo": lambda p: {"code": p.site_a.code, "pk": _found_item_at_a(p).pk},
     "found-dispose": lambda p: {"code": p.site_a.code, "pk": _found_item_at_a(p).pk},
+    "api-found-item-detail": lambda p: {"pk": _found_item_at_a(p).pk},
+    "api-found-item-photo": lambda p: {"pk": _found_item_at_a(p).pk},
+    "api-found-item-hand-over": lambda p: {"pk": _found_item_at_a(p).pk},
+    "api-found-item-dispose": lambda p: {"pk": _found_item_at_a(p).pk},
 }
 
 LIST_URLS: set[str] = {
@@ -218,6 +224,7 @@ LIST_URLS: set[str] = {
     "api-key-list",
     "api-key-set-list",
     "api-key-issue-list",
+    "api-found-item-list",
     "api-procedure-list",
     "api-post-order-list",
 }

@@ -10,6 +10,7 @@ from facility_log.services import incidents as incident_svc
 from tests.access.helpers import door, ingest, row, site_a_alarm
 from tests.incident_factories import draft, seed_site_a_incident
 from tests.onsite.keys_helpers import site_a_key_issue
+from tests.onsite.lost_found_helpers import found_at_a, site_a_found_item
 from tests.rounds_helpers import site_a_rounds
 from tests.shifts_helpers import site_a_shifts
 
@@ -41,4 +42,6 @@ def build_fuzz_world(p) -> None:
     )
     site_a_alarm(p)
     site_a_key_issue(p)
+    site_a_found_item(p)
+    found_at_a(p, days_ago=400)  # no photo, due for disposal
     p._fuzz_world = True

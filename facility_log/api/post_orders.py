@@ -4,10 +4,12 @@ guard before the shift), supervisors and managers write them, and an edit names 
 The acknowledgement rides with the shift start (`post_order_versions` on POST /shifts/).
 Every write goes through services/post_orders.py."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F, Prefetch
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from facility_log.api.errors import Unprocessable
@@ -54,6 +56,12 @@ class PostOrderSerializer(serializers.ModelSerializer):
         help_text="The id of the current version: what a shift start acknowledges."
     )
     attachments = PostOrderFileSerializer(many=True, read_only=True)
+    retired_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="Set once retired: no longer in force."
+    )
+    retired_by = serializers.CharField(
+        source="retired_by.username", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = PostOrder
@@ -69,6 +77,9 @@ class PostOrderSerializer(serializers.ModelSerializer):
             "version_id",
             "updated_at",
             "attachments",
+            "retired_at",
+            "retired_by",
+            "retire_reason",
         ]
         read_only_fields = fields
 
@@ -87,6 +98,16 @@ class PostOrderCreateSerializer(RefuseUnknownFields, serializers.Serializer):
     title = NamedText(max_length=TITLE_MAX)
     body = NamedText(max_length=BODY_MAX)
     reason = ReasonField()
+
+
+class PostOrderRetireSerializer(RefuseUnknownFields, serializers.Serializer):
+    reason = NamedText(max_length=500, help_text="Why it is no longer in force.")
+
+
+RETIRED_409 = OpenApiResponse(
+    response=ERROR_BODY,
+    description="Already retired (`state`, with the date); a retired post order is not changed.",
+)
 
 
 class PostOrderChangeSerializer(RefuseUnknownFields, serializers.Serializer):
@@ -132,7 +153,7 @@ class PostOrderViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        orders = PostOrder.objects.select_related("site", "zone").prefetch_related(
+        orders = PostOrder.objects.select_related("site", "zone", "retired_by").prefetch_related(
             "attachments", _current_version()
         )
         return scoped(orders, self.request.user, VIEW_ROLES).order_by("site__code", "title", "pk")
@@ -177,7 +198,40 @@ class PostOrderViewSet(
             current = PostOrderSerializer(self.get_queryset().get(pk=order.pk)).data
             body = {**stale.message_dict, "current_version": stale.current, "current": current}
             return Response(body, status=status.HTTP_409_CONFLICT)
+        except DjangoValidationError as error:
+            return _retired_conflict_or_raise(error)
         return self._answer(order)
+
+    @extend_schema(
+        request=PostOrderRetireSerializer,
+        responses={200: PostOrderSerializer, **errors(*WRITE_ONE), 409: RETIRED_409},
+        summary="Retire a post order (supervisors and managers): no longer asked for at a "
+        "shift start nor shown on the tablet",
+    )
+    @action(detail=True, methods=["post"])
+    def retire(self, request, pk=None):
+        order = self.get_object()
+        body = PostOrderRetireSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            order = services.retire_post_order(
+                order, request.user, reason=body.validated_data["reason"]
+            )
+        except DjangoValidationError as error:
+            return _retired_conflict_or_raise(error)
+        return self._answer(order)
+
+
+def _retired_conflict_or_raise(error: DjangoValidationError) -> Response:
+    """A change of a retired post order is a 409 naming `state`; any other refusal is raised
+    on to the exception handler (a 422)."""
+    for field, errors_ in getattr(error, "error_dict", {}).items():
+        if any(e.code == services.RETIRED for e in errors_):
+            return Response(
+                {field: [str(m) for e in errors_ for m in e.messages]},
+                status=status.HTTP_409_CONFLICT,
+            )
+    raise error
 
 
 def _current_version() -> Prefetch:

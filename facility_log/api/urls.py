@@ -15,6 +15,7 @@ from facility_log.api import (
     incidents,
     keys,
     lone_worker,
+    lost_found,
     me,
     panic,
     post_orders,
@@ -49,6 +50,7 @@ router.register("alarms", alarms.AlarmViewSet, basename="api-alarm")
 router.register("keys", keys.KeyViewSet, basename="api-key")
 router.register("key-sets", keys.KeySetViewSet, basename="api-key-set")
 router.register("key-issues", keys.KeyIssueViewSet, basename="api-key-issue")
+router.register("found-items", lost_found.FoundItemViewSet, basename="api-found-item")
 router.register("procedures", procedures.ProcedureViewSet, basename="api-procedure")
 router.register("procedure-ticks", procedures.ProcedureTickViewSet, basename="api-procedure-tick")
 

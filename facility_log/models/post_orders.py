@@ -20,7 +20,8 @@ BODY_MAX = 20000
 
 class PostOrder(AuditedModel):
     """One standing instruction of a site, optionally for one zone. `title`, `body` and
-    `version` are the current version's (each version is kept as a PostOrderVersion)."""
+    `version` are the current version's (each version is kept as a PostOrderVersion).
+    A retired post order (`retired_at`, by whom and why) is no longer in force."""
 
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="post_orders")
     zone = models.ForeignKey(
@@ -31,6 +32,13 @@ class PostOrder(AuditedModel):
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # Retired: no longer in force. Kept with its versions; not asked for at a shift start,
+    # not on the tablet (services/post_orders.retire_post_order).
+    retired_at = models.DateTimeField(null=True, blank=True)
+    retired_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    retire_reason = models.CharField(max_length=500, blank=True)
 
     history = audited_history()
 

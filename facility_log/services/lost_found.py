@@ -2,7 +2,8 @@
 
 Anyone who works at the site (guards, supervisors, managers) records a found item and hands
 one over; the site's supervisors and managers dispose of an item once it has been kept for
-the retention period (`FACILITY_LOG["LOST_PROPERTY_DAYS"]`, 90 days unless set), with a
+the retention period (`FACILITY_LOG["LOST_PROPERTY_DAYS"]`, from the environment variable
+`FACILITY_LOG_LOST_PROPERTY_DAYS`, 90 days unless set), with a
 reason. Each step is one transaction with a history row naming the actor and the reason.
 
 An owner's name is typed for one handover and stays with that item: owners are not searched
@@ -27,6 +28,11 @@ from facility_log.services import uploads
 from facility_log.services.audit import audited_change
 
 DEFAULT_KEEP_DAYS = 90
+# Codes of the refusals a caller may tell apart: the item's state does not allow the step
+# (the API answers 409 for these, 422 for any other refusal).
+NOT_STORED = "not_stored"
+KEPT = "kept"
+HAS_PHOTO = "has_photo"
 
 
 def keep_days() -> int:
@@ -81,12 +87,34 @@ def record_found_item(
     )
     _check_links(site, data)
     if data.photo:
-        file_type = uploads.check_photo(data.photo)
-        item.photo_content_type = file_type.content_type
-        item.photo_sha256 = uploads.upload_sha256(data.photo)
-        data.photo.seek(0)
-        item.photo.save(uploads.generated_name(file_type), data.photo, save=False)
+        _store_photo(item, data.photo)
     with audited_change(actor, reason):
+        item.save()
+    return item
+
+
+def _store_photo(item: FoundItem, photo: File) -> None:
+    """Check `photo` by its content (a photo type only) and store it under a generated name;
+    nothing is written when it is refused."""
+    file_type = uploads.check_photo(photo)
+    item.photo_content_type = file_type.content_type
+    item.photo_sha256 = uploads.upload_sha256(photo)
+    photo.seek(0)
+    item.photo.save(uploads.generated_name(file_type), photo, save=False)
+
+
+def add_photo(item: FoundItem, actor: AbstractBaseUser, photo: File, *, reason: str) -> FoundItem:
+    """Add the photo of a stored item recorded without one (the API sends the record as JSON
+    and its photo apart). A photo once stored is not replaced: it is what the owner is shown."""
+    require_role(actor, item.site, REPORT_ROLES)
+    reason = _required(reason, "reason")
+    with audited_change(actor, reason):
+        item = _stored(item)
+        if item.photo:
+            raise ValidationError(
+                {"photo": ValidationError(_("This item already has a photo."), code=HAS_PHOTO)}
+            )
+        _store_photo(item, photo)
         item.save()
     return item
 
@@ -94,12 +122,10 @@ def record_found_item(
 def _stored(item: FoundItem) -> FoundItem:
     locked = FoundItem.objects.select_for_update().get(pk=item.pk)
     if locked.state != FoundItemState.STORED:
-        raise ValidationError(
-            {
-                "state": _("This item is no longer stored (%(state)s).")
-                % {"state": locked.get_state_display()}
-            }
-        )
+        message = _("This item is no longer stored (%(state)s).") % {
+            "state": locked.get_state_display()
+        }
+        raise ValidationError({"state": ValidationError(message, code=NOT_STORED)})
     return locked
 
 
@@ -139,12 +165,9 @@ def dispose(item: FoundItem, actor: AbstractBaseUser, *, reason: str) -> FoundIt
     with audited_change(actor, reason):
         item = _stored(item)
         if disposal_due_at(item) > timezone.now():
-            raise ValidationError(
-                {
-                    "state": _("Kept until %(date)s: it cannot be disposed of before.")
-                    % {"date": f"{disposal_due_at(item).astimezone(item.site.tzinfo):%Y-%m-%d}"}
-                }
-            )
+            due = f"{disposal_due_at(item).astimezone(item.site.tzinfo):%Y-%m-%d}"
+            message = _("Kept until %(date)s: it cannot be disposed of before.") % {"date": due}
+            raise ValidationError({"state": ValidationError(message, code=KEPT)})
         item.state = FoundItemState.DISPOSED
         item.disposal_reason = reason
         item.left_at = timezone.now()

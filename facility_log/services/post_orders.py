@@ -38,6 +38,8 @@ from facility_log.services.staged_files import staged_files
 ATTACHMENT_TYPES = uploads.PHOTO_TYPES | {filetypes.PDF}
 NOT_A_DOCUMENT = gettext_lazy("Attach a PDF or a photo (JPEG, PNG, GIF or WebP).")
 MAX_ATTACHMENTS = 10
+# Code of the refusal for a post order already retired (the API answers 409 for it).
+RETIRED = "retired"
 
 
 class StaleVersion(Exception):
@@ -162,7 +164,7 @@ def edit_post_order(
     _check_zone(order.site, zone)
     checked = _check_files(attachments)
     with staged_files() as staging, audited_change(actor, reason):
-        current = PostOrder.objects.select_for_update().select_related("site").get(pk=order.pk)
+        current = _in_force(order)
         if current.version != expected_version:
             raise StaleVersion(current.version)
         current.title, current.body, current.zone = title, body, zone
@@ -173,10 +175,43 @@ def edit_post_order(
     return current
 
 
+def _in_force(order: PostOrder) -> PostOrder:
+    """`order` locked for a change; refused when it was retired (nothing changes it after)."""
+    current = PostOrder.objects.select_for_update().select_related("site").get(pk=order.pk)
+    if current.retired_at is not None:
+        message = _("This post order was retired on %(date)s.") % {
+            "date": f"{current.retired_at.astimezone(current.site.tzinfo):%Y-%m-%d}"
+        }
+        raise ValidationError({"state": ValidationError(message, code=RETIRED)})
+    return current
+
+
+def retire_post_order(order: PostOrder, actor: AbstractBaseUser, *, reason: str) -> PostOrder:
+    """Take `order` out of force (supervisors and managers of the site), with a reason. It
+    keeps its versions, files and acknowledgements, but is no longer asked for at a shift
+    start nor shown on the tablet; it cannot be edited after."""
+    require_role(actor, order.site, REVIEW_ROLES)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("This field is required.")})
+    with audited_change(actor, reason):
+        current = _in_force(order)
+        current.retired_at = timezone.now()
+        current.retired_by = actor
+        current.retire_reason = reason
+        current.save()
+    return current
+
+
 def current_versions(site: Site) -> QuerySet[PostOrderVersion]:
-    """The current version of each of `site`'s post orders, by title."""
+    """The current version of each of `site`'s post orders in force (not retired), by
+    title."""
     return (
-        PostOrderVersion.objects.filter(post_order__site=site, number=F("post_order__version"))
+        PostOrderVersion.objects.filter(
+            post_order__site=site,
+            post_order__retired_at__isnull=True,
+            number=F("post_order__version"),
+        )
         .select_related("post_order__zone")
         .order_by("title", "pk")
     )

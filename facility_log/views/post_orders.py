@@ -8,7 +8,7 @@ from django.db.models import Prefetch
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from facility_log.forms.base import add_service_errors
+from facility_log.forms.base import ReasonFormMixin, add_service_errors
 from facility_log.forms.post_orders import PostOrderForm
 from facility_log.models import PostOrder, PostOrderAttachment, PostOrderVersion, Site
 from facility_log.scoping import REVIEW_ROLES, VIEW_ROLES, get_scoped_or_404, has_role
@@ -37,7 +37,8 @@ def site_post_orders(request, code: str):
     )
     context = {
         "site": site,
-        "orders": orders,
+        "orders": [o for o in orders if o.retired_at is None],
+        "retired": [o for o in orders if o.retired_at is not None],
         "may_write": has_role(request.user, site, REVIEW_ROLES),
     }
     return render(request, "facility_log/post_orders/list.html", context)
@@ -46,6 +47,7 @@ def site_post_orders(request, code: str):
 def post_order_detail(request, pk: int):
     """One post order: its current text and every earlier version, who wrote it and why."""
     order = _order(request, pk)
+    order = PostOrder.objects.select_related("site", "zone", "retired_by").get(pk=order.pk)
     versions = (
         PostOrderVersion.objects.filter(post_order=order)
         .select_related("written_by")
@@ -98,6 +100,9 @@ def post_order_edit(request, pk: int):
     """Write the next version. The version the editor read rides with the form: another
     edit in between is shown, not overwritten."""
     order = _order(request, pk, REVIEW_ROLES)
+    if order.retired_at is not None:
+        messages.info(request, _("A retired post order is not edited: write a new one."))
+        return redirect("post-order", pk=order.pk)
     initial = {
         "title": order.title,
         "body": order.body,
@@ -135,6 +140,29 @@ def post_order_edit(request, pk: int):
         request,
         "facility_log/post_orders/form.html",
         {"form": form, "site": order.site, "order": order, "heading": heading},
+    )
+
+
+def post_order_retire(request, pk: int):
+    """Confirm, then retire a post order with a reason (supervisors and managers): it is no
+    longer asked for at a shift start nor shown on the tablet; its versions stay readable."""
+    order = _order(request, pk, REVIEW_ROLES)
+    if order.retired_at is not None:
+        messages.info(request, _("This post order is already retired."))
+        return redirect("post-order", pk=order.pk)
+    form = ReasonFormMixin(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.retire_post_order(order, request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("“%(title)s” retired.") % {"title": order.title})
+            return redirect("site-post-orders", code=order.site.code)
+    return render(
+        request,
+        "facility_log/post_orders/retire.html",
+        {"order": order, "site": order.site, "form": form},
     )
 
 
