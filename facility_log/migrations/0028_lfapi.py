@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('facility_log', '0026_i18n'),
+        ('facility_log', '0027_outbox2'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
