@@ -13,6 +13,7 @@ from django.utils import translation
 
 from facility_log.services import accounts
 from facility_log.views.page_strings import SCRIPT_STRINGS, script_strings
+from tests.access.helpers import site_a_alarm
 from tests.i18n.catalogue import po_entries
 from tests.incident_factories import seed_site_a_incident
 from tests.two_factor_helpers import verified_login
@@ -151,3 +152,13 @@ def test_the_outbox_sign_out_refusal_comes_from_the_page():
     source = (JS / "tablet" / "outbox.js").read_text()
     assert "cannot sign out" not in source
     assert "sign_out_refused_one" in source and "sign_out_refused_other" in source
+
+
+@pytest.mark.django_db
+def test_the_alarm_feed_names_the_state_in_german(personas):
+    site_a_alarm(personas)
+    accounts.set_language(personas.supervisor_a, "de")
+    client = verified_login(Client(HTTP_ACCEPT_LANGUAGE="en"), personas.supervisor_a)
+    alarms = client.get(reverse("access-alarm-feed")).json()["alarms"]
+    assert alarms and alarms[0]["state"] == "new"
+    assert alarms[0]["state_label"] == po_entries()["New"][0] != "New"

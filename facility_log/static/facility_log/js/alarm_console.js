@@ -115,7 +115,7 @@ function row(alarm) {
   head.append(el("span", { class: `badge priority ${alarm.priority_class}` }, alarm.priority_label), " ");
   head.append(el("strong", {}, alarm.type), ` · ${alarm.door_name} `);
   head.append(el("span", { class: "badge" }, `${alarm.site} ${alarm.door}`.trim()));
-  head.append(el("span", { class: "help" }, ` ${alarm.occurred_at} · ${alarm.state}`));
+  head.append(el("span", { class: "help" }, ` ${alarm.occurred_at} · ${alarm.state_label}`));
   if (alarm.panic) {
     const scanned = alarm.panic.last_scanned_at ? ` · ${say("last_scan", { time: alarm.panic.last_scanned_at })}` : "";
     head.append(el("div", { class: "help" }, `${say("guard", { guard: alarm.panic.guard })}${scanned}`));
