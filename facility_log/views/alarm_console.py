@@ -159,6 +159,7 @@ def _alarm_json(alarm: Alarm, reviewer_sites: set[int], checklist=None) -> dict:
         "priority_label": PRIORITY_NAMES[alarm.priority],
         "priority_class": PRIORITY_CLASSES[alarm.priority],
         "state": alarm.state,
+        "state_label": alarm.get_state_display(),
         "occurred_at": site_time(alarm.occurred_at, alarm.site),
         "raised_at": site_time(alarm.raised_at, alarm.site),
         "panic": panic

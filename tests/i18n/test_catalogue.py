@@ -35,3 +35,12 @@ def test_placeholders_are_the_same_in_german():
 def test_gnu_msgfmt_accepts_the_po(tmp_path):
     subprocess.run(["msgfmt", "--check-format", "-o", tmp_path / "x.mo", PO], check=True)
     assert MO.exists()
+
+
+def test_no_german_text_is_its_own_sentence_repeated():
+    """A merge once left plural entries with their German written out four to six times over
+    ("…Ortszeit vonVon …"): a translation is never its first sentence again."""
+    for msgid, forms in po_entries().items():
+        for translated in filter(None, forms):
+            opening = translated[:25]
+            assert len(opening) < 12 or translated.count(opening) == 1, msgid

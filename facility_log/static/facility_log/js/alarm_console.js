@@ -6,6 +6,12 @@ const statusLine = document.getElementById("console-status");
 const csrf = document.querySelector("input[name=csrfmiddlewaretoken]").value;
 const quickNotes = (list.dataset.quickNotes || "").split("|").filter(Boolean);
 const countsLine = document.getElementById("alarm-counts");
+// Every sentence comes translated from the page (views/page_strings.py, "alarm-console-strings").
+const STRINGS = JSON.parse(document.getElementById("alarm-console-strings")?.textContent || "{}");
+function say(key, values = {}) {
+  const text = STRINGS[key] ?? key;
+  return text.replace(/%\((\w+)\)s/g, (whole, name) => (values[name] !== undefined ? String(values[name]) : whole));
+}
 const POLL_MS = 4000; // a duress alarm must be on screen within seconds of reaching the server
 const ticked = new Set(); // ticked alarms, kept across redraws
 let openForm = null; // id of the alarm whose note choices are shown: kept across redraws
@@ -28,8 +34,8 @@ async function acknowledge(alarm, note) {
   });
   const data = await response.json().catch(() => ({}));
   statusLine.textContent = response.ok
-    ? `Alarm #${alarm.id} acknowledged: ${note}`
-    : `Alarm #${alarm.id} not acknowledged: ${data.error || response.status}`;
+    ? say("acknowledged", { id: alarm.id, note })
+    : say("not_acknowledged", { id: alarm.id, error: data.error || response.status });
   openForm = null;
   refresh();
 }
@@ -45,8 +51,8 @@ async function tickStep(alarm, step) {
   });
   const data = await response.json().catch(() => ({}));
   statusLine.textContent = response.ok
-    ? `Alarm #${alarm.id}: step ${step.number} ticked`
-    : `Alarm #${alarm.id}: step ${step.number} not ticked: ${data.error || response.status}`;
+    ? say("step_ticked", { id: alarm.id, step: step.number })
+    : say("step_not_ticked", { id: alarm.id, step: step.number, error: data.error || response.status });
   refresh();
 }
 
@@ -54,14 +60,14 @@ async function tickStep(alarm, step) {
 // back (with a reason) is on the alarm's own page.
 function procedureList(alarm) {
   const box = el("div", { class: "procedure" });
-  box.append(el("strong", {}, `Procedure: ${alarm.procedure.title}`));
+  box.append(el("strong", {}, say("procedure", { title: alarm.procedure.title })));
   const steps = el("ol", { class: "procedure-steps" });
   for (const step of alarm.procedure.steps) {
     const item = el("li", { class: step.done ? "procedure-step done" : "procedure-step", "data-step": step.number });
     item.append(el("span", { class: "step-text" }, step.text), " ");
-    if (step.done) item.append(el("span", { class: "help" }, `✓ ticked by ${step.by} at ${step.at}`));
+    if (step.done) item.append(el("span", { class: "help" }, say("ticked_by", { user: step.by, time: step.at })));
     else if (alarm.procedure.can_tick) {
-      const button = el("button", { type: "button", class: "secondary" }, `Tick step ${step.number}`);
+      const button = el("button", { type: "button", class: "secondary" }, say("tick_step", { step: step.number }));
       button.addEventListener("click", () => tickStep(alarm, step));
       item.append(button);
     }
@@ -78,9 +84,9 @@ function noteChoices(alarm) {
     button.addEventListener("click", () => acknowledge(alarm, note));
     box.append(button);
   }
-  const label = el("label", { for: `note-${alarm.id}` }, "Or write a note");
+  const label = el("label", { for: `note-${alarm.id}` }, say("write_note"));
   const input = el("input", { id: `note-${alarm.id}`, type: "text", autocomplete: "off" });
-  const send = el("button", { type: "button" }, "Send");
+  const send = el("button", { type: "button" }, say("send"));
   send.addEventListener("click", () => input.value.trim() && acknowledge(alarm, input.value.trim()));
   // Enter sends this alarm's note, not the form of ticked alarms around the list.
   input.addEventListener("keydown", (event) => {
@@ -97,7 +103,7 @@ function tickBox(alarm) {
   const box = el("input", { type: "checkbox", name: "alarm", value: alarm.id, id: `tick-${alarm.id}`, class: "tick" });
   box.checked = ticked.has(alarm.id);
   box.addEventListener("change", () => (box.checked ? ticked.add(alarm.id) : ticked.delete(alarm.id)));
-  return [box, el("label", { for: `tick-${alarm.id}`, class: "visually-hidden" }, `Tick alarm #${alarm.id}`)];
+  return [box, el("label", { for: `tick-${alarm.id}`, class: "visually-hidden" }, say("tick_alarm", { id: alarm.id }))];
 }
 
 function row(alarm) {
@@ -109,24 +115,24 @@ function row(alarm) {
   head.append(el("span", { class: `badge priority ${alarm.priority_class}` }, alarm.priority_label), " ");
   head.append(el("strong", {}, alarm.type), ` · ${alarm.door_name} `);
   head.append(el("span", { class: "badge" }, `${alarm.site} ${alarm.door}`.trim()));
-  head.append(el("span", { class: "help" }, ` ${alarm.occurred_at} · ${alarm.state}`));
+  head.append(el("span", { class: "help" }, ` ${alarm.occurred_at} · ${alarm.state_label}`));
   if (alarm.panic) {
-    const scanned = alarm.panic.last_scanned_at ? ` · last scan ${alarm.panic.last_scanned_at}` : "";
-    head.append(el("div", { class: "help" }, `Guard: ${alarm.panic.guard}${scanned}`));
+    const scanned = alarm.panic.last_scanned_at ? ` · ${say("last_scan", { time: alarm.panic.last_scanned_at })}` : "";
+    head.append(el("div", { class: "help" }, `${say("guard", { guard: alarm.panic.guard })}${scanned}`));
   }
-  if (alarm.note) head.append(el("div", { class: "help" }, `Note: ${alarm.note}`));
+  if (alarm.note) head.append(el("div", { class: "help" }, say("note", { note: alarm.note })));
   item.append(head);
   if (alarm.procedure) item.append(procedureList(alarm));
   const actions = el("div", { class: "actions" });
   if (alarm.can_acknowledge) {
-    const ack = el("button", { type: "button" }, "Acknowledge");
+    const ack = el("button", { type: "button" }, say("acknowledge"));
     ack.addEventListener("click", () => {
       openForm = openForm === alarm.id ? null : alarm.id;
       draw(lastAlarms);
     });
     actions.append(ack);
   }
-  actions.append(el("a", { class: "button secondary", href: alarm.url }, `Open alarm #${alarm.id}`));
+  actions.append(el("a", { class: "button secondary", href: alarm.url }, say("open_alarm", { id: alarm.id })));
   item.append(actions);
   if (openForm === alarm.id) item.append(noteChoices(alarm));
   return item;
@@ -134,7 +140,9 @@ function row(alarm) {
 
 function drawCounts(counts) {
   if (!counts || !countsLine) return;
-  const parts = [el("strong", {}, `${counts.total} open`), ` · ${counts.new} new · ${counts.acknowledged} acknowledged`];
+  const parts = [el("strong", {}, say("count_open", { count: counts.total })),
+    ` · ${say("count_new", { count: counts.new })} · ${say("count_acknowledged", { count: counts.acknowledged })}`,
+  ];
   for (const p of counts.priorities) parts.push(" · ", el("span", { class: `badge priority ${p.class}` }, `${p.label}: ${p.n}`));
   countsLine.replaceChildren(...parts);
 }
@@ -142,7 +150,7 @@ function drawCounts(counts) {
 let lastAlarms = [];
 function draw(alarms) {
   lastAlarms = alarms;
-  const items = alarms.length ? alarms.map(row) : [el("li", { class: "alarm-empty" }, "No open alarms.")];
+  const items = alarms.length ? alarms.map(row) : [el("li", { class: "alarm-empty" }, say("no_alarms"))];
   list.replaceChildren(...items);
 }
 
@@ -157,7 +165,7 @@ async function refresh() {
     drawCounts(data.counts);
     draw(data.alarms);
   } catch (error) {
-    statusLine.textContent = `Could not refresh (${error.message}); retrying.`;
+    statusLine.textContent = say("could_not_refresh", { error: error.message });
   }
 }
 

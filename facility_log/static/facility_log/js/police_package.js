@@ -5,6 +5,9 @@
   "use strict";
   const form = document.getElementById("police-package-form");
   if (!form) return;
+  // The sentence comes translated from the page (views/page_strings.py).
+  const stringsElement = document.getElementById("police-package-strings");
+  const strings = stringsElement ? JSON.parse(stringsElement.textContent) : {};
   const status = document.getElementById("police-package-status");
   const key = form.querySelector('input[name="export_key"]');
 
@@ -28,7 +31,7 @@
     const button = form.querySelector('button[type="submit"]');
     // Disabled after the browser has taken the submission (disabling first would cancel it).
     window.setTimeout(function () { button.disabled = true; }, 0);
-    status.textContent = "Making the package; it is recorded in the disclosure log…";
+    status.textContent = strings.making || "";
     showResult(0);
   });
 })();

@@ -21,10 +21,16 @@
   document.addEventListener("DOMContentLoaded", function () {
     var button = document.getElementById("theme-toggle");
     if (!button) return;
+    // The words come translated from the page (views/page_strings.py, "page-strings" in
+    // base.html); without them the button keeps its own translated "Theme".
+    var element = document.getElementById("page-strings");
+    var strings = element ? JSON.parse(element.textContent) : {};
     function label() {
       var next = root.dataset.theme === "dark" ? "light" : "dark";
-      button.textContent = next === "dark" ? "Dark theme" : "Light theme";
-      button.setAttribute("aria-label", "Switch to " + next + " theme");
+      var text = strings["theme_" + next];
+      var aria = strings["switch_to_" + next];
+      if (text) button.textContent = text;
+      if (aria) button.setAttribute("aria-label", aria);
     }
     label();
     button.addEventListener("click", function () {

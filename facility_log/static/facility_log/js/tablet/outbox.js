@@ -693,9 +693,13 @@
       var main = document.getElementById("main") || document.body;
       main.insertBefore(box, main.firstChild);
     }
-    box.textContent = "You cannot sign out yet: " + rows.length + " item" + (rows.length === 1 ? " is" : "s are") +
-      " still only on this tablet (" + describe(rows) + "). Signing out would leave them behind. " +
-      "Connect to the network and wait until Unsynced shows 0, or show the refused items to your supervisor.";
+    // Translated on the server (views/page_strings.py, "page-strings" in base.html), one form
+    // for one item and one for several (English and German share that plural rule).
+    var element = document.getElementById("page-strings");
+    var strings = element ? JSON.parse(element.textContent) : {};
+    var key = rows.length === 1 ? "sign_out_refused_one" : "sign_out_refused_other";
+    box.textContent = (strings[key] || key)
+      .replace("%(count)s", String(rows.length)).replace("%(kinds)s", describe(rows));
     box.scrollIntoView({ block: "center" });
   }
 
