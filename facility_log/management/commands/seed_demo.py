@@ -7,6 +7,7 @@ from django.core.management.base import CommandError
 
 from facility_log.demo.access import seed_access
 from facility_log.demo.incidents import seed_incidents
+from facility_log.demo.onsite import seed_onsite
 from facility_log.demo.rounds import seed_rounds
 from facility_log.demo.shifts import seed_shifts
 from facility_log.management.base import AuditedCommand
@@ -80,6 +81,7 @@ class Command(AuditedCommand):
         seed_access(actor, REASON)
         seed_incidents(actor)
         self.stdout.write(seed_shifts(actor))
+        self.stdout.write(seed_onsite(actor))
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: {Site.objects.count()} sites, sign in as admin, guard, supervisor, "
