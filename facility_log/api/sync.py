@@ -2,7 +2,7 @@
 
 The body lists records in the order the guard made them: panic presses (which the tablet
 puts first), lone-worker check-ins, round starts, scans, round finishes, shift-log entries,
-incident submissions, procedure ticks and visitor sign-ins and sign-outs, each as its own
+incident submissions, procedure ticks, visitor sign-ins and sign-outs and found items, each as its own
 endpoint takes it plus a `type`. A record names the run, shift, incident or visitor it belongs
 to by id (`run`, `shift`, `incident`, `visitor`) or by the client_uuid the tablet gave it
 (`run_uuid`, `shift_uuid`, `incident_uuid`, `visitor_uuid`), which may be a record earlier in
@@ -17,7 +17,7 @@ again once that record is accepted. Each record is stored in its own savepoint.
 
 The whole request is refused (400, naming `records` → index → field; nothing stored) when it
 does not match the schema: not a list of 1 to 100 records, or a record whose `type` is not one
-of the ten or whose fields are not as its type declares (missing, wrong type or format, too
+of the eleven or whose fields are not as its type declares (missing, wrong type or format, too
 long, outside an enum), as docs/api.md says of every operation. The tablet then sends its
 records one by one to their own endpoints. What the schema cannot state is answered per
 record: both or neither of `run`/`run_uuid`, a record that does not exist, a role too low.
@@ -31,7 +31,7 @@ from rest_framework.response import Response
 from facility_log.api.errors import refused_for_content
 from facility_log.api.fields import DateTimeField, RefuseUnknownFields
 from facility_log.api.parsers import JSONParser
-from facility_log.models import ScanMethod, ShiftEntryKind
+from facility_log.models import FoundItem, ScanMethod, ShiftEntryKind
 from facility_log.models.shifts import ENTRY_TEXT_MAX
 from facility_log.services.procedures import MAX_STEPS
 from facility_log.services.sync import MAX_RECORDS, Outcome, SyncRecord, SyncResult, sync_records
@@ -265,6 +265,31 @@ class SyncVisitorOutRecordSerializer(RefuseUnknownFields, serializers.Serializer
         return _ref("visitor", attrs)
 
 
+class SyncFoundItemRecordSerializer(RefuseUnknownFields, serializers.Serializer):
+    """Record an item found at the site (as `POST /found-items/`, without a photo: the photo
+    is added on the item's page or through its own endpoint). The site is `site` (its code)
+    or, without it, the site of the guard's shift."""
+
+    type = _type("found-item")
+    client_uuid = _Uuid()
+    site = _Text(required=False, max_length=20, help_text="The site's code, or:")
+    shift = _id(required=False, help_text="the guard's shift: its id, or:")
+    shift_uuid = _Uuid(required=False, help_text="its client_uuid.")
+    description = _Text(max_length=2000)
+    found_at = DateTimeField(help_text="The tablet's clock when the item was found.")
+    found_by = _Text(max_length=FoundItem._meta.get_field("found_by").max_length)
+    storage_location = _Text(max_length=FoundItem._meta.get_field("storage_location").max_length)
+    zone = _id(required=False, allow_null=True, help_text="A zone of the site, by id.")
+
+    @staticmethod
+    def refs(attrs: dict) -> dict:
+        by_id, by_uuid = attrs.pop("shift", None), attrs.pop("shift_uuid", None)
+        if by_id is not None and by_uuid is not None:
+            both = "Give `shift` or `shift_uuid`, not both."
+            raise serializers.ValidationError({"shift": [both]})
+        return {"shift": by_id if by_id is not None else by_uuid}
+
+
 RECORD_SERIALIZERS = {
     "panic": SyncPanicRecordSerializer,
     "check_in": SyncCheckInRecordSerializer,
@@ -276,6 +301,7 @@ RECORD_SERIALIZERS = {
     "procedure-tick": SyncProcedureTickRecordSerializer,
     "visitor-in": SyncVisitorInRecordSerializer,
     "visitor-out": SyncVisitorOutRecordSerializer,
+    "found-item": SyncFoundItemRecordSerializer,
 }
 
 
@@ -363,7 +389,8 @@ def _record(data: dict | SyncResult, fields_of: dict) -> SyncRecord | SyncResult
     request=SyncRequestSerializer,
     responses={200: SyncResponseSerializer},
     summary="Send the tablet's outbox: panic presses, check-ins, round starts, scans, round "
-    "finishes, log entries, incident submissions, procedure ticks, visitor sign-ins/outs",
+    "finishes, log entries, incident submissions, procedure ticks, visitor sign-ins/outs, "
+    "found items",
 )
 @api_view(["POST"])
 @parser_classes([JSONParser])

@@ -25,7 +25,9 @@ class FoundItem(AuditedModel):
     upload rules (services/uploads.py) and stored under a generated name with its SHA-256.
 
     Handed over: `owner_name` as typed for this handover, and `owner_confirmed` (the owner
-    ticked "I confirm receipt"). Disposed: who, when and why, once the retention period ran."""
+    ticked "I confirm receipt"). Disposed: who, when and why, once the retention period ran.
+    `client_uuid` is the guard tablet's for an item recorded through its outbox: the same
+    record sent again finds this row instead of adding one."""
 
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
     zone = models.ForeignKey(
@@ -55,6 +57,7 @@ class FoundItem(AuditedModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     disposal_reason = models.CharField(max_length=500, blank=True)
+    client_uuid = models.UUIDField(unique=True, null=True, blank=True)
 
     history = audited_history()
 

@@ -10,6 +10,7 @@ An owner's name is typed for one handover and stays with that item: owners are n
 or matched across items (DESIGN.md, no profiles of people).
 """
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.db import IntegrityError
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404
 from django.utils import timezone
@@ -33,6 +35,9 @@ DEFAULT_KEEP_DAYS = 90
 NOT_STORED = "not_stored"
 KEPT = "kept"
 HAS_PHOTO = "has_photo"
+# How far the guard tablet's clock may be from the server's for an item it recorded offline.
+DEVICE_AHEAD = timedelta(minutes=10)
+DEVICE_BEHIND = timedelta(days=7)
 
 
 def keep_days() -> int:
@@ -91,6 +96,70 @@ def record_found_item(
     with audited_change(actor, reason):
         item.save()
     return item
+
+
+class IdempotencyConflict(Exception):
+    """A tablet's client_uuid sent again for a different found item (HTTP 422)."""
+
+
+def _same_item(existing: FoundItem, site: Site, actor, data: FoundItemInput) -> bool:
+    return (
+        existing.site_id == site.pk
+        and existing.recorded_by_id == actor.pk
+        and existing.zone_id == (data.zone.pk if data.zone else None)
+        and existing.description == (data.description or "").strip()
+        and existing.found_by == (data.found_by or "").strip()
+        and existing.storage_location == (data.storage_location or "").strip()
+        and existing.found_at == data.found_at
+    )
+
+
+def _replayed(client_uuid: uuid.UUID, site: Site, actor, data: FoundItemInput):
+    existing = FoundItem.objects.filter(client_uuid=client_uuid).first()
+    if existing is not None and not _same_item(existing, site, actor, data):
+        raise IdempotencyConflict(_("This client_uuid was used for another found item."))
+    return existing
+
+
+def record_found_item_once(
+    site: Site, actor: AbstractBaseUser, data: FoundItemInput, *, client_uuid: uuid.UUID
+) -> tuple[FoundItem, bool]:
+    """Record an item the guard tablet's outbox sends (no photo: a photo is added on the
+    item's page), answering `(item, created)`: the same `client_uuid` sent again gives its row
+    unchanged; sent for a different item, IdempotencyConflict. `found_at` is the tablet's
+    clock, refused when no working clock would show it (10 minutes ahead, 7 days behind)."""
+    require_role(actor, site, REPORT_ROLES)
+    existing = _replayed(client_uuid, site, actor, data)
+    if existing is not None:
+        return existing, False
+    now = timezone.now()
+    if data.found_at > now + DEVICE_AHEAD or data.found_at < now - DEVICE_BEHIND:
+        raise ValidationError({"found_at": _("This time is too far from the server's clock.")})
+    if data.photo or data.incident:
+        raise ValidationError({"detail": _("The outbox records no photo and no incident.")})
+    item = FoundItem(
+        site=site,
+        zone=data.zone,
+        description=_required(data.description, "description"),
+        found_at=data.found_at,
+        found_by=_required(data.found_by, "found_by"),
+        storage_location=_required(data.storage_location, "storage_location"),
+        recorded_by=actor,
+        client_uuid=client_uuid,
+    )
+    # Not `_check_links`: its 5 minutes are for the server's own clock, this is the tablet's.
+    if data.zone is not None and data.zone.site_id != site.pk:
+        raise ValidationError({"zone": _("Not a zone of %(site)s.") % {"site": site.code}})
+    try:
+        with audited_change(actor, "found item recorded on the guard tablet"):
+            item.save()
+    except IntegrityError:
+        # The same record sent twice at once: the first one won.
+        existing = _replayed(client_uuid, site, actor, data)
+        if existing is None:
+            raise
+        return existing, False
+    return item, True
 
 
 def _store_photo(item: FoundItem, photo: File) -> None:

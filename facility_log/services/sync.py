@@ -1,6 +1,6 @@
 """A tablet's outbox sent in one request: panic presses (the tablet sends them first),
 lone-worker check-ins, round starts, scans, round finishes, shift-log entries, incident
-submissions, procedure ticks and visitor sign-ins and sign-outs, in the order the guard made
+submissions, procedure ticks, visitor sign-ins and sign-outs and found items, in the order the guard made
 them, each with its own outcome.
 
 Why a batch.
@@ -31,12 +31,13 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from facility_log.models import Checkpoint, Incident, Route, Run, Shift, Site, Visitor
+from facility_log.models import Checkpoint, Incident, Route, Run, Shift, Site, Visitor, Zone
 from facility_log.models.incidents import Status
 from facility_log.scoping import REPORT_ROLES, scoped, sites_for
 from facility_log.services import incidents as incident_services
 from facility_log.services import ledger
 from facility_log.services import lone_worker as lone_worker_services
+from facility_log.services import lost_found as lost_found_services
 from facility_log.services import panic as panic_services
 from facility_log.services import procedures as procedure_services
 from facility_log.services import rounds as round_services
@@ -66,7 +67,8 @@ class Outcome:
 @dataclass(frozen=True)
 class SyncRecord:
     """One record of the outbox: its type ("panic", "check_in", "run", "scan", "run-finish",
-    "shift-entry", "incident-submit", "procedure-tick", "visitor-in", "visitor-out"), its
+    "shift-entry", "incident-submit", "procedure-tick", "visitor-in", "visitor-out",
+    "found-item"), its
     validated fields, and what it refers to (`run` / `shift` / `incident` / `visitor`: an
     id, or a client_uuid)."""
 
@@ -316,6 +318,41 @@ def _sign_out_visitor(batch: _Batch, record: SyncRecord) -> SyncResult:
     return SyncResult(Outcome.CREATED if signed_out else Outcome.SAME, visitor.pk)
 
 
+def _found_item_site(batch: _Batch, record: SyncRecord) -> Site:
+    # The site by its code or, without one, the site of the guard's shift.
+    code = record.fields.get("site")
+    if code:
+        site = sites_for(batch.actor, REPORT_ROLES).filter(code=code).first()
+        if site is None:
+            raise ValidationError({"site": NOT_REACHABLE})
+        return site
+    if record.refs.get("shift") is None:
+        raise ValidationError({"site": ["Give the site's code or the shift."]})
+    return batch.shift(record.refs["shift"]).site
+
+
+def _record_found_item(batch: _Batch, record: SyncRecord) -> SyncResult:
+    # An item found and recorded on the tablet (services/lost_found.py); no photo.
+    data = record.fields
+    site = _found_item_site(batch, record)
+    zone = None
+    if data.get("zone") is not None:
+        zone = Zone.objects.filter(site=site, pk=data["zone"]).first()
+        if zone is None:
+            raise ValidationError({"zone": f"Not a zone of {site.code}."})
+    item_input = lost_found_services.FoundItemInput(
+        description=data["description"],
+        found_at=data["found_at"],
+        found_by=data["found_by"],
+        storage_location=data["storage_location"],
+        zone=zone,
+    )
+    item, created = lost_found_services.record_found_item_once(
+        site, batch.actor, item_input, client_uuid=data["client_uuid"]
+    )
+    return SyncResult(Outcome.CREATED if created else Outcome.SAME, item.pk)
+
+
 HANDLERS: dict[str, Callable[[_Batch, SyncRecord], SyncResult]] = {
     "panic": _raise_panic,
     "check_in": _check_in,
@@ -327,6 +364,7 @@ HANDLERS: dict[str, Callable[[_Batch, SyncRecord], SyncResult]] = {
     "procedure-tick": _tick_procedure_step,
     "visitor-in": _sign_in_visitor,
     "visitor-out": _sign_out_visitor,
+    "found-item": _record_found_item,
 }
 
 
@@ -374,6 +412,7 @@ def _one_record(batch: _Batch, record: SyncRecord) -> SyncResult:
         IdempotencyConflict,
         incident_services.IdempotencyConflict,
         visitor_services.IdempotencyConflict,
+        lost_found_services.IdempotencyConflict,
     ) as error:
         batch.forget()
         return SyncResult(Outcome.IDEMPOTENCY, errors={"client_uuid": [str(error)]})
