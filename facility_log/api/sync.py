@@ -2,9 +2,9 @@
 
 The body lists records in the order the guard made them: panic presses (which the tablet
 puts first), lone-worker check-ins, round starts, scans, round finishes, shift-log entries,
-incident submissions, procedure ticks, visitor sign-ins and sign-outs and found items, each as its own
-endpoint takes it plus a `type`. A record names the run, shift, incident or visitor it belongs
-to by id (`run`, `shift`, `incident`, `visitor`) or by the client_uuid the tablet gave it
+incident submissions, procedure ticks, visitor sign-ins and sign-outs and found items, each
+as its own endpoint takes it plus a `type`. A record names the run, shift, incident or visitor
+it belongs to by id (`run`, `shift`, `incident`, `visitor`) or by the client_uuid the tablet gave it
 (`run_uuid`, `shift_uuid`, `incident_uuid`, `visitor_uuid`), which may be a record earlier in
 the same request (a panic press never waits for its shift: one the server does not have yet is
 left out).

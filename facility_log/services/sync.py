@@ -1,7 +1,7 @@
 """A tablet's outbox sent in one request: panic presses (the tablet sends them first),
 lone-worker check-ins, round starts, scans, round finishes, shift-log entries, incident
-submissions, procedure ticks, visitor sign-ins and sign-outs and found items, in the order the guard made
-them, each with its own outcome.
+submissions, procedure ticks, visitor sign-ins and sign-outs and found items, in the order
+the guard made them, each with its own outcome.
 
 Why a batch.
   A night offline leaves a few hundred records (244 for ten rounds of twenty checkpoints).
