@@ -40,6 +40,7 @@ SHELL_ASSETS = (
     "facility_log/js/tablet/procedure.js",
     "facility_log/js/tablet/post_orders.js",
     "facility_log/js/tablet/visitors.js",
+    "facility_log/js/tablet/found_items.js",
     "facility_log/vendor/jsqr/jsQR.js",
     "facility_log/favicon.svg",
     "facility_log/icons/icon-192.png",
@@ -153,6 +154,7 @@ def _hash_assets() -> str:
         "_checkin.html",
         "_procedure.html",
         "_visitors.html",
+        "_found_items.html",
     ):
         digest.update(get_template(f"facility_log/tablet/{name}").template.source.encode())
     return digest.hexdigest()[:16]

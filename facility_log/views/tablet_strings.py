@@ -232,6 +232,13 @@ TABLET_STRINGS = {
     "visitors_sheet_of": _("%(site)s, %(day)s: as this tablet knows it (updated %(time)s)."),
     "visitors_sheet_offline": _("%(site)s, %(day)s: as this tablet knows it (not updated yet)."),
     "visitor_required": _("Give the visitor's name and whom they visit."),
+    # found items (found_items.js)
+    "kind_found_item": _("found item"),
+    "label_found_item": _("Found item: %(description)s"),
+    "found_saved": _("Found item recorded. Saved on this tablet."),
+    "found_row": _("%(description)s, kept at %(place)s"),
+    "found_empty": _("No found items recorded on this tablet today."),
+    "found_required": _("Give what was found, who found it and where it is kept."),
 }
 
 

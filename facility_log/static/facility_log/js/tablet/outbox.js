@@ -385,6 +385,7 @@
   var BATCH_KINDS = {
     panic: true, check_in: true, run: true, scan: true, "run-finish": true, "shift-entry": true,
     "incident-submit": true, "procedure-tick": true, "visitor-in": true, "visitor-out": true,
+    "found-item": true,
   };
   var BATCH_MAX = 100;
   var SYNC_URL = "/api/v1/sync/";
