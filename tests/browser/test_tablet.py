@@ -240,7 +240,15 @@ def test_a_replayed_outbox_and_two_tabs_sending_at_once_create_nothing_twice(
 
     _sign_in(tablet, "guard_a")
     _open_tablet(tablet)
+    # The second tab is opened while the network is up: a page created after the context went
+    # offline can run its first send before Chromium applies the offline switch to it, and its
+    # requests then pass through the service worker, which the switch does not hold back.
+    second = tablet.context.new_page()
+    second.goto("/tablet/")
+    second.wait_for_function("() => document.getElementById('tablet').dataset.ready === 'yes'")
     tablet.context.set_offline(True)
+    # ...and its API requests are refused as a dead network would, whichever way they go.
+    tablet.context.route("**/api/v1/**", lambda request: request.abort("internetdisconnected"))
     _start_shift_and_round(tablet, route.name)
     for checkpoint in checkpoints[:3]:
         _scan(tablet, checkpoint)
@@ -250,11 +258,11 @@ def test_a_replayed_outbox_and_two_tabs_sending_at_once_create_nothing_twice(
     expect(_unsynced(tablet)).to_have_text("Unsynced: 8")
     tablet.evaluate("async () => { window.savedOutbox = await FacilityLogOutbox.entries(); }")
 
-    second = tablet.context.new_page()
-    second.goto("/tablet/")
+    second.reload()
     second.wait_for_function("() => document.getElementById('tablet').dataset.ready === 'yes'")
     expect(_unsynced(second)).to_have_text("Unsynced: 8")
 
+    tablet.context.unroute("**/api/v1/**")
     tablet.context.set_offline(False)
     # Both tabs are told the network is back and both try to send at the same moment.
     for page in (tablet, second):
