@@ -35,7 +35,7 @@ def test_after_ending_a_shift_focus_is_on_the_start_screens_heading(tablet, brow
     tablet.get_by_role("button", name="Start shift").click()
     expect(tablet.get_by_text("On shift at")).to_be_visible()
     tablet.get_by_role("button", name="End shift", exact=True).click()
-    tablet.get_by_role("button", name="End shift", exact=True).last.click()
+    tablet.get_by_role("region", name="End shift").get_by_role("button", name="End shift").click()
     expect(tablet.get_by_text("Shift ended and saved on this tablet.")).to_be_visible()
     heading = tablet.get_by_role("heading", name="Start your shift")
     expect(heading).to_be_focused()

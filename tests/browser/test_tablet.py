@@ -199,7 +199,7 @@ def test_daily_activity_report_lists_the_entries_the_round_and_the_incident(
     _all_sent(tablet)
     tablet.get_by_role("button", name="End shift", exact=True).click()
     tablet.get_by_label("Pass-down notes for the next shift").fill("Side door wedge removed.")
-    tablet.get_by_role("button", name="End shift", exact=True).last.click()
+    tablet.get_by_role("region", name="End shift").get_by_role("button", name="End shift").click()
     expect(tablet.get_by_text("Shift ended and saved on this tablet.")).to_be_visible()
     _all_sent(tablet)
 

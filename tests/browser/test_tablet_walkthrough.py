@@ -224,7 +224,7 @@ def test_ending_a_shift_shows_the_notes_just_left_with_the_sites_time(
     )
     tablet.get_by_role("button", name="End shift", exact=True).click()
     tablet.get_by_label("Pass-down notes for the next shift").fill("Side door wedge removed.")
-    tablet.get_by_role("button", name="End shift", exact=True).last.click()
+    tablet.get_by_role("region", name="End shift").get_by_role("button", name="End shift").click()
     expect(tablet.get_by_text("Shift ended and saved on this tablet.")).to_be_visible()
     expect(handover).to_contain_text("Side door wedge removed.")
     expect(handover).not_to_contain_text("Gate 3 sticks.")
