@@ -235,8 +235,7 @@ class Copier:
         fields = LedgerEntry._meta.concrete_fields
         written = 0
         with transaction.atomic():
-            ledger._lock_chain()
-            seq, prev_hash = ledger.ledger_head()
+            seq, prev_hash = ledger._locked_head()
             now = timezone.now()
             created = ledger._canonical_value(now)
             names = [f.attname for f in fields if not f.primary_key]

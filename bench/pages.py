@@ -102,6 +102,20 @@ def server_env(db: str, media: str) -> dict:
 # --- preparing (a child process with the server's settings) -------------------------------------
 
 
+def verified_session(client, user) -> None:
+    """Sign `user` in on `client` as after both steps: a manager must pass the second step
+    (services/two_factor.py), or every page answers with a redirect to it."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    device = device or TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
 def prepare(out: Path) -> None:
     """Apply the checkout's migrations, collect the static files, sign the manager in (a
     session), issue a token, create the bare page's table, and choose the records whose
@@ -133,7 +147,7 @@ def prepare(out: Path) -> None:
             cursor.execute(FILL_BARE_PAGE_TABLE)
     manager = get_user_model().objects.get(username="manager")
     client = Client()
-    client.force_login(manager)
+    verified_session(client, manager)
     _token, key = accounts.issue_api_token(manager, accounts.system_actor(), reason="bench")
     plan = {
         "session": client.cookies["sessionid"].value,
@@ -172,11 +186,18 @@ def headers_for(path: str, plan: dict) -> dict:
     return headers
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a redirect (to sign-in, to the second step) is an answer, not the page
+
+
 def check(port: int, path: str, headers: dict) -> None:
-    """One request first: a page that answers anything but 200 is not measured."""
+    """One request first: a page that answers anything but 200 (a redirect to the sign-in or
+    the second step among them) is not measured."""
     request = urllib.request.Request(f"http://{HOST}:{port}{path}", headers=headers)
+    opener = urllib.request.build_opener(_NoRedirects)
     try:
-        with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310
+        with opener.open(request, timeout=120) as response:
             status = response.status
             response.read()
     except urllib.error.HTTPError as error:

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import data  # noqa: E402
-from bench.pages import BARE, PAGES, server_env  # noqa: E402
+from bench.pages import BARE, PAGES, server_env, verified_session  # noqa: E402
 
 HEADERS = {"host": "127.0.0.1", "x-forwarded-proto": "https"}
 
@@ -66,7 +66,7 @@ def plan_for_profile() -> dict:
 
     manager = get_user_model().objects.get(username="manager")
     browser = Client(headers=HEADERS, secure=True)
-    browser.force_login(manager)
+    verified_session(browser, manager)
     _token, key = accounts.issue_api_token(manager, accounts.system_actor(), reason="profile")
     api = Client(headers={**HEADERS, "authorization": f"Token {key}"}, secure=True)
     bare = Client(headers=HEADERS, secure=True)

@@ -135,6 +135,10 @@ TEMPLATES = [
     },
 ]
 
+# Inputs, lists and text areas written in Python, not a template per widget and per option
+# (facility_log/forms/renderer.py: the same markup, a quarter of a list page's time).
+FORM_RENDERER = "facility_log.forms.renderer.FastWidgetRenderer"
+
 # Databases: SQLite file in the project folder unless DATABASE_URL says otherwise.
 # Connections are kept between requests (CONN_MAX_AGE): on PostgreSQL opening one per
 # request costs most of the time of a small page.

@@ -1,0 +1,107 @@
+"""A form renderer that writes the common widgets in Python instead of through templates.
+
+Django renders every widget, and every `<option>` of a list, through its own small template:
+on a filter form with a few lists that is a quarter of a list page's time, and the incident
+page renders nine forms (docs/performance.md). The markup written here is exactly what Django's
+templates under `django/forms/widgets/` write for `<input>`, `<select>`/`<option>` and
+`<textarea>`, values escaped the same way (`conditional_escape`, which keeps what is already
+marked safe); every other widget (file inputs with "clear", radio lists, multi-widgets) is left
+to the templates. `tests/forms/test_renderer.py` compares both renderers widget by widget.
+"""
+
+from django.forms.renderers import DjangoTemplates
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
+
+_INPUT_TEMPLATES = frozenset(
+    f"django/forms/widgets/{name}.html"
+    for name in (
+        "input",
+        "text",
+        "number",
+        "email",
+        "url",
+        "password",
+        "hidden",
+        "date",
+        "datetime",
+        "time",
+        "search",
+        "tel",
+        "color",
+        "checkbox",
+        "file",
+    )
+)
+_SELECT = "django/forms/widgets/select.html"
+_OPTION = "django/forms/widgets/select_option.html"
+_TEXTAREA = "django/forms/widgets/textarea.html"
+
+
+def _attrs(attrs: dict) -> str:
+    """`attrs.html`: ` name="value"` for each attribute, the bare name for True, nothing for
+    False."""
+    parts = []
+    for name, value in attrs.items():
+        if value is False:
+            continue
+        if value is True:
+            parts.append(f" {conditional_escape(name)}")
+        else:
+            parts.append(f' {conditional_escape(name)}="{conditional_escape(value)}"')
+    return "".join(parts)
+
+
+def _input(widget: dict) -> str:
+    value = widget["value"]
+    shown = "" if value is None else f' value="{conditional_escape(value)}"'
+    return (
+        f'<input type="{conditional_escape(widget["type"])}" name="{conditional_escape(widget["name"])}"'
+        f"{shown}{_attrs(widget['attrs'])}>"
+    )
+
+
+def _option(option: dict) -> str:
+    return (
+        f'<option value="{conditional_escape(option["value"])}"{_attrs(option["attrs"])}>'
+        f"{conditional_escape(option['label'])}</option>"
+    )
+
+
+def _select(widget: dict) -> str | None:
+    parts = [f'<select name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>']
+    for group_name, options, _index in widget["optgroups"]:
+        if group_name:
+            parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
+        for option in options:
+            if option["template_name"] != _OPTION:
+                return None  # a widget with its own option template: leave it to templates
+            parts.append(f"\n  {_option(option)}")
+        if group_name:
+            parts.append("\n  </optgroup>")
+    parts.append("\n</select>")
+    return "".join(parts)
+
+
+def _textarea(widget: dict) -> str:
+    value = widget["value"]
+    shown = conditional_escape(value) if value else ""
+    return f'<textarea name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>\n{shown}</textarea>'
+
+
+class FastWidgetRenderer(DjangoTemplates):
+    """Django's default renderer, with inputs, lists and text areas written directly."""
+
+    def render(self, template_name, context, request=None):
+        widget = context.get("widget")
+        html = None
+        if widget is not None:
+            if template_name in _INPUT_TEMPLATES:
+                html = _input(widget)
+            elif template_name == _SELECT:
+                html = _select(widget)
+            elif template_name == _TEXTAREA:
+                html = _textarea(widget)
+        if html is None:
+            return super().render(template_name, context, request)
+        return mark_safe(html)  # noqa: S308 - every value above went through conditional_escape
