@@ -26,6 +26,10 @@ class FacilityLogConfig(AppConfig):
 
         BATCH_MEMBERS[ImportBatch._meta.label_lower] = (AccessEvent, "batch_id")
 
+        from facility_log import choice_labels
+
+        choice_labels.install(self.get_models())
+
 
 def seed_reference_data(sender, using, **kwargs) -> None:
     """Data every installation needs (the editable incident categories), created through the

@@ -76,7 +76,8 @@ def _select(widget: dict) -> str | None:
         for option in options:
             if option["template_name"] != _OPTION:
                 return None  # a widget with its own option template: leave it to templates
-            parts.append(f"\n  {_option(option)}")
+            # select_option.html ends with a newline, kept inside the <select>.
+            parts.append(f"\n  {_option(option)}\n")
         if group_name:
             parts.append("\n  </optgroup>")
     parts.append("\n</select>")
