@@ -55,10 +55,8 @@ def _attrs(attrs: dict) -> str:
 def _input(widget: dict) -> str:
     value = widget["value"]
     shown = "" if value is None else f' value="{conditional_escape(value)}"'
-    return (
-        f'<input type="{conditional_escape(widget["type"])}" name="{conditional_escape(widget["name"])}"'
-        f"{shown}{_attrs(widget['attrs'])}>"
-    )
+    kind, name = conditional_escape(widget["type"]), conditional_escape(widget["name"])
+    return f'<input type="{kind}" name="{name}"{shown}{_attrs(widget["attrs"])}>'
 
 
 def _option(option: dict) -> str:
@@ -87,7 +85,8 @@ def _select(widget: dict) -> str | None:
 def _textarea(widget: dict) -> str:
     value = widget["value"]
     shown = conditional_escape(value) if value else ""
-    return f'<textarea name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>\n{shown}</textarea>'
+    name = conditional_escape(widget["name"])
+    return f'<textarea name="{name}"{_attrs(widget["attrs"])}>\n{shown}</textarea>'
 
 
 class FastWidgetRenderer(DjangoTemplates):

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy
 
 from facility_log.forms.renderer import FastWidgetRenderer
 
-TRICKY = ['plain', 'a "quoted" <b>&amp; value', mark_safe("<i>safe</i>"), gettext_lazy("Site"), 7]
+TRICKY = ["plain", 'a "quoted" <b>&amp; value', mark_safe("<i>safe</i>"), gettext_lazy("Site"), 7]
 
 
 def _both(widget: forms.Widget, name: str, value, attrs=None) -> tuple[str, str]:
