@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "facility_log.body_timeout.BodyReadTimeoutMiddleware",
     "facility_log.middleware.RequestIdMiddleware",
+    "facility_log.middleware.MembershipsOncePerRequestMiddleware",
     "facility_log.outage.DatabaseOutageMiddleware",
     "facility_log.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

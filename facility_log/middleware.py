@@ -13,6 +13,7 @@ from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 
 from facility_log.body_timeout import body_not_received_response
+from facility_log.scoping import memberships_read_once
 from facility_log.services import two_factor
 from facility_log.services.accounts import LANGUAGE_SESSION_KEY
 from facility_log.services.audit import request_id_scope
@@ -37,6 +38,18 @@ class RequestIdMiddleware:
             response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
+
+
+class MembershipsOncePerRequestMiddleware:
+    """Read each user's memberships once per request (scoping.memberships_read_once): the
+    scoping helpers of a page ask for them several times."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with memberships_read_once():
+            return self.get_response(request)
 
 
 class LoginRequiredMiddleware(DjangoLoginRequired):

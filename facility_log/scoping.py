@@ -6,9 +6,13 @@ that site; superusers reach all. Someone with no role at the site is told the re
 exist (404); someone with a role that is not enough is told no (403).
 """
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
+from django.db.models.signals import post_delete, post_save
 from django.http import Http404
 
 from facility_log.models import Membership, Role, Site
@@ -36,6 +40,43 @@ def _is_unrestricted(user) -> bool:
     return _can_act(user) and user.is_superuser
 
 
+# During a request, the user's memberships are read once (`memberships_read_once`, entered by
+# MembershipsOncePerRequestMiddleware): a page asked for them two to four times, one query each.
+# Any change to a membership empties the cache, so a request that changes roles reads again.
+_memberships_of: ContextVar[dict | None] = ContextVar("facility_log_memberships", default=None)
+
+
+@contextmanager
+def memberships_read_once():
+    """Within this block each user's active memberships are read from the database once."""
+    token = _memberships_of.set({})
+    try:
+        yield
+    finally:
+        _memberships_of.reset(token)
+
+
+def _forget_memberships(sender, **kwargs) -> None:
+    cache = _memberships_of.get()
+    if cache:
+        cache.clear()
+
+
+post_save.connect(_forget_memberships, sender=Membership, dispatch_uid="scoping-memberships")
+post_delete.connect(_forget_memberships, sender=Membership, dispatch_uid="scoping-memberships-d")
+
+
+def active_memberships(user) -> list[tuple[int, str]]:
+    """(site id, role) of each active membership of `user` (read once per request)."""
+    cache = _memberships_of.get()
+    if cache is not None and user.pk in cache:
+        return cache[user.pk]
+    rows = list(Membership.objects.filter(user=user, is_active=True).values_list("site_id", "role"))
+    if cache is not None:
+        cache[user.pk] = rows
+    return rows
+
+
 def site_ids_for(user, roles=VIEW_ROLES) -> QuerySet:
     """A subquery of the ids of the sites where `user` holds one of `roles`."""
     if not _can_act(user):
@@ -54,8 +95,7 @@ def site_id_list(user, roles=VIEW_ROLES) -> list[int]:
         return []
     if _is_unrestricted(user):
         return sorted(Site.objects.values_list("pk", flat=True))
-    memberships = Membership.objects.filter(user=user, is_active=True, role__in=roles)
-    return sorted(set(memberships.values_list("site_id", flat=True)))
+    return sorted({site_id for site_id, role in active_memberships(user) if role in roles})
 
 
 def scoped_to_ids(queryset: QuerySet, site_ids: list[int], site_field: str = "site") -> QuerySet:
@@ -66,7 +106,9 @@ def scoped_to_ids(queryset: QuerySet, site_ids: list[int], site_field: str = "si
 
 def sites_for(user, roles=VIEW_ROLES) -> QuerySet[Site]:
     """The sites where `user` holds one of `roles` (all sites for a superuser)."""
-    return Site.objects.filter(pk__in=site_ids_for(user, roles))
+    if _is_unrestricted(user):
+        return Site.objects.all()
+    return Site.objects.filter(pk__in=site_id_list(user, roles))
 
 
 def scoped(queryset: QuerySet, user, roles=VIEW_ROLES, site_field: str = "site") -> QuerySet:
@@ -87,11 +129,7 @@ def roles_at(user, site: Site) -> set[str]:
         return set()
     if _is_unrestricted(user):
         return set(ANY_ROLE)
-    return set(
-        Membership.objects.filter(user=user, site=site, is_active=True).values_list(
-            "role", flat=True
-        )
-    )
+    return {role for site_id, role in active_memberships(user) if site_id == site.pk}
 
 
 def has_role(user, site: Site, roles) -> bool:

@@ -19,7 +19,8 @@ from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from facility_log.models import Membership, Role
+from facility_log.models import Role
+from facility_log.scoping import active_memberships
 
 logger = logging.getLogger("facility_log.auth")
 
@@ -36,7 +37,7 @@ def requires_two_factor(user: AbstractBaseUser) -> bool:
         return False
     if user.is_staff or user.is_superuser:
         return True
-    return Membership.objects.filter(user=user, is_active=True, role__in=TWO_FACTOR_ROLES).exists()
+    return any(role in TWO_FACTOR_ROLES for _site, role in active_memberships(user))
 
 
 def has_authenticator(user: AbstractBaseUser) -> bool:
