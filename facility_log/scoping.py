@@ -108,7 +108,9 @@ def sites_for(user, roles=VIEW_ROLES) -> QuerySet[Site]:
     """The sites where `user` holds one of `roles` (all sites for a superuser)."""
     if _is_unrestricted(user):
         return Site.objects.all()
-    return Site.objects.filter(pk__in=site_id_list(user, roles))
+    if _memberships_of.get() is not None:  # in a request: from the memberships read once
+        return Site.objects.filter(pk__in=site_id_list(user, roles))
+    return Site.objects.filter(pk__in=site_ids_for(user, roles))
 
 
 def scoped(queryset: QuerySet, user, roles=VIEW_ROLES, site_field: str = "site") -> QuerySet:
