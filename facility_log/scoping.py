@@ -122,6 +122,8 @@ def scoped(queryset: QuerySet, user, roles=VIEW_ROLES, site_field: str = "site")
     if _is_unrestricted(user):
         return queryset
     lookup = f"{site_field}__in" if site_field else "pk__in"
+    if _memberships_of.get() is not None:  # in a request: the memberships read once, as a list
+        return queryset.filter(**{lookup: site_id_list(user, roles)})
     return queryset.filter(**{lookup: site_ids_for(user, roles)})
 
 
