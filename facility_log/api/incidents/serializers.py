@@ -10,6 +10,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 
 from facility_log.api.fields import IdField, RefuseUnknownFields, SlugRelatedField
+from facility_log.api.representation import FastRepresentation
 from facility_log.api.schema import NO_NUL
 from facility_log.models import (
     Attachment,
@@ -113,7 +114,7 @@ class AttachmentUploadSerializer(RefuseUnknownFields, serializers.Serializer):
     redacted_from = IdField(required=False, allow_null=True)
 
 
-class IncidentSerializer(serializers.ModelSerializer):
+class IncidentSerializer(FastRepresentation, serializers.ModelSerializer):
     """An incident as listed: flat, every relation read in the list's one query."""
 
     site = serializers.CharField(source="site.code", read_only=True)
