@@ -3,10 +3,13 @@
 same values, same formats, in every time zone and output setting."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework import serializers
@@ -20,9 +23,10 @@ from facility_log.api.shifts import ShiftSerializer
 from facility_log.models import Incident, RoundException, Run, Scan, Shift
 from facility_log.models.incidents import ThreatChannel
 from facility_log.services import incidents as svc
+from facility_log.services.rounds import finish_run, start_run
 from tests.incident_factories import draft, seed_site_a_incident, submitted
 from tests.rounds_helpers import site_a_rounds
-from tests.shifts_helpers import site_a_shifts
+from tests.shifts_helpers import ago, site_a_shifts, worked
 
 pytestmark = pytest.mark.django_db
 
@@ -127,3 +131,50 @@ def test_a_shift_report_url_is_the_reversed_one_for_every_id():
     for pk in (1, 42, 10**12):
         shift = Shift(pk=pk)
         assert serializer.get_report_url(shift) == reverse("shift-report", args=[pk])
+
+
+def _queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_shift_run_and_exception_lists_query_the_same_for_few_and_many_rows(
+    personas, api_client_for
+):
+    """The lists read only the columns they send (the site's code, the guard's name): no
+    row reads a left-out column on its own."""
+    client = api_client_for("manager_ab")
+    client.get("/api/v1/me/")  # the token's last-used stamp, written once a minute
+    rounds = site_a_rounds(personas)
+    site_a_shifts(personas)
+    urls = ("/api/v1/shifts/", "/api/v1/runs/", "/api/v1/round-exceptions/", "/api/v1/scans/")
+    few = [_queries(client, url) for url in urls]
+    for hours in range(3, 9):
+        worked(
+            personas,
+            at=ago(hours=hours * 10),
+            hours=1,
+            notes=f"notes {hours}",
+            guard=personas.supervisor_a,
+        )
+        run = start_run(rounds.route, personas.guard_a, started_at=ago(hours=hours))
+        finish_run(run, personas.guard_a, finished_at=run.started_at + timedelta(minutes=50))
+    assert RoundException.objects.count() > 1 and Run.objects.count() > 6
+    many = [_queries(client, url) for url in urls]
+    assert many == few, dict(zip(urls, zip(few, many, strict=True), strict=True))
+    shifts = client.get("/api/v1/shifts/").json()["results"]
+    assert {row["pass_down_notes"] for row in shifts} >= {"notes 3", "notes 8"}
+
+
+def test_the_incident_detail_reads_supplement_and_photo_authors_with_their_rows(
+    personas, api_client_for
+):
+    incident = seed_site_a_incident(personas)
+    client = api_client_for("manager_ab")
+    client.get("/api/v1/me/")
+    with CaptureQueriesContext(connection) as captured:
+        body = client.get(f"/api/v1/incidents/{incident.pk}/").json()
+    assert body["supplements"][0]["author"] and body["attachments"][0]["uploaded_by"]
+    user_reads = [q["sql"] for q in captured if q["sql"].startswith('SELECT "auth_user"')]
+    assert user_reads == [], user_reads

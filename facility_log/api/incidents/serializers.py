@@ -50,28 +50,28 @@ SUBMIT_REFUSED = inline_serializer(
 )
 
 
-class PersonSerializer(RefuseUnknownFields, serializers.ModelSerializer):
+class PersonSerializer(FastRepresentation, RefuseUnknownFields, serializers.ModelSerializer):
     class Meta:
         model = InvolvedPerson
         fields = ["id", "role", "name", "description", "contact", "statement"]
         read_only_fields = ["id"]
 
 
-class VehicleSerializer(RefuseUnknownFields, serializers.ModelSerializer):
+class VehicleSerializer(FastRepresentation, RefuseUnknownFields, serializers.ModelSerializer):
     class Meta:
         model = Vehicle
         fields = ["id", "registration", "make_model", "colour", "description"]
         read_only_fields = ["id"]
 
 
-class PropertyItemSerializer(RefuseUnknownFields, serializers.ModelSerializer):
+class PropertyItemSerializer(FastRepresentation, RefuseUnknownFields, serializers.ModelSerializer):
     class Meta:
         model = PropertyItem
         fields = ["id", "kind", "description", "value"]
         read_only_fields = ["id"]
 
 
-class SupplementSerializer(RefuseUnknownFields, serializers.ModelSerializer):
+class SupplementSerializer(FastRepresentation, RefuseUnknownFields, serializers.ModelSerializer):
     author = serializers.CharField(source="author.username", read_only=True)
 
     class Meta:
@@ -80,7 +80,7 @@ class SupplementSerializer(RefuseUnknownFields, serializers.ModelSerializer):
         read_only_fields = ["id", "author", "created_at"]
 
 
-class AttachmentSerializer(serializers.ModelSerializer):
+class AttachmentSerializer(FastRepresentation, serializers.ModelSerializer):
     incident = serializers.PrimaryKeyRelatedField(read_only=True)
     incident_number = serializers.CharField(source="incident.number", read_only=True)
     uploaded_by = serializers.CharField(source="uploaded_by.username", read_only=True)
@@ -150,6 +150,21 @@ class IncidentSerializer(FastRepresentation, serializers.ModelSerializer):
             "void_reason",
         ]
         read_only_fields = fields
+
+
+# The columns the list's serializer reads: the incident's own and its relations' names (not
+# the whole rows of the site, zone, category and author).
+LIST_COLUMNS = [
+    *(
+        name
+        for name in IncidentSerializer.Meta.fields
+        if name not in {"site", "zone_name", "category_name", "author"}
+    ),
+    "site__code",
+    "zone__name",
+    "category__name",
+    "author__username",
+]
 
 
 @extend_schema_serializer(extensions={"x-required-to-submit": REQUIRED}, description=REQUIRED_NOTE)
