@@ -108,17 +108,6 @@ class ShiftSerializer(FastRepresentation, RefuseUnknownFields, serializers.Model
         return f"{parts[0]}{shift.pk}{parts[1]}"
 
 
-# The columns the list reads (`previous_pass_down` is only filled on retrieve).
-SHIFT_LIST_COLUMNS = [
-    "site__code",
-    "guard__username",
-    "client_uuid",
-    "started_at",
-    "ended_at",
-    "pass_down_notes",
-]
-
-
 class EndSerializer(RefuseUnknownFields, serializers.Serializer):
     ended_at = DateTimeField(required=False)
     pass_down_notes = serializers.CharField(
@@ -175,12 +164,7 @@ class ShiftViewSet(
     filterset_class = ShiftFilter
 
     def get_queryset(self):
-        shifts = Shift.objects.select_related("site", "guard")
-        if self.action == "list":
-            # Only what the list's serializer reads: the site's code and the guard's name,
-            # not their whole rows.
-            shifts = shifts.only(*SHIFT_LIST_COLUMNS)
-        return scoped(shifts, self.request.user, VIEW_ROLES)
+        return scoped(Shift.objects.select_related("site", "guard"), self.request.user, VIEW_ROLES)
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "with_previous": self.action == "retrieve"}

@@ -142,8 +142,8 @@ def _queries(client, url) -> int:
 def test_shift_run_and_exception_lists_query_the_same_for_few_and_many_rows(
     personas, api_client_for
 ):
-    """The lists read only the columns they send (the site's code, the guard's name): no
-    row reads a left-out column on its own."""
+    """No row of a list reads a relation on its own (the run list no longer joins the
+    route and schedule it sends by id)."""
     client = api_client_for("manager_ab")
     client.get("/api/v1/me/")  # the token's last-used stamp, written once a minute
     rounds = site_a_rounds(personas)

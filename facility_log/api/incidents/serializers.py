@@ -152,21 +152,6 @@ class IncidentSerializer(FastRepresentation, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-# The columns the list's serializer reads: the incident's own and its relations' names (not
-# the whole rows of the site, zone, category and author).
-LIST_COLUMNS = [
-    *(
-        name
-        for name in IncidentSerializer.Meta.fields
-        if name not in {"site", "zone_name", "category_name", "author"}
-    ),
-    "site__code",
-    "zone__name",
-    "category__name",
-    "author__username",
-]
-
-
 @extend_schema_serializer(extensions={"x-required-to-submit": REQUIRED}, description=REQUIRED_NOTE)
 class IncidentDetailSerializer(IncidentSerializer):
     persons = PersonSerializer(many=True, read_only=True)

@@ -11,7 +11,6 @@ from facility_log.api.errors import Unprocessable
 from facility_log.api.incidents.additions import IncidentAdditionActions
 from facility_log.api.incidents.serializers import (
     CONFLICT,
-    LIST_COLUMNS,
     AttachmentSerializer,
     IncidentCreateSerializer,
     IncidentDetailSerializer,
@@ -81,7 +80,7 @@ class IncidentViewSet(
                 chosen = sites_for(self.request.user, VIEW_ROLES).filter(code=filters["site"])
                 ids = list(chosen.values_list("pk", flat=True))
             self.keyset_split = ("site_id", ids)
-            return svc.search_incidents(self.request.user, filters).only(*LIST_COLUMNS)
+            return svc.search_incidents(self.request.user, filters)
         # Supplements and attachments with their authors in one query each (a string
         # prefetch of `supplements__author` reads the users in a query of their own).
         return svc.visible_incidents(self.request.user).prefetch_related(

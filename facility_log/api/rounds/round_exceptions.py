@@ -36,9 +36,4 @@ class RoundExceptionViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["site__code", "kind", "run"]
 
     def get_queryset(self):
-        exceptions = RoundException.objects.select_related("site")
-        if self.action == "list":
-            # Only what the list's serializer reads: the site's code, not its whole row.
-            fields = RoundExceptionSerializer.Meta.fields
-            exceptions = exceptions.only(*(f for f in fields if f != "site"), "site__code")
-        return scoped(exceptions, self.request.user, VIEW_ROLES)
+        return scoped(RoundException.objects.select_related("site"), self.request.user, VIEW_ROLES)
