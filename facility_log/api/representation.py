@@ -16,6 +16,7 @@ the instance's own fields, as DRF does. The fields and the schema are untouched:
 reading is faster.
 """
 
+import copy
 from datetime import datetime
 
 from django.conf import settings
@@ -27,6 +28,7 @@ from rest_framework import relations, serializers
 from rest_framework.fields import ISO_8601, SkipField
 from rest_framework.relations import PKOnlyObject
 from rest_framework.settings import api_settings
+from rest_framework.utils.serializer_helpers import BindingDict
 
 # How a field of the plan is read: LIVE through the instance's own field (DRF's code, with
 # the instance's context); DRF through the class's field (DRF's code; these fields need no
@@ -291,6 +293,24 @@ class FastRepresentation:
     def to_representation(self, instance):
         return self.represent(instance, _UNSET)
 
+    def _live_fields(self):
+        """The fields read LIVE, bound to this serializer. When they are all declared on the
+        class, only they are built (a copy of each, bound, as ModelSerializer.get_fields
+        and Serializer.fields make them) instead of every field of the serializer; once per
+        serializer (for a list, once per request)."""
+        built = self.__dict__.get("fields") or self.__dict__.get("_fast_live_fields")
+        if built is not None:
+            return built
+        names = [name for name, _a, how, _f, _c in self._representation_plan() if how == LIVE]
+        declared = self._declared_fields
+        if not all(name in declared for name in names):
+            return self.fields
+        built = BindingDict(self)
+        for name in names:
+            built[name] = copy.deepcopy(declared[name])
+        self._fast_live_fields = built
+        return built
+
     def represent(self, instance, zone) -> dict:
         ret = {}
         live = None
@@ -303,7 +323,7 @@ class FastRepresentation:
                 continue
             if how == LIVE:
                 if live is None:
-                    live = self.fields
+                    live = self._live_fields()
                 _drf_read(live[name], instance, ret)
                 continue
             value = instance

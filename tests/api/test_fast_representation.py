@@ -72,6 +72,9 @@ def test_an_incident_with_its_persons_and_photo_is_sent_as_drf_sends_it(personas
     )
     sent = _assert_same(IncidentDetailSerializer, [fresh])
     assert sent[0]["persons"][0]["name"] == "Walt Witness" and sent[0]["attachments"]
+    # Only the nested lists are built for it, not every field of the serializer.
+    serializer = IncidentDetailSerializer(fresh)
+    assert serializer.data == sent[0] and "fields" not in serializer.__dict__
 
 
 def test_times_follow_the_active_time_zone_as_drf_does(personas):
