@@ -179,7 +179,7 @@ _CONTEXT_FREE = (
 )
 
 
-PrimaryKey = relations.PrimaryKeyRelatedField
+_PrimaryKey = relations.PrimaryKeyRelatedField
 
 
 def _key_column(serializer_class, field) -> str | None:
@@ -189,8 +189,8 @@ def _key_column(serializer_class, field) -> str | None:
     if not (
         isinstance(field, relations.PrimaryKeyRelatedField)
         and kind.get_attribute is relations.RelatedField.get_attribute
-        and kind.use_pk_only_optimization is PrimaryKey.use_pk_only_optimization
-        and kind.to_representation is PrimaryKey.to_representation
+        and kind.use_pk_only_optimization is _PrimaryKey.use_pk_only_optimization
+        and kind.to_representation is _PrimaryKey.to_representation
         and field.pk_field is None
         and len(field.source_attrs) == 1
     ):
@@ -210,7 +210,7 @@ def _plan(serializer_class) -> list:
         convert = _converter(field) if field.source != "*" else None
         column = _key_column(serializer_class, field)
         if convert is not None:
-            how = TIME if convert.__name__ == "convert" and _is_time(field) else FAST
+            how = TIME if isinstance(field, drf_fields.DateTimeField) else FAST
             plan.append((name, tuple(field.source_attrs), how, field, convert))
         elif column is not None:
             plan.append((name, (column,), KEY, field, None))
@@ -227,10 +227,6 @@ def _plan(serializer_class) -> list:
         else:
             plan.append((name, (), LIVE, None, None))
     return plan
-
-
-def _is_time(field) -> bool:
-    return isinstance(field, drf_fields.DateTimeField)
 
 
 def _drf_read(field, instance, ret: dict) -> None:
