@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from facility_log.api.errors import Unprocessable
 from facility_log.api.fields import DateTimeField, RefuseUnknownFields, SlugRelatedField
 from facility_log.api.filters import BooleanFilter, FilterSet
+from facility_log.api.representation import FastRepresentation
 from facility_log.api.schema import ERROR_BODY
 from facility_log.models import Shift, ShiftEntry, ShiftEntryKind, Site
 from facility_log.models.shifts import ENTRY_TEXT_MAX
@@ -44,7 +45,11 @@ class PreviousPassDownSerializer(serializers.Serializer):
     pass_down_notes = serializers.CharField()
 
 
-class ShiftSerializer(RefuseUnknownFields, serializers.ModelSerializer):
+# An id no shift has, marking where a shift's id goes in its reversed report URL.
+_URL_SENTINEL = 987654321987654321
+
+
+class ShiftSerializer(FastRepresentation, RefuseUnknownFields, serializers.ModelSerializer):
     site = SlugRelatedField(slug_field="code", queryset=Site.objects.all())
     guard = SlugRelatedField(slug_field="username", read_only=True)
     client_uuid = serializers.UUIDField(validators=[])
@@ -90,7 +95,17 @@ class ShiftSerializer(RefuseUnknownFields, serializers.ModelSerializer):
         return PreviousPassDownSerializer(previous).data if previous else None
 
     def get_report_url(self, shift) -> str:
-        return reverse("shift-report", args=[shift.pk])
+        # Reversed once per serializer (for a list, once per request: the script prefix and
+        # language are the request's), each shift's id put in the sentinel's place.
+        parts = self.__dict__.get("_report_url_parts")
+        if parts is None:
+            head, _, tail = reverse("shift-report", args=[_URL_SENTINEL]).rpartition(
+                str(_URL_SENTINEL)
+            )
+            parts = self._report_url_parts = (head, tail)
+        if type(shift.pk) is not int:
+            return reverse("shift-report", args=[shift.pk])
+        return f"{parts[0]}{shift.pk}{parts[1]}"
 
 
 class EndSerializer(RefuseUnknownFields, serializers.Serializer):

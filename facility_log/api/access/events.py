@@ -19,6 +19,7 @@ from facility_log.api.errors import Unprocessable
 from facility_log.api.fields import BlankAsNullChoiceField
 from facility_log.api.filters import FilterSet, UtcDateTimeFilter
 from facility_log.api.pagination import KeysetPagination
+from facility_log.api.representation import FastRepresentation
 from facility_log.models import AccessEvent, DenialReason, Direction, ImportBatch, Site
 from facility_log.scoping import (
     INGEST_ROLES,
@@ -33,7 +34,7 @@ from facility_log.services.access import CARDHOLDER_NEEDS_SITE, IngestRefused
 from facility_log.services.access_ingest import ingest_events
 
 
-class AccessEventSerializer(serializers.ModelSerializer):
+class AccessEventSerializer(FastRepresentation, serializers.ModelSerializer):
     site = serializers.CharField(source="site.code")
     door = serializers.CharField(source="door.code")
     door_name = serializers.CharField(source="door.name")

@@ -10,6 +10,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 
 from facility_log.api.fields import IdField, RefuseUnknownFields, SlugRelatedField
+from facility_log.api.representation import FastRepresentation
 from facility_log.api.schema import NO_NUL
 from facility_log.models import (
     Attachment,
@@ -49,28 +50,28 @@ SUBMIT_REFUSED = inline_serializer(
 )
 
 
-class PersonSerializer(RefuseUnknownFields, serializers.ModelSerializer):
+class PersonSerializer(FastRepresentation, RefuseUnknownFields, serializers.ModelSerializer):
     class Meta:
         model = InvolvedPerson
         fields = ["id", "role", "name", "description", "contact", "statement"]
         read_only_fields = ["id"]
 
 
-class VehicleSerializer(RefuseUnknownFields, serializers.ModelSerializer):
+class VehicleSerializer(FastRepresentation, RefuseUnknownFields, serializers.ModelSerializer):
     class Meta:
         model = Vehicle
         fields = ["id", "registration", "make_model", "colour", "description"]
         read_only_fields = ["id"]
 
 
-class PropertyItemSerializer(RefuseUnknownFields, serializers.ModelSerializer):
+class PropertyItemSerializer(FastRepresentation, RefuseUnknownFields, serializers.ModelSerializer):
     class Meta:
         model = PropertyItem
         fields = ["id", "kind", "description", "value"]
         read_only_fields = ["id"]
 
 
-class SupplementSerializer(RefuseUnknownFields, serializers.ModelSerializer):
+class SupplementSerializer(FastRepresentation, RefuseUnknownFields, serializers.ModelSerializer):
     author = serializers.CharField(source="author.username", read_only=True)
 
     class Meta:
@@ -79,7 +80,7 @@ class SupplementSerializer(RefuseUnknownFields, serializers.ModelSerializer):
         read_only_fields = ["id", "author", "created_at"]
 
 
-class AttachmentSerializer(serializers.ModelSerializer):
+class AttachmentSerializer(FastRepresentation, serializers.ModelSerializer):
     incident = serializers.PrimaryKeyRelatedField(read_only=True)
     incident_number = serializers.CharField(source="incident.number", read_only=True)
     uploaded_by = serializers.CharField(source="uploaded_by.username", read_only=True)
@@ -113,7 +114,7 @@ class AttachmentUploadSerializer(RefuseUnknownFields, serializers.Serializer):
     redacted_from = IdField(required=False, allow_null=True)
 
 
-class IncidentSerializer(serializers.ModelSerializer):
+class IncidentSerializer(FastRepresentation, serializers.ModelSerializer):
     """An incident as listed: flat, every relation read in the list's one query."""
 
     site = serializers.CharField(source="site.code", read_only=True)

@@ -1,6 +1,7 @@
 """The incident and attachment viewsets: list, read, create and edit a draft; the actions
 come from the mixins in `workflow` and `additions`."""
 
+from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -19,7 +20,7 @@ from facility_log.api.incidents.serializers import (
 )
 from facility_log.api.incidents.workflow import IncidentWorkflowActions
 from facility_log.api.pagination import KeysetPagination
-from facility_log.models import Attachment, Incident
+from facility_log.models import Attachment, Incident, Supplement
 from facility_log.scoping import VIEW_ROLES, scoped, site_id_list, sites_for
 from facility_log.services import incidents as svc
 from facility_log.services import view_log
@@ -80,12 +81,14 @@ class IncidentViewSet(
                 ids = list(chosen.values_list("pk", flat=True))
             self.keyset_split = ("site_id", ids)
             return svc.search_incidents(self.request.user, filters)
+        # Supplements and attachments with their authors in one query each (a string
+        # prefetch of `supplements__author` reads the users in a query of their own).
         return svc.visible_incidents(self.request.user).prefetch_related(
             "persons",
             "vehicles",
             "property_items",
-            "supplements__author",
-            "attachments__uploaded_by",
+            Prefetch("supplements", Supplement._default_manager.select_related("author")),
+            Prefetch("attachments", Attachment._default_manager.select_related("uploaded_by")),
         )
 
     def _filters(self) -> dict:

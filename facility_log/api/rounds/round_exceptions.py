@@ -3,11 +3,12 @@
 from rest_framework import serializers, viewsets
 
 from facility_log.api.fields import SlugRelatedField
+from facility_log.api.representation import FastRepresentation
 from facility_log.models import RoundException
 from facility_log.scoping import VIEW_ROLES, scoped
 
 
-class RoundExceptionSerializer(serializers.ModelSerializer):
+class RoundExceptionSerializer(FastRepresentation, serializers.ModelSerializer):
     site = SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:

@@ -8,6 +8,7 @@ from facility_log.api.errors import Unprocessable
 from facility_log.api.fields import RefuseUnknownFields, SlugRelatedField
 from facility_log.api.pagination import KeysetPagination
 from facility_log.api.parsers import JSONParser
+from facility_log.api.representation import FastRepresentation
 from facility_log.api.rounds.common import Conflict422, ReachableField
 from facility_log.models import Route, Run, Scan, ScanMethod
 from facility_log.scoping import REPORT_ROLES, VIEW_ROLES, scoped, scoped_to_ids, site_id_list
@@ -37,7 +38,7 @@ class RunIdField(serializers.PrimaryKeyRelatedField):
         return value
 
 
-class ScanSerializer(RefuseUnknownFields, serializers.ModelSerializer):
+class ScanSerializer(FastRepresentation, RefuseUnknownFields, serializers.ModelSerializer):
     run = RunIdField(required=False)
     route = ReachableField(
         roles=REPORT_ROLES,
