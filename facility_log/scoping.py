@@ -143,8 +143,12 @@ def has_role(user, site: Site, roles) -> bool:
 def require_role(user, site: Site, roles) -> None:
     """Refuse (PermissionDenied) unless `user` holds one of `roles` at `site`."""
     if not has_role(user, site, roles):
-        wanted = ", ".join(sorted(str(r) for r in roles))
-        raise PermissionDenied(f"This needs one of these roles at {site.code}: {wanted}.")
+        _refuse(site, roles)
+
+
+def _refuse(site: Site, roles) -> None:
+    wanted = ", ".join(sorted(str(r) for r in roles))
+    raise PermissionDenied(f"This needs one of these roles at {site.code}: {wanted}.")
 
 
 def site_of(obj: Model, site_field: str) -> Site:
@@ -158,9 +162,20 @@ def get_scoped_or_404(
 ) -> Model:
     """Fetch one record: 404 unless the user holds any role at its site, 403 unless one of
     `roles`. Existence is never revealed to someone with no role there."""
+    return get_scoped_with_roles(queryset, user, roles, site_field, **lookup)[0]
+
+
+def get_scoped_with_roles(
+    queryset: QuerySet, user, roles=VIEW_ROLES, site_field: str = "site", **lookup
+) -> tuple[Model, set[str]]:
+    """`get_scoped_or_404`, also giving the roles the user holds at the record's site (read
+    once for both the check and the page's own use of them)."""
     try:
         obj = scoped(queryset, user, ANY_ROLE, site_field).get(**lookup)
     except queryset.model.DoesNotExist:
         raise Http404(f"No {queryset.model._meta.verbose_name} found.") from None
-    require_role(user, site_of(obj, site_field), roles)
-    return obj
+    site = site_of(obj, site_field)
+    held = roles_at(user, site)
+    if not held & set(roles):
+        _refuse(site, roles)
+    return obj, held

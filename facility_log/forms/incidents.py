@@ -222,12 +222,25 @@ class AttachmentForm(forms.Form):
         help_text=_("The original stays unchanged; the copy points at it."),
     )
 
-    def __init__(self, *args, incident: Incident | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        incident: Incident | None = None,
+        attachments: list[Attachment] | None = None,
+        **kwargs,
+    ):
+        """`attachments`: the incident's, already read (the page shows them): the choices
+        come from them instead of another query."""
         super().__init__(*args, **kwargs)
         if incident is not None:
-            self.fields["redacted_from"].queryset = incident.attachments.filter(
-                redacted_from__isnull=True
-            )
+            field = self.fields["redacted_from"]
+            field.queryset = incident.attachments.filter(redacted_from__isnull=True)
+            if attachments is not None:
+                field.choices = [("", field.empty_label)] + [
+                    (a.pk, field.label_from_instance(a))
+                    for a in attachments
+                    if a.redacted_from_id is None
+                ]
 
 
 def _correctable_choices():

@@ -6,6 +6,8 @@ re-sorts the open alarms at once, and no alarm row changes (nothing to audit but
 Lists get it as an annotation (`with_priority`), so sorting and filtering stay in the query.
 """
 
+from collections.abc import Callable
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
@@ -46,6 +48,23 @@ def priority_of(alarm) -> int:
         return annotated
     own = AlarmPriority.objects.filter(site_id=alarm.site_id, event_type=alarm.event_type)
     return own.values_list("priority", flat=True).first() or default_priority(alarm.event_type)
+
+
+def priority_lookup(site_ids: list[int]) -> Callable[[int, str], int]:
+    """`priority(site_id, event_type)` in Python, exactly as `priority_expression` computes it
+    in SQL (the sites' own rows, then the defaults by type). One query reads the rows."""
+    own = {
+        (site_id, event_type): priority
+        for site_id, event_type, priority in AlarmPriority.objects.filter(
+            site_id__in=site_ids
+        ).values_list("site_id", "event_type", "priority")
+    }
+
+    def priority(site_id: int, event_type: str) -> int:
+        found = own.get((site_id, event_type))
+        return int(found) if found is not None else default_priority(event_type)
+
+    return priority
 
 
 def priority_expression(site_ids: list[int] | None = None) -> Case:

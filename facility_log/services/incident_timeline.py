@@ -18,10 +18,15 @@ class TimelineEvent:
     attachment: Attachment | None = None
 
 
-def incident_timeline(incident: Incident) -> list[TimelineEvent]:
+def incident_timeline(
+    incident: Incident, attachments: list[Attachment] | None = None
+) -> list[TimelineEvent]:
     """Created, submitted, returned, approved, corrected, voided (from the history), plus
     supplements, reviews and attachments, in the order they happened. A review is one line:
-    the status change it made is not listed again. People are named as "Full Name (username)"."""
+    the status change it made is not listed again. People are named as "Full Name (username)".
+    `attachments`: the incident's, already read with their `uploaded_by` (else read here)."""
+    if attachments is None:
+        attachments = incident.attachments.select_related("uploaded_by")
     reviews = list(incident.reviews.select_related("reviewer"))
     events = _status_events(incident, reviews)
     events += [
@@ -34,7 +39,7 @@ def incident_timeline(incident: Incident) -> list[TimelineEvent]:
     ]
     events += [
         TimelineEvent(a.uploaded_at, "attachment", user_label(a.uploaded_by), a.original_name, a)
-        for a in incident.attachments.select_related("uploaded_by")
+        for a in attachments
     ]
     return sorted(events, key=lambda e: e.when)
 

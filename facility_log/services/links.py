@@ -127,9 +127,16 @@ def _door_events(incident: Incident, start, end, linked_ids: set[int]) -> list[N
     ]
 
 
-def _linked_events(incident: Incident) -> list[Nearby]:
-    sources = IncidentSource.objects.filter(incident=incident, alarm__isnull=False)
-    events = AccessEvent.objects.filter(alarm__incident_source__in=sources).select_related("door")
+def _linked_events(incident: Incident, sources: list[IncidentSource] | None) -> list[Nearby]:
+    if sources is None:
+        linked = IncidentSource.objects.filter(incident=incident, alarm__isnull=False)
+        events = AccessEvent.objects.filter(alarm__incident_source__in=linked)
+    else:
+        alarm_ids = [source.alarm_id for source in sources if source.alarm_id is not None]
+        if not alarm_ids:
+            return []
+        events = AccessEvent.objects.filter(alarm__in=alarm_ids)
+    events = events.select_related("door")
     return [
         Nearby(
             e.occurred_at, f"door: {e.get_event_type_display()}", e.door.name, "linked alarm", True
@@ -154,11 +161,14 @@ def _scans(incident: Incident, start, end) -> list[Nearby]:
     ]
 
 
-def incident_surroundings(incident: Incident) -> list[Nearby]:
+def incident_surroundings(
+    incident: Incident, sources: list[IncidentSource] | None = None
+) -> list[Nearby]:
     """The incident's linked door events, plus the door events and round scans of its zone
-    (its site, if no zone) from 30 minutes before to 30 minutes after, in time order."""
+    (its site, if no zone) from 30 minutes before to 30 minutes after, in time order.
+    `sources`: the incident's IncidentSource rows, already read (else read here)."""
     start, end = _window(incident)
-    linked = _linked_events(incident)
+    linked = _linked_events(incident, sources)
     linked_keys = {(n.when, n.where) for n in linked}
     nearby = [
         n for n in _door_events(incident, start, end, set()) if (n.when, n.where) not in linked_keys

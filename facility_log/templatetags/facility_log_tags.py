@@ -5,8 +5,9 @@ from functools import lru_cache
 
 from django import template
 from django.urls import get_script_prefix, reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 
 register = template.Library()
 
@@ -204,3 +205,77 @@ def view_log_rows(views) -> str:
 def get_count(counts, key) -> int:
     """`counts[key]` of a Counter or dict, 0 when absent (the dashboard's tables)."""
     return counts.get(key, 0) if counts else 0
+
+
+def _blocktranslate(message: str, **values) -> str:
+    """`{% blocktranslate trimmed with … %}` in Python: the same message id (so the same
+    translation), the values escaped and the translated text taken as written."""
+    escaped = {name: conditional_escape(value) for name, value in values.items()}
+    return mark_safe(gettext(message) % escaped)  # noqa: S308 - every value escaped above
+
+
+ALARM_ITEM = (
+    '<li class="alarm alarm-{} {}" data-id="{}" data-priority="{}">\n'
+    '    <div class="alarm-head">\n      {}\n'
+    '      <span class="badge priority {}">{}</span>\n'
+    '      <strong>{}</strong> · {} <span class="badge">{}{}</span>\n'
+    '      <span class="help">{} · {}</span>\n      {}\n    </div>\n'
+    '    <a class="button secondary" href="{}">{}</a>\n  </li>'
+)
+ALARM_TICK = (
+    '<input type="checkbox" name="alarm" value="{}" id="tick-{}" class="tick"> '
+    '<label for="tick-{}" class="visually-hidden">{}</label>'
+)
+
+
+def _alarm_tick(alarm) -> str:
+    if not alarm.can_acknowledge:
+        return ""
+    label = _blocktranslate("Tick alarm #%(pk)s", pk=alarm.pk)
+    return format_html(ALARM_TICK, alarm.pk, alarm.pk, alarm.pk, label)
+
+
+def _alarm_panic(alarm) -> str:
+    if not alarm.panic_id:
+        return ""
+    panic, guard = alarm.panic, alarm.panic.guard
+    text = _blocktranslate("Guard: %(name)s", name=guard.get_full_name() or guard.get_username())
+    if panic.last_scanned_at:
+        text += " " + _blocktranslate(
+            "· last scan %(last_scanned_at)s",
+            last_scanned_at=site_time(panic.last_scanned_at, alarm.site),
+        )
+    return format_html('<div class="help">{}</div>', text)
+
+
+@register.simple_tag
+def alarm_console_items(alarms) -> str:
+    """The alarm console's items (as its script draws them from the feed): tick box for those
+    the user may acknowledge, priority, type, where, site and door, occurred (site time),
+    state, the guard of a panic alarm, and the link to the alarm's page. Each alarm carries
+    `priority`, `priority_class`, `priority_label` and `can_acknowledge` (the view sets them)."""
+    return format_html_join(
+        "\n  ",
+        ALARM_ITEM,
+        (
+            (
+                a.state,
+                a.priority_class,
+                a.pk,
+                a.priority,
+                _alarm_tick(a),
+                a.priority_class,
+                a.priority_label,
+                a.get_event_type_display(),
+                a.where,
+                a.site.code,
+                f" {a.door.code}" if a.door_id else "",
+                site_time(a.occurred_at, a.site),
+                a.get_state_display(),
+                _alarm_panic(a),
+                url_of(a.pk, "access-alarm-page"),
+                _blocktranslate("Open alarm #%(pk)s", pk=a.pk),
+            )
+            for a in alarms
+        ),
+    )

@@ -21,7 +21,7 @@ from facility_log.scoping import (
     REVIEW_ROLES,
     VIEW_ROLES,
     get_scoped_or_404,
-    has_role,
+    get_scoped_with_roles,
     scoped,
     scoped_to_ids,
     site_id_list,
@@ -53,6 +53,11 @@ CSV_COLUMNS = [
 
 
 def _alarm(request, pk: int, roles=VIEW_ROLES) -> Alarm:
+    return _alarm_with_roles(request, pk, roles)[0]
+
+
+def _alarm_with_roles(request, pk: int, roles=VIEW_ROLES) -> tuple[Alarm, set[str]]:
+    """The scoped alarm and the roles the user holds at its site (read once)."""
     alarms = Alarm.objects.select_related(
         "site",
         "door",
@@ -63,12 +68,12 @@ def _alarm(request, pk: int, roles=VIEW_ROLES) -> Alarm:
         "panic__last_checkpoint__zone",
         "missed_check_in__shift__guard",
     )
-    return get_scoped_or_404(alarms, request.user, roles, pk=pk)
+    return get_scoped_with_roles(alarms, request.user, roles, pk=pk)
 
 
 def alarm_detail(request, pk: int):
     """One alarm: its event, its state and its history (who acknowledged, with which note)."""
-    alarm = _alarm(request, pk)
+    alarm, held = _alarm_with_roles(request, pk)
     priority = alarm_priorities.priority_of(alarm)
     return render(
         request,
@@ -77,7 +82,7 @@ def alarm_detail(request, pk: int):
             "alarm": alarm,
             "site": alarm.site,
             "form": AlarmNoteForm(),
-            "can_review": has_role(request.user, alarm.site, REVIEW_ROLES),
+            "can_review": bool(held & set(REVIEW_ROLES)),
             # Newest first, with the ticks of its procedure's steps.
             "history": alarm_history(alarm)[::-1],
             "checklist": procedures.alarm_checklist(alarm),

@@ -2,14 +2,18 @@
 newest), coloured by priority, with counts, filters by site, door, type, state and priority,
 and one note for several alarms at once; and the managers' page setting a site's priorities.
 
-Open alarms are few (they are acknowledged and resolved within minutes): the console sorts
-them in the query by their live priority (services/alarm_priorities.py) and shows at most
-CONSOLE_LIMIT; the counts above the list cover every open alarm the filters keep.
+The console shows at most CONSOLE_LIMIT open alarms, by their live priority
+(services/alarm_priorities.py), then newest; the counts above the list cover every open alarm
+the filters keep. Open alarms can pile up to thousands (a controller left raising them), so
+the shown ones are picked per (site, type) from an index, not by sorting all (`_most_urgent`).
 """
+
+from collections import Counter
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
@@ -73,15 +77,16 @@ class ConsoleFilterForm(forms.Form):
 
 
 def _console(request):
-    """(form, the shown alarms, counts): the filtered open alarms of the user's sites."""
+    """(form, the shown alarms, counts, the user's sites): the filtered open alarms of the
+    user's sites."""
     sites = list(sites_for(request.user, VIEW_ROLES))
     site_ids = [site.pk for site in sites]
     form = ConsoleFilterForm(request.GET or None, sites=sites)
-    alarms = scoped_to_ids(Alarm.objects.exclude(state=AlarmState.RESOLVED), site_ids)
-    alarms = alarm_priorities.with_priority(alarms, site_ids)
     if form.is_bound and not form.is_valid():
-        alarms = alarms.none()
-    elif form.is_bound:
+        return form, [], _counts({}, {}), sites
+    alarms = scoped_to_ids(Alarm.objects.exclude(state=AlarmState.RESOLVED), site_ids)
+    wanted = None
+    if form.is_bound:
         data = form.cleaned_data
         by_code = {site.code: site.pk for site in sites}
         if data["site"]:
@@ -92,18 +97,68 @@ def _console(request):
             alarms = alarms.filter(event_type=data["type"])
         if data["state"]:
             alarms = alarms.filter(state=data["state"])
-        if data["priority"]:
-            alarms = alarms.filter(priority=data["priority"])
-    by_priority = dict(
-        alarms.order_by()
-        .values_list("priority")
-        .annotate(n=Count("id"))
-        .values_list("priority", "n")
+        wanted = data["priority"]
+    priority = alarm_priorities.priority_lookup(site_ids)
+    # One grouped query gives both counts and the (site, type) pairs that hold open alarms.
+    by_priority, by_state, pairs = Counter(), Counter(), {}
+    grouped = alarms.order_by().values_list("site_id", "event_type", "state")
+    for site_id, event_type, state, n in grouped.annotate(n=Count("id")):
+        level = priority(site_id, event_type)
+        if wanted is not None and level != wanted:
+            continue
+        by_priority[level] += n
+        by_state[state] += n
+        pairs[(site_id, event_type)] = level
+    shown = _most_urgent(alarms, pairs)
+    for alarm in shown:
+        alarm.priority = pairs[(alarm.site_id, alarm.event_type)]
+    # (priority, newest raised, newest id): newest first, then a stable sort by priority.
+    shown.sort(key=lambda a: (a.raised_at, a.pk), reverse=True)
+    shown.sort(key=lambda a: a.priority)
+    return form, shown, _counts(by_priority, by_state), sites
+
+
+def _most_urgent(alarms, pairs: dict[tuple[int, str], int]) -> list[Alarm]:
+    """The CONSOLE_LIMIT alarms first by (priority, newest raised, newest id) among `alarms`,
+    without sorting every open alarm: each (site, type) pair has one priority, so the newest
+    CONSOLE_LIMIT of each pair (read in order from the `alarm_open_type` index) hold the
+    answer; one UNION ALL of those picks their ids, and a second query reads the rows (as a
+    subquery of that one, PostgreSQL would join every alarm before matching the ids)."""
+    if not pairs:
+        return []
+    parts, params = [], []
+    for n, ((site_id, event_type), level) in enumerate(sorted(pairs.items())):
+        newest = alarms.filter(site_id=site_id, event_type=event_type).order_by("-raised_at", "-id")
+        sql, part_params = newest.values_list("id", "raised_at")[
+            :CONSOLE_LIMIT
+        ].query.sql_with_params()
+        # Only Django's own SQL for each part, and integers: nothing from the request.
+        part = f"SELECT p{n}.id, p{n}.raised_at, {int(level)} AS priority FROM ({sql}) p{n}"  # noqa: S608
+        parts.append(part)
+        params.extend(part_params)
+    top = (
+        f"SELECT picked.id FROM ({' UNION ALL '.join(parts)}) picked"  # noqa: S608
+        f" ORDER BY picked.priority, picked.raised_at DESC, picked.id DESC LIMIT {CONSOLE_LIMIT}"
     )
-    by_state = dict(
-        alarms.order_by().values_list("state").annotate(n=Count("id")).values_list("state", "n")
+    with connection.cursor() as cursor:
+        cursor.execute(top, params)
+        ids = [row[0] for row in cursor.fetchall()]
+    return list(
+        Alarm.objects.select_related(
+            "site",
+            "door",
+            "event",
+            "panic__guard",
+            "panic__last_checkpoint",
+            "missed_check_in__shift__guard",
+        )
+        .filter(pk__in=ids)
+        .order_by()
     )
-    counts = {
+
+
+def _counts(by_priority: Counter, by_state: Counter) -> dict:
+    return {
         "total": sum(by_priority.values()),
         "priorities": [
             {"value": v, "label": PRIORITY_NAMES[v], "class": PRIORITY_CLASSES[v], "n": n}
@@ -112,15 +167,6 @@ def _console(request):
         "new": by_state.get(AlarmState.NEW, 0),
         "acknowledged": by_state.get(AlarmState.ACKNOWLEDGED, 0),
     }
-    shown = alarms.select_related(
-        "site",
-        "door",
-        "event",
-        "panic__guard",
-        "panic__last_checkpoint",
-        "missed_check_in__shift__guard",
-    ).order_by("priority", "-raised_at", "-id")[:CONSOLE_LIMIT]
-    return form, list(shown), counts
 
 
 def _procedure_json(alarm: Alarm, checklist, can_tick: bool) -> dict | None:
@@ -181,7 +227,7 @@ def _alarm_json(alarm: Alarm, reviewer_sites: set[int], checklist=None) -> dict:
 def alarm_console(request):
     """The console page; it refreshes itself by polling `access-alarm-feed` with the same
     filters (static/facility_log/js/alarm_console.js)."""
-    form, alarms, counts = _console(request)
+    form, alarms, counts, sites = _console(request)
     reviewer_sites = set(site_id_list(request.user, REVIEW_ROLES))
     for alarm in alarms:
         alarm.priority_label = PRIORITY_NAMES[alarm.priority]
@@ -194,7 +240,7 @@ def alarm_console(request):
             "form": form,
             "alarms": alarms,
             "counts": counts,
-            "sites": sites_for(request.user, VIEW_ROLES),
+            "sites": sites,
             "managed": sites_for(request.user, MANAGE_ROLES),
             "quick_notes": QUICK_NOTES,
             "query": request.GET.urlencode(),
@@ -204,9 +250,9 @@ def alarm_console(request):
 
 def alarm_feed(request):
     """The console's data: the filtered open alarms, most urgent first, and their counts."""
-    _form, alarms, counts = _console(request)
+    _form, alarms, counts, sites = _console(request)
     reviewer_sites = set(site_id_list(request.user, REVIEW_ROLES))
-    codes = list(sites_for(request.user, VIEW_ROLES).values_list("code", flat=True))
+    codes = [site.code for site in sites]
     checklists = procedures.checklists_for_alarms(alarms)
     return JsonResponse(
         {

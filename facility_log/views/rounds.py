@@ -37,6 +37,7 @@ from facility_log.scoping import (
     REVIEW_ROLES,
     VIEW_ROLES,
     get_scoped_or_404,
+    get_scoped_with_roles,
     has_role,
 )
 from facility_log.services import rounds as round_services
@@ -60,13 +61,13 @@ def _site(request, code: str, roles=VIEW_ROLES) -> Site:
 
 def _run(request, pk: int) -> Run:
     """A run, for its guard or the site's supervisors and managers."""
-    run = get_scoped_or_404(
+    run, held = get_scoped_with_roles(
         Run.objects.select_related("site", "route", "guard", "schedule"),
         request.user,
         REPORT_ROLES,
         pk=pk,
     )
-    if run.guard_id != request.user.pk and not has_role(request.user, run.site, REVIEW_ROLES):
+    if run.guard_id != request.user.pk and not held & set(REVIEW_ROLES):
         raise PermissionDenied("This is another guard's round.")
     return run
 

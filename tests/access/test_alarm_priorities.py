@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from facility_log.models import Alarm, AlarmPriority, AlarmState
 from facility_log.services import access, alarm_priorities, links
+from facility_log.views import alarm_console
 from tests.access.helpers import door, ingest, row
 
 
@@ -194,3 +195,63 @@ def test_console_queries_do_not_grow_with_alarms(personas, client_for):
         client.get("/access/alarms/")
     assert len(many) == len(few)
     assert len(many_page) == len(few_page)
+
+
+@pytest.mark.django_db
+def test_console_picks_the_same_alarms_in_the_same_order_as_sorting_all(
+    personas, client_for, monkeypatch
+):
+    # More open alarms than the console shows, of several types and both sites, with a site's
+    # own priority: the alarms picked per (site, type) are those a sort of all would give.
+    monkeypatch.setattr(alarm_console, "CONSOLE_LIMIT", 4)
+    _alarms(personas.site_a, personas.zone_a, TYPES * 3)
+    _alarms(personas.site_b, personas.zone_b, TYPES * 2 + ["denied"], prefix="b")
+    alarm_priorities.set_alarm_priority(
+        personas.site_b, personas.manager_ab, event_type="held_open", priority=1, reason="test"
+    )
+    first_duress = Alarm.objects.filter(event_type="duress").first()
+    access.acknowledge_alarm(first_duress, personas.manager_ab, note="seen")
+    client = client_for("manager_ab")
+    site_ids = [personas.site_a.pk, personas.site_b.pk]
+    for query, narrow in (
+        ("", {}),
+        ("priority=1", {"priority": 1}),
+        ("state=new", {"state": AlarmState.NEW}),
+        ("site=BRAVO", {"site": personas.site_b}),
+        ("type=held_open", {"event_type": "held_open"}),
+    ):
+        everything = alarm_priorities.with_priority(
+            Alarm.objects.exclude(state=AlarmState.RESOLVED).filter(site_id__in=site_ids),
+            site_ids,
+        ).filter(**narrow)
+        ordered = everything.order_by("priority", "-raised_at", "-id")
+        feed = client.get(f"/access/alarms/feed/?{query}").json()
+        assert [a["id"] for a in feed["alarms"]] == [a.pk for a in ordered[:4]], query
+        assert [a["priority"] for a in feed["alarms"]] == [a.priority for a in ordered[:4]]
+        assert feed["counts"]["total"] == everything.count()
+        by_priority = {p["value"]: p["n"] for p in feed["counts"]["priorities"]}
+        assert by_priority == {
+            level: everything.filter(priority=level).count()
+            for level in {a.priority for a in everything}
+        }
+        assert feed["counts"]["new"] == everything.filter(state=AlarmState.NEW).count()
+
+
+# The console page: 11 queries before; one grouped query now counts the open alarms (two
+# before), the shown ones are picked per (site, type) by id, then read, and the user's sites
+# are read once. The feed the same (it reads the shown alarms' procedures instead of the
+# sites a manager may set priorities at).
+CONSOLE_PAGE_QUERIES = 10
+
+
+@pytest.mark.django_db
+def test_console_page_query_count(personas, client_for):
+    _alarms(personas.site_a, personas.zone_a, TYPES)
+    client = client_for("manager_ab")
+    client.get("/access/alarms/")
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/access/alarms/").status_code == 200
+    assert len(captured) <= CONSOLE_PAGE_QUERIES, len(captured)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/access/alarms/feed/").status_code == 200
+    assert len(captured) <= CONSOLE_PAGE_QUERIES, len(captured)

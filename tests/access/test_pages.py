@@ -215,3 +215,18 @@ def test_a_guessed_format_is_named_when_the_file_is_refused(personas, client_for
     assert "Format guessed from the file: generic-csv." in page
     assert "Line 41, column occurred_at" in page
     assert AccessEvent.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_the_alarm_page_reads_the_users_roles_once(personas, client_for):
+    forced_open_at(personas.site_a, personas.zone_a)
+    alarm = Alarm.objects.get()
+    client = client_for("supervisor_a")
+    client.get(f"/access/alarms/{alarm.pk}/")
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(f"/access/alarms/{alarm.pk}/").content.decode()
+    roles = [q for q in captured if q["sql"].startswith('SELECT "facility_log_membership"."role"')]
+    assert len(roles) == 1  # the check and "may acknowledge" (two reads before)
+    assert "Open an incident from this alarm" in page  # the supervisor may still act on it
+    guard = client_for("guard_a").get(f"/access/alarms/{alarm.pk}/").content.decode()
+    assert "Open an incident from this alarm" not in guard

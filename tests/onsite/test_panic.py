@@ -150,6 +150,12 @@ def test_a_panic_alarm_tops_the_console_and_opens_a_critical_incident(personas, 
     feed = client_for("supervisor_a").get("/access/alarms/feed/").json()["alarms"]
     assert feed[0]["id"] == alarm.pk
     assert feed[0]["panic"]["last_checkpoint"] == "Dock"
+    console = client_for("supervisor_a").get("/access/alarms/").content.decode()
+    console = console[console.index('id="alarm-list"') :]
+    assert console.index(f'data-id="{alarm.pk}"') < console.index("Forced open")
+    guard = personas.guard_a
+    assert f"Guard: {guard.get_full_name() or guard.get_username()} · last scan " in console
+    assert f'id="tick-{alarm.pk}"' in console and f"Tick alarm #{alarm.pk}" in console
     page = client_for("supervisor_a").get(f"/access/alarms/{alarm.pk}/").content.decode()
     assert "panic button" in page and "Dock" in page
     incident = links.open_incident_from_alarm(alarm, personas.supervisor_a)

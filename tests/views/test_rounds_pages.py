@@ -180,3 +180,19 @@ def test_label_qr_codes_are_full_qr_codes_that_cameras_read():
     qr = label_qr(new_tag_code())
     assert not qr.is_micro
     assert qr.version == 1
+
+
+def test_the_run_page_reads_the_users_roles_once(personas, client_for):
+    route, cps = night_route(personas)
+    run = walk(personas, route, cps, timezone.now() - timedelta(hours=1), [0, 10], finish=False)
+    url = reverse("round-run", args=[run.pk])
+    for who in ("guard_a", "supervisor_a"):  # the run's guard, and a reviewer of the site
+        client = client_for(who)
+        client.get(url)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        roles = [
+            q for q in captured if q["sql"].startswith('SELECT "facility_log_membership"."role"')
+        ]
+        assert len(roles) == 1, who  # two reads before
+    assert client_for("outsider_c").get(url).status_code == 404

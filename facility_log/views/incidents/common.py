@@ -19,7 +19,7 @@ from facility_log.scoping import (
     REPORT_ROLES,
     REVIEW_ROLES,
     VIEW_ROLES,
-    get_scoped_or_404,
+    get_scoped_with_roles,
     roles_at,
 )
 from facility_log.services import incidents as svc
@@ -32,12 +32,21 @@ PAGE_SIZE = 50
 
 
 def _incident(request, pk: int, roles=VIEW_ROLES) -> Incident:
-    return get_scoped_or_404(
+    return _incident_with_roles(request, pk, roles)[0]
+
+
+def _incident_with_roles(request, pk: int, roles=VIEW_ROLES) -> tuple[Incident, set[str]]:
+    """The scoped incident and the roles the user holds at its site (one query for both the
+    check and the page)."""
+    incident, held = get_scoped_with_roles(
         Incident.objects.select_related("site", "zone", "category", "author"),
         request.user,
         roles,
         pk=pk,
     )
+    if incident.zone_id and incident.zone.site_id == incident.site_id:
+        incident.zone.site = incident.site  # a zone names its site: not read a second time
+    return incident, held
 
 
 def _activate_site_time(site: Site | None) -> None:
@@ -60,8 +69,10 @@ def _in_site_time(view):
     return wrapper
 
 
-def _roles(user, incident) -> dict:
-    held = roles_at(user, incident.site)  # one query for all three
+def _roles(user, incident, held: set[str] | None = None) -> dict:
+    """What the user's roles at the incident's site allow (`held` when already read)."""
+    if held is None:
+        held = roles_at(user, incident.site)  # one query for all three
     return {
         "report": bool(held & REPORT_ROLES),
         "review": bool(held & REVIEW_ROLES),

@@ -18,6 +18,7 @@ from facility_log.views.incidents.common import (
     User,
     _abilities,
     _incident,
+    _incident_with_roles,
     _roles,
     correctable_fields,
 )
@@ -28,9 +29,12 @@ from facility_log.views.incidents.common import (
 def incident_detail(request, pk: int):
     """The incident, who and what was involved, attachments, a timeline and the actions the
     viewer may take now."""
-    incident = _incident(request, pk)
-    roles = _roles(request.user, incident)
+    incident, held = _incident_with_roles(request, pk)
+    roles = _roles(request.user, incident, held)
     view_log.incident_read(request.user, incident, view_log.Via.PAGE)
+    # Read once, used by the list, the timeline, the attachment form and the surroundings.
+    attachments = list(incident.attachments.select_related("uploaded_by"))
+    sources = list(incident.sources.all())
     return render(
         request,
         "facility_log/incidents/detail.html",
@@ -39,10 +43,10 @@ def incident_detail(request, pk: int):
             "persons": incident.persons.all(),
             "vehicles": incident.vehicles.all(),
             "property_items": incident.property_items.all(),
-            "attachments": incident.attachments.all(),
-            "timeline": svc.incident_timeline(incident),
-            "surroundings": links.incident_surroundings(incident),
-            "sources": incident.sources.all(),
+            "attachments": attachments,
+            "timeline": svc.incident_timeline(incident, attachments),
+            "surroundings": links.incident_surroundings(incident, sources),
+            "sources": sources,
             "returned_because": _returned_because(incident),
             "legal_hold": retention.active_hold(incident),
             "can": _abilities(request.user, incident, roles),
@@ -53,7 +57,9 @@ def incident_detail(request, pk: int):
             ],
             # One page, several forms: distinct ids keep every label tied to its own input.
             "supplement_form": forms.SupplementForm(auto_id="supplement_%s"),
-            "attachment_form": forms.AttachmentForm(auto_id="attach_%s", incident=incident),
+            "attachment_form": forms.AttachmentForm(
+                auto_id="attach_%s", incident=incident, attachments=attachments
+            ),
             "correctable": correctable_fields(incident),
             "checklist": procedures.incident_checklist(incident),
         },
