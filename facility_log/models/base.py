@@ -12,8 +12,6 @@ Two kinds of model exist here and no third:
 """
 
 from django.db import models
-from django.utils.encoding import force_str
-from django.utils.hashable import make_hashable
 from simple_history.models import HistoricalRecords
 
 
@@ -57,26 +55,7 @@ class AuditedQuerySet(models.QuerySet):
 AuditedManager = models.Manager.from_queryset(AuditedQuerySet)
 
 
-class ChoiceLabelsModel(models.Model):
-    """`get_<field>_display()` from a table built once per field. Django's own rebuilds a dict
-    of every choice on each call, hashing each lazy label (a translation lookup per choice:
-    a page of 100 alarms paid 1,400 of them for the event types alone)."""
-
-    class Meta:
-        abstract = True
-
-    def _get_FIELD_display(self, field):  # noqa: N802 (Django's name)
-        labels = field.__dict__.get("_choice_labels")
-        if labels is None:
-            if not isinstance(field.choices, list | tuple):  # callable choices: read each time
-                return super()._get_FIELD_display(field)
-            labels = {make_hashable(value): label for value, label in field.flatchoices}
-            field._choice_labels = labels
-        value = getattr(self, field.attname)
-        return force_str(labels.get(make_hashable(value), value), strings_only=True)
-
-
-class AuditedModel(ChoiceLabelsModel):
+class AuditedModel(models.Model):
     """Abstract base of every mutable model: bulk writes refused, history kept per row."""
 
     objects = AuditedManager()
@@ -119,7 +98,7 @@ class AppendOnlyQuerySet(models.QuerySet):
     delete.queryset_only = True
 
 
-class AppendOnlyModel(ChoiceLabelsModel):
+class AppendOnlyModel(models.Model):
     """Abstract base of records that are never changed once written.
 
     Each row saved on its own gets a ledger entry. A model written in bulk sets
