@@ -74,3 +74,14 @@ def _media_of_its_own(settings, tmp_path_factory):
     """Each test stores files in a folder of its own: a test's rows are rolled back at its
     end, its files are not, and `verify_audit` reports files no record owns."""
     settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+
+
+@pytest.fixture(autouse=True)
+def _language_of_its_own():
+    """Each test starts and ends in the default language: a test that switches to German (a
+    page in German, `translation.activate`) must not leave the next test's messages German."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
