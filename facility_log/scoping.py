@@ -77,6 +77,14 @@ def active_memberships(user) -> list[tuple[int, str]]:
     return rows
 
 
+def _already_read(user) -> bool:
+    """True when this request has read `user`'s memberships: a query then narrows to them as a
+    literal list; before that it carries them as a subquery, so that the first scoped query of
+    a request (a scan's run, locked) costs no extra round trip."""
+    cache = _memberships_of.get()
+    return cache is not None and user.pk in cache
+
+
 def site_ids_for(user, roles=VIEW_ROLES) -> QuerySet:
     """A subquery of the ids of the sites where `user` holds one of `roles`."""
     if not _can_act(user):
@@ -108,7 +116,7 @@ def sites_for(user, roles=VIEW_ROLES) -> QuerySet[Site]:
     """The sites where `user` holds one of `roles` (all sites for a superuser)."""
     if _is_unrestricted(user):
         return Site.objects.all()
-    if _memberships_of.get() is not None:  # in a request: from the memberships read once
+    if _already_read(user):  # in a request that has read them: a literal list
         return Site.objects.filter(pk__in=site_id_list(user, roles))
     return Site.objects.filter(pk__in=site_ids_for(user, roles))
 
@@ -122,7 +130,7 @@ def scoped(queryset: QuerySet, user, roles=VIEW_ROLES, site_field: str = "site")
     if _is_unrestricted(user):
         return queryset
     lookup = f"{site_field}__in" if site_field else "pk__in"
-    if _memberships_of.get() is not None:  # in a request: the memberships read once, as a list
+    if _already_read(user):  # in a request that has read them: a literal list
         return queryset.filter(**{lookup: site_id_list(user, roles)})
     return queryset.filter(**{lookup: site_ids_for(user, roles)})
 

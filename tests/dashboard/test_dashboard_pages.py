@@ -152,10 +152,9 @@ def test_the_dashboard_costs_the_same_queries_for_a_year_however_many_rows(
     small = queries()
     _add_volume(personas, monkeypatch, 30, 100)
     assert queries() == small == before
-    # Sign-in and session, the user's memberships (read once a request: scoping), the site
-    # (site page), then 11 for the figures. One more than the page alone: the second sign-in
-    # step reads the session's authenticator.
-    assert before == {"site-dashboard": 17, "dashboard": 17}[name]
+    # Sign-in and session, the site and the role (site page), then 11 for the figures.
+    # One more than the page alone: the second sign-in step reads the session's authenticator.
+    assert before == {"site-dashboard": 17, "dashboard": 16}[name]
 
 
 @pytest.mark.django_db
