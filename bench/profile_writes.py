@@ -23,6 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# Requests come as from behind the TLS proxy (X-Forwarded-Proto): else DEBUG=0 redirects them.
+os.environ.setdefault("BEHIND_TLS_PROXY", "1")
 
 
 def main() -> None:
