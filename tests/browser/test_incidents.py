@@ -110,9 +110,13 @@ def test_report_return_supplement_approve_and_history(tablet, live_server, brows
     page.get_by_role("button", name="Approve").click()
     expect(page.get_by_text("Approved", exact=True)).to_be_visible()
     page.get_by_role("link", name="History").click()
+    # The history page has loaded before it is measured (measured while the click's navigation
+    # was still replacing the document, the page had no document element).
+    history = page.locator("table.history")
+    expect(history).to_be_visible()
+    page.wait_for_load_state("load")
     assert _small_targets(page) == []
     assert page.evaluate("document.documentElement.scrollWidth") <= 768
-    history = page.locator("table.history")
     for text in (
         "guard_a",
         "supervisor_a",
