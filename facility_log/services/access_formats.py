@@ -217,18 +217,42 @@ def _text(value) -> str:
 
 
 def read_generic_csv(stream: Iterable[str]) -> Iterator[Incoming]:
-    """The facility_log generic CSV (header required, columns in any order, BOM tolerated)."""
-    reader = csv.DictReader(stream)
-    header = [(name or "").lstrip("\ufeff").strip() for name in (reader.fieldnames or [])]
+    """The facility_log generic CSV (header required, columns in any order, BOM tolerated).
+
+    Read as `csv.DictReader` reads it (blank lines skipped, missing cells empty, extra cells
+    and unknown columns ignored, of a repeated column the last), but by position: a dict per
+    row and a conversion per cell cost more than the rest of checking a row."""
+    reader = csv.reader(stream)
+    first = next(reader, None)
+    header = [(name or "").lstrip("\ufeff").strip() for name in (first or [])]
     if not header:
         raise FormatError("The file is empty: a header row is required.")
     missing = [name for name in GENERIC_REQUIRED if name not in header]
     if missing:
         raise FormatError(f"Missing required column(s): {', '.join(missing)}.", 1, missing[0])
-    reader.fieldnames = header
-    for row in reader:
-        values = {name: _text(row.get(name)) for name in GENERIC_COLUMNS}
-        yield Incoming(line=reader.line_num, epoch=True, **values)
+    at = {name: index for index, name in enumerate(header)}
+    positions = [at.get(name) for name in GENERIC_COLUMNS]
+    for cells in reader:
+        if not cells:
+            continue
+        width = len(cells)
+        (source, external_id, occurred_at, door, event_type, reason, credential, cardholder,
+         direction) = (
+            cells[i].strip() if i is not None and i < width else "" for i in positions
+        )  # fmt: skip
+        yield Incoming(
+            line=reader.line_num,
+            source=source,
+            external_id=external_id,
+            occurred_at=occurred_at,
+            door=door,
+            event_type=event_type,
+            reason=reason,
+            credential=credential,
+            cardholder=cardholder,
+            direction=direction,
+            epoch=True,
+        )
 
 
 def open_text(binary) -> io.TextIOWrapper:

@@ -12,7 +12,8 @@ Ingestion runs in two passes so that a bad line leaves no trace and memory stays
    the unique key (site, source, external id) finds rows already stored or repeated in the
    input, and the rows returned are exactly the new ones. In the same transaction the chunk
    gets its ImportBatch record (with what it added), its ledger batch entry (the digest of
-   exactly the rows it stored) and its alarms, created in bulk with their history.
+   exactly the rows it stored) and its alarms, derived by the database from the rows stored,
+   with their history (services/access_ingest_alarms.py).
 
 A chunk that commits is complete and verifiable on its own, so a long import never holds the
 SQLite write lock or the ledger's lock for longer than one chunk, and an import stopped
@@ -31,12 +32,13 @@ from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC
+from operator import itemgetter
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 from django.utils import timezone
 
-from facility_log.models import AccessEvent, Alarm, ImportBatch, Site, SourceFormat
+from facility_log.models import AccessEvent, ImportBatch, Site, SourceFormat
 from facility_log.scoping import INGEST_ROLES, require_role
 from facility_log.services import ledger, notifications
 from facility_log.services.access import (
@@ -48,7 +50,8 @@ from facility_log.services.access import (
     describe_skipped,
 )
 from facility_log.services.access_formats import FormatError, Incoming
-from facility_log.services.audit import audited_change, create_in_bulk, current_request_id
+from facility_log.services.access_ingest_alarms import raise_alarms
+from facility_log.services.audit import audited_change, current_request_id
 
 # Rows per chunk, i.e. per transaction. SQLite: short enough that another writer waits well
 # under its 20 s timeout (a chunk of 2,000 takes tens of milliseconds); PostgreSQL: larger,
@@ -264,44 +267,26 @@ def _digest(site: Site, batch_pk: int, received_at, stored: list[tuple[int, tupl
     verifier recomputes it from the rows read back). Values are made plain here, once per
     row, as the database gives them back: the time in UTC, the event type a plain str."""
     digest = ledger.BatchDigest()
-    fields = ledger.row_fields(AccessEvent)
-    constant = {"site_id": site.pk, "batch_id": batch_pk, "received_at": received_at}
     positions = {name: 1 + index for index, name in enumerate(STAGED)}
     at_time = positions["occurred_at"]
     # Choices (an event type, a denial reason from a vendor mapping) are str subclasses whose
     # repr differs from the plain value the database gives back.
     choices = [positions["event_type"], positions["reason"]]
+    # The digest's columns picked from [*row, site, batch, received] by one itemgetter.
+    constant = {"site_id": site.pk, "batch_id": batch_pk, "received_at": received_at}
+    width = 1 + len(STAGED)
+    extra = {name: width + index for index, name in enumerate(constant)}
+    fields = ledger.row_fields(AccessEvent)
+    pick = itemgetter(*(extra.get(name) or positions[name] for name in fields))
+    tail = tuple(constant.values())
     for _pk, row in stored:
-        plain = list(row)
+        plain = [*row, *tail]
         plain[at_time] = row[at_time].astimezone(UTC)
         for at in choices:
-            plain[at] = str.__str__(row[at])
-        digest.add_normalised(
-            tuple(constant[name] if name in constant else plain[positions[name]] for name in fields)
-        )
+            if type(row[at]) is not str:
+                plain[at] = str.__str__(row[at])
+        digest.add_normalised(pick(plain))
     return digest.hexdigest()
-
-
-def _alarms(site: Site, rules: AlarmRules, received_at, stored) -> list[Alarm]:
-    at_type, at_door = 1 + STAGED.index("event_type"), 1 + STAGED.index("door_id")
-    types = rules.event_types()
-    alarms = []
-    for pk, row in stored:
-        if row[at_type] not in types:
-            continue
-        minutes = rules.minutes_for(row[at_door], row[at_type])
-        if minutes is not None:
-            alarms.append(
-                Alarm(
-                    site=site,
-                    door_id=row[at_door],
-                    event_id=pk,
-                    event_type=row[at_type],
-                    raised_at=received_at,
-                    escalate_after_minutes=minutes,
-                )
-            )
-    return alarms
 
 
 @dataclass
@@ -338,9 +323,9 @@ def _write_chunk(call: _Call, chunk: list[tuple], result: IngestResult) -> None:
         )
         batch.save(force_insert=True)
         ledger.record_batch(batch, _digest(call.site, batch_pk, received_at, stored), call.actor)
-        alarms = _alarms(call.site, call.rules, received_at, stored)
+        # Derived by the database from the rows just stored (none when none was new).
+        alarms = raise_alarms(call.rules, batch_pk, received_at) if stored else []
         if alarms:
-            create_in_bulk(Alarm, alarms)
             notifications.urgent_alarms(call.site, alarms)
     result.batch = result.batch or batch
     result.batches.append(batch.pk)

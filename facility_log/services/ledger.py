@@ -227,36 +227,46 @@ def chain_entries(pending: list[PendingEntry]) -> None:
     # transaction anyway, and a savepoint would cost two more queries on every write.
     with transaction.atomic(savepoint=False):
         seq, prev_hash = _locked_head()
-        now, entries = timezone.now(), []
+        now = timezone.now()
+        # Built as plain values, not LedgerEntry objects: this runs under the lock, for
+        # thousands of entries at once in an import (a model object per entry cost as much
+        # as hashing it). The hash is `entry_hash` of the same values.
+        created_at = _canonical_value(now)
+        rows = []
         for item in pending:
             digest = item.digest if item.digest is not None else digests.get((item.model, item.pk))
             if digest is None:
                 continue  # the row was rolled back with its savepoint
             seq += 1
-            entry = LedgerEntry(
-                seq=seq,
-                created_at=now,
-                kind=item.kind,
-                object_type=object_type(item.model),
-                object_pk=str(item.pk),
-                record_label=item.label[:200],
-                actor=item.actor if item.actor is not None and item.actor.pk else None,
-                actor_name=item.actor.get_username() if item.actor is not None else "",
-                digest=digest,
-                prev_hash=prev_hash,
-            )
-            entry.hash = prev_hash = entry_hash(entry)
-            entries.append(entry)
-        if connection.vendor == "postgresql" and len(entries) >= COPY_MIN_ENTRIES:
-            _copy_entries(entries)
+            actor = item.actor
+            document = {
+                "seq": seq,
+                "created_at": created_at,
+                "kind": item.kind,
+                "object_type": object_type(item.model),
+                "object_pk": str(item.pk),
+                "record_label": item.label[:200],
+                "actor_name": actor.get_username() if actor is not None else "",
+                "digest": digest,
+                "prev_hash": prev_hash,
+            }
+            document["hash"] = prev_hash = entry_hash_of_document(document)
+            document["created_at"] = now
+            document["actor_id"] = actor.pk if actor is not None and actor.pk else None
+            rows.append(document)
+        if connection.vendor == "postgresql" and len(rows) >= COPY_MIN_ENTRIES:
+            _copy_entries(rows)
         else:
-            LedgerEntry.objects.bulk_create(entries, batch_size=CHAIN_CHUNK)
+            LedgerEntry.objects.bulk_create(
+                [LedgerEntry(**row) for row in rows], batch_size=CHAIN_CHUNK
+            )
 
 
-def _copy_entries(entries: list[LedgerEntry]) -> None:
-    """Insert many entries with COPY (PostgreSQL). Held under the ledger's lock, this step is
-    what other writers wait for during an import: building a 2,000-row INSERT through the
-    ORM costs several times the COPY of the same values, which psycopg adapts itself. The
+def _copy_entries(rows: list[dict]) -> None:
+    """Insert many entries (each a dict of column values by attribute name) with COPY
+    (PostgreSQL). Held under the ledger's lock, this step is what other writers wait for
+    during an import: building a 2,000-row INSERT through the ORM costs several times the
+    COPY of the same values, which psycopg adapts itself. The
     ledger is append-only and has no history of its own (its triggers refuse UPDATE and
     DELETE, not INSERT); `verify_audit` recomputes every hash from what is stored, however
     it was inserted."""
@@ -266,8 +276,8 @@ def _copy_entries(entries: list[LedgerEntry]) -> None:
     names = [f.attname for f in fields]
     table = quote(LedgerEntry._meta.db_table)
     with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        for entry in entries:
-            copy.write_row([getattr(entry, name) for name in names])
+        for row in rows:
+            copy.write_row([row[name] for name in names])
 
 
 def record_history_row(history_row) -> None:
