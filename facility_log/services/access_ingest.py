@@ -289,6 +289,22 @@ def _digest(site: Site, batch_pk: int, received_at, stored: list[tuple[int, tupl
     return digest.hexdigest()
 
 
+def _check_keys_now() -> None:
+    """PostgreSQL: check the chunk's foreign keys now instead of at commit.
+
+    Django declares them DEFERRABLE INITIALLY DEFERRED (the events point at their batch
+    before it is written), so they are checked when the transaction commits: after the
+    ledger entries are chained, under the ledger's lock, which every other writer waits for.
+    For a chunk of 10,000 events (site, door, batch) and its alarms that was about a quarter
+    of a second each time. Setting them IMMEDIATE checks what is outstanding at once
+    (PostgreSQL applies the change retroactively); DEFERRED again restores how every
+    deferrable constraint of the schema starts, for the chunks that follow in the same
+    transaction (the batch API's)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED")
+
+
 @dataclass
 class _Call:
     """What every chunk of one ingestion call shares."""
@@ -327,6 +343,7 @@ def _write_chunk(call: _Call, chunk: list[tuple], result: IngestResult) -> None:
         alarms = raise_alarms(call.rules, batch_pk, received_at) if stored else []
         if alarms:
             notifications.urgent_alarms(call.site, alarms)
+        _check_keys_now()
     result.batch = result.batch or batch
     result.batches.append(batch.pk)
     result.created += len(stored)

@@ -139,3 +139,15 @@ def test_a_refused_input_with_alarm_rows_writes_no_alarm_history_or_entry(hq, mo
         ingest(hq, rows, channel=ImportBatch.Channel.FILE)
     assert not Alarm.objects.exists() and not Alarm.history.model.objects.exists()
     assert not AccessEvent.objects.exists() and LedgerEntry.objects.count() == entries
+
+
+@pytest.mark.django_db
+def test_a_call_answered_item_by_item_stores_all_its_chunks_in_one_transaction(hq, monkeypatch):
+    # Each chunk's keys are checked before the ledger is chained (PostgreSQL); the chunks
+    # after it still write their events before their batch, as the keys stay deferred.
+    monkeypatch.setattr(access_ingest, "chunk_size", lambda: 10)
+    rows = [row(line=i + 2, external_id=f"p-{i}", event_type=TYPES[i % 4]) for i in range(35)]
+    result = ingest(hq, rows, per_item=True)
+    assert (result.created, len(result.batches), result.statuses) == (35, 4, ["created"] * 35)
+    assert result.alarms == Alarm.objects.filter(site=hq).count() == 26
+    assert verify_audit().intact
