@@ -16,7 +16,9 @@ What a scan costs.
   route and schedule), checks the guard's role and that the client_uuid is new; then the
   checkpoint, the insert, the run's state, and the ledger's entry at the end of the
   transaction. The API passes the run's id (`run_id`) so that this one query is also the
-  only read of the run.
+  only read of the run, and finds the scanned checkpoint too; that statement, and the read
+  of the run's scans, are compiled once per process (services/precompiled.py): building
+  them cost more Python time than the database took to run them.
 """
 
 import uuid
