@@ -292,7 +292,8 @@ def _chain_one(item: PendingEntry, digest: str) -> None:
     # canonical_json(content with seq) is this, then the seq's digits, then "}".
     before_seq = canonical_json(content)[:-1].decode() + ',"seq":'
     table = connection.ops.quote_name(LedgerEntry._meta.db_table)
-    with connection.cursor() as cursor:
+    # As chain_entries: in the caller's transaction, or a transaction of its own outside one.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(
             f"SELECT pg_advisory_xact_lock(%s); "  # noqa: S608 - our own table name
             f"INSERT INTO {table} ({_CHAIN_ONE_COLUMNS}) "
