@@ -40,6 +40,16 @@ def _is_unrestricted(user) -> bool:
     return _can_act(user) and user.is_superuser
 
 
+def can_act(user) -> bool:
+    """Whether `user` may act at all (signed in and active, or the system actor)."""
+    return _can_act(user)
+
+
+def is_unrestricted(user) -> bool:
+    """Whether `scoped()` leaves querysets unfiltered for `user` (an active superuser)."""
+    return _is_unrestricted(user)
+
+
 # During a request, the user's memberships are read once (`memberships_read_once`, entered by
 # MembershipsOncePerRequestMiddleware): a page asked for them two to four times, one query each.
 # Any change to a membership empties the cache, so a request that changes roles reads again.

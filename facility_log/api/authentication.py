@@ -12,10 +12,22 @@ from rest_framework import authentication, exceptions
 from facility_log.models import ApiToken
 from facility_log.models.accounts import hash_token
 from facility_log.services import two_factor
+from facility_log.services.precompiled import PrecompiledQuery, Slot
 
 # The last-used stamp is written at most this often per token: a busy door controller would
 # otherwise write its token row on every call.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+# Read on every API call: compiled once per process (services/precompiled.py).
+_TOKEN = PrecompiledQuery(
+    lambda _key, key_hash: (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=key_hash, revoked_at__isnull=True)
+        .order_by("pk")[:1]
+    ),
+    {"key_hash": Slot("\x1fsentinel key hash\x1f", ApiToken._meta.get_field("key_hash"))},
+)
 
 
 class ApiTokenAuthentication(authentication.TokenAuthentication):
@@ -23,11 +35,7 @@ class ApiTokenAuthentication(authentication.TokenAuthentication):
     leaked backup does not leak working credentials."""
 
     def authenticate_credentials(self, key):
-        token = (
-            ApiToken.objects.select_related("user")
-            .filter(key_hash=hash_token(key), revoked_at__isnull=True)
-            .first()
-        )
+        token = _TOKEN.first("token", key_hash=hash_token(key))
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
         if not token.user.is_active:

@@ -223,6 +223,12 @@ def chain_entries(pending: list[PendingEntry]) -> None:
     """Give the entries their places after the head, under the ledger's lock (held from
     here until the transaction commits: only as long as this takes, not the whole job)."""
     digests = _read_digests(pending)
+    if connection.vendor == "postgresql" and len(pending) == 1:
+        entry = pending[0]
+        digest = entry.digest if entry.digest is not None else digests.get((entry.model, entry.pk))
+        if digest is not None:  # else the row was rolled back with its savepoint
+            _chain_one(entry, digest)
+        return
     # No savepoint of its own: inside a service's transaction a failure here fails the whole
     # transaction anyway, and a savepoint would cost two more queries on every write.
     with transaction.atomic(savepoint=False):
@@ -260,6 +266,66 @@ def chain_entries(pending: list[PendingEntry]) -> None:
             LedgerEntry.objects.bulk_create(
                 [LedgerEntry(**row) for row in rows], batch_size=CHAIN_CHUNK
             )
+
+
+# The entry's canonical content ends with its `seq` (keys are sorted, and "seq" sorts last):
+# what comes before it is known before the head is, so PostgreSQL can finish the hash itself.
+assert sorted(ENTRY_FIELDS)[-1] == "seq"  # noqa: S101 - a fact _chain_one relies on
+
+_CHAIN_ONE_COLUMNS = (
+    "seq, created_at, kind, object_type, object_pk, record_label, actor_id, actor_name, digest,"
+    " prev_hash, hash"
+)
+
+
+def _chain_one(item: PendingEntry, digest: str) -> None:
+    """Chain one entry on PostgreSQL in a single round trip, the lock's included: the lock,
+    the head and the insert are one request, and PostgreSQL computes the entry's hash from
+    the head's (SHA-256 over the previous hash and the canonical content, `entry_hash`). The
+    lock is then held from the moment it is granted until the commit that follows, with no
+    trip back to Python in between: the one lock every writer of the ledger waits for is
+    held for the least time (a checkpoint scan writes exactly one entry).
+
+    As in `_locked_head`, the lock is taken by its own statement before the one that reads
+    the head, so that the head is read after the lock is granted."""
+    actor = item.actor if item.actor is not None and item.actor.pk else None
+    content = {
+        "created_at": timezone.now(),
+        "kind": str(item.kind),
+        "object_type": object_type(item.model),
+        "object_pk": str(item.pk),
+        "record_label": item.label[:200],
+        "actor_name": item.actor.get_username() if item.actor is not None else "",
+        "digest": digest,
+    }
+    # canonical_json(content with seq) is this, then the seq's digits, then "}".
+    before_seq = canonical_json(content)[:-1].decode() + ',"seq":'
+    table = connection.ops.quote_name(LedgerEntry._meta.db_table)
+    # As chain_entries: in the caller's transaction, or a transaction of its own outside one.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT pg_advisory_xact_lock(%s); "  # noqa: S608 - our own table name
+            f"INSERT INTO {table} ({_CHAIN_ONE_COLUMNS}) "
+            "SELECT head.seq + 1, %s, %s, %s, %s, %s, %s, %s, %s, head.hash, "
+            "encode(sha256(convert_to(head.hash || %s || (head.seq + 1)::text || '}', 'UTF8')),"
+            " 'hex') "
+            f"FROM (SELECT COALESCE(last.seq, 0) AS seq, COALESCE(last.hash, %s) AS hash "
+            f"FROM (SELECT 1) AS one LEFT JOIN "
+            f"(SELECT seq, hash FROM {table} ORDER BY seq DESC LIMIT 1) AS last ON true) AS head",
+            [
+                LEDGER_LOCK_KEY,
+                content["created_at"],
+                content["kind"],
+                content["object_type"],
+                content["object_pk"],
+                content["record_label"],
+                actor.pk if actor is not None else None,
+                content["actor_name"],
+                digest,
+                before_seq,
+                GENESIS_HASH,
+            ],
+        )
 
 
 def _copy_entries(rows: list[dict]) -> None:

@@ -93,7 +93,9 @@ def _queries_for(personas, api_client_for, count: int) -> int:
 
 
 def test_queries_grow_by_a_fixed_number_per_item(personas, api_client_for):
-    base = _queries_for(personas, api_client_for, 1)
-    three = _queries_for(personas, api_client_for, 3)
-    seven = _queries_for(personas, api_client_for, 7)
-    assert (seven - three) == 2 * (three - base)
+    # Batches of several items: on PostgreSQL a single ledger entry is chained in one
+    # statement instead of two (services/ledger.py), a difference in the fixed part.
+    base = _queries_for(personas, api_client_for, 3)
+    five = _queries_for(personas, api_client_for, 5)
+    nine = _queries_for(personas, api_client_for, 9)
+    assert (nine - five) == 2 * (five - base)

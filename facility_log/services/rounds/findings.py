@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from facility_log.models import Checkpoint, ExceptionKind, RoundException, Run, Scan, Site
 from facility_log.services import ledger
+from facility_log.services.precompiled import PrecompiledQuery, Slot
 from facility_log.services.rounds.common import knob
 
 
@@ -167,7 +168,7 @@ class RunState:
         """Read the run's scans, `scan` (just saved) apart: one query, which also gives the
         ledger the new row's digest (it is not read back a second time)."""
         self.times = {}
-        for row in Scan._base_manager.filter(run_id=run.pk).values():
+        for row in _RUN_SCANS.rows("all", run_id=run.pk):
             if row["id"] == scan.pk:
                 ledger.provide_digest(Scan, scan.pk, row)
             else:
@@ -179,6 +180,13 @@ class RunState:
 
     def forget(self) -> None:
         self.times, self.held = None, False
+
+
+# Every scan of a run reads this: compiled once per process (services/precompiled.py).
+_RUN_SCANS = PrecompiledQuery(
+    lambda _key, run_id: Scan._base_manager.filter(run_id=run_id).values(),
+    {"run_id": Slot(-(2**62) + 21, Run._meta.pk)},
+)
 
 
 def sync_new_scan(

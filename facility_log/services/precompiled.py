@@ -1,0 +1,121 @@
+"""Querysets compiled to SQL once per process, then run with new values.
+
+Django builds and compiles a queryset's SQL on every call: for the one read a checkpoint scan
+makes of its run (locked, with its site, route and schedule, the caller's role checked and the
+client_uuid looked up, in one statement) that costs more Python time than the database takes
+to answer it. The shape of that SQL never changes, only the values in it do. A
+`PrecompiledQuery` builds the queryset once with sentinel values in the places of the
+variable ones (`Slot`s), keeps the compiled SQL and the positions of the sentinels among its
+parameters, and from then on puts the real values there and runs it: the same statement, the
+same rows, read into model instances (with select_related and annotations) exactly as the
+queryset would have.
+
+Only for a queryset whose shape depends on nothing but the key it is cached under (the
+builder receives the sentinels and must not read the database or any state that varies).
+"""
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connections
+from django.db.models import Field, Model, QuerySet
+from django.db.models.query import get_related_populators
+from django.db.models.sql.constants import MULTI
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A variable value of a precompiled query: its sentinel (a value no real one equals,
+    found among the compiled parameters) and the field that prepares a real value for the
+    database as the ORM would have (a UUID as text on SQLite, for instance)."""
+
+    sentinel: Any
+    field: Field
+
+    def prepared(self, value, connection):
+        return self.field.get_db_prep_value(value, connection, prepared=False)
+
+
+@dataclass
+class _Compiled:
+    compiler: Any
+    sql: str
+    params: tuple
+    positions: list[tuple[int, str]]
+
+
+class PrecompiledQuery:
+    """`build(key, **sentinels)` returns the queryset; `first(key, **values)` runs it with
+    `values` in the slots' places (see the module docstring). `key` names everything the
+    queryset's shape depends on besides the database (for instance whether the actor is a
+    superuser, whom scoping leaves unfiltered); `build(key, **sentinels)` is given it."""
+
+    def __init__(self, build: Callable[..., QuerySet], slots: dict[str, Slot]):
+        self._build, self._slots = build, slots
+        self._compiled: dict[tuple, _Compiled] = {}
+
+    def first(self, key, *, using: str = "default", **values) -> Model | None:
+        """The first row as a model instance (None if none). A slot this key's shape does not
+        use (a superuser's scoping has no user id) is left out of `values`."""
+        for obj in _instances(self._compiler(key, using, values), using):
+            return obj
+        return None
+
+    def rows(self, key, *, using: str = "default", **values) -> list[dict]:
+        """The rows of a `values()` queryset, as dicts named as `values()` names them."""
+        compiler = self._compiler(key, using, values)
+        query = compiler.query
+        if query.selected:
+            names = list(query.selected)
+        else:
+            names = [*query.extra_select, *query.values_select, *query.annotation_select]
+        return [dict(zip(names, row, strict=True)) for row in compiler.results_iter()]
+
+    def _compiler(self, key, using: str, values: dict):
+        """A copy of the compiler that compiled the query, answering with its SQL and these
+        values: its select list, converters and related populators are the query's."""
+        compiled = self._compiled.get((using, key))
+        if compiled is None:
+            compiled = self._compiled[(using, key)] = self._compile(key, using)
+        connection = connections[using]
+        params = list(compiled.params)
+        for position, name in compiled.positions:
+            params[position] = self._slots[name].prepared(values[name], connection)
+        compiler = copy.copy(compiled.compiler)
+        compiler.connection = connection  # this thread's, not the one that compiled it
+        compiler.as_sql = lambda *args, **kwargs: (compiled.sql, tuple(params))
+        return compiler
+
+    def _compile(self, key, using: str) -> _Compiled:
+        queryset = self._build(key, **{name: s.sentinel for name, s in self._slots.items()})
+        compiler = queryset.query.get_compiler(using=using)
+        sql, params = compiler.as_sql()
+        connection = connections[using]
+        positions = []
+        for name, slot in self._slots.items():
+            sentinel = slot.prepared(slot.sentinel, connection)
+            found = [i for i, p in enumerate(params) if type(p) is type(sentinel) and p == sentinel]
+            if str(sentinel) in sql:
+                raise ValueError(f"slot {name!r} is written into the SQL, not a parameter")
+            positions += [(i, name) for i in found]
+        return _Compiled(compiler, sql, tuple(params), positions)
+
+
+def _instances(compiler, using: str):
+    """Model instances of the compiler's rows, as Django's ModelIterable makes them."""
+    results = compiler.execute_sql(MULTI)
+    select, klass_info = compiler.select, compiler.klass_info
+    annotation_col_map = compiler.annotation_col_map
+    model_cls = klass_info["model"]
+    start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+    init_list = [f[0].target.attname for f in select[start:end]]
+    related_populators = get_related_populators(klass_info, select, using)
+    for row in compiler.results_iter(results):
+        obj = model_cls.from_db(using, init_list, row[start:end])
+        for populator in related_populators:
+            populator.populate(row, obj)
+        for attr_name, col_pos in (annotation_col_map or {}).items():
+            setattr(obj, attr_name, row[col_pos])
+        yield obj
