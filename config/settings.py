@@ -104,8 +104,10 @@ MIDDLEWARE = [
     "facility_log.middleware.UserLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    # Django's and django-otp's, reading the user and the session's authenticator in one
+    # query (facility_log/signed_in.py).
+    "facility_log.signed_in.AuthenticationMiddleware",
+    "facility_log.signed_in.OTPMiddleware",
     "facility_log.middleware.LoginRequiredMiddleware",
     "facility_log.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -194,7 +196,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # the pair, not by the username alone, keeps a stranger from locking a guard out from afar.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, taking the user read with the session's authenticator.
+    "facility_log.signed_in.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = int(os.environ.get("FACILITY_LOG_LOGIN_FAILURE_LIMIT", "10"))
 AXES_COOLOFF_TIME = timedelta(
