@@ -55,7 +55,9 @@ def _device_with_user(session) -> Device | None:
         device_class = apps.get_model(*model_label.split("."))
         if not issubclass(device_class, Device):
             return None
-        return device_class.objects.select_related("user").filter(id=int(device_id)).first()
+        # A slice, not first(): the id is unique, and an ORDER BY only costs compiling.
+        found = device_class.objects.select_related("user").filter(id=int(device_id))[:1]
+        return next(iter(found), None)
     except (ValueError, LookupError, TypeError):
         return None
 

@@ -23,11 +23,13 @@ class ApiTokenAuthentication(authentication.TokenAuthentication):
     leaked backup does not leak working credentials."""
 
     def authenticate_credentials(self, key):
-        token = (
+        # key_hash is unique: no ORDER BY (first() would add the model's ordering).
+        found = (
             ApiToken.objects.select_related("user")
             .filter(key_hash=hash_token(key), revoked_at__isnull=True)
-            .first()
+            .order_by()[:1]
         )
+        token = next(iter(found), None)
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
         if not token.user.is_active:
