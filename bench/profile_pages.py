@@ -9,8 +9,9 @@ Per page it prints the median in-process time of `--requests` requests, the numb
 and their share of the time, and the ratio of the bare page's time to the page's (what
 gunicorn's throughput ratio tends to when the Python work dominates); with `--top` the
 heaviest functions of the page's profile (a `.prof` file per page is written to `--out` for
-`python -m pstats` or snakeviz). Timing is printed, never asserted; the machine is shared, so
-the load average is printed too.
+`python -m pstats` or snakeviz). The "floor:" entries (bench/pages.py FLOOR), the bare page
+signed in and the API's cheapest endpoint, are the fixed cost of a signed-in request. Timing
+is printed, never asserted; the machine is shared, so the load average is printed too.
 """
 
 import argparse
@@ -28,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import data  # noqa: E402
-from bench.pages import BARE, PAGES, server_env, verified_session  # noqa: E402
+from bench.pages import BARE, FLOOR, PAGES, server_env, verified_session  # noqa: E402
 
 HEADERS = {"host": "127.0.0.1", "x-forwarded-proto": "https"}
 
@@ -85,7 +86,7 @@ def plan_for_profile() -> dict:
 
 
 def client_for(path: str, plan: dict):
-    if path.startswith("/bench/"):
+    if path.startswith("/bench/bare-"):
         return plan["bare"]
     return plan["api"] if path.startswith("/api/") else plan["browser"]
 
@@ -127,7 +128,7 @@ def main() -> None:
     args = parser.parse_args()
     setup(args.db, tempfile.mkdtemp(prefix="profile-media-"))
     plan = plan_for_profile()
-    pages = [(BARE, "bare", "/bench/bare-page/"), *PAGES]
+    pages = [(BARE, "bare", "/bench/bare-page/"), *PAGES, *FLOOR]
     if args.only:
         wanted = {name.strip() for name in args.only.split(",")} | {BARE}
         pages = [page for page in pages if page[0] in wanted]

@@ -56,9 +56,7 @@ FILL_BARE_PAGE_TABLE = (
 )
 
 
-@login_not_required
-def bare_page(request):
-    """The newest 50 rows of a plain table as an HTML table: one query, no template."""
+def _bare_rows(request):
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT id, name, note, created_at FROM {BARE_PAGE_TABLE}"  # noqa: S608
@@ -70,8 +68,22 @@ def bare_page(request):
     return HttpResponse(f"<!doctype html><title>bare</title><table>{body}</table>")
 
 
+@login_not_required
+def bare_page(request):
+    """The newest 50 rows of a plain table as an HTML table: one query, no template."""
+    return _bare_rows(request)
+
+
+def signed_in_bare_page(request):
+    """The bare page behind the application's sign-in (and second step): what it costs to
+    be signed in, before a view does any work of its own (docs/performance.md, "The cost of
+    a signed-in request")."""
+    return _bare_rows(request)
+
+
 urlpatterns = [
     path("bench/bare-write/", bare_write),
     path("bench/bare-page/", bare_page),
+    path("bench/signed-in-bare-page/", signed_in_bare_page),
     *app_urlpatterns,
 ]

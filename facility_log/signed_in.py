@@ -1,0 +1,105 @@
+"""The signed-in user and the authenticator their session was verified with, read in one query.
+
+A verified session names its user and its device (django-otp's `otp_device_id`). Django read
+the user (one query) and django-otp the device (another) on every request. Here the device is
+read with its user (`select_related`), and that user is handed to Django's own `get_user`
+through the backend, so every check stays where it was and runs unchanged: Django's (the
+session names a configured backend, the account is active, the session's password hash
+matches, else the session is flushed) and django-otp's (the device belongs to that user and is
+confirmed, else the session forgets it). Nothing is kept between requests: signing out,
+deactivating the account, changing the password or removing the device takes effect on the
+next request, as before. A session without a device (a guard's) reads its user as before.
+"""
+
+from contextvars import ContextVar
+
+from django.apps import apps
+from django.contrib import auth
+from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY, backends
+from django.contrib.auth import middleware as auth_middleware
+from django.utils.functional import SimpleLazyObject
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp import middleware as otp_middleware
+from django_otp.models import Device
+
+BACKEND = "facility_log.signed_in.ModelBackend"
+# Sessions signed in before this backend replaced Django's name Django's; the two authenticate
+# alike, so such a session is carried over instead of being signed out.
+DJANGO_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+# The user read with the session's device, for ModelBackend.get_user during this request's
+# `auth.get_user` only.
+_read_with_device: ContextVar = ContextVar("facility_log_user_read_with_device", default=None)
+
+
+class ModelBackend(backends.ModelBackend):
+    """Django's ModelBackend; `get_user` takes the user already read with the session's
+    device instead of reading it again (and applies the same is-active check to it)."""
+
+    def get_user(self, user_id):
+        user = _read_with_device.get()
+        if user is None or str(user.pk) != str(user_id):
+            return super().get_user(user_id)
+        return user if self.user_can_authenticate(user) else None
+
+
+def _device_with_user(session) -> Device | None:
+    """The device the session names, with its user; None when it names none (or none that
+    can be read: django-otp then reads it itself, and refuses it as before)."""
+    persistent_id = session.get(DEVICE_ID_SESSION_KEY)
+    if not persistent_id or SESSION_KEY not in session:
+        return None
+    persistent_id = otp_middleware.OTPMiddleware._normalize_persistent_id(persistent_id)
+    try:
+        model_label, device_id = persistent_id.rsplit("/", 1)
+        device_class = apps.get_model(*model_label.split("."))
+        if not issubclass(device_class, Device):
+            return None
+        # A slice, not first(): the id is unique, and an ORDER BY only costs compiling.
+        found = device_class.objects.select_related("user").filter(id=int(device_id))[:1]
+        return next(iter(found), None)
+    except (ValueError, LookupError, TypeError):
+        return None
+
+
+def get_user(request):
+    """Django's `auth.get_user`, with the user read together with the session's device."""
+    if hasattr(request, "_cached_user"):
+        return request._cached_user
+    session = request.session
+    if session.get(BACKEND_SESSION_KEY) == DJANGO_BACKEND:
+        session[BACKEND_SESSION_KEY] = BACKEND
+    device = _device_with_user(session) if session.get(BACKEND_SESSION_KEY) == BACKEND else None
+    token = _read_with_device.set(device.user if device is not None else None)
+    try:
+        user = auth.get_user(request)
+    finally:
+        _read_with_device.reset(token)
+    request._session_device = device
+    request._cached_user = user
+    return user
+
+
+class AuthenticationMiddleware(auth_middleware.AuthenticationMiddleware):
+    """Django's, with `request.user` from `get_user` above."""
+
+    def process_request(self, request):
+        super().process_request(request)
+        request.user = SimpleLazyObject(lambda: get_user(request))
+
+
+class OTPMiddleware(otp_middleware.OTPMiddleware):
+    """django-otp's, taking the device `get_user` read with the user when it is the one the
+    session names; `_finalize_device` checks it exactly as it checks one it reads itself."""
+
+    def _verify_user_sync(self, request, user):
+        self._init_user_fields(user)  # evaluates the user: reads the device with it
+        if user.is_authenticated:
+            persistent_id = request.session.get(DEVICE_ID_SESSION_KEY)
+            device = getattr(request, "_session_device", None)
+            if device is None or device.persistent_id != self._normalize_persistent_id(
+                persistent_id or ""
+            ):
+                device = self._device_from_persistent_id(persistent_id) if persistent_id else None
+            user.otp_device = self._finalize_device(request, user, device)
+        return user

@@ -1,0 +1,163 @@
+"""A signed-in request reads its user together with the authenticator its session was verified
+with (facility_log/signed_in.py), and every check of the session still holds on the very next
+request: signing out, deactivation, a changed password, a removed or foreign authenticator, a
+new role that needs the second step."""
+
+import pytest
+from django.contrib.auth import BACKEND_SESSION_KEY
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from facility_log.models import Role
+from facility_log.services import accounts, sites, two_factor
+from facility_log.signed_in import BACKEND, DJANGO_BACKEND
+from tests.two_factor_helpers import authenticator, verified_login
+
+PAGE = "/notifications/"
+
+
+def _reads(captured, table: str) -> list[str]:
+    """The queries that read `table` first (FROM it), joined to others or not."""
+    return [q["sql"] for q in captured.captured_queries if f'FROM "{table}"' in q["sql"]]
+
+
+def _user_with_device(captured) -> list[str]:
+    return [
+        sql
+        for sql in _reads(captured, "otp_totp_totpdevice")
+        if 'INNER JOIN "auth_user"' in sql and '"auth_user"."password"' in sql
+    ]
+
+
+def _get(client: Client, path: str = PAGE):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+    return response, captured
+
+
+def test_a_verified_page_request_reads_the_user_and_the_device_in_one_query(personas):
+    client = verified_login(Client(), personas.manager_ab)
+    response, captured = _get(client)
+    assert response.status_code == 200
+    assert len(_reads(captured, "django_session")) == 1
+    assert len(_user_with_device(captured)) == 1
+    assert not _reads(captured, "auth_user")
+    # The session; the device with its user; the page's own notifications. Before: the user
+    # and the device were a query each.
+    assert len(captured.captured_queries) == 3, [q["sql"] for q in captured.captured_queries]
+
+
+def test_a_guard_without_a_device_reads_the_user_alone(personas):
+    client = verified_login(Client(), personas.guard_a)
+    response, captured = _get(client)
+    assert response.status_code == 200
+    assert len(_reads(captured, "auth_user")) == 1
+    assert not _reads(captured, "otp_totp_totpdevice")
+
+
+def test_the_api_with_a_verified_session_reads_the_user_and_the_device_in_one_query(personas):
+    client = verified_login(Client(), personas.supervisor_a)
+    response, captured = _get(client, "/api/v1/me/")
+    assert response.status_code == 200 and response.json()["username"] == "supervisor_a"
+    assert not _reads(captured, "auth_user")
+    assert len(_user_with_device(captured)) == 1
+    assert len(captured.captured_queries) == 3  # the session; device and user; memberships
+
+
+def test_the_api_with_a_token_reads_the_token_and_its_user_in_one_query(personas, api_client_for):
+    client = api_client_for("manager_ab")
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/api/v1/me/")
+    assert response.status_code == 200
+    [token_read] = _reads(captured, "facility_log_apitoken")
+    assert 'INNER JOIN "auth_user"' in token_read
+    assert not _reads(captured, "auth_user") and not _reads(captured, "django_session")
+    assert len(captured.captured_queries) == 2  # the token with its user; the memberships
+
+
+def test_signing_out_ends_the_session_at_once(personas):
+    client = verified_login(Client(), personas.manager_ab)
+    assert client.get(PAGE).status_code == 200
+    cookie = client.cookies["sessionid"].value
+    assert client.post("/logout/").status_code == 302
+    again = Client()
+    again.cookies["sessionid"] = cookie
+    response = again.get(PAGE)
+    assert response.status_code == 302 and "/login/" in response["Location"]
+    assert again.get("/api/v1/me/").status_code in (401, 403)
+
+
+def test_a_deactivated_account_is_refused_on_its_next_request(personas):
+    user = personas.manager_ab
+    client = verified_login(Client(), user)
+    assert client.get(PAGE).status_code == 200
+    accounts.deactivate_user(user, personas.admin, reason="left the company")
+    response = client.get(PAGE)
+    assert response.status_code == 302 and "/login/" in response["Location"]
+    assert client.get("/api/v1/me/").status_code in (401, 403)
+
+
+def test_a_changed_password_ends_the_other_sessions(personas):
+    user = personas.manager_ab
+    client = verified_login(Client(), user)
+    assert client.get(PAGE).status_code == 200
+    user.set_password("a-new-and-long-password")
+    user.save()
+    response = client.get(PAGE)
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_a_removed_authenticator_unverifies_the_session_at_once(personas):
+    user = personas.manager_ab
+    client = verified_login(Client(), user)
+    assert client.get(PAGE).status_code == 200
+    two_factor.reset_two_factor(user, reason="lost phone")
+    response = client.get("/incidents/")
+    assert response.status_code == 302 and "/account/two-factor/setup/" in response["Location"]
+    assert client.get("/api/v1/me/").status_code in (401, 403)
+    assert DEVICE_ID_SESSION_KEY not in client.session
+
+
+@pytest.mark.parametrize("whose", ["another person's", "an unconfirmed"])
+def test_a_session_naming_a_device_it_may_not_use_is_not_verified(personas, whose):
+    user = personas.supervisor_a
+    if whose == "an unconfirmed":
+        device = TOTPDevice.objects.create(user=user, name="new phone", confirmed=False)
+    else:
+        device = authenticator(personas.manager_ab)
+    authenticator(user)
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    response = client.get("/incidents/")
+    assert response.status_code == 302 and "/account/two-factor/verify/" in response["Location"]
+    assert DEVICE_ID_SESSION_KEY not in client.session
+
+
+def test_a_new_role_that_needs_the_second_step_applies_on_the_next_request(personas):
+    guard = personas.guard_a
+    client = verified_login(Client(), guard)
+    assert client.get("/incidents/").status_code == 200
+    sites.grant_membership(
+        personas.site_a, personas.admin, user=guard, role=Role.SUPERVISOR, reason="promoted"
+    )
+    response = client.get("/incidents/")
+    assert response.status_code == 302 and "/account/two-factor/" in response["Location"]
+
+
+def test_a_session_signed_in_before_the_change_stays_signed_in(personas):
+    """Sessions name the backend that signed them in: those naming Django's ModelBackend
+    (before facility_log's replaced it) are carried over, not signed out."""
+    client = verified_login(Client(), personas.manager_ab)
+    session = client.session
+    assert session[BACKEND_SESSION_KEY] == BACKEND
+    session[BACKEND_SESSION_KEY] = DJANGO_BACKEND
+    session.save()
+    assert client.get(PAGE).status_code == 200
+    assert client.session[BACKEND_SESSION_KEY] == BACKEND
+    assert client.get("/incidents/").status_code == 200
