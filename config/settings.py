@@ -280,6 +280,9 @@ if FILE_STORAGE == "s3":
 elif FILE_STORAGE != "local":
     raise ImproperlyConfigured(f"FILE_STORAGE={FILE_STORAGE!r}: use local or s3.")
 
+# Sessions live in the database, so a sign-in on one app server holds on every other.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
 # The cache is shared by every app server and worker when CACHE_URL names Redis
 # (redis://host:6379/0) or the database (db); without it each process keeps its own, which is
 # only right for a single server (docs/deploy.md).
@@ -294,17 +297,6 @@ elif CACHE_URL in {"", "locmem"}:
 else:
     raise ImproperlyConfigured(f"CACHE_URL={CACHE_URL!r}: use redis://..., db or locmem.")
 CACHES = {"default": {**_cache, "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "facility_log")}}
-
-# Sessions live in the database, so a sign-in on one app server holds on every other. With a
-# shared Redis cache they are also kept there and read from it: one query less on every
-# signed-in request (docs/performance.md); a sign-out deletes both, so it ends the session on
-# every server at once. Never with a per-process cache (locmem): a sign-out in one process
-# would leave the session alive in the others' copies.
-SESSION_ENGINE = (
-    "facility_log.sessions"
-    if _cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
-    else "django.contrib.sessions.backends.db"
-)
 
 # Security: secure by default, relaxed only for local HTTP development.
 SESSION_COOKIE_SECURE = not DEBUG
