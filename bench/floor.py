@@ -1,5 +1,6 @@
 """The fixed cost of a signed-in request, before and after reading the user with the session's
-authenticator (facility_log/signed_in.py) and sessions from Redis (facility_log/sessions.py):
+authenticator (facility_log/signed_in.py), and what sessions read from Redis would save (Django's
+cached_db engine: measured here only, not used by the app; docs/performance.md says why):
 each variant in its own process, in-process requests as bench/profile_pages.py makes them,
 variants interleaved over rounds.
 
@@ -11,7 +12,8 @@ With `--steps`, the reads alone instead, interleaved in one process (no pages, n
 
 Variants: `before` (Django's and django-otp's middleware: session, user and device, one query
 each), `one query` (user and device in one), `+ redis sessions` (that, with CACHE_URL naming
-Redis: the session from the cache). Per page and variant it prints the min/median/max over
+Redis and Django's cached_db engine set for this process only: the session from the cache).
+Per page and variant it prints the min/median/max over
 rounds of the median CPU and wall milliseconds of `--requests` requests, and the queries of
 one request. Timing is printed, never asserted; the load average is printed too.
 """
@@ -61,7 +63,8 @@ def child(variant: str, names: list[str], requests: int, db: str, redis: str) ->
     if variant == "before":
         settings.MIDDLEWARE = [DJANGO_MIDDLEWARE.get(m, m) for m in settings.MIDDLEWARE]
     if variant == "+ redis sessions":
-        assert settings.SESSION_ENGINE == "facility_log.sessions"  # noqa: S101
+        # Read by the session middleware when the first request builds it.
+        settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
         cache.clear()
     plan = profile_pages.plan_for_profile()
     pages = {name: path for name, _kind, path in [(BARE, "", "/bench/bare-page/"), *PAGES, *FLOOR]}
@@ -90,6 +93,7 @@ def steps(db: str, rounds: int, n: int, redis: str) -> None:
     import time
 
     from django.contrib import auth
+    from django.contrib.sessions.backends.cached_db import SessionStore as CachedStore
     from django.contrib.sessions.backends.db import SessionStore as DatabaseStore
     from django.core.cache import cache
     from django.http import HttpRequest
@@ -97,7 +101,6 @@ def steps(db: str, rounds: int, n: int, redis: str) -> None:
     from django_otp.models import Device
 
     from facility_log import signed_in
-    from facility_log.sessions import SessionStore as CachedStore
 
     cache.clear()
     plan = profile_pages.plan_for_profile()
