@@ -35,6 +35,9 @@ class Slot:
     field: Field
 
     def prepared(self, value, connection):
+        if value is None:
+            # The compiled SQL says `= %s`; the ORM would have written IS NULL for None.
+            raise ValueError("a precompiled query's slot cannot take None")
         return self.field.get_db_prep_value(value, connection, prepared=False)
 
 
