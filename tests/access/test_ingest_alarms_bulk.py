@@ -151,3 +151,20 @@ def test_a_call_answered_item_by_item_stores_all_its_chunks_in_one_transaction(h
     assert (result.created, len(result.batches), result.statuses) == (35, 4, ["created"] * 35)
     assert result.alarms == Alarm.objects.filter(site=hq).count() == 26
     assert verify_audit().intact
+
+
+@pytest.mark.django_db
+def test_every_column_of_the_alarm_history_is_written_not_left_to_null(hq, personas):
+    """The SQL path names the history model's columns itself: a column added to the historical
+    model later (a field, a history extra) must be written by it too, or it would be NULL only
+    on alarms raised by imports."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    table = Alarm.history.model._meta.db_table
+    with CaptureQueriesContext(connection) as captured:
+        ingest(hq, _mixed_rows(16), channel=ImportBatch.Channel.FILE)
+    insert = next(q["sql"] for q in captured if q["sql"].startswith(f'INSERT INTO "{table}"'))
+    written = {c.strip().strip('"') for c in insert.split("(", 1)[1].split(")", 1)[0].split(",")}
+    columns = {f.column for f in Alarm.history.model._meta.concrete_fields}
+    assert written == columns - {"history_id"}
