@@ -281,7 +281,8 @@ elif FILE_STORAGE != "local":
     raise ImproperlyConfigured(f"FILE_STORAGE={FILE_STORAGE!r}: use local or s3.")
 
 # Sessions live in the database, so a sign-in on one app server holds on every other.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Django's database store, its one read compiled once per process (facility_log/sessions.py).
+SESSION_ENGINE = "facility_log.sessions"
 
 # The cache is shared by every app server and worker when CACHE_URL names Redis
 # (redis://host:6379/0) or the database (db); without it each process keeps its own, which is

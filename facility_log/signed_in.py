@@ -22,6 +22,8 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp import middleware as otp_middleware
 from django_otp.models import Device
 
+from facility_log.services.precompiled import PrecompiledQuery, Slot
+
 BACKEND = "facility_log.signed_in.ModelBackend"
 # Sessions signed in before this backend replaced Django's name Django's; the two authenticate
 # alike, so such a session is carried over instead of being signed out.
@@ -55,11 +57,26 @@ def _device_with_user(session) -> Device | None:
         device_class = apps.get_model(*model_label.split("."))
         if not issubclass(device_class, Device):
             return None
-        # A slice, not first(): the id is unique, and an ORDER BY only costs compiling.
-        found = device_class.objects.select_related("user").filter(id=int(device_id))[:1]
-        return next(iter(found), None)
+        return _device_query(device_class).first(device_class, id=int(device_id))
     except (ValueError, LookupError, TypeError):
         return None
+
+
+_DEVICE_QUERIES: dict[type, PrecompiledQuery] = {}
+
+
+def _device_query(device_class) -> PrecompiledQuery:
+    """The read of one device of `device_class` by id with its user, compiled once per process
+    and class (services/precompiled.py): it runs on every signed-in request."""
+    query = _DEVICE_QUERIES.get(device_class)
+    if query is None:
+        query = _DEVICE_QUERIES[device_class] = PrecompiledQuery(
+            # A slice, not first(): the id is unique, and an ORDER BY would only cost time.
+            lambda model, id: model.objects.select_related("user").filter(id=id)[:1],
+            # Within a 32-bit id's range: Django compiles an out-of-range integer to no query.
+            {"id": Slot(-(2**31) + 31, device_class._meta.pk)},
+        )
+    return query
 
 
 def get_user(request):
