@@ -16,6 +16,7 @@ from django.db.models.signals import post_delete, post_save
 from django.http import Http404
 
 from facility_log.models import Membership, Role, Site
+from facility_log.services.precompiled import PrecompiledQuery, Slot
 
 # Who may do what, by role. Integration accounts push events; they read nothing else.
 VIEW_ROLES = frozenset({Role.GUARD, Role.SUPERVISOR, Role.MANAGER, Role.AUDITOR})
@@ -76,12 +77,25 @@ post_save.connect(_forget_memberships, sender=Membership, dispatch_uid="scoping-
 post_delete.connect(_forget_memberships, sender=Membership, dispatch_uid="scoping-memberships-d")
 
 
+# Read on nearly every request: compiled to SQL once per process (services/precompiled.py).
+_ACTIVE_MEMBERSHIPS = PrecompiledQuery(
+    lambda key, user_id: Membership.objects.filter(user_id=user_id, is_active=True).values(
+        "site_id", "role"
+    ),
+    # Within a 32-bit id's range: Django compiles an out-of-range integer to no query.
+    {"user_id": Slot(-(2**31) + 41, Membership._meta.get_field("user"))},
+)
+
+
 def active_memberships(user) -> list[tuple[int, str]]:
     """(site id, role) of each active membership of `user` (read once per request)."""
+    if user.pk is None:  # not signed in, or not saved: no membership
+        return []
     cache = _memberships_of.get()
     if cache is not None and user.pk in cache:
         return cache[user.pk]
-    rows = list(Membership.objects.filter(user=user, is_active=True).values_list("site_id", "role"))
+    read = _ACTIVE_MEMBERSHIPS.rows(None, user_id=user.pk)
+    rows = [(row["site_id"], row["role"]) for row in read]
     if cache is not None:
         cache[user.pk] = rows
     return rows

@@ -39,3 +39,32 @@ def test_outside_a_request_every_check_reads_the_database(personas):
         roles_at(user, site)
         roles_at(user, site)
     assert len(captured.captured_queries) == 2
+
+
+def test_the_read_is_compiled_once_and_gives_only_active_memberships(personas, monkeypatch):
+    """The memberships read is compiled once per process (services/precompiled.py) and run
+    with each user's id: the first user's rows never answer for the second, an ended role is
+    left out, and a user not saved has none."""
+    from django.contrib.auth import get_user_model
+    from django.db.models.sql.compiler import SQLCompiler
+
+    from facility_log.scoping import active_memberships
+
+    manager, guard = personas.manager_ab, personas.guard_a
+    active_memberships(guard)  # compiled here, if not before
+    ended = Membership.objects.get(user=guard, site=personas.site_a)
+    ended.is_active = False
+    ended.save()
+    compiled = []
+    original = SQLCompiler.as_sql
+    monkeypatch.setattr(
+        SQLCompiler, "as_sql", lambda self, *a, **k: compiled.append(1) or original(self, *a, **k)
+    )
+    expected = sorted(
+        Membership.objects.filter(user=manager, is_active=True).values_list("site_id", "role")
+    )
+    compiled.clear()  # the expected rows above were compiled the ORM's way
+    assert sorted(active_memberships(manager)) == expected and len(expected) >= 2
+    assert active_memberships(guard) == []
+    assert active_memberships(get_user_model()(username="not-saved")) == []
+    assert compiled == []
