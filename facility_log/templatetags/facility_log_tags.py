@@ -2,12 +2,15 @@
 
 from datetime import datetime
 from functools import lru_cache
+from html import escape as _escape_text
 
 from django import template
-from django.urls import get_script_prefix, reverse
-from django.utils.html import conditional_escape, format_html, format_html_join
-from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.functional import Promise
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext
 
 register = template.Library()
 
@@ -70,7 +73,58 @@ def clip(value, length: int) -> str:
 # A 50-row list rendered cell by cell through the template language spent most of its time
 # resolving variables and filters (docs/performance.md, "Pages at a large facility's volume");
 # these tags write the same rows in one pass each. The markup is the table's, kept here as it
-# would be in the template, and everything shown goes through format_html's escaping.
+# would be in the template, and everything shown is escaped as format_html escapes it (`_esc`).
+
+
+def _esc(value) -> str:
+    """`str(conditional_escape(value))` without its per-call wrappers: a 50-row list escapes
+    500 to 2,500 values, and Django's `escape` is wrapped for lazy strings on every call. Text
+    is escaped as Django's `escape` does (`html.escape`: & < > " '), safe strings are kept."""
+    if type(value) is str:
+        return _escape_text(value)
+    if isinstance(value, Promise):
+        value = str(value)
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return _escape_text(str(value))
+
+
+def _html(fmt: str, *args) -> SafeString:
+    """`format_html(fmt, *args)`: the same markup, every argument escaped by `_esc`."""
+    return mark_safe(fmt.format(*map(_esc, args)))  # noqa: S308 - every argument escaped
+
+
+def _html_rows(fmt: str, rows) -> SafeString:
+    """`format_html_join("\n  ", fmt, rows)`: the same markup, every argument escaped."""
+    format_row = fmt.format
+    return mark_safe(  # noqa: S308 - every argument escaped by _esc
+        "\n  ".join(format_row(*map(_esc, args)) for args in rows)
+    )
+
+
+_translations: dict[tuple[str | None, str], str] = {}
+
+
+def _t(message: str) -> str:
+    """`gettext(message)`, kept per language: the rows ask for the same few messages (a
+    category's name, "Draft %(pk)s") once per row, and each gettext walks the catalogues'
+    fallbacks. The catalogues do not change while the server runs."""
+    key = (get_language(), message)
+    text = _translations.get(key)
+    if text is None:
+        text = _translations[key] = gettext(message)
+    return text
+
+
+def _incident_label(incident) -> str:
+    """`Incident.label` (its number, or "Draft 12" in the reader's language)."""
+    return incident.number or _t("Draft %(pk)s") % {"pk": incident.pk}
+
+
+def _category(incident) -> str:
+    """`str(incident.category)` (`Category.__str__`: the name through the catalogue), "—"
+    for none."""
+    return _t(incident.category.name) if incident.category_id else "—"
 
 
 def _first_filled(*values) -> str:
@@ -88,17 +142,16 @@ INCIDENT_ROW = (
 def incident_rows(incidents) -> str:
     """The incident list's rows: number (linked), site / zone, occurred (site time),
     category, severity, status, title or the start of the narrative."""
-    return format_html_join(
-        "\n  ",
+    return _html_rows(
         INCIDENT_ROW,
         (
             (
                 url_of(i.pk, "incident-page"),
-                i.label,
+                _incident_label(i),
                 i.site.code,
                 f" / {i.zone.name}" if i.zone_id else "",
                 site_time(i.occurred_from, i.site),
-                str(i.category) if i.category_id else "—",
+                _category(i),
                 i.severity,
                 i.get_severity_display(),
                 i.get_status_display(),
@@ -119,15 +172,14 @@ QUEUE_ROW = (
 def review_queue_rows(incidents) -> str:
     """The review queue's rows: number (linked), submitted (site time), category, severity,
     author, title or the start of the narrative."""
-    return format_html_join(
-        "\n  ",
+    return _html_rows(
         QUEUE_ROW,
         (
             (
                 url_of(i.pk, "incident-page"),
-                i.label,
+                _incident_label(i),
                 site_time(i.submitted_at, i.site),
-                str(i.category) if i.category_id else "—",
+                _category(i),
                 i.severity,
                 i.get_severity_display(),
                 i.author.get_username(),
@@ -145,11 +197,11 @@ EVENT_ROW = (
 
 
 def _event_type_cell(event) -> str:
-    cell = format_html("{}", event.get_event_type_display())
+    cell = _html("{}", event.get_event_type_display())
     if event.reason:
-        cell += format_html(" ({})", event.get_reason_display())
+        cell += _html(" ({})", event.get_reason_display())
     if event.vendor_type:
-        cell += format_html(' <span class="help">“{}”</span>', event.vendor_type)
+        cell += _html(' <span class="help">“{}”</span>', event.vendor_type)
     return cell
 
 
@@ -157,8 +209,7 @@ def _event_type_cell(event) -> str:
 def access_event_rows(events) -> str:
     """The access-event page's rows: when (site time), site, door, type with the denial reason
     and the vendor's own word, direction, cardholder, the card's last digits."""
-    return format_html_join(
-        "\n  ",
+    return _html_rows(
         EVENT_ROW,
         (
             (
@@ -184,8 +235,7 @@ VIEW_ROW = (
 @register.simple_tag
 def view_log_rows(views) -> str:
     """The view log's rows: when (site time), site, record, route, rows read, reader."""
-    return format_html_join(
-        "\n  ",
+    return _html_rows(
         VIEW_ROW,
         (
             (
@@ -210,8 +260,8 @@ def get_count(counts, key) -> int:
 def _blocktranslate(message: str, **values) -> str:
     """`{% blocktranslate trimmed with … %}` in Python: the same message id (so the same
     translation), the values escaped and the translated text taken as written."""
-    escaped = {name: conditional_escape(value) for name, value in values.items()}
-    return mark_safe(gettext(message) % escaped)  # noqa: S308 - every value escaped above
+    escaped = {name: _esc(value) for name, value in values.items()}
+    return mark_safe(_t(message) % escaped)  # noqa: S308 - every value escaped above
 
 
 ALARM_ITEM = (
@@ -232,7 +282,7 @@ def _alarm_tick(alarm) -> str:
     if not alarm.can_acknowledge:
         return ""
     label = _blocktranslate("Tick alarm #%(pk)s", pk=alarm.pk)
-    return format_html(ALARM_TICK, alarm.pk, alarm.pk, alarm.pk, label)
+    return _html(ALARM_TICK, alarm.pk, alarm.pk, alarm.pk, label)
 
 
 def _alarm_panic(alarm) -> str:
@@ -245,7 +295,7 @@ def _alarm_panic(alarm) -> str:
             "· last scan %(last_scanned_at)s",
             last_scanned_at=site_time(panic.last_scanned_at, alarm.site),
         )
-    return format_html('<div class="help">{}</div>', text)
+    return _html('<div class="help">{}</div>', text)
 
 
 @register.simple_tag
@@ -254,8 +304,7 @@ def alarm_console_items(alarms) -> str:
     the user may acknowledge, priority, type, where, site and door, occurred (site time),
     state, the guard of a panic alarm, and the link to the alarm's page. Each alarm carries
     `priority`, `priority_class`, `priority_label` and `can_acknowledge` (the view sets them)."""
-    return format_html_join(
-        "\n  ",
+    return _html_rows(
         ALARM_ITEM,
         (
             (
@@ -279,3 +328,25 @@ def alarm_console_items(alarms) -> str:
             for a in alarms
         ),
     )
+
+
+# --- the header's navigation --------------------------------------------------------------
+
+_navs: dict[tuple, str] = {}
+
+
+@register.simple_tag
+def main_nav(user) -> str:
+    """The header's main navigation (`_main_nav.html`), rendered once per language, script
+    prefix and staff flag and then reused: it is the same on every page (ten links reversed
+    and a dozen labels translated per request before). Nothing else varies it."""
+    key = (
+        get_language(),
+        get_script_prefix(),
+        get_urlconf() or settings.ROOT_URLCONF,
+        bool(user.is_staff),
+    )
+    html = _navs.get(key)
+    if html is None:
+        html = _navs[key] = render_to_string("facility_log/_main_nav.html", {"is_staff": key[3]})
+    return mark_safe(html)  # noqa: S308 - rendered by the template language, escaped there

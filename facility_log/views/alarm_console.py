@@ -229,8 +229,10 @@ def alarm_console(request):
     filters (static/facility_log/js/alarm_console.js)."""
     form, alarms, counts, sites = _console(request)
     reviewer_sites = set(site_id_list(request.user, REVIEW_ROLES))
+    # Each lazy label translated once for the page, not once per alarm shown.
+    labels = {level: str(name) for level, name in PRIORITY_NAMES.items()}
     for alarm in alarms:
-        alarm.priority_label = PRIORITY_NAMES[alarm.priority]
+        alarm.priority_label = labels[alarm.priority]
         alarm.priority_class = PRIORITY_CLASSES[alarm.priority]
         alarm.can_acknowledge = alarm.site_id in reviewer_sites and alarm.state == AlarmState.NEW
     return render(

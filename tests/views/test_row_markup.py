@@ -1,0 +1,180 @@
+"""The list rows and the header written without Django's per-call helpers (facility_log_tags:
+`_esc`, `_html_rows`, `main_nav`, cached script strings) give exactly the markup Django's own
+helpers and templates gave: the same escaping of <, &, quotes, safe and lazy strings, and the
+same rows, navigation and strings in English and German."""
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.template import Context, Template
+from django.urls import set_script_prefix
+from django.utils import translation
+from django.utils.html import format_html, format_html_join, json_script
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy
+
+from facility_log.models import Incident
+from facility_log.templatetags import facility_log_tags as tags
+from facility_log.templatetags.facility_log_tags import clip, site_time, url_of
+from facility_log.templatetags.script_strings import script_strings
+from facility_log.views.page_strings import script_strings as strings_of
+from tests.incident_factories import category, draft, submitted
+
+HOSTILE = [
+    "<b>Gate</b> & \"co\" 'x'",
+    mark_safe("<em>kept</em>"),
+    SafeString("&amp; already"),
+    gettext_lazy("Draft %(pk)s"),
+    42,
+    None,
+    3.5,
+    "",
+    "plain",
+]
+
+
+def test_rows_escape_every_value_as_format_html_join_does():
+    fmt = '<tr><td>{}</td><td title="{}">{}</td></tr>'
+    rows = [(a, b, c) for a in HOSTILE for b in HOSTILE[:3] for c in HOSTILE[3:]]
+    ours = tags._html_rows(fmt, rows)
+    assert ours == format_html_join("\n  ", fmt, rows)
+    assert isinstance(ours, SafeString)
+    assert "&lt;b&gt;Gate&lt;/b&gt; &amp; &quot;co&quot; &#x27;x&#x27;" in ours
+    assert "<em>kept</em>" in ours and "&amp; already" in ours
+
+
+def test_one_fragment_escapes_as_format_html_does():
+    for value in HOSTILE:
+        ours = tags._html('<span class="{}">{}</span>', value, value)
+        assert ours == format_html('<span class="{}">{}</span>', value, value)
+        assert isinstance(ours, SafeString)
+
+
+def test_blocktranslate_escapes_its_values_and_translates_the_message():
+    with translation.override("de"):
+        text = tags._blocktranslate("Guard: %(name)s", name='<b>&"')
+        expected = translation.gettext("Guard: %(name)s") % {"name": "&lt;b&gt;&amp;&quot;"}
+    assert text == expected and text != "Guard: &lt;b&gt;&amp;&quot;"
+    assert tags._blocktranslate("Guard: %(name)s", name="x") == "Guard: x"
+
+
+def _old_incident_rows(incidents) -> str:
+    """The incident list's rows as the tag wrote them before (format_html_join, the model's
+    own label and category text)."""
+    return format_html_join(
+        "\n  ",
+        tags.INCIDENT_ROW,
+        (
+            (
+                url_of(i.pk, "incident-page"),
+                i.label,
+                i.site.code,
+                f" / {i.zone.name}" if i.zone_id else "",
+                site_time(i.occurred_from, i.site),
+                str(i.category) if i.category_id else "—",
+                i.severity,
+                i.get_severity_display(),
+                i.get_status_display(),
+                clip(tags._first_filled(i.title, i.narrative), 80),
+            )
+            for i in incidents
+        ),
+    )
+
+
+def _old_queue_rows(incidents) -> str:
+    return format_html_join(
+        "\n  ",
+        tags.QUEUE_ROW,
+        (
+            (
+                url_of(i.pk, "incident-page"),
+                i.label,
+                site_time(i.submitted_at, i.site),
+                str(i.category) if i.category_id else "—",
+                i.severity,
+                i.get_severity_display(),
+                i.author.get_username(),
+                clip(tags._first_filled(i.title, i.narrative), 80),
+            )
+            for i in incidents
+        ),
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_incident_and_queue_rows_equal_the_old_markup(personas, language):
+    submitted(personas, title="<script>\"&'</script>", location_text="Gate")
+    draft(personas, narrative="N & <n> " * 20, category=category("Theft"))
+    draft(personas, title="no category", category=None, zone=None)
+    incidents = list(
+        Incident.objects.select_related("site", "zone", "category", "author").order_by("pk")
+    )
+    with translation.override(language):
+        new, old = tags.incident_rows(incidents), _old_incident_rows(incidents)
+        assert new == old
+        assert tags.review_queue_rows(incidents) == _old_queue_rows(incidents)
+    assert "&lt;script&gt;&quot;&amp;&#x27;&lt;/script&gt;" in new
+    assert ("<td>Diebstahl</td>" in new) is (language == "de")  # a seeded name, translated
+    assert "<td>—</td>" in new
+
+
+OLD_NAV = (
+    "{% load i18n %}"
+    "<nav aria-label=\"{% translate 'Main' %}\">\n"
+    '      <a href="{% url \'home\' %}">{% translate "Home" %}</a>\n'
+    '      <a href="{% url \'tablet\' %}">{% translate "Tablet" %}</a>\n'
+    '      <a href="{% url \'incident-list\' %}">{% translate "Incidents" %}</a>\n'
+    '      <a href="{% url \'incident-new\' %}">{% translate "Report" %}</a>\n'
+    '      <a href="{% url \'access-alarm-console\' %}">{% translate "Alarms" %}</a>\n'
+    '      <a href="{% url \'access-event-list\' %}">{% translate "Door events" %}</a>\n'
+    '      <a href="{% url \'notification-list\' %}">{% translate "Notifications" %}</a>\n'
+    '      <a href="{% url \'dashboard\' %}">{% translate "Dashboard" %}</a>\n'
+    "      {% if user.is_staff %}<a href=\"{% url 'admin:index' %}\">"
+    '{% translate "Admin" %}</a>{% endif %}\n'
+    '      <a href="{% url \'api-docs\' %}">{% translate "API" %}</a>\n'
+    "    </nav>"
+)
+
+
+class _User(AnonymousUser):
+    def __init__(self, is_staff):
+        self.is_staff = is_staff
+
+
+def test_main_nav_equals_the_template_for_each_language_prefix_and_staff_flag():
+    try:
+        for prefix in ("/", "/log/"):
+            set_script_prefix(prefix)
+            for language in ("de", "en"):
+                for is_staff in (True, False, True):
+                    user = _User(is_staff)
+                    with translation.override(language):
+                        expected = Template(OLD_NAV).render(Context({"user": user}))
+                        assert tags.main_nav(user) == expected
+                        assert ("/admin/" in tags.main_nav(user)) is is_staff
+                        assert f'href="{prefix}incidents/"' in tags.main_nav(user)
+    finally:
+        set_script_prefix("/")
+
+
+@pytest.mark.django_db
+def test_pages_show_the_admin_link_to_staff_only_and_in_the_readers_language(personas, client_for):
+    staff = client_for("admin").get("/incidents/").content.decode()
+    manager = client_for("manager_ab").get("/incidents/").content.decode()
+    assert 'href="/admin/"' in staff and 'href="/admin/"' not in manager
+    with translation.override("de"):
+        expected = tags.main_nav(_User(False))
+    german = client_for("manager_ab").get("/incidents/", HTTP_ACCEPT_LANGUAGE="de")
+    assert expected in german.content.decode() and expected not in manager
+
+
+def test_script_strings_are_written_per_language():
+    for language in ("de", "en", "de"):
+        with translation.override(language):
+            for group in ("page", "alarm-console"):
+                expected = json_script(strings_of(group), f"{group}-strings")
+                assert script_strings(group) == expected
+    with translation.override("de"):
+        german = script_strings("page")
+    assert german != script_strings("page")
