@@ -104,7 +104,9 @@ def keyset_page(
 
     `split_field`/`split_values` (e.g. "site_id" and the user's site ids): read each value's
     rows apart and merge them (see the module's docstring). The values must cover every row
-    of `queryset`, i.e. be the same list the queryset is scoped to. Raises BadCursor."""
+    of `queryset`, i.e. be the same list the queryset is scoped to. A queryset read with
+    `values(...)` (the time field and "id" among them) gives its rows as dicts, without
+    building a model instance per row. Raises BadCursor."""
     position = decode(cursor) if cursor else None
     back = position is not None and position.direction == NEWER  # towards the first page
     downwards = back == ascending  # descending lists go down in time to their next page
@@ -130,10 +132,18 @@ def keyset_page(
     if rows:
         first, last = rows[0], rows[-1]
         if more or back:
-            following = encode(OLDER, getattr(last, time_field), last.pk)
+            following = encode(OLDER, *_key(last, time_field))
         if position is not None and (more or not back):
-            preceding = encode(NEWER, getattr(first, time_field), first.pk)
+            preceding = encode(NEWER, *_key(first, time_field))
     return KeysetPage(rows, following, preceding, is_first=preceding is None)
+
+
+def _key(row, time_field: str) -> tuple:
+    """A row's `(time, id)`: rows are model instances, or dicts when the queryset was read
+    with `values(...)` (which must then name the time field and "id")."""
+    if isinstance(row, dict):
+        return row[time_field], row["id"]
+    return getattr(row, time_field), row.pk
 
 
 def _read(queryset, order, limit, time_field, split_field, split_values) -> list:
@@ -149,5 +159,5 @@ def _read(queryset, order, limit, time_field, split_field, split_values) -> list
     parts = [keys.filter(**{split_field: value})[:limit] for value in split_values]
     merged = parts[0].union(*parts[1:], all=True).order_by(*order)[:limit]
     ids = [pk for _time, pk in merged]
-    by_id = {row.pk: row for row in queryset.filter(pk__in=ids).order_by()}
+    by_id = {_key(row, time_field)[1]: row for row in queryset.filter(pk__in=ids).order_by()}
     return [by_id[pk] for pk in ids if pk in by_id]

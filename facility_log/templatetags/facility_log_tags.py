@@ -1,5 +1,6 @@
 """Template helpers. Times are stored in UTC and shown in the site's zone with its offset."""
 
+import zoneinfo
 from datetime import datetime
 from functools import lru_cache
 from html import escape as _escape_text
@@ -12,6 +13,8 @@ from django.utils.functional import Promise
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 
+from facility_log.models import Incident
+
 register = template.Library()
 
 # A stand-in id, reversed once per URL name; the real id goes where it stands.
@@ -21,9 +24,16 @@ _PK_MARK = 987654321987654321
 @register.filter
 def site_time(value: datetime | None, site) -> str:
     """`2026-03-29 03:15 CEST (UTC+02:00)` — the site's local time, never ambiguous."""
-    if value is None:
-        return "—"
-    local = value.astimezone(site.tzinfo)
+    return "—" if value is None else _format_local(value, site.tzinfo)
+
+
+def _local_time(value: datetime | None, time_zone: str) -> str:
+    """`site_time` for a site's time zone name (rows read as values)."""
+    return "—" if value is None else _format_local(value, zoneinfo.ZoneInfo(time_zone))
+
+
+def _format_local(value: datetime, tzinfo) -> str:
+    local = value.astimezone(tzinfo)
     offset = local.strftime("%z")
     return f"{local:%Y-%m-%d %H:%M} {local.tzname()} (UTC{offset[:3]}:{offset[3:]})"
 
@@ -116,15 +126,29 @@ def _t(message: str) -> str:
     return text
 
 
-def _incident_label(incident) -> str:
+def _incident_label(row: dict) -> str:
     """`Incident.label` (its number, or "Draft 12" in the reader's language)."""
-    return incident.number or _t("Draft %(pk)s") % {"pk": incident.pk}
+    return row["number"] or _t("Draft %(pk)s") % {"pk": row["id"]}
 
 
-def _category(incident) -> str:
+def _category(name: str | None) -> str:
     """`str(incident.category)` (`Category.__str__`: the name through the catalogue), "—"
     for none."""
-    return _t(incident.category.name) if incident.category_id else "—"
+    return "—" if name is None else _t(name)
+
+
+_choice_tables: dict[tuple, dict] = {}
+
+
+def _choice(model, field_name: str, value) -> str:
+    """`instance.get_FIELD_display()` for a value read without its instance: the label in
+    the reader's language, else the value itself (as Django does)."""
+    key = (model, field_name, get_language())
+    table = _choice_tables.get(key)
+    if table is None:
+        field = model._meta.get_field(field_name)
+        table = _choice_tables[key] = {v: str(label) for v, label in field.flatchoices}
+    return table.get(value, value)
 
 
 def _first_filled(*values) -> str:
@@ -136,28 +160,43 @@ INCIDENT_ROW = (
     '    <td>{}</td>\n    <td><span class="sev sev-{}">{}</span></td>\n    <td>{}</td>\n'
     "    <td>{}</td>\n  </tr>"
 )
+# The columns each incident row reads (`values(...)`: dicts, no model instances).
+INCIDENT_ROW_FIELDS = (
+    "id",
+    "number",
+    "site__code",
+    "site__time_zone",
+    "zone__name",
+    "category__name",
+    "occurred_from",
+    "severity",
+    "status",
+    "title",
+    "narrative",
+)
 
 
 @register.simple_tag
-def incident_rows(incidents) -> str:
-    """The incident list's rows: number (linked), site / zone, occurred (site time),
-    category, severity, status, title or the start of the narrative."""
+def incident_rows(rows) -> str:
+    """The incident list's rows (dicts of INCIDENT_ROW_FIELDS): number (linked), site /
+    zone, occurred (site time), category, severity, status, title or the start of the
+    narrative."""
     return _html_rows(
         INCIDENT_ROW,
         (
             (
-                url_of(i.pk, "incident-page"),
+                url_of(i["id"], "incident-page"),
                 _incident_label(i),
-                i.site.code,
-                f" / {i.zone.name}" if i.zone_id else "",
-                site_time(i.occurred_from, i.site),
-                _category(i),
-                i.severity,
-                i.get_severity_display(),
-                i.get_status_display(),
-                clip(_first_filled(i.title, i.narrative), 80),
+                i["site__code"],
+                "" if i["zone__name"] is None else f" / {i['zone__name']}",
+                _local_time(i["occurred_from"], i["site__time_zone"]),
+                _category(i["category__name"]),
+                i["severity"],
+                _choice(Incident, "severity", i["severity"]),
+                _choice(Incident, "status", i["status"]),
+                clip(_first_filled(i["title"], i["narrative"]), 80),
             )
-            for i in incidents
+            for i in rows
         ),
     )
 
@@ -166,26 +205,37 @@ QUEUE_ROW = (
     '<tr>\n    <td><a href="{}">{}</a></td>\n    <td>{}</td>\n    <td>{}</td>\n'
     '    <td><span class="sev sev-{}">{}</span></td>\n    <td>{}</td>\n    <td>{}</td>\n  </tr>'
 )
+QUEUE_ROW_FIELDS = (
+    "id",
+    "number",
+    "site__time_zone",
+    "category__name",
+    "submitted_at",
+    "severity",
+    "author__username",
+    "title",
+    "narrative",
+)
 
 
 @register.simple_tag
-def review_queue_rows(incidents) -> str:
-    """The review queue's rows: number (linked), submitted (site time), category, severity,
-    author, title or the start of the narrative."""
+def review_queue_rows(rows) -> str:
+    """The review queue's rows (dicts of QUEUE_ROW_FIELDS): number (linked), submitted
+    (site time), category, severity, author, title or the start of the narrative."""
     return _html_rows(
         QUEUE_ROW,
         (
             (
-                url_of(i.pk, "incident-page"),
+                url_of(i["id"], "incident-page"),
                 _incident_label(i),
-                site_time(i.submitted_at, i.site),
-                _category(i),
-                i.severity,
-                i.get_severity_display(),
-                i.author.get_username(),
-                clip(_first_filled(i.title, i.narrative), 80),
+                _local_time(i["submitted_at"], i["site__time_zone"]),
+                _category(i["category__name"]),
+                i["severity"],
+                _choice(Incident, "severity", i["severity"]),
+                i["author__username"],
+                clip(_first_filled(i["title"], i["narrative"]), 80),
             )
-            for i in incidents
+            for i in rows
         ),
     )
 
