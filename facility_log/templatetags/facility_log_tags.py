@@ -13,7 +13,7 @@ from django.utils.functional import Promise
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 
-from facility_log.models import Incident
+from facility_log.models import AccessEvent, Incident
 
 register = template.Library()
 
@@ -246,30 +246,31 @@ EVENT_ROW = (
 )
 
 
-def _event_type_cell(event) -> str:
-    cell = _html("{}", event.get_event_type_display())
-    if event.reason:
-        cell += _html(" ({})", event.get_reason_display())
-    if event.vendor_type:
-        cell += _html(' <span class="help">“{}”</span>', event.vendor_type)
+def _event_type_cell(event: dict) -> str:
+    cell = _html("{}", _choice(AccessEvent, "event_type", event["event_type"]))
+    if event["reason"]:
+        cell += _html(" ({})", _choice(AccessEvent, "reason", event["reason"]))
+    if event["vendor_type"]:
+        cell += _html(' <span class="help">“{}”</span>', event["vendor_type"])
     return cell
 
 
 @register.simple_tag
 def access_event_rows(events) -> str:
-    """The access-event page's rows: when (site time), site, door, type with the denial reason
-    and the vendor's own word, direction, cardholder, the card's last digits."""
+    """The access-event page's rows (dicts of views/access.py PAGE_COLUMNS, and the row's
+    `site`): when (site time), site, door, type with the denial reason and the vendor's own
+    word, direction, cardholder, the card's last digits."""
     return _html_rows(
         EVENT_ROW,
         (
             (
-                site_time(e.occurred_at, e.site),
-                e.site.code,
-                e.door.code,
+                site_time(e["occurred_at"], e["site"]),
+                e["site"].code,
+                e["door__code"],
                 _event_type_cell(e),
-                e.get_direction_display() or "—",
-                e.cardholder or "—",
-                f"…{e.credential_hint}" if e.credential_hint else "—",
+                _choice(AccessEvent, "direction", e["direction"]) or "—",
+                e["cardholder"] or "—",
+                f"…{e['credential_hint']}" if e["credential_hint"] else "—",
             )
             for e in events
         ),

@@ -12,11 +12,13 @@ from django.utils.html import format_html, format_html_join, json_script
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy
 
-from facility_log.models import Incident
+from facility_log.models import AccessEvent, Incident
 from facility_log.templatetags import facility_log_tags as tags
 from facility_log.templatetags.facility_log_tags import clip, site_time, url_of
 from facility_log.templatetags.script_strings import script_strings
+from facility_log.views import access as access_views
 from facility_log.views.page_strings import script_strings as strings_of
+from tests.access.helpers import door, ingest, row
 from tests.incident_factories import category, draft, submitted
 
 HOSTILE = [
@@ -181,3 +183,69 @@ def test_script_strings_are_written_per_language():
     with translation.override("de"):
         german = script_strings("page")
     assert german != script_strings("page")
+
+
+def _old_event_rows(events) -> str:
+    """The access-event rows as the tag wrote them from events (format_html_join)."""
+
+    def type_cell(event):
+        cell = format_html("{}", event.get_event_type_display())
+        if event.reason:
+            cell += format_html(" ({})", event.get_reason_display())
+        if event.vendor_type:
+            cell += format_html(' <span class="help">“{}”</span>', event.vendor_type)
+        return cell
+
+    return format_html_join(
+        "\n  ",
+        tags.EVENT_ROW,
+        (
+            (
+                site_time(e.occurred_at, e.site),
+                e.site.code,
+                e.door.code,
+                type_cell(e),
+                e.get_direction_display() or "—",
+                e.cardholder or "—",
+                f"…{e.credential_hint}" if e.credential_hint else "—",
+            )
+            for e in events
+        ),
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_event_rows_equal_the_old_markup(personas, language):
+    door(personas.site_a, personas.zone_a, code='D-<1> & "x"')
+    ingest(
+        personas.site_a,
+        [
+            row(line=2, external_id="e1", door='D-<1> & "x"', cardholder="<i>A & 'B'</i>"),
+            row(
+                line=3,
+                external_id="e2",
+                door='D-<1> & "x"',
+                event_type="denied",
+                reason="expired",
+                direction="in",
+                credential="12345678",
+            ),
+            row(
+                line=4,
+                external_id="e3",
+                door='D-<1> & "x"',
+                event_type="other",
+                vendor_type='Alarm <"odd">',
+                direction="out",
+            ),
+        ],
+    )
+    events = list(AccessEvent.objects.select_related("site", "door").order_by("pk"))
+    rows = list(AccessEvent.objects.order_by("pk").values(*access_views.PAGE_COLUMNS))
+    for row_ in rows:
+        row_["site"] = personas.site_a
+    with translation.override(language):
+        new, old = tags.access_event_rows(rows), _old_event_rows(events)
+    assert new == old and len(events) == 3
+    assert "&lt;i&gt;A &amp; &#x27;B&#x27;&lt;/i&gt;" in new and "D-&lt;1&gt;" in new
