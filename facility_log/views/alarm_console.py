@@ -14,7 +14,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -100,16 +100,20 @@ def _console(request):
         wanted = data["priority"]
     priority = alarm_priorities.priority_lookup(site_ids)
     # One grouped query gives both counts and the (site, type) pairs that hold open alarms.
+    # Grouped by the index's leading columns (site, type), with the new ones counted apart,
+    # the database aggregates in index order instead of hashing every open alarm.
     by_priority, by_state, pairs = Counter(), Counter(), {}
-    grouped = alarms.order_by().values_list("site_id", "event_type", "state")
-    for site_id, event_type, state, n in grouped.annotate(n=Count("id")):
+    grouped = alarms.order_by().values_list("site_id", "event_type")
+    grouped = grouped.annotate(n=Count("id"), new=Count("id", filter=Q(state=AlarmState.NEW)))
+    for site_id, event_type, n, new in grouped:
         level = priority(site_id, event_type)
         if wanted is not None and level != wanted:
             continue
         by_priority[level] += n
-        by_state[state] += n
+        by_state[AlarmState.NEW] += new
+        by_state[AlarmState.ACKNOWLEDGED] += n - new
         pairs[(site_id, event_type)] = level
-    shown = _most_urgent(alarms, pairs)
+    shown = _most_urgent(alarms, pairs, {site.pk: site for site in sites})
     for alarm in shown:
         alarm.priority = pairs[(alarm.site_id, alarm.event_type)]
     # (priority, newest raised, newest id): newest first, then a stable sort by priority.
@@ -118,20 +122,49 @@ def _console(request):
     return form, shown, _counts(by_priority, by_state), sites
 
 
-def _most_urgent(alarms, pairs: dict[tuple[int, str], int]) -> list[Alarm]:
+# Stand-ins for one (site, type) part's values, compiled once and replaced per pair.
+_SITE_MARK, _TYPE_MARK = -987654321, "__alarm_console_type__"
+# Alarms of these types may come from a panic button or a missed check-in, whose guard and
+# checkpoint the items show; other types never do, and their rows need no such joins.
+_PERSON_TYPES = frozenset({EventType.DURESS, EventType.MISSED_CHECK_IN})
+
+
+def _part(alarms, site_id: int, event_type: str):
+    newest = alarms.filter(site_id=site_id, event_type=event_type).order_by("-raised_at", "-id")
+    return newest.values_list("id", "raised_at")[:CONSOLE_LIMIT].query.sql_with_params()
+
+
+def _parts(alarms, pairs: list) -> list[tuple[str, list]]:
+    """Each pair's part, its SQL compiled once with stand-ins in its two slots (compiling a
+    part per pair was most of the console's query building). If a filter's own value equals
+    a stand-in, each part is compiled on its own."""
+    sql, params = _part(alarms, _SITE_MARK, _TYPE_MARK)
+    slots = [n for n, value in enumerate(params) if value in (_SITE_MARK, _TYPE_MARK)]
+    if len(slots) != 2 or {params[n] for n in slots} != {_SITE_MARK, _TYPE_MARK}:
+        return [_part(alarms, site_id, event_type) for site_id, event_type in pairs]
+    parts = []
+    for site_id, event_type in pairs:
+        values = list(params)
+        for n in slots:
+            values[n] = site_id if params[n] == _SITE_MARK else event_type
+        parts.append((sql, values))
+    return parts
+
+
+def _most_urgent(alarms, pairs: dict[tuple[int, str], int], sites: dict[int, Site]) -> list[Alarm]:
     """The CONSOLE_LIMIT alarms first by (priority, newest raised, newest id) among `alarms`,
     without sorting every open alarm: each (site, type) pair has one priority, so the newest
     CONSOLE_LIMIT of each pair (read in order from the `alarm_open_type` index) hold the
     answer; one UNION ALL of those picks their ids, and a second query reads the rows (as a
-    subquery of that one, PostgreSQL would join every alarm before matching the ids)."""
+    subquery of that one, PostgreSQL would join every alarm before matching the ids). `sites`
+    (the user's, by id) are set on the rows instead of joined."""
     if not pairs:
         return []
+    ordered = sorted(pairs.items())
     parts, params = [], []
-    for n, ((site_id, event_type), level) in enumerate(sorted(pairs.items())):
-        newest = alarms.filter(site_id=site_id, event_type=event_type).order_by("-raised_at", "-id")
-        sql, part_params = newest.values_list("id", "raised_at")[
-            :CONSOLE_LIMIT
-        ].query.sql_with_params()
+    for n, ((sql, part_params), (_pair, level)) in enumerate(
+        zip(_parts(alarms, [pair for pair, _level in ordered]), ordered, strict=True)
+    ):
         # Only Django's own SQL for each part, and integers: nothing from the request.
         part = f"SELECT p{n}.id, p{n}.raised_at, {int(level)} AS priority FROM ({sql}) p{n}"  # noqa: S608
         parts.append(part)
@@ -143,18 +176,13 @@ def _most_urgent(alarms, pairs: dict[tuple[int, str], int]) -> list[Alarm]:
     with connection.cursor() as cursor:
         cursor.execute(top, params)
         ids = [row[0] for row in cursor.fetchall()]
-    return list(
-        Alarm.objects.select_related(
-            "site",
-            "door",
-            "event",
-            "panic__guard",
-            "panic__last_checkpoint",
-            "missed_check_in__shift__guard",
-        )
-        .filter(pk__in=ids)
-        .order_by()
-    )
+    related = ["door", "event"]
+    if any(event_type in _PERSON_TYPES for _site, event_type in pairs):
+        related += ["panic__guard", "panic__last_checkpoint", "missed_check_in__shift__guard"]
+    alarms = list(Alarm.objects.select_related(*related).filter(pk__in=ids).order_by())
+    for alarm in alarms:
+        alarm.site = sites[alarm.site_id]
+    return alarms
 
 
 def _counts(by_priority: Counter, by_state: Counter) -> dict:
