@@ -349,6 +349,13 @@ def _alarm_panic(alarm) -> str:
     return _html('<div class="help">{}</div>', text)
 
 
+def _alarm_occurred(alarm):
+    """`alarm.occurred_at`: the console page reads a door alarm's event time as
+    `event_occurred_at` instead of reading its event (views/alarm_console.py)."""
+    at = getattr(alarm, "event_occurred_at", None)
+    return alarm.occurred_at if at is None else at
+
+
 @register.simple_tag
 def alarm_console_items(alarms) -> str:
     """The alarm console's items (as its script draws them from the feed): tick box for those
@@ -370,7 +377,7 @@ def alarm_console_items(alarms) -> str:
                 a.where,
                 a.site.code,
                 f" {a.door.code}" if a.door_id else "",
-                site_time(a.occurred_at, a.site),
+                site_time(_alarm_occurred(a), a.site),
                 a.get_state_display(),
                 _alarm_panic(a),
                 url_of(a.pk, "access-alarm-page"),

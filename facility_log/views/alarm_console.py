@@ -14,7 +14,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -76,9 +76,10 @@ class ConsoleFilterForm(forms.Form):
         ]
 
 
-def _console(request):
+def _console(request, page: bool = False):
     """(form, the shown alarms, counts, the user's sites): the filtered open alarms of the
-    user's sites."""
+    user's sites. For the `page`, a door alarm's event is not read, only its time (as
+    `event_occurred_at`): the page shows nothing else of it."""
     sites = list(sites_for(request.user, VIEW_ROLES))
     site_ids = [site.pk for site in sites]
     form = ConsoleFilterForm(request.GET or None, sites=sites)
@@ -113,7 +114,7 @@ def _console(request):
         by_state[AlarmState.NEW] += new
         by_state[AlarmState.ACKNOWLEDGED] += n - new
         pairs[(site_id, event_type)] = level
-    shown = _most_urgent(alarms, pairs, {site.pk: site for site in sites})
+    shown = _most_urgent(alarms, pairs, {site.pk: site for site in sites}, page)
     for alarm in shown:
         alarm.priority = pairs[(alarm.site_id, alarm.event_type)]
     # (priority, newest raised, newest id): newest first, then a stable sort by priority.
@@ -151,7 +152,9 @@ def _parts(alarms, pairs: list) -> list[tuple[str, list]]:
     return parts
 
 
-def _most_urgent(alarms, pairs: dict[tuple[int, str], int], sites: dict[int, Site]) -> list[Alarm]:
+def _most_urgent(
+    alarms, pairs: dict[tuple[int, str], int], sites: dict[int, Site], page: bool = False
+) -> list[Alarm]:
     """The CONSOLE_LIMIT alarms first by (priority, newest raised, newest id) among `alarms`,
     without sorting every open alarm: each (site, type) pair has one priority, so the newest
     CONSOLE_LIMIT of each pair (read in order from the `alarm_open_type` index) hold the
@@ -176,10 +179,13 @@ def _most_urgent(alarms, pairs: dict[tuple[int, str], int], sites: dict[int, Sit
     with connection.cursor() as cursor:
         cursor.execute(top, params)
         ids = [row[0] for row in cursor.fetchall()]
-    related = ["door", "event"]
+    related = ["door"] if page else ["door", "event"]
     if any(event_type in _PERSON_TYPES for _site, event_type in pairs):
         related += ["panic__guard", "panic__last_checkpoint", "missed_check_in__shift__guard"]
-    alarms = list(Alarm.objects.select_related(*related).filter(pk__in=ids).order_by())
+    read = Alarm.objects.select_related(*related).filter(pk__in=ids).order_by()
+    if page:
+        read = read.annotate(event_occurred_at=F("event__occurred_at"))
+    alarms = list(read)
     for alarm in alarms:
         alarm.site = sites[alarm.site_id]
     return alarms
@@ -255,7 +261,7 @@ def _alarm_json(alarm: Alarm, reviewer_sites: set[int], checklist=None) -> dict:
 def alarm_console(request):
     """The console page; it refreshes itself by polling `access-alarm-feed` with the same
     filters (static/facility_log/js/alarm_console.js)."""
-    form, alarms, counts, sites = _console(request)
+    form, alarms, counts, sites = _console(request, page=True)
     reviewer_sites = set(site_id_list(request.user, REVIEW_ROLES))
     # Each lazy label translated once for the page, not once per alarm shown.
     labels = {level: str(name) for level, name in PRIORITY_NAMES.items()}
