@@ -302,6 +302,36 @@ def view_log_rows(views) -> str:
     )
 
 
+SHIFT_ROW = (
+    "\n  <tr><td>{}</td><td>{}</td>\n      <td>{}</td>\n      <td>{}</td>\n"
+    '      <td><a href="{}">{}</a> · <a href="{}">{}</a></td></tr>\n  '
+)
+
+
+@register.simple_tag
+def shift_rows(shifts, site) -> str:
+    """The site's shift list rows (each shift with its guard and `entry_count`): guard,
+    started and ended (site time, or "open"), entries, links to the report and its PDF."""
+    report, pdf = _t("Report"), _t("PDF")
+    still_open = mark_safe(f'<span class="badge">{_esc(_t("open"))}</span>')  # noqa: S308
+    return mark_safe(  # noqa: S308 - every value escaped by _html
+        "".join(
+            _html(
+                SHIFT_ROW,
+                s.guard.get_full_name() or s.guard.get_username(),
+                site_time(s.started_at, site),
+                site_time(s.ended_at, site) if s.ended_at else still_open,
+                s.entry_count,
+                url_of(s.pk, "shift-report"),
+                report,
+                url_of(s.pk, "shift-report-pdf"),
+                pdf,
+            )
+            for s in shifts
+        )
+    )
+
+
 @register.filter
 def get_count(counts, key) -> int:
     """`counts[key]` of a Counter or dict, 0 when absent (the dashboard's tables)."""

@@ -3,6 +3,8 @@
 helpers and templates gave: the same escaping of <, &, quotes, safe and lazy strings, and the
 same rows, navigation and strings in English and German."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.template import Context, Template
@@ -249,3 +251,47 @@ def test_event_rows_equal_the_old_markup(personas, language):
         new, old = tags.access_event_rows(rows), _old_event_rows(events)
     assert new == old and len(events) == 3
     assert "&lt;i&gt;A &amp; &#x27;B&#x27;&lt;/i&gt;" in new and "D-&lt;1&gt;" in new
+
+
+OLD_SHIFT_LOOP = (
+    "{% load i18n facility_log_tags %}"
+    "{% for shift in page %}\n"
+    "  <tr><td>{{ shift.guard.get_full_name|default:shift.guard.get_username }}</td>"
+    "<td>{{ shift.started_at|site_time:site }}</td>\n"
+    "      <td>{% if shift.ended_at %}{{ shift.ended_at|site_time:site }}{% else %}"
+    '<span class="badge">{% translate "open" %}</span>{% endif %}</td>\n'
+    "      <td>{{ shift.entry_count }}</td>\n"
+    '      <td><a href="{{ shift.pk|url_of:\'shift-report\' }}">{% translate "Report" %}</a>'
+    ' · <a href="{{ shift.pk|url_of:\'shift-report-pdf\' }}">{% translate "PDF" %}</a>'
+    "</td></tr>\n"
+    "  {% endfor %}"
+)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_shift_rows_equal_the_old_loop(personas, client_for, language):
+    from django.db.models import Count
+
+    from facility_log.models import Shift
+    from tests.shifts_helpers import ago, entry, start, worked
+
+    guard = personas.guard_a
+    guard.first_name, guard.last_name = '<Al & "Bo">', "O'Neil"
+    guard.save()
+    ended = worked(personas, at=ago(days=2))
+    entry(ended, "seen", at=ago(days=2) + timedelta(hours=1))
+    start(personas, at=ago(hours=1), guard=personas.supervisor_a)
+    shifts = list(
+        Shift.objects.filter(site=personas.site_a)
+        .select_related("guard")
+        .annotate(entry_count=Count("entries"))
+        .order_by("-started_at", "-pk")
+    )
+    site = personas.site_a
+    with translation.override(language):
+        old = Template(OLD_SHIFT_LOOP).render(Context({"page": shifts, "site": site}))
+        assert tags.shift_rows(shifts, site) == old
+    assert "&lt;Al &amp; &quot;Bo&quot;&gt; O&#x27;Neil" in old and '<span class="badge">' in old
+    html = client_for("supervisor_a").get(f"/sites/{site.code}/shifts/").content.decode()
+    assert "&lt;Al &amp; &quot;Bo&quot;&gt;" in html and "No shifts yet." not in html
