@@ -263,6 +263,7 @@ def alarm_console(request):
     filters (static/facility_log/js/alarm_console.js)."""
     form, alarms, counts, sites = _console(request, page=True)
     reviewer_sites = set(site_id_list(request.user, REVIEW_ROLES))
+    managed_ids = set(site_id_list(request.user, MANAGE_ROLES))
     # Each lazy label translated once for the page, not once per alarm shown.
     labels = {level: str(name) for level, name in PRIORITY_NAMES.items()}
     for alarm in alarms:
@@ -277,7 +278,8 @@ def alarm_console(request):
             "alarms": alarms,
             "counts": counts,
             "sites": sites,
-            "managed": sites_for(request.user, MANAGE_ROLES),
+            # Managing is a viewing role: the managed sites are among `sites`.
+            "managed": [site for site in sites if site.pk in managed_ids],
             "quick_notes": QUICK_NOTES,
             "query": request.GET.urlencode(),
         },

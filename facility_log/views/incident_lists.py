@@ -5,8 +5,8 @@ from django.shortcuts import render
 
 from facility_log import paging
 from facility_log.forms import incidents as forms
-from facility_log.models import Incident, Site
-from facility_log.scoping import REVIEW_ROLES, VIEW_ROLES, site_id_list, sites_for
+from facility_log.models import Incident
+from facility_log.scoping import REVIEW_ROLES, VIEW_ROLES, sites_for
 from facility_log.services import incidents as svc
 from facility_log.services import view_log
 from facility_log.services.csv_export import TIME, Column, csv_lines, csv_response
@@ -19,23 +19,26 @@ PAGE_SIZE = 50
 
 
 def _filtered(request):
-    sites = sites_for(request.user, VIEW_ROLES)
+    """(form, filtered incidents, the user's sites as a list)."""
+    sites = list(sites_for(request.user, VIEW_ROLES))
     form = forms.FilterForm(request.GET or None, sites=sites)
     if form.is_bound and not form.is_valid():
         # A filter the user may not use (another site) or cannot parse matches nothing.
-        return form, Incident.objects.none()
-    return form, svc.search_incidents(request.user, form.filters())
+        return form, Incident.objects.none(), sites
+    return form, svc.search_incidents(request.user, form.filters()), sites
 
 
 def incident_list(request):
     """Incidents of the user's sites with filters, newest first, 50 a page in keyset pages
     (Newer/Older, `?cursor=`): each page reads its sites' `(site, time, id)` index ranges and
     nothing counts the whole list (facility_log/paging.py)."""
-    form, incidents = _filtered(request)
-    site_ids = site_id_list(request.user, VIEW_ROLES)
+    form, incidents, sites = _filtered(request)
+    # The sites the form offers are the user's viewing sites: their ids are the keyset's
+    # parts (site_id_list's list, without reading the memberships a second time).
+    site_ids = sorted(site.pk for site in sites)
     chosen = form.cleaned_data.get("site") if form.is_bound and form.is_valid() else None
     if chosen:
-        site_ids = [site.pk for site in sites_for(request.user, VIEW_ROLES) if site.code == chosen]
+        site_ids = [site.pk for site in sites if site.code == chosen]
     keyset = {"size": PAGE_SIZE, "split_field": "site_id", "split_values": site_ids}
     # Only the columns a row shows, read as dicts (templatetags `incident_rows`): building
     # an incident with its site, zone and category per row was most of the rows' reading.
@@ -78,7 +81,7 @@ def incident_export(request):
     """The filtered list as CSV (same scoping and filters as the list page, spreadsheet-ready:
     services/csv_export.py), logged in the view log per site with its number of rows and the
     filters used before the first row is sent."""
-    _form, incidents = _filtered(request)
+    _form, incidents, _sites = _filtered(request)
     view_log.record_list_view(
         request.user,
         Incident,
@@ -95,8 +98,9 @@ def review_queue(request):
     """Submitted incidents waiting for review at the sites where the user reviews, oldest
     submission first, 50 a page in keyset pages (Earlier/Later, `?cursor=`): a large site has
     thousands waiting, and each page reads only its sites' `(site, submitted_at, id)` ranges."""
-    site_ids = site_id_list(request.user, REVIEW_ROLES)
-    sites = Site.objects.filter(pk__in=site_ids).order_by("code") if site_ids else []
+    # The reviewing sites once (ordered by code), their ids the keyset's parts.
+    sites = list(sites_for(request.user, REVIEW_ROLES).order_by("code"))
+    site_ids = sorted(site.pk for site in sites)
     incidents = svc.review_queue(request.user, site_ids).values(*QUEUE_ROW_FIELDS)
     keyset = {
         "size": PAGE_SIZE,
