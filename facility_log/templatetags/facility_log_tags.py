@@ -332,6 +332,45 @@ def shift_rows(shifts, site) -> str:
     )
 
 
+# --- a list's filter form -------------------------------------------------------------------
+# `form_fields.html` written in Python for the list pages' filter forms, which every list
+# request renders: the same markup, each value escaped as the template escapes it.
+
+FIELD_BLOCK = '\n<div class="field">\n  <label for="{}">{}</label>\n  {}\n  {}\n  {}\n</div>\n'
+
+
+def _error_list(errors) -> str:
+    items = "".join(f"<li>{_esc(error)}</li>" for error in errors)
+    return f'<div role="alert"><ul class="errorlist">{items}</ul></div>'
+
+
+@register.simple_tag
+def form_fields(form) -> str:
+    """`{% include "facility_log/form_fields.html" %}` for `form`: non-field errors, then per
+    field its label, widget, help text and errors."""
+    non_field = form.non_field_errors()
+    parts = [_error_list(non_field) if non_field else "", "\n"]
+    for field in form:
+        label_for = _esc(field.id_for_label)
+        help_text = (
+            f'<span class="helptext" id="{label_for}_help">{_esc(field.help_text)}</span>'
+            if field.help_text
+            else ""
+        )
+        errors = field.errors
+        parts.append(
+            FIELD_BLOCK.format(
+                label_for,
+                _esc(field.label),
+                _esc(str(field)),  # the widget, as `{{ field }}` writes it (str, not __html__)
+                help_text,
+                _error_list(errors) if errors else "",
+            )
+        )
+    parts.append("\n")
+    return mark_safe("".join(parts))  # noqa: S308 - every value escaped by _esc
+
+
 @register.filter
 def get_count(counts, key) -> int:
     """`counts[key]` of a Counter or dict, 0 when absent (the dashboard's tables)."""

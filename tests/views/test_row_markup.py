@@ -295,3 +295,33 @@ def test_shift_rows_equal_the_old_loop(personas, client_for, language):
     assert "&lt;Al &amp; &quot;Bo&quot;&gt; O&#x27;Neil" in old and '<span class="badge">' in old
     html = client_for("supervisor_a").get(f"/sites/{site.code}/shifts/").content.decode()
     assert "&lt;Al &amp; &quot;Bo&quot;&gt;" in html and "No shifts yet." not in html
+
+
+INCLUDE = Template('{% include "facility_log/form_fields.html" %}')
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("who", "url"),
+    [
+        ("manager_ab", "/incidents/"),
+        ("manager_ab", "/incidents/?text=%3Cb%3E%22&date_from=not-a-date&site=NOPE"),
+        ("manager_ab", "/access/events/"),
+        ("manager_ab", "/access/events/?door=%3Cx%3E&start=bad"),
+        ("manager_ab", "/access/alarms/?door=%22%3E&priority=9"),
+        ("auditor_a", "/audit/views/"),
+        ("auditor_a", "/audit/views/?user=%3Cq%3E&day_from=31.02.&site=NOPE"),
+    ],
+)
+def test_filter_forms_written_as_the_included_template_writes_them(personas, client_for, who, url):
+    response = client_for(who).get(url)
+    form = response.context["form"]
+    for language in ("en", "de"):
+        with translation.override(language):
+            expected = INCLUDE.render(Context({"form": form}))
+            assert tags.form_fields(form) == expected
+    html = response.content.decode()
+    assert tags.form_fields(form) in html
+    if "?" in url:
+        assert form.errors and 'class="errorlist"' in html
+        assert "<b>" not in html.split("<main", 1)[1].split("</form>", 1)[0]
