@@ -147,6 +147,9 @@ def _key(row, time_field: str) -> tuple:
 
 
 def _read(queryset, order, limit, time_field, split_field, split_values) -> list:
+    if queryset.query.is_empty():
+        # `none()` (a filter that cannot match): a union of empty parts cannot be ordered.
+        return []
     features = connections[queryset.db].features
     if (
         split_field is None

@@ -135,3 +135,17 @@ def test_review_queue_pages_every_waiting_incident_once_oldest_first(personas, c
         assert "You do not review" in html and "Nothing to review" in html
     bad = client.get(f"{url}?cursor=not-a-cursor")
     assert bad.status_code == 200 and bad.context["page"].rows[0]["id"] == expected[0]
+
+
+@pytest.mark.django_db
+def test_a_filter_that_cannot_match_gives_an_empty_page_over_several_sites(personas, client_for):
+    from facility_log import paging
+
+    draft(personas)
+    sites = [personas.site_a.pk, personas.site_b.pk]
+    for rows in (Incident.objects.none(), Incident.objects.none().values("id", "occurred_from")):
+        page = paging.keyset_page(rows, "occurred_from", split_field="site_id", split_values=sites)
+        assert (page.rows, page.older, page.newer) == ([], None, None)
+    # An unreadable date on the list (the form refuses it): an empty list, not an error.
+    response = client_for("manager_ab").get(reverse("incident-list"), {"date_from": "no"})
+    assert response.status_code == 200 and response.context["page"].rows == []
