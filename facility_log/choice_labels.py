@@ -45,3 +45,9 @@ def install(models) -> None:
             name = f"get_{field.name}_display"
             if isinstance(model.__dict__.get(name), partialmethod):  # Django's, not the model's
                 setattr(model, name, partialmethod(_display, field=field))
+
+
+def display(field, value) -> str:
+    """What `get_FOO_display()` shows for `value` of `field`, without a model instance (pages
+    that read values, not rows)."""
+    return _table(field).get(make_hashable(value), force_str(value, strings_only=True))

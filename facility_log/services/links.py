@@ -5,8 +5,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 
+from facility_log import choice_labels
 from facility_log.models import Category, Incident, IncidentSource
 from facility_log.models.access import AccessEvent, Alarm
 from facility_log.models.rounds import Scan
@@ -19,6 +21,7 @@ from facility_log.services.audit import audited_change
 LINK_NAMESPACE = uuid.UUID("6f1b8f3e-2b7a-4c59-9d2e-5f0c1a7e9b10")
 SURROUNDINGS_MINUTES = 30
 SURROUNDINGS_LIMIT = 200
+User = get_user_model()
 
 
 def _category(name: str) -> Category | None:
@@ -110,20 +113,33 @@ def _window(incident: Incident) -> tuple[datetime, datetime]:
     ) + margin
 
 
+# The surroundings read only the columns a row shows (values, not model instances): up to
+# 200 door events and 200 scans an incident page, each with its door or checkpoint and guard.
+_EVENT_TYPE = AccessEvent._meta.get_field("event_type")
+_REASON = AccessEvent._meta.get_field("reason")
+_EVENT_COLUMNS = ("occurred_at", "event_type", "reason", "cardholder", "door__name")
+
+
+def _event_label(value: str) -> str:
+    return f"door: {choice_labels.display(_EVENT_TYPE, value)}"
+
+
 def _door_events(incident: Incident, start, end, linked_ids: set[int]) -> list[Nearby]:
-    events = AccessEvent.objects.filter(site=incident.site, occurred_at__range=(start, end))
+    events = AccessEvent.objects.filter(site_id=incident.site_id, occurred_at__range=(start, end))
     if incident.zone_id:
         events = events.filter(door__zone_id=incident.zone_id)
-    events = events.select_related("door").order_by("occurred_at")[:SURROUNDINGS_LIMIT]
+    rows = events.order_by("occurred_at").values_list("pk", *_EVENT_COLUMNS)
     return [
         Nearby(
-            e.occurred_at,
-            f"door: {e.get_event_type_display()}",
-            e.door.name,
-            " ".join(filter(None, [e.cardholder, e.get_reason_display() if e.reason else ""])),
-            e.pk in linked_ids,
+            when,
+            _event_label(event_type),
+            door,
+            " ".join(
+                filter(None, [cardholder, choice_labels.display(_REASON, reason) if reason else ""])
+            ),
+            pk in linked_ids,
         )
-        for e in events
+        for pk, when, event_type, reason, cardholder, door in rows[:SURROUNDINGS_LIMIT]
     ]
 
 
@@ -136,28 +152,22 @@ def _linked_events(incident: Incident, sources: list[IncidentSource] | None) -> 
         if not alarm_ids:
             return []
         events = AccessEvent.objects.filter(alarm__in=alarm_ids)
-    events = events.select_related("door")
     return [
-        Nearby(
-            e.occurred_at, f"door: {e.get_event_type_display()}", e.door.name, "linked alarm", True
-        )
-        for e in events
+        Nearby(when, _event_label(event_type), door, "linked alarm", True)
+        for when, event_type, _reason, _cardholder, door in events.values_list(*_EVENT_COLUMNS)
     ]
 
 
 def _scans(incident: Incident, start, end) -> list[Nearby]:
-    scans = Scan.objects.filter(run__site=incident.site, effective_time__range=(start, end))
+    scans = Scan.objects.filter(run__site_id=incident.site_id, effective_time__range=(start, end))
     if incident.zone_id:
         scans = scans.filter(checkpoint__zone_id=incident.zone_id)
-    scans = scans.select_related("checkpoint", "run__guard").order_by("effective_time")
+    rows = scans.order_by("effective_time").values_list(
+        "effective_time", "checkpoint__name", f"run__guard__{User.USERNAME_FIELD}", "note"
+    )
     return [
-        Nearby(
-            s.effective_time,
-            "round scan",
-            s.checkpoint.name,
-            f"{s.run.guard.get_username()} {s.note}".strip(),
-        )
-        for s in scans[:SURROUNDINGS_LIMIT]
+        Nearby(when, "round scan", checkpoint, f"{guard} {note}".strip())
+        for when, checkpoint, guard, note in rows[:SURROUNDINGS_LIMIT]
     ]
 
 
