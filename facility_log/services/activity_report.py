@@ -24,6 +24,7 @@ from facility_log.models import (
     PostOrderAck,
     RoundException,
     Run,
+    Scan,
     Shift,
     ShiftEntry,
     Site,
@@ -133,7 +134,10 @@ def local_day_bounds(site: Site, day: date) -> tuple[datetime, datetime]:
 def _runs(queryset) -> list[RunLine]:
     active = RoundException.objects.filter(withdrawn_at__isnull=True).order_by("detected_at", "pk")
     runs = queryset.select_related("route", "guard").prefetch_related(
-        Prefetch("scans", to_attr="all_scans"),
+        # Only what the line counts: which checkpoints were scanned.
+        Prefetch(
+            "scans", queryset=Scan.objects.only("run_id", "checkpoint_id"), to_attr="all_scans"
+        ),
         Prefetch("exceptions", queryset=active, to_attr="active_exceptions"),
     )
     lines = []
