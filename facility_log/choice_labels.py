@@ -47,7 +47,7 @@ def install(models) -> None:
                 setattr(model, name, partialmethod(_display, field=field))
 
 
-def display(field, value) -> str:
-    """What `get_FOO_display()` shows for `value` of `field`, without a model instance (pages
-    that read values, not rows)."""
-    return _table(field).get(make_hashable(value), force_str(value, strings_only=True))
+def labels(field) -> dict:
+    """The field's labels in the active language, by value (`labels(field).get(v, v)` is what
+    `get_FOO_display()` shows for a text value): for pages that read values, not instances."""
+    return _table(field)

@@ -120,23 +120,18 @@ _REASON = AccessEvent._meta.get_field("reason")
 _EVENT_COLUMNS = ("occurred_at", "event_type", "reason", "cardholder", "door__name")
 
 
-def _event_label(value: str) -> str:
-    return f"door: {choice_labels.display(_EVENT_TYPE, value)}"
-
-
 def _door_events(incident: Incident, start, end, linked_ids: set[int]) -> list[Nearby]:
     events = AccessEvent.objects.filter(site_id=incident.site_id, occurred_at__range=(start, end))
     if incident.zone_id:
         events = events.filter(door__zone_id=incident.zone_id)
     rows = events.order_by("occurred_at").values_list("pk", *_EVENT_COLUMNS)
+    types, reasons = choice_labels.labels(_EVENT_TYPE), choice_labels.labels(_REASON)
     return [
         Nearby(
             when,
-            _event_label(event_type),
+            f"door: {types.get(event_type, event_type)}",
             door,
-            " ".join(
-                filter(None, [cardholder, choice_labels.display(_REASON, reason) if reason else ""])
-            ),
+            " ".join(filter(None, [cardholder, reasons.get(reason, reason) if reason else ""])),
             pk in linked_ids,
         )
         for pk, when, event_type, reason, cardholder, door in rows[:SURROUNDINGS_LIMIT]
@@ -152,8 +147,9 @@ def _linked_events(incident: Incident, sources: list[IncidentSource] | None) -> 
         if not alarm_ids:
             return []
         events = AccessEvent.objects.filter(alarm__in=alarm_ids)
+    types = choice_labels.labels(_EVENT_TYPE)
     return [
-        Nearby(when, _event_label(event_type), door, "linked alarm", True)
+        Nearby(when, f"door: {types.get(event_type, event_type)}", door, "linked alarm", True)
         for when, event_type, _reason, _cardholder, door in events.values_list(*_EVENT_COLUMNS)
     ]
 

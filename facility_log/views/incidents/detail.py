@@ -35,6 +35,7 @@ def incident_detail(request, pk: int):
     # Read once, used by the list, the timeline, the attachment form and the surroundings.
     attachments = list(incident.attachments.select_related("uploaded_by"))
     sources = list(incident.sources.all())
+    can = _abilities(request.user, incident, roles)
     return render(
         request,
         "facility_log/incidents/detail.html",
@@ -49,21 +50,35 @@ def incident_detail(request, pk: int):
             "sources": sources,
             "returned_because": _returned_because(incident),
             "legal_hold": retention.active_hold(incident),
-            "can": _abilities(request.user, incident, roles),
-            "add_forms": [
-                ("persons", _("Add a person"), forms.PersonForm(prefix="persons")),
-                ("vehicles", _("Add a vehicle"), forms.VehicleForm(prefix="vehicles")),
-                ("property", _("Add property"), forms.PropertyItemForm(prefix="property")),
-            ],
-            # One page, several forms: distinct ids keep every label tied to its own input.
-            "supplement_form": forms.SupplementForm(auto_id="supplement_%s"),
-            "attachment_form": forms.AttachmentForm(
-                auto_id="attach_%s", incident=incident, attachments=attachments
-            ),
+            "can": can,
+            # Each form only where the page shows it (the template asks `can` the same).
+            **_forms(incident, attachments, can),
             "correctable": correctable_fields(incident),
             "checklist": procedures.incident_checklist(incident),
         },
     )
+
+
+def _forms(incident: Incident, attachments: list[Attachment], can: dict) -> dict:
+    add_forms = []
+    if can["edit"]:
+        add_forms = [
+            ("persons", _("Add a person"), forms.PersonForm(prefix="persons")),
+            ("vehicles", _("Add a vehicle"), forms.VehicleForm(prefix="vehicles")),
+            ("property", _("Add property"), forms.PropertyItemForm(prefix="property")),
+        ]
+    # One page, several forms: distinct ids keep every label tied to its own input.
+    return {
+        "add_forms": add_forms,
+        "supplement_form": (
+            forms.SupplementForm(auto_id="supplement_%s") if can["supplement"] else None
+        ),
+        "attachment_form": (
+            forms.AttachmentForm(auto_id="attach_%s", incident=incident, attachments=attachments)
+            if can["attach"]
+            else None
+        ),
+    }
 
 
 def _returned_because(incident: Incident) -> Review | None:
