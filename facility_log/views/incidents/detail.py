@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from facility_log.forms import incidents as forms
@@ -22,6 +23,8 @@ from facility_log.views.incidents.common import (
     _roles,
     correctable_fields,
 )
+
+_FIELD_MARK = "field-name-goes-here"
 
 # --- the incident page --------------------------------------------------------------------
 
@@ -53,7 +56,7 @@ def incident_detail(request, pk: int):
             "can": can,
             # Each form only where the page shows it (the template asks `can` the same).
             **_forms(incident, attachments, can),
-            "correctable": correctable_fields(incident),
+            "correctable": _correctable(incident, can),
             "checklist": procedures.incident_checklist(incident),
         },
     )
@@ -79,6 +82,19 @@ def _forms(incident: Incident, attachments: list[Attachment], can: dict) -> dict
             else None
         ),
     }
+
+
+def _correctable(incident: Incident, can: dict) -> list[tuple[str, str, object, str]]:
+    """(name, label, value, URL of its correction form) of each correctable field, where the
+    page offers corrections; the URL reversed once, not per field."""
+    if not can["correct"]:
+        return []
+    url = reverse("incident-correct-field", args=[incident.pk, _FIELD_MARK])
+    before, _mark, after = url.partition(_FIELD_MARK)
+    return [
+        (name, label, value, f"{before}{name}{after}")
+        for name, label, value in correctable_fields(incident)
+    ]
 
 
 def _returned_because(incident: Incident) -> Review | None:
