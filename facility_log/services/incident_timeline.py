@@ -6,7 +6,9 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from facility_log.models import Attachment, Incident
+from facility_log.models import Attachment, Incident, Review, Supplement
+from facility_log.services.incident_page import ID_SENTINEL
+from facility_log.services.precompiled import PrecompiledQuery, Slot
 
 
 @dataclass
@@ -28,15 +30,11 @@ def incident_timeline(
     if attachments is None:
         attachments = incident.attachments.select_related("uploaded_by")
     # Values, not model instances: a line needs a few columns of each row and of its person.
-    reviews = list(
-        incident.reviews.values_list("created_at", "decision", "comment", *_names("reviewer"))
-    )
+    reviews = _tuples(_REVIEWS, incident)
     events = _status_events(incident, [decision for _when, decision, *_rest in reviews])
     events += [
         TimelineEvent(when, "supplement", _label(*names), f"{text} ({reason})")
-        for when, text, reason, *names in incident.supplements.values_list(
-            "created_at", "text", "reason", *_names("author")
-        )
+        for when, text, reason, *names in _tuples(_SUPPLEMENTS, incident)
     ]
     events += [
         TimelineEvent(when, f"review: {decision}", _label(*names), comment)
@@ -69,19 +67,42 @@ def _label(first_name, last_name, username) -> str:
     return f"{name} ({username})" if name else username
 
 
+def _of_incident(model, *columns: str, order=None) -> PrecompiledQuery:
+    """`columns` of `model`'s rows of one incident, compiled once per process."""
+    key = "id" if model is HistoricalIncident else "incident_id"
+    field = "id" if model is HistoricalIncident else "incident"
+
+    def build(_key, incident_id):
+        rows = model.objects.filter(**{key: incident_id})
+        return (rows.order_by(*order) if order else rows).values(*columns)
+
+    return PrecompiledQuery(build, {"incident_id": Slot(ID_SENTINEL, model._meta.get_field(field))})
+
+
+def _tuples(query: PrecompiledQuery, incident: Incident) -> list[tuple]:
+    return [tuple(row.values()) for row in query.rows(None, incident_id=incident.pk)]
+
+
+HistoricalIncident = Incident.history.model
+_REVIEWS = _of_incident(Review, "created_at", "decision", "comment", *_names("reviewer"))
+_SUPPLEMENTS = _of_incident(Supplement, "created_at", "text", "reason", *_names("author"))
+_HISTORY = _of_incident(
+    HistoricalIncident,
+    "history_date",
+    "status",
+    "history_change_reason",
+    "history_user_name",
+    *_names("history_user"),
+    order=("history_date", "history_id"),
+)
+
+
 def _status_events(incident: Incident, decisions: list[str]) -> list[TimelineEvent]:
     # Each review changed the status once (to "returned" or "approved"): that change is the
     # review's own line, so as many changes to its decision are left out here.
     reviewed = Counter(decisions)
     events, previous, first = [], None, True
-    rows = incident.history.order_by("history_date", "history_id").values_list(
-        "history_date",
-        "status",
-        "history_change_reason",
-        "history_user_name",
-        *_names("history_user"),
-    )
-    for when, status, reason, user_name, *names in rows:
+    for when, status, reason, user_name, *names in _tuples(_HISTORY, incident):
         who = _label(*names) or user_name
         why = reason or ""
         if first:

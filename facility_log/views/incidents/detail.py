@@ -10,7 +10,7 @@ from facility_log.forms import incidents as forms
 from facility_log.models import Attachment, Category, Incident, Review, Site, Zone
 from facility_log.models.incidents import Status
 from facility_log.scoping import VIEW_ROLES, get_scoped_or_404
-from facility_log.services import history, links, procedures, retention, view_log
+from facility_log.services import history, incident_page, links, procedures, view_log
 from facility_log.services import incidents as svc
 from facility_log.services.downloads import serve_attachment
 from facility_log.services.history import HistoryEntry
@@ -36,23 +36,23 @@ def incident_detail(request, pk: int):
     roles = _roles(request.user, incident, held)
     view_log.incident_read(request.user, incident, view_log.Via.PAGE)
     # Read once, used by the list, the timeline, the attachment form and the surroundings.
-    attachments = list(incident.attachments.select_related("uploaded_by"))
-    sources = list(incident.sources.all())
+    attachments = incident_page.attachments(incident)
+    sources = incident_page.sources(incident)
     can = _abilities(request.user, incident, roles)
     return render(
         request,
         "facility_log/incidents/detail.html",
         {
             "incident": incident,
-            "persons": incident.persons.all(),
-            "vehicles": incident.vehicles.all(),
-            "property_items": incident.property_items.all(),
+            "persons": incident_page.persons(incident),
+            "vehicles": incident_page.vehicles(incident),
+            "property_items": incident_page.property_items(incident),
             "attachments": attachments,
             "timeline": svc.incident_timeline(incident, attachments),
             "surroundings": links.incident_surroundings(incident, sources),
             "sources": sources,
             "returned_because": _returned_because(incident),
-            "legal_hold": retention.active_hold(incident),
+            "legal_hold": incident_page.active_hold(incident),
             "can": can,
             # Each form only where the page shows it (the template asks `can` the same).
             **_forms(incident, attachments, can),
