@@ -45,3 +45,9 @@ def install(models) -> None:
             name = f"get_{field.name}_display"
             if isinstance(model.__dict__.get(name), partialmethod):  # Django's, not the model's
                 setattr(model, name, partialmethod(_display, field=field))
+
+
+def labels(field) -> dict:
+    """The field's labels in the active language, by value (`labels(field).get(v, v)` is what
+    `get_FOO_display()` shows for a text value): for pages that read values, not instances."""
+    return _table(field)

@@ -11,6 +11,7 @@ shown whole, with its log and notes; and every run started and incident occurred
 Read-only, and a fixed number of queries however many entries, runs or incidents there are.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -19,11 +20,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from facility_log import choice_labels
 from facility_log.models import (
     Incident,
     PostOrderAck,
     RoundException,
     Run,
+    Scan,
     Shift,
     ShiftEntry,
     Site,
@@ -131,15 +134,28 @@ def local_day_bounds(site: Site, day: date) -> tuple[datetime, datetime]:
 
 
 def _runs(queryset) -> list[RunLine]:
-    active = RoundException.objects.filter(withdrawn_at__isnull=True).order_by("detected_at", "pk")
-    runs = queryset.select_related("route", "guard").prefetch_related(
-        Prefetch("scans", to_attr="all_scans"),
-        Prefetch("exceptions", queryset=active, to_attr="active_exceptions"),
-    )
+    runs = list(queryset.select_related("route", "guard").order_by("started_at", "pk"))
+    if not runs:
+        return []
+    # Which checkpoints each run scanned, and its active exceptions: two reads of the columns
+    # a line shows, whatever the number of runs and scans.
+    ids = [run.pk for run in runs]
+    scanned = defaultdict(set)
+    for run_id, checkpoint_id in Scan.objects.filter(run_id__in=ids).values_list(
+        "run_id", "checkpoint_id"
+    ):
+        scanned[run_id].add(checkpoint_id)
+    kinds = choice_labels.labels(RoundException._meta.get_field("kind"))
+    exceptions = defaultdict(list)
+    active = RoundException.objects.filter(run_id__in=ids, withdrawn_at__isnull=True)
+    for run_id, kind, detail in active.order_by("detected_at", "pk").values_list(
+        "run_id", "kind", "detail"
+    ):
+        label = kinds.get(kind, kind)
+        exceptions[run_id].append(f"{label}: {detail}" if detail else label)
     lines = []
-    for run in runs.order_by("started_at", "pk"):
+    for run in runs:
         planned = {stop["checkpoint"] for stop in run.plan}
-        scanned = {scan.checkpoint_id for scan in run.all_scans} & planned
         lines.append(
             RunLine(
                 run=run,
@@ -147,12 +163,9 @@ def _runs(queryset) -> list[RunLine]:
                 guard_name=_name(run.guard),
                 started_at=run.started_at,
                 finished_at=run.finished_at,
-                scanned=len(scanned),
+                scanned=len(scanned[run.pk] & planned),
                 planned=len(planned),
-                exceptions=[
-                    f"{e.get_kind_display()}: {e.detail}" if e.detail else e.get_kind_display()
-                    for e in run.active_exceptions
-                ],
+                exceptions=exceptions[run.pk],
             )
         )
     return lines

@@ -6,7 +6,9 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from facility_log.models import Attachment, Incident, Review
+from facility_log.models import Attachment, Incident, Review, Supplement
+from facility_log.services.incident_page import ID_SENTINEL
+from facility_log.services.precompiled import PrecompiledQuery, Slot
 
 
 @dataclass
@@ -27,15 +29,16 @@ def incident_timeline(
     `attachments`: the incident's, already read with their `uploaded_by` (else read here)."""
     if attachments is None:
         attachments = incident.attachments.select_related("uploaded_by")
-    reviews = list(incident.reviews.select_related("reviewer"))
-    events = _status_events(incident, reviews)
+    # Values, not model instances: a line needs a few columns of each row and of its person.
+    reviews = _tuples(_REVIEWS, incident)
+    events = _status_events(incident, [decision for _when, decision, *_rest in reviews])
     events += [
-        TimelineEvent(s.created_at, "supplement", user_label(s.author), f"{s.text} ({s.reason})")
-        for s in incident.supplements.select_related("author")
+        TimelineEvent(when, "supplement", _label(*names), f"{text} ({reason})")
+        for when, text, reason, *names in _tuples(_SUPPLEMENTS, incident)
     ]
     events += [
-        TimelineEvent(r.created_at, f"review: {r.decision}", user_label(r.reviewer), r.comment)
-        for r in reviews
+        TimelineEvent(when, f"review: {decision}", _label(*names), comment)
+        for when, decision, comment, *names in reviews
     ]
     events += [
         TimelineEvent(a.uploaded_at, "attachment", user_label(a.uploaded_by), a.original_name, a)
@@ -52,24 +55,64 @@ def user_label(user) -> str:
     return f"{name} ({username})" if name else username
 
 
-def _status_events(incident: Incident, reviews: list[Review]) -> list[TimelineEvent]:
+def _names(relation: str) -> list[str]:
+    return [f"{relation}__first_name", f"{relation}__last_name", f"{relation}__username"]
+
+
+def _label(first_name, last_name, username) -> str:
+    """`user_label` from the columns `_names` reads (all None when there is no user)."""
+    if username is None:
+        return ""
+    name = f"{first_name} {last_name}".strip()  # what User.get_full_name() gives
+    return f"{name} ({username})" if name else username
+
+
+def _of_incident(model, *columns: str, order=None) -> PrecompiledQuery:
+    """`columns` of `model`'s rows of one incident, compiled once per process."""
+    key = "id" if model is HistoricalIncident else "incident_id"
+    field = "id" if model is HistoricalIncident else "incident"
+
+    def build(_key, incident_id):
+        rows = model.objects.filter(**{key: incident_id})
+        return (rows.order_by(*order) if order else rows).values(*columns)
+
+    return PrecompiledQuery(build, {"incident_id": Slot(ID_SENTINEL, model._meta.get_field(field))})
+
+
+def _tuples(query: PrecompiledQuery, incident: Incident) -> list[tuple]:
+    return [tuple(row.values()) for row in query.rows(None, incident_id=incident.pk)]
+
+
+HistoricalIncident = Incident.history.model
+_REVIEWS = _of_incident(Review, "created_at", "decision", "comment", *_names("reviewer"))
+_SUPPLEMENTS = _of_incident(Supplement, "created_at", "text", "reason", *_names("author"))
+_HISTORY = _of_incident(
+    HistoricalIncident,
+    "history_date",
+    "status",
+    "history_change_reason",
+    "history_user_name",
+    *_names("history_user"),
+    order=("history_date", "history_id"),
+)
+
+
+def _status_events(incident: Incident, decisions: list[str]) -> list[TimelineEvent]:
     # Each review changed the status once (to "returned" or "approved"): that change is the
     # review's own line, so as many changes to its decision are left out here.
-    reviewed = Counter(r.decision for r in reviews)
-    events, previous = [], None
-    for row in incident.history.select_related("history_user").order_by(
-        "history_date", "history_id"
-    ):
-        who = user_label(row.history_user) or row.history_user_name
-        why = row.history_change_reason or ""
-        if previous is None:
-            events.append(TimelineEvent(row.history_date, "created", who, why))
-        elif row.status != previous.status:
-            if reviewed[row.status] > 0:
-                reviewed[row.status] -= 1
+    reviewed = Counter(decisions)
+    events, previous, first = [], None, True
+    for when, status, reason, user_name, *names in _tuples(_HISTORY, incident):
+        who = _label(*names) or user_name
+        why = reason or ""
+        if first:
+            events.append(TimelineEvent(when, "created", who, why))
+        elif status != previous:
+            if reviewed[status] > 0:
+                reviewed[status] -= 1
             else:
-                events.append(TimelineEvent(row.history_date, row.status, who, why))
+                events.append(TimelineEvent(when, status, who, why))
         elif why.startswith("correction:"):
-            events.append(TimelineEvent(row.history_date, "corrected", who, why))
-        previous = row
+            events.append(TimelineEvent(when, "corrected", who, why))
+        previous, first = status, False
     return events

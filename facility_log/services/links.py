@@ -5,20 +5,25 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 
+from facility_log import choice_labels
 from facility_log.models import Category, Incident, IncidentSource
-from facility_log.models.access import AccessEvent, Alarm
-from facility_log.models.rounds import Scan
+from facility_log.models.access import AccessEvent, Alarm, Door
+from facility_log.models.rounds import Checkpoint, Run, Scan
 from facility_log.scoping import REPORT_ROLES, REVIEW_ROLES, require_role
 from facility_log.services import alarm_priorities, incidents
 from facility_log.services.audit import audited_change
+from facility_log.services.incident_page import ID_SENTINEL, TIME_SENTINELS
+from facility_log.services.precompiled import PrecompiledQuery, Slot
 
 # Incidents opened from the same alarm or scan get the same client UUID, so a double tap or
 # a retry opens one incident.
 LINK_NAMESPACE = uuid.UUID("6f1b8f3e-2b7a-4c59-9d2e-5f0c1a7e9b10")
 SURROUNDINGS_MINUTES = 30
 SURROUNDINGS_LIMIT = 200
+User = get_user_model()
 
 
 def _category(name: str) -> Category | None:
@@ -110,20 +115,51 @@ def _window(incident: Incident) -> tuple[datetime, datetime]:
     ) + margin
 
 
+# The surroundings read only the columns a row shows (values, not model instances): up to
+# 200 door events and 200 scans an incident page, each with its door or checkpoint and guard.
+_EVENT_TYPE = AccessEvent._meta.get_field("event_type")
+_REASON = AccessEvent._meta.get_field("reason")
+_EVENT_COLUMNS = ("occurred_at", "event_type", "reason", "cardholder", "door__name")
+
+
+def _door_events_query(has_zone: bool, site_id, start, end, zone_id):
+    events = AccessEvent.objects.filter(site_id=site_id, occurred_at__range=(start, end))
+    if has_zone:
+        events = events.filter(door__zone_id=zone_id)
+    return events.order_by("occurred_at").values("pk", *_EVENT_COLUMNS)[:SURROUNDINGS_LIMIT]
+
+
+# Compiled once per process (services/precompiled.py), one shape with a zone and one without.
+_DOOR_EVENTS = PrecompiledQuery(
+    _door_events_query,
+    {
+        "site_id": Slot(ID_SENTINEL, AccessEvent._meta.get_field("site")),
+        "start": Slot(TIME_SENTINELS[0], AccessEvent._meta.get_field("occurred_at")),
+        "end": Slot(TIME_SENTINELS[1], AccessEvent._meta.get_field("occurred_at")),
+        "zone_id": Slot(ID_SENTINEL + 1, Door._meta.get_field("zone")),
+    },
+)
+
+
+def _details(cardholder: str, reason: str) -> str:
+    return " ".join(filter(None, [cardholder, reason]))
+
+
 def _door_events(incident: Incident, start, end, linked_ids: set[int]) -> list[Nearby]:
-    events = AccessEvent.objects.filter(site=incident.site, occurred_at__range=(start, end))
-    if incident.zone_id:
-        events = events.filter(door__zone_id=incident.zone_id)
-    events = events.select_related("door").order_by("occurred_at")[:SURROUNDINGS_LIMIT]
+    zone = {"zone_id": incident.zone_id} if incident.zone_id else {}
+    rows = _DOOR_EVENTS.rows(
+        bool(incident.zone_id), site_id=incident.site_id, start=start, end=end, **zone
+    )
+    types, reasons = choice_labels.labels(_EVENT_TYPE), choice_labels.labels(_REASON)
     return [
         Nearby(
-            e.occurred_at,
-            f"door: {e.get_event_type_display()}",
-            e.door.name,
-            " ".join(filter(None, [e.cardholder, e.get_reason_display() if e.reason else ""])),
-            e.pk in linked_ids,
+            r["occurred_at"],
+            f"door: {types.get(r['event_type'], r['event_type'])}",
+            r["door__name"],
+            _details(r["cardholder"], r["reason"] and reasons.get(r["reason"], r["reason"])),
+            r["pk"] in linked_ids,
         )
-        for e in events
+        for r in rows
     ]
 
 
@@ -136,28 +172,47 @@ def _linked_events(incident: Incident, sources: list[IncidentSource] | None) -> 
         if not alarm_ids:
             return []
         events = AccessEvent.objects.filter(alarm__in=alarm_ids)
-    events = events.select_related("door")
+    types = choice_labels.labels(_EVENT_TYPE)
     return [
-        Nearby(
-            e.occurred_at, f"door: {e.get_event_type_display()}", e.door.name, "linked alarm", True
-        )
-        for e in events
+        Nearby(when, f"door: {types.get(event_type, event_type)}", door, "linked alarm", True)
+        for when, event_type, _reason, _cardholder, door in events.values_list(*_EVENT_COLUMNS)
     ]
 
 
+def _scans_query(has_zone: bool, site_id, start, end, zone_id):
+    scans = Scan.objects.filter(run__site_id=site_id, effective_time__range=(start, end))
+    if has_zone:
+        scans = scans.filter(checkpoint__zone_id=zone_id)
+    return scans.order_by("effective_time").values(
+        "effective_time", "checkpoint__name", f"run__guard__{User.USERNAME_FIELD}", "note"
+    )[:SURROUNDINGS_LIMIT]
+
+
+_SCANS = PrecompiledQuery(
+    _scans_query,
+    {
+        "site_id": Slot(ID_SENTINEL, Run._meta.get_field("site")),
+        "start": Slot(TIME_SENTINELS[0], Scan._meta.get_field("effective_time")),
+        "end": Slot(TIME_SENTINELS[1], Scan._meta.get_field("effective_time")),
+        "zone_id": Slot(ID_SENTINEL + 1, Checkpoint._meta.get_field("zone")),
+    },
+)
+
+
 def _scans(incident: Incident, start, end) -> list[Nearby]:
-    scans = Scan.objects.filter(run__site=incident.site, effective_time__range=(start, end))
-    if incident.zone_id:
-        scans = scans.filter(checkpoint__zone_id=incident.zone_id)
-    scans = scans.select_related("checkpoint", "run__guard").order_by("effective_time")
+    zone = {"zone_id": incident.zone_id} if incident.zone_id else {}
+    rows = _SCANS.rows(
+        bool(incident.zone_id), site_id=incident.site_id, start=start, end=end, **zone
+    )
+    guard = f"run__guard__{User.USERNAME_FIELD}"
     return [
         Nearby(
-            s.effective_time,
+            r["effective_time"],
             "round scan",
-            s.checkpoint.name,
-            f"{s.run.guard.get_username()} {s.note}".strip(),
+            r["checkpoint__name"],
+            f"{r[guard]} {r['note']}".strip(),
         )
-        for s in scans[:SURROUNDINGS_LIMIT]
+        for r in rows
     ]
 
 

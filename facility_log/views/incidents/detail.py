@@ -3,13 +3,14 @@
 from datetime import datetime
 
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from facility_log.forms import incidents as forms
 from facility_log.models import Attachment, Category, Incident, Review, Site, Zone
 from facility_log.models.incidents import Status
 from facility_log.scoping import VIEW_ROLES, get_scoped_or_404
-from facility_log.services import history, links, procedures, retention, view_log
+from facility_log.services import history, incident_page, links, procedures, view_log
 from facility_log.services import incidents as svc
 from facility_log.services.downloads import serve_attachment
 from facility_log.services.history import HistoryEntry
@@ -23,6 +24,8 @@ from facility_log.views.incidents.common import (
     correctable_fields,
 )
 
+_FIELD_MARK = "field-name-goes-here"
+
 # --- the incident page --------------------------------------------------------------------
 
 
@@ -33,37 +36,65 @@ def incident_detail(request, pk: int):
     roles = _roles(request.user, incident, held)
     view_log.incident_read(request.user, incident, view_log.Via.PAGE)
     # Read once, used by the list, the timeline, the attachment form and the surroundings.
-    attachments = list(incident.attachments.select_related("uploaded_by"))
-    sources = list(incident.sources.all())
+    attachments = incident_page.attachments(incident)
+    sources = incident_page.sources(incident)
+    can = _abilities(request.user, incident, roles)
     return render(
         request,
         "facility_log/incidents/detail.html",
         {
             "incident": incident,
-            "persons": incident.persons.all(),
-            "vehicles": incident.vehicles.all(),
-            "property_items": incident.property_items.all(),
+            "persons": incident_page.persons(incident),
+            "vehicles": incident_page.vehicles(incident),
+            "property_items": incident_page.property_items(incident),
             "attachments": attachments,
             "timeline": svc.incident_timeline(incident, attachments),
             "surroundings": links.incident_surroundings(incident, sources),
             "sources": sources,
             "returned_because": _returned_because(incident),
-            "legal_hold": retention.active_hold(incident),
-            "can": _abilities(request.user, incident, roles),
-            "add_forms": [
-                ("persons", _("Add a person"), forms.PersonForm(prefix="persons")),
-                ("vehicles", _("Add a vehicle"), forms.VehicleForm(prefix="vehicles")),
-                ("property", _("Add property"), forms.PropertyItemForm(prefix="property")),
-            ],
-            # One page, several forms: distinct ids keep every label tied to its own input.
-            "supplement_form": forms.SupplementForm(auto_id="supplement_%s"),
-            "attachment_form": forms.AttachmentForm(
-                auto_id="attach_%s", incident=incident, attachments=attachments
-            ),
-            "correctable": correctable_fields(incident),
+            "legal_hold": incident_page.active_hold(incident),
+            "can": can,
+            # Each form only where the page shows it (the template asks `can` the same).
+            **_forms(incident, attachments, can),
+            "correctable": _correctable(incident, can),
             "checklist": procedures.incident_checklist(incident),
         },
     )
+
+
+def _forms(incident: Incident, attachments: list[Attachment], can: dict) -> dict:
+    add_forms = []
+    if can["edit"]:
+        add_forms = [
+            ("persons", _("Add a person"), forms.PersonForm(prefix="persons")),
+            ("vehicles", _("Add a vehicle"), forms.VehicleForm(prefix="vehicles")),
+            ("property", _("Add property"), forms.PropertyItemForm(prefix="property")),
+        ]
+    # One page, several forms: distinct ids keep every label tied to its own input.
+    return {
+        "add_forms": add_forms,
+        "supplement_form": (
+            forms.SupplementForm(auto_id="supplement_%s") if can["supplement"] else None
+        ),
+        "attachment_form": (
+            forms.AttachmentForm(auto_id="attach_%s", incident=incident, attachments=attachments)
+            if can["attach"]
+            else None
+        ),
+    }
+
+
+def _correctable(incident: Incident, can: dict) -> list[tuple[str, str, object, str]]:
+    """(name, label, value, URL of its correction form) of each correctable field, where the
+    page offers corrections; the URL reversed once, not per field."""
+    if not can["correct"]:
+        return []
+    url = reverse("incident-correct-field", args=[incident.pk, _FIELD_MARK])
+    before, _mark, after = url.partition(_FIELD_MARK)
+    return [
+        (name, label, value, f"{before}{name}{after}")
+        for name, label, value in correctable_fields(incident)
+    ]
 
 
 def _returned_because(incident: Incident) -> Review | None:

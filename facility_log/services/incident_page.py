@@ -1,0 +1,91 @@
+"""The incident page's reads of one incident's records, compiled to SQL once per process.
+
+The page reads about a dozen small lists of the incident (persons, vehicles, property,
+attachments, sources, the active legal hold; the timeline and the surroundings theirs): each
+has the same shape on every request, and Django's building and compiling of it cost more
+Python time than the database takes to answer (docs/performance.md). These are the same
+querysets (order, select_related) as the ORM reads, run through `PrecompiledQuery`; each row
+gets its incident set, as a related manager would have set it.
+"""
+
+from datetime import UTC, datetime
+
+from django.db.models import Model
+
+from facility_log.models import (
+    Attachment,
+    Incident,
+    IncidentSource,
+    InvolvedPerson,
+    PropertyItem,
+    Vehicle,
+)
+from facility_log.models.retention import LegalHold
+from facility_log.services.precompiled import PrecompiledQuery, Slot
+
+# Sentinels no real value equals (an id within a 32-bit id's range, which Django compiles to
+# a parameter; a time long before any record).
+ID_SENTINEL = -(2**31) + 47
+TIME_SENTINELS = (
+    datetime(1900, 1, 2, 3, 4, 5, 678901, tzinfo=UTC),
+    datetime(1900, 1, 3, 3, 4, 5, 678901, tzinfo=UTC),
+)
+
+
+def by_incident(model: type[Model], **options) -> PrecompiledQuery:
+    """`model`'s rows of one incident (`incident_id=`), in the model's order."""
+    related = options.get("select_related", ())
+    return PrecompiledQuery(
+        lambda key, incident_id: model.objects.filter(incident_id=incident_id).select_related(
+            *related
+        ),
+        {"incident_id": Slot(ID_SENTINEL, model._meta.get_field("incident"))},
+    )
+
+
+_PERSONS = by_incident(InvolvedPerson)
+_VEHICLES = by_incident(Vehicle)
+_PROPERTY = by_incident(PropertyItem)
+_SOURCES = by_incident(IncidentSource)
+_ATTACHMENTS = by_incident(Attachment, select_related=["uploaded_by"])
+_ACTIVE_HOLD = PrecompiledQuery(
+    # What retention.active_hold reads: the newest hold not released.
+    lambda key, incident_id: LegalHold.objects.filter(
+        incident_id=incident_id, released_at__isnull=True
+    ).select_related("placed_by")[:1],
+    {"incident_id": Slot(ID_SENTINEL, LegalHold._meta.get_field("incident"))},
+)
+
+
+def _of(query: PrecompiledQuery, incident: Incident) -> list:
+    rows = query.all(None, incident_id=incident.pk)
+    for row in rows:
+        row.incident = incident  # as incident.<related>.all() sets it: not read again
+    return rows
+
+
+def persons(incident: Incident) -> list[InvolvedPerson]:
+    return _of(_PERSONS, incident)
+
+
+def vehicles(incident: Incident) -> list[Vehicle]:
+    return _of(_VEHICLES, incident)
+
+
+def property_items(incident: Incident) -> list[PropertyItem]:
+    return _of(_PROPERTY, incident)
+
+
+def sources(incident: Incident) -> list[IncidentSource]:
+    return _of(_SOURCES, incident)
+
+
+def attachments(incident: Incident) -> list[Attachment]:
+    """With `uploaded_by` (the timeline names who uploaded each)."""
+    return _of(_ATTACHMENTS, incident)
+
+
+def active_hold(incident: Incident) -> LegalHold | None:
+    """`retention.active_hold(incident)`, compiled once."""
+    holds = _of(_ACTIVE_HOLD, incident)
+    return holds[0] if holds else None
