@@ -130,10 +130,16 @@ def keyset_page(
     if rows:
         first, last = rows[0], rows[-1]
         if more or back:
-            following = encode(OLDER, getattr(last, time_field), last.pk)
+            following = encode(OLDER, getattr(last, time_field), _pk(last))
         if position is not None and (more or not back):
-            preceding = encode(NEWER, getattr(first, time_field), first.pk)
+            preceding = encode(NEWER, getattr(first, time_field), _pk(first))
     return KeysetPage(rows, following, preceding, is_first=preceding is None)
+
+
+def _pk(row) -> int:
+    """A row's id: a model instance's pk, or the `id` of a named row of
+    `values_list(..., named=True)` (the API's lists read rows so, api/rows.py)."""
+    return row.id if isinstance(row, tuple) else row.pk
 
 
 def _read(queryset, order, limit, time_field, split_field, split_values) -> list:
@@ -149,5 +155,5 @@ def _read(queryset, order, limit, time_field, split_field, split_values) -> list
     parts = [keys.filter(**{split_field: value})[:limit] for value in split_values]
     merged = parts[0].union(*parts[1:], all=True).order_by(*order)[:limit]
     ids = [pk for _time, pk in merged]
-    by_id = {row.pk: row for row in queryset.filter(pk__in=ids).order_by()}
+    by_id = {_pk(row): row for row in queryset.filter(pk__in=ids).order_by()}
     return [by_id[pk] for pk in ids if pk in by_id]

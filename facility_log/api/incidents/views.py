@@ -20,6 +20,7 @@ from facility_log.api.incidents.serializers import (
 )
 from facility_log.api.incidents.workflow import IncidentWorkflowActions
 from facility_log.api.pagination import KeysetPagination
+from facility_log.api.rows import RowList
 from facility_log.models import Attachment, Incident, Supplement
 from facility_log.scoping import VIEW_ROLES, scoped, site_id_list, sites_for
 from facility_log.services import incidents as svc
@@ -55,6 +56,7 @@ def _refuse_unknown(data, serializer_class) -> None:
 class IncidentViewSet(
     IncidentWorkflowActions,
     IncidentAdditionActions,
+    RowList,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
