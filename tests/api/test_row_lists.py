@@ -179,3 +179,14 @@ def test_list_rows_build_no_model_instance(world, api_client_for, monkeypatch):
         built.clear()
         client.get(url)
         assert set(built) <= {"ApiToken", "User", "Site", "Membership"}, (url, built)
+
+
+def test_rows_follow_the_output_settings_as_the_serializer_does(
+    world, api_client_for, monkeypatch, settings
+):
+    client = api_client_for("manager_ab")
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DATETIME_FORMAT": "%Y-%m-%d %H:%M"}
+    for url in ("/api/v1/incidents/", "/api/v1/runs/"):
+        fast, slow = _both_ways(client, monkeypatch, url)
+        assert fast == slow
+    assert b"T" not in fast[0].split(b'"started_at":"')[1][:12]
