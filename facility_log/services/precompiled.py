@@ -66,6 +66,10 @@ class PrecompiledQuery:
             return obj
         return None
 
+    def all(self, key, *, using: str = "default", **values) -> list[Model]:
+        """Every row, as model instances."""
+        return list(_instances(self._compiler(key, using, values), using))
+
     def rows(self, key, *, using: str = "default", **values) -> list[dict]:
         """The rows of a `values()` queryset, as dicts named as `values()` names them."""
         compiler = self._compiler(key, using, values)

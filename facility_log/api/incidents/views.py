@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from facility_log.api.errors import Unprocessable
 from facility_log.api.incidents.additions import IncidentAdditionActions
+from facility_log.api.incidents.detail import load_related
 from facility_log.api.incidents.serializers import (
     CONFLICT,
     AttachmentSerializer,
@@ -83,6 +84,9 @@ class IncidentViewSet(
                 ids = list(chosen.values_list("pk", flat=True))
             self.keyset_split = ("site_id", ids)
             return svc.search_incidents(self.request.user, filters)
+        if self.action == "retrieve":
+            # Its related rows are read by retrieve(), by queries compiled once (detail.py).
+            return svc.visible_incidents(self.request.user)
         # Supplements and attachments with their authors in one query each (a string
         # prefetch of `supplements__author` reads the users in a query of their own).
         return svc.visible_incidents(self.request.user).prefetch_related(
@@ -113,7 +117,7 @@ class IncidentViewSet(
     def retrieve(self, request, *args, **kwargs):
         """One incident with its persons, statements and attachments: logged in the view
         log."""
-        incident = self.get_object()
+        incident = load_related(self.get_object())
         view_log.incident_read(request.user, incident, view_log.Via.API)
         return Response(self.get_serializer(incident).data)
 
