@@ -28,6 +28,8 @@ from facility_log.services import incidents as svc
 from facility_log.services import view_log
 from facility_log.services.downloads import serve_attachment
 
+_FILTER_NAMES = tuple(IncidentFilterSerializer._declared_fields)
+
 
 def _refuse_unknown(data, serializer_class) -> None:
     """A field the endpoint does not take (a typo, or `status`/`number`, which only the
@@ -100,6 +102,10 @@ class IncidentViewSet(
     def _filters(self) -> dict:
         """The list filters from the query string; a value that cannot match is a 400 naming
         the parameter, not an empty list that looks like "no incidents"."""
+        if not any(name in self.request.query_params for name in _FILTER_NAMES):
+            # No filter named (a plain page): none of the fields is required or has a
+            # default, so the serializer would find nothing; it is not built.
+            return {}
         serializer = IncidentFilterSerializer(data=self.request.query_params)
         serializer.is_valid(raise_exception=True)
         empty = {
