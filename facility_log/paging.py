@@ -139,10 +139,13 @@ def keyset_page(
 
 
 def _key(row, time_field: str) -> tuple:
-    """A row's `(time, id)`: rows are model instances, or dicts when the queryset was read
-    with `values(...)` (which must then name the time field and "id")."""
+    """A row's `(time, id)`: rows are model instances, dicts when the queryset was read with
+    `values(...)` (which must then name the time field and "id"), or named rows of
+    `values_list(..., named=True)` (the API's lists read rows so, api/rows.py)."""
     if isinstance(row, dict):
         return row[time_field], row["id"]
+    if isinstance(row, tuple):
+        return getattr(row, time_field), row.id
     return getattr(row, time_field), row.pk
 
 

@@ -105,7 +105,9 @@ class FilterSet(django_filters.FilterSet):
 class FilterBackend(DjangoFilterBackend):
     """django-filter's backend with the API's FilterSet. The filter set a view's
     `filterset_fields` make is built once per view's model and fields, not on every request
-    (django-filter builds a new class, and maps every field, each time)."""
+    (django-filter builds a new class, and maps every field, each time). A request that names
+    none of the filters (a plain page) builds no filter set at all: every filter of an empty
+    form leaves the queryset as it is, and its form finds no error in no data."""
 
     filterset_base = FilterSet
     _made: ClassVar[dict] = {}
@@ -124,3 +126,15 @@ class FilterBackend(DjangoFilterBackend):
         if made is None:
             made = self._made[key] = super().get_filterset_class(view, queryset)
         return made
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None:
+            return queryset
+        if (
+            issubclass(filterset_class, FilterSet)
+            and filterset_class.filter_queryset is django_filters.FilterSet.filter_queryset
+            and not any(name in request.query_params for name in filterset_class.base_filters)
+        ):
+            return queryset
+        return super().filter_queryset(request, queryset, view)

@@ -23,6 +23,7 @@ from facility_log.api.errors import Unprocessable
 from facility_log.api.fields import DateTimeField, RefuseUnknownFields, SlugRelatedField
 from facility_log.api.filters import BooleanFilter, FilterSet
 from facility_log.api.representation import FastRepresentation
+from facility_log.api.rows import RowList
 from facility_log.api.schema import ERROR_BODY
 from facility_log.models import Shift, ShiftEntry, ShiftEntryKind, Site
 from facility_log.models.shifts import ENTRY_TEXT_MAX
@@ -57,6 +58,9 @@ class ShiftSerializer(FastRepresentation, RefuseUnknownFields, serializers.Model
         help_text="The notes left by the shift before this one (on create and retrieve)."
     )
     report_url = serializers.SerializerMethodField()
+    # Read from a list's rows with only the shift's id (api/rows.py): the report's URL, and
+    # the previous pass-down, which a list does not send (`with_previous` is for one shift).
+    row_methods = ("previous_pass_down", "report_url")
     post_order_versions = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
         required=False,
@@ -152,6 +156,7 @@ def _idempotency_response(error: IdempotencyConflict) -> Response:
     ),
 )
 class ShiftViewSet(
+    RowList,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

@@ -110,9 +110,37 @@ class PrecompiledQuery:
         return _Compiled(compiler, sql, tuple(params), positions)
 
 
-def _instances(compiler, using: str):
-    """Model instances of the compiler's rows, as Django's ModelIterable makes them."""
-    results = compiler.execute_sql(MULTI)
+def all_together(reads: list[tuple["PrecompiledQuery", Any, dict]], using: str = "default"):
+    """The rows of several precompiled queries (`(query, key, values)` each) as model
+    instances, one list per query: on PostgreSQL their statements go as one simple-protocol
+    query (psycopg's client-side cursor, Django's default; services/ledger.py sends its lock
+    and head so), one round trip for all, each read as it would have been alone."""
+    compilers = [query._compiler(key, using, values) for query, key, values in reads]
+    connection = connections[using]
+    if connection.vendor != "postgresql" or connection.settings_dict["OPTIONS"].get(
+        "server_side_binding"
+    ):
+        return [list(_instances(compiler, using)) for compiler in compilers]
+    statements, params = [], []
+    for compiler in compilers:
+        sql, compiled_params = compiler.as_sql()
+        statements.append(sql)
+        params.extend(compiled_params)
+    answers = []
+    with connection.cursor() as cursor:
+        cursor.execute("; ".join(statements), params)
+        for n, compiler in enumerate(compilers):
+            if n:
+                cursor.nextset()
+            answers.append(list(_instances(compiler, using, [cursor.fetchall()])))
+    return answers
+
+
+def _instances(compiler, using: str, results=None):
+    """Model instances of the compiler's rows, as Django's ModelIterable makes them (of
+    `results`, chunks of rows already read, when given)."""
+    if results is None:
+        results = compiler.execute_sql(MULTI)
     select, klass_info = compiler.select, compiler.klass_info
     annotation_col_map = compiler.annotation_col_map
     model_cls = klass_info["model"]

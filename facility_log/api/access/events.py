@@ -20,6 +20,7 @@ from facility_log.api.fields import BlankAsNullChoiceField
 from facility_log.api.filters import FilterSet, UtcDateTimeFilter
 from facility_log.api.pagination import KeysetPagination
 from facility_log.api.representation import FastRepresentation
+from facility_log.api.rows import RowList
 from facility_log.models import AccessEvent, DenialReason, Direction, ImportBatch, Site
 from facility_log.scoping import (
     INGEST_ROLES,
@@ -135,7 +136,9 @@ class SitesPagination(KeysetPagination):
         return answer
 
 
-class AccessEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AccessEventViewSet(
+    RowList, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Access events of the sites the caller holds a role at, newest first.
 
     `POST` a JSON list of events (the generic CSV's columns as keys) with `?site=CODE` (or a

@@ -200,8 +200,15 @@ class IncidentDetailSerializer(IncidentSerializer):
                 "reviewer": r.reviewer.username,
                 "created_at": r.created_at,
             }
-            for r in obj.reviews.select_related("reviewer")
+            for r in _reviews(obj)
         ]
+
+
+def _reviews(incident):
+    """The incident's reviews with their reviewers: those the detail read with its other
+    related rows (api/incidents/detail.py), or read now."""
+    prefetched = getattr(incident, "_prefetched_objects_cache", {}).get("reviews")
+    return incident.reviews.select_related("reviewer") if prefetched is None else prefetched
 
 
 @extend_schema_serializer(extensions={"x-required-to-submit": REQUIRED}, description=REQUIRED_NOTE)

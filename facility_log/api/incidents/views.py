@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from facility_log.api.errors import Unprocessable
 from facility_log.api.incidents.additions import IncidentAdditionActions
+from facility_log.api.incidents.detail import load_related
 from facility_log.api.incidents.serializers import (
     CONFLICT,
     AttachmentSerializer,
@@ -20,11 +21,14 @@ from facility_log.api.incidents.serializers import (
 )
 from facility_log.api.incidents.workflow import IncidentWorkflowActions
 from facility_log.api.pagination import KeysetPagination
+from facility_log.api.rows import RowList
 from facility_log.models import Attachment, Incident, Supplement
 from facility_log.scoping import VIEW_ROLES, scoped, site_id_list, sites_for
 from facility_log.services import incidents as svc
 from facility_log.services import view_log
 from facility_log.services.downloads import serve_attachment
+
+_FILTER_NAMES = tuple(IncidentFilterSerializer._declared_fields)
 
 
 def _refuse_unknown(data, serializer_class) -> None:
@@ -55,6 +59,7 @@ def _refuse_unknown(data, serializer_class) -> None:
 class IncidentViewSet(
     IncidentWorkflowActions,
     IncidentAdditionActions,
+    RowList,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -81,6 +86,9 @@ class IncidentViewSet(
                 ids = list(chosen.values_list("pk", flat=True))
             self.keyset_split = ("site_id", ids)
             return svc.search_incidents(self.request.user, filters)
+        if self.action == "retrieve":
+            # Its related rows are read by retrieve(), by queries compiled once (detail.py).
+            return svc.visible_incidents(self.request.user)
         # Supplements and attachments with their authors in one query each (a string
         # prefetch of `supplements__author` reads the users in a query of their own).
         return svc.visible_incidents(self.request.user).prefetch_related(
@@ -94,6 +102,10 @@ class IncidentViewSet(
     def _filters(self) -> dict:
         """The list filters from the query string; a value that cannot match is a 400 naming
         the parameter, not an empty list that looks like "no incidents"."""
+        if not any(name in self.request.query_params for name in _FILTER_NAMES):
+            # No filter named (a plain page): none of the fields is required or has a
+            # default, so the serializer would find nothing; it is not built.
+            return {}
         serializer = IncidentFilterSerializer(data=self.request.query_params)
         serializer.is_valid(raise_exception=True)
         empty = {
@@ -111,7 +123,7 @@ class IncidentViewSet(
     def retrieve(self, request, *args, **kwargs):
         """One incident with its persons, statements and attachments: logged in the view
         log."""
-        incident = self.get_object()
+        incident = load_related(self.get_object())
         view_log.incident_read(request.user, incident, view_log.Via.API)
         return Response(self.get_serializer(incident).data)
 

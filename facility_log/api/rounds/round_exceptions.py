@@ -4,6 +4,7 @@ from rest_framework import serializers, viewsets
 
 from facility_log.api.fields import SlugRelatedField
 from facility_log.api.representation import FastRepresentation
+from facility_log.api.rows import RowList
 from facility_log.models import RoundException
 from facility_log.scoping import VIEW_ROLES, scoped
 
@@ -29,7 +30,7 @@ class RoundExceptionSerializer(FastRepresentation, serializers.ModelSerializer):
         ]
 
 
-class RoundExceptionViewSet(viewsets.ReadOnlyModelViewSet):
+class RoundExceptionViewSet(RowList, viewsets.ReadOnlyModelViewSet):
     """Exceptions found on rounds at the caller's sites (missed, late, drift, ...)."""
 
     serializer_class = RoundExceptionSerializer

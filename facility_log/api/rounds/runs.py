@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from facility_log.api.fields import DateTimeField, RefuseUnknownFields, SlugRelatedField
 from facility_log.api.representation import FastRepresentation
 from facility_log.api.rounds.common import Conflict422, ReachableField
+from facility_log.api.rows import RowList
 from facility_log.models import Route, Run
 from facility_log.scoping import REPORT_ROLES, VIEW_ROLES, scoped
 from facility_log.services import rounds as round_services
@@ -60,6 +61,7 @@ REPLAYED = "The same client_uuid and payload again: the record already stored."
     )
 )
 class RunViewSet(
+    RowList,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

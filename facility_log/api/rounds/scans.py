@@ -10,6 +10,7 @@ from facility_log.api.pagination import KeysetPagination
 from facility_log.api.parsers import JSONParser
 from facility_log.api.representation import FastRepresentation
 from facility_log.api.rounds.common import Conflict422, ReachableField
+from facility_log.api.rows import RowList
 from facility_log.models import Route, Run, Scan, ScanMethod
 from facility_log.scoping import REPORT_ROLES, VIEW_ROLES, scoped, scoped_to_ids, site_id_list
 from facility_log.services import rounds as round_services
@@ -116,6 +117,7 @@ class ScanJsonSerializer(ScanSerializer):
     )
 )
 class ScanViewSet(
+    RowList,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

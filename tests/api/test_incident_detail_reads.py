@@ -1,0 +1,89 @@
+"""The incident detail reads its related rows by queries compiled once
+(facility_log/api/incidents/detail.py) and sends exactly what the serializer sends when it
+reads them itself; its query count does not grow with them; the outsider still gets a 404."""
+
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from facility_log.api.incidents import views
+from facility_log.api.incidents.serializers import IncidentDetailSerializer
+from facility_log.models import Incident
+from facility_log.services import incidents as svc
+from tests.incident_factories import draft, photo
+
+pytestmark = pytest.mark.django_db
+
+
+def _incident(p, *, extra: int = 0) -> Incident:
+    incident = draft(p, title="Detail", zone=None)
+    for n in range(1 + extra):
+        svc.add_person(incident, p.guard_a, role="witness", name=f"Walt {n}", statement="Saw.")
+        svc.add_vehicle(incident, p.guard_a, registration=f"AB-{n}", colour="red")
+        svc.add_property_item(
+            incident, p.guard_a, kind="stolen", description=f"laptop {n}", value="12.50"
+        )
+        svc.add_attachment(incident, p.guard_a, upload=photo(f"d{n}.png"), description="desk")
+    incident = svc.submit_incident(incident, p.guard_a)
+    incident = svc.return_incident(incident, p.supervisor_a, comment="add the time")
+    incident = svc.submit_incident(incident, p.guard_a)
+    for n in range(1 + extra):
+        svc.add_supplement(incident, p.guard_a, text=f"Serial {n}.", reason="found it")
+    return svc.approve_incident(incident, p.supervisor_a, comment="fine")
+
+
+def _reference(incident_pk: int) -> dict:
+    """What the serializer sends reading every relation itself."""
+    incident = Incident.objects.get(pk=incident_pk)
+    return json.loads(json.dumps(IncidentDetailSerializer(incident).data, default=str))
+
+
+def test_the_detail_sends_what_the_serializer_sends(personas, api_client_for):
+    incident = _incident(personas, extra=1)
+    client = api_client_for("manager_ab")
+    body = client.get(f"/api/v1/incidents/{incident.pk}/").json()
+    assert len(body["persons"]) == len(body["supplements"]) == 2
+    assert body["reviews"] and body["attachments"][0]["uploaded_by"] == "guard_a"
+    # The reviews' times are sent as the JSON renderer sends them: compare as rendered.
+    reference = client.get(f"/api/v1/incidents/{incident.pk}/").json()
+    assert body == reference
+    expected = _reference(incident.pk)
+    for name in ("persons", "vehicles", "property_items", "supplements", "attachments"):
+        assert body[name] == expected[name], name
+    assert [r["comment"] for r in body["reviews"]] == [r["comment"] for r in expected["reviews"]]
+
+
+def test_the_detail_is_byte_identical_to_the_prefetching_read(
+    personas, api_client_for, monkeypatch
+):
+    incident = _incident(personas, extra=1)
+    client = api_client_for("manager_ab")
+    url = f"/api/v1/incidents/{incident.pk}/"
+    with timezone.override("Asia/Kolkata"):
+        fast = client.get(url).content
+        # The serializer reading each relation itself, through Django's related managers.
+        monkeypatch.setattr(views, "load_related", lambda incident: incident)
+        slow = client.get(url).content
+    assert fast == slow
+    assert b"+05:30" in fast
+
+
+def test_the_detail_queries_do_not_grow_with_related_rows(personas, api_client_for):
+    few, many = _incident(personas), _incident(personas, extra=3)
+    client = api_client_for("manager_ab")
+
+    def queries(pk) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(f"/api/v1/incidents/{pk}/").status_code == 200
+        return len(captured)
+
+    queries(few.pk)
+    assert queries(few.pk) == queries(many.pk)
+
+
+def test_the_outsider_gets_no_incident_detail(personas, api_client_for):
+    incident = _incident(personas)
+    assert api_client_for("outsider_c").get(f"/api/v1/incidents/{incident.pk}/").status_code == 404
