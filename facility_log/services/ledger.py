@@ -27,6 +27,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from facility_log.models import LedgerEntry
+from facility_log.services.ledger_held import HeldInsert, StoredRowDiffers, held_insert
 
 GENESIS_HASH = "0" * 64
 # Any constant: the key of the PostgreSQL advisory lock that orders ledger writers.
@@ -135,11 +136,15 @@ class PendingEntry:
     digest: str | None
     actor: object
     label: str
+    # The row's INSERT, held back to go with the entry (services/ledger_held.py).
+    held: HeldInsert | None = None
 
 
 # The entries written inside the current `deferred_chaining()` block, in the order of the
 # writes; None outside one (entries are then chained at once).
 _pending: ContextVar[list[PendingEntry] | None] = ContextVar("facility_log_ledger", default=None)
+# True inside a nested `deferred_chaining()` block (the enclosing one chains, later).
+_nested: ContextVar[bool] = ContextVar("facility_log_ledger_nested", default=False)
 
 
 @contextmanager
@@ -157,6 +162,7 @@ def deferred_chaining() -> Iterator[None]:
     outer = _pending.get()
     if outer is not None:
         mark = len(outer)
+        nested = _nested.set(True)
         try:
             with transaction.atomic():
                 yield  # the outermost block chains
@@ -165,6 +171,8 @@ def deferred_chaining() -> Iterator[None]:
             # (an entry given its digest up front would otherwise outlive its row).
             del outer[mark:]
             raise
+        finally:
+            _nested.reset(nested)
         return
     pending: list[PendingEntry] = []
     token = _pending.set(pending)
@@ -188,6 +196,43 @@ def append_entry(
         chain_entries([entry])
     else:
         pending.append(entry)
+
+
+def hold_insert(instance: Model, actor=None) -> bool:
+    """Hold back the INSERT of `instance` (an append-only record, its primary key already
+    taken from its sequence) to send it with its ledger entry in one round trip at the end
+    of the block (services/ledger_held.py). Only in the outermost `deferred_chaining()`
+    block on PostgreSQL, and only for a row nothing reads or refers to before the block
+    ends; returns False otherwise (then the caller saves it as usual). The entry is the one
+    the `post_save` receiver appends for such a record (`record_append_only_row`)."""
+    pending = _pending.get()
+    if pending is None or _nested.get() or connection.vendor != "postgresql":
+        return False
+    held = held_insert(instance)
+    model = type(instance)
+    label = f"{model._meta.verbose_name} #{instance.pk}"
+    digest = sha256_hex(canonical_json(held.sent))
+    pending.append(
+        PendingEntry(LedgerEntry.Kind.RECORD, model, instance.pk, digest, actor, label, held)
+    )
+    return True
+
+
+def insert_held() -> None:
+    """Insert the rows held back in this block now (something is about to refer to them or
+    read them), each entry's digest taken from the row as the INSERT returned it."""
+    _insert_held(_pending.get() or [])
+
+
+def _insert_held(pending: list[PendingEntry]) -> None:
+    """Insert the held rows on their own (when their entries are not chained one by one in
+    `_chain_one`), each entry's digest taken from the row as stored."""
+    for entry in pending:
+        if entry.held is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(entry.held.sql, entry.held.params)
+                entry.digest = sha256_hex(canonical_json(entry.held.stored(cursor.fetchone())))
+            entry.held = None
 
 
 def provide_digest(model: type[Model], pk, row: dict) -> None:
@@ -222,8 +267,11 @@ def _read_digests(pending: list[PendingEntry]) -> dict[tuple, str]:
 def chain_entries(pending: list[PendingEntry]) -> None:
     """Give the entries their places after the head, under the ledger's lock (held from
     here until the transaction commits: only as long as this takes, not the whole job)."""
+    single = connection.vendor == "postgresql" and len(pending) == 1
+    if not single:
+        _insert_held(pending)
     digests = _read_digests(pending)
-    if connection.vendor == "postgresql" and len(pending) == 1:
+    if single:
         entry = pending[0]
         digest = entry.digest if entry.digest is not None else digests.get((entry.model, entry.pk))
         if digest is not None:  # else the row was rolled back with its savepoint
@@ -287,7 +335,9 @@ def _chain_one(item: PendingEntry, digest: str) -> None:
     held for the least time (a checkpoint scan writes exactly one entry).
 
     As in `_locked_head`, the lock is taken by its own statement before the one that reads
-    the head, so that the head is read after the lock is granted."""
+    the head, so that the head is read after the lock is granted. A row held back for the
+    entry (`hold_insert`) is inserted first in the same request, and the digest of the row
+    as stored is checked against the entry's (services/ledger_held.py)."""
     actor = item.actor if item.actor is not None and item.actor.pk else None
     content = {
         "created_at": timezone.now(),
@@ -301,18 +351,25 @@ def _chain_one(item: PendingEntry, digest: str) -> None:
     # canonical_json(content with seq) is this, then the seq's digits, then "}".
     before_seq = canonical_json(content)[:-1].decode() + ',"seq":'
     table = connection.ops.quote_name(LedgerEntry._meta.db_table)
+    held = item.held
+    statement = (
+        f"SELECT pg_advisory_xact_lock(%s); "  # noqa: S608 - our own table name
+        f"INSERT INTO {table} ({_CHAIN_ONE_COLUMNS}) "
+        "SELECT head.seq + 1, %s, %s, %s, %s, %s, %s, %s, %s, head.hash, "
+        "encode(sha256(convert_to(head.hash || %s || (head.seq + 1)::text || '}', 'UTF8')),"
+        " 'hex') "
+        f"FROM (SELECT COALESCE(last.seq, 0) AS seq, COALESCE(last.hash, %s) AS hash "
+        f"FROM (SELECT 1) AS one LEFT JOIN "
+        f"(SELECT seq, hash FROM {table} ORDER BY seq DESC LIMIT 1) AS last ON true) AS head"
+    )
+    if held is not None:
+        statement = f"{held.sql}; {statement}"  # the ORM's INSERT of the row
     # As chain_entries: in the caller's transaction, or a transaction of its own outside one.
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT pg_advisory_xact_lock(%s); "  # noqa: S608 - our own table name
-            f"INSERT INTO {table} ({_CHAIN_ONE_COLUMNS}) "
-            "SELECT head.seq + 1, %s, %s, %s, %s, %s, %s, %s, %s, head.hash, "
-            "encode(sha256(convert_to(head.hash || %s || (head.seq + 1)::text || '}', 'UTF8')),"
-            " 'hex') "
-            f"FROM (SELECT COALESCE(last.seq, 0) AS seq, COALESCE(last.hash, %s) AS hash "
-            f"FROM (SELECT 1) AS one LEFT JOIN "
-            f"(SELECT seq, hash FROM {table} ORDER BY seq DESC LIMIT 1) AS last ON true) AS head",
+            statement,
             [
+                *(held.params if held is not None else ()),
                 LEDGER_LOCK_KEY,
                 content["created_at"],
                 content["kind"],
@@ -326,6 +383,10 @@ def _chain_one(item: PendingEntry, digest: str) -> None:
                 GENESIS_HASH,
             ],
         )
+        # The first result: the held row, as stored.
+        stored = held.stored(cursor.fetchone()) if held is not None else None
+        if stored is not None and sha256_hex(canonical_json(stored)) != digest:
+            raise StoredRowDiffers(f"{content['object_type']} #{content['object_pk']}")
 
 
 def _copy_entries(rows: list[dict]) -> None:

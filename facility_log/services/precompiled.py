@@ -80,6 +80,19 @@ class PrecompiledQuery:
             names = [*query.extra_select, *query.values_select, *query.annotation_select]
         return [dict(zip(names, row, strict=True)) for row in compiler.results_iter()]
 
+    def statement(self, key, *, using: str = "default", **values):
+        """The compiler, SQL and parameters of this query with `values`, for a caller that
+        sends it together with other statements in one round trip; read its rows back with
+        `instances_of(compiler, rows)`, or the compiler's `results_iter([rows])`."""
+        compiler = self._compiler(key, using, values)
+        sql, params = compiler.as_sql()
+        return compiler, sql, params
+
+    @staticmethod
+    def instances_of(compiler, rows: list, using: str = "default") -> list[Model]:
+        """Model instances of `rows` fetched with `statement()`'s SQL, as `first()` makes them."""
+        return list(_instances(compiler, using, [rows]))
+
     def _compiler(self, key, using: str, values: dict):
         """A copy of the compiler that compiled the query, answering with its SQL and these
         values: its select list, converters and related populators are the query's."""

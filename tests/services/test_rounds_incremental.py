@@ -31,7 +31,11 @@ ON_POSTGRES = connection.vendor == "postgresql"
 # inside a transaction: begin and commit are savepoints.)
 LEDGER_QUERIES = 1 if ON_POSTGRES else 2
 SERVICE_QUERIES = 1 + 4 + 1 + LEDGER_QUERIES
-API_QUERIES = 1 + SERVICE_QUERIES - 1
+# Through the API (the run's id given): the token, then without the checkpoint's query; on
+# PostgreSQL [begin] one request locking the run, reading its scans and taking the new
+# scan's id, then one with the scan's insert and its ledger entry [commit]
+# (services/rounds/scans.py `_record_in_two_trips`, services/ledger_held.py).
+API_QUERIES = 1 + (1 + 2 + 1 if ON_POSTGRES else SERVICE_QUERIES - 1)
 
 
 def _long_route(personas, stops=45):

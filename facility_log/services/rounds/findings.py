@@ -174,6 +174,13 @@ class RunState:
             else:
                 self.add(row["checkpoint_id"], row["effective_time"])
 
+    def read_from(self, rows) -> None:
+        """The run's scans as (checkpoint_id, effective_time) rows, read by the caller (in
+        the round trip that locks the run: `RUN_SCAN_TIMES`)."""
+        self.times = {}
+        for checkpoint_id, time in rows:
+            self.add(checkpoint_id, time)
+
     def add(self, checkpoint_id: int, time: datetime) -> None:
         first, last = self.times.get(checkpoint_id, (time, time))
         self.times[checkpoint_id] = (min(first, time), max(last, time))
@@ -186,6 +193,14 @@ class RunState:
 _RUN_SCANS = PrecompiledQuery(
     lambda _key, run_id: Scan._base_manager.filter(run_id=run_id).values(),
     {"run_id": Slot(-(2**62) + 21, Run._meta.pk)},
+)
+# What `RunState.read_from` needs of a run's scans, for a caller that sends it in the same
+# round trip as the statement locking the run (services/rounds/scans.py).
+RUN_SCAN_TIMES = PrecompiledQuery(
+    lambda _key, run_id: Scan._base_manager.filter(run_id=run_id)
+    .order_by()
+    .values_list("checkpoint_id", "effective_time"),
+    {"run_id": Slot(-(2**62) + 22, Run._meta.pk)},
 )
 
 
@@ -200,6 +215,17 @@ def sync_new_scan(
     state = state if state is not None else RunState()
     if state.times is None:
         state.read(run, scan)
+    findings = new_scan_findings(run, scan, checkpoint, state)
+    return store_new_scan_findings(run, scan, findings, state)
+
+
+def new_scan_findings(
+    run: Run, scan: Scan, checkpoint: Checkpoint, state: RunState
+) -> list[Finding] | None:
+    """What `scan` finds when it comes last in time, judged from the run's state before it
+    (`state.times` known, `scan` not in it); None when it goes before a scan of the run
+    (then the run is replayed: `store_new_scan_findings`). Reads nothing of the run's scans,
+    so a caller may learn before storing the scan that it finds nothing."""
     planned = {stop["checkpoint"] for stop in run.plan}
     seen, counted, latest = set(), [], None
     for checkpoint_id, (first, last) in state.times.items():
@@ -210,19 +236,29 @@ def sync_new_scan(
             counted.append(last)
         latest = last if latest is None else max(latest, last)
     if latest is not None and scan.effective_time < latest:
+        return None
+    # Equal times are ordered by primary key, and this scan's is the run's highest.
+    walk = _Walk(
+        run,
+        _name_of_one(run.site, checkpoint),
+        seen=seen,
+        previous_time=max(counted, default=None),
+    )
+    walk.scan(scan)
+    return walk.findings
+
+
+def store_new_scan_findings(
+    run: Run, scan: Scan, findings: list[Finding] | None, state: RunState
+) -> list[RoundException]:
+    """Store `findings` of `new_scan_findings` (the scan is stored already), or replay the
+    run when it gave None; then add the scan to `state`."""
+    if findings is None:
         stored = sync_run_exceptions(run, final=False)
     else:
-        # Equal times are ordered by primary key, and this scan's is the run's highest.
-        walk = _Walk(
-            run,
-            _name_of_one(run.site, checkpoint),
-            seen=seen,
-            previous_time=max(counted, default=None),
-        )
-        walk.scan(scan)
         # Each finding is new: its key names this scan, or a checkpoint this run never
         # scanned before (a repeat is a duplicate, keyed by the scan).
-        stored = _store(run, walk.findings, stored={})
+        stored = _store(run, findings, stored={})
     state.add(scan.checkpoint_id, scan.effective_time)
     return stored
 

@@ -24,11 +24,12 @@ What a scan costs.
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -36,9 +37,10 @@ from django.utils.translation import gettext
 from facility_log.models import Checkpoint, Route, Run, Scan, ScanMethod, Site
 from facility_log.models.rounds import normalize_tag_code
 from facility_log.scoping import REPORT_ROLES, can_act, has_role, is_unrestricted, scoped
-from facility_log.services import uploads
+from facility_log.services import ledger, uploads
 from facility_log.services.audit import audited_change
 from facility_log.services.filetypes import FileType
+from facility_log.services.ledger_held import StoredRowDiffers
 from facility_log.services.precompiled import PrecompiledQuery, Slot
 from facility_log.services.rounds.common import (
     IdempotencyConflict,
@@ -46,7 +48,13 @@ from facility_log.services.rounds.common import (
     knob,
     refuse_implausible_time,
 )
-from facility_log.services.rounds.findings import RunState, sync_new_scan
+from facility_log.services.rounds.findings import (
+    RUN_SCAN_TIMES,
+    RunState,
+    new_scan_findings,
+    store_new_scan_findings,
+    sync_new_scan,
+)
 from facility_log.services.rounds.runs import create_run
 from facility_log.services.times import PLAUSIBLE_FUTURE
 
@@ -96,8 +104,23 @@ def record_scan(
     (JPEG, PNG, GIF, WebP), at most FACILITY_LOG["MAX_UPLOAD_BYTES"], stored under a generated
     name with its SHA-256; anything else is refused on `photo` and nothing is stored."""
     stored_photo = _checked_photo(photo) if photo else None
+    # On PostgreSQL a scan sent with its run's id reads and locks its run, reads the run's
+    # scans and takes its own id in one round trip, and a scan that finds nothing is inserted
+    # with its ledger entry in a second (_record_in_two_trips).
+    two_trips = run_id is not None and stored_photo is None and connection.vendor == "postgresql"
+    record = partial(_record, actor, data, run, run_id, route, stored_photo, checkpoints, state)
+    try:
+        return record(reason, two_trips)
+    except StoredRowDiffers:
+        # Never expected (services/ledger_held.py): rolled back whole; recorded as before.
+        return record(reason, False)
+
+
+def _record(actor, data, run, run_id, route, stored_photo, checkpoints, state, reason, two_trips):
     try:
         with audited_change(actor, reason):
+            if two_trips:
+                return _record_in_two_trips(actor, data, run_id), True
             if run_id is not None:
                 run, checkpoints = _locked_run(actor, data, run_id)
                 site = run.site
@@ -124,6 +147,48 @@ def record_scan(
     return scan, True
 
 
+def _record_in_two_trips(actor, data: ScanInput, run_id: int) -> Scan:
+    """A scan of the run `run_id` on PostgreSQL (inside `audited_change`): the run locked
+    and checked, its scans read and the new scan's id taken in one round trip; then a scan
+    that finds nothing goes in with its ledger entry (`ledger.hold_insert`), one that finds
+    something is inserted at once and its findings stored as `sync_new_scan` stores them."""
+    code = normalize_tag_code(data.tag_code)
+    key, values = _locked_run_key(actor, data, run_id, code)
+    if key is None:
+        raise ValidationError({"run": NOT_REACHABLE})
+    run_query = _LOCKED_RUN.statement(key, **values)
+    times_query = RUN_SCAN_TIMES.statement("all", run_id=run_id)
+    with connection.cursor() as cursor:
+        # Three statements in one simple-protocol request, each with its own snapshot: the
+        # scans are read once the run's lock is granted (ledger._locked_head says why).
+        cursor.execute(
+            f"{run_query[1]}; {times_query[1]}; SELECT nextval(pg_get_serial_sequence(%s, %s))",
+            [*run_query[2], *times_query[2], Scan._meta.db_table, Scan._meta.pk.column],
+        )
+        run_rows = cursor.fetchall()
+        cursor.nextset()
+        time_rows = cursor.fetchall()
+        cursor.nextset()
+        (scan_pk,) = cursor.fetchone()
+    runs = PrecompiledQuery.instances_of(run_query[0], run_rows)
+    run, checkpoints = _checked_run(actor, runs[0] if runs else None, code)
+    checkpoint = _checkpoint_for(run.site, data, checkpoints)
+    state = RunState()
+    state.read_from(times_query[0].results_iter([time_rows]))
+    scan = _new_scan(actor, data, run, checkpoint)
+    scan.pk = scan_pk
+    findings = new_scan_findings(run, scan, checkpoint, state)
+    if ledger.hold_insert(scan, actor):
+        if findings != []:
+            # Its findings refer to it (a replay reads it): inserted now, not with its entry.
+            ledger.insert_held()
+        scan._state.adding, scan._state.db = False, connection.alias
+    else:
+        scan.save(force_insert=True)
+    store_new_scan_findings(run, scan, findings, state)
+    return scan
+
+
 class _AlreadyStored(Exception):
     """A scan with this client_uuid is stored already."""
 
@@ -139,13 +204,22 @@ def _locked_run(actor, data: ScanInput, run_id: int) -> tuple[Run, dict[str, Che
     name are all a scan needs of it). Any other run id gets the same error as a missing one
     (existence at other sites is not revealed)."""
     code = normalize_tag_code(data.tag_code)
+    key, values = _locked_run_key(actor, data, run_id, code)
+    return _checked_run(actor, _LOCKED_RUN.first(key, **values) if key else None, code)
+
+
+def _locked_run_key(actor, data: ScanInput, run_id: int, code: str) -> tuple[str | None, dict]:
+    """The key and values of `_LOCKED_RUN` for this actor (key None: no role to act)."""
     values = {"run_id": run_id, "client_uuid": data.client_uuid, "code": code}
     if is_unrestricted(actor):
-        run = _LOCKED_RUN.first("all", **values)
-    elif can_act(actor):
-        run = _LOCKED_RUN.first("member", actor_id=actor.pk, **values)
-    else:
-        run = None
+        return "all", values
+    if can_act(actor):
+        return "member", {**values, "actor_id": actor.pk}
+    return None, values
+
+
+def _checked_run(actor, run: Run | None, code: str) -> tuple[Run, dict[str, Checkpoint]]:
+    """`_locked_run`'s checks of the run it read (None: not found among the actor's sites)."""
     if run is None:
         raise ValidationError({"run": NOT_REACHABLE})
     if run.stored:
@@ -306,14 +380,18 @@ def clock_offset(device_time, device_sent_at, received_at) -> timedelta:
     return timedelta(0)
 
 
-def _create_scan(actor, data: ScanInput, run, route, checkpoint, photo: "_Photo | None") -> Scan:
+def _times(data: ScanInput):
+    """The server's time of arrival, the measured clock offset and the scan's effective time."""
     received = timezone.now()
     offset = clock_offset(data.device_time, data.device_sent_at, received)
     drifting = abs(offset.total_seconds()) > knob("ROUNDS_CLOCK_DRIFT_SECONDS")
-    effective = data.device_time + offset if drifting else data.device_time
-    if run is None:
-        run = create_run(route, actor, effective, None)
-    scan = Scan(
+    return received, offset, (data.device_time + offset if drifting else data.device_time)
+
+
+def _new_scan(actor, data: ScanInput, run, checkpoint, *times) -> Scan:
+    """The scan as it is stored (not saved yet)."""
+    received, offset, effective = times or _times(data)
+    return Scan(
         run=run,
         checkpoint=checkpoint,
         client_uuid=data.client_uuid,
@@ -326,6 +404,13 @@ def _create_scan(actor, data: ScanInput, run, route, checkpoint, photo: "_Photo 
         note=data.note,
         recorded_by=actor,
     )
+
+
+def _create_scan(actor, data: ScanInput, run, route, checkpoint, photo: "_Photo | None") -> Scan:
+    received, offset, effective = _times(data)
+    if run is None:
+        run = create_run(route, actor, effective, None)
+    scan = _new_scan(actor, data, run, checkpoint, received, offset, effective)
     if photo is not None:
         scan.photo_content_type = photo.file_type.content_type
         scan.photo_size = photo.upload.size
