@@ -1,7 +1,9 @@
 """Scans: a checkpoint visited during a run (idempotent on client_uuid)."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, parsers, serializers, status, viewsets
+from rest_framework.fields import SkipField
 from rest_framework.response import Response
 
 from facility_log.api.errors import Unprocessable
@@ -107,6 +109,49 @@ class ScanJsonSerializer(ScanSerializer):
         fields = [f for f in ScanSerializer.Meta.fields if f != "photo"]
 
 
+# The fields of a scan sent as tablets send it: JSON naming its run, without a photo.
+PLAIN_SCAN_FIELDS = frozenset(
+    ["run", "tag_code", "client_uuid", "method", "device_time", "device_sent_at", "note"]
+)
+_plain_fields: dict | None = None
+
+
+def plain_scan(data) -> dict | None:
+    """`ScanSerializer`'s validated data for a scan sent as tablets send it (a JSON object
+    with its run's id and only the fields of PLAIN_SCAN_FIELDS, each valid), else None (the
+    serializer then validates it and words the errors).
+
+    DRF builds a serializer's fields again for every request (a deep copy of each declared
+    field, each model field mapped anew): for a scan that cost more than validating it.
+    These are the serializer's own fields, built once: none of them reads the serializer's
+    context, and the serializer has no validator of its own nor `validate` method (checked
+    when they are built; else every scan goes through the serializer), so each value is
+    validated by the same code, and the result is the dict `validated_data` would be."""
+    global _plain_fields
+    if type(data) is not dict or "run" not in data or not PLAIN_SCAN_FIELDS.issuperset(data):
+        return None
+    if _plain_fields is None:
+        template = ScanSerializer()
+        plain = (
+            not template.get_validators()
+            and type(template).validate is serializers.Serializer.validate
+            and not any(hasattr(template, f"validate_{name}") for name in PLAIN_SCAN_FIELDS)
+        )
+        fields = template.fields.items()
+        _plain_fields = {n: f for n, f in fields if n in PLAIN_SCAN_FIELDS} if plain else {}
+    if not _plain_fields:
+        return None
+    validated = {}
+    for name, field in _plain_fields.items():
+        try:
+            validated[name] = field.run_validation(field.get_value(data))
+        except SkipField:
+            continue  # an optional field not sent
+        except (serializers.ValidationError, DjangoValidationError):
+            return None
+    return validated
+
+
 @extend_schema_view(
     create=extend_schema(
         # One body format per operation: generated clients cannot choose between two. A
@@ -144,9 +189,11 @@ class ScanViewSet(
         return scoped_to_ids(scans, ids, "run__site").only(*SCAN_LIST_COLUMNS)
 
     def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = plain_scan(request.data)
+        if data is None:  # anything else DRF validates, and words the errors
+            serializer = self.get_serializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
         run, route = self._target(data)
         scan_input = ScanInput(
             tag_code=data["tag_code"],
@@ -163,8 +210,7 @@ class ScanViewSet(
         except IdempotencyConflict as error:
             raise Conflict422(str(error)) from error
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        serializer.instance = scan  # answered through the serializer already built
-        return Response(serializer.data, status=code)
+        return Response(self.get_serializer(scan).data, status=code)
 
     @staticmethod
     def _target(data):

@@ -107,13 +107,18 @@ def record_scan(
     # On PostgreSQL a scan sent with its run's id reads and locks its run, reads the run's
     # scans and takes its own id in one round trip, and a scan that finds nothing is inserted
     # with its ledger entry in a second (_record_in_two_trips).
-    two_trips = run_id is not None and stored_photo is None and connection.vendor == "postgresql"
+    two_trips = run_id is not None and stored_photo is None and _in_two_trips()
     record = partial(_record, actor, data, run, run_id, route, stored_photo, checkpoints, state)
     try:
         return record(reason, two_trips)
     except StoredRowDiffers:
         # Never expected (services/ledger_held.py): rolled back whole; recorded as before.
         return record(reason, False)
+
+
+def _in_two_trips() -> bool:
+    """Whether a scan sent with its run's id is recorded in two round trips (PostgreSQL)."""
+    return connection.vendor == "postgresql"
 
 
 def _record(actor, data, run, run_id, route, stored_photo, checkpoints, state, reason, two_trips):
