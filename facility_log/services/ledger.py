@@ -13,94 +13,39 @@ so the lock is held for the chaining, never for the length of a job (docs/ledger
 """
 
 import hashlib
-import json
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
-from decimal import Decimal
+from datetime import UTC, datetime
 
 from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
 from facility_log.models import LedgerEntry
-from facility_log.services.ledger_held import HeldInsert, StoredRowDiffers, held_insert
-
-GENESIS_HASH = "0" * 64
-# Any constant: the key of the PostgreSQL advisory lock that orders ledger writers.
-LEDGER_LOCK_KEY = 0x0FAC1117
-# Rows read back and entries inserted per query when entries are chained.
-CHAIN_CHUNK = 2000
-# From this many entries at once (an import's chunk), PostgreSQL gets them with COPY.
-COPY_MIN_ENTRIES = 200
-
-
-def _canonical_value(value):
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, date | time):
-        return value.isoformat()
-    if isinstance(value, Decimal | uuid.UUID):
-        return str(value)
-    if isinstance(value, bytes | memoryview):
-        return bytes(value).hex()
-    return str(value)
-
-
-def canonical_json(data: dict) -> bytes:
-    """The one byte form of a record that digests are computed over: sorted keys, no
-    whitespace, times in UTC ISO 8601."""
-    return json.dumps(
-        data, sort_keys=True, separators=(",", ":"), default=_canonical_value, ensure_ascii=False
-    ).encode()
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def object_type(model: type[Model]) -> str:
-    return model._meta.label_lower
+from facility_log.services.ledger_hashing import (  # noqa: F401 - the ledger's interface
+    CHAIN_CHUNK,
+    COPY_MIN_ENTRIES,
+    ENTRY_FIELDS,
+    GENESIS_HASH,
+    LEDGER_LOCK_KEY,
+    _canonical_value,
+    canonical_json,
+    entry_document,
+    entry_hash,
+    entry_hash_of_document,
+    object_type,
+    sha256_hex,
+)
+from facility_log.services.ledger_held import HeldInsert, held_insert
+from facility_log.services.ledger_statements import chain_many, chain_one, copy_entries
 
 
 def stored_row_digest(model: type[Model], pk) -> str:
     """Digest of the row exactly as the database holds it (read back, so the check later
     reads the same values)."""
     return sha256_hex(canonical_json(model._base_manager.filter(pk=pk).values().get()))
-
-
-ENTRY_FIELDS = (
-    "seq",
-    "created_at",
-    "kind",
-    "object_type",
-    "object_pk",
-    "record_label",
-    "actor_name",
-    "digest",
-)
-
-
-def entry_document(entry: LedgerEntry) -> dict:
-    """An entry as plain JSON values: what an export carries so that anyone can recompute
-    its hash without facility_log (see `entry_hash_of_document`)."""
-    document = {name: getattr(entry, name) for name in ENTRY_FIELDS}
-    document["created_at"] = _canonical_value(entry.created_at)
-    document["prev_hash"] = entry.prev_hash
-    document["hash"] = entry.hash
-    return document
-
-
-def entry_hash_of_document(document: dict) -> str:
-    content = {name: document[name] for name in ENTRY_FIELDS}
-    return sha256_hex(document["prev_hash"].encode() + canonical_json(content))
-
-
-def entry_hash(entry: LedgerEntry) -> str:
-    return entry_hash_of_document(entry_document(entry))
 
 
 def _locked_head() -> tuple[int, str]:
@@ -226,7 +171,7 @@ def insert_held() -> None:
 
 def _insert_held(pending: list[PendingEntry]) -> None:
     """Insert the held rows on their own (when their entries are not chained one by one in
-    `_chain_one`), each entry's digest taken from the row as stored."""
+    `ledger_statements.chain_one`), each entry's digest taken from the row as stored."""
     for entry in pending:
         if entry.held is not None:
             with connection.cursor() as cursor:
@@ -275,12 +220,12 @@ def chain_entries(pending: list[PendingEntry]) -> None:
         entry = pending[0]
         digest = entry.digest if entry.digest is not None else digests.get((entry.model, entry.pk))
         if digest is not None:  # else the row was rolled back with its savepoint
-            _chain_one(entry, digest)
+            chain_one(entry, digest)
         return
     if connection.vendor == "postgresql" and len(pending) < COPY_MIN_ENTRIES:
         items = [(item, item.digest or digests.get((item.model, item.pk))) for item in pending]
         if items := [(item, digest) for item, digest in items if digest is not None]:
-            _chain_many(items)  # the others' rows were rolled back with their savepoints
+            chain_many(items)  # the others' rows were rolled back with their savepoints
         return
     # No savepoint of its own: inside a service's transaction a failure here fails the whole
     # transaction anyway, and a savepoint would cost two more queries on every write.
@@ -314,172 +259,11 @@ def chain_entries(pending: list[PendingEntry]) -> None:
             document["actor_id"] = actor.pk if actor is not None and actor.pk else None
             rows.append(document)
         if connection.vendor == "postgresql" and len(rows) >= COPY_MIN_ENTRIES:
-            _copy_entries(rows)
+            copy_entries(rows)
         else:
             LedgerEntry.objects.bulk_create(
                 [LedgerEntry(**row) for row in rows], batch_size=CHAIN_CHUNK
             )
-
-
-# The entry's canonical content ends with its `seq` (keys are sorted, and "seq" sorts last):
-# what comes before it is known before the head is, so PostgreSQL can finish the hash itself.
-assert sorted(ENTRY_FIELDS)[-1] == "seq"  # noqa: S101 - a fact _chain_one relies on
-
-_CHAIN_ONE_COLUMNS = (
-    "seq, created_at, kind, object_type, object_pk, record_label, actor_id, actor_name, digest,"
-    " prev_hash, hash"
-)
-
-
-def _chain_one(item: PendingEntry, digest: str) -> None:
-    """Chain one entry on PostgreSQL in a single round trip, the lock's included: the lock,
-    the head and the insert are one request, and PostgreSQL computes the entry's hash from
-    the head's (SHA-256 over the previous hash and the canonical content, `entry_hash`). The
-    lock is then held from the moment it is granted until the commit that follows, with no
-    trip back to Python in between: the one lock every writer of the ledger waits for is
-    held for the least time (a checkpoint scan writes exactly one entry).
-
-    As in `_locked_head`, the lock is taken by its own statement before the one that reads
-    the head, so that the head is read after the lock is granted. A row held back for the
-    entry (`hold_insert`) is inserted first in the same request, and the digest of the row
-    as stored is checked against the entry's (services/ledger_held.py)."""
-    actor = item.actor if item.actor is not None and item.actor.pk else None
-    content = {
-        "created_at": timezone.now(),
-        "kind": str(item.kind),
-        "object_type": object_type(item.model),
-        "object_pk": str(item.pk),
-        "record_label": item.label[:200],
-        "actor_name": item.actor.get_username() if item.actor is not None else "",
-        "digest": digest,
-    }
-    # canonical_json(content with seq) is this, then the seq's digits, then "}".
-    before_seq = canonical_json(content)[:-1].decode() + ',"seq":'
-    table = connection.ops.quote_name(LedgerEntry._meta.db_table)
-    held = item.held
-    statement = (
-        f"SELECT pg_advisory_xact_lock(%s); "  # noqa: S608 - our own table name
-        f"INSERT INTO {table} ({_CHAIN_ONE_COLUMNS}) "
-        "SELECT head.seq + 1, %s, %s, %s, %s, %s, %s, %s, %s, head.hash, "
-        "encode(sha256(convert_to(head.hash || %s || (head.seq + 1)::text || '}', 'UTF8')),"
-        " 'hex') "
-        f"FROM (SELECT COALESCE(last.seq, 0) AS seq, COALESCE(last.hash, %s) AS hash "
-        f"FROM (SELECT 1) AS one LEFT JOIN "
-        f"(SELECT seq, hash FROM {table} ORDER BY seq DESC LIMIT 1) AS last ON true) AS head"
-    )
-    if held is not None:
-        statement = f"{held.sql}; {statement}"  # the ORM's INSERT of the row
-    # As chain_entries: in the caller's transaction, or a transaction of its own outside one.
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        cursor.execute(
-            statement,
-            [
-                *(held.params if held is not None else ()),
-                LEDGER_LOCK_KEY,
-                content["created_at"],
-                content["kind"],
-                content["object_type"],
-                content["object_pk"],
-                content["record_label"],
-                actor.pk if actor is not None else None,
-                content["actor_name"],
-                digest,
-                before_seq,
-                GENESIS_HASH,
-            ],
-        )
-        # The first result: the held row, as stored.
-        stored = held.stored(cursor.fetchone()) if held is not None else None
-        if stored is not None and sha256_hex(canonical_json(stored)) != digest:
-            raise StoredRowDiffers(f"{content['object_type']} #{content['object_pk']}")
-
-
-def _chain_many(items: list[tuple[PendingEntry, str]]) -> None:
-    """Chain several entries (each with its row's digest) on PostgreSQL in one request after
-    the lock's statement, as `_chain_one` chains one: PostgreSQL walks the entries in order
-    from the head with a recursive query, each hash computed from the one before it
-    (`entry_hash`). A scan that raises findings (its exceptions and their history rows) or
-    a /sync/ batch then waits for the lock and inserts its entries in one round trip
-    instead of two (the head, then the entries), with nothing built in Python under the
-    lock."""
-    now = timezone.now()
-    columns: dict[str, list] = {
-        "kind": [],
-        "object_type": [],
-        "object_pk": [],
-        "record_label": [],
-        "actor_id": [],
-        "actor_name": [],
-        "digest": [],
-        "before_seq": [],
-    }
-    for item, digest in items:
-        actor = item.actor if item.actor is not None and item.actor.pk else None
-        content = {
-            "created_at": now,
-            "kind": str(item.kind),
-            "object_type": object_type(item.model),
-            "object_pk": str(item.pk),
-            "record_label": item.label[:200],
-            "actor_name": item.actor.get_username() if item.actor is not None else "",
-            "digest": digest,
-        }
-        for name in ("kind", "object_type", "object_pk", "record_label", "actor_name", "digest"):
-            columns[name].append(content[name])
-        columns["actor_id"].append(actor.pk if actor is not None else None)
-        columns["before_seq"].append(canonical_json(content)[:-1].decode() + ',"seq":')
-    table = connection.ops.quote_name(LedgerEntry._meta.db_table)
-    statement = (
-        "SELECT pg_advisory_xact_lock(%s); "  # noqa: S608 - our own table name
-        "WITH RECURSIVE items AS (SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], "
-        "%s::text[], %s::bigint[], %s::text[], %s::text[], %s::text[]) WITH ORDINALITY AS "
-        "t(kind, object_type, object_pk, record_label, actor_id, actor_name, digest, "
-        "before_seq, n)), "
-        "head AS (SELECT COALESCE(last.seq, 0) AS seq, COALESCE(last.hash, %s)::text AS hash "
-        "FROM (SELECT 1) AS one LEFT JOIN "
-        f"(SELECT seq, hash FROM {table} ORDER BY seq DESC LIMIT 1) AS last ON true), "
-        "chain AS (SELECT 0::bigint AS n, head.seq, head.hash, ''::text AS prev FROM head "
-        "UNION ALL SELECT items.n, chain.seq + 1, encode(sha256(convert_to(chain.hash || "
-        "items.before_seq || (chain.seq + 1)::text || '}', 'UTF8')), 'hex'), chain.hash "
-        "FROM chain JOIN items ON items.n = chain.n + 1) "
-        f"INSERT INTO {table} ({_CHAIN_ONE_COLUMNS}) "
-        "SELECT chain.seq, %s, items.kind, items.object_type, items.object_pk, "
-        "items.record_label, items.actor_id, items.actor_name, items.digest, chain.prev, "
-        "chain.hash FROM chain JOIN items ON items.n = chain.n ORDER BY chain.n"
-    )
-    names = (
-        "kind",
-        "object_type",
-        "object_pk",
-        "record_label",
-        "actor_id",
-        "actor_name",
-        "digest",
-        "before_seq",
-    )
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        cursor.execute(
-            statement,
-            [LEDGER_LOCK_KEY, *(columns[name] for name in names), GENESIS_HASH, now],
-        )
-
-
-def _copy_entries(rows: list[dict]) -> None:
-    """Insert many entries (each a dict of column values by attribute name) with COPY
-    (PostgreSQL). Held under the ledger's lock, this step is what other writers wait for
-    during an import: building a 2,000-row INSERT through the ORM costs several times the
-    COPY of the same values, which psycopg adapts itself. The
-    ledger is append-only and has no history of its own (its triggers refuse UPDATE and
-    DELETE, not INSERT); `verify_audit` recomputes every hash from what is stored, however
-    it was inserted."""
-    fields = [f for f in LedgerEntry._meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    names = [f.attname for f in fields]
-    table = quote(LedgerEntry._meta.db_table)
-    with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([row[name] for name in names])
 
 
 def record_history_row(history_row) -> None:

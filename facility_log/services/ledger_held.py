@@ -1,11 +1,11 @@
 """A row held back to be inserted in the same round trip as its ledger entry (PostgreSQL).
 
 A plain checkpoint scan writes one row and its one ledger entry. Sent apart, the row's INSERT
-and the entry's statement (the ledger's lock, the head, the entry: `ledger._chain_one`) are
-two round trips; held back until the entry is chained, the INSERT goes first in the same
-request, and the scan costs one round trip fewer. Only a row that nothing reads or refers to
-before its transaction ends is held (`ledger.hold_insert` checks the writer is the outermost
-block and the database PostgreSQL).
+and the entry's statement (the ledger's lock, the head, the entry:
+`ledger_statements.chain_one`) are two round trips; held back until the entry is chained,
+the INSERT goes first in the same request, and the scan costs one round trip fewer. Only a
+row that nothing reads or refers to before its transaction ends is held (`ledger.hold_insert`
+checks the writer is the outermost block and the database PostgreSQL).
 
 The entry's digest is then taken before the row is stored: from the values sent. The INSERT
 returns every column as the database stored it, and the digest of that (the row as

@@ -12,7 +12,9 @@ from datetime import timezone as dt_timezone
 import pytest
 from django.db import connection
 from django.utils import timezone
+from rest_framework.test import APIRequestFactory
 
+from facility_log.api.rounds.scans import ScanSerializer
 from facility_log.models import LedgerEntry, RoundException, Scan
 from facility_log.services import ledger_held, rounds
 from facility_log.services.audit import audited_change
@@ -47,20 +49,31 @@ def test_the_api_answers_a_scan_with_the_same_bytes_as_the_ordinary_path(
     offset = dt_timezone(timedelta(hours=5, minutes=30))
     device_clock = now + timedelta(minutes=10 if drifting else 0)  # drift: a finding
 
-    def post(run, uid):
-        body = {
+    def body_for(run, uid):
+        return {
             "run": run.pk,
             "tag_code": cps[0].tag_code.lower(),
             "method": "nfc",
             "client_uuid": str(uid),
-            "device_time": (started + timedelta(minutes=1, microseconds=7)).astimezone(offset),
+            "device_time": (started + timedelta(minutes=1, microseconds=7))
+            .astimezone(offset)
+            .isoformat(),
             "device_sent_at": device_clock.astimezone(offset).isoformat(),
             "note": 'Tür offen ✓ "zu" <b>',
         }
-        return client.post("/api/v1/scans/", body, format="json")
+
+    def post(run, uid):
+        return client.post("/api/v1/scans/", body_for(run, uid), format="json")
 
     first, second = uuid.uuid4(), uuid.uuid4()
     held = post(runs[0], first)
+    # As the view answered before: through the serializer that validated the body.
+    request = APIRequestFactory().post("/api/v1/scans/")
+    request.user = personas.guard_a
+    validated = ScanSerializer(data=body_for(runs[0], first), context={"request": request})
+    assert validated.is_valid(), validated.errors
+    validated.instance = Scan.objects.select_related("run__site").get(pk=held.json()["id"])
+    assert held.json() == json.loads(json.dumps(validated.data))
     monkeypatch.setattr(scan_services, "_in_two_trips", lambda: False)
     ordinary = post(runs[1], second)
     assert (held.status_code, ordinary.status_code) == (201, 201)

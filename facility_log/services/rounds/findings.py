@@ -197,9 +197,11 @@ _RUN_SCANS = PrecompiledQuery(
 # What `RunState.read_from` needs of a run's scans, for a caller that sends it in the same
 # round trip as the statement locking the run (services/rounds/scans.py).
 RUN_SCAN_TIMES = PrecompiledQuery(
-    lambda _key, run_id: Scan._base_manager.filter(run_id=run_id)
-    .order_by()
-    .values_list("checkpoint_id", "effective_time"),
+    lambda _key, run_id: (
+        Scan._base_manager.filter(run_id=run_id)
+        .order_by()
+        .values_list("checkpoint_id", "effective_time")
+    ),
     {"run_id": Slot(-(2**62) + 22, Run._meta.pk)},
 )
 

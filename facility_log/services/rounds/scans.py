@@ -19,6 +19,13 @@ What a scan costs.
   only read of the run, and finds the scanned checkpoint too; that statement, and the read
   of the run's scans, are compiled once per process (services/precompiled.py): building
   them cost more Python time than the database took to run them.
+
+  On PostgreSQL a scan sent with its run's id costs two round trips between the transaction's
+  begin and commit (`_record_in_two_trips`): the run's locking read, the read of its scans
+  and the new scan's id from its sequence go as three statements in one request; a scan that
+  finds nothing (nearly every one) is then inserted in the same request as its ledger entry
+  (services/ledger_held.py: the entry's digest is checked against the row as the INSERT
+  returns it). A scan that finds something is inserted at once, before its findings.
 """
 
 import uuid
