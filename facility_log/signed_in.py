@@ -17,6 +17,7 @@ from django.apps import apps
 from django.contrib import auth
 from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY, backends
 from django.contrib.auth import middleware as auth_middleware
+from django.db import router
 from django.utils.functional import SimpleLazyObject
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp import middleware as otp_middleware
@@ -57,7 +58,9 @@ def _device_with_user(session) -> Device | None:
         device_class = apps.get_model(*model_label.split("."))
         if not issubclass(device_class, Device):
             return None
-        return _device_query(device_class).first(device_class, id=int(device_id))
+        return _device_query(device_class).first(
+            device_class, using=router.db_for_read(device_class), id=int(device_id)
+        )
     except (ValueError, LookupError, TypeError):
         return None
 

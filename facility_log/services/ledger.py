@@ -90,6 +90,9 @@ class PendingEntry:
 _pending: ContextVar[list[PendingEntry] | None] = ContextVar("facility_log_ledger", default=None)
 # True inside a nested `deferred_chaining()` block (the enclosing one chains, later).
 _nested: ContextVar[bool] = ContextVar("facility_log_ledger_nested", default=False)
+# The savepoints open when the outermost block began: a row is held back only at that depth,
+# so that no savepoint its writer might roll back lies between it and the block's end.
+_depth: ContextVar[int | None] = ContextVar("facility_log_ledger_depth", default=None)
 
 
 @contextmanager
@@ -121,12 +124,16 @@ def deferred_chaining() -> Iterator[None]:
         return
     pending: list[PendingEntry] = []
     token = _pending.set(pending)
+    depth = None
     try:
         with transaction.atomic():
+            depth = _depth.set(len(connection.savepoint_ids))
             yield
             _pending.set(None)
             chain_entries(pending)
     finally:
+        if depth is not None:
+            _depth.reset(depth)
         _pending.reset(token)
 
 
@@ -153,14 +160,37 @@ def hold_insert(instance: Model, actor=None) -> bool:
     pending = _pending.get()
     if pending is None or _nested.get() or connection.vendor != "postgresql":
         return False
-    held = held_insert(instance)
+    if len(connection.savepoint_ids) != _depth.get():  # a savepoint in between
+        return False
     model = type(instance)
+    if not _ledger_receiver_alone(model):
+        return False
+    held = held_insert(instance)
     label = f"{model._meta.verbose_name} #{instance.pk}"
     digest = sha256_hex(canonical_json(held.sent))
     pending.append(
         PendingEntry(LedgerEntry.Kind.RECORD, model, instance.pk, digest, actor, label, held)
     )
     return True
+
+
+def _ledger_receiver_alone(model: type[Model]) -> bool:
+    """True for an append-only model chained row by row whose only `post_save` receiver is
+    the ledger's (signals.chain_append_only_row): holding its INSERT back skips `save()` and
+    its signals, so any other receiver (or a model chained per batch) must take the usual
+    path."""
+    from django.db.models.signals import post_save
+
+    from facility_log.models.base import AppendOnlyModel
+
+    if not issubclass(model, AppendOnlyModel) or model is LedgerEntry:
+        return False
+    if not getattr(model, "ledger_per_row", True):
+        return False
+    sync_receivers, async_receivers = post_save._live_receivers(model)
+    return not async_receivers and [(r.__module__, r.__qualname__) for r in sync_receivers] == [
+        ("facility_log.signals", "chain_append_only_row")
+    ]
 
 
 def insert_held() -> None:

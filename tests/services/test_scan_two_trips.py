@@ -155,6 +155,64 @@ def test_a_row_stored_otherwise_than_sent_is_rolled_back_and_recorded_the_ordina
     assert verify_audit().intact
 
 
+def _held_back(monkeypatch) -> list:
+    """The instances `ledger.hold_insert` agreed to hold back during the test."""
+    from facility_log.services import ledger
+
+    held, hold = [], ledger.hold_insert
+
+    def recording(instance, actor=None):
+        agreed = hold(instance, actor)
+        if agreed:
+            held.append(instance.pk)
+        return agreed
+
+    monkeypatch.setattr(ledger, "hold_insert", recording)
+    return held
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="rows are held back on PostgreSQL only")
+def test_a_row_with_another_post_save_receiver_is_saved_the_ordinary_way(personas, monkeypatch):
+    from django.db.models.signals import post_save
+
+    route, cps = night_route(personas)
+    run = rounds.start_run(route, personas.guard_a, started_at=timezone.now())
+    held = _held_back(monkeypatch)
+    plain = ScanInput(cps[0].tag_code, uuid.uuid4(), timezone.now(), "qr")
+    rounds.record_scan(personas.guard_a, plain, run_id=run.pk)
+    assert len(held) == 1  # today the ledger's receiver is Scan's only one
+    saved = []
+
+    def another_receiver(sender, instance, created, **kwargs):
+        saved.append(instance.pk)
+
+    post_save.connect(another_receiver, sender=Scan, weak=False)
+    try:
+        later = ScanInput(cps[1].tag_code, uuid.uuid4(), timezone.now(), "qr")
+        scan, created = rounds.record_scan(personas.guard_a, later, run_id=run.pk)
+    finally:
+        post_save.disconnect(another_receiver, sender=Scan)
+    assert created and saved == [scan.pk] and len(held) == 1
+    assert _entry_of(scan).digest == stored_row_digest(Scan, scan.pk)
+    assert verify_audit().intact
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="rows are held back on PostgreSQL only")
+def test_a_row_inside_a_savepoint_is_not_held_back(personas, monkeypatch):
+    from django.db import transaction
+
+    from facility_log.services import ledger
+
+    route, cps = night_route(personas)
+    run = rounds.start_run(route, personas.guard_a, started_at=timezone.now())
+    held = _held_back(monkeypatch)
+    # The savepoint inside: one its writer might roll back.
+    with ledger.deferred_chaining(), transaction.atomic():
+        scan = Scan(run=run, checkpoint=cps[0], client_uuid=uuid.uuid4())
+        assert not ledger.hold_insert(scan)
+    assert held == []
+
+
 def test_a_scan_inside_an_enclosing_change_is_not_held_back(personas):
     route, cps = night_route(personas)
     run = rounds.start_run(route, personas.guard_a, started_at=timezone.now())

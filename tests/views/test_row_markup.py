@@ -325,3 +325,29 @@ def test_filter_forms_written_as_the_included_template_writes_them(personas, cli
     if "?" in url:
         assert form.errors and 'class="errorlist"' in html
         assert "<b>" not in html.split("<main", 1)[1].split("</form>", 1)[0]
+
+
+def test_the_cached_navigation_depends_on_the_staff_flag_alone():
+    """`main_nav` renders `_main_nav.html` once per language, script prefix and staff flag and
+    gives that to every user: the template must not read anything else (a role, a site, the
+    request, a CSRF token), or one user's menu would be served to all."""
+    import re
+    from pathlib import Path
+
+    import facility_log
+
+    source = (
+        Path(facility_log.__file__).parent / "templates/facility_log/_main_nav.html"
+    ).read_text()
+    source = re.sub(r"\{#.*?#\}", "", source)
+    variables = set(re.findall(r"\{\{\s*([\w.]+)", source))
+    conditions = re.findall(r"\{%\s*(?:if|elif|for|with)\s+([^%]*)%\}", source)
+    names = {w for c in conditions for w in re.findall(r"[A-Za-z_][\w.]*", c)} - {
+        "not",
+        "and",
+        "or",
+        "in",
+    }
+    tags_used = set(re.findall(r"\{%\s*(\w+)", source))
+    assert variables | names <= {"is_staff"}, variables | names
+    assert tags_used <= {"load", "translate", "url", "if", "endif"}, tags_used
