@@ -39,7 +39,13 @@ from facility_log.services.ledger_hashing import (  # noqa: F401 - the ledger's 
     sha256_hex,
 )
 from facility_log.services.ledger_held import HeldInsert, held_insert
-from facility_log.services.ledger_statements import chain_many, chain_one, copy_entries
+from facility_log.services.ledger_statements import (
+    chain_many,
+    chain_one,
+    copy_entries,
+    entry_actor_id,
+    entry_content,
+)
 
 
 def stored_row_digest(model: type[Model], pk) -> str:
@@ -272,21 +278,14 @@ def chain_entries(pending: list[PendingEntry]) -> None:
             if digest is None:
                 continue  # the row was rolled back with its savepoint
             seq += 1
-            actor = item.actor
             document = {
                 "seq": seq,
-                "created_at": created_at,
-                "kind": item.kind,
-                "object_type": object_type(item.model),
-                "object_pk": str(item.pk),
-                "record_label": item.label[:200],
-                "actor_name": actor.get_username() if actor is not None else "",
-                "digest": digest,
+                **entry_content(item, digest, created_at),
                 "prev_hash": prev_hash,
             }
             document["hash"] = prev_hash = entry_hash_of_document(document)
             document["created_at"] = now
-            document["actor_id"] = actor.pk if actor is not None and actor.pk else None
+            document["actor_id"] = entry_actor_id(item)
             rows.append(document)
         if connection.vendor == "postgresql" and len(rows) >= COPY_MIN_ENTRIES:
             copy_entries(rows)

@@ -31,6 +31,26 @@ CHAIN_ONE_COLUMNS = (
 )
 
 
+def entry_content(item: "PendingEntry", digest: str, created_at) -> dict:
+    """What an entry hashes besides its place in the chain (`seq`, `prev_hash`): one builder
+    for every way of chaining (`ledger.chain_entries`, `chain_one`, `chain_many`), so that
+    their hashes cannot drift apart."""
+    return {
+        "created_at": created_at,
+        "kind": str(item.kind),
+        "object_type": object_type(item.model),
+        "object_pk": str(item.pk),
+        "record_label": item.label[:200],
+        "actor_name": item.actor.get_username() if item.actor is not None else "",
+        "digest": digest,
+    }
+
+
+def entry_actor_id(item: "PendingEntry"):
+    """The entry's actor's id, None for no actor or one not saved."""
+    return item.actor.pk if item.actor is not None and item.actor.pk else None
+
+
 def chain_one(item: "PendingEntry", digest: str) -> None:
     """Chain one entry on PostgreSQL in a single round trip, the lock's included: the lock,
     the head and the insert are one request, and PostgreSQL computes the entry's hash from
@@ -43,16 +63,7 @@ def chain_one(item: "PendingEntry", digest: str) -> None:
     the head, so that the head is read after the lock is granted. A row held back for the
     entry (`hold_insert`) is inserted first in the same request, and the digest of the row
     as stored is checked against the entry's (services/ledger_held.py)."""
-    actor = item.actor if item.actor is not None and item.actor.pk else None
-    content = {
-        "created_at": timezone.now(),
-        "kind": str(item.kind),
-        "object_type": object_type(item.model),
-        "object_pk": str(item.pk),
-        "record_label": item.label[:200],
-        "actor_name": item.actor.get_username() if item.actor is not None else "",
-        "digest": digest,
-    }
+    content = entry_content(item, digest, timezone.now())
     # canonical_json(content with seq) is this, then the seq's digits, then "}".
     before_seq = canonical_json(content)[:-1].decode() + ',"seq":'
     table = connection.ops.quote_name(LedgerEntry._meta.db_table)
@@ -81,7 +92,7 @@ def chain_one(item: "PendingEntry", digest: str) -> None:
                 content["object_type"],
                 content["object_pk"],
                 content["record_label"],
-                actor.pk if actor is not None else None,
+                entry_actor_id(item),
                 content["actor_name"],
                 digest,
                 before_seq,
@@ -114,19 +125,10 @@ def chain_many(items: list[tuple["PendingEntry", str]]) -> None:
         "before_seq": [],
     }
     for item, digest in items:
-        actor = item.actor if item.actor is not None and item.actor.pk else None
-        content = {
-            "created_at": now,
-            "kind": str(item.kind),
-            "object_type": object_type(item.model),
-            "object_pk": str(item.pk),
-            "record_label": item.label[:200],
-            "actor_name": item.actor.get_username() if item.actor is not None else "",
-            "digest": digest,
-        }
+        content = entry_content(item, digest, now)
         for name in ("kind", "object_type", "object_pk", "record_label", "actor_name", "digest"):
             columns[name].append(content[name])
-        columns["actor_id"].append(actor.pk if actor is not None else None)
+        columns["actor_id"].append(entry_actor_id(item))
         columns["before_seq"].append(canonical_json(content)[:-1].decode() + ',"seq":')
     table = connection.ops.quote_name(LedgerEntry._meta.db_table)
     statement = (
