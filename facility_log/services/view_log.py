@@ -16,13 +16,15 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import models
+from django.db import connection, models
 from django.db.models import Count, Q, QuerySet
 
 from facility_log.models import Attachment, Incident, RecordView, Shift, Site
 from facility_log.scoping import AUDIT_ROLES, scoped, sites_for
+from facility_log.services import ledger
 from facility_log.services.audit import audited_change
 from facility_log.services.ledger import object_type, provide_digest
+from facility_log.services.ledger_held import StoredRowDiffers
 from facility_log.services.rounds_report import day_bounds
 
 Via = RecordView.Via
@@ -41,20 +43,40 @@ def record_view(
     site: Site,
     label: str,
     via: str = Via.PAGE,
+    pk: int | None = None,
 ) -> RecordView:
-    """Note that `viewer` read `obj` (of `site`) through `via`."""
+    """Note that `viewer` read `obj` (of `site`) through `via`.
+
+    `pk`: an id the caller took from the view log's sequence (PostgreSQL), sent with another
+    read: the row's INSERT then goes with its ledger entry in one round trip, in the same
+    transaction, its stored values checked against the entry's digest before the commit
+    (`ledger.hold_insert`, services/ledger_held.py)."""
+    if pk is not None:
+        try:
+            return _record(viewer, obj, site, label, via, pk)
+        except StoredRowDiffers:
+            pass  # never expected: rolled back whole, then written the ordinary way
+    return _record(viewer, obj, site, label, via, None)
+
+
+def _record(viewer, obj, site: Site, label: str, via: str, pk: int | None) -> RecordView:
     with audited_change(viewer, f"read {_clip(label)} ({via})"):
-        return _digested(
-            RecordView.objects.create(
-                site=site,
-                object_type=object_type(type(obj)),
-                object_pk=str(obj.pk),
-                object_label=_clip(label),
-                viewer=viewer,
-                viewer_name=viewer.get_username(),
-                via=via,
-            )
+        view = RecordView(
+            pk=pk,
+            site=site,
+            object_type=object_type(type(obj)),
+            object_pk=str(obj.pk),
+            object_label=_clip(label),
+            viewer=viewer,
+            viewer_name=viewer.get_username(),
+            via=via,
         )
+        if pk is not None and ledger.hold_insert(view, viewer):
+            # Inserted with its entry when the block ends; nothing reads it before.
+            view._state.adding, view._state.db = False, connection.alias
+            return view
+        view.save(force_insert=True)  # as RecordView.objects.create does
+        return _digested(view)
 
 
 def _digested(view: RecordView) -> RecordView:
@@ -112,11 +134,13 @@ def counts_by_site(queryset: QuerySet) -> dict[Site, int]:
 # --- what the routes call ------------------------------------------------------------------
 
 
-def incident_read(viewer, incident: Incident, via: str = Via.PAGE, part: str = "") -> RecordView:
+def incident_read(
+    viewer, incident: Incident, via: str = Via.PAGE, part: str = "", pk: int | None = None
+) -> RecordView:
     """The incident page, its history, its API detail or one of its nested API lists
-    (`part`: "supplements", "attachments")."""
+    (`part`: "supplements", "attachments"). `pk`: see `record_view`."""
     label = f"{incident.record_label} {part}".strip()
-    return record_view(viewer, incident, site=incident.site, label=label, via=via)
+    return record_view(viewer, incident, site=incident.site, label=label, via=via, pk=pk)
 
 
 def attachment_read(viewer, attachment: Attachment) -> RecordView:

@@ -10,7 +10,7 @@ from facility_log.forms import incidents as forms
 from facility_log.models import Attachment, Category, Incident, Review, Site, Zone
 from facility_log.models.incidents import Status
 from facility_log.scoping import VIEW_ROLES, get_scoped_or_404
-from facility_log.services import history, incident_page, links, procedures, view_log
+from facility_log.services import history, incident_page_reads, links, view_log
 from facility_log.services import incidents as svc
 from facility_log.services.downloads import serve_attachment
 from facility_log.services.history import HistoryEntry
@@ -34,30 +34,30 @@ def incident_detail(request, pk: int):
     viewer may take now."""
     incident, held = _incident_with_roles(request, pk)
     roles = _roles(request.user, incident, held)
-    view_log.incident_read(request.user, incident, view_log.Via.PAGE)
-    # Read once, used by the list, the timeline, the attachment form and the surroundings.
-    attachments = incident_page.attachments(incident)
-    sources = incident_page.sources(incident)
+    # Everything else the page shows, in one round trip on PostgreSQL, with the id of the
+    # view-log row, written with its ledger entry in one more (services/incident_page_reads).
+    read = incident_page_reads.read_page(incident)
+    view_log.incident_read(request.user, incident, view_log.Via.PAGE, pk=read.view_pk)
     can = _abilities(request.user, incident, roles)
     return render(
         request,
         "facility_log/incidents/detail.html",
         {
             "incident": incident,
-            "persons": incident_page.persons(incident),
-            "vehicles": incident_page.vehicles(incident),
-            "property_items": incident_page.property_items(incident),
-            "attachments": attachments,
-            "timeline": svc.incident_timeline(incident, attachments),
-            "surroundings": links.incident_surroundings(incident, sources),
-            "sources": sources,
+            "persons": read.persons,
+            "vehicles": read.vehicles,
+            "property_items": read.property_items,
+            "attachments": read.attachments,
+            "timeline": svc.incident_timeline(incident, read.attachments, read.timeline),
+            "surroundings": links.incident_surroundings(incident, read.sources, read.surroundings),
+            "sources": read.sources,
             "returned_because": _returned_because(incident),
-            "legal_hold": incident_page.active_hold(incident),
+            "legal_hold": read.hold,
             "can": can,
             # Each form only where the page shows it (the template asks `can` the same).
-            **_forms(incident, attachments, can),
+            **_forms(incident, read.attachments, can),
             "correctable": _correctable(incident, can),
-            "checklist": procedures.incident_checklist(incident),
+            "checklist": read.checklist,
         },
     )
 
