@@ -227,3 +227,65 @@ def test_the_surroundings_and_timeline_read_alone_give_the_same(personas):
         incident, read.attachments, read.timeline
     )
     assert read.checklist == procedures.incident_checklist(incident)
+
+
+# --- the parts written in one pass (templatetags/incident_page_tags.py) --------------------
+
+OLD_TIMELINE = (
+    "{% load i18n facility_log_tags %}"
+    "{% for event in timeline %}\n"
+    "  <li><time>{{ event.when|site_time:site }}</time> <strong>{{ event.kind }}</strong> "
+    '{% blocktranslate trimmed with who=event.who|default:"—" %}by {{ who }}'
+    "{% endblocktranslate %}{% if event.text %}: {{ event.text }}{% endif %}</li>\n"
+    "{% endfor %}"
+)
+OLD_FORM = '{% include "facility_log/form_fields.html" with form=form %}'
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_the_timeline_is_written_as_the_template_wrote_it(personas, language):
+    from django.template import Context, Template
+    from django.utils import translation
+    from django.utils.safestring import mark_safe
+
+    from facility_log.services.incident_timeline import TimelineEvent
+    from facility_log.templatetags.incident_page_tags import timeline_items
+
+    when = timezone.now()
+    events = [
+        TimelineEvent(when, HOSTILE, HOSTILE, HOSTILE),
+        TimelineEvent(when, "created", "", ""),
+        TimelineEvent(when, "review: returned", "Ann Lee (ann)", mark_safe("<em>kept</em>")),
+        TimelineEvent(when, "supplement", None, "100% & more"),
+    ]
+    events += svc.incident_timeline(_hostile_incident(personas))
+    with translation.override(language):
+        old = Template(OLD_TIMELINE).render(Context({"timeline": events, "site": personas.site_a}))
+        new = timeline_items(events, personas.site_a)
+    assert new == old
+    assert ("von Ann Lee (ann)" in new) is (language == "de")  # translated, not copied
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_the_pages_forms_are_written_as_the_include_wrote_them(personas, language):
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from facility_log.forms import incidents as forms
+    from facility_log.templatetags.facility_log_tags import form_fields
+
+    incident = _hostile_incident(personas)
+    with translation.override(language):
+        page_forms = [
+            forms.PersonForm(prefix="persons"),
+            forms.VehicleForm(prefix="vehicles"),
+            forms.PropertyItemForm(prefix="property"),
+            forms.SupplementForm(auto_id="supplement_%s"),
+            forms.AttachmentForm(
+                auto_id="attach_%s", incident=incident, attachments=list(incident.attachments.all())
+            ),
+            forms.SupplementForm({"text": "", "reason": HOSTILE}, auto_id="supplement_%s"),
+        ]
+        for form in page_forms:
+            old = Template(OLD_FORM).render(Context({"form": form}))
+            assert form_fields(form) == old
