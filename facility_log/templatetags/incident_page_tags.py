@@ -18,7 +18,7 @@ def surroundings_rows(surroundings, site) -> SafeString:
     """`<tr>` per door event or scan around the incident: when (site time), what (with a
     "linked" badge for the events it was opened from), where, details."""
     badge = f' <span class="badge">{conditional_escape(gettext("linked"))}</span>'
-    esc = conditional_escape
+    esc = _esc  # conditional_escape's result, without its wrappers for lazy strings
     return mark_safe(  # noqa: S308 - every value is escaped above
         "".join(
             f"<tr><td>{esc(site_time(n.when, site))}</td>"

@@ -289,3 +289,36 @@ def test_the_pages_forms_are_written_as_the_include_wrote_them(personas, languag
         for form in page_forms:
             old = Template(OLD_FORM).render(Context({"form": form}))
             assert form_fields(form) == old
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_the_surroundings_escape_as_conditional_escape_did(personas, language):
+    from django.utils import translation
+    from django.utils.html import conditional_escape
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext, gettext_lazy
+
+    from facility_log.services.links import Nearby
+    from facility_log.templatetags.facility_log_tags import site_time
+    from facility_log.templatetags.incident_page_tags import surroundings_rows
+
+    when = timezone.now()
+    values = [HOSTILE, mark_safe("<em>kept</em>"), gettext_lazy("linked"), "", 42]
+    rows = [
+        Nearby(when, a, b, c, linked)
+        for a in values
+        for b in values[:3]
+        for c in values
+        for linked in (True, False)
+    ]
+    rows += links.incident_surroundings(_hostile_incident(personas))
+    with translation.override(language):
+        badge = f' <span class="badge">{conditional_escape(gettext("linked"))}</span>'
+        esc = conditional_escape
+        before = "".join(  # the code before: conditional_escape on every value
+            f"<tr><td>{esc(site_time(n.when, personas.site_a))}</td>"
+            f"<td>{esc(n.kind)}{badge if n.linked else ''}</td>"
+            f"<td>{esc(n.where)}</td><td>{esc(n.detail)}</td></tr>"
+            for n in rows
+        )
+        assert surroundings_rows(rows, personas.site_a) == before
