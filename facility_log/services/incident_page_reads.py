@@ -9,17 +9,16 @@ precompiled statements go as one simple-protocol query on PostgreSQL (psycopg's 
 cursor, Django's default: each statement its own result, read with `nextset()`, as
 `precompiled.all_together` sends the API detail's), with the next id of the view log's
 sequence, which lets the view-log row go with its ledger entry in one more round trip
-(`view_log.record_view`, `ledger.hold_insert`). On SQLite, or with server-side binding,
-each statement is run on its own. The rows are read exactly as each query alone reads them.
+(`view_log.read_with_next_id`, `view_log.record_view`, `ledger.hold_insert`). On SQLite,
+or with server-side binding, each statement is run on its own. The rows are read exactly
+as each query alone reads them.
 """
 
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connections
-
-from facility_log.models import Incident, RecordView
-from facility_log.services import incident_page, links, procedures
+from facility_log.models import Incident
+from facility_log.services import incident_page, links, procedures, view_log
 from facility_log.services.incident_timeline import TIMELINE_READS
 from facility_log.services.precompiled import PrecompiledQuery
 
@@ -61,7 +60,7 @@ def read_page(incident: Incident, using: str = "default") -> PageReads:
         name: query.statement(key, using=using, **values)
         for name, (query, key, values) in reads.items()
     }
-    fetched, view_pk = _fetch(statements, using)
+    fetched, view_pk = view_log.read_with_next_id(statements, using)
     answers = {}
     for name, (compiler, _sql, _params) in statements.items():
         if name in _INSTANCES or name in ("procedure", "ticks"):
@@ -90,33 +89,3 @@ def read_page(incident: Incident, using: str = "default") -> PageReads:
         ),
         view_pk=view_pk,
     )
-
-
-def _fetch(statements: dict[str, tuple], using: str) -> tuple[dict[str, list], int | None]:
-    """Each statement's rows, by name, and on PostgreSQL the view log's next id, in one
-    round trip there (each statement its own snapshot, as each alone would read)."""
-    connection = connections[using]
-    fetched: dict[str, list] = {}
-    one_trip = connection.vendor == "postgresql" and not connection.settings_dict["OPTIONS"].get(
-        "server_side_binding"
-    )
-    if not one_trip:
-        for name, (_compiler, sql, params) in statements.items():
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                fetched[name] = cursor.fetchall()
-        return fetched, None
-    sql = "; ".join(statement for _compiler, statement, _params in statements.values())
-    params = [param for _compiler, _sql, some in statements.values() for param in some]
-    table, column = RecordView._meta.db_table, RecordView._meta.pk.column
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"{sql}; SELECT nextval(pg_get_serial_sequence(%s, %s))", [*params, table, column]
-        )
-        for n, name in enumerate(statements):
-            if n:
-                cursor.nextset()
-            fetched[name] = cursor.fetchall()
-        cursor.nextset()
-        (view_pk,) = cursor.fetchone()
-    return fetched, view_pk

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection, models
+from django.db import connection, connections, models
 from django.db.models import Count, Q, QuerySet
 
 from facility_log.models import Attachment, Incident, RecordView, Shift, Site
@@ -77,6 +77,37 @@ def _record(viewer, obj, site: Site, label: str, via: str, pk: int | None) -> Re
             return view
         view.save(force_insert=True)  # as RecordView.objects.create does
         return _digested(view)
+
+
+def read_with_next_id(statements: dict[str, tuple], using: str = "default"):
+    """The rows of precompiled statements (`PrecompiledQuery.statement()`'s (compiler, sql,
+    params), by name) and, on PostgreSQL, an id taken from the view log's sequence for the
+    `pk` of `record_view`: there in one simple-protocol query (psycopg's client-side cursor,
+    Django's default; each statement its own result and snapshot, as each alone would read,
+    the way `precompiled.all_together` sends them), one round trip for all. Elsewhere (SQLite,
+    server-side binding) each statement is run on its own and the id is None."""
+    db = connections[using]
+    fetched: dict[str, list] = {}
+    if db.vendor != "postgresql" or db.settings_dict["OPTIONS"].get("server_side_binding"):
+        for name, (_compiler, sql, params) in statements.items():
+            with db.cursor() as cursor:
+                cursor.execute(sql, params)
+                fetched[name] = cursor.fetchall()
+        return fetched, None
+    sql = "; ".join(statement for _compiler, statement, _params in statements.values())
+    params = [param for _compiler, _sql, some in statements.values() for param in some]
+    table, column = RecordView._meta.db_table, RecordView._meta.pk.column
+    with db.cursor() as cursor:
+        cursor.execute(
+            f"{sql}; SELECT nextval(pg_get_serial_sequence(%s, %s))", [*params, table, column]
+        )
+        for n, name in enumerate(statements):
+            if n:
+                cursor.nextset()
+            fetched[name] = cursor.fetchall()
+        cursor.nextset()
+        (view_pk,) = cursor.fetchone()
+    return fetched, view_pk
 
 
 def _digested(view: RecordView) -> RecordView:
@@ -156,11 +187,13 @@ def attachment_read(viewer, attachment: Attachment) -> RecordView:
     )
 
 
-def shift_report_read(viewer, shift: Shift, *, pdf: bool = False) -> RecordView:
-    """The daily activity report of one shift (page or PDF)."""
+def shift_report_read(
+    viewer, shift: Shift, *, pdf: bool = False, pk: int | None = None
+) -> RecordView:
+    """The daily activity report of one shift (page or PDF). `pk`: see `record_view`."""
     local = shift.started_at.astimezone(shift.site.tzinfo)
     label = f"DAR {shift.site.code} {local:%Y-%m-%d} shift #{shift.pk}{' PDF' if pdf else ''}"
-    return record_view(viewer, shift, site=shift.site, label=label, via=Via.ACTIVITY_REPORT)
+    return record_view(viewer, shift, site=shift.site, label=label, via=Via.ACTIVITY_REPORT, pk=pk)
 
 
 def site_day_report_read(viewer, site: Site, day: date, *, pdf: bool = False) -> RecordView:
