@@ -10,9 +10,7 @@ gets its incident set, as a related manager would have set it.
 
 from datetime import UTC, datetime
 
-from django.contrib.auth import get_user_model
 from django.db.models import Model
-from django.http import Http404
 
 from facility_log.models import (
     Attachment,
@@ -25,15 +23,8 @@ from facility_log.models import (
     Vehicle,
 )
 from facility_log.models.retention import LegalHold
-from facility_log.scoping import (
-    ANY_ROLE,
-    can_act,
-    is_unrestricted,
-    require_role,
-    roles_at,
-    scoped,
-)
 from facility_log.services.precompiled import PrecompiledQuery, Slot
+from facility_log.services.scoped_get import ScopedGet
 
 # Sentinels no real value equals (an id within a 32-bit id's range, which Django compiles to
 # a parameter; a time long before any record).
@@ -95,41 +86,16 @@ PROCEDURE = PrecompiledQuery(
 TICKS = by_incident(ProcedureTick, select_related=["ticked_by"], order=("ticked_at", "pk"))
 
 
-def _scoped_incident_query(key: str, *, pk, user_id):
-    """The page's incident with its site, zone, category and author, scoped as `scoped()`
-    scopes it for a superuser ("all") or a member of sites ("member": a stand-in user with
-    the sentinel id, carried as the memberships subquery; the shape is the same for all)."""
-    stand_in = get_user_model()(pk=user_id, is_active=True, is_superuser=key == "all")
-    incidents = Incident.objects.select_related("site", "zone", "category", "author")
-    return scoped(incidents.filter(pk=pk), stand_in, ANY_ROLE).order_by()[:2]
-
-
-_SCOPED_INCIDENT = PrecompiledQuery(
-    _scoped_incident_query,
-    {
-        "pk": Slot(ID_SENTINEL + 2, Incident._meta.pk),
-        "user_id": Slot(ID_SENTINEL + 3, get_user_model()._meta.pk),
-    },
+_SCOPED_INCIDENT = ScopedGet(
+    lambda: Incident.objects.select_related("site", "zone", "category", "author")
 )
-# Beyond a bigint no incident's id: answered as any unknown id (the ORM sends no query).
-_ID_LIMIT = 2**63
 
 
 def incident_with_roles(user, pk: int, roles) -> tuple[Incident, set[str]]:
     """`scoping.get_scoped_with_roles` of the page's incident (with its site, zone, category
-    and author), its read compiled once per process: 404 unless `user` holds a role at its
-    site, 403 unless one of `roles`; and the roles `user` holds there."""
-    key = "all" if is_unrestricted(user) else "member" if can_act(user) else None
-    found = None
-    if key is not None and -_ID_LIMIT <= pk < _ID_LIMIT:
-        values = {"pk": pk} if key == "all" else {"pk": pk, "user_id": user.pk}
-        found = _SCOPED_INCIDENT.first(key, **values)
-    if found is None:
-        raise Http404(f"No {Incident._meta.verbose_name} found.")
-    held = roles_at(user, found.site)
-    if not held & set(roles):
-        require_role(user, found.site, roles)  # refuses, naming the roles wanted
-    return found, held
+    and author), its read compiled once per process (services/scoped_get.py): 404 unless
+    `user` holds a role at its site, 403 unless one of `roles`; and the roles held there."""
+    return _SCOPED_INCIDENT.get(user, pk, roles)
 
 
 def _of(query: PrecompiledQuery, incident: Incident) -> list:

@@ -37,7 +37,6 @@ from facility_log.scoping import (
     REVIEW_ROLES,
     VIEW_ROLES,
     get_scoped_or_404,
-    get_scoped_with_roles,
     has_role,
 )
 from facility_log.services import rounds as round_services
@@ -45,6 +44,7 @@ from facility_log.services.csv_export import csv_response
 from facility_log.services.pdf_render import render_pdf
 from facility_log.services.rounds import IdempotencyConflict, ScanInput
 from facility_log.services.rounds_report import compliance_csv, compliance_report
+from facility_log.services.scoped_get import ScopedGet
 
 REPORT_READERS = REVIEW_ROLES | {Role.AUDITOR}
 
@@ -59,14 +59,13 @@ def _site(request, code: str, roles=VIEW_ROLES) -> Site:
     return get_scoped_or_404(Site.objects.all(), request.user, roles, site_field="", code=code)
 
 
+# The run with what its pages show, read as get_scoped_with_roles reads it, compiled once.
+_SCOPED_RUN = ScopedGet(lambda: Run.objects.select_related("site", "route", "guard", "schedule"))
+
+
 def _run(request, pk: int) -> Run:
     """A run, for its guard or the site's supervisors and managers."""
-    run, held = get_scoped_with_roles(
-        Run.objects.select_related("site", "route", "guard", "schedule"),
-        request.user,
-        REPORT_ROLES,
-        pk=pk,
-    )
+    run, held = _SCOPED_RUN.get(request.user, pk, REPORT_ROLES)
     if run.guard_id != request.user.pk and not held & set(REVIEW_ROLES):
         raise PermissionDenied("This is another guard's round.")
     return run

@@ -23,6 +23,7 @@ from facility_log.scoping import REPORT_ROLES, VIEW_ROLES, get_scoped_or_404
 from facility_log.services import activity_report as dar
 from facility_log.services import post_orders, shift_report_reads, view_log
 from facility_log.services import shifts as shift_services
+from facility_log.services.scoped_get import ScopedGet
 
 PAGE_SIZE = 50
 DAY_FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -32,10 +33,12 @@ def _site(request, code: str) -> Site:
     return get_scoped_or_404(Site.objects.all(), request.user, VIEW_ROLES, site_field="", code=code)
 
 
+# The shift with its site and guard, read as get_scoped_or_404 reads it, compiled once.
+_SCOPED_SHIFT = ScopedGet(lambda: Shift.objects.select_related("site", "guard"))
+
+
 def _shift(request, pk: int) -> Shift:
-    return get_scoped_or_404(
-        Shift.objects.select_related("site", "guard"), request.user, VIEW_ROLES, pk=pk
-    )
+    return _SCOPED_SHIFT.get(request.user, pk, VIEW_ROLES)[0]
 
 
 def _day(value: str) -> date:
