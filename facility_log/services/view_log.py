@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection, connections, models
+from django.db import connection, models
 from django.db.models import Count, Q, QuerySet
 
 from facility_log.models import Attachment, Incident, RecordView, Shift, Site
 from facility_log.scoping import AUDIT_ROLES, scoped, sites_for
-from facility_log.services import ledger
+from facility_log.services import ledger, read_together
 from facility_log.services.audit import audited_change
 from facility_log.services.ledger import object_type, provide_digest
 from facility_log.services.ledger_held import StoredRowDiffers
@@ -80,34 +80,14 @@ def _record(viewer, obj, site: Site, label: str, via: str, pk: int | None) -> Re
 
 
 def read_with_next_id(statements: dict[str, tuple], using: str = "default"):
-    """The rows of precompiled statements (`PrecompiledQuery.statement()`'s (compiler, sql,
-    params), by name) and, on PostgreSQL, an id taken from the view log's sequence for the
-    `pk` of `record_view`: there in one simple-protocol query (psycopg's client-side cursor,
-    Django's default; each statement its own result and snapshot, as each alone would read,
-    the way `precompiled.all_together` sends them), one round trip for all. Elsewhere (SQLite,
-    server-side binding) each statement is run on its own and the id is None."""
-    db = connections[using]
-    fetched: dict[str, list] = {}
-    if db.vendor != "postgresql" or db.settings_dict["OPTIONS"].get("server_side_binding"):
-        for name, (_compiler, sql, params) in statements.items():
-            with db.cursor() as cursor:
-                cursor.execute(sql, params)
-                fetched[name] = cursor.fetchall()
-        return fetched, None
-    sql = "; ".join(statement for _compiler, statement, _params in statements.values())
-    params = [param for _compiler, _sql, some in statements.values() for param in some]
+    """The rows of read statements (`PrecompiledQuery.statement()`'s (compiler, sql, params),
+    by name) and, on PostgreSQL, an id taken from the view log's sequence for the `pk` of
+    `record_view`, all in one round trip there (services/read_together.py); elsewhere each
+    statement is run on its own and the id is None."""
     table, column = RecordView._meta.db_table, RecordView._meta.pk.column
-    with db.cursor() as cursor:
-        cursor.execute(
-            f"{sql}; SELECT nextval(pg_get_serial_sequence(%s, %s))", [*params, table, column]
-        )
-        for n, name in enumerate(statements):
-            if n:
-                cursor.nextset()
-            fetched[name] = cursor.fetchall()
-        cursor.nextset()
-        (view_pk,) = cursor.fetchone()
-    return fetched, view_pk
+    next_id = ("SELECT nextval(pg_get_serial_sequence(%s, %s))", [table, column])
+    fetched, row = read_together.fetch(statements, using, tail=next_id)
+    return fetched, row[0] if row is not None else None
 
 
 def _digested(view: RecordView) -> RecordView:

@@ -40,6 +40,7 @@ from facility_log.scoping import (
     has_role,
 )
 from facility_log.services import rounds as round_services
+from facility_log.services import run_page
 from facility_log.services.csv_export import csv_response
 from facility_log.services.pdf_render import render_pdf
 from facility_log.services.rounds import IdempotencyConflict, ScanInput
@@ -101,12 +102,8 @@ def round_start(request, code: str, route_id: int):
     return redirect("round-run", pk=run.pk)
 
 
-def _progress(run: Run) -> dict:
-    scans = list(run.scans.select_related("checkpoint"))
+def _progress(run: Run, scans: list, checkpoints: dict) -> dict:
     scanned = {scan.checkpoint_id for scan in scans}
-    checkpoints = Checkpoint.objects.select_related("zone").in_bulk(
-        [stop["checkpoint"] for stop in run.plan]
-    )
     stops = [
         {
             "checkpoint": checkpoints[stop["checkpoint"]],
@@ -127,13 +124,15 @@ def _progress(run: Run) -> dict:
 def round_run(request, pk: int, form=None):
     """The guard's round screen: next checkpoint, its instructions, progress, code entry."""
     run = _run(request, pk)
+    # Its scans, active exceptions and checkpoints in one round trip (services/run_page.py).
+    scans, exceptions, checkpoints = run_page.read_run(run)
     context = {
         "run": run,
         "site": run.site,
         "form": form or ManualScanForm(),
         "client_uuid": ClientUuidForm.fresh(),
-        "exceptions": run.exceptions.filter(withdrawn_at__isnull=True).order_by("detected_at"),
-        **_progress(run),
+        "exceptions": exceptions,
+        **_progress(run, scans, checkpoints),
     }
     return render(request, "facility_log/rounds/run.html", context)
 
