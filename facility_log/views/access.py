@@ -31,9 +31,8 @@ from facility_log.scoping import (
     sites_for,
 )
 from facility_log.services import access as access_services
-from facility_log.services import access_jobs, alarm_priorities, procedures, view_log
+from facility_log.services import access_jobs, alarm_page, alarm_priorities, view_log
 from facility_log.services.csv_export import TIME, Column, csv_lines, csv_response
-from facility_log.services.history import alarm_history
 from facility_log.services.scoped_get import ScopedGet
 from facility_log.tasks import import_access_file
 
@@ -111,6 +110,8 @@ def alarm_detail(request, pk: int):
     """One alarm: its event, its state and its history (who acknowledged, with which note)."""
     alarm, held = _alarm_for_page(request, pk)
     priority = alarm_priorities.priority_of(alarm)
+    # Its history, ticks and procedure in one round trip (services/alarm_page.py).
+    history, checklist = alarm_page.read_alarm(alarm)
     return render(
         request,
         "facility_log/access/alarm.html",
@@ -120,8 +121,8 @@ def alarm_detail(request, pk: int):
             "form": AlarmNoteForm(),
             "can_review": bool(held & set(REVIEW_ROLES)),
             # Newest first, with the ticks of its procedure's steps.
-            "history": alarm_history(alarm)[::-1],
-            "checklist": procedures.alarm_checklist(alarm),
+            "history": history[::-1],
+            "checklist": checklist,
             "quick_notes": QUICK_NOTES,
             "priority_label": alarm_priorities.PRIORITY_NAMES[priority],
             "priority_class": alarm_priorities.PRIORITY_CLASSES[priority],
