@@ -322,3 +322,37 @@ def test_the_surroundings_escape_as_conditional_escape_did(personas, language):
             for n in rows
         )
         assert surroundings_rows(rows, personas.site_a) == before
+
+
+def test_the_fixed_forms_are_kept_per_language_and_only_when_fixed(personas):
+    from django import forms as django_forms
+    from django.utils import translation
+
+    from facility_log.forms import incidents as forms
+    from facility_log.templatetags.facility_log_tags import form_fields
+    from facility_log.views.incidents import detail
+
+    fixed = [
+        (forms.PersonForm, {"prefix": "persons"}),
+        (forms.VehicleForm, {"prefix": "vehicles"}),
+        (forms.PropertyItemForm, {"prefix": "property"}),
+        (forms.SupplementForm, {"auto_id": "supplement_%s"}),
+    ]
+    for language in ("en", "de", "en", "de"):
+        with translation.override(language):
+            for form_class, options in fixed:
+                assert detail._fixed_form(form_class, **options) == form_fields(
+                    form_class(**options)
+                )
+            german = detail._fixed_form(forms.SupplementForm, auto_id="supplement_%s")
+            assert ("Why you add it" in german) is (language == "en")
+    # Not kept: a form with choices from the database, or with an initial value.
+    incident = _hostile_incident(personas)
+    attach = forms.AttachmentForm(incident=incident, attachments=[])
+    assert not detail._is_fixed(attach)
+
+    class Stamped(django_forms.Form):
+        at = django_forms.CharField(initial=lambda: timezone.now().isoformat())
+
+    first = detail._fixed_form(Stamped)
+    assert not detail._is_fixed(Stamped()) and detail._fixed_form(Stamped) != first
