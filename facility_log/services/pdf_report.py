@@ -15,12 +15,6 @@ from facility_log.services.links import incident_surroundings
 from facility_log.services.pdf_render import pdf_attachment, render_pdf
 
 
-def thumbnail_data_uri(attachment) -> str | None:
-    """A small JPEG of an image attachment made now from its original, inlined (no file or
-    network access at render). The export uses the stored one instead (services/thumbnails.py)."""
-    return thumbnails.data_uri(thumbnails.of_attachment_file(attachment))
-
-
 def report_html(
     bundle: IncidentBundle,
     document,
