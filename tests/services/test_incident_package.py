@@ -11,6 +11,7 @@ from io import StringIO
 import jsonschema
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -24,7 +25,7 @@ from facility_log.services.incident_package import (
 )
 from facility_log.services.ledger import ledger_head
 from facility_log.services.verify import verify_audit
-from tests.incident_factories import photo, seed_site_a_incident
+from tests.incident_factories import png_bytes, seed_site_a_incident
 
 EXPECTED = {
     "report.pdf",
@@ -229,7 +230,26 @@ def test_export_queries_do_not_grow_with_photos_or_supplements(personas):
     small = seed_site_a_incident(personas)
     baseline = _export_queries(personas, small)
     big = _incident_with(personas, photos=5, supplements=4)
+    assert big.attachments.count() == 5
     assert _export_queries(personas, big) == baseline
+
+
+@pytest.mark.django_db
+def test_first_export_of_older_photos_records_their_thumbnails_in_constant_queries(
+    personas, monkeypatch
+):
+    from facility_log.models import AttachmentThumbnail
+    from facility_log.services import thumbnails
+
+    # Photos stored before thumbnails were kept: the first export makes and records them.
+    with monkeypatch.context() as before:
+        before.setattr(thumbnails, "of_upload", lambda upload, file_type: None)
+        one = _incident_with(personas, photos=1, supplements=0)
+        five = _incident_with(personas, photos=5, supplements=0)
+    assert not AttachmentThumbnail.objects.exists()
+    assert _export_queries(personas, one) == _export_queries(personas, five)
+    assert AttachmentThumbnail.objects.count() == 6
+    assert verify_audit().intact
 
 
 def _incident_with(p, photos: int, supplements: int):
@@ -247,7 +267,9 @@ def _incident_with(p, photos: int, supplements: int):
         persons=[{"role": "witness", "name": "W", "statement": "s"}],
     )
     for n in range(photos):
-        svc.add_attachment(incident, p.guard_a, upload=photo(f"p{n}.png"), description=str(n))
+        # Each photo different (an incident holds the same bytes once).
+        upload = SimpleUploadedFile(f"p{n}.png", png_bytes(colour=(n, 30, 30)), "image/png")
+        svc.add_attachment(incident, p.guard_a, upload=upload, description=str(n))
     incident = svc.submit_incident(incident, p.guard_a)
     for n in range(supplements):
         svc.add_supplement(incident, p.guard_a, text=f"more {n}", reason="more")
