@@ -421,7 +421,18 @@ def _add_attachment(writer: PackageWriter, attachment: Attachment) -> None:
     compress = attachment.content_type not in COMPRESSED_TYPES
     with storage.open(name, "rb") as handle:
         member = attachment_member(attachment)
-        writer.add_stream(member, handle, storage.size(name), compress=compress)
+        digest = writer.add_stream(member, handle, storage.size(name), compress=compress)
+    # A court gets the file the facility received or no package: a file changed in storage
+    # since its upload stops the export here, before any disclosure is recorded.
+    if digest != attachment.sha256:
+        writer.abandon()
+        raise ValidationError(
+            {
+                "attachments": f"{attachment.original_name} no longer matches the SHA-256"
+                " recorded when it was uploaded, so no package was made. Run verify_audit and"
+                " tell the administrator."
+            }
+        )
 
 
 def verify_incident_package(path: Path) -> list[str]:

@@ -10,7 +10,7 @@ from io import StringIO
 
 import jsonschema
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -288,3 +288,65 @@ def test_verify_audit_names_an_attachment_whose_bytes_changed_on_disk(personas):
         handle.write(bytes([first[0] ^ 1]))
     with pytest.raises(CommandError, match=rf"attachment {attachment.pk} \(desk.png\).*no longer"):
         call_command("verify_audit", stdout=StringIO())
+
+
+def _change_stored_file(attachment) -> None:
+    """What a storage-side tamper looks like: the same name, other bytes."""
+    with attachment.file.storage.open(attachment.file.name, "rb") as handle:
+        data = handle.read()
+    path = attachment.file.path
+    with open(path, "wb") as handle:
+        handle.write(data[:-1] + bytes([data[-1] ^ 1]))
+
+
+@pytest.mark.django_db
+def test_an_attachment_changed_in_storage_stops_the_export_and_nothing_is_disclosed(
+    personas, tmp_path
+):
+    from facility_log.models import RecordView
+
+    incident = seed_site_a_incident(personas)
+    attachment = incident.attachments.get()
+    _change_stored_file(attachment)
+    views_before = RecordView.objects.count()
+    with pytest.raises(ValidationError) as refused:
+        _export(personas, incident)
+    assert "desk.png no longer matches the SHA-256 recorded" in " ".join(refused.value.messages)
+    assert not Disclosure.objects.exists()
+    assert RecordView.objects.count() == views_before
+    # The command says the same, and writes no file.
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(CommandError, match="desk.png no longer matches"):
+        call_command(
+            "export_incident",
+            incident.number,
+            "--by",
+            personas.supervisor_a.username,
+            "--recipient",
+            "City Police",
+            "--reason",
+            "theft",
+            "--out",
+            str(out),
+        )
+    assert list(out.iterdir()) == []
+    assert not Disclosure.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_unchanged_file_exports_after_a_refused_one_is_restored(personas):
+    """The legitimate path after the attack path: the file put back, the package is made and
+    the ledger verifies."""
+    incident = seed_site_a_incident(personas)
+    attachment = incident.attachments.get()
+    with attachment.file.storage.open(attachment.file.name, "rb") as handle:
+        original = handle.read()
+    _change_stored_file(attachment)
+    with pytest.raises(ValidationError):
+        _export(personas, incident)
+    with open(attachment.file.path, "wb") as handle:
+        handle.write(original)
+    _incident, data, disclosure = _export(personas, incident)
+    assert disclosure.package_sha256 and _members(data)
+    assert verify_audit().intact
