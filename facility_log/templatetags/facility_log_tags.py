@@ -308,9 +308,27 @@ SHIFT_ROW = (
 )
 
 
+# The columns each shift row reads (`values(...)` with `entry_count`: dicts, no Shift and
+# User instances, whose building was most of the list's own work).
+SHIFT_ROW_FIELDS = (
+    "id",
+    "started_at",
+    "ended_at",
+    "guard__first_name",
+    "guard__last_name",
+    "guard__username",
+)
+
+
+def _full_name_or_username(row: dict, prefix: str) -> str:
+    """`user.get_full_name() or user.get_username()` (Django's User) for a row's user columns."""
+    full_name = f"{row[prefix + 'first_name']} {row[prefix + 'last_name']}".strip()
+    return full_name or row[prefix + "username"]
+
+
 @register.simple_tag
 def shift_rows(shifts, site) -> str:
-    """The site's shift list rows (each shift with its guard and `entry_count`): guard,
+    """The site's shift list rows (dicts of SHIFT_ROW_FIELDS and `entry_count`): guard,
     started and ended (site time, or "open"), entries, links to the report and its PDF."""
     report, pdf = _t("Report"), _t("PDF")
     still_open = mark_safe(f'<span class="badge">{_esc(_t("open"))}</span>')  # noqa: S308
@@ -318,13 +336,13 @@ def shift_rows(shifts, site) -> str:
         "".join(
             _html(
                 SHIFT_ROW,
-                s.guard.get_full_name() or s.guard.get_username(),
-                site_time(s.started_at, site),
-                site_time(s.ended_at, site) if s.ended_at else still_open,
-                s.entry_count,
-                url_of(s.pk, "shift-report"),
+                _full_name_or_username(s, "guard__"),
+                site_time(s["started_at"], site),
+                site_time(s["ended_at"], site) if s["ended_at"] else still_open,
+                s["entry_count"],
+                url_of(s["id"], "shift-report"),
                 report,
-                url_of(s.pk, "shift-report-pdf"),
+                url_of(s["id"], "shift-report-pdf"),
                 pdf,
             )
             for s in shifts
