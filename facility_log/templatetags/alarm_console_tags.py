@@ -81,9 +81,7 @@ def alarm_console_items(alarms) -> str:
         zone = zones.get(site.pk)
         if zone is None:
             zone = zones[site.pk] = site.tzinfo
-        tick = (
-            ALARM_TICK.format(pk, pk, pk, tick_message % {"pk": pk}) if a.can_acknowledge else ""
-        )
+        tick = ALARM_TICK.format(pk, pk, pk, tick_message % {"pk": pk}) if a.can_acknowledge else ""
         items.append(
             ALARM_ITEM.format(
                 _esc(a.state),

@@ -131,7 +131,6 @@ def test_the_page_is_linked_from_the_access_navigation():
     assert reverse("access-vendor-types") == URL
 
 
-
 @pytest.mark.django_db
 def test_unmapped_types_read_from_site_instances_equal_those_read_from_ids(unmapped):
     from facility_log.services import access_mapping
