@@ -146,6 +146,8 @@ def test_the_event_list_reads_no_mapping_until_a_type_is_unmapped(personas, clie
     """The event list passes its Site instances (no second read of their codes); with nothing
     unmapped no mapping is looked up, with one the page lists it (one read more)."""
     _gallagher(personas.site_c, personas.zone_c, 9, "Secret C Type")
+    door(personas.site_a, personas.zone_a)
+    ingest(personas.site_a, [row(line=50, external_id="granted-a")])  # events in both reads
     client = client_for("manager_ab")
     with CaptureQueriesContext(connection) as none:
         page = client.get("/access/events/")
