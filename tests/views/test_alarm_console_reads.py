@@ -109,3 +109,18 @@ def test_the_precompiled_read_of_the_picked_alarms_equals_the_orm_read(personas)
                         assert mine.event.occurred_at == theirs.event.occurred_at
                     assert mine.panic is None and mine.missed_check_in is None
     assert alarm_console._picked([], True, True) == []
+
+
+def test_the_priority_lookup_reads_the_sites_own_rows_without_joining_sites(personas):
+    from facility_log.services import alarm_priorities
+
+    a, b = personas.site_a.pk, personas.site_b.pk
+    alarm_priorities.set_alarm_priority(
+        personas.site_a, personas.manager_ab, event_type="tamper", priority=1, reason="vault"
+    )
+    with CaptureQueriesContext(connection) as read:
+        priority = alarm_priorities.priority_lookup([a, b])
+    assert len(read) == 1 and "facility_log_site" not in read.captured_queries[0]["sql"]
+    assert priority(a, "tamper") == 1
+    assert priority(b, "tamper") == alarm_priorities.default_priority("tamper") != 1
+    assert alarm_priorities.priority_lookup([b])(a, "tamper") != 1  # another site's row unread
