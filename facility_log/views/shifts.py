@@ -24,6 +24,7 @@ from facility_log.services import activity_report as dar
 from facility_log.services import post_orders, shift_report_reads, view_log
 from facility_log.services import shifts as shift_services
 from facility_log.services.scoped_get import ScopedGet
+from facility_log.templatetags.facility_log_tags import SHIFT_ROW_FIELDS
 
 PAGE_SIZE = 50
 DAY_FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -63,11 +64,12 @@ def site_shifts(request, code: str):
     site = _site(request, code)
     if "day" in request.GET:
         return redirect("site-activity", code=site.code, day=_day(request.GET["day"]).isoformat())
+    # Dicts of the shown columns (templatetags `shift_rows`), not shifts with their guards.
     shifts = (
         Shift.objects.filter(site=site)
-        .select_related("guard")
-        .annotate(entry_count=Count("entries"))
         .order_by("-started_at", "-pk")
+        .values(*SHIFT_ROW_FIELDS)
+        .annotate(entry_count=Count("entries"))
     )
     page = Paginator(shifts, PAGE_SIZE).get_page(request.GET.get("page"))
     today = timezone.now().astimezone(site.tzinfo).date()
