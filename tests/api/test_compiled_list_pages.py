@@ -1,22 +1,30 @@
-"""The incident and access event lists' pages read by one statement compiled once
-(facility_log/api/keyset_rows.py) send exactly what the ORM's two-statement read sends: the
-same bytes on every page, both ways, for callers of one site, two sites or every site
-(a superuser), with a search text full of LIKE wildcards; the same errors; and the outsider
-gets nothing. On SQLite the ORM's read is kept."""
+"""The API lists' pages read by statements compiled once send exactly what the ORM's
+reads send: the incident and access event cursor pages in one statement
+(facility_log/api/keyset_rows.py), the runs' and shifts' count and slice
+(facility_log/api/offset_rows.py). The same bytes on every page, both ways, for callers of
+one site, two sites or every site (a superuser), with a search text full of LIKE wildcards;
+the same errors; and the outsider gets nothing. On SQLite the cursor pages are read through
+the ORM."""
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from facility_log.api import keyset_rows
+from facility_log.api import keyset_rows, offset_rows, shifts
 from facility_log.api.access import events as event_views
 from facility_log.api.incidents import views as incident_views
+from facility_log.api.rounds import runs
 from tests.api.test_row_lists import world  # noqa: F401 - the rows of every list
 from tests.incident_factories import draft
 
 pytestmark = pytest.mark.django_db
 
-VIEWS = (incident_views.IncidentViewSet, event_views.AccessEventViewSet)
+VIEWS = (
+    incident_views.IncidentViewSet,
+    event_views.AccessEventViewSet,
+    runs.RunViewSet,
+    shifts.ShiftViewSet,
+)
 URLS = [
     "/api/v1/incidents/",
     "/api/v1/incidents/?limit=2",
@@ -27,6 +35,12 @@ URLS = [
     "/api/v1/incidents/?limit=3&text=draft",
     "/api/v1/access-events/",
     "/api/v1/access-events/?limit=3",
+    "/api/v1/runs/",
+    "/api/v1/runs/?limit=2",
+    "/api/v1/runs/?limit=1&offset=2",
+    "/api/v1/runs/?offset=500",
+    "/api/v1/shifts/",
+    "/api/v1/shifts/?limit=2&offset=1",
 ]
 PEOPLE = ["manager_ab", "guard_a", "admin", "outsider_c"]
 POSTGRES = connection.vendor == "postgresql"
@@ -100,6 +114,10 @@ def test_the_outsider_gets_nothing_of_another_site(hostile, api_client_for):
         "/api/v1/access-events/?cursor=x",
         "/api/v1/access-events/?limit=abc",
         "/api/v1/incidents/?text=a&status=nope",
+        "/api/v1/runs/?limit=0",
+        "/api/v1/runs/?offset=-1",
+        "/api/v1/shifts/?limit=1.5",
+        "/api/v1/shifts/?open=maybe",
     ],
 )
 def test_bad_parameters_get_the_same_errors(world, api_client_for, monkeypatch, url):  # noqa: F811
@@ -148,3 +166,26 @@ def test_beyond_the_shapes_it_may_keep_a_page_goes_through_the_orm(
     monkeypatch.setattr(incident_views._PAGES, "shapes", set())
     assert client.get("/api/v1/incidents/?limit=7").content == expected
     assert not incident_views._PAGES.shapes
+
+
+def test_runs_and_shifts_are_counted_by_the_compiled_count(world, api_client_for):  # noqa: F811
+    client = api_client_for("manager_ab")
+    for url, table in (("/api/v1/runs/", "run"), ("/api/v1/shifts/", "shift")):
+        client.get(url)
+        statements = _statements(client, url)
+        assert any(f'COUNT("facility_log_{table}"."id")' in s for s in statements), statements
+        listed = client.get(url).json()
+        assert listed["count"] == len(listed["results"]) > 0
+
+
+def test_beyond_the_slices_it_may_keep_a_page_is_read_through_the_orm(
+    world,  # noqa: F811
+    api_client_for,
+    monkeypatch,
+):
+    client = api_client_for("manager_ab")
+    expected = client.get("/api/v1/runs/?limit=2&offset=1").content
+    monkeypatch.setattr(offset_rows, "MAX_SHAPES", 0)
+    monkeypatch.setattr(runs._PAGES, "shapes", set())
+    assert client.get("/api/v1/runs/?limit=2&offset=1").content == expected
+    assert not runs._PAGES.shapes
