@@ -3,6 +3,7 @@ come from the mixins in `workflow` and `additions`."""
 
 from django.db import router
 from django.db.models import Prefetch
+from django.http import Http404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -10,7 +11,7 @@ from rest_framework.response import Response
 
 from facility_log.api.errors import Unprocessable
 from facility_log.api.incidents.additions import IncidentAdditionActions
-from facility_log.api.incidents.detail import load_related
+from facility_log.api.incidents.detail import load_related, visible_incident
 from facility_log.api.incidents.serializers import (
     CONFLICT,
     AttachmentSerializer,
@@ -156,6 +157,20 @@ class IncidentViewSet(
 
     def get_serializer_class(self):
         return IncidentDetailSerializer if self.action == "retrieve" else IncidentSerializer
+
+    def get_object(self):
+        """The incident of a read (`retrieve`) by a query compiled once (detail.py), checked
+        as DRF checks it; anything else as DRF reads it."""
+        if self.action != "retrieve":
+            return super().get_object()
+        lookup = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field)
+        read, incident = visible_incident(self.request.user, lookup, router.db_for_read(Incident))
+        if not read:
+            return super().get_object()
+        if incident is None:  # worded as django.shortcuts.get_object_or_404 words it
+            raise Http404(f"No {Incident._meta.object_name} matches the given query.")
+        self.check_object_permissions(self.request, incident)
+        return incident
 
     def retrieve(self, request, *args, **kwargs):
         """One incident with its persons, statements and attachments: logged in the view
