@@ -50,6 +50,22 @@ class Pagination(LimitOffsetPagination):
     def get_offset(self, request):
         return min(_whole_number(request, self.offset_query_param, 0) or 0, MAX_OFFSET)
 
+    def paginate_read(self, request, ready, count, read):
+        """`paginate_queryset` with the count and the slice read by `count()` and
+        `read(offset, limit)` (same checks, same errors, same order of steps), or None,
+        reading nothing, when `ready(offset, limit)` says it cannot read this slice."""
+        limit, offset = self.get_limit(request), self.get_offset(request)
+        if not ready(offset, limit):
+            return None
+        self.request, self.limit = request, limit
+        self.count = count()
+        self.offset = offset
+        if self.count > self.limit and self.template is not None:
+            self.display_page_controls = True
+        if self.count == 0 or self.offset > self.count:
+            return []
+        return read(self.offset, self.limit)
+
     def get_schema_operation_parameters(self, view):
         limit, offset = super().get_schema_operation_parameters(view)
         limit["schema"] = {"type": "integer", "minimum": 1, "maximum": INT64_MAX}
@@ -70,13 +86,16 @@ class KeysetPagination(BasePagination):
     default_limit = 50
     max_limit = 500
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def _begin(self, request, view) -> None:
         if "offset" in request.query_params:
             raise serializers.ValidationError(
                 {"offset": ["This list pages by cursor: follow `next` (?cursor=…)."]}
             )
         self.request = request
         self.limit = self._limit(request)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self._begin(request, view)
         field, values = getattr(view, "keyset_split", (None, None))
         try:
             self.page = paging.keyset_page(
@@ -90,6 +109,20 @@ class KeysetPagination(BasePagination):
         except paging.BadCursor as error:
             raise Unprocessable({self.cursor_query_param: [str(error)]}) from None
         return self.page.rows
+
+    def paginate_read(self, request, view, read):
+        """`paginate_queryset` with the page read by `read(cursor, size)` (a
+        paging.KeysetPage, or None when it cannot read this one: then None, and nothing is
+        kept). The same parameters are checked, with the same errors."""
+        self._begin(request, view)
+        try:
+            page = read(request.query_params.get(self.cursor_query_param) or None, self.limit)
+        except paging.BadCursor as error:
+            raise Unprocessable({self.cursor_query_param: [str(error)]}) from None
+        if page is None:
+            return None
+        self.page = page
+        return page.rows
 
     def _limit(self, request) -> int:
         limit = _whole_number(request, self.limit_query_param, 1)

@@ -280,7 +280,7 @@ def _native_times(execute, sql, params, many, context):
     return execute(sql, params, many, context)
 
 
-def _times_read_natively(using: str):
+def times_read_natively(using: str):
     """Within the block, the statements on `using` read times with psycopg's own loader
     (PostgreSQL through psycopg 3, times aware: USE_TZ)."""
     connection = connections[using]
@@ -294,10 +294,10 @@ class RowList:
     (see the module's docstring), or as DRF's ListModelMixin does when it cannot."""
 
     def list(self, request, *args, **kwargs):
-        queryset = self.filter_queryset(self.get_queryset())
         serializer_class = self.get_serializer_class()
         plan = row_plan(serializer_class) if self.paginator is not None else None
         if plan is None:
+            queryset = self.filter_queryset(self.get_queryset())
             page = self.paginate_queryset(queryset)
             if page is None:
                 return self._list_response(self.get_serializer(queryset, many=True).data)
@@ -306,9 +306,15 @@ class RowList:
         time_field = getattr(self, "keyset_time_field", None)
         if time_field and time_field not in columns:
             columns = [*columns, time_field]
-        rows = queryset.prefetch_related(None).values_list(*columns, named=bool(time_field))
-        with _times_read_natively(rows.db):
-            page = self.paginate_queryset(rows)
+        # A view may read its page by a statement compiled once (api/keyset_rows.py); it
+        # returns None where it cannot, and the page is read through the ORM.
+        read_page = getattr(self, "read_compiled_page", None)
+        page = None if read_page is None else read_page(columns)
+        if page is None:
+            queryset = self.filter_queryset(self.get_queryset())
+            rows = queryset.prefetch_related(None).values_list(*columns, named=bool(time_field))
+            with times_read_natively(rows.db):
+                page = self.paginate_queryset(rows)
         serializer = serializer_class(context=self.get_serializer_context())
         return self.get_paginated_response(represent_rows(serializer, entries, page))
 

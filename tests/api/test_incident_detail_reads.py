@@ -3,6 +3,7 @@
 reads them itself; its query count does not grow with them; the outsider still gets a 404."""
 
 import json
+import uuid
 
 import pytest
 from django.db import connection
@@ -87,3 +88,51 @@ def test_the_detail_queries_do_not_grow_with_related_rows(personas, api_client_f
 def test_the_outsider_gets_no_incident_detail(personas, api_client_for):
     incident = _incident(personas)
     assert api_client_for("outsider_c").get(f"/api/v1/incidents/{incident.pk}/").status_code == 404
+
+
+def test_the_incident_read_once_compiled_is_the_orms(personas, api_client_for, monkeypatch):
+    """`get_object` reads the incident by a query compiled once (detail.visible_incident):
+    the same bytes and the same answers (404 to another site's, an unknown or a malformed
+    id) as DRF's read through the scoped queryset, for every kind of caller; the view log
+    still records each read."""
+    from facility_log.api.incidents import detail
+    from facility_log.models import RecordView
+
+    incident = _incident(personas, extra=1)
+    other, _ = svc.create_incident(
+        personas.manager_ab,
+        site=personas.site_b,
+        client_uuid=uuid.uuid4(),
+        narrative="At B.",
+        title="At B",
+        occurred_from=timezone.now(),
+    )
+    paths = [
+        f"/api/v1/incidents/{incident.pk}/",
+        f"/api/v1/incidents/{other.pk}/",
+        "/api/v1/incidents/999999999/",
+        "/api/v1/incidents/99999999999999999999999/",
+        "/api/v1/incidents/-1/",
+        "/api/v1/incidents/abc/",
+        "/api/v1/incidents/1e3/",
+    ]
+    answers = {}
+    for name in ("manager_ab", "guard_a", "auditor_a", "admin", "outsider_c"):
+        client = api_client_for(name)
+        for path in paths:
+            views_before = RecordView.objects.count()
+            compiled = client.get(path)
+            logged = RecordView.objects.count() - views_before
+            with monkeypatch.context() as m:
+                m.setattr(views, "visible_incident", lambda *args: (False, None))
+                orm = client.get(path)
+            assert (compiled.status_code, compiled.content) == (orm.status_code, orm.content)
+            assert logged == (compiled.status_code == 200)
+            answers[name, path] = compiled.status_code
+    assert answers["manager_ab", paths[0]] == answers["manager_ab", paths[1]] == 200
+    assert answers["guard_a", paths[0]] == answers["auditor_a", paths[0]] == 200
+    assert answers["guard_a", paths[1]] == answers["auditor_a", paths[1]] == 404
+    assert answers["admin", paths[1]] == 200
+    assert {answers["outsider_c", path] for path in paths} == {404}
+    assert all(answers[name, path] == 404 for name, _p in answers for path in paths[2:])
+    assert detail._VISIBLE._compiled  # the compiled read was the one taken

@@ -156,3 +156,29 @@ def test_zone_update_without_reason_names_the_field(personas, api_client_for):
     )
     assert response.status_code == 422
     assert response.json() == {"reason": ["This field is required."]}
+
+
+@pytest.mark.django_db
+def test_me_sends_what_the_orm_read_of_the_memberships_sends(personas, api_client_for):
+    """`me` reads the memberships by a query compiled once: the same memberships, in the
+    same order, as the ORM's read (an inactive one left out), and the outsider only its own."""
+    from facility_log.models import Membership, Role
+
+    user = personas.manager_ab
+    Membership.objects.create(user=user, site=personas.site_c, role=Role.AUDITOR, is_active=False)
+    Membership.objects.create(user=user, site=personas.site_a, role=Role.AUDITOR)
+    for name in ("manager_ab", "outsider_c", "guard_a"):
+        person = personas.all_people()[name]
+        body = api_client_for(name).get("/api/v1/me/").json()
+        orm = Membership.objects.filter(user=person, is_active=True).select_related("site")
+        assert body["memberships"] == [
+            {"site": m.site.code, "site_name": m.site.name, "role": m.role} for m in orm
+        ]
+    mine = api_client_for("manager_ab").get("/api/v1/me/").json()["memberships"]
+    assert [(m["site"], m["role"]) for m in mine] == [
+        ("ALPHA", "auditor"),
+        ("ALPHA", "manager"),
+        ("BRAVO", "manager"),
+    ]
+    outsider = api_client_for("outsider_c").get("/api/v1/me/").json()["memberships"]
+    assert {m["site"] for m in outsider} == {"CHARLIE"}

@@ -2,6 +2,7 @@
 
 import django_filters
 from django import forms
+from django.db import router
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
@@ -18,9 +19,10 @@ from facility_log.api.access.batch import (
 from facility_log.api.errors import Unprocessable
 from facility_log.api.fields import BlankAsNullChoiceField
 from facility_log.api.filters import FilterSet, UtcDateTimeFilter
+from facility_log.api.keyset_rows import KeysetStatements
 from facility_log.api.pagination import KeysetPagination
 from facility_log.api.representation import FastRepresentation
-from facility_log.api.rows import RowList
+from facility_log.api.rows import RowList, times_read_natively
 from facility_log.models import AccessEvent, DenialReason, Direction, ImportBatch, Site
 from facility_log.scoping import (
     INGEST_ROLES,
@@ -116,9 +118,9 @@ class SitesPagination(KeysetPagination):
     """Cursor pages of events, with the codes of the sites whose events the caller can read
     (read once by the view, with the ids it scopes to)."""
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def _begin(self, request, view) -> None:
+        super()._begin(request, view)
         self.site_codes = view.site_codes
-        return super().paginate_queryset(queryset, request, view)
 
     def get_paginated_response(self, data):
         response = super().get_paginated_response(data)
@@ -134,6 +136,14 @@ class SitesPagination(KeysetPagination):
             "description": "The codes of the sites whose events the caller can read.",
         }
         return answer
+
+
+# The plain page, compiled once per shape (api/keyset_rows.py).
+_PAGES = KeysetStatements(
+    AccessEvent,
+    "occurred_at",
+    lambda _filters, site_ids: scoped_to_ids(AccessEvent.objects.all(), site_ids),
+)
 
 
 class AccessEventViewSet(
@@ -158,14 +168,36 @@ class AccessEventViewSet(
         events = AccessEvent.objects.select_related("site", "door")
         if self.action != "list":
             return scoped(events, self.request.user, VIEW_ROLES)
-        # The list: the caller's sites read once, as a literal list of ids that the keyset
-        # pages read site by site (facility_log/paging.py); only the columns it shows.
-        sites = list(sites_for(self.request.user, VIEW_ROLES).values_list("pk", "code"))
-        self.site_codes = [code for _pk, code in sites]
-        wanted = self.request.query_params.get("site")
-        ids = [pk for pk, code in sites if not wanted or code == wanted]
+        ids = self._site_ids()
         self.keyset_split = ("site_id", ids)
         return scoped_to_ids(events, ids).only(*LIST_COLUMNS)
+
+    def _site_ids(self) -> list[int]:
+        """The list's sites, read once, as a literal list of ids that the keyset pages read
+        site by site (facility_log/paging.py); their codes are sent with the page."""
+        if not hasattr(self, "_sites"):
+            self._sites = list(sites_for(self.request.user, VIEW_ROLES).values_list("pk", "code"))
+            self.site_codes = [code for _pk, code in self._sites]
+        wanted = self.request.query_params.get("site")
+        return [pk for pk, code in self._sites if not wanted or code == wanted]
+
+    def read_compiled_page(self, columns: list):
+        """The plain page (no filter named) by a statement compiled once (RowList); None
+        otherwise (then get_queryset, the filters and the ORM)."""
+        if any(name in self.request.query_params for name in AccessEventFilter.base_filters):
+            return None
+        ids = self._site_ids()
+        using = router.db_for_read(AccessEvent)
+        if not _PAGES.usable(using, ids):
+            return None
+        with times_read_natively(using):
+            return self.paginator.paginate_read(
+                self.request,
+                self,
+                lambda cursor, size: _PAGES.page(
+                    using, ids, columns, cursor=cursor, size=size, filters={}
+                ),
+            )
 
     def list(self, request, *args, **kwargs):
         """A page of events; a search by cardholder is written to the view log."""

@@ -7,8 +7,14 @@ builds and compiles each of those six queries on every request, which costs more
 than the database takes to answer them. Their shape never changes, only the incident's id:
 here each is compiled once, run with the id, and its rows put where `prefetch_related` puts
 them, so the serializer reads them exactly as it read the prefetched ones (same querysets,
-same default ordering, same rows).
+same default ordering, same rows). The incident itself is read the same way
+(`visible_incident`): the queryset `get_object` reads, scoped by `scoping.scoped`, compiled
+once with the caller's id and the incident's in slots.
 """
+
+import re
+
+from django.contrib.auth import get_user_model
 
 from facility_log.models import (
     Attachment,
@@ -19,6 +25,7 @@ from facility_log.models import (
     Supplement,
     Vehicle,
 )
+from facility_log.scoping import VIEW_ROLES, can_act, is_unrestricted, scoped
 from facility_log.services.precompiled import PrecompiledQuery, Slot, all_together
 
 # An id no incident has: where the compiled SQL takes the real one.
@@ -59,3 +66,38 @@ def load_related(incident: Incident) -> Incident:
         queryset._prefetch_done = True
         cache[name] = queryset
     return incident
+
+
+# An incident id as the URL gives it, within what the id column holds; anything else is read
+# by the ORM (which answers 404 to it).
+_ID = re.compile(r"[0-9]{1,18}")
+
+
+def _visible(unrestricted: bool, incident, user_id):
+    # The caller as scoping sees it: its id (a slot), active, a superuser or not (the key).
+    caller = get_user_model()(pk=user_id, is_active=True, is_superuser=unrestricted)
+    incidents = Incident.objects.select_related("site", "zone", "category", "author")
+    return scoped(incidents, caller, VIEW_ROLES).filter(pk=incident).order_by()[:1]
+
+
+_VISIBLE = PrecompiledQuery(
+    _visible,
+    {
+        "incident": Slot(-7_700_000_000_000_000_003, Incident._meta.pk),
+        # Within a 32-bit id's range: Django compiles an out-of-range integer to no query.
+        "user_id": Slot(-(2**31) + 45, get_user_model()._meta.pk),
+    },
+)
+
+
+def visible_incident(user, lookup: str, using: str):
+    """(True, the incident or None) as `svc.visible_incidents(user).get(pk=lookup)` reads
+    it, by a query compiled once; (False, None) when it cannot be read so (a caller who may
+    not act, an id that is not a plain number): then the caller reads it through the ORM."""
+    if not can_act(user) or not isinstance(lookup, str) or not _ID.fullmatch(lookup):
+        return False, None
+    unrestricted = is_unrestricted(user)
+    values = {"incident": int(lookup)}
+    if not unrestricted:
+        values["user_id"] = user.pk
+    return True, _VISIBLE.first(unrestricted, using=using, **values)

@@ -1,7 +1,9 @@
 """The incident and attachment viewsets: list, read, create and edit a draft; the actions
 come from the mixins in `workflow` and `additions`."""
 
+from django.db import router
 from django.db.models import Prefetch
+from django.http import Http404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -9,7 +11,7 @@ from rest_framework.response import Response
 
 from facility_log.api.errors import Unprocessable
 from facility_log.api.incidents.additions import IncidentAdditionActions
-from facility_log.api.incidents.detail import load_related
+from facility_log.api.incidents.detail import load_related, visible_incident
 from facility_log.api.incidents.serializers import (
     CONFLICT,
     AttachmentSerializer,
@@ -20,15 +22,32 @@ from facility_log.api.incidents.serializers import (
     IncidentUpdateSerializer,
 )
 from facility_log.api.incidents.workflow import IncidentWorkflowActions
+from facility_log.api.keyset_rows import KeysetStatements, text_slot
 from facility_log.api.pagination import KeysetPagination
-from facility_log.api.rows import RowList
+from facility_log.api.rows import RowList, times_read_natively
 from facility_log.models import Attachment, Incident, Supplement
-from facility_log.scoping import VIEW_ROLES, scoped, site_id_list, sites_for
+from facility_log.scoping import VIEW_ROLES, scoped, scoped_to_ids, site_id_list, sites_for
 from facility_log.services import incidents as svc
 from facility_log.services import view_log
 from facility_log.services.downloads import serve_attachment
+from facility_log.services.incidents.search import search_document
 
 _FILTER_NAMES = tuple(IncidentFilterSerializer._declared_fields)
+
+
+def _listed(filters: tuple, site_ids: list, text=None):
+    """The incidents of `site_ids` as the list reads them (svc.search_incidents with no
+    filter or only `text`, scoped to the caller's sites as a literal list)."""
+    incidents = scoped_to_ids(Incident.objects.all(), site_ids)
+    if "text" in filters:
+        incidents = incidents.alias(search_text=search_document()).filter(
+            search_text__icontains=text
+        )
+    return incidents
+
+
+# The plain page and the text search, compiled once per shape (api/keyset_rows.py).
+_PAGES = KeysetStatements(Incident, "occurred_from", _listed, text_slot())
 
 
 def _refuse_unknown(data, serializer_class) -> None:
@@ -99,6 +118,25 @@ class IncidentViewSet(
             Prefetch("attachments", Attachment._default_manager.select_related("uploaded_by")),
         )
 
+    def read_compiled_page(self, columns: list):
+        """The page by a statement compiled once (RowList), when no filter but `text` is
+        named; None otherwise (then get_queryset and the ORM)."""
+        filters = self._filters()  # a bad value is its 400 here as there
+        if set(filters) - {"text"}:
+            return None
+        ids = site_id_list(self.request.user, VIEW_ROLES)
+        using = router.db_for_read(Incident)
+        if not _PAGES.usable(using, ids):
+            return None
+        with times_read_natively(using):
+            return self.paginator.paginate_read(
+                self.request,
+                self,
+                lambda cursor, size: _PAGES.page(
+                    using, ids, columns, cursor=cursor, size=size, filters=filters
+                ),
+            )
+
     def _filters(self) -> dict:
         """The list filters from the query string; a value that cannot match is a 400 naming
         the parameter, not an empty list that looks like "no incidents"."""
@@ -119,6 +157,20 @@ class IncidentViewSet(
 
     def get_serializer_class(self):
         return IncidentDetailSerializer if self.action == "retrieve" else IncidentSerializer
+
+    def get_object(self):
+        """The incident of a read (`retrieve`) by a query compiled once (detail.py), checked
+        as DRF checks it; anything else as DRF reads it."""
+        if self.action != "retrieve":
+            return super().get_object()
+        lookup = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field)
+        read, incident = visible_incident(self.request.user, lookup, router.db_for_read(Incident))
+        if not read:
+            return super().get_object()
+        if incident is None:  # worded as django.shortcuts.get_object_or_404 words it
+            raise Http404(f"No {Incident._meta.object_name} matches the given query.")
+        self.check_object_permissions(self.request, incident)
+        return incident
 
     def retrieve(self, request, *args, **kwargs):
         """One incident with its persons, statements and attachments: logged in the view

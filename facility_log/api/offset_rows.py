@@ -1,0 +1,87 @@
+"""A `limit`/`offset` page of an API list (runs, shifts) by statements compiled once per
+process.
+
+DRF's LimitOffsetPagination counts the list and reads the page's slice: through the ORM both
+statements are built and compiled anew on every request, which costs more Python time than
+the database takes to answer them. Here the count and the slice are compiled once per shape
+(how many sites; the slice's limit and offset, which SQL writes as literals) by
+services/precompiled.py, with sentinels in the places of the site ids, and run with the
+caller's: the same rows in the same order (the model's own ordering) as the ORM's.
+
+The site ids are the caller's, from scoping.site_id_list, put in the statements through
+`scoping.scoped_to_ids` when they are compiled; the statements know no user. Up to
+`MAX_SITES` sites and `MAX_SHAPES` slices per list; anything else goes the ORM way.
+"""
+
+from django.db.models import BigIntegerField, F, Func, QuerySet
+
+from facility_log.services.precompiled import PrecompiledQuery, Slot
+
+MAX_SITES = 16
+# Slices compiled per list at most: a client walking the pages asks for a new offset each
+# time; beyond these the pages are read through the ORM rather than growing the cache.
+MAX_SHAPES = 64
+
+_SITE_SENTINEL = -(2**31) + 8_000
+
+
+class OffsetStatements:
+    """The precompiled count and slices of one list. `base(site_ids)` returns the list's
+    queryset for those sites in its order; it must be scoped with
+    `scoping.scoped_to_ids(..., site_ids)` and depend on nothing else."""
+
+    def __init__(self, model, base):
+        self.base = base
+        site = model._meta.get_field("site")
+        slots = {f"site{n}": Slot(_SITE_SENTINEL + n, site) for n in range(MAX_SITES)}
+        self.count_query = PrecompiledQuery(self._count, slots)
+        self.slice_query = PrecompiledQuery(self._slice, slots)
+        self.shapes: set = set()
+
+    def _listed(self, sites: int, sentinels: dict) -> QuerySet:
+        return self.base([sentinels[f"site{n}"] for n in range(sites)])
+
+    def _count(self, sites: int, **sentinels) -> QuerySet:
+        # COUNT(id) as a plain function, so that the ORM adds no GROUP BY: one row, the
+        # number `queryset.count()` gives (the id is never null).
+        count = Func(F("pk"), function="COUNT", output_field=BigIntegerField())
+        return self._listed(sites, sentinels).order_by().values_list(count)
+
+    def _slice(self, shape: tuple, **sentinels) -> QuerySet:
+        sites, offset, limit, columns = shape
+        return self._listed(sites, sentinels).values_list(*columns)[offset : offset + limit]
+
+    @staticmethod
+    def usable(site_ids: list) -> bool:
+        return 1 <= len(site_ids) <= MAX_SITES
+
+    def count(self, using: str, site_ids: list) -> int:
+        values = {f"site{n}": site_id for n, site_id in enumerate(site_ids)}
+        compiler, _sql, _params = self.count_query.statement(len(site_ids), using=using, **values)
+        return next(iter(compiler.results_iter()))[0]
+
+    def ready(self, site_ids: list, columns, offset: int, limit: int) -> bool:
+        """Whether this slice is compiled or may be (then it is counted as one)."""
+        shape = (len(site_ids), offset, limit, tuple(columns))
+        if shape not in self.shapes:
+            if len(self.shapes) >= MAX_SHAPES:
+                return False
+            self.shapes.add(shape)
+        return True
+
+    def rows(self, using: str, site_ids: list, columns, offset: int, limit: int) -> list:
+        """The slice's rows as tuples in `columns` order (a shape `ready` accepted)."""
+        shape = (len(site_ids), offset, limit, tuple(columns))
+        values = {f"site{n}": site_id for n, site_id in enumerate(site_ids)}
+        compiler, _sql, _params = self.slice_query.statement(shape, using=using, **values)
+        return list(compiler.results_iter())
+
+    def page(self, paginator, request, using: str, site_ids: list, columns) -> list | None:
+        """The page's rows as `paginator` (api/pagination.py's Pagination) gives them, or
+        None when this slice may not be compiled (then nothing is read)."""
+        return paginator.paginate_read(
+            request,
+            lambda offset, limit: self.ready(site_ids, columns, offset, limit),
+            lambda: self.count(using, site_ids),
+            lambda offset, limit: self.rows(using, site_ids, columns, offset, limit),
+        )
