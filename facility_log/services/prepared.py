@@ -119,28 +119,72 @@ class _Statement:
     def prepare(self, connection) -> bool:
         """Whether this statement is prepared on the connection: prepared now if it was not
         (False if PostgreSQL refuses it: the caller then sends the SQL itself)."""
-        connection.ensure_connection()
-        raw = connection.connection
-        state = getattr(connection, "_facility_log_prepared", None)
-        if state is None or state[0] is not raw:  # a new connection: nothing prepared on it
-            state = connection._facility_log_prepared = (raw, set())
-        if self.name in state[1]:
-            return True
-        # On the driver's cursor: session set-up, not one of the request's queries. In an
-        # open transaction a refusal would abort it: the PREPARE has a savepoint of its own.
-        in_transaction = not raw.autocommit
-        with raw.cursor() as cursor:
-            sql = f"PREPARE {self.name} AS {cursor.mogrify(self.body, self.constants)}"
-            if in_transaction:
-                cursor.execute("SAVEPOINT facility_log_prepare")
-            try:
-                cursor.execute(sql)
-            except connection.Database.Error:
-                if in_transaction:
-                    cursor.execute("ROLLBACK TO SAVEPOINT facility_log_prepare")
-                return False
-            finally:
-                if in_transaction:
-                    cursor.execute("RELEASE SAVEPOINT facility_log_prepare")
-        state[1].add(self.name)
+        return _prepare(
+            connection, self.name, lambda cursor: cursor.mogrify(self.body, self.constants)
+        )
+
+
+class PreparedSQL:
+    """A statement of fixed SQL (its values as `%s`, in order) prepared once per connection
+    on PostgreSQL with the parameters' types given: `sql(connection)` is what to send with
+    the values, `EXECUTE name(%s, ...)` or, where it cannot be prepared, the SQL itself.
+    For a statement whose values' types PostgreSQL cannot infer from where they stand (the
+    select list of an INSERT ... SELECT), or that is sent with other statements."""
+
+    def __init__(self, sql: str, types: list[str]):
+        parts = _PLACEHOLDER.split(sql)
+        count = parts.count("%s")
+        if count != len(types):
+            raise ValueError(f"{count} values in the SQL, {len(types)} types given")
+        numbers = iter(range(1, count + 1))
+        self._plain = sql
+        self._body = "".join(f"${next(numbers)}" if p == "%s" else p for p in parts)
+        self._body = self._body.replace("%%", "%")
+        self._types = ", ".join(types)
+        self._execute = f"({', '.join(['%s'] * count)})"
+        self._names: dict[int, str | None] = {}  # by generation; None: refused
+
+    def sql(self, connection) -> str:
+        if connection.vendor != "postgresql" or connection.settings_dict["OPTIONS"].get(
+            "server_side_binding"
+        ):
+            return self._plain
+        if _generation not in self._names:
+            self._names[_generation] = f"fl_prepared_{next(_names)}"
+        name = self._names[_generation]
+        if name is None:
+            return self._plain
+        if not _prepare(connection, name, lambda _cursor: self._body, f"({self._types})"):
+            self._names[_generation] = None
+            return self._plain
+        return f"EXECUTE {name}{self._execute}"
+
+
+def _prepare(connection, name: str, body, types: str = "") -> bool:
+    """Whether the statement `name` is prepared on this connection: prepared now if it was
+    not, from `body(cursor)` (False if PostgreSQL refuses it)."""
+    connection.ensure_connection()
+    raw = connection.connection
+    state = getattr(connection, "_facility_log_prepared", None)
+    if state is None or state[0] is not raw:  # a new connection: nothing prepared on it
+        state = connection._facility_log_prepared = (raw, set())
+    if name in state[1]:
         return True
+    # On the driver's cursor: session set-up, not one of the request's queries. In an open
+    # transaction a refusal would abort it: the PREPARE has a savepoint of its own.
+    in_transaction = not raw.autocommit
+    with raw.cursor() as cursor:
+        sql = f"PREPARE {name}{types} AS {body(cursor)}"
+        if in_transaction:
+            cursor.execute("SAVEPOINT facility_log_prepare")
+        try:
+            cursor.execute(sql)
+        except connection.Database.Error:
+            if in_transaction:
+                cursor.execute("ROLLBACK TO SAVEPOINT facility_log_prepare")
+            return False
+        finally:
+            if in_transaction:
+                cursor.execute("RELEASE SAVEPOINT facility_log_prepare")
+    state[1].add(name)
+    return True
