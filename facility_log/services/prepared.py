@@ -16,8 +16,14 @@ statements are sent as text, so `EXECUTE` can go in one request with other state
 the scan sends it). Elsewhere, or if PostgreSQL refuses to prepare the statement (a
 parameter whose type it cannot infer), the query runs as a `PrecompiledQuery` does.
 
+`PreparedSQL` does the same for a statement written as SQL (the ledger's entry of a scan,
+`ledger_statements.chain_one`: prepared, PostgreSQL only runs it while the ledger's lock is
+held).
+
 A prepared statement belongs to the database session: connections are kept between requests
-(CONN_MAX_AGE), so it is prepared once per worker and connection. It outlives a rolled-back
+(CONN_MAX_AGE), so it is prepared once per worker and connection. A connection pooler must
+therefore keep sessions (PgBouncer in session mode, as docs/deploy.md says), not hand a
+session's statements to another. It outlives a rolled-back
 transaction (PREPARE is not transactional), so what is prepared is remembered per
 connection object, and forgotten with it (a new connection prepares again). After a
 migration (which may change a table's columns under a prepared plan) each statement is
