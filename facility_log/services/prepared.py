@@ -193,4 +193,17 @@ def _prepare(connection, name: str, body, types: str = "") -> bool:
             if in_transaction:
                 cursor.execute("RELEASE SAVEPOINT facility_log_prepare")
     state[1].add(name)
+    _bodies[name] = sql.split(" AS ", 1)[1]
     return True
+
+
+# What each statement prepared in this process runs (for `with_statements`).
+_bodies: dict[str, str] = {}
+_EXECUTE = re.compile(r"EXECUTE (fl_prepared_\d+)")
+
+
+def with_statements(sql: str) -> str:
+    """`sql` with each `EXECUTE name` of a statement prepared in this process replaced by
+    the SQL it runs (its values, as `$n`, followed by the arguments as sent): for tests and
+    debugging that read which tables a request's statements touch."""
+    return _EXECUTE.sub(lambda match: _bodies.get(match[1], match[0]), sql)
