@@ -6,8 +6,9 @@ WeasyPrint render of the same report, measured in the same run.
 Setup (its own process): a SQLite database and a media folder in a temporary directory, the
 test personas, and for each size an incident with PHOTOS attachments of about SIZE MB each —
 real image bytes, half JPEG and half PNG, photo-like (smooth colour fields and sensor noise),
-all different — submitted through the services. The report's HTML (thumbnails inlined) is saved
-for the bare render.
+all different — submitted through the services (`add_attachment`, the upload path, which also
+makes and stores each photo's report thumbnail, as any upload does). The report's HTML
+(thumbnails inlined) is saved for the bare render.
 
 Then ROUNDS interleaved rounds, the order rotated each round, each measurement in its own
 process so that each peak RSS is its own:
@@ -15,8 +16,9 @@ process so that each peak RSS is its own:
 - bare: WeasyPrint renders the saved HTML of the largest size's report to PDF/A-3b
   (`pdf_report.html_to_pdf`), the least any package must do;
 - package SIZE MB: `write_incident_package` into a temporary file, as the download view calls
-  it (every query, thumbnail, JSON file, the PDF, the zip with its hashes, the pass that hashes
-  the zip for the disclosure log, the disclosure and view-log rows).
+  it (every query, the stored thumbnails checked against their ledger entries, every JSON
+  file, the PDF, the zip with its hashes, the pass that hashes the zip for the disclosure log,
+  the disclosure and view-log rows).
 
 Prints min/median/max of seconds, of CPU seconds (steadier than the clock when other jobs share
 the machine) and of peak RSS (MB, and its growth over the process's RSS before the

@@ -29,6 +29,7 @@ from facility_log.models.audit import (
 from facility_log.models.base import AppendOnlyModel, AuditedHistoryBase, AuditedModel
 from facility_log.models.incidents import (
     Attachment,
+    AttachmentThumbnail,
     Category,
     Incident,
     IncidentCounter,
@@ -147,6 +148,7 @@ __all__ = [
     "Site",
     "Zone",
     "Attachment",
+    "AttachmentThumbnail",
     "Category",
     "Incident",
     "IncidentCounter",

@@ -328,6 +328,27 @@ class Attachment(AppendOnlyModel):
         return self.content_type.startswith("image/")
 
 
+class AttachmentThumbnail(AppendOnlyModel):
+    """The small JPEG of an image attachment that the police package's report shows, made
+    once from the original's bytes (at upload, or at the first export of an attachment stored
+    before thumbnails were kept). Append-only and chained in the ledger like the attachment
+    itself, so its bytes are covered by the ledger's digest: the export uses it only while its
+    row still matches its entry (services/thumbnails.py). Goes with its attachment in a purge.
+    """
+
+    attachment = models.OneToOneField(
+        Attachment, on_delete=models.PROTECT, related_name="thumbnail"
+    )
+    jpeg = models.BinaryField()
+    # How it was made (size and quality): the export uses a stored thumbnail only when it is
+    # what the export would make today, so a report never depends on when a photo came in.
+    recipe = models.CharField(max_length=40)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Thumbnail of attachment {self.attachment_id}"
+
+
 class Supplement(AppendOnlyModel):
     """An addition to an incident after submission: who, when, what and why. Never edited."""
 

@@ -190,9 +190,13 @@ def ensure_vendor_mappings(vendor: str, actor: AbstractBaseUser | None = None) -
 def unmapped_vendor_types(sites) -> list[dict]:
     """Vendor types stored as `other` at these sites, per site, with how many events each and
     the mapping the site now has for it (events already stored keep their type: they are
-    never edited)."""
-    ids = [getattr(site, "pk", site) for site in sites]
-    codes = dict(Site.objects.filter(pk__in=ids).values_list("pk", "code"))
+    never edited). `sites` are Site instances (their codes are used as read) or ids."""
+    if all(isinstance(site, Site) for site in sites):
+        # The event list passes the sites it has read already: no second read of their codes.
+        codes = {site.pk: site.code for site in sites}
+    else:
+        ids = [getattr(site, "pk", site) for site in sites]
+        codes = dict(Site.objects.filter(pk__in=ids).values_list("pk", "code"))
     rows = sorted(
         AccessEvent.objects.filter(site__in=list(codes), event_type=EventType.OTHER)
         .exclude(vendor_type="")
@@ -202,6 +206,8 @@ def unmapped_vendor_types(sites) -> list[dict]:
         .annotate(events=Count("*")),
         key=lambda r: (codes[r["site_id"]], r["source"], -r["events"], r["vendor_type"]),
     )
+    if not rows:  # nothing unmapped (the usual case): no mapping to look up
+        return rows
     for entry in rows:
         entry["site__code"] = codes[entry["site_id"]]
     mapped = {

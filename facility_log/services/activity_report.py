@@ -120,7 +120,7 @@ class SiteDayReport:
         return f"dar-{self.site.code}-{self.day:%Y-%m-%d}.pdf"
 
 
-def _name(user) -> str:
+def user_name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
@@ -140,19 +140,23 @@ def _runs(queryset) -> list[RunLine]:
     # Which checkpoints each run scanned, and its active exceptions: two reads of the columns
     # a line shows, whatever the number of runs and scans.
     ids = [run.pk for run in runs]
+    scans = Scan.objects.filter(run_id__in=ids).values_list("run_id", "checkpoint_id")
+    active = RoundException.objects.filter(run_id__in=ids, withdrawn_at__isnull=True)
+    exceptions = active.order_by("detected_at", "pk").values_list("run_id", "kind", "detail")
+    return run_lines(runs, scans, exceptions)
+
+
+def run_lines(runs: list[Run], scans, exceptions) -> list[RunLine]:
+    """The lines of `runs` (with their route and guard) from the (run id, checkpoint id) of
+    their scans and the (run id, kind, detail) of their active exceptions, oldest first."""
     scanned = defaultdict(set)
-    for run_id, checkpoint_id in Scan.objects.filter(run_id__in=ids).values_list(
-        "run_id", "checkpoint_id"
-    ):
+    for run_id, checkpoint_id in scans:
         scanned[run_id].add(checkpoint_id)
     kinds = choice_labels.labels(RoundException._meta.get_field("kind"))
-    exceptions = defaultdict(list)
-    active = RoundException.objects.filter(run_id__in=ids, withdrawn_at__isnull=True)
-    for run_id, kind, detail in active.order_by("detected_at", "pk").values_list(
-        "run_id", "kind", "detail"
-    ):
+    found = defaultdict(list)
+    for run_id, kind, detail in exceptions:
         label = kinds.get(kind, kind)
-        exceptions[run_id].append(f"{label}: {detail}" if detail else label)
+        found[run_id].append(f"{label}: {detail}" if detail else label)
     lines = []
     for run in runs:
         planned = {stop["checkpoint"] for stop in run.plan}
@@ -160,12 +164,12 @@ def _runs(queryset) -> list[RunLine]:
             RunLine(
                 run=run,
                 route_name=run.route.name,
-                guard_name=_name(run.guard),
+                guard_name=user_name(run.guard),
                 started_at=run.started_at,
                 finished_at=run.finished_at,
                 scanned=len(scanned[run.pk] & planned),
                 planned=len(planned),
-                exceptions=exceptions[run.pk],
+                exceptions=found[run.pk],
             )
         )
     return lines
@@ -177,7 +181,11 @@ def _summary(incident: Incident) -> str:
 
 
 def _incidents(queryset) -> list[IncidentLine]:
-    incidents = queryset.select_related("category").order_by("occurred_from", "pk")
+    return incident_lines(queryset.select_related("category").order_by("occurred_from", "pk"))
+
+
+def incident_lines(incidents) -> list[IncidentLine]:
+    """The lines of `incidents` (with their category), in the order given."""
     return [
         IncidentLine(
             incident=incident,
@@ -192,7 +200,7 @@ def _incidents(queryset) -> list[IncidentLine]:
     ]
 
 
-def _window(shift: Shift, now: datetime) -> tuple[datetime, datetime]:
+def shift_window(shift: Shift, now: datetime) -> tuple[datetime, datetime]:
     return shift.started_at, shift.ended_at or max(now, shift.started_at)
 
 
@@ -200,7 +208,7 @@ def shift_report(shift: Shift, *, now: datetime | None = None) -> ShiftReport:
     """The DAR of one shift. Pass a shift fetched with `select_related("site", "guard")`."""
     now = now or timezone.now()
     site = shift.site
-    start, end = _window(shift, now)
+    start, end = shift_window(shift, now)
     runs = Run.objects.filter(site=site, guard=shift.guard_id, started_at__range=(start, end))
     incidents = Incident.objects.filter(site=site).filter(
         Q(author=shift.guard_id, created_at__range=(start, end))
@@ -208,7 +216,7 @@ def shift_report(shift: Shift, *, now: datetime | None = None) -> ShiftReport:
     )
     block = ShiftBlock(
         shift=shift,
-        guard_name=_name(shift.guard),
+        guard_name=user_name(shift.guard),
         received=previous_handover(site, before=shift.started_at, excluding=shift),
         entries=list(shift.entries.order_by("occurred_at", "pk")),
         acks=list(shift.post_order_acks.select_related("version").order_by("pk")),
@@ -240,7 +248,7 @@ def site_day_report(site: Site, day: date, *, now: datetime | None = None) -> Si
     blocks = [
         ShiftBlock(
             shift=shift,
-            guard_name=_name(shift.guard),
+            guard_name=user_name(shift.guard),
             received=received.get(shift.pk),
             entries=list(shift.entries.all()),
             acks=list(shift.post_order_acks.all()),

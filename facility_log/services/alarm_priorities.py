@@ -55,9 +55,10 @@ def priority_lookup(site_ids: list[int]) -> Callable[[int, str], int]:
     in SQL (the sites' own rows, then the defaults by type). One query reads the rows."""
     own = {
         (site_id, event_type): priority
-        for site_id, event_type, priority in AlarmPriority.objects.filter(
-            site_id__in=site_ids
-        ).values_list("site_id", "event_type", "priority")
+        # Unordered: the model's ordering (by site code) would join and sort the sites.
+        for site_id, event_type, priority in AlarmPriority.objects.filter(site_id__in=site_ids)
+        .order_by()
+        .values_list("site_id", "event_type", "priority")
     }
 
     def priority(site_id: int, event_type: str) -> int:

@@ -58,11 +58,15 @@ def _label(history_model, row) -> str:
 def _entries_for(history_qs: QuerySet) -> list[HistoryEntry]:
     """One model's history rows, each compared with the previous row of the same object.
     Rows are read in one query and compared in memory: no query per row."""
-    model = history_qs.model
+    return entries_of_rows(history_qs.model, history_qs.order_by("history_date", "history_id"))
+
+
+def entries_of_rows(model, rows) -> list[HistoryEntry]:
+    """`_entries_for` of history rows of `model` already read, oldest first."""
     fields = _tracked(model)
     previous: dict = {}
     entries = []
-    for row in history_qs.order_by("history_date", "history_id"):
+    for row in rows:
         before = previous.get(row.id)
         changes = [
             Change(f.name, getattr(before, f.attname, None), getattr(row, f.attname))
@@ -169,8 +173,21 @@ def alarm_history(alarm) -> list[HistoryEntry]:
     return _by_time(entries + procedure_tick_entries(alarm.procedure_ticks))
 
 
+def alarm_history_of(history_rows, ticks) -> list[HistoryEntry]:
+    """`alarm_history` of the alarm's history rows (oldest first) and its ticks (with who
+    ticked, in their model's order), already read."""
+    entries = entries_of_rows(Alarm.history.model, history_rows)
+    entries.sort(key=lambda e: e.when)  # as merged_history(newest_first=False)
+    return _by_time(entries + tick_entries(ticks))
+
+
 def procedure_tick_entries(ticks) -> list[HistoryEntry]:
     """Ticks of a procedure's steps (append-only: the row is its history), in one query."""
+    return tick_entries(ticks.select_related("ticked_by"))
+
+
+def tick_entries(ticks) -> list[HistoryEntry]:
+    """`procedure_tick_entries` of ticks already read with who ticked."""
     return [
         HistoryEntry(
             t.ticked_at,
@@ -184,7 +201,7 @@ def procedure_tick_entries(ticks) -> list[HistoryEntry]:
                 Change("procedure_version", None, t.procedure_version),
             ],
         )
-        for t in ticks.select_related("ticked_by")
+        for t in ticks
     ]
 
 

@@ -26,7 +26,7 @@ from facility_log.models.incidents import (
     Vehicle,
 )
 from facility_log.scoping import REVIEW_ROLES, require_role
-from facility_log.services import disclosures, view_log
+from facility_log.services import disclosures, thumbnails, view_log
 from facility_log.services.filetypes import COMPRESSED_TYPES
 from facility_log.services.incident_bundle import (
     IncidentBundle,
@@ -351,6 +351,9 @@ def write_incident_package(
             reason=reason,
         )  # raises, naming both
     bundle = load_bundle(incident)
+    # Stored at upload, checked against their ledger entries; any missing is made now and
+    # recorded (before the head is read, so the manifest's head covers it).
+    thumbnail_bytes = thumbnails.for_export(bundle.attachments, actor)
     redactions = [REDACT_PERSON_DETAILS] if redact else []
     exported_at = timezone.now()
     document = incident_document(bundle, redactions)
@@ -358,7 +361,15 @@ def write_incident_package(
     seq, head = ledger_head()
     writer = PackageWriter(destination, exported_at)
     pdf = render_incident_pdf(
-        bundle, document, entries, (seq, head), exported_at, actor, recipient, case_number
+        bundle,
+        document,
+        entries,
+        (seq, head),
+        exported_at,
+        actor,
+        recipient,
+        case_number,
+        thumbnail_bytes,
     )
     writer.add(PackageFile("report.pdf", pdf))
     writer.add(json_file("incident.json", document))
@@ -410,7 +421,18 @@ def _add_attachment(writer: PackageWriter, attachment: Attachment) -> None:
     compress = attachment.content_type not in COMPRESSED_TYPES
     with storage.open(name, "rb") as handle:
         member = attachment_member(attachment)
-        writer.add_stream(member, handle, storage.size(name), compress=compress)
+        digest = writer.add_stream(member, handle, storage.size(name), compress=compress)
+    # A court gets the file the facility received or no package: a file changed in storage
+    # since its upload stops the export here, before any disclosure is recorded.
+    if digest != attachment.sha256:
+        writer.abandon()
+        raise ValidationError(
+            {
+                "attachments": f"{attachment.original_name} no longer matches the SHA-256"
+                " recorded when it was uploaded, so no package was made. Run verify_audit and"
+                " tell the administrator."
+            }
+        )
 
 
 def verify_incident_package(path: Path) -> list[str]:

@@ -17,11 +17,14 @@ from facility_log.models import (
     Incident,
     IncidentSource,
     InvolvedPerson,
+    Procedure,
+    ProcedureTick,
     PropertyItem,
     Vehicle,
 )
 from facility_log.models.retention import LegalHold
 from facility_log.services.precompiled import PrecompiledQuery, Slot
+from facility_log.services.scoped_get import ScopedGet
 
 # Sentinels no real value equals (an id within a 32-bit id's range, which Django compiles to
 # a parameter; a time long before any record).
@@ -33,13 +36,15 @@ TIME_SENTINELS = (
 
 
 def by_incident(model: type[Model], **options) -> PrecompiledQuery:
-    """`model`'s rows of one incident (`incident_id=`), in the model's order."""
-    related = options.get("select_related", ())
+    """`model`'s rows of one incident (`incident_id=`), in the model's order (or `order`)."""
+    related, order = options.get("select_related", ()), options.get("order")
+
+    def build(key, incident_id):
+        rows = model.objects.filter(incident_id=incident_id).select_related(*related)
+        return rows.order_by(*order) if order else rows
+
     return PrecompiledQuery(
-        lambda key, incident_id: model.objects.filter(incident_id=incident_id).select_related(
-            *related
-        ),
-        {"incident_id": Slot(ID_SENTINEL, model._meta.get_field("incident"))},
+        build, {"incident_id": Slot(ID_SENTINEL, model._meta.get_field("incident"))}
     )
 
 
@@ -55,6 +60,42 @@ _ACTIVE_HOLD = PrecompiledQuery(
     ).select_related("placed_by")[:1],
     {"incident_id": Slot(ID_SENTINEL, LegalHold._meta.get_field("incident"))},
 )
+# The page's lists of one incident read as model instances (slot `incident_id`, key None),
+# by name (services/incident_page_reads.py sends them together).
+RELATED_READS = {
+    "persons": _PERSONS,
+    "vehicles": _VEHICLES,
+    "property_items": _PROPERTY,
+    "sources": _SOURCES,
+    "attachments": _ATTACHMENTS,
+    "hold": _ACTIVE_HOLD,
+}
+
+
+# What `procedures.incident_checklist` reads: the active procedure of the incident's site
+# and category (`.first()`: in the model's order), and the incident's ticks, oldest first.
+PROCEDURE = PrecompiledQuery(
+    lambda key, site_id, category_id: Procedure.objects.filter(
+        site_id=site_id, category_id=category_id, is_active=True
+    )[:1],
+    {
+        "site_id": Slot(ID_SENTINEL, Procedure._meta.get_field("site")),
+        "category_id": Slot(ID_SENTINEL + 1, Procedure._meta.get_field("category")),
+    },
+)
+TICKS = by_incident(ProcedureTick, select_related=["ticked_by"], order=("ticked_at", "pk"))
+
+
+_SCOPED_INCIDENT = ScopedGet(
+    lambda: Incident.objects.select_related("site", "zone", "category", "author")
+)
+
+
+def incident_with_roles(user, pk: int, roles) -> tuple[Incident, set[str]]:
+    """`scoping.get_scoped_with_roles` of the page's incident (with its site, zone, category
+    and author), its read compiled once per process (services/scoped_get.py): 404 unless
+    `user` holds a role at its site, 403 unless one of `roles`; and the roles held there."""
+    return _SCOPED_INCIDENT.get(user, pk, roles)
 
 
 def _of(query: PrecompiledQuery, incident: Incident) -> list:

@@ -21,20 +21,25 @@ class TimelineEvent:
 
 
 def incident_timeline(
-    incident: Incident, attachments: list[Attachment] | None = None
+    incident: Incident,
+    attachments: list[Attachment] | None = None,
+    read: dict[str, list[tuple]] | None = None,
 ) -> list[TimelineEvent]:
     """Created, submitted, returned, approved, corrected, voided (from the history), plus
     supplements, reviews and attachments, in the order they happened. A review is one line:
     the status change it made is not listed again. People are named as "Full Name (username)".
-    `attachments`: the incident's, already read with their `uploaded_by` (else read here)."""
+    `attachments`: the incident's, already read with their `uploaded_by` (else read here).
+    `read`: the rows of `TIMELINE_READS` by name, already read as tuples (else read here)."""
     if attachments is None:
         attachments = incident.attachments.select_related("uploaded_by")
+    if read is None:
+        read = {name: _tuples(query, incident) for name, query in TIMELINE_READS.items()}
     # Values, not model instances: a line needs a few columns of each row and of its person.
-    reviews = _tuples(_REVIEWS, incident)
-    events = _status_events(incident, [decision for _when, decision, *_rest in reviews])
+    reviews = read["reviews"]
+    events = _status_events(read["history"], [decision for _when, decision, *_rest in reviews])
     events += [
         TimelineEvent(when, "supplement", _label(*names), f"{text} ({reason})")
-        for when, text, reason, *names in _tuples(_SUPPLEMENTS, incident)
+        for when, text, reason, *names in read["supplements"]
     ]
     events += [
         TimelineEvent(when, f"review: {decision}", _label(*names), comment)
@@ -95,14 +100,16 @@ _HISTORY = _of_incident(
     *_names("history_user"),
     order=("history_date", "history_id"),
 )
+# What a timeline reads of one incident (slot `incident_id`, key None), by name.
+TIMELINE_READS = {"reviews": _REVIEWS, "history": _HISTORY, "supplements": _SUPPLEMENTS}
 
 
-def _status_events(incident: Incident, decisions: list[str]) -> list[TimelineEvent]:
+def _status_events(history: list[tuple], decisions: list[str]) -> list[TimelineEvent]:
     # Each review changed the status once (to "returned" or "approved"): that change is the
     # review's own line, so as many changes to its decision are left out here.
     reviewed = Counter(decisions)
     events, previous, first = [], None, True
-    for when, status, reason, user_name, *names in _tuples(_HISTORY, incident):
+    for when, status, reason, user_name, *names in history:
         who = _label(*names) or user_name
         why = reason or ""
         if first:

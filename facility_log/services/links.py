@@ -145,11 +145,18 @@ def _details(cardholder: str, reason: str) -> str:
     return " ".join(filter(None, [cardholder, reason]))
 
 
-def _door_events(incident: Incident, start, end, linked_ids: set[int]) -> list[Nearby]:
-    zone = {"zone_id": incident.zone_id} if incident.zone_id else {}
-    rows = _DOOR_EVENTS.rows(
-        bool(incident.zone_id), site_id=incident.site_id, start=start, end=end, **zone
-    )
+def surroundings_reads(incident: Incident) -> dict[str, tuple[PrecompiledQuery, bool, dict]]:
+    """The surroundings' two precompiled reads of `incident` as (query, key, values), by
+    name: for a caller that sends them with other reads (`incident_surroundings`' `read`)."""
+    start, end = _window(incident)
+    values = {"site_id": incident.site_id, "start": start, "end": end}
+    if incident.zone_id:
+        values["zone_id"] = incident.zone_id
+    key = bool(incident.zone_id)
+    return {"door_events": (_DOOR_EVENTS, key, values), "scans": (_SCANS, key, values)}
+
+
+def _door_events(rows: list[dict], linked_ids: set[int]) -> list[Nearby]:
     types, reasons = choice_labels.labels(_EVENT_TYPE), choice_labels.labels(_REASON)
     return [
         Nearby(
@@ -199,11 +206,7 @@ _SCANS = PrecompiledQuery(
 )
 
 
-def _scans(incident: Incident, start, end) -> list[Nearby]:
-    zone = {"zone_id": incident.zone_id} if incident.zone_id else {}
-    rows = _SCANS.rows(
-        bool(incident.zone_id), site_id=incident.site_id, start=start, end=end, **zone
-    )
+def _scans(rows: list[dict]) -> list[Nearby]:
     guard = f"run__guard__{User.USERNAME_FIELD}"
     return [
         Nearby(
@@ -217,15 +220,22 @@ def _scans(incident: Incident, start, end) -> list[Nearby]:
 
 
 def incident_surroundings(
-    incident: Incident, sources: list[IncidentSource] | None = None
+    incident: Incident,
+    sources: list[IncidentSource] | None = None,
+    read: dict[str, list[dict]] | None = None,
 ) -> list[Nearby]:
     """The incident's linked door events, plus the door events and round scans of its zone
     (its site, if no zone) from 30 minutes before to 30 minutes after, in time order.
-    `sources`: the incident's IncidentSource rows, already read (else read here)."""
-    start, end = _window(incident)
+    `sources`: the incident's IncidentSource rows, already read (else read here); `read`:
+    the rows of `surroundings_reads`, already read (else read here)."""
+    if read is None:
+        read = {
+            name: query.rows(key, **values)
+            for name, (query, key, values) in surroundings_reads(incident).items()
+        }
     linked = _linked_events(incident, sources)
     linked_keys = {(n.when, n.where) for n in linked}
     nearby = [
-        n for n in _door_events(incident, start, end, set()) if (n.when, n.where) not in linked_keys
+        n for n in _door_events(read["door_events"], set()) if (n.when, n.where) not in linked_keys
     ]
-    return sorted([*linked, *nearby, *_scans(incident, start, end)], key=lambda n: n.when)
+    return sorted([*linked, *nearby, *_scans(read["scans"])], key=lambda n: n.when)

@@ -97,6 +97,11 @@ class PackageWriter:
         self.add(PackageFile(SUMS_NAME, sums_text(self.digests)))
         self._archive.close()
 
+    def abandon(self) -> None:
+        """Close the zip of a package that will not be delivered (its caller discards the
+        file): without a manifest, so it can never pass for a complete package."""
+        self._archive.close()
+
 
 def build_zip(files: list[PackageFile], manifest: dict, created: datetime) -> bytes:
     """The whole package in memory, for small packages made of in-memory files."""

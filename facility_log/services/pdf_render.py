@@ -26,7 +26,7 @@ from django.contrib.staticfiles import finders
 
 APP_ORIGIN = "https://facility-log.invalid/"
 ATTACHMENTS_PATH = "/attachments/"
-# What the application itself inlines: JPEG thumbnails (services/pdf_report.py), SVG QR codes.
+# What the application itself inlines: JPEG thumbnails (services/thumbnails.py), SVG QR codes.
 DATA_TYPES = frozenset({"image/jpeg", "image/png", "image/svg+xml"})
 
 

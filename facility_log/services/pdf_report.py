@@ -4,45 +4,36 @@ PDF/A-3b (archival) with incident.json embedded; facility and incident number on
 page x of y, times in the site's zone with the UTC offset.
 """
 
-import base64
-import io
 import json
 
 from django.template.loader import render_to_string
-from PIL import Image, UnidentifiedImageError
 
-from facility_log.services import procedures
+from facility_log.services import procedures, thumbnails
 from facility_log.services.incident_bundle import IncidentBundle, attachment_member
 from facility_log.services.incidents import incident_timeline
 from facility_log.services.links import incident_surroundings
 from facility_log.services.pdf_render import pdf_attachment, render_pdf
 
-THUMBNAIL_PX = 360
-
-
-def thumbnail_data_uri(attachment) -> str | None:
-    """A small JPEG of an image attachment, inlined (no file or network access at render)."""
-    if not attachment.content_type.startswith("image/"):
-        return None
-    try:
-        with attachment.file.open("rb") as handle, Image.open(handle) as image:
-            # A JPEG is decoded straight at 1/2, 1/4 or 1/8 of its size (its "draft"), no larger
-            # than the thumbnail needs: a 12-megapixel photo costs a fraction of a full decode.
-            image.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX), reducing_gap=1.0)
-            buffer = io.BytesIO()
-            image.convert("RGB").save(buffer, "JPEG", quality=80)
-    except (OSError, UnidentifiedImageError):
-        return None
-    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()
-
 
 def report_html(
-    bundle: IncidentBundle, document, entries, head, exported_at, actor, recipient, case_number=""
+    bundle: IncidentBundle,
+    document,
+    entries,
+    head,
+    exported_at,
+    actor,
+    recipient,
+    case_number="",
+    thumbnail_bytes: dict[int, bytes | None] | None = None,
 ):
     """The report as HTML, thumbnails inlined: everything WeasyPrint needs, nothing to fetch.
     `case_number` is the recipient's own reference, typed at export (shown in the first table
-    beside the police reference the facility recorded)."""
+    beside the police reference the facility recorded). `thumbnail_bytes`: each image
+    attachment's thumbnail by id, as `thumbnails.for_export` gives them; without it, the
+    stored ones are used and the others made (nothing is recorded)."""
     incident = bundle.incident
+    if thumbnail_bytes is None:
+        thumbnail_bytes = thumbnails.for_export(bundle.attachments)
     return render_to_string(
         "facility_log/incidents/report_pdf.html",
         {
@@ -53,7 +44,11 @@ def report_html(
             "vehicles": bundle.vehicles,
             "property_items": bundle.property_items,
             "attachments": [
-                {"a": a, "member": attachment_member(a), "thumb": thumbnail_data_uri(a)}
+                {
+                    "a": a,
+                    "member": attachment_member(a),
+                    "thumb": thumbnails.data_uri(thumbnail_bytes.get(a.pk)),
+                }
                 for a in bundle.attachments
             ],
             "supplements": bundle.supplements,
@@ -72,10 +67,20 @@ def report_html(
 
 
 def render_incident_pdf(
-    bundle: IncidentBundle, document, entries, head, exported_at, actor, recipient, case_number=""
+    bundle: IncidentBundle,
+    document,
+    entries,
+    head,
+    exported_at,
+    actor,
+    recipient,
+    case_number="",
+    thumbnail_bytes: dict[int, bytes | None] | None = None,
 ) -> bytes:
     """report.pdf: PDF/A-3b with incident.json embedded."""
-    html = report_html(bundle, document, entries, head, exported_at, actor, recipient, case_number)
+    html = report_html(
+        bundle, document, entries, head, exported_at, actor, recipient, case_number, thumbnail_bytes
+    )
     return html_to_pdf(html, document, bundle.incident.number, bundle.attachments)
 
 

@@ -72,13 +72,19 @@ class PrecompiledQuery:
 
     def rows(self, key, *, using: str = "default", **values) -> list[dict]:
         """The rows of a `values()` queryset, as dicts named as `values()` names them."""
-        compiler = self._compiler(key, using, values)
+        return self.rows_of(self._compiler(key, using, values))
+
+    @staticmethod
+    def rows_of(compiler, rows: list | None = None) -> list[dict]:
+        """The rows of a `values()` query's compiler as `rows()` gives them (of `rows`
+        fetched with `statement()`'s SQL when given, else run here)."""
         query = compiler.query
         if query.selected:
             names = list(query.selected)
         else:
             names = [*query.extra_select, *query.values_select, *query.annotation_select]
-        return [dict(zip(names, row, strict=True)) for row in compiler.results_iter()]
+        found = compiler.results_iter() if rows is None else compiler.results_iter([rows])
+        return [dict(zip(names, row, strict=True)) for row in found]
 
     def statement(self, key, *, using: str = "default", **values):
         """The compiler, SQL and parameters of this query with `values`, for a caller that

@@ -5,10 +5,11 @@ read; the deleting is done by services/retention.py alone.
 When a record's time is counted from, and what goes with it:
 
 * incidents (closed or void): from the first history row that shows it closed or void. Goes
-  with its persons, vehicles, property, attachments (and their files), supplements, reviews,
-  sources, released legal holds and every history row of these. An incident on legal hold
-  stays, and so does one a found item is linked to (lost and found keeps its items).
-  Disclosures (who exported it to whom) stay: they account for evidence that left.
+  with its persons, vehicles, property, attachments (their files and thumbnails),
+  supplements, reviews, sources, released legal holds and every history row of these. An
+  incident on legal hold stays, and so does one a found item is linked to (lost and found
+  keeps its items). Disclosures (who exported it to whom) stay: they account for evidence
+  that left.
 * access events: from when the event occurred. Its alarm goes with it, with the alarm's
   history, unless the alarm opened an incident: then event and alarm stay as long as that
   incident does (they are its evidence) and go at the first purge after it. Import batches
@@ -39,6 +40,7 @@ from facility_log.models import (
     AccessEvent,
     Alarm,
     Attachment,
+    AttachmentThumbnail,
     CheckIn,
     ImportBatch,
     Incident,
@@ -151,7 +153,9 @@ def _incident_rows(pk: int) -> list[tuple]:
     rows = [
         (IncidentSource, IncidentSource.objects.filter(**mine)),
         *_with_history(LegalHold, LegalHold.objects.filter(**mine)),
-        # Redacted copies before their originals (they point at them).
+        # Thumbnails before their attachments, redacted copies before their originals (each
+        # points at the other).
+        (AttachmentThumbnail, AttachmentThumbnail.objects.filter(attachment__incident_id=pk)),
         (Attachment, Attachment.objects.filter(**mine, redacted_from__isnull=False)),
         (Attachment, Attachment.objects.filter(**mine, redacted_from__isnull=True)),
         (Supplement, Supplement.objects.filter(**mine)),

@@ -16,13 +16,15 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import models
+from django.db import connection, models
 from django.db.models import Count, Q, QuerySet
 
 from facility_log.models import Attachment, Incident, RecordView, Shift, Site
 from facility_log.scoping import AUDIT_ROLES, scoped, sites_for
+from facility_log.services import ledger, read_together
 from facility_log.services.audit import audited_change
 from facility_log.services.ledger import object_type, provide_digest
+from facility_log.services.ledger_held import StoredRowDiffers
 from facility_log.services.rounds_report import day_bounds
 
 Via = RecordView.Via
@@ -41,20 +43,51 @@ def record_view(
     site: Site,
     label: str,
     via: str = Via.PAGE,
+    pk: int | None = None,
 ) -> RecordView:
-    """Note that `viewer` read `obj` (of `site`) through `via`."""
+    """Note that `viewer` read `obj` (of `site`) through `via`.
+
+    `pk`: an id the caller took from the view log's sequence (PostgreSQL), sent with another
+    read: the row's INSERT then goes with its ledger entry in one round trip, in the same
+    transaction, its stored values checked against the entry's digest before the commit
+    (`ledger.hold_insert`, services/ledger_held.py)."""
+    if pk is not None:
+        try:
+            return _record(viewer, obj, site, label, via, pk)
+        except StoredRowDiffers:
+            pass  # never expected: rolled back whole, then written the ordinary way
+    return _record(viewer, obj, site, label, via, None)
+
+
+def _record(viewer, obj, site: Site, label: str, via: str, pk: int | None) -> RecordView:
     with audited_change(viewer, f"read {_clip(label)} ({via})"):
-        return _digested(
-            RecordView.objects.create(
-                site=site,
-                object_type=object_type(type(obj)),
-                object_pk=str(obj.pk),
-                object_label=_clip(label),
-                viewer=viewer,
-                viewer_name=viewer.get_username(),
-                via=via,
-            )
+        view = RecordView(
+            pk=pk,
+            site=site,
+            object_type=object_type(type(obj)),
+            object_pk=str(obj.pk),
+            object_label=_clip(label),
+            viewer=viewer,
+            viewer_name=viewer.get_username(),
+            via=via,
         )
+        if pk is not None and ledger.hold_insert(view, viewer):
+            # Inserted with its entry when the block ends; nothing reads it before.
+            view._state.adding, view._state.db = False, connection.alias
+            return view
+        view.save(force_insert=True)  # as RecordView.objects.create does
+        return _digested(view)
+
+
+def read_with_next_id(statements: dict[str, tuple], using: str = "default"):
+    """The rows of read statements (`PrecompiledQuery.statement()`'s (compiler, sql, params),
+    by name) and, on PostgreSQL, an id taken from the view log's sequence for the `pk` of
+    `record_view`, all in one round trip there (services/read_together.py); elsewhere each
+    statement is run on its own and the id is None."""
+    table, column = RecordView._meta.db_table, RecordView._meta.pk.column
+    next_id = ("SELECT nextval(pg_get_serial_sequence(%s, %s))", [table, column])
+    fetched, row = read_together.fetch(statements, using, tail=next_id)
+    return fetched, row[0] if row is not None else None
 
 
 def _digested(view: RecordView) -> RecordView:
@@ -112,11 +145,13 @@ def counts_by_site(queryset: QuerySet) -> dict[Site, int]:
 # --- what the routes call ------------------------------------------------------------------
 
 
-def incident_read(viewer, incident: Incident, via: str = Via.PAGE, part: str = "") -> RecordView:
+def incident_read(
+    viewer, incident: Incident, via: str = Via.PAGE, part: str = "", pk: int | None = None
+) -> RecordView:
     """The incident page, its history, its API detail or one of its nested API lists
-    (`part`: "supplements", "attachments")."""
+    (`part`: "supplements", "attachments"). `pk`: see `record_view`."""
     label = f"{incident.record_label} {part}".strip()
-    return record_view(viewer, incident, site=incident.site, label=label, via=via)
+    return record_view(viewer, incident, site=incident.site, label=label, via=via, pk=pk)
 
 
 def attachment_read(viewer, attachment: Attachment) -> RecordView:
@@ -132,11 +167,13 @@ def attachment_read(viewer, attachment: Attachment) -> RecordView:
     )
 
 
-def shift_report_read(viewer, shift: Shift, *, pdf: bool = False) -> RecordView:
-    """The daily activity report of one shift (page or PDF)."""
+def shift_report_read(
+    viewer, shift: Shift, *, pdf: bool = False, pk: int | None = None
+) -> RecordView:
+    """The daily activity report of one shift (page or PDF). `pk`: see `record_view`."""
     local = shift.started_at.astimezone(shift.site.tzinfo)
     label = f"DAR {shift.site.code} {local:%Y-%m-%d} shift #{shift.pk}{' PDF' if pdf else ''}"
-    return record_view(viewer, shift, site=shift.site, label=label, via=Via.ACTIVITY_REPORT)
+    return record_view(viewer, shift, site=shift.site, label=label, via=Via.ACTIVITY_REPORT, pk=pk)
 
 
 def site_day_report_read(viewer, site: Site, day: date, *, pdf: bool = False) -> RecordView:

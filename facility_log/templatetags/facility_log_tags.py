@@ -308,9 +308,27 @@ SHIFT_ROW = (
 )
 
 
+# The columns each shift row reads (`values(...)` with `entry_count`: dicts, no Shift and
+# User instances, whose building was most of the list's own work).
+SHIFT_ROW_FIELDS = (
+    "id",
+    "started_at",
+    "ended_at",
+    "guard__first_name",
+    "guard__last_name",
+    "guard__username",
+)
+
+
+def _full_name_or_username(row: dict, prefix: str) -> str:
+    """`user.get_full_name() or user.get_username()` (Django's User) for a row's user columns."""
+    full_name = f"{row[prefix + 'first_name']} {row[prefix + 'last_name']}".strip()
+    return full_name or row[prefix + "username"]
+
+
 @register.simple_tag
 def shift_rows(shifts, site) -> str:
-    """The site's shift list rows (each shift with its guard and `entry_count`): guard,
+    """The site's shift list rows (dicts of SHIFT_ROW_FIELDS and `entry_count`): guard,
     started and ended (site time, or "open"), entries, links to the report and its PDF."""
     report, pdf = _t("Report"), _t("PDF")
     still_open = mark_safe(f'<span class="badge">{_esc(_t("open"))}</span>')  # noqa: S308
@@ -318,13 +336,13 @@ def shift_rows(shifts, site) -> str:
         "".join(
             _html(
                 SHIFT_ROW,
-                s.guard.get_full_name() or s.guard.get_username(),
-                site_time(s.started_at, site),
-                site_time(s.ended_at, site) if s.ended_at else still_open,
-                s.entry_count,
-                url_of(s.pk, "shift-report"),
+                _full_name_or_username(s, "guard__"),
+                site_time(s["started_at"], site),
+                site_time(s["ended_at"], site) if s["ended_at"] else still_open,
+                s["entry_count"],
+                url_of(s["id"], "shift-report"),
                 report,
-                url_of(s.pk, "shift-report-pdf"),
+                url_of(s["id"], "shift-report-pdf"),
                 pdf,
             )
             for s in shifts
@@ -382,79 +400,6 @@ def _blocktranslate(message: str, **values) -> str:
     translation), the values escaped and the translated text taken as written."""
     escaped = {name: _esc(value) for name, value in values.items()}
     return mark_safe(_t(message) % escaped)  # noqa: S308 - every value escaped above
-
-
-ALARM_ITEM = (
-    '<li class="alarm alarm-{} {}" data-id="{}" data-priority="{}">\n'
-    '    <div class="alarm-head">\n      {}\n'
-    '      <span class="badge priority {}">{}</span>\n'
-    '      <strong>{}</strong> · {} <span class="badge">{}{}</span>\n'
-    '      <span class="help">{} · {}</span>\n      {}\n    </div>\n'
-    '    <a class="button secondary" href="{}">{}</a>\n  </li>'
-)
-ALARM_TICK = (
-    '<input type="checkbox" name="alarm" value="{}" id="tick-{}" class="tick"> '
-    '<label for="tick-{}" class="visually-hidden">{}</label>'
-)
-
-
-def _alarm_tick(alarm) -> str:
-    if not alarm.can_acknowledge:
-        return ""
-    label = _blocktranslate("Tick alarm #%(pk)s", pk=alarm.pk)
-    return _html(ALARM_TICK, alarm.pk, alarm.pk, alarm.pk, label)
-
-
-def _alarm_panic(alarm) -> str:
-    if not alarm.panic_id:
-        return ""
-    panic, guard = alarm.panic, alarm.panic.guard
-    text = _blocktranslate("Guard: %(name)s", name=guard.get_full_name() or guard.get_username())
-    if panic.last_scanned_at:
-        text += " " + _blocktranslate(
-            "· last scan %(last_scanned_at)s",
-            last_scanned_at=site_time(panic.last_scanned_at, alarm.site),
-        )
-    return _html('<div class="help">{}</div>', text)
-
-
-def _alarm_occurred(alarm):
-    """`alarm.occurred_at`: the console page reads a door alarm's event time as
-    `event_occurred_at` instead of reading its event (views/alarm_console.py)."""
-    at = getattr(alarm, "event_occurred_at", None)
-    return alarm.occurred_at if at is None else at
-
-
-@register.simple_tag
-def alarm_console_items(alarms) -> str:
-    """The alarm console's items (as its script draws them from the feed): tick box for those
-    the user may acknowledge, priority, type, where, site and door, occurred (site time),
-    state, the guard of a panic alarm, and the link to the alarm's page. Each alarm carries
-    `priority`, `priority_class`, `priority_label` and `can_acknowledge` (the view sets them)."""
-    return _html_rows(
-        ALARM_ITEM,
-        (
-            (
-                a.state,
-                a.priority_class,
-                a.pk,
-                a.priority,
-                _alarm_tick(a),
-                a.priority_class,
-                a.priority_label,
-                a.get_event_type_display(),
-                a.where,
-                a.site.code,
-                f" {a.door.code}" if a.door_id else "",
-                site_time(_alarm_occurred(a), a.site),
-                a.get_state_display(),
-                _alarm_panic(a),
-                url_of(a.pk, "access-alarm-page"),
-                _blocktranslate("Open alarm #%(pk)s", pk=a.pk),
-            )
-            for a in alarms
-        ),
-    )
 
 
 # --- the header's navigation --------------------------------------------------------------

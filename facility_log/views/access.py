@@ -31,9 +31,9 @@ from facility_log.scoping import (
     sites_for,
 )
 from facility_log.services import access as access_services
-from facility_log.services import access_jobs, alarm_priorities, procedures, view_log
+from facility_log.services import access_jobs, alarm_page, alarm_priorities, view_log
 from facility_log.services.csv_export import TIME, Column, csv_lines, csv_response
-from facility_log.services.history import alarm_history
+from facility_log.services.scoped_get import ScopedGet
 from facility_log.tasks import import_access_file
 
 EVENTS_PER_PAGE = 100
@@ -74,18 +74,25 @@ def _alarm_with_roles(request, pk: int, roles=VIEW_ROLES) -> tuple[Alarm, set[st
     return get_scoped_with_roles(alarms, request.user, roles, pk=pk)
 
 
+def _alarm_for_page_query():
+    own_priority = AlarmPriority.objects.filter(
+        site_id=OuterRef("site_id"), event_type=OuterRef("event_type")
+    ).order_by("pk")
+    return Alarm.objects.select_related(
+        "site", "door", "event", "acknowledged_by", "incident_source"
+    ).annotate(own_priority=Subquery(own_priority.values("priority")[:1]))
+
+
+# Read as get_scoped_with_roles reads it, compiled once per process (services/scoped_get.py).
+_SCOPED_ALARM = ScopedGet(_alarm_for_page_query)
+
+
 def _alarm_for_page(request, pk: int) -> tuple[Alarm, set[str]]:
     """The scoped alarm with all its page shows, read for its kind: a door's alarm (most of
     them) with its door, event, site priority and incident link in one query of five tables;
     a panic button's or a missed check-in's records read after it (one query more), not
     joined into every alarm's read (the 13-table join cost more to plan than to run)."""
-    own_priority = AlarmPriority.objects.filter(
-        site_id=OuterRef("site_id"), event_type=OuterRef("event_type")
-    ).order_by("pk")
-    alarms = Alarm.objects.select_related(
-        "site", "door", "event", "acknowledged_by", "incident_source"
-    ).annotate(own_priority=Subquery(own_priority.values("priority")[:1]))
-    alarm, held = get_scoped_with_roles(alarms, request.user, VIEW_ROLES, pk=pk)
+    alarm, held = _SCOPED_ALARM.get(request.user, pk, VIEW_ROLES)
     if alarm.panic_id:
         alarm.panic = PanicAlert.objects.select_related(
             "guard", "shift", "last_checkpoint__zone"
@@ -103,6 +110,8 @@ def alarm_detail(request, pk: int):
     """One alarm: its event, its state and its history (who acknowledged, with which note)."""
     alarm, held = _alarm_for_page(request, pk)
     priority = alarm_priorities.priority_of(alarm)
+    # Its history, ticks and procedure in one round trip (services/alarm_page.py).
+    history, checklist = alarm_page.read_alarm(alarm)
     return render(
         request,
         "facility_log/access/alarm.html",
@@ -112,8 +121,8 @@ def alarm_detail(request, pk: int):
             "form": AlarmNoteForm(),
             "can_review": bool(held & set(REVIEW_ROLES)),
             # Newest first, with the ticks of its procedure's steps.
-            "history": alarm_history(alarm)[::-1],
-            "checklist": procedures.alarm_checklist(alarm),
+            "history": history[::-1],
+            "checklist": checklist,
             "quick_notes": QUICK_NOTES,
             "priority_label": alarm_priorities.PRIORITY_NAMES[priority],
             "priority_class": alarm_priorities.PRIORITY_CLASSES[priority],

@@ -1,5 +1,6 @@
 """Exports that leave the system: the police package of an incident."""
 
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -34,15 +35,23 @@ def incident_police_package(request, pk: int):
     if not incident.number:
         form.add_error(None, _("A draft has no number yet; submit it before exporting."))
     elif request.method == "POST" and form.is_valid():
-        return _send_package(request, incident, form.cleaned_data)
+        try:
+            return _send_package(request, incident, form.cleaned_data)
+        except ValidationError as refused:
+            # E.g. an attachment changed in storage since its upload: the page says which,
+            # and nothing was disclosed.
+            for message in refused.messages:
+                form.add_error(None, message)
+            return _render(request, incident, form, None, status=409)
     return _render(request, incident, form, None)
 
 
-def _render(request, incident, form, disclosure):
+def _render(request, incident, form, disclosure, status=200):
     return render(
         request,
         "facility_log/incidents/police_package.html",
         {"incident": incident, "form": form, "disclosure": disclosure},
+        status=status,
     )
 
 

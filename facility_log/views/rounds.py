@@ -37,14 +37,15 @@ from facility_log.scoping import (
     REVIEW_ROLES,
     VIEW_ROLES,
     get_scoped_or_404,
-    get_scoped_with_roles,
     has_role,
 )
 from facility_log.services import rounds as round_services
+from facility_log.services import run_page
 from facility_log.services.csv_export import csv_response
 from facility_log.services.pdf_render import render_pdf
 from facility_log.services.rounds import IdempotencyConflict, ScanInput
 from facility_log.services.rounds_report import compliance_csv, compliance_report
+from facility_log.services.scoped_get import ScopedGet
 
 REPORT_READERS = REVIEW_ROLES | {Role.AUDITOR}
 
@@ -59,14 +60,13 @@ def _site(request, code: str, roles=VIEW_ROLES) -> Site:
     return get_scoped_or_404(Site.objects.all(), request.user, roles, site_field="", code=code)
 
 
+# The run with what its pages show, read as get_scoped_with_roles reads it, compiled once.
+_SCOPED_RUN = ScopedGet(lambda: Run.objects.select_related("site", "route", "guard", "schedule"))
+
+
 def _run(request, pk: int) -> Run:
     """A run, for its guard or the site's supervisors and managers."""
-    run, held = get_scoped_with_roles(
-        Run.objects.select_related("site", "route", "guard", "schedule"),
-        request.user,
-        REPORT_ROLES,
-        pk=pk,
-    )
+    run, held = _SCOPED_RUN.get(request.user, pk, REPORT_ROLES)
     if run.guard_id != request.user.pk and not held & set(REVIEW_ROLES):
         raise PermissionDenied("This is another guard's round.")
     return run
@@ -102,12 +102,8 @@ def round_start(request, code: str, route_id: int):
     return redirect("round-run", pk=run.pk)
 
 
-def _progress(run: Run) -> dict:
-    scans = list(run.scans.select_related("checkpoint"))
+def _progress(run: Run, scans: list, checkpoints: dict) -> dict:
     scanned = {scan.checkpoint_id for scan in scans}
-    checkpoints = Checkpoint.objects.select_related("zone").in_bulk(
-        [stop["checkpoint"] for stop in run.plan]
-    )
     stops = [
         {
             "checkpoint": checkpoints[stop["checkpoint"]],
@@ -128,13 +124,15 @@ def _progress(run: Run) -> dict:
 def round_run(request, pk: int, form=None):
     """The guard's round screen: next checkpoint, its instructions, progress, code entry."""
     run = _run(request, pk)
+    # Its scans, active exceptions and checkpoints in one round trip (services/run_page.py).
+    scans, exceptions, checkpoints = run_page.read_run(run)
     context = {
         "run": run,
         "site": run.site,
         "form": form or ManualScanForm(),
         "client_uuid": ClientUuidForm.fresh(),
-        "exceptions": run.exceptions.filter(withdrawn_at__isnull=True).order_by("detected_at"),
-        **_progress(run),
+        "exceptions": exceptions,
+        **_progress(run, scans, checkpoints),
     }
     return render(request, "facility_log/rounds/run.html", context)
 

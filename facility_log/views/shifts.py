@@ -21,8 +21,10 @@ from facility_log.forms.post_orders import StartShiftForm
 from facility_log.models import Shift, Site
 from facility_log.scoping import REPORT_ROLES, VIEW_ROLES, get_scoped_or_404
 from facility_log.services import activity_report as dar
-from facility_log.services import post_orders, view_log
+from facility_log.services import post_orders, shift_report_reads, view_log
 from facility_log.services import shifts as shift_services
+from facility_log.services.scoped_get import ScopedGet
+from facility_log.templatetags.facility_log_tags import SHIFT_ROW_FIELDS
 
 PAGE_SIZE = 50
 DAY_FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -32,10 +34,12 @@ def _site(request, code: str) -> Site:
     return get_scoped_or_404(Site.objects.all(), request.user, VIEW_ROLES, site_field="", code=code)
 
 
+# The shift with its site and guard, read as get_scoped_or_404 reads it, compiled once.
+_SCOPED_SHIFT = ScopedGet(lambda: Shift.objects.select_related("site", "guard"))
+
+
 def _shift(request, pk: int) -> Shift:
-    return get_scoped_or_404(
-        Shift.objects.select_related("site", "guard"), request.user, VIEW_ROLES, pk=pk
-    )
+    return _SCOPED_SHIFT.get(request.user, pk, VIEW_ROLES)[0]
 
 
 def _day(value: str) -> date:
@@ -60,11 +64,12 @@ def site_shifts(request, code: str):
     site = _site(request, code)
     if "day" in request.GET:
         return redirect("site-activity", code=site.code, day=_day(request.GET["day"]).isoformat())
+    # Dicts of the shown columns (templatetags `shift_rows`), not shifts with their guards.
     shifts = (
         Shift.objects.filter(site=site)
-        .select_related("guard")
-        .annotate(entry_count=Count("entries"))
         .order_by("-started_at", "-pk")
+        .values(*SHIFT_ROW_FIELDS)
+        .annotate(entry_count=Count("entries"))
     )
     page = Paginator(shifts, PAGE_SIZE).get_page(request.GET.get("page"))
     today = timezone.now().astimezone(site.tzinfo).date()
@@ -75,8 +80,10 @@ def site_shifts(request, code: str):
 def shift_report(request, pk: int):
     """One shift's daily activity report (logged in the view log, as the PDF is)."""
     shift = _shift(request, pk)
-    view_log.shift_report_read(request.user, shift)
-    report = dar.shift_report(shift)
+    # Its reads in one round trip on PostgreSQL, with the id of the view-log row, written
+    # with its ledger entry in one more (services/shift_report_reads.py).
+    report, view_pk = shift_report_reads.shift_report(shift)
+    view_log.shift_report_read(request.user, shift, pk=view_pk)
     context = {"report": report, "site": report.site}
     return render(request, "facility_log/shifts/report.html", context)
 

@@ -129,3 +129,37 @@ def test_the_page_query_count_does_not_grow_with_types(personas, client_for):
 
 def test_the_page_is_linked_from_the_access_navigation():
     assert reverse("access-vendor-types") == URL
+
+
+@pytest.mark.django_db
+def test_unmapped_types_read_from_site_instances_equal_those_read_from_ids(unmapped):
+    from facility_log.services import access_mapping
+
+    sites = [unmapped.site_a, unmapped.site_b]
+    by_sites = access_mapping.unmapped_vendor_types(sites)
+    by_ids = access_mapping.unmapped_vendor_types([site.pk for site in sites])
+    assert by_sites == by_ids and [r["vendor_type"] for r in by_sites] == ["Fence Breach"]
+
+
+@pytest.mark.django_db
+def test_the_event_list_reads_no_mapping_until_a_type_is_unmapped(personas, client_for):
+    """The event list passes its Site instances (no second read of their codes); with nothing
+    unmapped no mapping is looked up, with one the page lists it (one read more)."""
+    _gallagher(personas.site_c, personas.zone_c, 9, "Secret C Type")
+    door(personas.site_a, personas.zone_a)
+    ingest(personas.site_a, [row(line=50, external_id="granted-a")])  # events in both reads
+    client = client_for("manager_ab")
+    with CaptureQueriesContext(connection) as none:
+        page = client.get("/access/events/")
+    assert page.context["unmapped"] == []
+    reads = [q["sql"] for q in none.captured_queries]
+    assert not any("facility_log_vendortypemapping" in sql for sql in reads)
+    assert not any('SELECT "facility_log_site"."id" AS "pk"' in sql for sql in reads)
+    _gallagher(personas.site_a, personas.zone_a, 1)
+    with CaptureQueriesContext(connection) as one:
+        page = client.get("/access/events/")
+    assert [r["vendor_type"] for r in page.context["unmapped"]] == ["Fence Breach"]
+    assert b"Fence Breach" in page.content and b"Secret C Type" not in page.content
+    assert len(one) == len(none) + 1
+    outsider = client_for("outsider_c").get("/access/events/")
+    assert outsider.context["unmapped"] == [] and b"Fence Breach" not in outsider.content

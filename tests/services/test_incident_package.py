@@ -10,7 +10,8 @@ from io import StringIO
 
 import jsonschema
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -24,7 +25,7 @@ from facility_log.services.incident_package import (
 )
 from facility_log.services.ledger import ledger_head
 from facility_log.services.verify import verify_audit
-from tests.incident_factories import photo, seed_site_a_incident
+from tests.incident_factories import png_bytes, seed_site_a_incident
 
 EXPECTED = {
     "report.pdf",
@@ -229,7 +230,26 @@ def test_export_queries_do_not_grow_with_photos_or_supplements(personas):
     small = seed_site_a_incident(personas)
     baseline = _export_queries(personas, small)
     big = _incident_with(personas, photos=5, supplements=4)
+    assert big.attachments.count() == 5
     assert _export_queries(personas, big) == baseline
+
+
+@pytest.mark.django_db
+def test_first_export_of_older_photos_records_their_thumbnails_in_constant_queries(
+    personas, monkeypatch
+):
+    from facility_log.models import AttachmentThumbnail
+    from facility_log.services import thumbnails
+
+    # Photos stored before thumbnails were kept: the first export makes and records them.
+    with monkeypatch.context() as before:
+        before.setattr(thumbnails, "of_upload", lambda upload, file_type: None)
+        one = _incident_with(personas, photos=1, supplements=0)
+        five = _incident_with(personas, photos=5, supplements=0)
+    assert not AttachmentThumbnail.objects.exists()
+    assert _export_queries(personas, one) == _export_queries(personas, five)
+    assert AttachmentThumbnail.objects.count() == 6
+    assert verify_audit().intact
 
 
 def _incident_with(p, photos: int, supplements: int):
@@ -247,7 +267,9 @@ def _incident_with(p, photos: int, supplements: int):
         persons=[{"role": "witness", "name": "W", "statement": "s"}],
     )
     for n in range(photos):
-        svc.add_attachment(incident, p.guard_a, upload=photo(f"p{n}.png"), description=str(n))
+        # Each photo different (an incident holds the same bytes once).
+        upload = SimpleUploadedFile(f"p{n}.png", png_bytes(colour=(n, 30, 30)), "image/png")
+        svc.add_attachment(incident, p.guard_a, upload=upload, description=str(n))
     incident = svc.submit_incident(incident, p.guard_a)
     for n in range(supplements):
         svc.add_supplement(incident, p.guard_a, text=f"more {n}", reason="more")
@@ -266,3 +288,65 @@ def test_verify_audit_names_an_attachment_whose_bytes_changed_on_disk(personas):
         handle.write(bytes([first[0] ^ 1]))
     with pytest.raises(CommandError, match=rf"attachment {attachment.pk} \(desk.png\).*no longer"):
         call_command("verify_audit", stdout=StringIO())
+
+
+def _change_stored_file(attachment) -> None:
+    """What a storage-side tamper looks like: the same name, other bytes."""
+    with attachment.file.storage.open(attachment.file.name, "rb") as handle:
+        data = handle.read()
+    path = attachment.file.path
+    with open(path, "wb") as handle:
+        handle.write(data[:-1] + bytes([data[-1] ^ 1]))
+
+
+@pytest.mark.django_db
+def test_an_attachment_changed_in_storage_stops_the_export_and_nothing_is_disclosed(
+    personas, tmp_path
+):
+    from facility_log.models import RecordView
+
+    incident = seed_site_a_incident(personas)
+    attachment = incident.attachments.get()
+    _change_stored_file(attachment)
+    views_before = RecordView.objects.count()
+    with pytest.raises(ValidationError) as refused:
+        _export(personas, incident)
+    assert "desk.png no longer matches the SHA-256 recorded" in " ".join(refused.value.messages)
+    assert not Disclosure.objects.exists()
+    assert RecordView.objects.count() == views_before
+    # The command says the same, and writes no file.
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(CommandError, match="desk.png no longer matches"):
+        call_command(
+            "export_incident",
+            incident.number,
+            "--by",
+            personas.supervisor_a.username,
+            "--recipient",
+            "City Police",
+            "--reason",
+            "theft",
+            "--out",
+            str(out),
+        )
+    assert list(out.iterdir()) == []
+    assert not Disclosure.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_unchanged_file_exports_after_a_refused_one_is_restored(personas):
+    """The legitimate path after the attack path: the file put back, the package is made and
+    the ledger verifies."""
+    incident = seed_site_a_incident(personas)
+    attachment = incident.attachments.get()
+    with attachment.file.storage.open(attachment.file.name, "rb") as handle:
+        original = handle.read()
+    _change_stored_file(attachment)
+    with pytest.raises(ValidationError):
+        _export(personas, incident)
+    with open(attachment.file.path, "wb") as handle:
+        handle.write(original)
+    _incident, data, disclosure = _export(personas, incident)
+    assert disclosure.package_sha256 and _members(data)
+    assert verify_audit().intact

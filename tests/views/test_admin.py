@@ -41,6 +41,8 @@ OWN_PAGES_ONLY = {
     "PostOrderAttachment",
     "PostOrderAck",
     "LanguagePreference",
+    # An image attachment's report thumbnail: derived bytes, shown in the police package's PDF.
+    "AttachmentThumbnail",
 }
 
 

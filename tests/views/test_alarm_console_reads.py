@@ -74,3 +74,53 @@ def test_console_shows_door_alarms_without_event_or_person_joins_in_constant_que
     # The feed still reads each alarm's event with it (its JSON shows more of it).
     alarms = client.get(reverse("access-alarm-feed")).json()["alarms"]
     assert len(alarms) == 5 and when in {a["occurred_at"] for a in alarms}
+
+
+def test_the_precompiled_read_of_the_picked_alarms_equals_the_orm_read(personas):
+    """`_picked` (compiled once per page/persons/count) reads the same rows, with the same
+    related rows and the page's event time, as the queryset it was compiled from, and new
+    ids each time (the stand-ins replaced, never read)."""
+    from django.db.models import F
+
+    alarms = [
+        forced_open_at(personas.site_a, personas.zone_a, external_id=f"p{n}").alarm
+        for n in range(3)
+    ]
+    ids = [alarm.pk for alarm in alarms]
+    for page in (True, False):
+        for persons in (True, False):
+            for chosen in (ids, ids[:2], ids[2:]):
+                ours = sorted(alarm_console._picked(chosen, page, persons), key=lambda a: a.pk)
+                related = ["door"] if page else ["door", "event"]
+                if persons:
+                    related += ["panic__guard", "missed_check_in__shift__guard"]
+                orm = Alarm.objects.select_related(*related).filter(pk__in=chosen).order_by("pk")
+                if page:
+                    orm = orm.annotate(event_occurred_at=F("event__occurred_at"))
+                orm = list(orm)
+                assert [a.pk for a in ours] == sorted(chosen)
+                for mine, theirs in zip(ours, orm, strict=True):
+                    assert mine.__dict__.keys() - {"_state"} == theirs.__dict__.keys() - {"_state"}
+                    assert mine.door.code == theirs.door.code and mine.state == theirs.state
+                    assert mine.raised_at == theirs.raised_at
+                    if page:
+                        assert mine.event_occurred_at == theirs.event_occurred_at
+                    else:
+                        assert mine.event.occurred_at == theirs.event.occurred_at
+                    assert mine.panic is None and mine.missed_check_in is None
+    assert alarm_console._picked([], True, True) == []
+
+
+def test_the_priority_lookup_reads_the_sites_own_rows_without_joining_sites(personas):
+    from facility_log.services import alarm_priorities
+
+    a, b = personas.site_a.pk, personas.site_b.pk
+    alarm_priorities.set_alarm_priority(
+        personas.site_a, personas.manager_ab, event_type="tamper", priority=1, reason="vault"
+    )
+    with CaptureQueriesContext(connection) as read:
+        priority = alarm_priorities.priority_lookup([a, b])
+    assert len(read) == 1 and "facility_log_site" not in read.captured_queries[0]["sql"]
+    assert priority(a, "tamper") == 1
+    assert priority(b, "tamper") == alarm_priorities.default_priority("tamper") != 1
+    assert alarm_priorities.priority_lookup([b])(a, "tamper") != 1  # another site's row unread

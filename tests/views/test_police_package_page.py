@@ -140,3 +140,22 @@ def test_another_user_cannot_see_an_export_by_its_key(personas, client_for):
     manager = client_for("manager_ab")
     assert manager.get(url, {"export": data["export_key"]}).status_code == 204
     assert client_for("outsider_c").get(url, {"export": data["export_key"]}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_an_attachment_changed_in_storage_is_named_on_the_page_and_nothing_is_sent(
+    personas, client_for
+):
+    incident = seed_site_a_incident(personas)
+    attachment = incident.attachments.get()
+    with open(attachment.file.path, "r+b") as handle:
+        handle.seek(-1, 2)
+        last = handle.read(1)
+        handle.seek(-1, 2)
+        handle.write(bytes([last[0] ^ 1]))
+    url = reverse("incident-police-package", args=[incident.pk])
+    response = client_for("supervisor_a").post(url, {"recipient": "City Police", "reason": "theft"})
+    assert response.status_code == 409
+    assert response["Content-Type"].startswith("text/html")
+    assert "desk.png no longer matches the SHA-256 recorded" in response.content.decode()
+    assert not Disclosure.objects.exists()

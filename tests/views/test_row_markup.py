@@ -288,13 +288,41 @@ def test_shift_rows_equal_the_old_loop(personas, client_for, language):
         .annotate(entry_count=Count("entries"))
         .order_by("-started_at", "-pk")
     )
+    rows = list(
+        Shift.objects.filter(site=personas.site_a)
+        .order_by("-started_at", "-pk")
+        .values(*tags.SHIFT_ROW_FIELDS)
+        .annotate(entry_count=Count("entries"))
+    )
+    assert [r["id"] for r in rows] == [s.pk for s in shifts] and len(rows) == 2
     site = personas.site_a
     with translation.override(language):
         old = Template(OLD_SHIFT_LOOP).render(Context({"page": shifts, "site": site}))
-        assert tags.shift_rows(shifts, site) == old
+        assert tags.shift_rows(rows, site) == old
     assert "&lt;Al &amp; &quot;Bo&quot;&gt; O&#x27;Neil" in old and '<span class="badge">' in old
     html = client_for("supervisor_a").get(f"/sites/{site.code}/shifts/").content.decode()
     assert "&lt;Al &amp; &quot;Bo&quot;&gt;" in html and "No shifts yet." not in html
+    assert str(tags.shift_rows(rows, site)) in html
+    assert client_for("outsider_c").get(f"/sites/{site.code}/shifts/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_shift_list_reads_as_many_queries_for_one_shift_as_for_many(personas, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.shifts_helpers import ago, worked
+
+    worked(personas, at=ago(days=5))
+    client = client_for("supervisor_a")
+    url = f"/sites/{personas.site_a.code}/shifts/"
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    for days in (4, 3, 2):
+        worked(personas, at=ago(days=days))
+    with CaptureQueriesContext(connection) as four:
+        html = client.get(url).content.decode()
+    assert len(one) == len(four) and html.count("report.pdf") == 4
 
 
 INCLUDE = Template('{% include "facility_log/form_fields.html" %}')

@@ -19,11 +19,10 @@ from facility_log.scoping import (
     REPORT_ROLES,
     REVIEW_ROLES,
     VIEW_ROLES,
-    get_scoped_with_roles,
     roles_at,
 )
+from facility_log.services import incident_page, procedures
 from facility_log.services import incidents as svc
-from facility_log.services import procedures
 
 User = get_user_model()
 
@@ -38,12 +37,8 @@ def _incident(request, pk: int, roles=VIEW_ROLES) -> Incident:
 def _incident_with_roles(request, pk: int, roles=VIEW_ROLES) -> tuple[Incident, set[str]]:
     """The scoped incident and the roles the user holds at its site (one query for both the
     check and the page)."""
-    incident, held = get_scoped_with_roles(
-        Incident.objects.select_related("site", "zone", "category", "author"),
-        request.user,
-        roles,
-        pk=pk,
-    )
+    # get_scoped_with_roles's read, compiled once per process (services/incident_page.py).
+    incident, held = incident_page.incident_with_roles(request.user, pk, roles)
     if incident.zone_id and incident.zone.site_id == incident.site_id:
         incident.zone.site = incident.site  # a zone names its site: not read a second time
     return incident, held

@@ -2,19 +2,22 @@
 
 from datetime import datetime
 
+from django.forms import ModelChoiceField
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from facility_log.forms import incidents as forms
 from facility_log.models import Attachment, Category, Incident, Review, Site, Zone
 from facility_log.models.incidents import Status
 from facility_log.scoping import VIEW_ROLES, get_scoped_or_404
-from facility_log.services import history, incident_page, links, procedures, view_log
+from facility_log.services import history, incident_page_reads, links, view_log
 from facility_log.services import incidents as svc
 from facility_log.services.downloads import serve_attachment
 from facility_log.services.history import HistoryEntry
-from facility_log.templatetags.facility_log_tags import site_time
+from facility_log.templatetags.facility_log_tags import form_fields, site_time
 from facility_log.views.incidents.common import (
     User,
     _abilities,
@@ -34,30 +37,30 @@ def incident_detail(request, pk: int):
     viewer may take now."""
     incident, held = _incident_with_roles(request, pk)
     roles = _roles(request.user, incident, held)
-    view_log.incident_read(request.user, incident, view_log.Via.PAGE)
-    # Read once, used by the list, the timeline, the attachment form and the surroundings.
-    attachments = incident_page.attachments(incident)
-    sources = incident_page.sources(incident)
+    # Everything else the page shows, in one round trip on PostgreSQL, with the id of the
+    # view-log row, written with its ledger entry in one more (services/incident_page_reads).
+    read = incident_page_reads.read_page(incident)
+    view_log.incident_read(request.user, incident, view_log.Via.PAGE, pk=read.view_pk)
     can = _abilities(request.user, incident, roles)
     return render(
         request,
         "facility_log/incidents/detail.html",
         {
             "incident": incident,
-            "persons": incident_page.persons(incident),
-            "vehicles": incident_page.vehicles(incident),
-            "property_items": incident_page.property_items(incident),
-            "attachments": attachments,
-            "timeline": svc.incident_timeline(incident, attachments),
-            "surroundings": links.incident_surroundings(incident, sources),
-            "sources": sources,
+            "persons": read.persons,
+            "vehicles": read.vehicles,
+            "property_items": read.property_items,
+            "attachments": read.attachments,
+            "timeline": svc.incident_timeline(incident, read.attachments, read.timeline),
+            "surroundings": links.incident_surroundings(incident, read.sources, read.surroundings),
+            "sources": read.sources,
             "returned_because": _returned_because(incident),
-            "legal_hold": incident_page.active_hold(incident),
+            "legal_hold": read.hold,
             "can": can,
             # Each form only where the page shows it (the template asks `can` the same).
-            **_forms(incident, attachments, can),
+            **_forms(incident, read.attachments, can),
             "correctable": _correctable(incident, can),
-            "checklist": procedures.incident_checklist(incident),
+            "checklist": read.checklist,
         },
     )
 
@@ -66,22 +69,58 @@ def _forms(incident: Incident, attachments: list[Attachment], can: dict) -> dict
     add_forms = []
     if can["edit"]:
         add_forms = [
-            ("persons", _("Add a person"), forms.PersonForm(prefix="persons")),
-            ("vehicles", _("Add a vehicle"), forms.VehicleForm(prefix="vehicles")),
-            ("property", _("Add property"), forms.PropertyItemForm(prefix="property")),
+            ("persons", _("Add a person"), _fixed_form(forms.PersonForm, prefix="persons")),
+            ("vehicles", _("Add a vehicle"), _fixed_form(forms.VehicleForm, prefix="vehicles")),
+            ("property", _("Add property"), _fixed_form(forms.PropertyItemForm, prefix="property")),
         ]
     # One page, several forms: distinct ids keep every label tied to its own input.
     return {
         "add_forms": add_forms,
         "supplement_form": (
-            forms.SupplementForm(auto_id="supplement_%s") if can["supplement"] else None
+            _fixed_form(forms.SupplementForm, auto_id="supplement_%s")
+            if can["supplement"]
+            else None
         ),
         "attachment_form": (
-            forms.AttachmentForm(auto_id="attach_%s", incident=incident, attachments=attachments)
+            form_fields(
+                forms.AttachmentForm(
+                    auto_id="attach_%s", incident=incident, attachments=attachments
+                )
+            )
             if can["attach"]
             else None
         ),
     }
+
+
+# The markup of the page's unbound forms that show nothing of the incident or the reader:
+# no initial value and no choices read from the database. It then depends on the language
+# alone (labels, choices' names), so it is written once per language and form.
+_FIXED_FORMS: dict[tuple, SafeString] = {}
+
+
+def _fixed_form(form_class, **options) -> SafeString:
+    """`{% form_fields form %}` of `form_class(**options)`, kept per language when the form
+    is fixed (see above); written anew for a form that is not."""
+    key = (get_language(), form_class, tuple(sorted(options.items())))
+    markup = _FIXED_FORMS.get(key)
+    if markup is None:
+        form = form_class(**options)
+        markup = form_fields(form)
+        if _is_fixed(form):
+            _FIXED_FORMS[key] = markup
+    return markup
+
+
+def _is_fixed(form) -> bool:
+    return (
+        not form.is_bound
+        and not form.initial
+        and all(
+            field.initial is None and not isinstance(field, ModelChoiceField)
+            for field in form.fields.values()
+        )
+    )
 
 
 def _correctable(incident: Incident, can: dict) -> list[tuple[str, str, object, str]]:
