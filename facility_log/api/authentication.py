@@ -12,15 +12,17 @@ from rest_framework import authentication, exceptions
 from facility_log.models import ApiToken
 from facility_log.models.accounts import hash_token
 from facility_log.services import two_factor
-from facility_log.services.precompiled import PrecompiledQuery, Slot
+from facility_log.services.precompiled import Slot
+from facility_log.services.prepared import PreparedQuery
 
 # The last-used stamp is written at most this often per token: a busy door controller would
 # otherwise write its token row on every call.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-# Read on every API call: compiled once per process (services/precompiled.py).
-_TOKEN = PrecompiledQuery(
+# Read on every API call: compiled once per process (services/precompiled.py), planned once
+# per connection (services/prepared.py).
+_TOKEN = PreparedQuery(
     lambda _key, key_hash: (
         ApiToken.objects.select_related("user")
         .filter(key_hash=key_hash, revoked_at__isnull=True)

@@ -17,6 +17,7 @@ from facility_log.services.ledger_hashing import (
     sha256_hex,
 )
 from facility_log.services.ledger_held import StoredRowDiffers
+from facility_log.services.prepared import PreparedSQL
 
 if TYPE_CHECKING:
     from facility_log.services.ledger import PendingEntry
@@ -51,6 +52,22 @@ def entry_actor_id(item: "PendingEntry"):
     return item.actor.pk if item.actor is not None and item.actor.pk else None
 
 
+_TABLE = '"facility_log_ledgerentry"'
+assert LedgerEntry._meta.db_table == _TABLE.strip('"')  # noqa: S101 - the table named below
+# The entry's INSERT in `chain_one`, after the lock's statement: the entry's values, then the
+# genesis hash for an empty ledger.
+_CHAIN_ONE = PreparedSQL(
+    f"INSERT INTO {_TABLE} ({CHAIN_ONE_COLUMNS}) "  # noqa: S608 - our own table name
+    "SELECT head.seq + 1, %s, %s, %s, %s, %s, %s, %s, %s, head.hash, "
+    "encode(sha256(convert_to(head.hash || %s || (head.seq + 1)::text || '}', 'UTF8')),"
+    " 'hex') "
+    "FROM (SELECT COALESCE(last.seq, 0) AS seq, COALESCE(last.hash, %s) AS hash "
+    "FROM (SELECT 1) AS one LEFT JOIN "
+    f"(SELECT seq, hash FROM {_TABLE} ORDER BY seq DESC LIMIT 1) AS last ON true) AS head",
+    ["timestamptz", "text", "text", "text", "text", "integer", "text", "text", "text", "text"],
+)
+
+
 def chain_one(item: "PendingEntry", digest: str) -> None:
     """Chain one entry on PostgreSQL in a single round trip, the lock's included: the lock,
     the head and the insert are one request, and PostgreSQL computes the entry's hash from
@@ -66,18 +83,10 @@ def chain_one(item: "PendingEntry", digest: str) -> None:
     content = entry_content(item, digest, timezone.now())
     # canonical_json(content with seq) is this, then the seq's digits, then "}".
     before_seq = canonical_json(content)[:-1].decode() + ',"seq":'
-    table = connection.ops.quote_name(LedgerEntry._meta.db_table)
     held = item.held
-    statement = (
-        f"SELECT pg_advisory_xact_lock(%s); "  # noqa: S608 - our own table name
-        f"INSERT INTO {table} ({CHAIN_ONE_COLUMNS}) "
-        "SELECT head.seq + 1, %s, %s, %s, %s, %s, %s, %s, %s, head.hash, "
-        "encode(sha256(convert_to(head.hash || %s || (head.seq + 1)::text || '}', 'UTF8')),"
-        " 'hex') "
-        f"FROM (SELECT COALESCE(last.seq, 0) AS seq, COALESCE(last.hash, %s) AS hash "
-        f"FROM (SELECT 1) AS one LEFT JOIN "
-        f"(SELECT seq, hash FROM {table} ORDER BY seq DESC LIMIT 1) AS last ON true) AS head"
-    )
+    # The entry's INSERT is prepared (parsed and planned once per connection): under the
+    # lock PostgreSQL then only runs it.
+    statement = "SELECT pg_advisory_xact_lock(%s); " + _CHAIN_ONE.sql(connection)
     if held is not None:
         statement = f"{held.sql}; {statement}"  # the ORM's INSERT of the row
     # As chain_entries: in the caller's transaction, or a transaction of its own outside one.

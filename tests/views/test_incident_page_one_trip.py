@@ -30,6 +30,7 @@ from facility_log.services import (
 from facility_log.services import incidents as svc
 from facility_log.services.accounts import system_actor
 from facility_log.services.ledger_held import HeldInsert
+from facility_log.services.prepared import with_statements  # EXECUTE as its SQL
 from facility_log.services.verify import verify_audit
 from tests.access.helpers import door, ingest, row
 from tests.incident_factories import draft, png_bytes
@@ -131,7 +132,7 @@ def test_one_round_trip_for_the_reads_and_one_for_the_view_logs_row(personas, cl
     client.get(url)
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url).status_code == 200
-    statements = [q["sql"] for q in captured.captured_queries]
+    statements = [with_statements(q["sql"]) for q in captured.captured_queries]
     inserts = [s for s in statements if s.startswith("INSERT")]
     if connection.vendor == "postgresql":
         # The reads and the view log's next id; the row with its entry; nothing else.

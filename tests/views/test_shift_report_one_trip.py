@@ -13,6 +13,7 @@ from django.urls import reverse
 from facility_log.models import RecordView
 from facility_log.services import activity_report as dar
 from facility_log.services import shift_report_reads
+from facility_log.services.prepared import with_statements  # EXECUTE as its SQL
 from facility_log.services.verify import verify_audit
 from tests.incident_factories import submitted
 from tests.rounds_helpers import night_route, walk
@@ -98,7 +99,7 @@ def test_query_count_and_view_log(personas, client_for):
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url).status_code == 200
     if connection.vendor == "postgresql":
-        statements = [q["sql"] for q in captured.captured_queries]
+        statements = [with_statements(q["sql"]) for q in captured.captured_queries]
         assert sum("nextval(pg_get_serial_sequence" in s for s in statements) == 1
         inserts = [s for s in statements if s.startswith("INSERT")]
         assert len(inserts) == 1 and "ledgerentry" in inserts[0]

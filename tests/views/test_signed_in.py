@@ -13,6 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from facility_log.models import Role
 from facility_log.services import accounts, sites, two_factor
+from facility_log.services.prepared import with_statements
 from facility_log.signed_in import BACKEND, DJANGO_BACKEND
 from tests.two_factor_helpers import authenticator, verified_login
 
@@ -20,8 +21,10 @@ PAGE = "/notifications/"
 
 
 def _reads(captured, table: str) -> list[str]:
-    """The queries that read `table` first (FROM it), joined to others or not."""
-    return [q["sql"] for q in captured.captured_queries if f'FROM "{table}"' in q["sql"]]
+    """The queries that read `table` first (FROM it), joined to others or not; a prepared
+    statement's EXECUTE read as the SQL it runs (services/prepared.py)."""
+    sent = [with_statements(q["sql"]) for q in captured.captured_queries]
+    return [sql for sql in sent if f'FROM "{table}"' in sql]
 
 
 def _user_with_device(captured) -> list[str]:

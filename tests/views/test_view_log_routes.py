@@ -13,6 +13,7 @@ from django.utils import timezone
 from facility_log.models import AccessEvent, LedgerEntry, RecordView
 from facility_log.services import view_log
 from facility_log.services.ledger import stored_row_digest
+from facility_log.services.prepared import with_statements
 from facility_log.services.verify import verify_audit
 from tests.access.helpers import door, ingest, row
 from tests.cross_site import shifts_at_a
@@ -185,7 +186,9 @@ def test_a_view_log_write_is_one_insert_and_its_ledger_entry(personas):
     with CaptureQueriesContext(connection) as captured:
         view_log.incident_read(personas.guard_a, incident, "page")
     # On PostgreSQL the ledger entry's statement begins with its lock (ledger._chain_one).
-    inserts = [q["sql"] for q in captured if "INSERT INTO" in q["sql"]]
+    # The entry's INSERT is a prepared statement's EXECUTE (services/prepared.py).
+    sent = [with_statements(q["sql"]) for q in captured]
+    inserts = [sql for sql in sent if "INSERT INTO" in sql]
     assert len(inserts) == 2
     assert RecordView._meta.db_table in inserts[0]
     assert LedgerEntry._meta.db_table in inserts[1]

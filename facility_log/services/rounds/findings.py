@@ -21,6 +21,7 @@ from django.utils import timezone
 from facility_log.models import Checkpoint, ExceptionKind, RoundException, Run, Scan, Site
 from facility_log.services import ledger
 from facility_log.services.precompiled import PrecompiledQuery, Slot
+from facility_log.services.prepared import PreparedQuery
 from facility_log.services.rounds.common import knob
 
 
@@ -195,8 +196,9 @@ _RUN_SCANS = PrecompiledQuery(
     {"run_id": Slot(-(2**62) + 21, Run._meta.pk)},
 )
 # What `RunState.read_from` needs of a run's scans, for a caller that sends it in the same
-# round trip as the statement locking the run (services/rounds/scans.py).
-RUN_SCAN_TIMES = PrecompiledQuery(
+# round trip as the statement locking the run (services/rounds/scans.py); planned once per
+# connection (services/prepared.py).
+RUN_SCAN_TIMES = PreparedQuery(
     lambda _key, run_id: (
         Scan._base_manager.filter(run_id=run_id)
         .order_by()
