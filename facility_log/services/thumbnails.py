@@ -19,7 +19,7 @@ from typing import BinaryIO
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError
-from PIL import Image
+from PIL import Image, ImageFile
 
 from facility_log.models import LedgerEntry
 from facility_log.models.incidents import Attachment, AttachmentThumbnail
@@ -35,6 +35,12 @@ JPEG_QUALITY = 80
 # Stored with each row: a thumbnail made under another recipe is not what the export would
 # make today, so the export makes its own instead of using it.
 RECIPE = f"jpeg {THUMBNAIL_PX}px q{JPEG_QUALITY}"
+
+# WeasyPrint sets this when it is imported, for the whole process: a photo cut off part-way is
+# drawn as far as its data goes. Set here too, so that a thumbnail never depends on whether a
+# PDF happened to be rendered in the process before (the same bytes in, the same bytes out, at
+# upload and at export, as the export always made them).
+ImageFile.LOAD_TRUNCATED_IMAGES = True
 
 # What a damaged or hostile image raises while it is decoded. A thumbnail is a convenience:
 # none of these may refuse the evidence itself (the upload goes on without one).

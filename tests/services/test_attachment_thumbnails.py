@@ -6,7 +6,10 @@ thumbnail is named by verify_audit and never reaches the report."""
 import base64
 import io
 import logging
+import os
 import random
+import subprocess
+import sys
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -197,12 +200,42 @@ def test_a_document_or_a_broken_image_is_stored_as_before_without_a_thumbnail(pe
     incident = draft(personas)
     pdf = SimpleUploadedFile("note.pdf", b"%PDF-1.4\n%\xe2\xe3\n1 0 obj\n<<>>\nendobj\n")
     whole = _photo_bytes("PNG", 8)
-    # The right magic bytes, then the image data cut off: the type check passes, Pillow fails.
-    broken = SimpleUploadedFile("cut.png", whole[: len(whole) // 3], content_type="image/png")
+    # The right magic bytes, then a header Pillow cannot read: the type check passes, Pillow
+    # fails.
+    broken = SimpleUploadedFile("bad.png", whole[:16] + b"\0" * 64, content_type="image/png")
     stored = [svc.add_attachment(incident, personas.guard_a, upload=f) for f in (pdf, broken)]
     assert [a.content_type for a in stored] == ["application/pdf", "image/png"]
     assert not AttachmentThumbnail.objects.exists()
     assert verify_audit().intact
+
+
+def test_a_photo_cut_off_part_way_gets_the_same_thumbnail_whatever_was_imported_before(tmp_path):
+    """WeasyPrint makes Pillow draw a truncated image as far as its data goes, for the whole
+    process, once imported: a thumbnail made in a process that never rendered a PDF (a fresh
+    one, here) must be the one made where WeasyPrint is loaded (this one)."""
+    import weasyprint  # noqa: F401 - what the export's PDF rendering imports
+
+    whole = _photo_bytes("PNG", 8)
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(whole[: len(whole) // 3])
+    fresh = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import base64, sys, django; django.setup();"
+            " from facility_log.services import thumbnails;"
+            " assert 'weasyprint' not in sys.modules;"
+            f" jpeg = thumbnails.make_thumbnail(open({str(cut)!r}, 'rb'));"
+            " print(base64.b64encode(jpeg).decode())",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        check=True,
+    )
+    here = thumbnails.make_thumbnail(io.BytesIO(cut.read_bytes()))
+    assert here is not None
+    assert base64.b64decode(fresh.stdout.strip()) == here
 
 
 # --- the export uses it ----------------------------------------------------------------------
