@@ -27,6 +27,7 @@ from facility_log.services import ledger
 from facility_log.services.audit import audited_change
 from facility_log.services.filetypes import FileType
 from facility_log.services.ledger import canonical_json, object_type, sha256_hex
+from facility_log.services.packages import file_sha256
 
 logger = logging.getLogger(__name__)
 
@@ -76,10 +77,16 @@ def data_uri(jpeg: bytes | None) -> str | None:
 
 
 def of_attachment_file(attachment: Attachment) -> bytes | None:
-    """Made now from the stored original (decoding it: ~30–50 ms for a 5 MB photo)."""
+    """Made now from the stored original (decoding it: ~30–50 ms for a 5 MB photo), and only
+    while the file still has the SHA-256 taken at its upload: a picture swapped in storage
+    must never become the thumbnail of record (None then; the export itself refuses that
+    attachment, naming it)."""
     if not attachment.is_image:
         return None
-    with attachment.file.open("rb") as handle:
+    with attachment.file.storage.open(attachment.file.name, "rb") as handle:
+        if file_sha256(handle) != attachment.sha256:
+            return None
+        handle.seek(0)
         return make_thumbnail(handle)
 
 

@@ -286,6 +286,32 @@ def test_the_export_does_not_decode_the_photos_again(personas, decoded):
 
 
 @pytest.mark.django_db
+def test_an_older_photo_swapped_in_storage_never_becomes_the_thumbnail_of_record(
+    personas, as_before_thumbnails
+):
+    """The export refuses the swapped file and records no thumbnail made from it; put back,
+    the photo exports and the thumbnail recorded is the genuine one."""
+    from django.core.exceptions import ValidationError
+
+    incident = _with_photos(personas, count=1)
+    attachment = incident.attachments.get()
+    genuine = _thumbnail_as_before(attachment)
+    with attachment.file.storage.open(attachment.file.name, "rb") as handle:
+        original = handle.read()
+    with open(attachment.file.path, "wb") as handle:
+        handle.write(_photo_bytes("PNG", 99))  # another picture, a valid image
+    with pytest.raises(ValidationError, match="no longer matches the SHA-256"):
+        build_incident_package(incident, personas.manager_ab, recipient="Police", reason="r")
+    assert not AttachmentThumbnail.objects.exists()
+
+    with open(attachment.file.path, "wb") as handle:
+        handle.write(original)
+    build_incident_package(incident, personas.manager_ab, recipient="Police", reason="r")
+    assert thumbnails.data_uri(_stored(attachment)) == genuine
+    assert verify_audit().intact
+
+
+@pytest.mark.django_db
 def test_an_older_photo_exports_as_before_and_its_thumbnail_is_recorded_then(
     personas, decoded, as_before_thumbnails, monkeypatch
 ):
