@@ -37,6 +37,7 @@ import re
 from dataclasses import dataclass
 
 from django.db import connections
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate, pre_migrate
 
 from facility_log.services.precompiled import PrecompiledQuery
@@ -185,16 +186,52 @@ def _prepare(connection, name: str, body, types: str = "") -> bool:
             cursor.execute("SAVEPOINT facility_log_prepare")
         try:
             cursor.execute(sql)
-        except connection.Database.Error:
+        except connection.Database.Error as error:
             if in_transaction:
                 cursor.execute("ROLLBACK TO SAVEPOINT facility_log_prepare")
-            return False
-        finally:
-            if in_transaction:
                 cursor.execute("RELEASE SAVEPOINT facility_log_prepare")
+            if _refused(error):
+                return False
+            raise  # the connection failing, say: not a reason never to prepare it again
+        if in_transaction:
+            cursor.execute("RELEASE SAVEPOINT facility_log_prepare")
     state[1].add(name)
     _bodies[name] = sql.split(" AS ", 1)[1]
     return True
+
+
+def _refused(error) -> bool:
+    """Whether PostgreSQL refused the statement itself (SQLSTATE class 42: syntax, a type it
+    cannot infer): then it is sent as SQL from now on."""
+    return str(getattr(error, "sqlstate", "") or "").startswith("42")
+
+
+# SQLSTATE invalid_sql_statement_name: an EXECUTE of a statement the session no longer has.
+_LOST = "26000"
+
+
+def _forget_lost_statements(execute, sql, params, many, context):
+    """Django execute wrapper: if the database session lost its prepared statements (a
+    reset of the session by a pooler or proxy, `DEALLOCATE ALL`), the connection forgets
+    what it prepared, so the next statement prepares again. The statement that found out
+    fails with its transaction (a request answered 500 or 503, a tablet sending again),
+    instead of every later one failing until the worker restarts."""
+    try:
+        return execute(sql, params, many, context)
+    except Exception as error:
+        if getattr(error.__cause__, "sqlstate", None) == _LOST:
+            context["connection"]._facility_log_prepared = None
+        raise
+
+
+def _watch_connection(sender, connection, **_kwargs) -> None:
+    if connection.vendor == "postgresql" and (
+        _forget_lost_statements not in connection.execute_wrappers
+    ):
+        connection.execute_wrappers.append(_forget_lost_statements)
+
+
+connection_created.connect(_watch_connection, dispatch_uid="facility_log_prepared_watch")
 
 
 # What each statement prepared in this process runs (for `with_statements`).

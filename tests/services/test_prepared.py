@@ -104,3 +104,37 @@ def test_after_a_migration_each_statement_is_prepared_again_under_a_new_name(per
         assert _TOKEN.first("token", key_hash=hash_token(key)).pk == token.pk
     name = [sql.split("(")[0] for sql in _sent(before) + _sent(after)]
     assert name[0].startswith("EXECUTE fl_prepared_") and name[1] != name[0]
+
+
+@on_postgresql
+def test_a_session_that_lost_its_statements_prepares_them_again(personas, transactional_db):
+    """A pooler or proxy resetting the session (here `DEALLOCATE ALL`) costs the statement
+    that finds out, not every later one until the worker restarts."""
+    from django.db import DatabaseError
+
+    token, key = _token(personas)
+    assert _TOKEN.first("token", key_hash=hash_token(key)).pk == token.pk  # prepared
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    with pytest.raises(DatabaseError):
+        _TOKEN.first("token", key_hash=hash_token(key))
+    assert _TOKEN.first("token", key_hash=hash_token(key)).pk == token.pk
+    assert _TOKEN.first("token", key_hash=hash_token(key)).pk == token.pk
+
+
+@on_postgresql
+def test_only_a_refusal_of_the_statement_itself_makes_it_plain_sql_for_good(db):
+    """SQLSTATE class 42 (syntax, an undeterminable type) is a refusal; a failure of another
+    kind (here a division by zero, as a dropped connection or a timeout would be) is not."""
+    import psycopg
+
+    errors = {}
+    with connection.cursor() as cursor:
+        for name, sql in [("syntax", "PREPARE fl_bad AS SELEC 1"), ("other", "SELECT 1/0")]:
+            try:
+                with transaction.atomic():
+                    cursor.execute(sql)
+            except Exception as error:  # noqa: BLE001 - the driver's error is what is classified
+                errors[name] = error.__cause__
+    assert all(isinstance(e, psycopg.Error) for e in errors.values())
+    assert prepared._refused(errors["syntax"]) and not prepared._refused(errors["other"])
