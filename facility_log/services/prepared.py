@@ -36,7 +36,7 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from django.db import connections
+from django.db import OperationalError, connections
 from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate, pre_migrate
 
@@ -196,6 +196,7 @@ def _prepare(connection, name: str, body, types: str = "") -> bool:
         if in_transaction:
             cursor.execute("RELEASE SAVEPOINT facility_log_prepare")
     state[1].add(name)
+    _prepares[name] = sql
     _bodies[name] = sql.split(" AS ", 1)[1]
     return True
 
@@ -219,9 +220,30 @@ def _forget_lost_statements(execute, sql, params, many, context):
     try:
         return execute(sql, params, many, context)
     except Exception as error:
-        if getattr(error.__cause__, "sqlstate", None) == _LOST:
-            context["connection"]._facility_log_prepared = None
-        raise
+        if getattr(error.__cause__, "sqlstate", None) != _LOST:
+            raise
+        connection = context["connection"]
+        connection._facility_log_prepared = None
+        if connection.in_atomic_block:
+            # The transaction is aborted: the request ends as in an outage (503, "try
+            # again"), and the next one prepares again.
+            raise OperationalError(str(error)) from error
+    # Outside a transaction nothing was done: prepare what the statement executes once
+    # more (a TCP proxy that reconnected to the server, say) and send it again.
+    for name in _EXECUTE.findall(sql):
+        _prepare_again(connection, name)
+    return execute(sql, params, many, context)
+
+
+def _prepare_again(connection, name: str) -> None:
+    raw = connection.connection
+    state = getattr(connection, "_facility_log_prepared", None)
+    if state is None or state[0] is not raw:
+        state = connection._facility_log_prepared = (raw, set())
+    if name not in state[1]:
+        with raw.cursor() as cursor:
+            cursor.execute(_prepares[name])
+        state[1].add(name)
 
 
 def _watch_connection(sender, connection, **_kwargs) -> None:
@@ -234,8 +256,10 @@ def _watch_connection(sender, connection, **_kwargs) -> None:
 connection_created.connect(_watch_connection, dispatch_uid="facility_log_prepared_watch")
 
 
-# What each statement prepared in this process runs (for `with_statements`).
+# What each statement prepared in this process runs (for `with_statements`), and the PREPARE
+# that made it (to make it again on a session that lost it).
 _bodies: dict[str, str] = {}
+_prepares: dict[str, str] = {}
 _EXECUTE = re.compile(r"EXECUTE (fl_prepared_\d+)")
 
 

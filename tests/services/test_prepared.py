@@ -108,17 +108,20 @@ def test_after_a_migration_each_statement_is_prepared_again_under_a_new_name(per
 
 @on_postgresql
 def test_a_session_that_lost_its_statements_prepares_them_again(personas, transactional_db):
-    """A pooler or proxy resetting the session (here `DEALLOCATE ALL`) costs the statement
-    that finds out, not every later one until the worker restarts."""
-    from django.db import DatabaseError
+    """A pooler or proxy resetting the session (here `DEALLOCATE ALL`): outside a transaction
+    the statement is prepared again and sent again; inside one, the transaction ends as in
+    an outage (OperationalError: a 503 "try again") and the next statement prepares again."""
+    from django.db import OperationalError
 
     token, key = _token(personas)
     assert _TOKEN.first("token", key_hash=hash_token(key)).pk == token.pk  # prepared
     with connection.cursor() as cursor:
         cursor.execute("DEALLOCATE ALL")
-    with pytest.raises(DatabaseError):
-        _TOKEN.first("token", key_hash=hash_token(key))
     assert _TOKEN.first("token", key_hash=hash_token(key)).pk == token.pk
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    with pytest.raises(OperationalError), transaction.atomic():
+        _TOKEN.first("token", key_hash=hash_token(key))
     assert _TOKEN.first("token", key_hash=hash_token(key)).pk == token.pk
 
 
