@@ -59,3 +59,23 @@ def tablet(browser, live_server, browser_personas):
     page.on("request", lambda request: page.requested_urls.append(request.url))
     yield page
     context.close()
+
+
+def open_tab(page, name: str) -> None:
+    """Open one of the tablet's shift screens (Log, Round, Incident, End shift) and wait until
+    it is open. A tap that lands while the shift's header is still growing (the handover
+    notes, the "saved" message) can miss the button, as a guard's finger would; the test then
+    taps again, as the guard would, rather than waiting 30 s on a screen that never opened."""
+    from playwright.sync_api import expect
+
+    button = page.get_by_role("navigation", name="Shift screens").get_by_role(
+        "button", name=name, exact=True
+    )
+    for _attempt in range(3):
+        button.click()
+        try:
+            expect(button).to_have_attribute("aria-pressed", "true", timeout=5_000)
+            return
+        except AssertionError:
+            continue
+    expect(button).to_have_attribute("aria-pressed", "true")

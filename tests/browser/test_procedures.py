@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from facility_log.models import Alarm, AlarmState, ProcedureTick
 from facility_log.services import procedures
-from tests.browser.conftest import TABLET
+from tests.browser.conftest import TABLET, open_tab
 from tests.browser.test_panic import _route
 from tests.browser.test_tablet import (
     _all_sent,
@@ -118,7 +118,7 @@ def test_the_tablet_shows_the_procedure_of_the_category_a_guard_reports_under(
     _sign_in(tablet, "guard_a")
     _open_tablet(tablet)
     tablet.get_by_role("button", name="Start shift").click()
-    tablet.get_by_role("button", name="Incident", exact=True).click()
+    open_tab(tablet, "Incident")
     shown = tablet.locator("#tablet-procedure")
     expect(shown).to_be_hidden()
     tablet.get_by_label("Category").select_option(label="Trespass")

@@ -11,6 +11,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from facility_log.models import Attachment, Incident, Run, Scan, Shift, ShiftEntry
+from tests.browser.conftest import open_tab
 from tests.personas import PASSWORD
 from tests.rounds_helpers import night_route
 from tests.two_factor_helpers import pass_second_step, ready_for_second_step
@@ -70,7 +71,7 @@ def _unsynced(page):
 def _start_shift_and_round(page, route_name: str) -> None:
     page.get_by_role("button", name="Start shift").click()
     expect(page.get_by_text("On shift at")).to_be_visible()
-    page.get_by_role("button", name="Round", exact=True).click()
+    open_tab(page, "Round")
     page.get_by_label("Route").select_option(label=f"{route_name} ({len(CHECKPOINTS)} checkpoints)")
     page.get_by_role("button", name="Start round").click()
     expect(
@@ -85,7 +86,7 @@ def _scan(page, checkpoint) -> None:
 
 
 def _save_incident_with_photo(page, title: str) -> None:
-    page.get_by_role("button", name="Incident", exact=True).click()
+    open_tab(page, "Incident")
     page.get_by_label("Short title").fill(title)
     page.get_by_label("Severity").select_option("medium")
     page.get_by_label("What happened (incident)").fill("Side door found propped open with a wedge.")
@@ -97,7 +98,7 @@ def _save_incident_with_photo(page, title: str) -> None:
 
 
 def _log_entry(page, kind: str, text: str) -> None:
-    page.get_by_role("button", name="Log", exact=True).click()
+    open_tab(page, "Log")
     page.get_by_label("Entry type").select_option(label=kind)
     page.get_by_label("What happened", exact=True).fill(text)
     page.get_by_role("button", name="Add to log").click()
@@ -131,7 +132,7 @@ def test_offline_scans_and_incident_survive_a_reload_and_reach_the_server_once(
     _open_tablet(tablet)
     _start_shift_and_round(tablet, route.name)
     _log_entry(tablet, "Patrol", "Perimeter walked, all gates locked.")
-    tablet.get_by_role("button", name="Round", exact=True).click()
+    open_tab(tablet, "Round")
     for checkpoint in checkpoints[:3]:
         _scan(tablet, checkpoint)
     _all_sent(tablet)
@@ -149,11 +150,11 @@ def test_offline_scans_and_incident_survive_a_reload_and_reach_the_server_once(
     assert "/tablet/" not in served_paths  # the page came from the service worker's copy
     expect(tablet.locator("#connection")).to_have_text("Offline — saving on this tablet")
     expect(_unsynced(tablet)).to_have_text("Unsynced: 4")
-    tablet.get_by_role("button", name="Round", exact=True).click()
+    open_tab(tablet, "Round")
     expect(tablet.get_by_text(f"{route.name}: 5 of 5 checkpoints scanned")).to_be_visible()
     expect(tablet.locator("#scan-list li")).to_have_count(5)
     expect(tablet.locator("#scan-list li .pending")).to_have_count(2)
-    tablet.get_by_role("button", name="Incident", exact=True).click()
+    open_tab(tablet, "Incident")
     expect(tablet.locator("#incident-list li")).to_contain_text("Propped side door · with photo")
     assert Scan.objects.filter(run__route=route).count() == 3
     assert not Incident.objects.exists()
@@ -367,7 +368,7 @@ def test_tablet_screens_fit_portrait_and_landscape_with_large_targets(
         # Persistent storage was asked for and the answer is shown; Web NFC is offered only
         # where the browser has it (not desktop Chromium).
         expect(page.locator("#storage-note")).to_contain_text("storage")
-        page.get_by_role("button", name="Round", exact=True).click()
+        open_tab(page, "Round")
         page.get_by_role("button", name="Start round").click()
         expect(page.get_by_role("button", name="Scan QR code with camera")).to_be_visible()
         expect(page.get_by_role("button", name="Read NFC tag")).to_be_hidden()

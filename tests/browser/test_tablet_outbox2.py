@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from facility_log.models import Incident, ProcedureTick, Visitor
 from facility_log.services import shifts as shift_services
+from tests.browser.conftest import open_tab
 from tests.browser.test_tablet import _all_sent, _open_tablet, _sign_in
 from tests.onsite.procedure_helpers import TRESPASS_STEPS, incident_procedure
 
@@ -38,7 +39,7 @@ def test_offline_visitor_in_and_out_and_a_tick_reach_the_server_once(
     expect(row).to_contain_text(" · out ")
     expect(tablet.get_by_role("button", name="Sign out Vera Visitor")).to_have_count(0)
 
-    tablet.get_by_role("button", name="Incident", exact=True).click()
+    open_tab(tablet, "Incident")
     tablet.get_by_label("Category").select_option(label=procedure.category.name)
     steps = tablet.locator("#tablet-procedure-steps input.procedure-tick")
     expect(steps).to_have_count(len(TRESPASS_STEPS))

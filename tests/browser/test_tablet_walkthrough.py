@@ -16,6 +16,7 @@ from facility_log.models.incidents import Status
 from facility_log.services import rounds
 from facility_log.services import shifts as shift_services
 from facility_log.templatetags.facility_log_tags import site_time
+from tests.browser.conftest import open_tab
 from tests.browser.test_tablet import (
     SYNC_TIMEOUT_MS,
     _all_sent,
@@ -150,7 +151,7 @@ def test_a_round_open_on_another_device_is_shown_and_taken_up(
     _sign_in(tablet, "guard_a")
     _open_tablet(tablet)
     expect(tablet.get_by_text("On shift at")).to_be_visible()
-    tablet.get_by_role("button", name="Round", exact=True).click()
+    open_tab(tablet, "Round")
     open_box = tablet.locator("#open-elsewhere")
     expect(open_box).to_contain_text("A round of yours is still open")
     expect(open_box).to_contain_text(f"{site_time(run.started_at, p.site_a)}")
@@ -172,7 +173,7 @@ def test_a_round_open_on_another_device_is_shown_and_taken_up(
     assert run.finished_at is not None
     tablet.reload()
     tablet.wait_for_function("() => document.getElementById('tablet').dataset.ready === 'yes'")
-    tablet.get_by_role("button", name="Round", exact=True).click()
+    open_tab(tablet, "Round")
     expect(tablet.locator("#open-elsewhere")).to_be_hidden()
 
 
@@ -193,7 +194,7 @@ def test_the_route_due_now_is_offered_first_and_selected(tablet, live_server, br
     _sign_in(tablet, "guard_a")
     _open_tablet(tablet)
     tablet.get_by_role("button", name="Start shift").click()
-    tablet.get_by_role("button", name="Round", exact=True).click()
+    open_tab(tablet, "Round")
     routes = tablet.get_by_label("Route")
     expect(routes.locator("option").first).to_have_text("Warehouse loop (3 checkpoints) — due now")
     assert routes.evaluate("el => el.selectedOptions[0].textContent") == (
@@ -242,7 +243,7 @@ def test_an_incident_with_a_witness_is_submitted_offline_once_its_required_field
     expect(tablet.get_by_text("Shift started and saved on this tablet.")).to_be_visible()
     _all_sent(tablet)
     tablet.context.set_offline(True)
-    tablet.get_by_role("button", name="Incident", exact=True).click()
+    open_tab(tablet, "Incident")
     tablet.get_by_label("Short title").fill("Van at the loading dock")
     tablet.get_by_role("button", name="Submit for review").click()
     category_error = tablet.locator("#incident-category-error")
