@@ -306,7 +306,7 @@ class RowList:
         time_field = getattr(self, "keyset_time_field", None)
         if time_field and time_field not in columns:
             columns = [*columns, time_field]
-        # A view may read its page by a statement compiled once (api/keyset_rows.py); it
+        # A view may read its page by a statement compiled once (services/keyset_rows.py); it
         # returns None where it cannot, and the page is read through the ORM.
         read_page = getattr(self, "read_compiled_page", None)
         page = None if read_page is None else read_page(columns)

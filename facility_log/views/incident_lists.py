@@ -1,26 +1,87 @@
 """Incident lists: the filtered list in keyset pages, its CSV export, and the review queue."""
 
+from datetime import UTC, datetime
+
 from django.contrib import messages
+from django.db import router
 from django.shortcuts import render
 
 from facility_log import paging
 from facility_log.forms import incidents as forms
 from facility_log.models import Incident
-from facility_log.scoping import REVIEW_ROLES, VIEW_ROLES, sites_for
+from facility_log.scoping import REVIEW_ROLES, VIEW_ROLES, scoped_to_ids, sites_for
 from facility_log.services import incidents as svc
 from facility_log.services import view_log
 from facility_log.services.csv_export import TIME, Column, csv_lines, csv_response
+from facility_log.services.incidents.search import filter_values, filtered_incidents
+from facility_log.services.keyset_rows import KeysetStatements, text_slot
+from facility_log.services.list_sites import sites_in_order
+from facility_log.services.precompiled import Slot
 from facility_log.templatetags.facility_log_tags import INCIDENT_ROW_FIELDS, QUEUE_ROW_FIELDS
 
 PAGE_SIZE = 50
 
 
+# --- pages read by statements compiled once (services/keyset_rows.py) ---------------------
+# The site ids are the user's from scoping.site_id_list (services/list_sites.py); the filters
+# are services/incidents/search.py's, applied by the same function as on the ORM path, with
+# sentinels in their values' places (distinct from keyset_rows' own, within 32 bits).
+
+
+def _listed(filters: tuple, site_ids: list, **values):
+    """The incidents of `site_ids` narrowed by the named `filters` (search_incidents)."""
+    incidents = scoped_to_ids(Incident.objects.all(), site_ids)
+    return filtered_incidents(incidents, {name: values[name] for name in filters})
+
+
+def _waiting(filters: tuple, site_ids: list):
+    """The review queue of `site_ids` (svc.review_queue with the sites as a literal list)."""
+    return svc.review_queue(None, site_ids)
+
+
+_FIELD = Incident._meta.get_field
+_LIST_PAGES = KeysetStatements(
+    Incident,
+    "occurred_from",
+    _listed,
+    {
+        "status": Slot("\x1fsentinel status\x1f", _FIELD("status")),
+        "severity": Slot("\x1fsentinel severity\x1f", _FIELD("severity")),
+        "category": Slot(-(2**31) + 8_000, _FIELD("category")),
+        "date_from": Slot(
+            datetime(1901, 5, 6, 7, 8, 9, 101_112, tzinfo=UTC), _FIELD("occurred_from")
+        ),
+        "date_to": Slot(
+            datetime(1901, 6, 7, 8, 9, 10, 111_213, tzinfo=UTC), _FIELD("occurred_from")
+        ),
+        **text_slot(),
+    },
+)
+_QUEUE_PAGES = KeysetStatements(Incident, "submitted_at", _waiting, ascending=True)
+
+
+def _compiled_page(statements, site_ids, columns, cursor, filters) -> paging.KeysetPage | None:
+    """The page (rows as dicts of `columns`) by the list's compiled statement, or None where
+    it cannot be read so (SQLite, too many sites or shapes): then the ORM's. Raises
+    paging.BadCursor."""
+    using = router.db_for_read(Incident)
+    if not site_ids or not statements.usable(using, site_ids):
+        return None
+    page = statements.page(
+        using, site_ids, list(columns), cursor=cursor, size=PAGE_SIZE, filters=filters
+    )
+    if page is not None:
+        page.rows = [dict(zip(columns, row, strict=True)) for row in page.rows]
+    return page
+
+
 # --- lists --------------------------------------------------------------------------------
 
 
-def _filtered(request):
-    """(form, filtered incidents, the user's sites as a list)."""
-    sites = list(sites_for(request.user, VIEW_ROLES))
+def _filtered(request, sites=None):
+    """(form, filtered incidents, the user's sites as a list); `sites` when read already."""
+    if sites is None:
+        sites = list(sites_for(request.user, VIEW_ROLES))
     form = forms.FilterForm(request.GET or None, sites=sites)
     if form.is_bound and not form.is_valid():
         # A filter the user may not use (another site) or cannot parse matches nothing.
@@ -31,25 +92,36 @@ def _filtered(request):
 def incident_list(request):
     """Incidents of the user's sites with filters, newest first, 50 a page in keyset pages
     (Newer/Older, `?cursor=`): each page reads its sites' `(site, time, id)` index ranges and
-    nothing counts the whole list (facility_log/paging.py)."""
-    form, incidents, sites = _filtered(request)
+    nothing counts the whole list (facility_log/paging.py). On PostgreSQL the sites and the
+    page are read by statements compiled once per shape (services/keyset_rows.py); the ORM
+    reads the same rows elsewhere."""
+    form, incidents, sites = _filtered(request, sites_in_order(request.user, VIEW_ROLES))
     # The sites the form offers are the user's viewing sites: their ids are the keyset's
     # parts (site_id_list's list, without reading the memberships a second time).
     site_ids = sorted(site.pk for site in sites)
-    chosen = form.cleaned_data.get("site") if form.is_bound and form.is_valid() else None
+    valid = not form.is_bound or form.is_valid()
+    chosen = form.cleaned_data.get("site") if form.is_bound and valid else None
     if chosen:
         site_ids = [site.pk for site in sites if site.code == chosen]
+    filters = filter_values(form.filters()) if form.is_bound and valid else {}
     keyset = {"size": PAGE_SIZE, "split_field": "site_id", "split_values": site_ids}
     # Only the columns a row shows, read as dicts (templatetags `incident_rows`): building
     # an incident with its site, zone and category per row was most of the rows' reading.
     incidents = incidents.values(*INCIDENT_ROW_FIELDS)
+
+    def read(cursor):
+        page = None
+        if valid:
+            page = _compiled_page(_LIST_PAGES, site_ids, INCIDENT_ROW_FIELDS, cursor, filters)
+        if page is None:
+            page = paging.keyset_page(incidents, "occurred_from", cursor=cursor, **keyset)
+        return page
+
     try:
-        page = paging.keyset_page(
-            incidents, "occurred_from", cursor=request.GET.get("cursor") or None, **keyset
-        )
+        page = read(request.GET.get("cursor") or None)
     except paging.BadCursor as error:
         messages.warning(request, str(error))
-        page = paging.keyset_page(incidents, "occurred_from", **keyset)
+        page = read(None)
     query = request.GET.copy()
     query.pop("cursor", None)
     query.pop("page", None)
@@ -97,9 +169,12 @@ def incident_export(request):
 def review_queue(request):
     """Submitted incidents waiting for review at the sites where the user reviews, oldest
     submission first, 50 a page in keyset pages (Earlier/Later, `?cursor=`): a large site has
-    thousands waiting, and each page reads only its sites' `(site, submitted_at, id)` ranges."""
+    thousands waiting, and each page reads only its sites' `(site, submitted_at, id)` ranges.
+    On PostgreSQL the sites and the page are read by statements compiled once per shape."""
     # The reviewing sites once (ordered by code), their ids the keyset's parts.
-    sites = list(sites_for(request.user, REVIEW_ROLES).order_by("code"))
+    sites = sites_in_order(request.user, REVIEW_ROLES)
+    if sites is None:
+        sites = list(sites_for(request.user, REVIEW_ROLES).order_by("code"))
     site_ids = sorted(site.pk for site in sites)
     incidents = svc.review_queue(request.user, site_ids).values(*QUEUE_ROW_FIELDS)
     keyset = {
@@ -108,13 +183,18 @@ def review_queue(request):
         "split_values": site_ids,
         "ascending": True,
     }
+
+    def read(cursor):
+        page = _compiled_page(_QUEUE_PAGES, site_ids, QUEUE_ROW_FIELDS, cursor, {})
+        if page is None:
+            page = paging.keyset_page(incidents, "submitted_at", cursor=cursor, **keyset)
+        return page
+
     try:
-        page = paging.keyset_page(
-            incidents, "submitted_at", cursor=request.GET.get("cursor") or None, **keyset
-        )
+        page = read(request.GET.get("cursor") or None)
     except paging.BadCursor as error:
         messages.warning(request, str(error))
-        page = paging.keyset_page(incidents, "submitted_at", **keyset)
+        page = read(None)
     return render(
         request,
         "facility_log/incidents/review_queue.html",

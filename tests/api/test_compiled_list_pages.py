@@ -1,6 +1,6 @@
 """The API lists' pages read by statements compiled once send exactly what the ORM's
 reads send: the incident and access event cursor pages in one statement
-(facility_log/api/keyset_rows.py), the runs' and shifts' count and slice
+(facility_log/services/keyset_rows.py), the runs' and shifts' count and slice
 (facility_log/api/offset_rows.py). The same bytes on every page, both ways, for callers of
 one site, two sites or every site (a superuser), with a search text full of LIKE wildcards;
 the same errors; and the outsider gets nothing. On SQLite the cursor pages are read through
@@ -10,10 +10,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from facility_log.api import keyset_rows, offset_rows, shifts
+from facility_log.api import offset_rows, shifts
 from facility_log.api.access import events as event_views
 from facility_log.api.incidents import views as incident_views
 from facility_log.api.rounds import runs
+from facility_log.services import keyset_rows
 from tests.api.test_row_lists import world  # noqa: F401 - the rows of every list
 from tests.incident_factories import draft
 

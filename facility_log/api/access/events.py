@@ -19,7 +19,6 @@ from facility_log.api.access.batch import (
 from facility_log.api.errors import Unprocessable
 from facility_log.api.fields import BlankAsNullChoiceField
 from facility_log.api.filters import FilterSet, UtcDateTimeFilter
-from facility_log.api.keyset_rows import KeysetStatements
 from facility_log.api.pagination import KeysetPagination
 from facility_log.api.representation import FastRepresentation
 from facility_log.api.rows import RowList, times_read_natively
@@ -35,6 +34,7 @@ from facility_log.scoping import (
 from facility_log.services import view_log
 from facility_log.services.access import CARDHOLDER_NEEDS_SITE, IngestRefused
 from facility_log.services.access_ingest import ingest_events
+from facility_log.services.keyset_rows import KeysetStatements
 
 
 class AccessEventSerializer(FastRepresentation, serializers.ModelSerializer):
@@ -138,7 +138,7 @@ class SitesPagination(KeysetPagination):
         return answer
 
 
-# The plain page, compiled once per shape (api/keyset_rows.py).
+# The plain page, compiled once per shape (services/keyset_rows.py).
 _PAGES = KeysetStatements(
     AccessEvent,
     "occurred_at",

@@ -22,7 +22,6 @@ from facility_log.api.incidents.serializers import (
     IncidentUpdateSerializer,
 )
 from facility_log.api.incidents.workflow import IncidentWorkflowActions
-from facility_log.api.keyset_rows import KeysetStatements, text_slot
 from facility_log.api.pagination import KeysetPagination
 from facility_log.api.rows import RowList, times_read_natively
 from facility_log.models import Attachment, Incident, Supplement
@@ -31,6 +30,7 @@ from facility_log.services import incidents as svc
 from facility_log.services import view_log
 from facility_log.services.downloads import serve_attachment
 from facility_log.services.incidents.search import search_document
+from facility_log.services.keyset_rows import KeysetStatements, text_slot
 
 _FILTER_NAMES = tuple(IncidentFilterSerializer._declared_fields)
 
@@ -46,7 +46,7 @@ def _listed(filters: tuple, site_ids: list, text=None):
     return incidents
 
 
-# The plain page and the text search, compiled once per shape (api/keyset_rows.py).
+# The plain page and the text search, compiled once per shape (services/keyset_rows.py).
 _PAGES = KeysetStatements(Incident, "occurred_from", _listed, text_slot())
 
 

@@ -1,4 +1,4 @@
-"""A cursor page of an API list in one statement compiled once per process.
+"""A cursor page of a list (the API's, the pages') in one statement compiled once per process.
 
 The long lists (incidents, access events) page by cursor over several sites
 (facility_log/paging.py): one ordered, limited read per site merged by `UNION ALL`, then the
@@ -66,8 +66,17 @@ class KeysetStatements:
     (sentinels when compiling); it must be scoped with `scoping.scoped_to_ids(..., site_ids)`
     and depend on nothing else."""
 
-    def __init__(self, model, time_field: str, base, filter_slots: dict[str, Slot] | None = None):
-        self.time_field, self.base = time_field, base
+    def __init__(
+        self,
+        model,
+        time_field: str,
+        base,
+        filter_slots: dict[str, Slot] | None = None,
+        *,
+        ascending: bool = False,
+    ):
+        # `ascending`: a queue read oldest first, paged as paging.keyset_page(ascending=True).
+        self.time_field, self.base, self.ascending = time_field, base, ascending
         site = model._meta.get_field("site")
         slots = {f"site{n}": Slot(_SITE_SENTINEL + n, site) for n in range(MAX_SITES)}
         slots["time"] = Slot(_TIME_SENTINEL, model._meta.get_field(time_field))
@@ -81,7 +90,8 @@ class KeysetStatements:
         queryset = self.base(
             shape.filters, ids, **{name: sentinels[name] for name in shape.filters}
         )
-        downwards = shape.direction != paging.NEWER
+        # As paging.keyset_page: a descending list goes down in time to its next page.
+        downwards = (shape.direction == paging.NEWER) == self.ascending
         if shape.direction is not None:
             position = paging.Position(shape.direction, sentinels["time"], sentinels["pk"])
             # paging.py's own narrowing, so that a page starts where the ORM's would.
