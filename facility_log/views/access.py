@@ -5,7 +5,7 @@ changes one."""
 from functools import partial
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.http import JsonResponse
@@ -106,6 +106,16 @@ def _alarm_for_page(request, pk: int) -> tuple[Alarm, set[str]]:
     return alarm, held
 
 
+def _incident_source(alarm: Alarm):
+    """The alarm's link to the incident opened from it, or None (read with the alarm). Asked
+    here, not by the template: a missing reverse one-to-one raises there, and the template
+    language lists the alarm's every attribute (`dir`) before it gives up silently."""
+    try:
+        return alarm.incident_source
+    except ObjectDoesNotExist:
+        return None
+
+
 def alarm_detail(request, pk: int):
     """One alarm: its event, its state and its history (who acknowledged, with which note)."""
     alarm, held = _alarm_for_page(request, pk)
@@ -118,6 +128,7 @@ def alarm_detail(request, pk: int):
         {
             "alarm": alarm,
             "site": alarm.site,
+            "incident_source": _incident_source(alarm),
             "form": AlarmNoteForm(),
             "can_review": bool(held & set(REVIEW_ROLES)),
             # Newest first, with the ticks of its procedure's steps.
