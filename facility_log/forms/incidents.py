@@ -20,6 +20,7 @@ from facility_log.models import (
 )
 from facility_log.models.incidents import REPORT_FIELDS, Severity, Status
 from facility_log.services import incidents as svc
+from facility_log.services.incidents.search import check_filter_day
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 PHOTO_ACCEPT = "image/*"
@@ -316,10 +317,16 @@ class FilterForm(forms.Form):
         label=_("Category"), queryset=Category.objects.all(), required=False
     )
     date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[check_filter_day],
     )
     date_to = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[check_filter_day],
     )
     text = forms.CharField(label=_("Search text"), required=False)
 

@@ -26,6 +26,7 @@ from facility_log.models import (
 from facility_log.models.incidents import Severity, Status, ThreatChannel
 from facility_log.scoping import REPORT_ROLES, sites_for
 from facility_log.services import incidents as svc
+from facility_log.services.incidents.search import check_filter_day
 
 WRITABLE = sorted(svc.DRAFT_FIELDS)
 
@@ -305,8 +306,8 @@ class IncidentFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Status.choices, required=False)
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
     category = IdField(required=False, help_text="category id")
-    date_from = serializers.DateField(required=False)
-    date_to = serializers.DateField(required=False)
+    date_from = serializers.DateField(required=False, validators=[check_filter_day])
+    date_to = serializers.DateField(required=False, validators=[check_filter_day])
     text = serializers.CharField(
         required=False, allow_blank=True, help_text="number, title, narrative, location"
     )
