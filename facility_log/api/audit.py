@@ -20,6 +20,7 @@ from facility_log.api.responses import READ, errors
 from facility_log.models import Disclosure, RecordView
 from facility_log.scoping import AUDIT_ROLES, scoped, sites_for
 from facility_log.services import view_log
+from facility_log.services.times import check_filter_day
 
 MAX_ID = 2**63 - 1
 PAGE_SIZE = 50
@@ -65,8 +66,12 @@ class ViewLogFilter(_Page):
         required=False, allow_blank=True, max_length=200, help_text="number or label contains"
     )
     via = serializers.ChoiceField(choices=RecordView.Via.choices, required=False)
-    day_from = serializers.DateField(required=False, help_text="a local day of each site")
-    day_to = serializers.DateField(required=False, help_text="a local day, included")
+    day_from = serializers.DateField(
+        required=False, help_text="a local day of each site", validators=[check_filter_day]
+    )
+    day_to = serializers.DateField(
+        required=False, help_text="a local day, included", validators=[check_filter_day]
+    )
 
     @staticmethod
     def refusals(data: dict) -> dict:

@@ -24,6 +24,7 @@ from facility_log.scoping import REVIEW_ROLES, VIEW_ROLES, get_scoped_or_404
 from facility_log.services import activity_report as dar
 from facility_log.services import view_log
 from facility_log.services.rounds_report import compliance_report
+from facility_log.services.times import check_filter_day
 
 REPORT_READERS = REVIEW_ROLES | {Role.AUDITOR}
 MAX_DAYS = 93
@@ -103,7 +104,7 @@ class SiteDayReportOut(serializers.Serializer):
     title = serializers.CharField()
     site = serializers.CharField(source="site.code")
     time_zone = serializers.CharField(source="site.time_zone")
-    day = serializers.DateField()
+    day = serializers.DateField(validators=[check_filter_day])
     start = serializers.DateTimeField(help_text="local midnight, in UTC")
     end = serializers.DateTimeField(help_text="the next local midnight, in UTC")
     generated_at = serializers.DateTimeField()
@@ -133,7 +134,9 @@ def shift_report(request, pk: int):
 
 
 class DayIn(serializers.Serializer):
-    day = serializers.DateField(help_text="a local day of the site, YYYY-MM-DD")
+    day = serializers.DateField(
+        help_text="a local day of the site, YYYY-MM-DD", validators=[check_filter_day]
+    )
 
 
 @extend_schema(
@@ -160,8 +163,16 @@ def site_activity(request, code: str, day: str):
 
 
 class ComplianceFilter(serializers.Serializer):
-    start = serializers.DateField(required=False, help_text="first local day (default: 6 ago)")
-    end = serializers.DateField(required=False, help_text="last local day (default: today)")
+    start = serializers.DateField(
+        required=False,
+        help_text="first local day (default: 6 ago)",
+        validators=[check_filter_day],
+    )
+    end = serializers.DateField(
+        required=False,
+        help_text="last local day (default: today)",
+        validators=[check_filter_day],
+    )
     route = IdField(required=False, min_value=1, help_text="route id")
     guard = serializers.CharField(required=False, max_length=150, help_text="guard's username")
 
@@ -186,7 +197,7 @@ class ComplianceFilter(serializers.Serializer):
 
 
 class ComplianceRowOut(serializers.Serializer):
-    day = serializers.DateField()
+    day = serializers.DateField(validators=[check_filter_day])
     route = serializers.IntegerField(source="route.pk")
     route_name = serializers.CharField(source="route.name")
     guard = serializers.CharField(
@@ -202,8 +213,8 @@ class ComplianceRowOut(serializers.Serializer):
 class ComplianceReportOut(serializers.Serializer):
     site = serializers.CharField()
     time_zone = serializers.CharField()
-    start = serializers.DateField()
-    end = serializers.DateField()
+    start = serializers.DateField(validators=[check_filter_day])
+    end = serializers.DateField(validators=[check_filter_day])
     rows = ComplianceRowOut(many=True)
     csv_url = serializers.CharField()
     page_url = serializers.CharField()

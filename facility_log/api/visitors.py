@@ -22,6 +22,7 @@ from facility_log.api.responses import READ_ONE, WRITE_ONE, errors
 from facility_log.models import Site, Visitor
 from facility_log.scoping import REPORT_ROLES, get_scoped_or_404
 from facility_log.services import visitors
+from facility_log.services.times import check_filter_day
 
 
 class VisitorOut(serializers.ModelSerializer):
@@ -49,7 +50,11 @@ class VisitorOut(serializers.ModelSerializer):
 
 class VisitorSheetOut(serializers.Serializer):
     site = serializers.CharField(source="site.code")
-    day = serializers.DateField(allow_null=True, help_text="the sheet's day; null: on site now")
+    day = serializers.DateField(
+        allow_null=True,
+        help_text="the sheet's day; null: on site now",
+        validators=[check_filter_day],
+    )
     visitors = VisitorOut(many=True)
 
 

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from facility_log.models import RecordView
+from facility_log.services.times import check_filter_day
 from facility_log.services.view_log import ViewLogFilters
 
 
@@ -23,11 +24,13 @@ class ViewLogSearchForm(forms.Form):
         required=False,
         help_text=_("A day in the site's time zone, from its midnight."),
         widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[check_filter_day],
     )
     day_to = forms.DateField(
         label=_("Until (site's day, included)"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[check_filter_day],
     )
 
     def __init__(self, *args, sites, **kwargs):

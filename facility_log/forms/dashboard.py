@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from facility_log.services.dashboard.period import MAX_DAYS, PRESETS, Period, preset_period
+from facility_log.services.times import check_filter_day
 
 
 class PeriodForm(forms.Form):
@@ -14,10 +15,16 @@ class PeriodForm(forms.Form):
         label=_("Period"), required=False, choices=[("", _("Dates below")), *PRESETS.items()]
     )
     date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[check_filter_day],
     )
     date_to = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[check_filter_day],
     )
 
     def __init__(self, *args, today, **kwargs):

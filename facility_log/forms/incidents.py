@@ -20,7 +20,7 @@ from facility_log.models import (
 )
 from facility_log.models.incidents import REPORT_FIELDS, Severity, Status
 from facility_log.services import incidents as svc
-from facility_log.services.incidents.search import check_filter_day
+from facility_log.services.times import check_filter_day
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 PHOTO_ACCEPT = "image/*"

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from facility_log.forms.base import ReasonFormMixin
 from facility_log.models import Route, Site, Zone
+from facility_log.services.times import check_filter_day
 
 
 class CheckpointForm(ReasonFormMixin, forms.Form):
@@ -52,10 +53,14 @@ class ClientUuidForm(forms.Form):
 
 class ReportFilterForm(forms.Form):
     start = forms.DateField(
-        label=_("From"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+        label=_("From"),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        validators=[check_filter_day],
     )
     end = forms.DateField(
-        label=_("To"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+        label=_("To"),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        validators=[check_filter_day],
     )
     route = forms.ModelChoiceField(
         queryset=Route.objects.none(), required=False, empty_label=_("All routes")

@@ -7,8 +7,24 @@ alarm about a day nobody lived. Ten years is longer than any retention we know o
 archive is a migration, not a feed.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 PLAUSIBLE_PAST = timedelta(days=3653)
 # How far ahead an integration's clock may be (any time zone mistake is seen, not stored).
 PLAUSIBLE_FUTURE = timedelta(days=1)
+
+
+# The days a filter, report or sheet takes: a day's midnight must exist in every time zone,
+# the day after's too (`date_to` reads up to the next midnight), so years 1 and 9999 are out.
+FIRST_FILTER_DAY, LAST_FILTER_DAY = date(2, 1, 1), date(9998, 12, 31)
+
+
+def check_filter_day(day: date) -> None:
+    """Refuse a day (a filter's from/to, a report's or a sheet's day) whose midnight cannot
+    be computed in every site's time zone (pages and the API answered 500: "year 10000 is
+    out of range"), with an error naming the field."""
+    if not FIRST_FILTER_DAY <= day <= LAST_FILTER_DAY:
+        raise ValidationError(_("Choose a day between the years 2 and 9998."), code="out_of_range")

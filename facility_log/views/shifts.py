@@ -24,6 +24,7 @@ from facility_log.services import activity_report as dar
 from facility_log.services import post_orders, shift_report_reads, view_log
 from facility_log.services import shifts as shift_services
 from facility_log.services.scoped_get import ScopedGet
+from facility_log.services.times import check_filter_day
 from facility_log.templatetags.facility_log_tags import SHIFT_ROW_FIELDS
 
 PAGE_SIZE = 50
@@ -47,9 +48,11 @@ def _day(value: str) -> date:
     if not DAY_FORMAT.match(value or ""):
         raise Http404("Not a date (yyyy-mm-dd).")
     try:
-        return date.fromisoformat(value)
-    except ValueError:
+        day = date.fromisoformat(value)
+        check_filter_day(day)
+    except (ValueError, ValidationError):
         raise Http404("Not a date (yyyy-mm-dd).") from None
+    return day
 
 
 def _pdf(report) -> HttpResponse:

@@ -19,6 +19,7 @@ from facility_log.forms.visitors import VisitorSignInForm
 from facility_log.models import Site, Visitor
 from facility_log.scoping import REPORT_ROLES, get_scoped_or_404
 from facility_log.services import visitors
+from facility_log.services.times import check_filter_day
 
 
 def _site(request, code: str) -> Site:
@@ -29,9 +30,11 @@ def _site(request, code: str) -> Site:
 
 def _day(value: str) -> date:
     try:
-        return date.fromisoformat(value)
-    except ValueError:
+        day = date.fromisoformat(value)
+        check_filter_day(day)
+    except (ValueError, ValidationError):
         raise Http404("No such day.") from None
+    return day
 
 
 def today_sheet(request, code: str):

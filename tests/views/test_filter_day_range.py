@@ -45,3 +45,43 @@ def test_the_first_and_last_days_in_range_are_taken(personas, client_for, api_cl
     answer = api_client_for("guard_a").get("/api/v1/incidents/", query)
     assert answer.status_code == 200
     assert [row["title"] for row in answer.json()["results"]] == ["Ladder left on the roof"]
+
+
+# Every other page and endpoint that takes a day: a form's field shows the message, a day in
+# the path is a page that does not exist, the API answers 400 naming the field. None is a 500.
+FORM_PAGES = [
+    "/audit/views/?day_from={d}",
+    "/audit/views/?day_to={d}",
+    "/dashboard/?date_from={d}&date_to={d}",
+    "/dashboard/?site=ALPHA&date_from={d}&date_to={d}",
+    "/sites/ALPHA/rounds/report/?start={d}&end={d}",
+]
+PATH_DAYS = ["/sites/ALPHA/visitors/{d}/", "/sites/ALPHA/activity/{d}/"]
+API_DAYS = [
+    ("/api/v1/audit/view-log/?day_from={d}", "day_from"),
+    ("/api/v1/audit/view-log/?day_to={d}", "day_to"),
+    ("/api/v1/sites/ALPHA/rounds-compliance/?start={d}", "start"),
+]
+DAYS = ["9999-12-31", "0001-01-01"]
+
+
+@pytest.mark.parametrize("day", DAYS)
+@pytest.mark.parametrize("url", FORM_PAGES)
+def test_a_form_page_says_which_day_is_out_of_range(client_for, url, day):
+    answer = client_for("manager_ab").get(url.format(d=day))
+    assert answer.status_code == 200
+    assert "Choose a day between the years 2 and 9998." in answer.content.decode()
+
+
+@pytest.mark.parametrize("day", DAYS)
+@pytest.mark.parametrize("url", PATH_DAYS)
+def test_a_day_out_of_range_in_the_path_is_no_page(client_for, url, day):
+    assert client_for("manager_ab").get(url.format(d=day)).status_code == 404
+
+
+@pytest.mark.parametrize("day", DAYS)
+@pytest.mark.parametrize(("url", "field"), API_DAYS)
+def test_the_api_names_the_day_out_of_range(api_client_for, url, field, day):
+    answer = api_client_for("manager_ab").get(url.format(d=day))
+    assert answer.status_code == 400, answer.content
+    assert field in answer.json()

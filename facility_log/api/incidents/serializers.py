@@ -26,7 +26,7 @@ from facility_log.models import (
 from facility_log.models.incidents import Severity, Status, ThreatChannel
 from facility_log.scoping import REPORT_ROLES, sites_for
 from facility_log.services import incidents as svc
-from facility_log.services.incidents.search import check_filter_day
+from facility_log.services.times import check_filter_day
 
 WRITABLE = sorted(svc.DRAFT_FIELDS)
 

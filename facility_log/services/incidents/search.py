@@ -2,11 +2,9 @@
 
 from datetime import date, datetime, time
 
-from django.core.exceptions import ValidationError
 from django.db.models import F, QuerySet, TextField, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from facility_log.models import Incident
 from facility_log.models.incidents import Status
@@ -82,18 +80,6 @@ def search_document() -> Concat:
     for name in SEARCHED_FIELDS:
         parts += [F(name), Value(" ")]
     return Concat(*parts[:-1], output_field=TextField())
-
-
-# The days a list filter takes: a day's midnight must exist in every time zone, the day after
-# too (`date_to` reads up to the next midnight), so year 1 and year 9999 are out of range.
-FIRST_FILTER_DAY, LAST_FILTER_DAY = date(2, 1, 1), date(9998, 12, 31)
-
-
-def check_filter_day(day: date) -> None:
-    """Refuse a `date_from`/`date_to` whose midnight cannot be computed in every site's time
-    zone (a 500 before: "year 10000 is out of range"), with an error naming the field."""
-    if not FIRST_FILTER_DAY <= day <= LAST_FILTER_DAY:
-        raise ValidationError(_("Choose a day between the years 2 and 9998."), code="out_of_range")
 
 
 def _day_start(day: date, next_day: bool = False, zone=None) -> datetime:
