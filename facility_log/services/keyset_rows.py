@@ -14,7 +14,8 @@ the site ids, the cursor's position and the filter values, and then run with the
 The site ids are the caller's, from scoping.site_id_list, put in the statement through
 `scoping.scoped_to_ids` when it is compiled; the statement knows no user. Only PostgreSQL
 (SQLite cannot order and limit inside a union: paging.py reads it the plain way there), up
-to `MAX_SITES` sites and `MAX_SHAPES` shapes per list; anything else goes the ORM way.
+to `MAX_SITES` sites (more go the ORM way), and the `MAX_SHAPES` shapes per list most recently
+used kept compiled.
 """
 
 from dataclasses import dataclass
@@ -24,11 +25,11 @@ from django.db import connections
 from django.db.models import CharField, QuerySet
 
 from facility_log import paging
-from facility_log.services.precompiled import PrecompiledQuery, Slot
+from facility_log.services.precompiled import CompiledShapes, PrecompiledQuery, Slot
 
 MAX_SITES = 16
-# Shapes compiled per list at most (sizes 1–500, three directions, filters): beyond that a
-# request goes the ORM way rather than growing the cache without bound.
+# Shapes kept compiled per list (sizes 1–500, three directions, filters): beyond that the
+# least recently used is forgotten rather than growing the cache without bound.
 MAX_SHAPES = 64
 
 # Values no real one equals, where the compiled SQL takes the real ones (within 32 bits:
@@ -83,7 +84,7 @@ class KeysetStatements:
         slots["pk"] = Slot(_PK_SENTINEL, model._meta.pk)
         slots.update(filter_slots or {})
         self.query = PrecompiledQuery(self._build, slots)
-        self.shapes: set = set()
+        self.shapes = CompiledShapes()
 
     def _build(self, shape: Shape, **sentinels) -> QuerySet:
         ids = [sentinels[f"site{n}"] for n in range(shape.sites)]
@@ -145,10 +146,8 @@ class KeysetStatements:
             None if position is None else position.direction,
             columns,
         )
-        if shape not in self.shapes:
-            if len(self.shapes) >= MAX_SHAPES:
-                return None
-            self.shapes.add(shape)
+        if not self.shapes.admit(shape, MAX_SHAPES, self.query):
+            return None
         values = {f"site{n}": site_id for n, site_id in enumerate(site_ids)}
         values.update(filters)
         if position is not None:

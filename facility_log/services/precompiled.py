@@ -15,6 +15,7 @@ builder receives the sentinels and must not read the database or any state that 
 """
 
 import copy
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +48,7 @@ class _Compiled:
     sql: str
     params: tuple
     positions: list[tuple[int, str]]
+    placed: frozenset[str]
 
 
 class PrecompiledQuery:
@@ -99,12 +101,22 @@ class PrecompiledQuery:
         """Model instances of `rows` fetched with `statement()`'s SQL, as `first()` makes them."""
         return list(_instances(compiler, using, [rows]))
 
+    def forget(self, key) -> None:
+        """Drop what was compiled for `key` (on every database)."""
+        for cached in [cached for cached in self._compiled if cached[1] == key]:
+            self._compiled.pop(cached, None)
+
     def _compiler(self, key, using: str, values: dict):
         """A copy of the compiler that compiled the query, answering with its SQL and these
         values: its select list, converters and related populators are the query's."""
         compiled = self._compiled.get((using, key))
         if compiled is None:
             compiled = self._compiled[(using, key)] = self._compile(key, using)
+        if not values.keys() <= compiled.placed:
+            # A value whose sentinel is not among the compiled parameters would be dropped,
+            # and with it its condition (a site's, say): refuse rather than widen the read.
+            missing = sorted(values.keys() - compiled.placed)
+            raise ValueError(f"slots {missing} are not parameters of the compiled query")
         connection = connections[using]
         params = list(compiled.params)
         for position, name in compiled.positions:
@@ -126,7 +138,28 @@ class PrecompiledQuery:
             if str(sentinel) in sql:
                 raise ValueError(f"slot {name!r} is written into the SQL, not a parameter")
             positions += [(i, name) for i in found]
-        return _Compiled(compiler, sql, tuple(params), positions)
+        placed = frozenset(name for _position, name in positions)
+        return _Compiled(compiler, sql, tuple(params), positions, placed)
+
+
+class CompiledShapes(OrderedDict):
+    """The keys (shapes) a list has compiled, least recently used first: a list whose shapes
+    vary with its filters keeps the `limit` most recent, so a worker that has seen many
+    combinations still compiles the ones in use instead of sending them the ORM way."""
+
+    def admit(self, shape, limit: int, query: PrecompiledQuery) -> bool:
+        """Whether `shape` may be read compiled; makes room by forgetting the least recently
+        used shape. A limit of 0 compiles nothing."""
+        if shape in self:
+            self.move_to_end(shape)
+            return True
+        if limit <= 0:
+            return False
+        while len(self) >= limit:
+            oldest, _ = self.popitem(last=False)
+            query.forget(oldest)
+        self[shape] = None
+        return True
 
 
 def all_together(reads: list[tuple["PrecompiledQuery", Any, dict]], using: str = "default"):

@@ -28,3 +28,16 @@ def check_filter_day(day: date) -> None:
     out of range"), with an error naming the field."""
     if not FIRST_FILTER_DAY <= day <= LAST_FILTER_DAY:
         raise ValidationError(_("Choose a day between the years 2 and 9998."), code="out_of_range")
+
+
+def path_day(value: str) -> date | None:
+    """The day a page's path names (yyyy-mm-dd, within the filter days), or None for anything
+    else: the visitor sheet and the site's day report read their day so, and answer 404."""
+    if len(value) != 10 or value[4] != "-" or value[7] != "-":
+        return None  # date.fromisoformat also takes 20261201 and 2026-W48-2
+    try:
+        day = date.fromisoformat(value)
+        check_filter_day(day)
+    except (ValueError, ValidationError):
+        return None
+    return day

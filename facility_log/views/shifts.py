@@ -3,7 +3,6 @@ one site-day, as a page and as a PDF. Reading needs a role at the site (VIEW_ROL
 shifts are started and ended on the tablet (API, services/shifts.py), and can be started at
 the desk, where the post orders that changed are shown and acknowledged first."""
 
-import re
 import uuid
 from datetime import date
 
@@ -24,11 +23,10 @@ from facility_log.services import activity_report as dar
 from facility_log.services import post_orders, shift_report_reads, view_log
 from facility_log.services import shifts as shift_services
 from facility_log.services.scoped_get import ScopedGet
-from facility_log.services.times import check_filter_day
+from facility_log.services.times import path_day
 from facility_log.templatetags.facility_log_tags import SHIFT_ROW_FIELDS
 
 PAGE_SIZE = 50
-DAY_FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _site(request, code: str) -> Site:
@@ -45,13 +43,9 @@ def _shift(request, pk: int) -> Shift:
 
 def _day(value: str) -> date:
     """A yyyy-mm-dd from the path; anything else is a page that does not exist."""
-    if not DAY_FORMAT.match(value or ""):
+    day = path_day(value or "")
+    if day is None:
         raise Http404("Not a date (yyyy-mm-dd).")
-    try:
-        day = date.fromisoformat(value)
-        check_filter_day(day)
-    except (ValueError, ValidationError):
-        raise Http404("Not a date (yyyy-mm-dd).") from None
     return day
 
 

@@ -19,7 +19,7 @@ from facility_log.forms.visitors import VisitorSignInForm
 from facility_log.models import Site, Visitor
 from facility_log.scoping import REPORT_ROLES, get_scoped_or_404
 from facility_log.services import visitors
-from facility_log.services.times import check_filter_day
+from facility_log.services.times import path_day
 
 
 def _site(request, code: str) -> Site:
@@ -29,11 +29,9 @@ def _site(request, code: str) -> Site:
 
 
 def _day(value: str) -> date:
-    try:
-        day = date.fromisoformat(value)
-        check_filter_day(day)
-    except (ValueError, ValidationError):
-        raise Http404("No such day.") from None
+    day = path_day(value)
+    if day is None:
+        raise Http404("No such day.")
     return day
 
 

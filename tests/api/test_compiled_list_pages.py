@@ -15,6 +15,7 @@ from facility_log.api.access import events as event_views
 from facility_log.api.incidents import views as incident_views
 from facility_log.api.rounds import runs
 from facility_log.services import keyset_rows
+from facility_log.services.precompiled import CompiledShapes
 from tests.api.test_row_lists import world  # noqa: F401 - the rows of every list
 from tests.incident_factories import draft
 
@@ -164,9 +165,28 @@ def test_beyond_the_shapes_it_may_keep_a_page_goes_through_the_orm(
     client = api_client_for("manager_ab")
     expected = client.get("/api/v1/incidents/?limit=7").content
     monkeypatch.setattr(keyset_rows, "MAX_SHAPES", 0)
-    monkeypatch.setattr(incident_views._PAGES, "shapes", set())
+    monkeypatch.setattr(incident_views._PAGES, "shapes", CompiledShapes())
     assert client.get("/api/v1/incidents/?limit=7").content == expected
     assert not incident_views._PAGES.shapes
+
+
+@pytest.mark.skipif(not POSTGRES, reason="pages are compiled on PostgreSQL only")
+def test_beyond_the_shapes_it_keeps_the_least_recently_used_is_forgotten(
+    world,  # noqa: F811
+    api_client_for,
+    monkeypatch,
+):
+    """A worker that has seen more shapes than it keeps still compiles the ones in use (it
+    sent every later shape the ORM way before), and reads the same bytes."""
+    client = api_client_for("manager_ab")
+    urls = [f"/api/v1/incidents/?limit={n}" for n in (5, 6, 7, 5)]
+    expected = [client.get(url).content for url in urls]
+    monkeypatch.setattr(keyset_rows, "MAX_SHAPES", 2)
+    monkeypatch.setattr(incident_views._PAGES, "shapes", CompiledShapes())
+    for url, content in zip(urls, expected, strict=True):
+        assert client.get(url).content == content
+        assert any("UNION ALL" in s for s in _statements(client, url))
+    assert [shape.size for shape in incident_views._PAGES.shapes] == [8, 6]  # size + 1
 
 
 def test_runs_and_shifts_are_counted_by_the_compiled_count(world, api_client_for):  # noqa: F811

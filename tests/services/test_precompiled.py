@@ -37,3 +37,44 @@ def test_queries_run_together_read_what_each_reads_alone(personas, django_assert
     ]
     assert together[0] and together[3] and together[4]  # persons, statements, photos
     assert together[3][0].author.username == "guard_a"  # with its author, read in the row
+
+
+def _sites_by_code(extra_slot: bool):
+    """Sites by code; with `extra_slot`, a slot the queryset never uses (a filter a builder
+    forgot, say), whose value would be dropped with its condition."""
+    from facility_log.models import Site
+    from facility_log.services.precompiled import PrecompiledQuery, Slot
+
+    code = Site._meta.get_field("code")
+    slots = {"code": Slot("\x1fsentinel code\x1f", code)}
+    if extra_slot:
+        slots["also"] = Slot("\x1fsentinel also\x1f", code)
+    return PrecompiledQuery(lambda key, code, **_: Site.objects.filter(code=code), slots)
+
+
+def test_a_value_its_compiled_query_has_no_place_for_is_refused(personas):
+    query = _sites_by_code(extra_slot=True)
+    with pytest.raises(ValueError, match=r"\['also'\] are not parameters"):
+        query.all(None, code="ALPHA", also="BRAVO")
+
+
+def test_the_values_its_compiled_query_takes_are_read(personas):
+    """The legitimate path: the slots the SQL uses, the sites they name."""
+    query = _sites_by_code(extra_slot=True)
+    assert [site.code for site in query.all(None, code="ALPHA")] == ["ALPHA"]
+    assert [site.code for site in _sites_by_code(False).all(None, code="BRAVO")] == ["BRAVO"]
+
+
+def test_the_shapes_kept_are_the_most_recently_used(personas):
+    from facility_log.services.precompiled import CompiledShapes
+
+    query, shapes = _sites_by_code(extra_slot=False), CompiledShapes()
+    for key in ("a", "b", "c"):
+        assert shapes.admit(key, 2, query)
+        assert [s.code for s in query.all(key, code="ALPHA")] == ["ALPHA"]
+    assert list(shapes) == ["b", "c"]  # "a" was forgotten, with what it compiled
+    assert {key for _using, key in query._compiled} == {"b", "c"}
+    assert shapes.admit("b", 2, query)  # used again: now the most recent
+    assert shapes.admit("d", 2, query)
+    assert list(shapes) == ["b", "d"]
+    assert not shapes.admit("e", 0, query)  # a limit of 0 compiles nothing

@@ -63,6 +63,8 @@ API_DAYS = [
     ("/api/v1/sites/ALPHA/rounds-compliance/?start={d}", "start"),
 ]
 DAYS = ["9999-12-31", "0001-01-01"]
+# Other spellings date.fromisoformat takes: a page's day is written one way only.
+OTHER_SPELLINGS = ["20261201", "2026-W48-2", "2026-12-1 ", "2026-12-01T00"]
 
 
 @pytest.mark.parametrize("day", DAYS)
@@ -77,6 +79,18 @@ def test_a_form_page_says_which_day_is_out_of_range(client_for, url, day):
 @pytest.mark.parametrize("url", PATH_DAYS)
 def test_a_day_out_of_range_in_the_path_is_no_page(client_for, url, day):
     assert client_for("manager_ab").get(url.format(d=day)).status_code == 404
+
+
+@pytest.mark.parametrize("day", OTHER_SPELLINGS)
+@pytest.mark.parametrize("url", PATH_DAYS)
+def test_a_day_in_the_path_is_written_yyyy_mm_dd_or_no_page(client_for, url, day):
+    assert client_for("manager_ab").get(url.format(d=day)).status_code == 404
+
+
+@pytest.mark.parametrize("url", PATH_DAYS)
+def test_a_day_in_the_path_written_yyyy_mm_dd_is_the_page(client_for, url):
+    """The legitimate path: the same day written as the pages link it."""
+    assert client_for("manager_ab").get(url.format(d="2026-12-01")).status_code == 200
 
 
 @pytest.mark.parametrize("day", DAYS)
