@@ -21,7 +21,12 @@ from facility_log.api.responses import READ_ONE, WRITE_ONE, errors
 from facility_log.api.schema import ERROR_BODY
 from facility_log.api.sync import SyncCheckInRecordSerializer
 from facility_log.models import CheckIn, LoneWorkerPolicy, Site
-from facility_log.scoping import MANAGE_ROLES, VIEW_ROLES, get_scoped_or_404, require_role
+from facility_log.scoping import (
+    MANAGE_ROLES,
+    VIEW_ROLES,
+    get_site_or_404,
+    require_role,
+)
 from facility_log.services import lone_worker
 from facility_log.services.sync import Outcome, SyncRecord, sync_records
 
@@ -132,7 +137,7 @@ def _policy_body(site: Site, policy: LoneWorkerPolicy | None) -> dict:
 @api_view(["GET", "PUT"])
 @parser_classes([JSONParser])
 def site_policy(request, code: str):
-    site = get_scoped_or_404(Site.objects.all(), request.user, VIEW_ROLES, "", code=code)
+    site = get_site_or_404(request.user, code, VIEW_ROLES)
     if request.method == "GET":
         return Response(PolicyOut(_policy_body(site, lone_worker.policy_for(site))).data)
     require_role(request.user, site, MANAGE_ROLES)

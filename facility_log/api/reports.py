@@ -19,8 +19,8 @@ from rest_framework.response import Response
 
 from facility_log.api.fields import IdField
 from facility_log.api.responses import READ_ONE, errors
-from facility_log.models import Role, Route, Shift, Site
-from facility_log.scoping import REVIEW_ROLES, VIEW_ROLES, get_scoped_or_404
+from facility_log.models import Role, Route, Shift
+from facility_log.scoping import REVIEW_ROLES, VIEW_ROLES, get_scoped_or_404, get_site_or_404
 from facility_log.services import activity_report as dar
 from facility_log.services import view_log
 from facility_log.services.rounds_report import compliance_report
@@ -148,7 +148,7 @@ class DayIn(serializers.Serializer):
 )
 @api_view(["GET"])
 def site_activity(request, code: str, day: str):
-    site = get_scoped_or_404(Site.objects.all(), request.user, VIEW_ROLES, "", code=code)
+    site = get_site_or_404(request.user, code, VIEW_ROLES)
     given = DayIn(data={"day": day})
     given.is_valid(raise_exception=True)
     local_day = given.validated_data["day"]
@@ -229,7 +229,7 @@ class ComplianceReportOut(serializers.Serializer):
 )
 @api_view(["GET"])
 def rounds_compliance(request, code: str):
-    site = get_scoped_or_404(Site.objects.all(), request.user, REPORT_READERS, "", code=code)
+    site = get_site_or_404(request.user, code, REPORT_READERS)
     today = timezone.now().astimezone(site.tzinfo).date()
     given = ComplianceFilter(
         data=request.query_params.dict(), context={"site": site, "today": today}

@@ -15,12 +15,13 @@ from rest_framework.response import Response
 
 from facility_log.api.fields import RefuseUnknownFields
 from facility_log.api.responses import READ_ONE, WRITE_ONE, errors
-from facility_log.models import Incident, LegalHold, RecordKind, Site
+from facility_log.models import Incident, LegalHold, RecordKind
 from facility_log.scoping import (
     AUDIT_ROLES,
     MANAGE_ROLES,
     VIEW_ROLES,
     get_scoped_or_404,
+    get_site_or_404,
     require_role,
 )
 from facility_log.services import retention
@@ -72,7 +73,7 @@ class SiteRetentionOut(serializers.Serializer):
 )
 @api_view(["GET"])
 def site_retention(request, code: str):
-    site = get_scoped_or_404(Site.objects.all(), request.user, AUDIT_ROLES, "", code=code)
+    site = get_site_or_404(request.user, code, AUDIT_ROLES)
     holds = LegalHold.objects.filter(incident__site=site, released_at__isnull=True)
     body = {
         "site": site,

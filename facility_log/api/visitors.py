@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from facility_log.api.fields import NamedText, RefuseUnknownFields
 from facility_log.api.responses import READ_ONE, WRITE_ONE, errors
 from facility_log.models import Site, Visitor
-from facility_log.scoping import REPORT_ROLES, get_scoped_or_404
+from facility_log.scoping import REPORT_ROLES, get_scoped_or_404, get_site_or_404
 from facility_log.services import visitors
 from facility_log.services.times import check_filter_day
 
@@ -66,7 +66,7 @@ class VisitorIn(RefuseUnknownFields, serializers.Serializer):
 
 
 def _site(request, code: str) -> Site:
-    return get_scoped_or_404(Site.objects.all(), request.user, REPORT_ROLES, "", code=code)
+    return get_site_or_404(request.user, code, REPORT_ROLES)
 
 
 def _refuse_query(request) -> None:

@@ -35,7 +35,7 @@ from facility_log.scoping import (
     MANAGE_ROLES,
     REVIEW_ROLES,
     VIEW_ROLES,
-    get_scoped_or_404,
+    get_site_or_404,
     scoped_to_ids,
     site_id_list,
     sites_for,
@@ -375,7 +375,7 @@ class PriorityForm(forms.Form):
 def alarm_priorities_page(request, code: str):
     """A site's alarm priorities (its own and the defaults), set by its managers with a
     reason; the changes' history below."""
-    site = get_scoped_or_404(Site.objects.all(), request.user, MANAGE_ROLES, "", code=code)
+    site = get_site_or_404(request.user, code, MANAGE_ROLES)
     form = PriorityForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -7,8 +7,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from facility_log.forms.lone_worker import LoneWorkerPolicyForm
-from facility_log.models import LoneWorkerPolicy, Site
-from facility_log.scoping import MANAGE_ROLES, get_scoped_or_404
+from facility_log.models import LoneWorkerPolicy
+from facility_log.scoping import MANAGE_ROLES, get_site_or_404
 from facility_log.services import lone_worker
 from facility_log.services.history import merged_history
 
@@ -24,7 +24,7 @@ def _initial(policy: LoneWorkerPolicy | None) -> dict:
 
 def lone_worker_page(request, code: str):
     """Show and set the site's rule (managers); the changes' history with their reasons."""
-    site = get_scoped_or_404(Site.objects.all(), request.user, MANAGE_ROLES, "", code=code)
+    site = get_site_or_404(request.user, code, MANAGE_ROLES)
     policy = lone_worker.policy_for(site)
     form = LoneWorkerPolicyForm(request.POST or None, initial=_initial(policy))
     if request.method == "POST" and form.is_valid():

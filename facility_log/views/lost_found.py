@@ -16,6 +16,7 @@ from facility_log.scoping import (
     REVIEW_ROLES,
     VIEW_ROLES,
     get_scoped_or_404,
+    get_site_or_404,
     has_role,
 )
 from facility_log.services import lost_found as svc
@@ -24,7 +25,7 @@ RECENTLY_LEFT = 20
 
 
 def _site(request, code: str, roles=VIEW_ROLES) -> Site:
-    return get_scoped_or_404(Site.objects.all(), request.user, roles, site_field="", code=code)
+    return get_site_or_404(request.user, code, roles)
 
 
 def _item(request, site: Site, pk: int, roles=VIEW_ROLES) -> FoundItem:

@@ -11,12 +11,18 @@ from django.utils.translation import gettext as _
 from facility_log.forms.base import ReasonFormMixin, add_service_errors
 from facility_log.forms.post_orders import PostOrderForm
 from facility_log.models import PostOrder, PostOrderAttachment, PostOrderVersion, Site
-from facility_log.scoping import REVIEW_ROLES, VIEW_ROLES, get_scoped_or_404, has_role
+from facility_log.scoping import (
+    REVIEW_ROLES,
+    VIEW_ROLES,
+    get_scoped_or_404,
+    get_site_or_404,
+    has_role,
+)
 from facility_log.services import post_orders as services
 
 
 def _site(request, code: str, roles=VIEW_ROLES) -> Site:
-    return get_scoped_or_404(Site.objects.all(), request.user, roles, site_field="", code=code)
+    return get_site_or_404(request.user, code, roles)
 
 
 def _order(request, pk: int, roles=VIEW_ROLES) -> PostOrder:

@@ -17,6 +17,7 @@ from facility_log.scoping import (
     REVIEW_ROLES,
     VIEW_ROLES,
     get_scoped_or_404,
+    get_site_or_404,
     has_role,
 )
 from facility_log.services import procedures as svc
@@ -24,7 +25,7 @@ from facility_log.services.history import merged_history
 
 
 def _site(request, code: str, roles=VIEW_ROLES) -> Site:
-    return get_scoped_or_404(Site.objects.all(), request.user, roles, "", code=code)
+    return get_site_or_404(request.user, code, roles)
 
 
 def procedure_list(request, code: str):

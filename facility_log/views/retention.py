@@ -12,7 +12,14 @@ from django.utils.translation import gettext as _
 from facility_log.forms.base import add_service_errors
 from facility_log.forms.retention import LegalHoldForm, RetentionPeriodForm
 from facility_log.models import Incident, LegalHold, PurgeCount, PurgeRun, RetentionPolicy, Site
-from facility_log.scoping import AUDIT_ROLES, MANAGE_ROLES, VIEW_ROLES, get_scoped_or_404, has_role
+from facility_log.scoping import (
+    AUDIT_ROLES,
+    MANAGE_ROLES,
+    VIEW_ROLES,
+    get_scoped_or_404,
+    get_site_or_404,
+    has_role,
+)
 from facility_log.services import retention
 from facility_log.services.history import merged_history
 
@@ -20,7 +27,7 @@ RUNS_PER_PAGE = 50
 
 
 def _site(request, code: str, roles) -> Site:
-    return get_scoped_or_404(Site.objects.all(), request.user, roles, site_field="", code=code)
+    return get_site_or_404(request.user, code, roles)
 
 
 def site_retention(request, code: str):

@@ -37,6 +37,7 @@ from facility_log.scoping import (
     REVIEW_ROLES,
     VIEW_ROLES,
     get_scoped_or_404,
+    get_site_or_404,
     has_role,
 )
 from facility_log.services import rounds as round_services
@@ -57,7 +58,7 @@ def label_qr(tag_code: str) -> segno.QRCode:
 
 
 def _site(request, code: str, roles=VIEW_ROLES) -> Site:
-    return get_scoped_or_404(Site.objects.all(), request.user, roles, site_field="", code=code)
+    return get_site_or_404(request.user, code, roles)
 
 
 # The run with what its pages show, read as get_scoped_with_roles reads it, compiled once.

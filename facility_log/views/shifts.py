@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from facility_log.forms.base import add_service_errors
 from facility_log.forms.post_orders import StartShiftForm
 from facility_log.models import Shift, Site
-from facility_log.scoping import REPORT_ROLES, VIEW_ROLES, get_scoped_or_404
+from facility_log.scoping import REPORT_ROLES, VIEW_ROLES, get_scoped_or_404, get_site_or_404
 from facility_log.services import activity_report as dar
 from facility_log.services import post_orders, shift_report_reads, view_log
 from facility_log.services import shifts as shift_services
@@ -30,7 +30,7 @@ PAGE_SIZE = 50
 
 
 def _site(request, code: str) -> Site:
-    return get_scoped_or_404(Site.objects.all(), request.user, VIEW_ROLES, site_field="", code=code)
+    return get_site_or_404(request.user, code, VIEW_ROLES)
 
 
 # The shift with its site and guard, read as get_scoped_or_404 reads it, compiled once.

@@ -13,7 +13,7 @@ from facility_log.scoping import (
     REPORT_ROLES,
     REVIEW_ROLES,
     VIEW_ROLES,
-    get_scoped_or_404,
+    get_site_or_404,
     roles_at,
 )
 from facility_log.services import sites as site_services
@@ -21,7 +21,7 @@ from facility_log.services.history import merged_history
 
 
 def _site(request, code: str, roles=VIEW_ROLES) -> Site:
-    return get_scoped_or_404(Site.objects.all(), request.user, roles, site_field="", code=code)
+    return get_site_or_404(request.user, code, roles)
 
 
 def site_detail(request, code: str):

@@ -74,3 +74,50 @@ def test_the_query_count_does_not_grow_with_sites(personas, django_assert_num_qu
     with django_assert_num_queries(1):
         assert len(list(sites_for(personas.guard_a))) == 6
     assert Site.objects.count() == 8
+
+
+def _answer(read):
+    """What a site read gives: the site's code, or the refusal with its message."""
+    try:
+        return read().code
+    except (Http404, PermissionDenied) as refusal:
+        return type(refusal).__name__, str(refusal)
+
+
+ROLE_SETS = [VIEW_ROLES, MANAGE_ROLES, frozenset({"auditor"}), frozenset({"integration"})]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("code", ["ALPHA", "BRAVO", "CHARLIE", "NOPE", "", "alpha", "ALPHA%"])
+def test_a_site_by_its_code_answers_as_the_scoped_read(personas, code):
+    """get_site_or_404 (compiled, roles from the memberships) gives each persona what
+    get_scoped_or_404 gave for every site, unknown code and role set: the outsider nothing."""
+    from facility_log.scoping import get_site_or_404
+
+    for name, user in personas.all_people().items():
+        for roles in ROLE_SETS:
+            before = _answer(
+                lambda user=user, roles=roles: get_scoped_or_404(
+                    Site.objects.all(), user, roles, site_field="", code=code
+                )
+            )
+            after = _answer(lambda user=user, roles=roles: get_site_or_404(user, code, roles))
+            assert after == before, (name, sorted(roles))
+    outsider = [
+        _answer(lambda r=r: get_site_or_404(personas.outsider_c, "ALPHA", r)) for r in ROLE_SETS
+    ]
+    assert all(answer[0] == "Http404" for answer in outsider)
+
+
+@pytest.mark.django_db
+def test_a_site_by_its_code_follows_a_deactivation_and_an_ended_membership(personas):
+    from facility_log.scoping import get_site_or_404
+
+    assert get_site_or_404(personas.guard_a, "ALPHA") == personas.site_a
+    membership = Membership.objects.get(user=personas.guard_a)
+    sites.end_membership(membership, personas.manager_ab, reason="moved to another employer")
+    with pytest.raises(Http404):
+        get_site_or_404(personas.guard_a, "ALPHA")
+    accounts.deactivate_user(personas.manager_ab, personas.admin, reason="left")
+    with pytest.raises(Http404):
+        get_site_or_404(personas.manager_ab, "BRAVO")

@@ -26,7 +26,7 @@ from facility_log.models import AccessEvent, DenialReason, Direction, ImportBatc
 from facility_log.scoping import (
     INGEST_ROLES,
     VIEW_ROLES,
-    get_scoped_or_404,
+    get_site_or_404,
     scoped,
     scoped_to_ids,
     sites_for,
@@ -222,7 +222,7 @@ class AccessEventViewSet(
         code = request.query_params.get("site") or (codes.pop() if len(codes) == 1 else None)
         if not code:
             raise Unprocessable({"site": "Give ?site=CODE or one `site` for all."})
-        return get_scoped_or_404(Site.objects.all(), request.user, INGEST_ROLES, "", code=code)
+        return get_site_or_404(request.user, code, INGEST_ROLES)
 
     @extend_schema(
         request=AccessEventItemSerializer(many=True, min_length=1, max_length=MAX_BATCH),
