@@ -16,7 +16,8 @@ from django.db.models.signals import post_delete, post_save
 from django.http import Http404
 
 from facility_log.models import Membership, Role, Site
-from facility_log.services.precompiled import PrecompiledQuery, Slot
+from facility_log.services.precompiled import Slot
+from facility_log.services.prepared import PreparedQuery
 
 # Who may do what, by role. Integration accounts push events; they read nothing else.
 VIEW_ROLES = frozenset({Role.GUARD, Role.SUPERVISOR, Role.MANAGER, Role.AUDITOR})
@@ -78,7 +79,7 @@ post_delete.connect(_forget_memberships, sender=Membership, dispatch_uid="scopin
 
 
 # Read on nearly every request: compiled to SQL once per process (services/precompiled.py).
-_ACTIVE_MEMBERSHIPS = PrecompiledQuery(
+_ACTIVE_MEMBERSHIPS = PreparedQuery(
     lambda key, user_id: Membership.objects.filter(user_id=user_id, is_active=True).values(
         "site_id", "role"
     ),
@@ -192,9 +193,10 @@ def _refuse(site: Site, roles) -> None:
 
 
 # A site by its code, as every page under /sites/<code>/ reads it: compiled once per process.
-_SITE_BY_CODE = PrecompiledQuery(
+_SITE_BY_CODE = PreparedQuery(
     lambda key, code: Site.objects.filter(code=code)[:1],
     {"code": Slot("\x1fsentinel site code\x1f", Site._meta.get_field("code"))},
+    strict=True,
 )
 
 

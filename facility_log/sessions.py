@@ -15,9 +15,10 @@ from django.contrib.sessions.models import Session
 from django.db import router
 from django.utils import timezone
 
-from facility_log.services.precompiled import PrecompiledQuery, Slot
+from facility_log.services.precompiled import Slot
+from facility_log.services.prepared import PreparedQuery
 
-_SESSION = PrecompiledQuery(
+_SESSION = PreparedQuery(
     lambda model, session_key, now: model.objects.filter(
         session_key=session_key, expire_date__gt=now
     )[:1],

@@ -24,6 +24,7 @@ from django_otp import middleware as otp_middleware
 from django_otp.models import Device
 
 from facility_log.services.precompiled import PrecompiledQuery, Slot
+from facility_log.services.prepared import PreparedQuery
 
 BACKEND = "facility_log.signed_in.ModelBackend"
 # Sessions signed in before this backend replaced Django's name Django's; the two authenticate
@@ -73,7 +74,7 @@ def _device_query(device_class) -> PrecompiledQuery:
     and class (services/precompiled.py): it runs on every signed-in request."""
     query = _DEVICE_QUERIES.get(device_class)
     if query is None:
-        query = _DEVICE_QUERIES[device_class] = PrecompiledQuery(
+        query = _DEVICE_QUERIES[device_class] = PreparedQuery(
             # A slice, not first(): the id is unique, and an ORDER BY would only cost time.
             lambda model, id: model.objects.select_related("user").filter(id=id)[:1],
             # Within a 32-bit id's range: Django compiles an out-of-range integer to no query.

@@ -7,12 +7,13 @@ from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from facility_log.models import Membership
-from facility_log.services.precompiled import PrecompiledQuery, Slot
+from facility_log.services.precompiled import Slot
+from facility_log.services.prepared import PreparedQuery
 
 # The caller's active memberships with their sites' code and name, in the memberships' own
 # order: compiled once per process (services/precompiled.py), the cheapest endpoint's one
 # read besides the token's.
-_MEMBERSHIPS = PrecompiledQuery(
+_MEMBERSHIPS = PreparedQuery(
     lambda _key, user_id: Membership.objects.filter(user_id=user_id, is_active=True).values(
         "site__code", "site__name", "role"
     ),

@@ -12,9 +12,10 @@ from facility_log.models import Alarm, Procedure, ProcedureTick
 from facility_log.services import history, procedures, read_together
 from facility_log.services.incident_page import ID_SENTINEL
 from facility_log.services.precompiled import PrecompiledQuery, Slot
+from facility_log.services.prepared import PreparedQuery
 
 _HISTORY_MODEL = Alarm.history.model
-_HISTORY = PrecompiledQuery(
+_HISTORY = PreparedQuery(
     lambda key, alarm_id: _HISTORY_MODEL.objects.filter(id=alarm_id).order_by(
         "history_date", "history_id"
     ),
@@ -22,14 +23,14 @@ _HISTORY = PrecompiledQuery(
 )
 # alarm.procedure_ticks.select_related("ticked_by"), in the model's order (ticked_at, pk),
 # the order of procedures.ticks_of too.
-_TICKS = PrecompiledQuery(
+_TICKS = PreparedQuery(
     lambda key, alarm_id: ProcedureTick.objects.filter(alarm_id=alarm_id).select_related(
         "ticked_by"
     ),
     {"alarm_id": Slot(ID_SENTINEL, ProcedureTick._meta.get_field("alarm"))},
 )
 # procedures.procedure_for_alarm: `.first()` in the model's order.
-_PROCEDURE = PrecompiledQuery(
+_PROCEDURE = PreparedQuery(
     lambda key, site_id, alarm_type: Procedure.objects.filter(
         site_id=site_id, alarm_type=alarm_type, is_active=True
     )[:1],

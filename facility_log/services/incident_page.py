@@ -24,6 +24,7 @@ from facility_log.models import (
 )
 from facility_log.models.retention import LegalHold
 from facility_log.services.precompiled import PrecompiledQuery, Slot
+from facility_log.services.prepared import PreparedQuery
 from facility_log.services.scoped_get import ScopedGet
 
 # Sentinels no real value equals (an id within a 32-bit id's range, which Django compiles to
@@ -35,7 +36,7 @@ TIME_SENTINELS = (
 )
 
 
-def by_incident(model: type[Model], **options) -> PrecompiledQuery:
+def by_incident(model: type[Model], **options) -> PreparedQuery:
     """`model`'s rows of one incident (`incident_id=`), in the model's order (or `order`)."""
     related, order = options.get("select_related", ()), options.get("order")
 
@@ -43,7 +44,7 @@ def by_incident(model: type[Model], **options) -> PrecompiledQuery:
         rows = model.objects.filter(incident_id=incident_id).select_related(*related)
         return rows.order_by(*order) if order else rows
 
-    return PrecompiledQuery(
+    return PreparedQuery(
         build, {"incident_id": Slot(ID_SENTINEL, model._meta.get_field("incident"))}
     )
 
@@ -53,7 +54,7 @@ _VEHICLES = by_incident(Vehicle)
 _PROPERTY = by_incident(PropertyItem)
 _SOURCES = by_incident(IncidentSource)
 _ATTACHMENTS = by_incident(Attachment, select_related=["uploaded_by"])
-_ACTIVE_HOLD = PrecompiledQuery(
+_ACTIVE_HOLD = PreparedQuery(
     # What retention.active_hold reads: the newest hold not released.
     lambda key, incident_id: LegalHold.objects.filter(
         incident_id=incident_id, released_at__isnull=True
@@ -74,7 +75,7 @@ RELATED_READS = {
 
 # What `procedures.incident_checklist` reads: the active procedure of the incident's site
 # and category (`.first()`: in the model's order), and the incident's ticks, oldest first.
-PROCEDURE = PrecompiledQuery(
+PROCEDURE = PreparedQuery(
     lambda key, site_id, category_id: Procedure.objects.filter(
         site_id=site_id, category_id=category_id, is_active=True
     )[:1],

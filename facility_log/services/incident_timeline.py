@@ -9,6 +9,7 @@ from datetime import datetime
 from facility_log.models import Attachment, Incident, Review, Supplement
 from facility_log.services.incident_page import ID_SENTINEL
 from facility_log.services.precompiled import PrecompiledQuery, Slot
+from facility_log.services.prepared import PreparedQuery
 
 
 @dataclass
@@ -72,7 +73,7 @@ def _label(first_name, last_name, username) -> str:
     return f"{name} ({username})" if name else username
 
 
-def _of_incident(model, *columns: str, order=None) -> PrecompiledQuery:
+def _of_incident(model, *columns: str, order=None) -> PreparedQuery:
     """`columns` of `model`'s rows of one incident, compiled once per process."""
     key = "id" if model is HistoricalIncident else "incident_id"
     field = "id" if model is HistoricalIncident else "incident"
@@ -81,7 +82,7 @@ def _of_incident(model, *columns: str, order=None) -> PrecompiledQuery:
         rows = model.objects.filter(**{key: incident_id})
         return (rows.order_by(*order) if order else rows).values(*columns)
 
-    return PrecompiledQuery(build, {"incident_id": Slot(ID_SENTINEL, model._meta.get_field(field))})
+    return PreparedQuery(build, {"incident_id": Slot(ID_SENTINEL, model._meta.get_field(field))})
 
 
 def _tuples(query: PrecompiledQuery, incident: Incident) -> list[tuple]:

@@ -25,7 +25,8 @@ from django.db import connections
 from django.db.models import CharField, QuerySet
 
 from facility_log import paging
-from facility_log.services.precompiled import CompiledShapes, PrecompiledQuery, Slot
+from facility_log.services.precompiled import CompiledShapes, Slot
+from facility_log.services.prepared import PreparedQuery
 
 MAX_SITES = 16
 # Shapes kept compiled per list (sizes 1–500, three directions, filters): beyond that the
@@ -83,7 +84,7 @@ class KeysetStatements:
         slots["time"] = Slot(_TIME_SENTINEL, model._meta.get_field(time_field))
         slots["pk"] = Slot(_PK_SENTINEL, model._meta.pk)
         slots.update(filter_slots or {})
-        self.query = PrecompiledQuery(self._build, slots)
+        self.query = PreparedQuery(self._build, slots, strict=True)
         self.shapes = CompiledShapes()
 
     def _build(self, shape: Shape, **sentinels) -> QuerySet:

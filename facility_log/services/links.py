@@ -17,6 +17,7 @@ from facility_log.services import alarm_priorities, incidents
 from facility_log.services.audit import audited_change
 from facility_log.services.incident_page import ID_SENTINEL, TIME_SENTINELS
 from facility_log.services.precompiled import PrecompiledQuery, Slot
+from facility_log.services.prepared import PreparedQuery
 
 # Incidents opened from the same alarm or scan get the same client UUID, so a double tap or
 # a retry opens one incident.
@@ -130,7 +131,7 @@ def _door_events_query(has_zone: bool, site_id, start, end, zone_id):
 
 
 # Compiled once per process (services/precompiled.py), one shape with a zone and one without.
-_DOOR_EVENTS = PrecompiledQuery(
+_DOOR_EVENTS = PreparedQuery(
     _door_events_query,
     {
         "site_id": Slot(ID_SENTINEL, AccessEvent._meta.get_field("site")),
@@ -195,7 +196,7 @@ def _scans_query(has_zone: bool, site_id, start, end, zone_id):
     )[:SURROUNDINGS_LIMIT]
 
 
-_SCANS = PrecompiledQuery(
+_SCANS = PreparedQuery(
     _scans_query,
     {
         "site_id": Slot(ID_SENTINEL, Run._meta.get_field("site")),

@@ -13,7 +13,8 @@ from django.db import router
 
 from facility_log.models import Membership, Site
 from facility_log.scoping import can_act, is_unrestricted, member_site_ids
-from facility_log.services.precompiled import PrecompiledQuery, Slot
+from facility_log.services.precompiled import Slot
+from facility_log.services.prepared import PreparedQuery
 
 
 def _sites_query(roles: frozenset, user_id):
@@ -23,7 +24,7 @@ def _sites_query(roles: frozenset, user_id):
 
 # Within 32 bits and negative: no user's id (Django compiles an out-of-range integer to no
 # query).
-_READS = PrecompiledQuery(
+_READS = PreparedQuery(
     _sites_query,
     {"user_id": Slot(-(2**31) + 9_000, Membership._meta.get_field("user"))},
 )

@@ -57,8 +57,13 @@ class PrecompiledQuery:
     queryset's shape depends on besides the database (for instance whether the actor is a
     superuser, whom scoping leaves unfiltered); `build(key, **sentinels)` is given it."""
 
-    def __init__(self, build: Callable[..., QuerySet], slots: dict[str, Slot]):
-        self._build, self._slots = build, slots
+    def __init__(
+        self, build: Callable[..., QuerySet], slots: dict[str, Slot], *, strict: bool = False
+    ):
+        # `strict`: every value given must have its place in the compiled SQL (for a caller
+        # that gives exactly the values its shape uses, as the compiled lists do); otherwise
+        # values a key's shape does not use may be given and are ignored.
+        self._build, self._slots, self._strict = build, slots, strict
         self._compiled: dict[tuple, _Compiled] = {}
 
     def first(self, key, *, using: str = "default", **values) -> Model | None:
@@ -112,7 +117,7 @@ class PrecompiledQuery:
         compiled = self._compiled.get((using, key))
         if compiled is None:
             compiled = self._compiled[(using, key)] = self._compile(key, using)
-        if not values.keys() <= compiled.placed:
+        if self._strict and not values.keys() <= compiled.placed:
             # A value whose sentinel is not among the compiled parameters would be dropped,
             # and with it its condition (a site's, say): refuse rather than widen the read.
             missing = sorted(values.keys() - compiled.placed)

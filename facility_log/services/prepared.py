@@ -61,11 +61,18 @@ class PreparedQuery(PrecompiledQuery):
     """A `PrecompiledQuery` sent as `EXECUTE` of a statement prepared once per connection
     (module docstring). Used as a `PrecompiledQuery` is (`first`, `all`, `statement`...)."""
 
-    def __init__(self, build, slots):
-        super().__init__(build, slots)
+    def __init__(self, build, slots, *, strict: bool = False):
+        super().__init__(build, slots, strict=strict)
         # Per (database alias, key, generation): the statement to prepare, or None where
         # PostgreSQL refused it (then the SQL is sent as it is).
         self._statements: dict[tuple, _Statement | None] = {}
+
+    def forget(self, key) -> None:
+        # The connections keep what they prepared until they close (CONN_MAX_AGE); the key
+        # is prepared under a new name if it comes back.
+        super().forget(key)
+        for cached in [cached for cached in self._statements if cached[1] == key]:
+            self._statements.pop(cached, None)
 
     def _compiler(self, key, using: str, values: dict):
         compiler = super()._compiler(key, using, values)

@@ -11,14 +11,15 @@ from facility_log.models import Checkpoint, RoundException, Run, Scan
 from facility_log.services import read_together
 from facility_log.services.incident_page import ID_SENTINEL
 from facility_log.services.precompiled import PrecompiledQuery, Slot
+from facility_log.services.prepared import PreparedQuery
 
 # What run.scans.select_related("checkpoint") reads: in the scans' own order.
-_SCANS = PrecompiledQuery(
+_SCANS = PreparedQuery(
     lambda key, run_id: Scan.objects.filter(run_id=run_id).select_related("checkpoint"),
     {"run_id": Slot(ID_SENTINEL, Scan._meta.get_field("run"))},
 )
 # run.exceptions.filter(withdrawn_at__isnull=True).order_by("detected_at")
-_ACTIVE_EXCEPTIONS = PrecompiledQuery(
+_ACTIVE_EXCEPTIONS = PreparedQuery(
     lambda key, run_id: RoundException.objects.filter(
         run_id=run_id, withdrawn_at__isnull=True
     ).order_by("detected_at"),

@@ -25,7 +25,8 @@ from facility_log.scoping import (
     scoped,
     site_of,
 )
-from facility_log.services.precompiled import PrecompiledQuery, Slot
+from facility_log.services.precompiled import Slot
+from facility_log.services.prepared import PreparedQuery
 
 # Sentinels no real id equals, within a 32-bit id's range (Django compiles them to parameters).
 _PK_SENTINEL = -(2**31) + 61
@@ -49,7 +50,7 @@ class ScopedGet:
             rows = scoped(queryset().filter(pk=pk), stand_in, ANY_ROLE, site_field)
             return rows.order_by()[:2]
 
-        self._query = PrecompiledQuery(
+        self._query = PreparedQuery(
             build,
             {
                 "pk": Slot(_PK_SENTINEL, model._meta.pk),

@@ -31,6 +31,7 @@ from facility_log.services import activity_report as dar
 from facility_log.services import view_log
 from facility_log.services.incident_page import ID_SENTINEL, TIME_SENTINELS
 from facility_log.services.precompiled import PrecompiledQuery, Slot
+from facility_log.services.prepared import PreparedQuery
 
 _RUN = Run._meta
 _SLOTS = {
@@ -42,8 +43,8 @@ _SLOTS = {
 }
 
 
-def _query(build) -> PrecompiledQuery:
-    return PrecompiledQuery(lambda key, **values: build(**values), _SLOTS)
+def _query(build) -> PreparedQuery:
+    return PreparedQuery(lambda key, **values: build(**values), _SLOTS)
 
 
 def _runs(site_id, guard_id, start, end, **_):

@@ -44,7 +44,8 @@ from facility_log.services import access as access_services
 from facility_log.services import alarm_priorities, procedures
 from facility_log.services.alarm_priorities import PRIORITY_CLASSES, PRIORITY_NAMES
 from facility_log.services.history import merged_history
-from facility_log.services.precompiled import PrecompiledQuery, Slot
+from facility_log.services.precompiled import Slot
+from facility_log.services.prepared import PreparedQuery
 from facility_log.templatetags.facility_log_tags import site_time
 
 CONSOLE_LIMIT = 100
@@ -203,7 +204,7 @@ def _picked_query(key, **ids):
 # Compiled once per process per (page, persons, number of ids) (services/precompiled.py):
 # compiling the read with its joins cost about a millisecond per console request. The ids
 # are those the scoped UNION picked; the stand-ins are negative, so no alarm's id.
-_PICKED: dict[int, PrecompiledQuery] = {}
+_PICKED: dict[int, PreparedQuery] = {}
 _ID_MARK = -(2**31) + 1000
 
 
@@ -214,7 +215,7 @@ def _picked(ids: list[int], page: bool, persons: bool) -> list[Alarm]:
     if query is None:
         field = Alarm._meta.pk
         slots = {f"id{n}": Slot(_ID_MARK + n, field) for n in range(len(ids))}
-        query = _PICKED[len(ids)] = PrecompiledQuery(_picked_query, slots)
+        query = _PICKED[len(ids)] = PreparedQuery(_picked_query, slots)
     return query.all((page, persons, len(ids)), **{f"id{n}": pk for n, pk in enumerate(ids)})
 
 

@@ -18,6 +18,7 @@ from facility_log.services import keyset_rows
 from facility_log.services.precompiled import CompiledShapes
 from tests.api.test_row_lists import world  # noqa: F401 - the rows of every list
 from tests.incident_factories import draft
+from tests.sql_text import statements_of
 
 pytestmark = pytest.mark.django_db
 
@@ -135,7 +136,7 @@ def test_bad_parameters_get_the_same_errors(world, api_client_for, monkeypatch, 
 def _statements(client, url: str) -> list[str]:
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url).status_code == 200
-    return [q["sql"] for q in captured.captured_queries]
+    return statements_of(captured)
 
 
 @pytest.mark.skipif(not POSTGRES, reason="SQLite cannot order and limit inside a union")

@@ -23,6 +23,7 @@ from facility_log.api.shifts import ShiftSerializer
 from facility_log.models import Incident, RoundException, Run, Scan, Shift
 from facility_log.models.incidents import ThreatChannel
 from facility_log.services import incidents as svc
+from facility_log.services.prepared import with_statements
 from facility_log.services.rounds import finish_run, start_run
 from tests.incident_factories import draft, seed_site_a_incident, submitted
 from tests.rounds_helpers import site_a_rounds
@@ -179,5 +180,9 @@ def test_the_incident_detail_reads_supplement_and_photo_authors_with_their_rows(
     with CaptureQueriesContext(connection) as captured:
         body = client.get(f"/api/v1/incidents/{incident.pk}/").json()
     assert body["supplements"][0]["author"] and body["attachments"][0]["uploaded_by"]
-    user_reads = [q["sql"] for q in captured if q["sql"].startswith('SELECT "auth_user"')]
+    user_reads = [
+        with_statements(q["sql"])
+        for q in captured
+        if with_statements(q["sql"]).startswith('SELECT "auth_user"')
+    ]
     assert user_reads == [], user_reads

@@ -22,6 +22,7 @@ from facility_log.services import sites as site_services
 from facility_log.services.audit import audited_change
 from facility_log.views import incident_lists
 from tests.incident_factories import draft
+from tests.sql_text import statements_of
 
 pytestmark = pytest.mark.django_db
 
@@ -208,9 +209,9 @@ def test_queries_do_not_grow_with_rows(world, personas, client_for):
         assert len(many) == len(few)
         if _on_postgres():
             # The sites (with the memberships) and the page: one statement each.
-            reads = [q["sql"] for q in many.captured_queries if "facility_log_incident" in q["sql"]]
+            reads = [sql for sql in statements_of(many) if "facility_log_incident" in sql]
             assert len(reads) == 1 and "UNION ALL" in reads[0]
             assert not any(
-                '"facility_log_membership"' in q["sql"] and "facility_log_site" not in q["sql"]
-                for q in many.captured_queries
+                '"facility_log_membership"' in sql and "facility_log_site" not in sql
+                for sql in statements_of(many)
             )

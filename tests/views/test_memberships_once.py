@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from facility_log.models import Membership, Role
 from facility_log.scoping import has_role, memberships_read_once, roles_at, site_id_list
+from tests.sql_text import statements_of
 from tests.two_factor_helpers import verified_login
 
 
@@ -15,9 +16,9 @@ def test_a_list_page_reads_the_managers_memberships_once(client, personas):
         response = client.get("/access/alarms/")
     assert response.status_code == 200
     reads = [
-        q["sql"]
-        for q in captured.captured_queries
-        if q["sql"].startswith('SELECT "facility_log_membership".')
+        sql
+        for sql in statements_of(captured)
+        if sql.startswith('SELECT "facility_log_membership".')
     ]
     assert len(reads) == 1, reads
 

@@ -17,6 +17,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_static.models import StaticDevice
 
 from facility_log.sessions import SessionStore
+from tests.sql_text import statements_of
 from tests.two_factor_helpers import verified_login
 
 
@@ -101,8 +102,8 @@ def test_a_recovery_code_session_reads_its_device_with_its_user_in_one_query(per
     with CaptureQueriesContext(connection) as captured:
         assert client.get("/incidents/").status_code == 200
     static_reads = [
-        q["sql"] for q in captured.captured_queries if 'FROM "otp_static_staticdevice"' in q["sql"]
+        sql for sql in statements_of(captured) if 'FROM "otp_static_staticdevice"' in sql
     ]
     assert len(static_reads) == 1 and 'INNER JOIN "auth_user"' in static_reads[0]
-    assert not [q for q in captured.captured_queries if q["sql"].startswith('SELECT "auth_user"')]
+    assert not [sql for sql in statements_of(captured) if sql.startswith('SELECT "auth_user"')]
     assert client.session[DEVICE_ID_SESSION_KEY] == device.persistent_id
