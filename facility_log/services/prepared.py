@@ -32,9 +32,11 @@ connection's init commands: sent on the driver's cursor, it is not one of the re
 queries (query-count tests count the same queries on every run).
 """
 
+import functools
 import itertools
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import OperationalError, connections
 from django.db.backends.signals import connection_created
@@ -172,6 +174,31 @@ class PreparedSQL:
             self._names[_generation] = None
             return self._plain
         return f"EXECUTE {name}{self._execute}"
+
+
+# The parameter types of `sql_prepared_by_text`, by the Python type of each value (bool
+# before int: a bool is an int).
+_PARAMETER_TYPES = ((bool, "boolean"), (int, "bigint"), (str, "text"), (datetime, "timestamptz"))
+
+
+def sql_prepared_by_text(connection, sql: str, params) -> str:
+    """What to send with `params` for `sql`, a statement put together per request from a few
+    shapes (the alarm console's union of one part per site and type): `EXECUTE` of it
+    prepared once per connection, named by its text (the 64 most recent texts are kept), or
+    `sql` itself where a value's type is not one of _PARAMETER_TYPES or it cannot be
+    prepared."""
+    types = []
+    for value in params:
+        name = next((name for kind, name in _PARAMETER_TYPES if isinstance(value, kind)), None)
+        if name is None:
+            return sql
+        types.append(name)
+    return _prepared_text(sql, tuple(types)).sql(connection)
+
+
+@functools.lru_cache(maxsize=64)
+def _prepared_text(sql: str, types: tuple[str, ...]) -> PreparedSQL:
+    return PreparedSQL(sql, list(types))
 
 
 def _prepare(connection, name: str, body, types: str = "") -> bool:

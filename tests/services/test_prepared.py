@@ -141,3 +141,32 @@ def test_only_a_refusal_of_the_statement_itself_makes_it_plain_sql_for_good(db):
                 errors[name] = error.__cause__
     assert all(isinstance(e, psycopg.Error) for e in errors.values())
     assert prepared._refused(errors["syntax"]) and not prepared._refused(errors["other"])
+
+
+def test_sql_prepared_by_its_text_reads_what_the_sql_reads(personas):
+    """The alarm console's union (put together per request) is prepared by its text: the same
+    rows as the SQL sent as it is; a value of another type, or SQLite, sends the SQL."""
+    from datetime import UTC, datetime
+
+    from facility_log.models import Site
+
+    sql = (
+        f'SELECT "code" FROM "{Site._meta.db_table}"'  # noqa: S608 - the table name only
+        ' WHERE "id" >= %s AND "code" <> %s AND %s > %s AND %s ORDER BY "code"'
+    )
+    params = [
+        personas.site_a.pk,
+        "CHARLIE",
+        datetime(2026, 1, 2, tzinfo=UTC),
+        datetime(2026, 1, 1, tzinfo=UTC),
+        True,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        plain = cursor.fetchall()
+        sent = prepared.sql_prepared_by_text(connection, sql, params)
+        cursor.execute(sent, params)
+        assert cursor.fetchall() == plain == [("ALPHA",), ("BRAVO",)]
+        assert sent.startswith("EXECUTE fl_prepared_") == (connection.vendor == "postgresql")
+        assert prepared.sql_prepared_by_text(connection, sql, params) == sent  # once, by text
+    assert prepared.sql_prepared_by_text(connection, sql, [*params[:4], None]) == sql
