@@ -44,6 +44,8 @@ from facility_log.services import rounds as round_services
 from facility_log.services import run_page
 from facility_log.services.csv_export import csv_response
 from facility_log.services.pdf_render import render_pdf
+from facility_log.services.precompiled import Slot
+from facility_log.services.prepared import PreparedQuery
 from facility_log.services.rounds import IdempotencyConflict, ScanInput
 from facility_log.services.rounds_report import compliance_csv, compliance_report
 from facility_log.services.scoped_get import ScopedGet
@@ -73,16 +75,35 @@ def _run(request, pk: int) -> Run:
     return run
 
 
+# The rounds page's two reads, compiled and prepared once (services/prepared.py).
+_ACTIVE_ROUTES = PreparedQuery(
+    lambda key, site_id: Route.objects.filter(site_id=site_id, is_active=True).annotate(
+        stop_count=Count("stops")
+    ),
+    {"site_id": Slot(-(2**31) + 71, Route._meta.get_field("site"))},
+    strict=True,
+)
+_OPEN_RUNS = PreparedQuery(
+    lambda key, site_id, guard_id: (
+        Run.objects.filter(site_id=site_id, guard_id=guard_id, finished_at__isnull=True)
+        .select_related("route")
+        .order_by("-started_at")
+    ),
+    {
+        "site_id": Slot(-(2**31) + 72, Run._meta.get_field("site")),
+        "guard_id": Slot(-(2**31) + 73, Run._meta.get_field("guard")),
+    },
+    strict=True,
+)
+
+
 def rounds_site(request, code: str):
     """The rounds of one site: routes to start, my open runs, links by role."""
     site = _site(request, code)
-    routes = Route.objects.filter(site=site, is_active=True).annotate(stop_count=Count("stops"))
     context = {
         "site": site,
-        "routes": routes,
-        "open_runs": Run.objects.filter(site=site, guard=request.user, finished_at__isnull=True)
-        .select_related("route")
-        .order_by("-started_at"),
+        "routes": _ACTIVE_ROUTES.all(None, site_id=site.pk),
+        "open_runs": _OPEN_RUNS.all(None, site_id=site.pk, guard_id=request.user.pk),
         "can_walk": has_role(request.user, site, REPORT_ROLES),
         "can_review": has_role(request.user, site, REVIEW_ROLES),
         "can_report": has_role(request.user, site, REPORT_READERS),

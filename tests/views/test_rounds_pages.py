@@ -199,3 +199,22 @@ def test_the_run_page_reads_the_users_roles_once(personas, client_for):
         ]
         assert len(roles) == 1, who  # two reads before
     assert client_for("outsider_c").get(url).status_code == 404
+
+
+def test_the_rounds_page_shows_its_routes_and_only_the_readers_open_runs(personas, client_for):
+    """Its two reads (compiled and prepared once): each active route with its number of
+    stops, and the reader's own unfinished runs at this site, newest first."""
+    night, night_cps = night_route(personas)
+    day, day_cps = night_route(
+        personas, names=("Lobby", "Yard"), minutes=(0, 10), route_name="Day round"
+    )
+    hour_ago = timezone.now() - timedelta(hours=1)
+    walk(personas, night, night_cps, hour_ago, [0, 10], finish=False)
+    walk(personas, day, day_cps, hour_ago - timedelta(hours=3), [0, 10])  # finished
+    url = reverse("rounds-site", args=["ALPHA"])
+    page = client_for("guard_a").get(url).content.decode()
+    assert "3 checkpoints" in page and "2 checkpoints" in page
+    assert page.count("Continue Night round") == 1 and "Continue Day round" not in page
+    other = client_for("supervisor_a").get(url).content.decode()
+    assert "3 checkpoints" in other and "Continue" not in other  # not the supervisor's run
+    assert client_for("outsider_c").get(url).status_code == 404
