@@ -31,8 +31,10 @@ from facility_log.scoping import (
     sites_for,
 )
 from facility_log.services import access as access_services
+from facility_log.services import access_event_pages as event_pages
 from facility_log.services import access_jobs, alarm_page, alarm_priorities, view_log
 from facility_log.services.csv_export import TIME, Column, csv_lines, csv_response
+from facility_log.services.list_sites import sites_in_order
 from facility_log.services.scoped_get import ScopedGet
 from facility_log.tasks import import_access_file
 
@@ -180,80 +182,55 @@ def alarm_resolve(request, pk: int):
 # --- events ---------------------------------------------------------------------------------
 
 
-# What a row of the event page shows, and nothing more (the site comes from the user's own
-# list of sites, not from a join).
-PAGE_COLUMNS = (
-    "id",
-    "site_id",
-    "door__code",
-    "occurred_at",
-    "event_type",
-    "reason",
-    "vendor_type",
-    "direction",
-    "cardholder",
-    "credential_hint",
-)
+# The row columns (kept here for the callers that read them from the view).
+PAGE_COLUMNS = event_pages.PAGE_COLUMNS
 
 
 def _filtered_events(request):
-    """The form, the filtered events and the ids of the sites they come from: the user's
-    sites read once into a literal list (scoping.site_id_list's reason), narrowed to the
-    chosen site."""
-    sites = list(sites_for(request.user, VIEW_ROLES))
+    """The form, the filtered events, the user's sites (by code), the ids of the sites the
+    events come from (narrowed to the chosen site) and the filters' values."""
+    sites = sites_in_order(request.user, VIEW_ROLES)
+    if sites is None:
+        sites = list(sites_for(request.user, VIEW_ROLES))
     site_ids = [site.pk for site in sites]
     form = EventFilterForm(request.GET or None, sites=sites)
-    events = scoped_to_ids(AccessEvent.objects.all(), site_ids)
+    filters = {}
     if form.is_bound and form.is_valid():
-        data = form.cleaned_data
-        if data["site"]:
-            site_ids = [form.sites[data["site"]].pk]
-            events = events.filter(site_id__in=site_ids)
-        if data["door"]:
-            events = events.filter(door__code=data["door"])
-        if data["event_type"]:
-            events = events.filter(event_type=data["event_type"])
-        if data["cardholder"]:
-            events = events.filter(cardholder__icontains=data["cardholder"])
-        if form.local("start"):
-            events = events.filter(occurred_at__gte=form.local("start"))
-        if form.local("end"):
-            events = events.filter(occurred_at__lt=form.local("end"))
+        if form.cleaned_data["site"]:
+            site_ids = [form.sites[form.cleaned_data["site"]].pk]
+        filters = event_pages.event_filters(form)
     elif form.is_bound:
-        events, site_ids = events.none(), []
-    return form, events, sites, site_ids
+        site_ids = []
+    events = scoped_to_ids(AccessEvent.objects.all(), site_ids)
+    events = event_pages.filter_events(events, filters) if site_ids else events.none()
+    return form, events, sites, site_ids, filters
 
 
-def _event_page(request, events, sites, site_ids) -> paging.KeysetPage:
-    """One keyset page of events (`?cursor=`; a cursor that is not ours gives page one)."""
-    # Dicts of the shown columns, not events with their doors (templatetags
-    # `access_event_rows`): building two instances per row was most of reading the page.
-    rows = events.values(*PAGE_COLUMNS)
+def _event_page(request, events, site_ids, filters) -> paging.KeysetPage:
+    """One keyset page of events (`?cursor=`; a cursor that is not ours gives page one), its
+    rows tuples of event_pages.PAGE_COLUMNS: on PostgreSQL by the statement compiled for its
+    shape, else the ORM's (named tuples, the same values in the same order)."""
+    rows = events.values_list(*event_pages.PAGE_COLUMNS, named=True)
+    keyset = {"size": EVENTS_PER_PAGE, "split_field": "site_id", "split_values": site_ids}
+
+    def read(cursor):
+        page = event_pages.compiled_page(site_ids, cursor, filters, EVENTS_PER_PAGE)
+        if page is None:
+            page = paging.keyset_page(rows, "occurred_at", cursor=cursor, **keyset)
+        return page
+
     try:
-        page = paging.keyset_page(
-            rows,
-            "occurred_at",
-            cursor=request.GET.get("cursor") or None,
-            size=EVENTS_PER_PAGE,
-            split_field="site_id",
-            split_values=site_ids,
-        )
+        return read(request.GET.get("cursor") or None)
     except paging.BadCursor as error:
         messages.warning(request, str(error))
-        page = paging.keyset_page(
-            rows, "occurred_at", size=EVENTS_PER_PAGE, split_field="site_id", split_values=site_ids
-        )
-    by_id = {site.pk: site for site in sites}
-    for event in page.rows:
-        event["site"] = by_id[event["site_id"]]
-    return page
+        return read(None)
 
 
 def event_list(request):
     """Events of the user's sites with filters, newest first, in keyset pages (Newer/Older
     links, no page numbers: nothing counts a million rows); `?format=csv` exports the
     filtered rows."""
-    form, events, sites, site_ids = _filtered_events(request)
+    form, events, sites, site_ids, filters = _filtered_events(request)
     as_csv = request.GET.get("format") == "csv"
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
     view_log.access_events_read(
@@ -266,7 +243,7 @@ def event_list(request):
     )
     if as_csv:
         return _csv_response(events.select_related("site", "door"))
-    page = _event_page(request, events, sites, site_ids)
+    page = _event_page(request, events, site_ids, filters)
     query = request.GET.copy()
     query.pop("cursor", None)
     query.pop("page", None)
