@@ -7,7 +7,7 @@ from functools import partial
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -34,7 +34,7 @@ from facility_log.services import access as access_services
 from facility_log.services import access_event_pages as event_pages
 from facility_log.services import access_jobs, alarm_page, alarm_priorities, view_log
 from facility_log.services.csv_export import TIME, Column, csv_lines, csv_response
-from facility_log.services.list_sites import sites_in_order
+from facility_log.services.list_sites import sites_in_order_marked
 from facility_log.services.scoped_get import ScopedGet
 from facility_log.tasks import import_access_file
 
@@ -186,12 +186,23 @@ def alarm_resolve(request, pk: int):
 PAGE_COLUMNS = event_pages.PAGE_COLUMNS
 
 
-def _filtered_events(request):
-    """The form, the filtered events, the user's sites (by code), the ids of the sites the
-    events come from (narrowed to the chosen site) and the filters' values."""
-    sites = sites_in_order(request.user, VIEW_ROLES)
+def _sites(user) -> list[Site]:
+    """The user's viewing sites by code, each `marked` when the user manages it
+    (read in one statement by services/list_sites.py, else through scoping)."""
+    sites = sites_in_order_marked(user, VIEW_ROLES, MANAGE_ROLES)
     if sites is None:
-        sites = list(sites_for(request.user, VIEW_ROLES))
+        sites = list(sites_for(user, VIEW_ROLES))
+        managed_ids = set(site_id_list(user, MANAGE_ROLES))
+        for site in sites:
+            site.marked = site.pk in managed_ids
+    return sites
+
+
+def _filtered_events(request):
+    """The form, the filtered events (a function giving the queryset: the page's compiled read
+    needs none built), the user's sites (by code), the ids of the sites the events come from
+    (narrowed to the chosen site) and the filters' values."""
+    sites = _sites(request.user)
     site_ids = [site.pk for site in sites]
     form = EventFilterForm(request.GET or None, sites=sites)
     filters = {}
@@ -201,8 +212,11 @@ def _filtered_events(request):
         filters = event_pages.event_filters(form)
     elif form.is_bound:
         site_ids = []
-    events = scoped_to_ids(AccessEvent.objects.all(), site_ids)
-    events = event_pages.filter_events(events, filters) if site_ids else events.none()
+
+    def events() -> QuerySet:
+        events = scoped_to_ids(AccessEvent.objects.all(), site_ids)
+        return event_pages.filter_events(events, filters) if site_ids else events.none()
+
     return form, events, sites, site_ids, filters
 
 
@@ -210,12 +224,12 @@ def _event_page(request, events, site_ids, filters) -> paging.KeysetPage:
     """One keyset page of events (`?cursor=`; a cursor that is not ours gives page one), its
     rows tuples of event_pages.PAGE_COLUMNS: on PostgreSQL by the statement compiled for its
     shape, else the ORM's (named tuples, the same values in the same order)."""
-    rows = events.values_list(*event_pages.PAGE_COLUMNS, named=True)
     keyset = {"size": EVENTS_PER_PAGE, "split_field": "site_id", "split_values": site_ids}
 
     def read(cursor):
         page = event_pages.compiled_page(site_ids, cursor, filters, EVENTS_PER_PAGE)
         if page is None:
+            rows = events().values_list(*event_pages.PAGE_COLUMNS, named=True)
             page = paging.keyset_page(rows, "occurred_at", cursor=cursor, **keyset)
         return page
 
@@ -233,22 +247,22 @@ def event_list(request):
     form, events, sites, site_ids, filters = _filtered_events(request)
     as_csv = request.GET.get("format") == "csv"
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    view_log.access_events_read(
-        request.user,
-        events,
-        cardholder=data.get("cardholder", ""),
-        site=form.sites.get(data.get("site") or ""),
-        query=view_log.filters_text(request.GET, skip=("page", "format", "cursor")),
-        csv=as_csv,
-    )
+    if as_csv or data.get("cardholder"):  # what access_events_read records; else nothing
+        view_log.access_events_read(
+            request.user,
+            events(),
+            cardholder=data.get("cardholder", ""),
+            site=form.sites.get(data.get("site") or ""),
+            query=view_log.filters_text(request.GET, skip=("page", "format", "cursor")),
+            csv=as_csv,
+        )
     if as_csv:
-        return _csv_response(events.select_related("site", "door"))
+        return _csv_response(events().select_related("site", "door"))
     page = _event_page(request, events, site_ids, filters)
     query = request.GET.copy()
     query.pop("cursor", None)
     query.pop("page", None)
-    managed_ids = set(site_id_list(request.user, MANAGE_ROLES))
-    managed = [site for site in sites if site.pk in managed_ids]
+    managed = [site for site in sites if site.marked]
     return render(
         request,
         "facility_log/access/events.html",
