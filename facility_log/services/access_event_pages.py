@@ -12,13 +12,20 @@ site ids are the caller's, from the user's own sites (scoping), put in through
 from datetime import UTC, datetime
 
 from django.db import router
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from facility_log import paging
-from facility_log.models import AccessEvent, Door
-from facility_log.scoping import scoped_to_ids
+from facility_log.models import AccessEvent, Door, EventType, Membership, Site
+from facility_log.scoping import (
+    MANAGE_ROLES,
+    VIEW_ROLES,
+    can_act,
+    is_unrestricted,
+    member_site_ids,
+    scoped_to_ids,
+)
 from facility_log.services.keyset_rows import KeysetStatements, text_slot
-from facility_log.services.precompiled import Slot
+from facility_log.services.precompiled import PrecompiledQuery, Slot
 
 # What a row of the event page shows, and nothing more (the site comes from the user's own
 # list of sites, not from a join); templatetags/access_event_tags.py reads rows in this order.
@@ -34,6 +41,37 @@ PAGE_COLUMNS = (
     "cardholder",
     "credential_hint",
 )
+
+
+def _sites_query(key, user_id) -> QuerySet:
+    """The sites where `user_id` views, by code (services/list_sites.py's read), each with
+    `marked`: the user manages it, and `unmapped`: events of a vendor type nothing maps are
+    stored there (one probe of the partial index access_event_unmapped per site)."""
+    viewing = member_site_ids(user_id, sorted(VIEW_ROLES))
+    managing = member_site_ids(user_id, sorted(MANAGE_ROLES)).filter(site_id=OuterRef("pk"))
+    unmapped = AccessEvent.objects.filter(site_id=OuterRef("pk"), event_type=EventType.OTHER)
+    return (
+        Site.objects.filter(pk__in=viewing)
+        .annotate(marked=Exists(managing), unmapped=Exists(unmapped.exclude(vendor_type="")))
+        .order_by("code")
+    )
+
+
+# Within 32 bits and negative: no user's id.
+_SITES = PrecompiledQuery(
+    _sites_query, {"user_id": Slot(-(2**31) + 9_100, Membership._meta.get_field("user"))}
+)
+
+
+def page_sites(user) -> list[Site] | None:
+    """The sites the page offers, as `list(scoping.sites_for(user, VIEW_ROLES))` gives them,
+    each `marked` where `user` manages it and `unmapped` where the "vendor types to map"
+    notice may have rows: in one statement compiled once, instead of the sites, the
+    memberships and the notice's counts read apart (nearly always empty). None for a
+    superuser (every site) or a user who may not act: then read through scoping."""
+    if is_unrestricted(user) or not can_act(user):
+        return None
+    return _SITES.all(None, using=router.db_for_read(Site), user_id=user.pk)
 
 
 def event_filters(form) -> dict:

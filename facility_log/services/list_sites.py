@@ -10,7 +10,6 @@ are not read apart).
 """
 
 from django.db import router
-from django.db.models import Exists, OuterRef
 
 from facility_log.models import Membership, Site
 from facility_log.scoping import can_act, is_unrestricted, member_site_ids
@@ -38,27 +37,3 @@ def sites_in_order(user, roles) -> list[Site] | None:
     if is_unrestricted(user) or not can_act(user):
         return None
     return _READS.all(frozenset(roles), using=router.db_for_read(Site), user_id=user.pk)
-
-
-def _marked_query(key: tuple, user_id):
-    """`_sites_query` with `marked` on each site: whether `user_id` holds one of the key's
-    second set of roles there."""
-    roles, marked = key
-    held = member_site_ids(user_id, sorted(marked)).filter(site_id=OuterRef("pk"))
-    return _sites_query(roles, user_id).annotate(marked=Exists(held))
-
-
-_MARKED_READS = PrecompiledQuery(
-    _marked_query,
-    {"user_id": Slot(-(2**31) + 9_000, Membership._meta.get_field("user"))},
-)
-
-
-def sites_in_order_marked(user, roles, marked) -> list[Site] | None:
-    """`sites_in_order(user, roles)`, each site's `marked` telling whether `user` holds one of
-    `marked` there too (the access-event page's sites, and those the user manages), in one
-    statement; None where `sites_in_order` gives None."""
-    if is_unrestricted(user) or not can_act(user):
-        return None
-    key = (frozenset(roles), frozenset(marked))
-    return _MARKED_READS.all(key, using=router.db_for_read(Site), user_id=user.pk)

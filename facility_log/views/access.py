@@ -34,7 +34,6 @@ from facility_log.services import access as access_services
 from facility_log.services import access_event_pages as event_pages
 from facility_log.services import access_jobs, alarm_page, alarm_priorities, view_log
 from facility_log.services.csv_export import TIME, Column, csv_lines, csv_response
-from facility_log.services.list_sites import sites_in_order_marked
 from facility_log.services.scoped_get import ScopedGet
 from facility_log.tasks import import_access_file
 
@@ -187,14 +186,15 @@ PAGE_COLUMNS = event_pages.PAGE_COLUMNS
 
 
 def _sites(user) -> list[Site]:
-    """The user's viewing sites by code, each `marked` when the user manages it
-    (read in one statement by services/list_sites.py, else through scoping)."""
-    sites = sites_in_order_marked(user, VIEW_ROLES, MANAGE_ROLES)
+    """The user's viewing sites by code, each `marked` when the user manages it and
+    `unmapped` when the notice of vendor types to map may list some of its events (read in
+    one statement by services/access_event_pages.py, else through scoping)."""
+    sites = event_pages.page_sites(user)
     if sites is None:
         sites = list(sites_for(user, VIEW_ROLES))
         managed_ids = set(site_id_list(user, MANAGE_ROLES))
         for site in sites:
-            site.marked = site.pk in managed_ids
+            site.marked = site.unmapped = site.pk in managed_ids
     return sites
 
 
@@ -263,6 +263,10 @@ def event_list(request):
     query.pop("cursor", None)
     query.pop("page", None)
     managed = [site for site in sites if site.marked]
+    # Counted only where the sites' read found something to map (nearly never): else no query.
+    unmapped = []
+    if any(site.unmapped for site in managed):
+        unmapped = access_services.unmapped_vendor_types(managed)
     return render(
         request,
         "facility_log/access/events.html",
@@ -271,7 +275,7 @@ def event_list(request):
             "page": page,
             "query": query.urlencode(),
             "sites": sites,
-            "unmapped": access_services.unmapped_vendor_types(managed) if managed else [],
+            "unmapped": unmapped,
         },
     )
 

@@ -348,3 +348,35 @@ def test_the_kept_fragments_are_the_ones_rendered_fresh(world, client_for, monke
         fresh = client_for("manager_ab").get(PAGE, HTTP_ACCEPT_LANGUAGE=language)
         monkeypatch.setattr(detail_page_tags, "KEEP_FIXED", True)
         assert _normalised(kept.content.decode()) == _normalised(fresh.content.decode())
+
+
+def test_the_sites_read_marks_what_scoping_says(world, personas):
+    for who in PERSONAS:
+        user = getattr(personas, who)
+        sites = access_event_pages.page_sites(user)
+        if who == "admin":
+            assert sites is None  # every site: read through scoping
+            continue
+        assert [s.pk for s in sites] == list(
+            sites_for(user, VIEW_ROLES).values_list("pk", flat=True)
+        )
+        managed = set(site_id_list(user, MANAGE_ROLES))
+        assert {s.pk for s in sites if s.marked} == managed
+        stored = AccessEvent.objects.filter(event_type="other").exclude(vendor_type="")
+        assert {s.pk for s in sites if s.unmapped} == set(
+            stored.filter(site__in=sites).values_list("site_id", flat=True)
+        )
+
+
+def test_with_nothing_to_map_the_notice_is_not_read(personas, client_for, monkeypatch):
+    door(personas.site_a, personas.zone_a, "D-1")
+    ingest(personas.site_a, [row(line=2, external_id="plain", cardholder=HOSTILE)])
+    asked = []
+    real = access_services.unmapped_vendor_types
+    monkeypatch.setattr(
+        access_services, "unmapped_vendor_types", lambda s: asked.append(s) or real(s)
+    )
+    for language in ("en", "de"):
+        html = _compare(client_for("manager_ab"), PAGE, monkeypatch, language)
+        assert "Vendor types to map" not in html and "&lt;script&gt;" in html
+    assert len(asked) == 2  # the old view's two reads, none by the new one
