@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.db import router
 from django.db.models import Count, Q
 
 from facility_log.models import (
@@ -31,6 +32,7 @@ from facility_log.models import (
 )
 from facility_log.scoping import MANAGE_ROLES, require_role
 from facility_log.services.audit import audited_change
+from facility_log.services.precompiled import PrecompiledQuery, Slot
 
 E, R = EventType, DenialReason
 NEUTRAL = frozenset(EventType.values) - {EventType.MISSED_CHECK_IN}  # no door reports one
@@ -187,6 +189,41 @@ def ensure_vendor_mappings(vendor: str, actor: AbstractBaseUser | None = None) -
             )
 
 
+def _unmapped_query(sites: int, **site_ids):
+    """The counts of `other` events per site, source and vendor type at `sites` sites."""
+    ids = [site_ids[f"site{n}"] for n in range(sites)]
+    return (
+        AccessEvent.objects.filter(site__in=ids, event_type=EventType.OTHER)
+        .exclude(vendor_type="")
+        .values("site_id", "source", "vendor_type")
+        # COUNT(*), not of the id, and no join to the site: read from the partial index of
+        # `other` events alone (access_event_unmapped) without visiting the table.
+        .annotate(events=Count("*"))
+    )
+
+
+# The event list asks on every request of a manager: compiled once per number of sites
+# (services/precompiled.py), with sentinels within 32 bits in the places of the site ids.
+_UNMAPPED_SITES = 16
+_UNMAPPED = PrecompiledQuery(
+    _unmapped_query,
+    {
+        f"site{n}": Slot(-(2**31) + 11_000 + n, AccessEvent._meta.get_field("site"))
+        for n in range(_UNMAPPED_SITES)
+    },
+)
+
+
+def _unmapped_counts(site_ids: list) -> list[dict]:
+    if not 1 <= len(site_ids) <= _UNMAPPED_SITES:
+        return list(
+            _unmapped_query(len(site_ids), **{f"site{n}": v for n, v in enumerate(site_ids)})
+        )
+    values = {f"site{n}": site_id for n, site_id in enumerate(site_ids)}
+    using = router.db_for_read(AccessEvent)
+    return _UNMAPPED.rows(len(site_ids), using=using, **values)
+
+
 def unmapped_vendor_types(sites) -> list[dict]:
     """Vendor types stored as `other` at these sites, per site, with how many events each and
     the mapping the site now has for it (events already stored keep their type: they are
@@ -198,12 +235,7 @@ def unmapped_vendor_types(sites) -> list[dict]:
         ids = [getattr(site, "pk", site) for site in sites]
         codes = dict(Site.objects.filter(pk__in=ids).values_list("pk", "code"))
     rows = sorted(
-        AccessEvent.objects.filter(site__in=list(codes), event_type=EventType.OTHER)
-        .exclude(vendor_type="")
-        .values("site_id", "source", "vendor_type")
-        # COUNT(*), not of the id, and no join to the site: read from the partial index of
-        # `other` events alone (access_event_unmapped) without visiting the table.
-        .annotate(events=Count("*")),
+        _unmapped_counts(list(codes)),
         key=lambda r: (codes[r["site_id"]], r["source"], -r["events"], r["vendor_type"]),
     )
     if not rows:  # nothing unmapped (the usual case): no mapping to look up

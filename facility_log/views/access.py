@@ -7,7 +7,7 @@ from functools import partial
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -31,6 +31,7 @@ from facility_log.scoping import (
     sites_for,
 )
 from facility_log.services import access as access_services
+from facility_log.services import access_event_pages as event_pages
 from facility_log.services import access_jobs, alarm_page, alarm_priorities, view_log
 from facility_log.services.csv_export import TIME, Column, csv_lines, csv_response
 from facility_log.services.scoped_get import ScopedGet
@@ -180,98 +181,92 @@ def alarm_resolve(request, pk: int):
 # --- events ---------------------------------------------------------------------------------
 
 
-# What a row of the event page shows, and nothing more (the site comes from the user's own
-# list of sites, not from a join).
-PAGE_COLUMNS = (
-    "id",
-    "site_id",
-    "door__code",
-    "occurred_at",
-    "event_type",
-    "reason",
-    "vendor_type",
-    "direction",
-    "cardholder",
-    "credential_hint",
-)
+# The row columns (kept here for the callers that read them from the view).
+PAGE_COLUMNS = event_pages.PAGE_COLUMNS
+
+
+def _sites(user) -> list[Site]:
+    """The user's viewing sites by code, each `marked` when the user manages it and
+    `unmapped` when the notice of vendor types to map may list some of its events (read in
+    one statement by services/access_event_pages.py, else through scoping)."""
+    sites = event_pages.page_sites(user)
+    if sites is None:
+        sites = list(sites_for(user, VIEW_ROLES))
+        managed_ids = set(site_id_list(user, MANAGE_ROLES))
+        for site in sites:
+            site.marked = site.unmapped = site.pk in managed_ids
+    return sites
 
 
 def _filtered_events(request):
-    """The form, the filtered events and the ids of the sites they come from: the user's
-    sites read once into a literal list (scoping.site_id_list's reason), narrowed to the
-    chosen site."""
-    sites = list(sites_for(request.user, VIEW_ROLES))
+    """The form, the filtered events (a function giving the queryset: the page's compiled read
+    needs none built), the user's sites (by code), the ids of the sites the events come from
+    (narrowed to the chosen site) and the filters' values."""
+    sites = _sites(request.user)
     site_ids = [site.pk for site in sites]
     form = EventFilterForm(request.GET or None, sites=sites)
-    events = scoped_to_ids(AccessEvent.objects.all(), site_ids)
+    filters = {}
     if form.is_bound and form.is_valid():
-        data = form.cleaned_data
-        if data["site"]:
-            site_ids = [form.sites[data["site"]].pk]
-            events = events.filter(site_id__in=site_ids)
-        if data["door"]:
-            events = events.filter(door__code=data["door"])
-        if data["event_type"]:
-            events = events.filter(event_type=data["event_type"])
-        if data["cardholder"]:
-            events = events.filter(cardholder__icontains=data["cardholder"])
-        if form.local("start"):
-            events = events.filter(occurred_at__gte=form.local("start"))
-        if form.local("end"):
-            events = events.filter(occurred_at__lt=form.local("end"))
+        if form.cleaned_data["site"]:
+            site_ids = [form.sites[form.cleaned_data["site"]].pk]
+        filters = event_pages.event_filters(form)
     elif form.is_bound:
-        events, site_ids = events.none(), []
-    return form, events, sites, site_ids
+        site_ids = []
+
+    def events() -> QuerySet:
+        events = scoped_to_ids(AccessEvent.objects.all(), site_ids)
+        return event_pages.filter_events(events, filters) if site_ids else events.none()
+
+    return form, events, sites, site_ids, filters
 
 
-def _event_page(request, events, sites, site_ids) -> paging.KeysetPage:
-    """One keyset page of events (`?cursor=`; a cursor that is not ours gives page one)."""
-    # Dicts of the shown columns, not events with their doors (templatetags
-    # `access_event_rows`): building two instances per row was most of reading the page.
-    rows = events.values(*PAGE_COLUMNS)
+def _event_page(request, events, site_ids, filters) -> paging.KeysetPage:
+    """One keyset page of events (`?cursor=`; a cursor that is not ours gives page one), its
+    rows tuples of event_pages.PAGE_COLUMNS: on PostgreSQL by the statement compiled for its
+    shape, else the ORM's (named tuples, the same values in the same order)."""
+    keyset = {"size": EVENTS_PER_PAGE, "split_field": "site_id", "split_values": site_ids}
+
+    def read(cursor):
+        page = event_pages.compiled_page(site_ids, cursor, filters, EVENTS_PER_PAGE)
+        if page is None:
+            rows = events().values_list(*event_pages.PAGE_COLUMNS, named=True)
+            page = paging.keyset_page(rows, "occurred_at", cursor=cursor, **keyset)
+        return page
+
     try:
-        page = paging.keyset_page(
-            rows,
-            "occurred_at",
-            cursor=request.GET.get("cursor") or None,
-            size=EVENTS_PER_PAGE,
-            split_field="site_id",
-            split_values=site_ids,
-        )
+        return read(request.GET.get("cursor") or None)
     except paging.BadCursor as error:
         messages.warning(request, str(error))
-        page = paging.keyset_page(
-            rows, "occurred_at", size=EVENTS_PER_PAGE, split_field="site_id", split_values=site_ids
-        )
-    by_id = {site.pk: site for site in sites}
-    for event in page.rows:
-        event["site"] = by_id[event["site_id"]]
-    return page
+        return read(None)
 
 
 def event_list(request):
     """Events of the user's sites with filters, newest first, in keyset pages (Newer/Older
     links, no page numbers: nothing counts a million rows); `?format=csv` exports the
     filtered rows."""
-    form, events, sites, site_ids = _filtered_events(request)
+    form, events, sites, site_ids, filters = _filtered_events(request)
     as_csv = request.GET.get("format") == "csv"
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    view_log.access_events_read(
-        request.user,
-        events,
-        cardholder=data.get("cardholder", ""),
-        site=form.sites.get(data.get("site") or ""),
-        query=view_log.filters_text(request.GET, skip=("page", "format", "cursor")),
-        csv=as_csv,
-    )
+    if as_csv or data.get("cardholder"):  # what access_events_read records; else nothing
+        view_log.access_events_read(
+            request.user,
+            events(),
+            cardholder=data.get("cardholder", ""),
+            site=form.sites.get(data.get("site") or ""),
+            query=view_log.filters_text(request.GET, skip=("page", "format", "cursor")),
+            csv=as_csv,
+        )
     if as_csv:
-        return _csv_response(events.select_related("site", "door"))
-    page = _event_page(request, events, sites, site_ids)
+        return _csv_response(events().select_related("site", "door"))
+    page = _event_page(request, events, site_ids, filters)
     query = request.GET.copy()
     query.pop("cursor", None)
     query.pop("page", None)
-    managed_ids = set(site_id_list(request.user, MANAGE_ROLES))
-    managed = [site for site in sites if site.pk in managed_ids]
+    managed = [site for site in sites if site.marked]
+    # Counted only where the sites' read found something to map (nearly never): else no query.
+    unmapped = []
+    if any(site.unmapped for site in managed):
+        unmapped = access_services.unmapped_vendor_types(managed)
     return render(
         request,
         "facility_log/access/events.html",
@@ -280,7 +275,7 @@ def event_list(request):
             "page": page,
             "query": query.urlencode(),
             "sites": sites,
-            "unmapped": access_services.unmapped_vendor_types(managed) if managed else [],
+            "unmapped": unmapped,
         },
     )
 
