@@ -25,7 +25,8 @@ from facility_log.scoping import (
     scoped_to_ids,
 )
 from facility_log.services.keyset_rows import KeysetStatements, text_slot
-from facility_log.services.precompiled import PrecompiledQuery, Slot
+from facility_log.services.precompiled import Slot
+from facility_log.services.prepared import PreparedQuery
 
 # What a row of the event page shows, and nothing more (the site comes from the user's own
 # list of sites, not from a join); templatetags/access_event_tags.py reads rows in this order.
@@ -58,7 +59,7 @@ def _sites_query(key, user_id) -> QuerySet:
 
 
 # Within 32 bits and negative: no user's id.
-_SITES = PrecompiledQuery(
+_SITES = PreparedQuery(
     _sites_query, {"user_id": Slot(-(2**31) + 9_100, Membership._meta.get_field("user"))}
 )
 

@@ -32,7 +32,8 @@ from facility_log.models import (
 )
 from facility_log.scoping import MANAGE_ROLES, require_role
 from facility_log.services.audit import audited_change
-from facility_log.services.precompiled import PrecompiledQuery, Slot
+from facility_log.services.precompiled import Slot
+from facility_log.services.prepared import PreparedQuery
 
 E, R = EventType, DenialReason
 NEUTRAL = frozenset(EventType.values) - {EventType.MISSED_CHECK_IN}  # no door reports one
@@ -205,7 +206,7 @@ def _unmapped_query(sites: int, **site_ids):
 # The event list asks on every request of a manager: compiled once per number of sites
 # (services/precompiled.py), with sentinels within 32 bits in the places of the site ids.
 _UNMAPPED_SITES = 16
-_UNMAPPED = PrecompiledQuery(
+_UNMAPPED = PreparedQuery(
     _unmapped_query,
     {
         f"site{n}": Slot(-(2**31) + 11_000 + n, AccessEvent._meta.get_field("site"))
