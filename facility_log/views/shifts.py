@@ -22,6 +22,8 @@ from facility_log.scoping import REPORT_ROLES, VIEW_ROLES, get_scoped_or_404, ge
 from facility_log.services import activity_report as dar
 from facility_log.services import post_orders, shift_report_reads, view_log
 from facility_log.services import shifts as shift_services
+from facility_log.services.precompiled import CompiledShapes, Slot
+from facility_log.services.prepared import PreparedQuery
 from facility_log.services.scoped_get import ScopedGet
 from facility_log.services.times import path_day
 from facility_log.templatetags.facility_log_tags import SHIFT_ROW_FIELDS
@@ -55,20 +57,56 @@ def _pdf(report) -> HttpResponse:
     return response
 
 
+def _shift_rows(site_id):
+    """Dicts of the shown columns (templatetags `shift_rows`), not shifts with their guards."""
+    return (
+        Shift.objects.filter(site_id=site_id)
+        .order_by("-started_at", "-pk")
+        .values(*SHIFT_ROW_FIELDS)
+        .annotate(entry_count=Count("entries"))
+    )
+
+
+_SITE_SLOT = {"site_id": Slot(-(2**31) + 81, Shift._meta.get_field("site"))}
+# The site's shifts counted, and a page of them (by offset and size, which SQL writes as
+# literals), compiled and prepared once (services/prepared.py); the 16 most recent pages.
+_SHIFT_COUNT = PreparedQuery(
+    lambda key, site_id: (
+        Shift.objects.filter(site_id=site_id).order_by().values("site_id").annotate(n=Count("id"))
+    ),
+    _SITE_SLOT,
+    strict=True,
+)
+_SHIFT_PAGES = PreparedQuery(
+    lambda key, site_id: _shift_rows(site_id)[key[0] : key[0] + key[1]], _SITE_SLOT, strict=True
+)
+_SHIFT_PAGE_SHAPES = CompiledShapes()
+
+
+class _SiteShifts:
+    """A site's shift rows as Django's Paginator reads them (`count()`, then a slice)."""
+
+    def __init__(self, site_id: int):
+        self.site_id = site_id
+
+    def count(self) -> int:
+        counted = _SHIFT_COUNT.rows(None, site_id=self.site_id)
+        return counted[0]["n"] if counted else 0
+
+    def __getitem__(self, part: slice) -> list[dict]:
+        shape = (part.start, part.stop - part.start)
+        if _SHIFT_PAGE_SHAPES.admit(shape, 16, _SHIFT_PAGES):
+            return _SHIFT_PAGES.rows(shape, site_id=self.site_id)
+        return list(_shift_rows(self.site_id)[part])
+
+
 def site_shifts(request, code: str):
     """The site's shifts, newest first (50 a page), and the way to a day's report. A `day`
     parameter (from the date picker) goes to that day's report."""
     site = _site(request, code)
     if "day" in request.GET:
         return redirect("site-activity", code=site.code, day=_day(request.GET["day"]).isoformat())
-    # Dicts of the shown columns (templatetags `shift_rows`), not shifts with their guards.
-    shifts = (
-        Shift.objects.filter(site=site)
-        .order_by("-started_at", "-pk")
-        .values(*SHIFT_ROW_FIELDS)
-        .annotate(entry_count=Count("entries"))
-    )
-    page = Paginator(shifts, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(_SiteShifts(site.pk), PAGE_SIZE).get_page(request.GET.get("page"))
     today = timezone.now().astimezone(site.tzinfo).date()
     context = {"site": site, "page": page, "today": today}
     return render(request, "facility_log/shifts/list.html", context)

@@ -1,6 +1,7 @@
 """Shift pages: a site's shifts, and the daily activity report of a shift and of a site-day,
 as pages and PDFs, in the site's time zone, in a fixed number of queries."""
 
+import re
 import shutil
 import subprocess
 import uuid
@@ -225,3 +226,35 @@ def test_report_pages_query_count_does_not_grow_with_rows(personas, client_for, 
         html = client.get(reverse(name, args=args)).content.decode()
     assert name == "site-shifts" or html.count("Entry ") == 30
     assert len(many) == len(few), (len(few), len(many))
+
+
+def _unmasked(page: bytes) -> bytes:
+    """The page without its CSRF token, masked anew on every response."""
+    return re.sub(rb'name="csrfmiddlewaretoken" value="[^"]+"', b"", page)
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_the_shift_list_pages_are_the_bytes_the_orm_paginated(
+    personas, client_for, monkeypatch, language
+):
+    """The site's shifts counted and paged by prepared statements: each page, one past the
+    end and an unreadable page number read as Django's Paginator over the queryset read."""
+    from facility_log.views import shifts as shift_views
+
+    for n in range(5):
+        worked(personas, at=ago(hours=20 + 10 * n), hours=8, notes=f"<b>n{n}</b>")
+    current = start(personas, at=ago(hours=2))
+    entry(current, "Gate checked", at=ago(hours=1))  # an entry counted on its row
+    monkeypatch.setattr(shift_views, "PAGE_SIZE", 2)
+    url = reverse("site-shifts", args=["ALPHA"])
+    queries = ["", "?page=2", "?page=3", "?page=4", "?page=99", "?page=x"]
+    for who in ("guard_a", "manager_ab"):
+        client = client_for(who)
+        client.cookies["django_language"] = language
+        new = [client.get(url + query).content for query in queries]
+        with monkeypatch.context() as old_path:
+            old_path.setattr(shift_views, "_SiteShifts", shift_views._shift_rows)
+            old = [client.get(url + query).content for query in queries]
+        assert [_unmasked(page) for page in new] == [_unmasked(page) for page in old], who
+        assert b"Page 1 of 3" in new[0] or b"Seite 1 von 3" in new[0]
+    assert client_for("outsider_c").get(url).status_code == 404
