@@ -13,6 +13,7 @@ returned (`row_count`) and the filters or query in its label.
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from operator import attrgetter, itemgetter
 from datetime import date
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -258,14 +259,40 @@ def search_view_log(
     after: int | None = None,
     limit: int = PAGE_SIZE,
     audited: Iterable[Site] | None = None,
+    columns: tuple[str, ...] | None = None,
 ) -> ViewLogPage:
     """A page of the view log of the sites `auditor` audits (AUDIT_ROLES), newest first:
     the newest, or the rows older than `before`, or those newer than `after`.
 
     Keyset paging on the id: every page costs the same however long the log grows, and a page
     does not shift when reads are logged meanwhile. Pass the auditor's sites as `audited` when
-    already loaded (their time zones are needed for a date range over all of them)."""
-    rows = scoped(RecordView.objects.select_related("site"), auditor, AUDIT_ROLES)
+    already loaded (their time zones are needed for a date range over all of them). With
+    `columns` (which name "id") the rows are tuples of those columns, not instances: the
+    page shows a few columns, and building a RecordView and its Site per row cost more than
+    reading them."""
+    rows = _searched(auditor, filters, audited)
+    if columns is None:
+        rows, key = rows.select_related("site"), attrgetter("pk")
+    else:
+        rows, key = rows.values_list(*columns), itemgetter(columns.index("id"))
+    if after is not None and before is None:
+        page = list(rows.filter(pk__gt=after).order_by("pk")[: limit + 1])
+        if len(page) <= limit:  # nothing newer beyond these: the first page, full
+            return search_view_log(auditor, filters, limit=limit, audited=audited, columns=columns)
+        page = page[:limit][::-1]
+        return ViewLogPage(page, key(page[-1]), key(page[0]))
+    if before is not None:
+        rows = rows.filter(pk__lt=before)
+    page = list(rows.order_by("-pk")[: limit + 1])
+    more = len(page) > limit
+    page = page[:limit]
+    newer = key(page[0]) if page and before is not None else None
+    return ViewLogPage(page, key(page[-1]) if more else None, newer)
+
+
+def _searched(auditor, filters: ViewLogFilters, audited: Iterable[Site] | None) -> QuerySet:
+    """The view log of the sites `auditor` audits, narrowed by `filters`, unordered."""
+    rows = scoped(RecordView.objects.all(), auditor, AUDIT_ROLES)
     if filters.site is not None:
         rows = rows.filter(site=filters.site)
     if filters.user:
@@ -282,19 +309,7 @@ def search_view_log(
         else:
             zones = _zones(sites_for(auditor, AUDIT_ROLES))
         rows = _in_days(rows, sorted(zones), filters.day_from, filters.day_to)
-    if after is not None and before is None:
-        page = list(rows.filter(pk__gt=after).order_by("pk")[: limit + 1])
-        if len(page) <= limit:  # nothing newer beyond these: the first page, full
-            return search_view_log(auditor, filters, limit=limit, audited=audited)
-        page = page[:limit][::-1]
-        return ViewLogPage(page, page[-1].pk, page[0].pk)
-    if before is not None:
-        rows = rows.filter(pk__lt=before)
-    page = list(rows.order_by("-pk")[: limit + 1])
-    more = len(page) > limit
-    page = page[:limit]
-    newer = page[0].pk if page and before is not None else None
-    return ViewLogPage(page, page[-1].pk if more else None, newer)
+    return rows
 
 
 def _zones(sites: QuerySet) -> set[str]:
