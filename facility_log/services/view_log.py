@@ -13,8 +13,8 @@ returned (`row_count`) and the filters or query in its label.
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from operator import attrgetter, itemgetter
 from datetime import date
+from operator import attrgetter, itemgetter
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, models
