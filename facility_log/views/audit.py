@@ -10,11 +10,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from facility_log.forms.audit import ViewLogSearchForm
-from facility_log.models import Disclosure, RecordView
-from facility_log.scoping import AUDIT_ROLES, scoped_to_ids, site_id_list, sites_for
-from facility_log.services import audit_checks, view_log
-from facility_log.services.ledger import ledger_head
-from facility_log.services.ledger_seal import Head, head_file_text, latest_checkpoint
+from facility_log.scoping import AUDIT_ROLES, site_id_list, sites_for
+from facility_log.services import audit_checks, audit_overview_reads, view_log
+from facility_log.services.ledger_seal import Head, head_file_text
 from facility_log.services.list_sites import sites_in_order
 from facility_log.tasks import verify_ledger
 from facility_log.templatetags.audit_list_tags import (
@@ -23,7 +21,6 @@ from facility_log.templatetags.audit_list_tags import (
     VIEW_LOG_COLUMNS,
 )
 
-OVERVIEW_VIEWS = 20
 MAX_ID = 2**63 - 1  # a larger `before` would overflow the database's integer
 
 
@@ -65,28 +62,23 @@ def audit_overview(request):
         else:
             messages.info(request, _("A check is already under way: its progress is below."))
         return redirect("audit-overview")
-    check = audit_checks.latest_check()
-    seq, head = ledger_head()
+    # Five small reads in one round trip (services/audit_overview_reads.py); the lists as tuples
+    # of the columns shown (templatetags/audit_list_tags.py).
+    read = audit_overview_reads.overview(site_ids, DISCLOSURE_COLUMNS, OVERVIEW_VIEW_COLUMNS)
+    seq, head = read.head
     return render(
         request,
         "facility_log/audit/overview.html",
         {
-            "check": check,
-            "checkpoint": latest_checkpoint(),
-            "head_file": _head_file(check),
+            "check": read.check,
+            "checkpoint": read.checkpoint,
+            "head_file": _head_file(read.check),
             "seq": seq,
             "head": head,
-            # Only the columns shown, as tuples (templatetags/audit_list_tags.py).
-            "disclosures": _latest(Disclosure, site_ids, DISCLOSURE_COLUMNS, 50),
-            "views": _latest(RecordView, site_ids, OVERVIEW_VIEW_COLUMNS, OVERVIEW_VIEWS, "-pk"),
+            "disclosures": read.disclosures,
+            "views": read.views,
         },
     )
-
-
-def _latest(model, site_ids: list, columns: tuple, size: int, *order: str) -> list:
-    """The first `size` rows of `model` at `site_ids` (the model's order, or `order`)."""
-    rows = scoped_to_ids(model.objects.all(), site_ids).values_list(*columns)
-    return list(rows.order_by(*order)[:size] if order else rows[:size])
 
 
 def _head_file(check) -> str:
