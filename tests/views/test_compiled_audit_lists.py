@@ -22,7 +22,7 @@ from django.utils import timezone
 from facility_log.forms.audit import ViewLogSearchForm
 from facility_log.models import AuditCheck, Disclosure, RecordView
 from facility_log.scoping import AUDIT_ROLES, scoped, sites_for
-from facility_log.services import audit_overview_reads, view_log
+from facility_log.services import audit_overview_reads, view_log, view_log_pages
 from facility_log.services.disclosures import record_disclosure
 from facility_log.services.ledger import ledger_head
 from facility_log.services.ledger_seal import latest_checkpoint
@@ -271,3 +271,34 @@ def test_the_overview_reads_in_one_round_trip_on_postgresql(world, client_for):
     if connection.vendor == "postgresql":
         assert "facility_log_disclosure" in reads[0] and "facility_log_ledgerentry" in reads[0]
         assert len(captured) <= 4
+
+
+def test_the_view_log_pages_are_read_by_the_compiled_statements(world, client_for, monkeypatch):
+    taken = []
+    real = view_log_pages.page_rows
+
+    def spy(*args):
+        rows = real(*args)
+        taken.append(rows is not None)
+        return rows
+
+    monkeypatch.setattr(view_log_pages, "page_rows", spy)
+    client = client_for("manager_ab")
+    html = _compare(client, "audit-view-log", "user=a&record=read&via=page", monkeypatch)
+    html = _compare(client, "audit-view-log", "site=ALPHA", monkeypatch)  # 86 reads
+    _compare(
+        client,
+        "audit-view-log",
+        _newer(_compare(client, "audit-view-log", _older(html), monkeypatch)),
+        monkeypatch,
+    )
+    assert taken and all(taken)
+    taken.clear()
+    _compare(client, "audit-view-log", f"day_from={world.date().isoformat()}", monkeypatch)
+    assert taken and not any(taken)  # a day range: the ORM's read
+    # Past the shapes a process compiles: the ORM's reads, the same bytes.
+    monkeypatch.setattr(view_log_pages, "MAX_SHAPES", 0)
+    monkeypatch.setattr(view_log_pages, "_shapes", set())
+    _compare(client, "audit-view-log", "record=INC", monkeypatch)
+    monkeypatch.setattr(view_log_pages, "MAX_SITES", 1)
+    _compare(client, "audit-view-log", "", monkeypatch)
