@@ -14,6 +14,7 @@ returned (`row_count`) and the filters or query in its label.
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from operator import attrgetter, itemgetter
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, models
@@ -21,7 +22,7 @@ from django.db.models import Count, Q, QuerySet
 
 from facility_log.models import Attachment, Incident, RecordView, Shift, Site
 from facility_log.scoping import AUDIT_ROLES, scoped, sites_for
-from facility_log.services import ledger, read_together
+from facility_log.services import ledger, read_together, view_log_pages
 from facility_log.services.audit import audited_change
 from facility_log.services.ledger import object_type, provide_digest
 from facility_log.services.ledger_held import StoredRowDiffers
@@ -258,14 +259,76 @@ def search_view_log(
     after: int | None = None,
     limit: int = PAGE_SIZE,
     audited: Iterable[Site] | None = None,
+    columns: tuple[str, ...] | None = None,
 ) -> ViewLogPage:
     """A page of the view log of the sites `auditor` audits (AUDIT_ROLES), newest first:
     the newest, or the rows older than `before`, or those newer than `after`.
 
     Keyset paging on the id: every page costs the same however long the log grows, and a page
     does not shift when reads are logged meanwhile. Pass the auditor's sites as `audited` when
-    already loaded (their time zones are needed for a date range over all of them)."""
-    rows = scoped(RecordView.objects.select_related("site"), auditor, AUDIT_ROLES)
+    already loaded (their time zones are needed for a date range over all of them). With
+    `columns` (which name "id") the rows are tuples of those columns, not instances: the
+    page shows a few columns, and building a RecordView and its Site per row cost more than
+    reading them."""
+    read = _reader(auditor, filters, audited, limit + 1, columns)
+    key = attrgetter("pk") if columns is None else itemgetter(columns.index("id"))
+    if after is not None and before is None:
+        page = read("after", after)
+        if len(page) <= limit:  # nothing newer beyond these: the first page, full
+            return search_view_log(auditor, filters, limit=limit, audited=audited, columns=columns)
+        page = page[:limit][::-1]
+        return ViewLogPage(page, key(page[-1]), key(page[0]))
+    page = read(None if before is None else "before", before)
+    more = len(page) > limit
+    page = page[:limit]
+    newer = key(page[0]) if page and before is not None else None
+    return ViewLogPage(page, key(page[-1]) if more else None, newer)
+
+
+def _reader(auditor, filters: ViewLogFilters, audited, size: int, columns):
+    """`read(direction, bound)`: the `size` rows of a page's read (None: the newest; "before":
+    older than `bound`, newest first; "after": newer than `bound`, oldest first), by the
+    statement compiled for its shape where one applies (services/view_log_pages.py), else
+    through the ORM; the same rows either way."""
+
+    def read(direction: str | None, bound: int | None) -> list:
+        if columns is not None and audited is not None:
+            compiled = view_log_pages.page_rows(
+                sorted(site.pk for site in audited),
+                _filter_values(filters),
+                direction,
+                bound,
+                size,
+                columns,
+            )
+            if compiled is not None:
+                return compiled
+        rows = _searched(auditor, filters, audited)
+        rows = rows.select_related("site") if columns is None else rows.values_list(*columns)
+        if direction == "after":
+            return list(rows.filter(pk__gt=bound).order_by("pk")[:size])
+        if direction == "before":
+            rows = rows.filter(pk__lt=bound)
+        return list(rows.order_by("-pk")[:size])
+
+    return read
+
+
+def _filter_values(filters: ViewLogFilters) -> dict:
+    """The filters as view_log_pages takes them (a day range is not among them: "days")."""
+    values = {
+        "site": None if filters.site is None else filters.site.pk,
+        "user": filters.user,
+        "record": filters.record,
+        "via": filters.via,
+        "days": filters.day_from or filters.day_to,
+    }
+    return {name: value for name, value in values.items() if value}
+
+
+def _searched(auditor, filters: ViewLogFilters, audited: Iterable[Site] | None) -> QuerySet:
+    """The view log of the sites `auditor` audits, narrowed by `filters`, unordered."""
+    rows = scoped(RecordView.objects.all(), auditor, AUDIT_ROLES)
     if filters.site is not None:
         rows = rows.filter(site=filters.site)
     if filters.user:
@@ -282,19 +345,7 @@ def search_view_log(
         else:
             zones = _zones(sites_for(auditor, AUDIT_ROLES))
         rows = _in_days(rows, sorted(zones), filters.day_from, filters.day_to)
-    if after is not None and before is None:
-        page = list(rows.filter(pk__gt=after).order_by("pk")[: limit + 1])
-        if len(page) <= limit:  # nothing newer beyond these: the first page, full
-            return search_view_log(auditor, filters, limit=limit, audited=audited)
-        page = page[:limit][::-1]
-        return ViewLogPage(page, page[-1].pk, page[0].pk)
-    if before is not None:
-        rows = rows.filter(pk__lt=before)
-    page = list(rows.order_by("-pk")[: limit + 1])
-    more = len(page) > limit
-    page = page[:limit]
-    newer = page[0].pk if page and before is not None else None
-    return ViewLogPage(page, page[-1].pk if more else None, newer)
+    return rows
 
 
 def _zones(sites: QuerySet) -> set[str]:
