@@ -13,6 +13,8 @@ from django.forms.renderers import DjangoTemplates
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
+from facility_log.lazy_text import text
+
 _INPUT_TEMPLATES = frozenset(
     f"django/forms/widgets/{name}.html"
     for name in (
@@ -62,7 +64,7 @@ def _input(widget: dict) -> str:
 def _option(option: dict) -> str:
     return (
         f'<option value="{conditional_escape(option["value"])}"{_attrs(option["attrs"])}>'
-        f"{conditional_escape(option['label'])}</option>"
+        f"{conditional_escape(text(option['label']))}</option>"
     )
 
 
