@@ -14,14 +14,21 @@ _GETTEXT_LAZY = type(gettext_lazy("x"))
 _kept: dict[tuple[str | None, str], str] = {}
 
 
+def lazy_message(value) -> str | None:
+    """The message of a `gettext_lazy` proxy of plain text, else None."""
+    if type(value) is not _GETTEXT_LAZY or value._kw:
+        return None
+    (message,) = value._args
+    # Safe text is left alone: gettext marks its translation safe too.
+    return message if type(message) is str else None
+
+
 def text(value):
     """`str(value)` for a `gettext_lazy` proxy of a plain message, kept per language; any other
     value (text, safe text, other lazy objects) is returned as it is, for the caller to treat
     as before."""
-    if type(value) is not _GETTEXT_LAZY or value._kw:
-        return value
-    (message,) = value._args
-    if type(message) is not str:  # safe text: gettext marks its translation safe too
+    message = lazy_message(value)
+    if message is None:
         return value
     key = (get_language(), message)
     translated = _kept.get(key)

@@ -103,6 +103,7 @@ def old_path(settings, tmp_path, monkeypatch):
         with monkeypatch.context() as patch, override_settings(TEMPLATES=templates):
             for module in (facility_log_tags, renderer):  # labels translated every time
                 patch.setattr(module, "text", lambda value: value)
+            patch.setattr(renderer, "_option", renderer._option_html)  # options written too
             yield
 
     return old
