@@ -12,6 +12,9 @@ to the templates. `tests/forms/test_renderer.py` compares both renderers widget 
 from django.forms.renderers import DjangoTemplates
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+
+from facility_log.lazy_text import lazy_message, text
 
 _INPUT_TEMPLATES = frozenset(
     f"django/forms/widgets/{name}.html"
@@ -59,11 +62,29 @@ def _input(widget: dict) -> str:
     return f'<input type="{kind}" name="{name}"{shown}{_attrs(widget["attrs"])}>'
 
 
-def _option(option: dict) -> str:
+def _option_html(option: dict) -> str:
     return (
         f'<option value="{conditional_escape(option["value"])}"{_attrs(option["attrs"])}>'
-        f"{conditional_escape(option['label'])}</option>"
+        f"{conditional_escape(text(option['label']))}</option>"
     )
+
+
+# The options of fixed choices (a value written in the code, its label a lazy translation:
+# a model's TextChoices, "Any status"), written once per language, chosen or not. Options
+# read from the database (a site's name, a category) are written every time.
+_kept_options: dict[tuple, str] = {}
+_CHOSEN = {"selected": True}
+
+
+def _option(option: dict) -> str:
+    message, value, attrs = lazy_message(option["label"]), option["value"], option["attrs"]
+    if message is None or type(value) is not str or (attrs and attrs != _CHOSEN):
+        return _option_html(option)
+    key = (get_language(), value, message, bool(attrs))
+    html = _kept_options.get(key)
+    if html is None:
+        html = _kept_options[key] = _option_html(option)
+    return html
 
 
 def _select(widget: dict) -> str | None:

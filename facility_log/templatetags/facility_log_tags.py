@@ -13,6 +13,7 @@ from django.utils.functional import Promise
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 
+from facility_log.lazy_text import text
 from facility_log.models import AccessEvent, Incident
 
 register = template.Library()
@@ -370,16 +371,14 @@ def form_fields(form) -> str:
     parts = [_error_list(non_field) if non_field else "", "\n"]
     for field in form:
         label_for = _esc(field.id_for_label)
-        help_text = (
-            f'<span class="helptext" id="{label_for}_help">{_esc(field.help_text)}</span>'
-            if field.help_text
-            else ""
-        )
+        help_text = text(field.help_text)  # a lazy label's translation, kept per language
+        if help_text:
+            help_text = f'<span class="helptext" id="{label_for}_help">{_esc(help_text)}</span>'
         errors = field.errors
         parts.append(
             FIELD_BLOCK.format(
                 label_for,
-                _esc(field.label),
+                _esc(text(field.label)),
                 _esc(str(field)),  # the widget, as `{{ field }}` writes it (str, not __html__)
                 help_text,
                 _error_list(errors) if errors else "",

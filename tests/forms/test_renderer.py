@@ -88,3 +88,24 @@ def test_the_project_renders_forms_with_the_fast_renderer(settings):
     assert settings.FORM_RENDERER == "facility_log.forms.renderer.FastWidgetRenderer"
     get_default_renderer.cache_clear()
     assert isinstance(get_default_renderer(), FastWidgetRenderer)
+
+
+@pytest.mark.parametrize("language", ["en-gb", "de"])
+@pytest.mark.parametrize("chosen", [None, "", "draft", ["draft", "approved"], 'x"<y>'])
+@pytest.mark.parametrize("widget_class", [forms.Select, forms.SelectMultiple])
+def test_kept_options_of_fixed_choices_are_the_templates_options(language, chosen, widget_class):
+    """Options with a lazily translated label are kept per language, chosen or not: written
+    again (second round, from what the first kept) in the other language, they still match
+    the templates', and the choice is each render's own."""
+    from django.utils import translation
+
+    from facility_log.models.incidents import Status
+
+    choices = [("", gettext_lazy("Any status")), *Status.choices, ("site", "ALPHA – <Plant>")]
+    for _round in range(2):
+        for lang in (language, "de" if language == "en-gb" else "en-gb"):
+            with translation.override(lang):
+                fast, slow = _both(widget_class(choices=choices), "status", chosen)
+                assert fast == slow
+    with translation.override(language):
+        assert 'value="draft" selected' not in _both(forms.Select(choices=choices), "s", "")[0]

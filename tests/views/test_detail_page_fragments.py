@@ -19,7 +19,7 @@ from facility_log.services import access as access_services
 from facility_log.services import links
 from facility_log.services.accounts import system_actor
 from facility_log.services.activity_report import IncidentLine, RunLine
-from facility_log.templatetags import detail_page_tags
+from facility_log.templatetags import fixed_tags
 from tests.access.helpers import ingest, row
 from tests.views.test_shift_report_one_trip import _hostile_shift
 
@@ -57,7 +57,7 @@ def _kept_and_fresh(client, url, language, monkeypatch) -> tuple[list, str]:
     with every fragment rendered afresh (the old path)."""
     kept = [client.get(url, HTTP_ACCEPT_LANGUAGE=language) for _ in range(2)]
     with monkeypatch.context() as patch:
-        patch.setattr(detail_page_tags, "KEEP_FIXED", False)
+        patch.setattr(fixed_tags, "KEEP_FIXED", False)
         fresh = client.get(url, HTTP_ACCEPT_LANGUAGE=language)
     assert fresh.status_code == 200
     return [_normalised(r.content.decode()) for r in kept], _normalised(fresh.content.decode())
