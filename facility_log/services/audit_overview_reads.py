@@ -23,6 +23,7 @@ from facility_log.scoping import scoped_to_ids
 from facility_log.services import read_together
 from facility_log.services.ledger import GENESIS_HASH
 from facility_log.services.precompiled import PrecompiledQuery, Slot
+from facility_log.services.prepared import PreparedQuery
 
 MAX_SITES = 16
 DISCLOSURES = 50
@@ -66,12 +67,12 @@ def _listed(build):
         count, columns = key
         return build([sentinels[f"site{n}"] for n in range(count)], columns)
 
-    return PrecompiledQuery(compile_with, _SITE_SLOTS)
+    return PreparedQuery(compile_with, _SITE_SLOTS)
 
 
-_CHECK = PrecompiledQuery(lambda key: AuditCheck.objects.select_related("requested_by")[:1], {})
-_CHECKPOINT = PrecompiledQuery(lambda key: LedgerCheckpoint.objects.order_by("-seq", "-pk")[:1], {})
-_HEAD = PrecompiledQuery(
+_CHECK = PreparedQuery(lambda key: AuditCheck.objects.select_related("requested_by")[:1], {})
+_CHECKPOINT = PreparedQuery(lambda key: LedgerCheckpoint.objects.order_by("-seq", "-pk")[:1], {})
+_HEAD = PreparedQuery(
     lambda key: LedgerEntry.objects.order_by("-seq").values_list("seq", "hash")[:1], {}
 )
 _DISCLOSURES = _listed(_disclosures)

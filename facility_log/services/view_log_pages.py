@@ -19,7 +19,8 @@ from django.db.models import CharField
 from facility_log.models import RecordView
 from facility_log.scoping import scoped_to_ids
 from facility_log.services.keyset_rows import ContainsSlot
-from facility_log.services.precompiled import PrecompiledQuery, Slot
+from facility_log.services.precompiled import CompiledShapes, Slot
+from facility_log.services.prepared import PreparedQuery
 
 MAX_SITES = 16
 MAX_SHAPES = 64
@@ -58,8 +59,8 @@ def _build(key, **sentinels):
     return rows.order_by("-pk")[:size]
 
 
-_PAGES = PrecompiledQuery(_build, _SLOTS)
-_shapes: set = set()
+_PAGES = PreparedQuery(_build, _SLOTS, strict=True)
+_shapes = CompiledShapes()
 
 
 def page_rows(site_ids: list, values: dict, direction, bound, size: int, columns: tuple):
@@ -70,10 +71,8 @@ def page_rows(site_ids: list, values: dict, direction, bound, size: int, columns
     key = (len(site_ids), tuple(sorted(values)), direction, size, columns)
     if not 1 <= len(site_ids) <= MAX_SITES or not set(values) <= set(FILTERS):
         return None
-    if key not in _shapes:
-        if len(_shapes) >= MAX_SHAPES:
-            return None
-        _shapes.add(key)
+    if not _shapes.admit(key, MAX_SHAPES, _PAGES):
+        return None
     slots = {f"site{n}": site_id for n, site_id in enumerate(site_ids)}
     slots.update(values)
     if direction is not None:

@@ -24,7 +24,7 @@ from facility_log.scoping import MANAGE_ROLES, VIEW_ROLES, scoped_to_ids, site_i
 from facility_log.services import access as access_services
 from facility_log.services import access_event_pages, access_mapping, keyset_rows, view_log
 from facility_log.services.access_event_pages import PAGE_COLUMNS
-from facility_log.templatetags import detail_page_tags
+from facility_log.templatetags import fixed_tags
 from facility_log.views import access as views
 from tests.access.helpers import door, ingest, row
 
@@ -344,9 +344,9 @@ def test_every_filter_combination_is_the_bytes_it_was(world, client_for, monkeyp
 def test_the_kept_fragments_are_the_ones_rendered_fresh(world, client_for, monkeypatch):
     for language in ("en", "de"):
         kept = client_for("manager_ab").get(PAGE, HTTP_ACCEPT_LANGUAGE=language)
-        monkeypatch.setattr(detail_page_tags, "KEEP_FIXED", False)
+        monkeypatch.setattr(fixed_tags, "KEEP_FIXED", False)
         fresh = client_for("manager_ab").get(PAGE, HTTP_ACCEPT_LANGUAGE=language)
-        monkeypatch.setattr(detail_page_tags, "KEEP_FIXED", True)
+        monkeypatch.setattr(fixed_tags, "KEEP_FIXED", True)
         assert _normalised(kept.content.decode()) == _normalised(fresh.content.decode())
 
 

@@ -26,8 +26,10 @@ from facility_log.services import audit_overview_reads, view_log, view_log_pages
 from facility_log.services.disclosures import record_disclosure
 from facility_log.services.ledger import ledger_head
 from facility_log.services.ledger_seal import latest_checkpoint
+from facility_log.services.precompiled import CompiledShapes
 from facility_log.views import audit
 from tests.incident_factories import draft
+from tests.sql_text import statements_of
 
 pytestmark = pytest.mark.django_db
 
@@ -266,7 +268,7 @@ def test_the_overview_reads_in_one_round_trip_on_postgresql(world, client_for):
     client.get(reverse("audit-overview"))
     with CaptureQueriesContext(connection) as captured:
         assert client.get(reverse("audit-overview")).status_code == 200
-    reads = [q["sql"] for q in captured.captured_queries if "facility_log_recordview" in q["sql"]]
+    reads = [sql for sql in statements_of(captured) if "facility_log_recordview" in sql]
     assert len(reads) == 1
     if connection.vendor == "postgresql":
         assert "facility_log_disclosure" in reads[0] and "facility_log_ledgerentry" in reads[0]
@@ -298,7 +300,7 @@ def test_the_view_log_pages_are_read_by_the_compiled_statements(world, client_fo
     assert taken and not any(taken)  # a day range: the ORM's read
     # Past the shapes a process compiles: the ORM's reads, the same bytes.
     monkeypatch.setattr(view_log_pages, "MAX_SHAPES", 0)
-    monkeypatch.setattr(view_log_pages, "_shapes", set())
+    monkeypatch.setattr(view_log_pages, "_shapes", CompiledShapes())
     _compare(client, "audit-view-log", "record=INC", monkeypatch)
     monkeypatch.setattr(view_log_pages, "MAX_SITES", 1)
     _compare(client, "audit-view-log", "", monkeypatch)
