@@ -7,7 +7,10 @@ builds and compiles each of those six queries on every request, which costs more
 than the database takes to answer them. Their shape never changes, only the incident's id:
 here each is compiled once, run with the id, and its rows put where `prefetch_related` puts
 them, so the serializer reads them exactly as it read the prefetched ones (same querysets,
-same default ordering, same rows). The incident itself is read the same way
+same default ordering, same rows). On PostgreSQL the six go in one round trip with the next
+id of the view log's sequence, which lets the read's view-log row go with its ledger entry in
+one more (`view_log.read_with_next_id`, as the incident page sends its reads). The incident
+itself is read the same way
 (`visible_incident`): the queryset `get_object` reads, scoped by `scoping.scoped`, compiled
 once with the caller's id and the incident's in slots.
 """
@@ -26,7 +29,8 @@ from facility_log.models import (
     Vehicle,
 )
 from facility_log.scoping import VIEW_ROLES, can_act, is_unrestricted, scoped
-from facility_log.services.precompiled import PrecompiledQuery, Slot, all_together
+from facility_log.services import view_log
+from facility_log.services.precompiled import PrecompiledQuery, Slot
 
 # An id no incident has: where the compiled SQL takes the real one.
 _INCIDENT = {"incident": Slot(-7_700_000_000_000_000_001, Incident._meta.pk)}
@@ -49,14 +53,21 @@ RELATED = {
 }
 
 
-def load_related(incident: Incident) -> Incident:
+def read_related(incident: Incident) -> int | None:
     """Fill `incident`'s prefetch cache with its related rows (one precompiled query per
-    kind, all six in one round trip on PostgreSQL); `incident.persons.all()` and the like
-    then answer from it, as after `prefetch_related`."""
+    kind, all six in one round trip on PostgreSQL, with the view log's next id);
+    `incident.persons.all()` and the like then answer from it, as after `prefetch_related`.
+    Returns the id taken for the read's view-log row (`view_log.record_view`'s `pk`), None
+    where none was taken (SQLite)."""
     using = incident._state.db or "default"
     cache = incident.__dict__.setdefault("_prefetched_objects_cache", {})
-    reads = [(query, "detail", {"incident": incident.pk}) for query in RELATED.values()]
-    for name, rows in zip(RELATED, all_together(reads, using), strict=True):
+    statements = {
+        name: query.statement("detail", using=using, incident=incident.pk)
+        for name, query in RELATED.items()
+    }
+    fetched, view_pk = view_log.read_with_next_id(statements, using)
+    for name, (compiler, _sql, _params) in statements.items():
+        rows = PrecompiledQuery.instances_of(compiler, fetched[name], using)
         manager = getattr(incident, name)
         for row in rows:
             # As prefetch_related does: each row's incident is this one, not read again.
@@ -65,7 +76,7 @@ def load_related(incident: Incident) -> Incident:
         queryset._result_cache = rows
         queryset._prefetch_done = True
         cache[name] = queryset
-    return incident
+    return view_pk
 
 
 # An incident id as the URL gives it, within what the id column holds; anything else is read

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from facility_log.api.errors import Unprocessable
 from facility_log.api.incidents.additions import IncidentAdditionActions
-from facility_log.api.incidents.detail import load_related, visible_incident
+from facility_log.api.incidents.detail import read_related, visible_incident
 from facility_log.api.incidents.serializers import (
     CONFLICT,
     AttachmentSerializer,
@@ -174,9 +174,11 @@ class IncidentViewSet(
 
     def retrieve(self, request, *args, **kwargs):
         """One incident with its persons, statements and attachments: logged in the view
-        log."""
-        incident = load_related(self.get_object())
-        view_log.incident_read(request.user, incident, view_log.Via.API)
+        log (on PostgreSQL the row goes with its ledger entry, its id read with the related
+        rows: detail.read_related)."""
+        incident = self.get_object()
+        view_pk = read_related(incident)
+        view_log.incident_read(request.user, incident, view_log.Via.API, pk=view_pk)
         return Response(self.get_serializer(incident).data)
 
     def handle_exception(self, exc):
