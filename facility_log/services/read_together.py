@@ -14,6 +14,12 @@ the request as it would alone.
 from django.db import connections
 
 
+def one_trip(using: str = "default") -> bool:
+    """Whether `fetch` sends its statements in one round trip on `using`."""
+    db = connections[using]
+    return db.vendor == "postgresql" and not db.settings_dict["OPTIONS"].get("server_side_binding")
+
+
 def fetch(statements: dict[str, tuple], using: str = "default", tail: tuple | None = None):
     """The rows of each statement, by name: `statements` maps a name to the (compiler, sql,
     params) of `PrecompiledQuery.statement()` (or any compiler's `as_sql()` with its
@@ -21,7 +27,7 @@ def fetch(statements: dict[str, tuple], using: str = "default", tail: tuple | No
     the same request on PostgreSQL only, and its row returned (None elsewhere)."""
     db = connections[using]
     fetched: dict[str, list] = {}
-    if db.vendor != "postgresql" or db.settings_dict["OPTIONS"].get("server_side_binding"):
+    if not one_trip(using):
         for name, (_compiler, sql, params) in statements.items():
             with db.cursor() as cursor:
                 cursor.execute(sql, params)
