@@ -174,8 +174,9 @@ class IncidentViewSet(
 
     def retrieve(self, request, *args, **kwargs):
         """One incident with its persons, statements and attachments: logged in the view
-        log (on PostgreSQL the row goes with its ledger entry, its id read with the related
-        rows: detail.read_related)."""
+        log."""
+        # (The docstring is the schema's description.) On PostgreSQL the view-log row goes
+        # with its ledger entry, its id read with the related rows (detail.read_related).
         incident = self.get_object()
         view_pk = read_related(incident)
         view_log.incident_read(request.user, incident, view_log.Via.API, pk=view_pk)
