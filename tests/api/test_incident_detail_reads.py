@@ -47,6 +47,12 @@ def _reference(incident_pk: int) -> dict:
     return json.loads(json.dumps(IncidentDetailSerializer(incident).data, default=str))
 
 
+def _one_by_one_through_the_serializer(patch):
+    """The incident read on its own, the serializer reading each relation itself."""
+    patch.setattr(views, "visible_with_related", lambda *args: (False, None, None))
+    patch.setattr(views, "read_related", lambda incident: None)
+
+
 def test_the_detail_sends_what_the_serializer_sends(personas, api_client_for):
     incident = _incident(personas, extra=1)
     client = api_client_for("manager_ab")
@@ -71,7 +77,7 @@ def test_the_detail_is_byte_identical_to_the_prefetching_read(
     with timezone.override("Asia/Kolkata"):
         fast = client.get(url).content
         # The serializer reading each relation itself, through Django's related managers.
-        monkeypatch.setattr(views, "read_related", lambda incident: None)
+        _one_by_one_through_the_serializer(monkeypatch)
         slow = client.get(url).content
     assert fast == slow
     assert b"+05:30" in fast
@@ -98,7 +104,7 @@ def test_the_detail_of_hostile_values_is_the_bytes_of_the_ordinary_reads(
     for language in ("en", "de"):
         fast = client.get(url, HTTP_ACCEPT_LANGUAGE=language)
         with monkeypatch.context() as m:
-            m.setattr(views, "read_related", lambda incident: None)
+            _one_by_one_through_the_serializer(m)
             slow = client.get(url, HTTP_ACCEPT_LANGUAGE=language)
         assert fast.status_code == slow.status_code == 200
         assert fast.content == slow.content
@@ -218,6 +224,7 @@ def test_the_incident_read_once_compiled_is_the_orms(personas, api_client_for, m
             logged = RecordView.objects.count() - views_before
             with monkeypatch.context() as m:
                 m.setattr(views, "visible_incident", lambda *args: (False, None))
+                m.setattr(views, "visible_with_related", lambda *args: (False, None, None))
                 orm = client.get(path)
             assert (compiled.status_code, compiled.content) == (orm.status_code, orm.content)
             assert logged == (compiled.status_code == 200)
@@ -229,3 +236,51 @@ def test_the_incident_read_once_compiled_is_the_orms(personas, api_client_for, m
     assert {answers["outsider_c", path] for path in paths} == {404}
     assert all(answers[name, path] == 404 for name, _p in answers for path in paths[2:])
     assert detail._VISIBLE._compiled  # the compiled read was the one taken
+
+
+def _plain(sql: str) -> str:
+    return sql.replace('"', "")
+
+
+def test_one_round_trip_reads_the_incident_and_its_rows_on_postgresql(
+    personas, api_client_for, monkeypatch
+):
+    """On PostgreSQL the incident, its related rows and the view log's next id are one
+    request; its related rows are read only for a caller who may see it (an outsider's
+    request reads none of them), and the answers are those of the reads one by one."""
+    from facility_log.api.incidents import detail
+
+    incident = _incident(personas, extra=1)
+    url = f"/api/v1/incidents/{incident.pk}/"
+    for name in ("guard_a", "manager_ab", "admin", "auditor_a", "outsider_c"):
+        client = api_client_for(name)
+        client.get(url)
+        with CaptureQueriesContext(connection) as captured:
+            together = client.get(url)
+        statements = [with_statements(q["sql"]) for q in captured.captured_queries]
+        with monkeypatch.context() as m:
+            m.setattr(views, "visible_with_related", lambda *args: (False, None, None))
+            apart = client.get(url)
+        assert (together.status_code, together.content) == (apart.status_code, apart.content)
+        reads = [s for s in statements if "FROM facility_log_involvedperson" in _plain(s)]
+        if connection.vendor == "postgresql":
+            assert len(reads) == 1, (name, len(statements), [s[:80] for s in statements])
+            assert "FROM facility_log_incident " in _plain(reads[0])
+            assert "nextval(pg_get_serial_sequence" in reads[0]
+    if connection.vendor == "postgresql":
+        using = connection.alias
+        rows = {}
+        for name in ("guard_a", "outsider_c"):
+            user = personas.all_people()[name]
+            read, found, _pk = detail.visible_with_related(user, str(incident.pk), using)
+            rows[name] = found
+            assert read
+        assert rows["outsider_c"] is None
+        assert len(rows["guard_a"].persons.all()) == 2
+        # The guarded reads alone find nothing of an incident the caller may not see.
+        outsider = personas.outsider_c
+        for query in detail.GUARDED.values():
+            assert query.all(False, incident=incident.pk, user_id=outsider.pk) == []
+        persons = detail.GUARDED["persons"]
+        assert len(persons.all(False, incident=incident.pk, user_id=personas.guard_a.pk)) == 2
+        assert len(persons.all(True, incident=incident.pk)) == 2
