@@ -7,10 +7,11 @@ builds and compiles each of those six queries on every request, which costs more
 than the database takes to answer them. Their shape never changes, only the incident's id:
 here each is compiled once, run with the id, and its rows put where `prefetch_related` puts
 them, so the serializer reads them exactly as it read the prefetched ones (same querysets,
-same default ordering, same rows). On PostgreSQL the six go in one round trip with the next
-id of the view log's sequence, which lets the read's view-log row go with its ledger entry in
-one more (`view_log.read_with_next_id`, as the incident page sends its reads). The incident
-itself is read the same way
+same default ordering, same rows). On PostgreSQL the incident and its six kinds of rows go
+in one round trip (`visible_with_related`: each kind read only when the caller may see the
+incident) with the next id of the view log's sequence, which lets the read's view-log row go
+with its ledger entry in one more (`view_log.read_with_next_id`, as the incident page sends
+its reads). The incident itself is read the same way
 (`visible_incident`): the queryset `get_object` reads, scoped by `scoping.scoped`, compiled
 once with the caller's id and the incident's in slots.
 """
