@@ -102,6 +102,15 @@ def active_memberships(user) -> list[tuple[int, str]]:
     return rows
 
 
+def remember_memberships(user, rows: list[tuple[int, str]]) -> None:
+    """Keep `rows`, `user`'s active memberships as `active_memberships` reads them (read
+    with another statement: the API token's, api/authentication.py), for the rest of this
+    request; outside a request's block nothing is kept."""
+    cache = _memberships_of.get()
+    if cache is not None and user.pk is not None:
+        cache[user.pk] = rows
+
+
 def _already_read(user) -> bool:
     """True when this request has read `user`'s memberships: a query then narrows to them as a
     literal list; before that it carries them as a subquery, so that the first scoped query of

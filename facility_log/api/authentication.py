@@ -9,10 +9,11 @@ from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from facility_log.models import ApiToken
+from facility_log.models import ApiToken, Membership
 from facility_log.models.accounts import hash_token
-from facility_log.services import two_factor
-from facility_log.services.precompiled import Slot
+from facility_log.scoping import remember_memberships
+from facility_log.services import read_together, two_factor
+from facility_log.services.precompiled import PrecompiledQuery, Slot
 from facility_log.services.prepared import PreparedQuery
 
 # The last-used stamp is written at most this often per token: a busy door controller would
@@ -22,14 +23,40 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 # Read on every API call: compiled once per process (services/precompiled.py), planned once
 # per connection (services/prepared.py).
+_KEY_HASH = {"key_hash": Slot("\x1fsentinel key hash\x1f", ApiToken._meta.get_field("key_hash"))}
 _TOKEN = PreparedQuery(
     lambda _key, key_hash: (
         ApiToken.objects.select_related("user")
         .filter(key_hash=key_hash, revoked_at__isnull=True)
         .order_by()[:1]  # key_hash is unique: no ORDER BY
     ),
-    {"key_hash": Slot("\x1fsentinel key hash\x1f", ApiToken._meta.get_field("key_hash"))},
+    _KEY_HASH,
 )
+# The active memberships of the key's holder, as scoping.active_memberships reads them (same
+# columns, same order): nearly every API call reads them next. Sent with the token's read, in
+# the same round trip on PostgreSQL, and kept for the request only once the token is found
+# good. (key_hash is unique: at most one token joins, no row is repeated.)
+_MEMBERSHIPS = PreparedQuery(
+    lambda _key, key_hash: Membership.objects.filter(
+        user__api_tokens__key_hash=key_hash, is_active=True
+    ).values("site_id", "role"),
+    _KEY_HASH,
+)
+
+
+def _token_and_memberships(key_hash: str, using: str = "default"):
+    """(the token or None, its holder's memberships or None): on PostgreSQL both in one
+    round trip; elsewhere the token alone (the memberships are read when first needed)."""
+    if not read_together.one_trip(using):
+        return _TOKEN.first("token", using=using, key_hash=key_hash), None
+    statements = {
+        "token": _TOKEN.statement("token", using=using, key_hash=key_hash),
+        "memberships": _MEMBERSHIPS.statement("memberships", using=using, key_hash=key_hash),
+    }
+    fetched, _none = read_together.fetch(statements, using)
+    tokens = PrecompiledQuery.instances_of(statements["token"][0], fetched["token"], using)
+    rows = PrecompiledQuery.rows_of(statements["memberships"][0], fetched["memberships"])
+    return (tokens[0] if tokens else None), [(row["site_id"], row["role"]) for row in rows]
 
 
 class ApiTokenAuthentication(authentication.TokenAuthentication):
@@ -37,7 +64,7 @@ class ApiTokenAuthentication(authentication.TokenAuthentication):
     leaked backup does not leak working credentials."""
 
     def authenticate_credentials(self, key):
-        token = _TOKEN.first("token", key_hash=hash_token(key))
+        token, memberships = _token_and_memberships(hash_token(key))
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
         if not token.user.is_active:
@@ -49,6 +76,8 @@ class ApiTokenAuthentication(authentication.TokenAuthentication):
             )
         if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
             token.mark_used(now)
+        if memberships is not None:
+            remember_memberships(token.user, memberships)
         return (token.user, token)
 
 

@@ -6,7 +6,10 @@ statements are built and compiled anew on every request, which costs more Python
 the database takes to answer them. Here the count and the slice are compiled once per shape
 (how many sites; the slice's limit and offset, which SQL writes as literals) by
 services/precompiled.py, with sentinels in the places of the site ids, and run with the
-caller's: the same rows in the same order (the model's own ordering) as the ORM's.
+caller's: the same rows in the same order (the model's own ordering) as the ORM's. The count
+and the slice go to the database together, one round trip on PostgreSQL
+(services/read_together.py); the slice is then read even when the count says there is
+nothing to read (it finds nothing then).
 
 The site ids are the caller's, from scoping.site_id_list, put in the statements through
 `scoping.scoped_to_ids` when they are compiled; the statements know no user. Up to
@@ -15,6 +18,7 @@ The site ids are the caller's, from scoping.site_id_list, put in the statements 
 
 from django.db.models import BigIntegerField, F, Func, QuerySet
 
+from facility_log.services import read_together
 from facility_log.services.precompiled import PrecompiledQuery, Slot
 
 MAX_SITES = 16
@@ -55,11 +59,6 @@ class OffsetStatements:
     def usable(site_ids: list) -> bool:
         return 1 <= len(site_ids) <= MAX_SITES
 
-    def count(self, using: str, site_ids: list) -> int:
-        values = {f"site{n}": site_id for n, site_id in enumerate(site_ids)}
-        compiler, _sql, _params = self.count_query.statement(len(site_ids), using=using, **values)
-        return next(iter(compiler.results_iter()))[0]
-
     def ready(self, site_ids: list, columns, offset: int, limit: int) -> bool:
         """Whether this slice is compiled or may be (then it is counted as one)."""
         shape = (len(site_ids), offset, limit, tuple(columns))
@@ -69,19 +68,25 @@ class OffsetStatements:
             self.shapes.add(shape)
         return True
 
-    def rows(self, using: str, site_ids: list, columns, offset: int, limit: int) -> list:
-        """The slice's rows as tuples in `columns` order (a shape `ready` accepted)."""
+    def counted_rows(self, using: str, site_ids: list, columns, offset: int, limit: int):
+        """(the count, the slice's rows as tuples in `columns` order) of a shape `ready`
+        accepted, both statements sent together."""
         shape = (len(site_ids), offset, limit, tuple(columns))
         values = {f"site{n}": site_id for n, site_id in enumerate(site_ids)}
-        compiler, _sql, _params = self.slice_query.statement(shape, using=using, **values)
-        return list(compiler.results_iter())
+        statements = {
+            "count": self.count_query.statement(len(site_ids), using=using, **values),
+            "rows": self.slice_query.statement(shape, using=using, **values),
+        }
+        fetched, _none = read_together.fetch(statements, using)
+        count_compiler, rows_compiler = statements["count"][0], statements["rows"][0]
+        count = next(iter(count_compiler.results_iter([fetched["count"]])))[0]
+        return count, list(rows_compiler.results_iter([fetched["rows"]]))
 
     def page(self, paginator, request, using: str, site_ids: list, columns) -> list | None:
         """The page's rows as `paginator` (api/pagination.py's Pagination) gives them, or
         None when this slice may not be compiled (then nothing is read)."""
-        return paginator.paginate_read(
+        return paginator.paginate_counted(
             request,
             lambda offset, limit: self.ready(site_ids, columns, offset, limit),
-            lambda: self.count(using, site_ids),
-            lambda offset, limit: self.rows(using, site_ids, columns, offset, limit),
+            lambda offset, limit: self.counted_rows(using, site_ids, columns, offset, limit),
         )

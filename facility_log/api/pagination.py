@@ -50,21 +50,21 @@ class Pagination(LimitOffsetPagination):
     def get_offset(self, request):
         return min(_whole_number(request, self.offset_query_param, 0) or 0, MAX_OFFSET)
 
-    def paginate_read(self, request, ready, count, read):
-        """`paginate_queryset` with the count and the slice read by `count()` and
-        `read(offset, limit)` (same checks, same errors, same order of steps), or None,
-        reading nothing, when `ready(offset, limit)` says it cannot read this slice."""
+    def paginate_counted(self, request, ready, read):
+        """`paginate_queryset` with the count and the slice read together by
+        `read(offset, limit)`, which returns both (same checks, same errors, the same page),
+        or None, reading nothing, when `ready(offset, limit)` says it cannot read this slice."""
         limit, offset = self.get_limit(request), self.get_offset(request)
         if not ready(offset, limit):
             return None
         self.request, self.limit = request, limit
-        self.count = count()
+        self.count, rows = read(offset, limit)
         self.offset = offset
         if self.count > self.limit and self.template is not None:
             self.display_page_controls = True
         if self.count == 0 or self.offset > self.count:
             return []
-        return read(self.offset, self.limit)
+        return rows
 
     def get_schema_operation_parameters(self, view):
         limit, offset = super().get_schema_operation_parameters(view)

@@ -6,9 +6,9 @@ attachments, the active legal hold, the timeline's reviews, history and suppleme
 door events and scans around it, the procedure and its ticks. Sent one by one that is a
 dozen round trips, each with psycopg's and the server's per-statement work. Here their
 precompiled statements go as one simple-protocol query on PostgreSQL (psycopg's client-side
-cursor, Django's default: each statement its own result, read with `nextset()`, as
-`precompiled.all_together` sends the API detail's), with the next id of the view log's
-sequence, which lets the view-log row go with its ledger entry in one more round trip
+cursor, Django's default: each statement its own result, read with `nextset()`, as the
+API incident detail sends its own: api/incidents/detail.py), with the next id of the view
+log's sequence, which lets the view-log row go with its ledger entry in one more round trip
 (`view_log.read_with_next_id`, `view_log.record_view`, `ledger.hold_insert`). On SQLite,
 or with server-side binding, each statement is run on its own. The rows are read exactly
 as each query alone reads them.

@@ -4,13 +4,20 @@ A detail page reads a handful of small lists once its record is known; sent one 
 costs a round trip with psycopg's and the server's per-statement work. On PostgreSQL the
 statements go as one simple-protocol query (psycopg's client-side cursor, Django's default),
 each its own statement with its own snapshot and result, read with `nextset()` — the way
-`precompiled.all_together` sends the API incident detail's reads and `ledger._locked_head`
-its lock and head. Elsewhere (SQLite, or with server-side binding, which allows one statement
-per request) each statement is run on its own. Only for reads: a statement that fails fails
+`precompiled.all_together` sends its reads and `ledger._locked_head` its lock and head (the
+API incident detail, the incident page, the runs' and shifts' count and page use this).
+Elsewhere (SQLite, or with server-side binding, which allows one statement per request)
+each statement is run on its own. Only for reads: a statement that fails fails
 the request as it would alone.
 """
 
 from django.db import connections
+
+
+def one_trip(using: str = "default") -> bool:
+    """Whether `fetch` sends its statements in one round trip on `using`."""
+    db = connections[using]
+    return db.vendor == "postgresql" and not db.settings_dict["OPTIONS"].get("server_side_binding")
 
 
 def fetch(statements: dict[str, tuple], using: str = "default", tail: tuple | None = None):
@@ -20,7 +27,7 @@ def fetch(statements: dict[str, tuple], using: str = "default", tail: tuple | No
     the same request on PostgreSQL only, and its row returned (None elsewhere)."""
     db = connections[using]
     fetched: dict[str, list] = {}
-    if db.vendor != "postgresql" or db.settings_dict["OPTIONS"].get("server_side_binding"):
+    if not one_trip(using):
         for name, (_compiler, sql, params) in statements.items():
             with db.cursor() as cursor:
                 cursor.execute(sql, params)
