@@ -13,13 +13,15 @@ nothing to read (it finds nothing then).
 
 The site ids are the caller's, from scoping.site_id_list, put in the statements through
 `scoping.scoped_to_ids` when they are compiled; the statements know no user. Up to
-`MAX_SITES` sites and `MAX_SHAPES` slices per list; anything else goes the ORM way.
+`MAX_SITES` sites (more go the ORM way), and the `MAX_SHAPES` slices per list most recently
+used kept compiled; the statements are prepared once per connection (services/prepared.py).
 """
 
 from django.db.models import BigIntegerField, F, Func, QuerySet
 
 from facility_log.services import read_together
-from facility_log.services.precompiled import PrecompiledQuery, Slot
+from facility_log.services.precompiled import CompiledShapes, Slot
+from facility_log.services.prepared import PreparedQuery
 
 MAX_SITES = 16
 # Slices compiled per list at most: a client walking the pages asks for a new offset each
@@ -38,9 +40,9 @@ class OffsetStatements:
         self.base = base
         site = model._meta.get_field("site")
         slots = {f"site{n}": Slot(_SITE_SENTINEL + n, site) for n in range(MAX_SITES)}
-        self.count_query = PrecompiledQuery(self._count, slots)
-        self.slice_query = PrecompiledQuery(self._slice, slots)
-        self.shapes: set = set()
+        self.count_query = PreparedQuery(self._count, slots, strict=True)
+        self.slice_query = PreparedQuery(self._slice, slots, strict=True)
+        self.shapes = CompiledShapes()
 
     def _listed(self, sites: int, sentinels: dict) -> QuerySet:
         return self.base([sentinels[f"site{n}"] for n in range(sites)])
@@ -62,11 +64,7 @@ class OffsetStatements:
     def ready(self, site_ids: list, columns, offset: int, limit: int) -> bool:
         """Whether this slice is compiled or may be (then it is counted as one)."""
         shape = (len(site_ids), offset, limit, tuple(columns))
-        if shape not in self.shapes:
-            if len(self.shapes) >= MAX_SHAPES:
-                return False
-            self.shapes.add(shape)
-        return True
+        return self.shapes.admit(shape, MAX_SHAPES, self.slice_query)
 
     def counted_rows(self, using: str, site_ids: list, columns, offset: int, limit: int):
         """(the count, the slice's rows as tuples in `columns` order) of a shape `ready`

@@ -212,7 +212,7 @@ def test_beyond_the_slices_it_may_keep_a_page_is_read_through_the_orm(
     client = api_client_for("manager_ab")
     expected = client.get("/api/v1/runs/?limit=2&offset=1").content
     monkeypatch.setattr(offset_rows, "MAX_SHAPES", 0)
-    monkeypatch.setattr(runs._PAGES, "shapes", set())
+    monkeypatch.setattr(runs._PAGES, "shapes", CompiledShapes())
     assert client.get("/api/v1/runs/?limit=2&offset=1").content == expected
     assert not runs._PAGES.shapes
 

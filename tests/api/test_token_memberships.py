@@ -15,6 +15,7 @@ from facility_log.models import Membership
 from facility_log.services import read_together
 from facility_log.services.accounts import issue_api_token
 from tests.incident_factories import draft
+from tests.sql_text import statements_of
 
 pytestmark = pytest.mark.django_db
 
@@ -98,7 +99,7 @@ def test_a_list_reads_the_token_and_memberships_in_one_trip(personas, api_client
         client.get(url)
         with CaptureQueriesContext(connection) as captured:
             assert client.get(url).status_code == 200
-        statements = [q["sql"] for q in captured.captured_queries]
+        statements = statements_of(captured)
         assert len(statements) <= most, statements
         assert not any("facility_log_membership" in s for s in statements[1:]), statements
     assert read_together.one_trip()

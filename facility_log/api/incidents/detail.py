@@ -32,13 +32,14 @@ from facility_log.models import (
 from facility_log.scoping import VIEW_ROLES, can_act, is_unrestricted, scoped
 from facility_log.services import read_together, view_log
 from facility_log.services.precompiled import PrecompiledQuery, Slot
+from facility_log.services.prepared import PreparedQuery
 
 # An id no incident has: where the compiled SQL takes the real one.
 _INCIDENT = {"incident": Slot(-7_700_000_000_000_000_001, Incident._meta.pk)}
 
 
 def _related(manager_queryset):
-    return PrecompiledQuery(
+    return PreparedQuery(
         lambda _key, incident: manager_queryset().filter(incident_id=incident), _INCIDENT
     )
 
@@ -98,7 +99,7 @@ def _visible(unrestricted: bool, incident, user_id):
     return scoped(incidents, caller, VIEW_ROLES).filter(pk=incident).order_by()[:1]
 
 
-_VISIBLE = PrecompiledQuery(
+_VISIBLE = PreparedQuery(
     _visible,
     {
         "incident": Slot(-7_700_000_000_000_000_003, Incident._meta.pk),
@@ -118,7 +119,7 @@ def _guarded(manager_queryset):
         visible = scoped(Incident.objects.filter(pk=incident), caller, VIEW_ROLES).values("pk")
         return manager_queryset().filter(incident_id=incident, incident__in=visible)
 
-    return PrecompiledQuery(build, _VISIBLE._slots)
+    return PreparedQuery(build, _VISIBLE._slots)
 
 
 # RELATED's queries, each guarded by the caller's view of the incident.
