@@ -95,7 +95,10 @@ def incident_list(request):
     nothing counts the whole list (facility_log/paging.py). On PostgreSQL the sites and the
     page are read by statements compiled once per shape (services/keyset_rows.py); the ORM
     reads the same rows elsewhere."""
-    form, incidents, sites = _filtered(request, sites_in_order(request.user, VIEW_ROLES))
+    sites = sites_in_order(request.user, VIEW_ROLES)
+    if sites is None:
+        sites = list(sites_for(request.user, VIEW_ROLES))
+    form = forms.FilterForm(request.GET or None, sites=sites)
     # The sites the form offers are the user's viewing sites: their ids are the keyset's
     # parts (site_id_list's list, without reading the memberships a second time).
     site_ids = sorted(site.pk for site in sites)
@@ -105,16 +108,18 @@ def incident_list(request):
         site_ids = [site.pk for site in sites if site.code == chosen]
     filters = filter_values(form.filters()) if form.is_bound and valid else {}
     keyset = {"size": PAGE_SIZE, "split_field": "site_id", "split_values": site_ids}
-    # Only the columns a row shows, read as dicts (templatetags `incident_rows`): building
-    # an incident with its site, zone and category per row was most of the rows' reading.
-    incidents = incidents.values(*INCIDENT_ROW_FIELDS)
 
     def read(cursor):
         page = None
         if valid:
             page = _compiled_page(_LIST_PAGES, site_ids, INCIDENT_ROW_FIELDS, cursor, filters)
-        if page is None:
-            page = paging.keyset_page(incidents, "occurred_from", cursor=cursor, **keyset)
+        if page is None:  # the ORM's read, its queryset built only when it is the one used
+            # A filter the user may not use (another site) or cannot parse matches nothing.
+            found = svc.search_incidents(request.user, form.filters()) if valid else None
+            incidents = Incident.objects.none() if found is None else found
+            # Only the columns a row shows, read as dicts (templatetags `incident_rows`).
+            rows = incidents.values(*INCIDENT_ROW_FIELDS)
+            page = paging.keyset_page(rows, "occurred_from", cursor=cursor, **keyset)
         return page
 
     try:
