@@ -94,6 +94,8 @@ class _SiteShifts:
         return counted[0]["n"] if counted else 0
 
     def __getitem__(self, part: slice) -> list[dict]:
+        if part.stop <= part.start:  # the empty first page of a site with no shifts
+            return []
         shape = (part.start, part.stop - part.start)
         if _SHIFT_PAGE_SHAPES.admit(shape, 16, _SHIFT_PAGES):
             return _SHIFT_PAGES.rows(shape, site_id=self.site_id)

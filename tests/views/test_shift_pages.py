@@ -258,3 +258,10 @@ def test_the_shift_list_pages_are_the_bytes_the_orm_paginated(
         assert [_unmasked(page) for page in new] == [_unmasked(page) for page in old], who
         assert b"Page 1 of 3" in new[0] or b"Seite 1 von 3" in new[0]
     assert client_for("outsider_c").get(url).status_code == 404
+
+
+def test_a_site_with_no_shifts_shows_an_empty_list(personas, client_for):
+    """The empty first page: the Paginator asks for no rows at all (a slice [0:0])."""
+    page = client_for("manager_ab").get(reverse("site-shifts", args=["BRAVO"]))
+    assert page.status_code == 200
+    assert "No shifts yet." in page.content.decode()
