@@ -204,6 +204,9 @@ def _prepared_text(sql: str, types: tuple[str, ...]) -> PreparedSQL:
 def _prepare(connection, name: str, body, types: str = "") -> bool:
     """Whether the statement `name` is prepared on this connection: prepared now if it was
     not, from `body(cursor)` (False if PostgreSQL refuses it)."""
+    # As Django's own cursor() does: a kept connection that went away while idle (the
+    # database restarted) is replaced before its first use in a request.
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
     raw = connection.connection
     state = getattr(connection, "_facility_log_prepared", None)
@@ -214,7 +217,11 @@ def _prepare(connection, name: str, body, types: str = "") -> bool:
     # On the driver's cursor: session set-up, not one of the request's queries. In an open
     # transaction a refusal would abort it: the PREPARE has a savepoint of its own.
     in_transaction = not raw.autocommit
-    with raw.cursor() as cursor:
+    # Django's error wrapper: a connection that failed here is marked as failed (and closed
+    # at the request's end, then opened anew) and its error is Django's, which the outage
+    # middleware answers with a 503; a driver's error would leave the broken connection in
+    # use, every later request a 500.
+    with connection.wrap_database_errors, raw.cursor() as cursor:
         sql = f"PREPARE {name}{types} AS {body(cursor)}"
         if in_transaction:
             cursor.execute("SAVEPOINT facility_log_prepare")
