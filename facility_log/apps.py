@@ -16,10 +16,11 @@ class FacilityLogConfig(AppConfig):
         post_migrate.connect(seed_reference_data, sender=self)
         post_migrate.connect(create_cache_table, sender=self)
 
+        from facility_log.services.alarm_counts import count_problems
         from facility_log.services.evidence import attachment_problems, orphan_file_problems
         from facility_log.services.verify import EXTRA_CHECKS
 
-        EXTRA_CHECKS.extend([attachment_problems, orphan_file_problems])
+        EXTRA_CHECKS.extend([attachment_problems, orphan_file_problems, count_problems])
 
         from facility_log.models.access import AccessEvent, ImportBatch
         from facility_log.services.verify import BATCH_MEMBERS

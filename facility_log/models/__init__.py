@@ -14,6 +14,7 @@ from facility_log.models.access import (
     EventType,
     ImportBatch,
     ImportJob,
+    OpenAlarmCount,
     SourceFormat,
     VendorTypeMapping,
     WebhookSecret,
@@ -26,7 +27,12 @@ from facility_log.models.audit import (
     LedgerEntry,
     RecordView,
 )
-from facility_log.models.base import AppendOnlyModel, AuditedHistoryBase, AuditedModel
+from facility_log.models.base import (
+    AppendOnlyModel,
+    AuditedHistoryBase,
+    AuditedModel,
+    DerivedModel,
+)
 from facility_log.models.incidents import (
     Attachment,
     AttachmentThumbnail,
@@ -118,6 +124,7 @@ __all__ = [
     "EventType",
     "ImportBatch",
     "ImportJob",
+    "OpenAlarmCount",
     "SourceFormat",
     "VendorTypeMapping",
     "WebhookSecret",
@@ -125,6 +132,7 @@ __all__ = [
     "AppendOnlyModel",
     "AuditedHistoryBase",
     "AuditedModel",
+    "DerivedModel",
     "Disclosure",
     "Checkpoint",
     "ExceptionKind",

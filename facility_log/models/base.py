@@ -119,3 +119,40 @@ class AppendOnlyModel(models.Model):
 
     def delete(self, *args, **kwargs):
         raise HistoryBypassError(f"{type(self).__name__} rows are append-only.")
+
+
+class DerivedQuerySet(models.QuerySet):
+    """Rows the database keeps from other tables: the application only reads them."""
+
+    def _refuse(self, *args, **kwargs):
+        raise HistoryBypassError(
+            f"{self.model.__name__} rows are kept by the database; the application reads them."
+        )
+
+    update = bulk_update = bulk_create = get_or_create = update_or_create = _refuse
+
+    def delete(self):
+        self._refuse()
+
+    delete.queryset_only = True
+
+
+class DerivedModel(models.Model):
+    """Abstract base of figures the database derives from audited rows (by triggers, in the
+    same transaction as the rows' own writes), kept so that a page need not recompute them.
+
+    Not a record: nothing is learnt from them that the audited rows do not hold, so they have
+    no history and no ledger entries. `verify_audit` recomputes each from its rows
+    (`derived_problems`) and names any difference. The application never writes them.
+    """
+
+    objects = models.Manager.from_queryset(DerivedQuerySet)()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        raise HistoryBypassError(f"{type(self).__name__} rows are kept by the database.")
+
+    def delete(self, *args, **kwargs):
+        raise HistoryBypassError(f"{type(self).__name__} rows are kept by the database.")

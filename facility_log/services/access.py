@@ -354,7 +354,9 @@ def acknowledge_alarms(alarms: list[Alarm], actor: AbstractBaseUser, *, note: st
         named = ", ".join(f"#{a.pk} ({a.state})" for a in done)
         raise ValidationError({"state": f"Not new any more: {named}. Nothing was acknowledged."})
     with audited_change(actor, f"alarms acknowledged together: {note.strip()}"):
-        for alarm in alarms:
+        # In (site, type) order, the order every writer changes the open-alarm counts in
+        # (migration 0032): two writers never wait for each other's count in turn.
+        for alarm in sorted(alarms, key=lambda a: (a.site_id, a.event_type, a.pk)):
             acknowledge_alarm(alarm, actor, note=note)
     return alarms
 

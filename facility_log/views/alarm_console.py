@@ -2,10 +2,8 @@
 newest), coloured by priority, with counts, filters by site, door, type, state and priority,
 and one note for several alarms at once; and the managers' page setting a site's priorities.
 
-The console shows at most CONSOLE_LIMIT open alarms, by their live priority
-(services/alarm_priorities.py), then newest; the counts above the list cover every open alarm
-the filters keep. Open alarms can pile up to thousands (a controller left raising them), so
-the shown ones are picked per (site, type) from an index, not by sorting all (`_most_urgent`).
+What the console reads (the counts, the most urgent CONSOLE_LIMIT alarms) is in
+services/alarm_console_reads.py.
 """
 
 from collections import Counter
@@ -13,8 +11,6 @@ from collections import Counter
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.db.models import Count, F, Q
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,7 +25,6 @@ from facility_log.models import (
     AlarmPriorityLevel,
     AlarmState,
     EventType,
-    Site,
 )
 from facility_log.scoping import (
     MANAGE_ROLES,
@@ -41,14 +36,12 @@ from facility_log.scoping import (
     sites_for,
 )
 from facility_log.services import access as access_services
+from facility_log.services import alarm_console_reads as reads
 from facility_log.services import alarm_priorities, procedures
 from facility_log.services.alarm_priorities import PRIORITY_CLASSES, PRIORITY_NAMES
 from facility_log.services.history import merged_history
-from facility_log.services.precompiled import Slot
-from facility_log.services.prepared import PreparedQuery, sql_prepared_by_text
 from facility_log.templatetags.facility_log_tags import site_time
 
-CONSOLE_LIMIT = 100
 OPEN_STATES = [(AlarmState.NEW, "New"), (AlarmState.ACKNOWLEDGED, "Acknowledged")]
 
 
@@ -88,12 +81,13 @@ def _console(request, page: bool = False):
     if form.is_bound and not form.is_valid():
         return form, [], _counts({}, {}), sites
     alarms = scoped_to_ids(Alarm.objects.exclude(state=AlarmState.RESOLVED), site_ids)
-    wanted = None
+    wanted, data, counted_sites = None, {}, site_ids
     if form.is_bound:
         data = form.cleaned_data
         by_code = {site.code: site.pk for site in sites}
         if data["site"]:
-            alarms = alarms.filter(site_id=by_code[data["site"]])
+            counted_sites = [by_code[data["site"]]]
+            alarms = alarms.filter(site_id=counted_sites[0])
         if data["door"]:
             alarms = alarms.filter(door__code=data["door"])
         if data["type"]:
@@ -102,13 +96,8 @@ def _console(request, page: bool = False):
             alarms = alarms.filter(state=data["state"])
         wanted = data["priority"]
     priority = alarm_priorities.priority_lookup(site_ids)
-    # One grouped query gives both counts and the (site, type) pairs that hold open alarms.
-    # Grouped by the index's leading columns (site, type), with the new ones counted apart,
-    # the database aggregates in index order instead of hashing every open alarm.
-    by_priority, by_state, pairs = Counter(), Counter(), {}
-    grouped = alarms.order_by().values_list("site_id", "event_type")
-    grouped = grouped.annotate(n=Count("id"), new=Count("id", filter=Q(state=AlarmState.NEW)))
-    for site_id, event_type, n, new in grouped:
+    by_priority, by_state, pairs, sizes = Counter(), Counter(), {}, {}
+    for (site_id, event_type), (n, new) in reads.pair_counts(alarms, data, counted_sites).items():
         level = priority(site_id, event_type)
         if wanted is not None and level != wanted:
             continue
@@ -116,109 +105,14 @@ def _console(request, page: bool = False):
         by_state[AlarmState.NEW] += new
         by_state[AlarmState.ACKNOWLEDGED] += n - new
         pairs[(site_id, event_type)] = level
-    shown = _most_urgent(alarms, pairs, {site.pk: site for site in sites}, page)
+        sizes[(site_id, event_type)] = n
+    shown = reads.most_urgent(alarms, pairs, sizes, {site.pk: site for site in sites}, page)
     for alarm in shown:
         alarm.priority = pairs[(alarm.site_id, alarm.event_type)]
     # (priority, newest raised, newest id): newest first, then a stable sort by priority.
     shown.sort(key=lambda a: (a.raised_at, a.pk), reverse=True)
     shown.sort(key=lambda a: a.priority)
     return form, shown, _counts(by_priority, by_state), sites
-
-
-# Stand-ins for one (site, type) part's values, compiled once and replaced per pair.
-_SITE_MARK, _TYPE_MARK = -987654321, "__alarm_console_type__"
-# Alarms of these types may come from a panic button or a missed check-in, whose guard and
-# checkpoint the items show; other types never do, and their rows need no such joins.
-_PERSON_TYPES = frozenset({EventType.DURESS, EventType.MISSED_CHECK_IN})
-
-
-def _part(alarms, site_id: int, event_type: str):
-    newest = alarms.filter(site_id=site_id, event_type=event_type).order_by("-raised_at", "-id")
-    return newest.values_list("id", "raised_at")[:CONSOLE_LIMIT].query.sql_with_params()
-
-
-def _parts(alarms, pairs: list) -> list[tuple[str, list]]:
-    """Each pair's part, its SQL compiled once with stand-ins in its two slots (compiling a
-    part per pair was most of the console's query building). If a filter's own value equals
-    a stand-in, each part is compiled on its own."""
-    sql, params = _part(alarms, _SITE_MARK, _TYPE_MARK)
-    slots = [n for n, value in enumerate(params) if value in (_SITE_MARK, _TYPE_MARK)]
-    if len(slots) != 2 or {params[n] for n in slots} != {_SITE_MARK, _TYPE_MARK}:
-        return [_part(alarms, site_id, event_type) for site_id, event_type in pairs]
-    parts = []
-    for site_id, event_type in pairs:
-        values = list(params)
-        for n in slots:
-            values[n] = site_id if params[n] == _SITE_MARK else event_type
-        parts.append((sql, values))
-    return parts
-
-
-def _most_urgent(
-    alarms, pairs: dict[tuple[int, str], int], sites: dict[int, Site], page: bool = False
-) -> list[Alarm]:
-    """The CONSOLE_LIMIT alarms first by (priority, newest raised, newest id) among `alarms`,
-    without sorting every open alarm: each (site, type) pair has one priority, so the newest
-    CONSOLE_LIMIT of each pair (read in order from the `alarm_open_type` index) hold the
-    answer; one UNION ALL of those picks their ids, and a second query reads the rows (as a
-    subquery of that one, PostgreSQL would join every alarm before matching the ids). `sites`
-    (the user's, by id) are set on the rows instead of joined."""
-    if not pairs:
-        return []
-    ordered = sorted(pairs.items())
-    parts, params = [], []
-    for n, ((sql, part_params), (_pair, level)) in enumerate(
-        zip(_parts(alarms, [pair for pair, _level in ordered]), ordered, strict=True)
-    ):
-        # Only Django's own SQL for each part, and integers: nothing from the request.
-        part = f"SELECT p{n}.id, p{n}.raised_at, {int(level)} AS priority FROM ({sql}) p{n}"  # noqa: S608
-        parts.append(part)
-        params.extend(part_params)
-    top = (
-        f"SELECT picked.id FROM ({' UNION ALL '.join(parts)}) picked"  # noqa: S608
-        f" ORDER BY picked.priority, picked.raised_at DESC, picked.id DESC LIMIT {CONSOLE_LIMIT}"
-    )
-    # Planning this union took the database longer than running it (12 ms against 11 at
-    # 100,000 alarms): prepared once per connection and text (services/prepared.py).
-    with connection.cursor() as cursor:
-        cursor.execute(sql_prepared_by_text(connection, top, params), params)
-        ids = [row[0] for row in cursor.fetchall()]
-    persons = any(event_type in _PERSON_TYPES for _site, event_type in pairs)
-    alarms = _picked(ids, page, persons)
-    for alarm in alarms:
-        alarm.site = sites[alarm.site_id]
-    return alarms
-
-
-def _picked_query(key, **ids):
-    """The picked alarms' read for `key` (page, persons, how many): for the page a door
-    alarm's event time only, for the feed its event; the panic and missed check-in joins
-    only when a picked type can come from a person."""
-    page, persons, count = key
-    related = ["door"] if page else ["door", "event"]
-    if persons:
-        related += ["panic__guard", "panic__last_checkpoint", "missed_check_in__shift__guard"]
-    read = Alarm.objects.select_related(*related).order_by()
-    read = read.filter(pk__in=[ids[f"id{n}"] for n in range(count)])
-    return read.annotate(event_occurred_at=F("event__occurred_at")) if page else read
-
-
-# Compiled once per process per (page, persons, number of ids) (services/precompiled.py):
-# compiling the read with its joins cost about a millisecond per console request. The ids
-# are those the scoped UNION picked; the stand-ins are negative, so no alarm's id.
-_PICKED: dict[int, PreparedQuery] = {}
-_ID_MARK = -(2**31) + 1000
-
-
-def _picked(ids: list[int], page: bool, persons: bool) -> list[Alarm]:
-    if not ids:
-        return []
-    query = _PICKED.get(len(ids))
-    if query is None:
-        field = Alarm._meta.pk
-        slots = {f"id{n}": Slot(_ID_MARK + n, field) for n in range(len(ids))}
-        query = _PICKED[len(ids)] = PreparedQuery(_picked_query, slots)
-    return query.all((page, persons, len(ids)), **{f"id{n}": pk for n, pk in enumerate(ids)})
 
 
 def _counts(by_priority: Counter, by_state: Counter) -> dict:

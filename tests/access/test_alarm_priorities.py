@@ -10,8 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from facility_log.models import Alarm, AlarmPriority, AlarmState
-from facility_log.services import access, alarm_priorities, links
-from facility_log.views import alarm_console
+from facility_log.services import access, alarm_console_reads, alarm_priorities, links
 from tests.access.helpers import door, ingest, row
 
 
@@ -203,7 +202,7 @@ def test_console_picks_the_same_alarms_in_the_same_order_as_sorting_all(
 ):
     # More open alarms than the console shows, of several types and both sites, with a site's
     # own priority: the alarms picked per (site, type) are those a sort of all would give.
-    monkeypatch.setattr(alarm_console, "CONSOLE_LIMIT", 4)
+    monkeypatch.setattr(alarm_console_reads, "CONSOLE_LIMIT", 4)
     _alarms(personas.site_a, personas.zone_a, TYPES * 3)
     _alarms(personas.site_b, personas.zone_b, TYPES * 2 + ["denied"], prefix="b")
     alarm_priorities.set_alarm_priority(

@@ -43,6 +43,9 @@ OWN_PAGES_ONLY = {
     "LanguagePreference",
     # An image attachment's report thumbnail: derived bytes, shown in the police package's PDF.
     "AttachmentThumbnail",
+    # The open alarms counted per site, type and state: kept by the database, shown on the
+    # alarm console.
+    "OpenAlarmCount",
 }
 
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from facility_log.models import Alarm
-from facility_log.services import access, panic
+from facility_log.services import access, alarm_console_reads, panic
 from facility_log.services.accounts import system_actor
 from facility_log.templatetags import facility_log_tags as tags
 from facility_log.templatetags.alarm_console_tags import alarm_console_items
@@ -110,7 +110,10 @@ def _alarms(personas):
 
 @pytest.mark.parametrize("language", ["en", "de"])
 @pytest.mark.parametrize("who", ["supervisor_a", "guard_a"])
-def test_items_equal_the_former_writer(personas, client_for, language, who):
+def test_items_equal_the_former_writer(personas, client_for, monkeypatch, language, who):
+    # The former writer read model instances: the page's alarms read as such here (the
+    # columns the page reads instead write the same, as the test below shows).
+    monkeypatch.setattr(alarm_console_reads, "_page_items", _as_instances)
     _alarms(personas)
     client = client_for("supervisor_a")
     first = Alarm.objects.filter(site=personas.site_a).order_by("pk").first()
@@ -135,3 +138,39 @@ def test_the_outsider_sees_no_alarm(personas, client_for):
     response = client_for("outsider_c").get(reverse("access-alarm-console"))
     assert response.status_code in (200, 403, 404)
     assert b"data-id=" not in response.content
+
+
+def _as_instances(ids, persons):
+    return alarm_console_reads._picked(ids, True, persons)
+
+
+def _alarm_list(response) -> str:
+    page = response.content.decode()
+    start = page.index('id="alarm-list"')
+    return page[start : page.index("</ul>", start)]
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+@pytest.mark.parametrize("who", ["supervisor_a", "guard_a", "manager_ab"])
+def test_items_read_as_columns_write_what_model_instances_write(
+    personas, client_for, monkeypatch, language, who
+):
+    # The page reads its door alarms as plain columns (alarm_console_reads.ConsoleItem); the
+    # list it writes is the one the alarms read as model instances write, panic alarm included.
+    _alarms(personas)
+    client = client_for("supervisor_a")
+    first = Alarm.objects.filter(site=personas.site_a).order_by("pk").first()
+    client.post(reverse("access-alarm-acknowledge", args=[first.pk]), {"note": "seen"})
+    client = client_for(who)
+    url = reverse("access-alarm-console")
+    headers = {"HTTP_ACCEPT_LANGUAGE": language}
+    ours = client.get(url, **headers)
+    assert {type(a).__name__ for a in ours.context["alarms"]} == {"ConsoleItem", "Alarm"}
+    monkeypatch.setattr(alarm_console_reads, "_page_items", _as_instances)
+    theirs = client.get(url, **headers)
+    assert {type(a).__name__ for a in theirs.context["alarms"]} == {"Alarm"}
+    assert _alarm_list(ours) == _alarm_list(theirs)
+    assert _alarm_list(ours).count('data-id="') == 3
+    assert HOSTILE not in _alarm_list(ours) and "&lt;b&gt;Gate&lt;/b&gt;" in _alarm_list(ours)
+    assert (f'id="tick-{first.pk}"' in _alarm_list(ours)) is False
+    assert ('class="tick"' in _alarm_list(ours)) == (who != "guard_a")

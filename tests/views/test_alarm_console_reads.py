@@ -8,9 +8,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from facility_log.models import Alarm, AlarmState
+from facility_log.services import alarm_console_reads
 from facility_log.services.prepared import with_statements
 from facility_log.templatetags.facility_log_tags import site_time
-from facility_log.views import alarm_console
 from tests.access.helpers import forced_open_at
 
 pytestmark = pytest.mark.django_db
@@ -30,17 +30,17 @@ def test_parts_compiled_once_equal_each_part_compiled_alone(personas):
         _open([personas.site_a.pk, personas.site_b.pk]),
         _open([personas.site_a.pk]).filter(door__code="D-1", state=AlarmState.NEW),
     ):
-        alone = [alarm_console._part(alarms, site, kind) for site, kind in pairs]
-        assert _same(alarm_console._parts(alarms, pairs)) == _same(alone)
+        alone = [alarm_console_reads._part(alarms, site, kind) for site, kind in pairs]
+        assert _same(alarm_console_reads._parts(alarms, pairs)) == _same(alone)
         assert alone[0][1] != alone[1][1]
 
 
 def test_a_filter_value_equal_to_a_stand_in_compiles_each_part_alone(personas):
     pairs = [(personas.site_a.pk, "forced_open"), (personas.site_a.pk, "held_open")]
-    alarms = _open([personas.site_a.pk]).filter(door__code=alarm_console._TYPE_MARK)
-    parts = alarm_console._parts(alarms, pairs)
-    assert _same(parts) == _same(alarm_console._part(alarms, s, k) for s, k in pairs)
-    assert [params.count(alarm_console._TYPE_MARK) for _sql, params in parts] == [1, 1]
+    alarms = _open([personas.site_a.pk]).filter(door__code=alarm_console_reads._TYPE_MARK)
+    parts = alarm_console_reads._parts(alarms, pairs)
+    assert _same(parts) == _same(alarm_console_reads._part(alarms, s, k) for s, k in pairs)
+    assert [params.count(alarm_console_reads._TYPE_MARK) for _sql, params in parts] == [1, 1]
 
 
 def test_console_shows_door_alarms_without_event_or_person_joins_in_constant_queries(
@@ -93,7 +93,9 @@ def test_the_precompiled_read_of_the_picked_alarms_equals_the_orm_read(personas)
     for page in (True, False):
         for persons in (True, False):
             for chosen in (ids, ids[:2], ids[2:]):
-                ours = sorted(alarm_console._picked(chosen, page, persons), key=lambda a: a.pk)
+                ours = sorted(
+                    alarm_console_reads._picked(chosen, page, persons), key=lambda a: a.pk
+                )
                 related = ["door"] if page else ["door", "event"]
                 if persons:
                     related += ["panic__guard", "missed_check_in__shift__guard"]
@@ -111,7 +113,7 @@ def test_the_precompiled_read_of_the_picked_alarms_equals_the_orm_read(personas)
                     else:
                         assert mine.event.occurred_at == theirs.event.occurred_at
                     assert mine.panic is None and mine.missed_check_in is None
-    assert alarm_console._picked([], True, True) == []
+    assert alarm_console_reads._picked([], True, True) == []
 
 
 def test_the_priority_lookup_reads_the_sites_own_rows_without_joining_sites(personas):

@@ -17,6 +17,7 @@ from facility_log.models.access.alarms import (
     Alarm,
     AlarmPriority,
     AlarmRule,
+    OpenAlarmCount,
 )
 from facility_log.models.access.choices import (
     AlarmPriorityLevel,
@@ -38,6 +39,7 @@ __all__ = [
     "AlarmState",
     "DEFAULT_ALARM_PRIORITIES",
     "DEFAULT_ALARM_TYPES",
+    "OpenAlarmCount",
     "DEFAULT_OTHER_PRIORITY",
     "DenialReason",
     "Direction",

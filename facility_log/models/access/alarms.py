@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from facility_log.models.access.choices import AlarmPriorityLevel, AlarmState, EventType
 from facility_log.models.access.doors import Door
 from facility_log.models.access.events import AccessEvent
-from facility_log.models.base import AuditedModel, audited_history
+from facility_log.models.base import AuditedModel, DerivedModel, audited_history
 from facility_log.models.sites import Site
 
 DEFAULT_ALARM_TYPES = (
@@ -236,3 +236,30 @@ class Alarm(AuditedModel):
             else f"panic {self.panic_id}"
         )
         return f"{self.get_event_type_display()} at {where} ({self.state})"
+
+
+class OpenAlarmCount(DerivedModel):
+    """How many alarms of one site and type are open in one state (new or acknowledged).
+
+    Kept by database triggers on the alarm table (migration 0032), in the transaction of every
+    write of an alarm, whichever path wrote it (a service's save, an import's bulk insert, a
+    purge, a restore): the console reads its counts here instead of counting every open alarm
+    on each request. Rows are never removed: a pair whose alarms are all resolved keeps a
+    count of 0. `verify_audit` recounts the alarms and names any difference
+    (services/alarm_counts.py).
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    event_type = models.CharField(max_length=16, choices=EventType.choices)
+    state = models.CharField(max_length=16, choices=AlarmState.choices)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "event_type", "state"], name="open_alarm_count_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} {self.state} {self.event_type} at site {self.site_id}"

@@ -53,12 +53,22 @@ def redacted(url: str) -> str:
 
 
 def moved_models() -> list[type]:
-    """Every model with a table of its own, many-to-many tables included."""
+    """Every model with a table of its own, many-to-many tables included, except the figures
+    the database derives: the target's triggers count them again from the rows copied."""
+    from facility_log.models import DerivedModel
+
     return [
         model
         for model in apps.get_models(include_auto_created=True)
-        if model._meta.managed and not model._meta.proxy
+        if model._meta.managed and not model._meta.proxy and not issubclass(model, DerivedModel)
     ]
+
+
+def derived_tables() -> set[str]:
+    """The tables of the derived figures (kept by the target's own triggers)."""
+    from facility_log.models import DerivedModel
+
+    return {m._meta.db_table for m in apps.get_models() if issubclass(m, DerivedModel)}
 
 
 def _open_target(url: str):
@@ -107,7 +117,7 @@ def _refuse_unless_empty(target, url: str) -> None:
 
 
 def _refuse_unknown_source_tables(source) -> None:
-    known = {model._meta.db_table for model in moved_models()} | NOT_MOVED
+    known = {model._meta.db_table for model in moved_models()} | NOT_MOVED | derived_tables()
     unknown = sorted(set(source.introspection.table_names()) - known)
     if unknown:
         raise BackupError(
