@@ -33,32 +33,45 @@ class OpenCount:
     count: int
 
 
-def _counts_query(key, **sites):
-    ids = [sites[f"site{n}"] for n in range(PREPARED_SITES)]
-    rows = OpenAlarmCount.objects.filter(site_id__in=ids, count__gt=0).order_by()
-    return rows.values("site_id", "event_type", "state", "count")
+def by_sites(model, field: str = "site", **options) -> PreparedQuery:
+    """`model`'s rows of up to PREPARED_SITES sites (`site_slots(site_ids)`), unordered, with
+    `filter` added: prepared once, whatever the number of sites."""
+
+    def build(key, **sites):
+        ids = [sites[f"site{n}"] for n in range(PREPARED_SITES)]
+        rows = model.objects.filter(**{f"{field}__in": ids}, **options.get("filter", {}))
+        return rows.order_by(*options.get("order", ()))
+
+    target = model._meta.get_field(field) if field != "pk" else model._meta.pk
+    return PreparedQuery(
+        build, {f"site{n}": Slot(_NO_SITE + n, target) for n in range(PREPARED_SITES)}
+    )
 
 
-_COUNTS = PreparedQuery(
-    _counts_query,
-    {
-        f"site{n}": Slot(_NO_SITE + n, OpenAlarmCount._meta.get_field("site"))
-        for n in range(PREPARED_SITES)
-    },
-)
-
-
-def open_counts(site_ids: list[int]) -> list[OpenCount]:
-    """The non-zero counts of open alarms of `site_ids`, in no particular order."""
-    if not site_ids:
-        return []
+def site_slots(site_ids: list[int]) -> dict[str, int] | None:
+    """The values of `by_sites` slots for `site_ids` (the unused ones no site's id); None
+    for more sites than one prepared read names."""
     if len(site_ids) > PREPARED_SITES:
-        rows = OpenAlarmCount.objects.filter(site_id__in=site_ids, count__gt=0)
-        rows = rows.values("site_id", "event_type", "state", "count")
-    else:
-        padded = [*site_ids, *(_NO_SITE + n for n in range(len(site_ids), PREPARED_SITES))]
-        rows = _COUNTS.rows(None, **{f"site{n}": pk for n, pk in enumerate(padded)})
-    return [OpenCount(**row) for row in rows]
+        return None
+    padded = [*site_ids, *(_NO_SITE + n for n in range(len(site_ids), PREPARED_SITES))]
+    return {f"site{n}": pk for n, pk in enumerate(padded)}
+
+
+COUNTS = by_sites(OpenAlarmCount, filter={"count__gt": 0})
+
+
+def open_counts(site_ids: list[int], rows: list[OpenAlarmCount] | None = None) -> list[OpenCount]:
+    """The non-zero counts of open alarms of `site_ids`, in no particular order (of `rows`,
+    read by `COUNTS` together with other reads, when given)."""
+    if rows is None:
+        slots = site_slots(site_ids)
+        if not site_ids:
+            rows = []
+        elif slots is None:
+            rows = OpenAlarmCount.objects.filter(site_id__in=site_ids, count__gt=0)
+        else:
+            rows = COUNTS.all(None, **slots)
+    return [OpenCount(r.site_id, r.event_type, r.state, r.count) for r in rows]
 
 
 def recount(site_ids: list[int] | None = None) -> dict[tuple[int, str, str], int]:

@@ -50,16 +50,16 @@ def priority_of(alarm) -> int:
     return own.values_list("priority", flat=True).first() or default_priority(alarm.event_type)
 
 
-def priority_lookup(site_ids: list[int]) -> Callable[[int, str], int]:
+def priority_lookup(
+    site_ids: list[int], rows: list[AlarmPriority] | None = None
+) -> Callable[[int, str], int]:
     """`priority(site_id, event_type)` in Python, exactly as `priority_expression` computes it
-    in SQL (the sites' own rows, then the defaults by type). One query reads the rows."""
-    own = {
-        (site_id, event_type): priority
+    in SQL (the sites' own rows, then the defaults by type). One query reads the rows (none
+    when the caller read the sites' `rows` already)."""
+    if rows is None:
         # Unordered: the model's ordering (by site code) would join and sort the sites.
-        for site_id, event_type, priority in AlarmPriority.objects.filter(site_id__in=site_ids)
-        .order_by()
-        .values_list("site_id", "event_type", "priority")
-    }
+        rows = AlarmPriority.objects.filter(site_id__in=site_ids).order_by()
+    own = {(row.site_id, row.event_type): row.priority for row in rows}
 
     def priority(site_id: int, event_type: str) -> int:
         found = own.get((site_id, event_type))

@@ -29,11 +29,9 @@ from facility_log.models import (
 from facility_log.scoping import (
     MANAGE_ROLES,
     REVIEW_ROLES,
-    VIEW_ROLES,
     get_site_or_404,
     scoped_to_ids,
     site_id_list,
-    sites_for,
 )
 from facility_log.services import access as access_services
 from facility_log.services import alarm_console_reads as reads
@@ -75,7 +73,7 @@ def _console(request, page: bool = False):
     """(form, the shown alarms, counts, the user's sites): the filtered open alarms of the
     user's sites. For the `page`, a door alarm's event is not read, only its time (as
     `event_occurred_at`): the page shows nothing else of it."""
-    sites = list(sites_for(request.user, VIEW_ROLES))
+    sites, priority, counts = reads.console_basics(request.user)
     site_ids = [site.pk for site in sites]
     form = ConsoleFilterForm(request.GET or None, sites=sites)
     if form.is_bound and not form.is_valid():
@@ -95,9 +93,10 @@ def _console(request, page: bool = False):
         if data["state"]:
             alarms = alarms.filter(state=data["state"])
         wanted = data["priority"]
-    priority = alarm_priorities.priority_lookup(site_ids)
     by_priority, by_state, pairs, sizes = Counter(), Counter(), {}, {}
-    for (site_id, event_type), (n, new) in reads.pair_counts(alarms, data, counted_sites).items():
+    for (site_id, event_type), (n, new) in reads.pair_counts(
+        alarms, data, counted_sites, counts
+    ).items():
         level = priority(site_id, event_type)
         if wanted is not None and level != wanted:
             continue

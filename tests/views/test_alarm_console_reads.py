@@ -129,3 +129,32 @@ def test_the_priority_lookup_reads_the_sites_own_rows_without_joining_sites(pers
     assert priority(a, "tamper") == 1
     assert priority(b, "tamper") == alarm_priorities.default_priority("tamper") != 1
     assert alarm_priorities.priority_lookup([b])(a, "tamper") != 1  # another site's row unread
+
+
+@pytest.mark.parametrize("who", ["guard_a", "supervisor_a", "manager_ab", "outsider_c", "admin"])
+def test_the_consoles_first_reads_in_one_trip_equal_the_separate_reads(personas, who):
+    from facility_log.models import EventType
+    from facility_log.scoping import VIEW_ROLES, sites_for
+    from facility_log.services import alarm_counts, alarm_priorities
+
+    alarm_priorities.set_alarm_priority(
+        personas.site_b, personas.manager_ab, event_type="tamper", priority=1, reason="vault"
+    )
+    forced_open_at(personas.site_a, personas.zone_a, external_id="f1")
+    forced_open_at(personas.site_b, personas.zone_b, external_id="f2")
+    forced_open_at(personas.site_c, personas.zone_c, external_id="f3")
+    user = getattr(personas, who)
+    sites, lookup, counts = alarm_console_reads.console_basics(user)
+    assert sites == list(sites_for(user, VIEW_ROLES))
+    ids = [site.pk for site in sites]
+    expected = alarm_priorities.priority_lookup(ids)
+    everywhere = [personas.site_a.pk, personas.site_b.pk, personas.site_c.pk]
+    assert [lookup(s, t) for s in everywhere for t in EventType.values] == [
+        expected(s, t) for s in everywhere for t in EventType.values
+    ]
+    assert set(counts) == set(alarm_counts.open_counts(ids))
+    assert {c.site_id for c in counts} == set(ids)  # each persona's sites hold one alarm
+    with CaptureQueriesContext(connection) as read:
+        alarm_console_reads.console_basics(user)
+    # The memberships (or, for a superuser, every site's id), then one trip for the rest.
+    assert len(read) == (2 if connection.vendor == "postgresql" else 4), read.captured_queries
