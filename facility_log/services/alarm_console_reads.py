@@ -96,19 +96,30 @@ _SITE_MARK, _TYPE_MARK = -987654321, "__alarm_console_type__"
 _PERSON_TYPES = frozenset({EventType.DURESS, EventType.MISSED_CHECK_IN})
 
 
-def _part(alarms, site_id: int, event_type: str):
+def _part_query(alarms, site_id: int, event_type: str, page: bool = False):
+    """One pair's newest CONSOLE_LIMIT open alarms: their ids and times, or for the page
+    every column the page shows (`ITEM_COLUMNS`, its door's and event's joined)."""
     newest = alarms.filter(site_id=site_id, event_type=event_type).order_by("-raised_at", "-id")
-    return newest.values_list("id", "raised_at")[:CONSOLE_LIMIT].query.sql_with_params()
+    if page:
+        newest = newest.annotate(event_occurred_at=F("event__occurred_at"))
+        newest = newest.values_list(*ITEM_COLUMNS, "event_occurred_at")
+    else:
+        newest = newest.values_list("id", "raised_at")
+    return newest[:CONSOLE_LIMIT].query
 
 
-def _parts(alarms, pairs: list) -> list[tuple[str, list]]:
+def _part(alarms, site_id: int, event_type: str, page: bool = False):
+    return _part_query(alarms, site_id, event_type, page).sql_with_params()
+
+
+def _parts(alarms, pairs: list, page: bool = False) -> list[tuple[str, list]]:
     """Each pair's part, its SQL compiled once with stand-ins in its two slots (compiling a
     part per pair was most of the console's query building). If a filter's own value equals
     a stand-in, each part is compiled on its own."""
-    sql, params = _part(alarms, _SITE_MARK, _TYPE_MARK)
+    sql, params = _part(alarms, _SITE_MARK, _TYPE_MARK, page)
     slots = [n for n, value in enumerate(params) if value in (_SITE_MARK, _TYPE_MARK)]
     if len(slots) != 2 or {params[n] for n in slots} != {_SITE_MARK, _TYPE_MARK}:
-        return [_part(alarms, site_id, event_type) for site_id, event_type in pairs]
+        return [_part(alarms, site_id, event_type, page) for site_id, event_type in pairs]
     parts = []
     for site_id, event_type in pairs:
         values = list(params)
@@ -128,35 +139,49 @@ def most_urgent(
     """The CONSOLE_LIMIT alarms first by (priority, newest raised, newest id) among `alarms`,
     without sorting every open alarm: each (site, type) pair has one priority, so the newest
     CONSOLE_LIMIT of each pair (read in order from the `alarm_open_type` index) hold the
-    answer; one UNION ALL of those picks their ids, and a second query reads the rows (as a
-    subquery of that one, PostgreSQL would join every alarm before matching the ids). `sites`
-    (the user's, by id) are set on the rows instead of joined."""
+    answer, and one UNION ALL of those picks them. The feed then reads the picked alarms
+    with their related rows (as a subquery of the union, PostgreSQL would join every alarm
+    before matching the ids); for the page, each part reads the columns it shows, so the
+    union gives the rows at once. `sites` (the user's, by id) are set on the rows instead
+    of joined."""
     pairs = _needed(pairs, sizes)
     if not pairs:
         return []
     ordered = sorted(pairs.items())
     parts, params = [], []
     for n, ((sql, part_params), (_pair, level)) in enumerate(
-        zip(_parts(alarms, [pair for pair, _level in ordered]), ordered, strict=True)
+        zip(_parts(alarms, [pair for pair, _level in ordered], page), ordered, strict=True)
     ):
         # Only Django's own SQL for each part, and integers: nothing from the request.
-        part = f"SELECT p{n}.id, p{n}.raised_at, {int(level)} AS priority FROM ({sql}) p{n}"  # noqa: S608
+        part = f"SELECT p{n}.*, {int(level)} AS priority FROM ({sql}) p{n}"  # noqa: S608
         parts.append(part)
         params.extend(part_params)
     top = (
-        f"SELECT picked.id FROM ({' UNION ALL '.join(parts)}) picked"  # noqa: S608
+        f"SELECT picked.* FROM ({' UNION ALL '.join(parts)}) picked"  # noqa: S608
         f" ORDER BY picked.priority, picked.raised_at DESC, picked.id DESC LIMIT {CONSOLE_LIMIT}"
     )
     # Planning this union took the database longer than running it (12 ms against 11 at
     # 100,000 alarms): prepared once per connection and text (services/prepared.py).
     with connection.cursor() as cursor:
         cursor.execute(sql_prepared_by_text(connection, top, params), params)
-        ids = [row[0] for row in cursor.fetchall()]
+        rows = [row[:-1] for row in cursor.fetchall()]  # without the priority
     persons = any(event_type in _PERSON_TYPES for _site, event_type in pairs)
-    alarms = _page_items(ids, persons) if page else _picked(ids, page, persons)
+    if page:
+        alarms = _items_of(_converted(alarms, rows), persons)
+    else:
+        alarms = _picked([row[0] for row in rows], page, persons)
     for alarm in alarms:
         alarm.site = sites[alarm.site_id]
     return alarms
+
+
+def _converted(alarms, rows: list[tuple]) -> list[dict]:
+    """The page's rows as Django reads the part's columns (its converters: SQLite's times
+    are text), named."""
+    compiler = _part_query(alarms, _SITE_MARK, _TYPE_MARK, True).get_compiler(connection.alias)
+    compiler.setup_query()
+    names = [*ITEM_COLUMNS, "event_occurred_at"]
+    return [dict(zip(names, row, strict=True)) for row in compiler.results_iter([rows])]
 
 
 class _Door(NamedTuple):
@@ -200,7 +225,7 @@ class ConsoleItem:
         self.where = self.door.name
 
 
-_ITEM_COLUMNS = (
+ITEM_COLUMNS = (
     "id",
     "site_id",
     "door_id",
@@ -214,25 +239,9 @@ _ITEM_COLUMNS = (
 )
 
 
-def _items_query(key, **ids):
-    read = Alarm.objects.filter(pk__in=[ids[f"id{n}"] for n in range(key)]).order_by()
-    return read.values(*_ITEM_COLUMNS, event_occurred_at=F("event__occurred_at"))
-
-
-_ITEMS: dict[int, PreparedQuery] = {}
-
-
-def _page_items(ids: list[int], persons: bool) -> list:
-    """The picked alarms for the page: door alarms as `ConsoleItem`s read in one statement;
-    a panic button's or a missed check-in's (which show their guard) as the feed reads them."""
-    if not ids:
-        return []
-    query = _ITEMS.get(len(ids))
-    if query is None:
-        field = Alarm._meta.pk
-        slots = {f"id{n}": Slot(_ID_MARK + n, field) for n in range(len(ids))}
-        query = _ITEMS[len(ids)] = PreparedQuery(_items_query, slots)
-    rows = query.rows(len(ids), **{f"id{n}": pk for n, pk in enumerate(ids)})
+def _items_of(rows: list[dict], persons: bool) -> list:
+    """The page's picked alarms: door alarms as `ConsoleItem`s of their columns; a panic
+    button's or a missed check-in's (which show their guard) read as the feed reads them."""
     items = [ConsoleItem(row) for row in rows if row["door_id"] is not None]
     people = [row["id"] for row in rows if row["door_id"] is None]
     return items + (_picked(people, True, persons) if people else [])

@@ -113,7 +113,7 @@ def _alarms(personas):
 def test_items_equal_the_former_writer(personas, client_for, monkeypatch, language, who):
     # The former writer read model instances: the page's alarms read as such here (the
     # columns the page reads instead write the same, as the test below shows).
-    monkeypatch.setattr(alarm_console_reads, "_page_items", _as_instances)
+    monkeypatch.setattr(alarm_console_reads, "_items_of", _as_instances)
     _alarms(personas)
     client = client_for("supervisor_a")
     first = Alarm.objects.filter(site=personas.site_a).order_by("pk").first()
@@ -140,8 +140,8 @@ def test_the_outsider_sees_no_alarm(personas, client_for):
     assert b"data-id=" not in response.content
 
 
-def _as_instances(ids, persons):
-    return alarm_console_reads._picked(ids, True, persons)
+def _as_instances(rows, persons):
+    return alarm_console_reads._picked([row["id"] for row in rows], True, persons)
 
 
 def _alarm_list(response) -> str:
@@ -166,7 +166,7 @@ def test_items_read_as_columns_write_what_model_instances_write(
     headers = {"HTTP_ACCEPT_LANGUAGE": language}
     ours = client.get(url, **headers)
     assert {type(a).__name__ for a in ours.context["alarms"]} == {"ConsoleItem", "Alarm"}
-    monkeypatch.setattr(alarm_console_reads, "_page_items", _as_instances)
+    monkeypatch.setattr(alarm_console_reads, "_items_of", _as_instances)
     theirs = client.get(url, **headers)
     assert {type(a).__name__ for a in theirs.context["alarms"]} == {"Alarm"}
     assert _alarm_list(ours) == _alarm_list(theirs)
