@@ -15,11 +15,11 @@ from typing import NamedTuple
 from django.db import connection
 from django.db.models import Count, F, Q
 
-from facility_log.models import Alarm, AlarmPriority, AlarmState, EventType, Site
+from facility_log.models import Alarm, AlarmPriority, AlarmState, Door, EventType, Site
 from facility_log.scoping import VIEW_ROLES, site_id_list, sites_for
 from facility_log.services import alarm_counts, alarm_priorities
 from facility_log.services.alarm_counts import OpenCount
-from facility_log.services.precompiled import Slot, all_together
+from facility_log.services.precompiled import PrecompiledQuery, Slot, all_together
 from facility_log.services.prepared import PreparedQuery, sql_prepared_by_text
 
 CONSOLE_LIMIT = 100
@@ -97,6 +97,10 @@ _PERSON_TYPES = frozenset({EventType.DURESS, EventType.MISSED_CHECK_IN})
 
 
 def _part_query(alarms, site_id: int, event_type: str, page: bool = False):
+    return _part_rows(alarms, site_id, event_type, page).query
+
+
+def _part_rows(alarms, site_id: int, event_type: str, page: bool = False):
     """One pair's newest CONSOLE_LIMIT open alarms: their ids and times, or for the page
     every column the page shows (`ITEM_COLUMNS`, its door's and event's joined)."""
     newest = alarms.filter(site_id=site_id, event_type=event_type).order_by("-raised_at", "-id")
@@ -105,7 +109,7 @@ def _part_query(alarms, site_id: int, event_type: str, page: bool = False):
         newest = newest.values_list(*ITEM_COLUMNS, "event_occurred_at")
     else:
         newest = newest.values_list("id", "raised_at")
-    return newest[:CONSOLE_LIMIT].query
+    return newest[:CONSOLE_LIMIT]
 
 
 def _part(alarms, site_id: int, event_type: str, page: bool = False):
@@ -129,8 +133,67 @@ def _parts(alarms, pairs: list, page: bool = False) -> list[tuple[str, list]]:
     return parts
 
 
+def _part_build(key, **values):
+    """`_part_query` as a precompiled query: the scoping's sites in slots (the site filter
+    is a scope of one site), the state and door filters where `key` says they are set."""
+    page, state, door, _limit = key
+    ids = [values[f"site{n}"] for n in range(alarm_counts.PREPARED_SITES)]
+    alarms = Alarm.objects.exclude(state=AlarmState.RESOLVED).filter(site__in=ids)
+    if state:
+        alarms = alarms.filter(state=values["state"])
+    if door:
+        alarms = alarms.filter(door__code=values["door"])
+    return _part_rows(alarms, values["pair_site"], values["pair_type"], page)
+
+
+_PART_SLOTS = {
+    **{
+        f"site{n}": Slot(alarm_counts.NO_SITE + n, Alarm._meta.get_field("site"))
+        for n in range(alarm_counts.PREPARED_SITES)
+    },
+    "pair_site": Slot(_SITE_MARK, Alarm._meta.get_field("site")),
+    "pair_type": Slot(_TYPE_MARK, Alarm._meta.get_field("event_type")),
+    "state": Slot("__alarm_console_state__", Alarm._meta.get_field("state")),
+    "door": Slot("__alarm_console_door__", Door._meta.get_field("code")),
+}
+
+
+class _Parts(PrecompiledQuery):
+    """Each part's SQL compiled once per shape (page or feed, which filters are set)."""
+
+    def sql(self, key, values: dict) -> tuple:
+        compiler = self._compiler(key, "default", values)
+        return compiler, *compiler.as_sql()
+
+
+_PARTS = _Parts(lambda key, **values: _part_build(key, **values), _PART_SLOTS, strict=True)
+
+
+def _precompiled_parts(site_ids: list[int], data: dict, pairs: list, page: bool):
+    """(compiler of the first part, each pair's (SQL, values)) from `_PARTS`, or None where
+    one prepared read does not name the sites."""
+    slots = alarm_counts.site_slots(site_ids)
+    if slots is None or not pairs:
+        return None
+    key = (page, bool(data.get("state")), bool(data.get("door")), CONSOLE_LIMIT)
+    shared = {**slots}
+    if data.get("state"):
+        shared["state"] = data["state"]
+    if data.get("door"):
+        shared["door"] = data["door"]
+    parts, first = [], None
+    for site_id, event_type in pairs:
+        values = {**shared, "pair_site": site_id, "pair_type": event_type}
+        compiler, sql, params = _PARTS.sql(key, values)
+        first = first or compiler
+        parts.append((sql, list(params)))
+    return first, parts
+
+
 def most_urgent(
     alarms,
+    site_ids: list[int],
+    data: dict,
     pairs: dict[tuple[int, str], int],
     sizes: dict[tuple[int, str], int],
     sites: dict[int, Site],
@@ -143,15 +206,18 @@ def most_urgent(
     with their related rows (as a subquery of the union, PostgreSQL would join every alarm
     before matching the ids); for the page, each part reads the columns it shows, so the
     union gives the rows at once. `sites` (the user's, by id) are set on the rows instead
-    of joined."""
+    of joined. `alarms` are the open alarms of `site_ids` filtered by `data` (the console's
+    form): its parts are compiled once per shape where one prepared read names the sites,
+    else from `alarms` on each request."""
     pairs = _needed(pairs, sizes)
     if not pairs:
         return []
     ordered = sorted(pairs.items())
+    wanted = [pair for pair, _level in ordered]
+    precompiled = _precompiled_parts(site_ids, data, wanted, page)
+    compiler, each = precompiled if precompiled else (None, _parts(alarms, wanted, page))
     parts, params = [], []
-    for n, ((sql, part_params), (_pair, level)) in enumerate(
-        zip(_parts(alarms, [pair for pair, _level in ordered], page), ordered, strict=True)
-    ):
+    for n, ((sql, part_params), (_pair, level)) in enumerate(zip(each, ordered, strict=True)):
         # Only Django's own SQL for each part, and integers: nothing from the request.
         part = f"SELECT p{n}.*, {int(level)} AS priority FROM ({sql}) p{n}"  # noqa: S608
         parts.append(part)
@@ -167,7 +233,7 @@ def most_urgent(
         rows = [row[:-1] for row in cursor.fetchall()]  # without the priority
     persons = any(event_type in _PERSON_TYPES for _site, event_type in pairs)
     if page:
-        alarms = _items_of(_converted(alarms, rows), persons)
+        alarms = _items_of(_converted(alarms, rows, compiler), persons)
     else:
         alarms = _picked([row[0] for row in rows], page, persons)
     for alarm in alarms:
@@ -175,11 +241,13 @@ def most_urgent(
     return alarms
 
 
-def _converted(alarms, rows: list[tuple]) -> list[dict]:
+def _converted(alarms, rows: list[tuple], compiler=None) -> list[dict]:
     """The page's rows as Django reads the part's columns (its converters: SQLite's times
-    are text), named."""
-    compiler = _part_query(alarms, _SITE_MARK, _TYPE_MARK, True).get_compiler(connection.alias)
-    compiler.setup_query()
+    are text), named; through a part's `compiler` when there is one."""
+    if compiler is None:
+        query = _part_query(alarms, _SITE_MARK, _TYPE_MARK, True)
+        compiler = query.get_compiler(connection.alias)
+        compiler.setup_query()
     names = [*ITEM_COLUMNS, "event_occurred_at"]
     return [dict(zip(names, row, strict=True)) for row in compiler.results_iter([rows])]
 

@@ -20,7 +20,7 @@ from facility_log.services.prepared import PreparedQuery
 
 # The most sites one prepared read names; a user of more sites reads through the ORM.
 PREPARED_SITES = 16
-_NO_SITE = -(2**31) + 2000  # stand-ins for the unused site slots: no site has a negative id
+NO_SITE = -(2**31) + 2000  # stand-ins for the unused site slots: no site has a negative id
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def by_sites(model, field: str = "site", **options) -> PreparedQuery:
 
     target = model._meta.get_field(field) if field != "pk" else model._meta.pk
     return PreparedQuery(
-        build, {f"site{n}": Slot(_NO_SITE + n, target) for n in range(PREPARED_SITES)}
+        build, {f"site{n}": Slot(NO_SITE + n, target) for n in range(PREPARED_SITES)}
     )
 
 
@@ -53,7 +53,7 @@ def site_slots(site_ids: list[int]) -> dict[str, int] | None:
     for more sites than one prepared read names."""
     if len(site_ids) > PREPARED_SITES:
         return None
-    padded = [*site_ids, *(_NO_SITE + n for n in range(len(site_ids), PREPARED_SITES))]
+    padded = [*site_ids, *(NO_SITE + n for n in range(len(site_ids), PREPARED_SITES))]
     return {f"site{n}": pk for n, pk in enumerate(padded)}
 
 

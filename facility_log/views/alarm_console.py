@@ -105,7 +105,9 @@ def _console(request, page: bool = False):
         by_state[AlarmState.ACKNOWLEDGED] += n - new
         pairs[(site_id, event_type)] = level
         sizes[(site_id, event_type)] = n
-    shown = reads.most_urgent(alarms, pairs, sizes, {site.pk: site for site in sites}, page)
+    shown = reads.most_urgent(
+        alarms, counted_sites, data, pairs, sizes, {site.pk: site for site in sites}, page
+    )
     for alarm in shown:
         alarm.priority = pairs[(alarm.site_id, alarm.event_type)]
     # (priority, newest raised, newest id): newest first, then a stable sort by priority.

@@ -3,6 +3,8 @@ say otherwise (with reason and history); the console sorts, colours, filters and
 them and acknowledges several alarms with one note; an incident from an alarm takes its
 severity from the priority."""
 
+import re
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
@@ -218,6 +220,8 @@ def test_console_picks_the_same_alarms_in_the_same_order_as_sorting_all(
         ("state=new", {"state": AlarmState.NEW}),
         ("site=BRAVO", {"site": personas.site_b}),
         ("type=held_open", {"event_type": "held_open"}),
+        ("door=D-1&state=new", {"door__code": "D-1", "state": AlarmState.NEW}),
+        ("state=acknowledged&type=duress", {"state": "acknowledged", "event_type": "duress"}),
     ):
         everything = alarm_priorities.with_priority(
             Alarm.objects.exclude(state=AlarmState.RESOLVED).filter(site_id__in=site_ids),
@@ -226,6 +230,11 @@ def test_console_picks_the_same_alarms_in_the_same_order_as_sorting_all(
         ordered = everything.order_by("priority", "-raised_at", "-id")
         feed = client.get(f"/access/alarms/feed/?{query}").json()
         assert [a["id"] for a in feed["alarms"]] == [a.pk for a in ordered[:4]], query
+        # The page reads its rows in the union itself (alarm_console_reads): the same ones.
+        page = client.get(f"/access/alarms/?{query}").content.decode()
+        assert [int(pk) for pk in re.findall(r'data-id="(\d+)"', page)] == [
+            a.pk for a in ordered[:4]
+        ], query
         assert [a["priority"] for a in feed["alarms"]] == [a.priority for a in ordered[:4]]
         assert feed["counts"]["total"] == everything.count()
         by_priority = {p["value"]: p["n"] for p in feed["counts"]["priorities"]}
