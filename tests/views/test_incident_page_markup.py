@@ -21,9 +21,11 @@ from django.template.backends.django import DjangoTemplates
 from django.urls import reverse
 from django.utils import timezone
 
+from facility_log.forms.incidents import AttachmentForm
 from facility_log.models import Alarm, Incident
 from facility_log.services import incidents as svc
 from facility_log.services import links, procedures, retention
+from facility_log.templatetags.facility_log_tags import form_fields
 from facility_log.views.incidents import detail
 from tests.access.helpers import door, ingest, row
 from tests.incident_factories import draft, png_bytes
@@ -48,8 +50,14 @@ _OLD_ENGINE = DjangoTemplates(
 
 
 def _old_render(request, name, context):
-    """`render` by the kept template (the page before this change), the same context."""
+    """`render` by the kept template (the page before this change), the same context but
+    the attachment form built and written whole, as the view did."""
     assert name == "facility_log/incidents/detail.html"
+    if context["attachment_form"] is not None:
+        form = AttachmentForm(
+            auto_id="attach_%s", incident=context["incident"], attachments=context["attachments"]
+        )
+        context = {**context, "attachment_form": form_fields(form)}
     return HttpResponse(_OLD_ENGINE.get_template(name).render(context, request))
 
 
