@@ -14,10 +14,12 @@ from django import template
 from django.template.base import render_value_in_context
 from django.template.defaultfilters import linebreaksbr
 from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from facility_log.templatetags.facility_log_tags import _esc, _t, site_time, url_of
+from facility_log.lazy_text import text
+from facility_log.templatetags.facility_log_tags import _choice, _esc, _t, site_time, url_of
 
 register = template.Library()
 
@@ -38,10 +40,17 @@ class _Page:
         self.csrf = _csrf_input(context)
 
     def v(self, value) -> str:
-        """`{{ value }}`: text escaped, anything else as the template writes it."""
+        """`{{ value }}`: text escaped, anything else as the template writes it (a lazy
+        label's translation kept per language: `lazy_text.text`)."""
         if type(value) is str:
             return _esc(value)
+        if isinstance(value, Promise):
+            value = text(value)
         return render_value_in_context(value, self.context)
+
+    def choice(self, instance, field: str) -> str:
+        """`{{ instance.get_FIELD_display }}`, the labels kept per language (`_choice`)."""
+        return self.v(_choice(type(instance), field, getattr(instance, field)))
 
     def bt(self, message: str, **values) -> str:
         """`{% blocktranslate trimmed with … %}`: the message's translation, each value written
@@ -96,7 +105,7 @@ def _heading(page: _Page) -> str:
     )
     return (
         f'\n<h1>{v(incident.label)} <span class="badge status-{v(incident.status)}">'
-        f"{v(incident.get_status_display())}</span></h1>\n"
+        f"{page.choice(incident, 'status')}</span></h1>\n"
         f'<p class="help">{v(page.site.code)} – {v(page.site.name)}{zone}{where} {reported}</p>\n'
     )
 
@@ -222,7 +231,7 @@ def _report(page: _Page) -> str:
         f'<h2 id="details-h">{_t("Report")}</h2>\n<dl class="facts">\n'
         f"  <dt>{_t('Category')}</dt><dd>{_or_dash(page, incident.category)}</dd>\n"
         f'  <dt>{_t("Severity")}</dt><dd><span class="sev sev-{v(incident.severity)}">'
-        f"{v(incident.get_severity_display())}</span></dd>\n"
+        f"{page.choice(incident, 'severity')}</span></dd>\n"
         f"  <dt>{_t('Occurred')}</dt><dd>{occurred}</dd>\n"
         f"  <dt>{_t('Discovered')}</dt><dd>{v(site_time(incident.discovered_at, site))}</dd>\n"
         f"  <dt>{_t('Reported')}</dt><dd>{v(site_time(incident.reported_at, site))}</dd>\n"
@@ -252,7 +261,7 @@ def _threat(page: _Page) -> str:
         return ""
     return (
         f'\n<h3>{_t("Threat received")}</h3>\n<dl class="facts">'
-        f"<dt>{_t('Arrived by')}</dt><dd>{page.v(incident.get_threat_channel_display())}</dd>"
+        f"<dt>{_t('Arrived by')}</dt><dd>{page.choice(incident, 'threat_channel')}</dd>"
         f"<dt>{_t('Words used')}</dt>"
         f"<dd>{linebreaksbr(incident.threat_words, autoescape=True)}</dd>"
         f"<dt>{_t('Target')}</dt><dd>{_or_dash(page, incident.threat_target)}</dd></dl>\n"

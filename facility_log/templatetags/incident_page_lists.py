@@ -23,7 +23,7 @@ def _person(page: _Page, person) -> str:
     if person.statement:
         statement = f"<blockquote>{linebreaksbr(person.statement, autoescape=True)}</blockquote>"
     return (
-        f"<li><strong>{v(person.get_role_display())}</strong>: {name}{description}{contact}"
+        f"<li><strong>{page.choice(person, 'role')}</strong>: {name}{description}{contact}"
         f"{statement}</li>"
     )
 
@@ -41,7 +41,7 @@ def _people_and_things(page: _Page) -> str:
     items = context["property_items"]
     if items:
         rows = "".join(
-            f"<li>{v(p.get_kind_display())}: {v(p.description)}"
+            f"<li>{page.choice(p, 'kind')}: {v(p.description)}"
             f"{f' ({v(p.value)})' if p.value else ''}</li>"
             for p in items
         )
