@@ -17,11 +17,50 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_noop
 
 from facility_log.lazy_text import text
 from facility_log.templatetags.facility_log_tags import _choice, _esc, _t, site_time, url_of
 
 register = template.Library()
+
+# The messages written inside f-strings below, marked for makemessages: xgettext does
+# not read the expressions of an f-string (the management command `makemessages` adds
+# `_t` and `bt` as keywords for the rest).
+_MARKED = (
+    gettext_noop("Release hold…"),
+    gettext_noop("Not on legal hold."),
+    gettext_noop("Place legal hold…"),
+    gettext_noop("Edit draft"),
+    gettext_noop("Submit for review"),
+    gettext_noop("Close"),
+    gettext_noop("Export for police"),
+    gettext_noop("Void…"),
+    gettext_noop("History"),
+    gettext_noop("Review"),
+    gettext_noop("What the author should add or correct"),
+    gettext_noop("Return to author"),
+    gettext_noop("Approval comment (optional)"),
+    gettext_noop("Approve"),
+    gettext_noop("Title"),
+    gettext_noop("Actions taken"),
+    gettext_noop("Report"),
+    gettext_noop("Category"),
+    gettext_noop("Severity"),
+    gettext_noop("Occurred"),
+    gettext_noop("Discovered"),
+    gettext_noop("Reported"),
+    gettext_noop("What happened"),
+    gettext_noop("Police"),
+    gettext_noop("Agency"),
+    gettext_noop("Case number"),
+    gettext_noop("Officer"),
+    gettext_noop("Notified at"),
+    gettext_noop("Threat received"),
+    gettext_noop("Arrived by"),
+    gettext_noop("Words used"),
+    gettext_noop("Target"),
+)
 
 _PK_MARK = 987654321987654321
 # The correctable fields shown as site times (the template's `elif name == … or …`).
@@ -130,7 +169,8 @@ def _notes(page: _Page) -> str:
 
 
 def _hold(page: _Page) -> str:
-    """retention/_incident_hold.html, as the template included it."""
+    """The legal hold, as the include retention/_incident_hold.html wrote it (kept in
+    tests/views/incident_page_before/)."""
     hold, can = page.context["legal_hold"], page.can
     if hold:
         message = page.bt(

@@ -6,12 +6,40 @@ writes the part above it (its module docstring says how values and messages are 
 from django import template
 from django.template.defaultfilters import filesizeformat, linebreaksbr, truncatechars
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_noop
 
 from facility_log.templatetags.facility_log_tags import _t, site_time, url_of
 from facility_log.templatetags.incident_page_body import _TIMES, _Page, _url
 from facility_log.templatetags.incident_page_tags import surroundings_rows, timeline_items
 
 register = template.Library()
+
+# The messages written inside f-strings below, marked for makemessages: xgettext does
+# not read the expressions of an f-string (the management command `makemessages` adds
+# `_t` and `bt` as keywords for the rest).
+_MARKED = (
+    gettext_noop("Vehicles"),
+    gettext_noop("Property"),
+    gettext_noop("None recorded."),
+    gettext_noop("Persons involved"),
+    gettext_noop("Add a photo or file"),
+    gettext_noop("Upload"),
+    gettext_noop("No attachments."),
+    gettext_noop("Attachments"),
+    gettext_noop("Add a supplement"),
+    gettext_noop("Add supplement"),
+    gettext_noop("Correct %(label)s"),
+    gettext_noop("Correct a field"),
+    gettext_noop("When"),
+    gettext_noop("What"),
+    gettext_noop("Where"),
+    gettext_noop("Details"),
+    gettext_noop("Nothing recorded by the doors or the rounds in that window."),
+    gettext_noop("Around this incident"),
+    gettext_noop("Door events and round scans"),
+    gettext_noop("from 30 minutes before to 30 minutes after it"),
+    gettext_noop("Timeline"),
+)
 
 
 def _person(page: _Page, person) -> str:
