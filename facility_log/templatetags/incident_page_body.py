@@ -11,6 +11,7 @@ procedure's checklist, which the alarm page shares, is still included by the tem
 from functools import lru_cache
 
 from django import template
+from django.conf import settings
 from django.template.base import render_value_in_context
 from django.template.defaultfilters import linebreaksbr
 from django.urls import get_script_prefix, get_urlconf, reverse
@@ -117,7 +118,8 @@ def _url_parts(name: str, arg: str, prefix: str, urlconf) -> tuple[str, str]:
 
 def _url(name: str, pk: int, arg: str) -> str:
     """`{% url name pk arg %}` for a view taking an id and a word, reversed once per word."""
-    before, after = _url_parts(name, arg, get_script_prefix(), get_urlconf())
+    urlconf = get_urlconf() or settings.ROOT_URLCONF  # a test may change the setting
+    before, after = _url_parts(name, arg, get_script_prefix(), urlconf)
     return _esc(f"{before}{int(pk)}{after}")
 
 
