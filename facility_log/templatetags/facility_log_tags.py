@@ -33,10 +33,24 @@ def _local_time(value: datetime | None, time_zone: str) -> str:
     return "—" if value is None else _format_local(value, zoneinfo.ZoneInfo(time_zone))
 
 
+# " CEST (UTC+02:00)" by UTC offset and zone abbreviation: the same for every time that has
+# them, so written once (a page of 100 door events wrote it 100 times with strftime).
+_zone_suffixes: dict[tuple, str] = {}
+
+
 def _format_local(value: datetime, tzinfo) -> str:
+    """`f"{local:%Y-%m-%d %H:%M} {local.tzname()} (UTC{offset[:3]}:{offset[3:]})"` with
+    `offset = local.strftime("%z")`, the date and time written without strftime (twice as
+    fast; tests/views/test_site_time_format.py compares both)."""
     local = value.astimezone(tzinfo)
-    offset = local.strftime("%z")
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()} (UTC{offset[:3]}:{offset[3:]})"
+    key = (local.utcoffset(), local.tzname())
+    suffix = _zone_suffixes.get(key)
+    if suffix is None:
+        offset = local.strftime("%z")
+        suffix = _zone_suffixes[key] = f" {key[1]} (UTC{offset[:3]}:{offset[3:]})"
+    if local.year < 1000:  # strftime's %Y (not padded on every platform alike)
+        return f"{local:%Y-%m-%d %H:%M}{suffix}"
+    return f"{local.year}-{local.month:02}-{local.day:02} {local.hour:02}:{local.minute:02}{suffix}"
 
 
 @register.filter

@@ -5,7 +5,7 @@ from datetime import datetime
 from django.forms import ModelChoiceField
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -17,7 +17,7 @@ from facility_log.services import history, incident_page_reads, links, view_log
 from facility_log.services import incidents as svc
 from facility_log.services.downloads import serve_attachment
 from facility_log.services.history import HistoryEntry
-from facility_log.templatetags.facility_log_tags import form_fields, site_time
+from facility_log.templatetags.facility_log_tags import _esc, form_fields, site_time
 from facility_log.views.incidents.common import (
     User,
     _abilities,
@@ -81,15 +81,7 @@ def _forms(incident: Incident, attachments: list[Attachment], can: dict) -> dict
             if can["supplement"]
             else None
         ),
-        "attachment_form": (
-            form_fields(
-                forms.AttachmentForm(
-                    auto_id="attach_%s", incident=incident, attachments=attachments
-                )
-            )
-            if can["attach"]
-            else None
-        ),
+        "attachment_form": _attachment_form(attachments) if can["attach"] else None,
     }
 
 
@@ -121,6 +113,51 @@ def _is_fixed(form) -> bool:
             for field in form.fields.values()
         )
     )
+
+
+# The attachment form shows the incident's originals as the choices of "Redacted copy of";
+# the rest of its markup depends on the language alone. It is written once per language with
+# a stand-in choice, and the originals' options are written where that choice stood.
+_MARK_PK = 987654321987654321
+_MARK_LABEL = "attachment-label-goes-here"
+_ATTACHMENT_FORMS: dict[str | None, tuple[str, str, str]] = {}
+
+
+def _attachment_form(attachments: list[Attachment]) -> SafeString:
+    """`{% form_fields form %}` of `AttachmentForm(auto_id="attach_%s", incident=…,
+    attachments=attachments)`, its fixed parts kept per language."""
+    parts = _ATTACHMENT_FORMS.get(get_language())
+    if parts is None:
+        parts = _ATTACHMENT_FORMS[get_language()] = _attachment_form_parts()
+    before, option, after = parts
+    label = forms.AttachmentForm.base_fields["redacted_from"].label_from_instance
+    options = "".join(
+        option.replace(str(_MARK_PK), str(int(a.pk)), 1).replace(_MARK_LABEL, _esc(label(a)), 1)
+        for a in attachments
+        if a.redacted_from_id is None
+    )
+    return mark_safe(f"{before}{options}{after}")  # noqa: S308 - each label escaped, the rest kept
+
+
+def _attachment_form_parts() -> tuple[str, str, str]:
+    """The form's markup before the originals' options, one option with the stand-in id and
+    label (with what separates it from the one before), and the markup after them."""
+
+    def written(count: int) -> str:
+        form = forms.AttachmentForm(auto_id="attach_%s")
+        field = form.fields["redacted_from"]
+        field.choices = [("", field.empty_label)] + [(_MARK_PK, _MARK_LABEL)] * count
+        return str(form_fields(form))
+
+    none, one, two = written(0), written(1), written(2)
+    shown = f'<option value="{_MARK_PK}">{_MARK_LABEL}</option>'
+    after = one[one.index(shown) + len(shown) :]
+    before = none[: len(none) - len(after)]
+    option = one[len(before) : len(one) - len(after)]
+    # Whatever separates the options, two are written as the form writes them.
+    if not (none == before + after and two == before + option * 2 + after):
+        raise ValueError("the attachment form's options are not written one after another")
+    return before, option, after
 
 
 def _correctable(incident: Incident, can: dict) -> list[tuple[str, str, object, str]]:
