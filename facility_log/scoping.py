@@ -102,6 +102,13 @@ def active_memberships(user) -> list[tuple[int, str]]:
     return rows
 
 
+def memberships_statement(user_id: int, using: str = "default"):
+    """(compiler, SQL, parameters) of `active_memberships`' read for `user_id`, for a caller
+    that sends it with another read in one round trip (facility_log/signed_in.py) and keeps
+    the rows with `remember_memberships` (`PrecompiledQuery.rows_of` reads them)."""
+    return _ACTIVE_MEMBERSHIPS.statement(None, using=using, user_id=user_id)
+
+
 def remember_memberships(user, rows: list[tuple[int, str]]) -> None:
     """Keep `rows`, `user`'s active memberships as `active_memberships` reads them (read
     with another statement: the API token's, api/authentication.py), for the rest of this

@@ -23,6 +23,8 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp import middleware as otp_middleware
 from django_otp.models import Device
 
+from facility_log import scoping
+from facility_log.services import read_together
 from facility_log.services.precompiled import PrecompiledQuery, Slot
 from facility_log.services.prepared import PreparedQuery
 
@@ -47,23 +49,34 @@ class ModelBackend(backends.ModelBackend):
         return user if self.user_can_authenticate(user) else None
 
 
-def _device_with_user(session) -> Device | None:
-    """The device the session names, with its user; None when it names none (or none that
-    can be read: django-otp then reads it itself, and refuses it as before)."""
+def _device_with_user(session) -> tuple[Device | None, list | None]:
+    """The device the session names, with its user, and on PostgreSQL the active memberships
+    of the session's user read in the same round trip (nearly every page reads them next);
+    (None, None) when it names no device (or none that can be read: django-otp then reads it
+    itself, and refuses it as before). The memberships are kept for the request only once
+    Django has accepted the session's user (`get_user`)."""
     persistent_id = session.get(DEVICE_ID_SESSION_KEY)
     if not persistent_id or SESSION_KEY not in session:
-        return None
+        return None, None
     persistent_id = otp_middleware.OTPMiddleware._normalize_persistent_id(persistent_id)
     try:
         model_label, device_id = persistent_id.rsplit("/", 1)
         device_class = apps.get_model(*model_label.split("."))
         if not issubclass(device_class, Device):
-            return None
-        return _device_query(device_class).first(
-            device_class, using=router.db_for_read(device_class), id=int(device_id)
-        )
+            return None, None
+        query, using = _device_query(device_class), router.db_for_read(device_class)
+        if not read_together.one_trip(using):
+            return query.first(device_class, using=using, id=int(device_id)), None
+        statements = {
+            "device": query.statement(device_class, using=using, id=int(device_id)),
+            "memberships": scoping.memberships_statement(int(session[SESSION_KEY]), using),
+        }
     except (ValueError, LookupError, TypeError):
-        return None
+        return None, None
+    fetched, _none = read_together.fetch(statements, using)
+    devices = PrecompiledQuery.instances_of(statements["device"][0], fetched["device"], using)
+    rows = PrecompiledQuery.rows_of(statements["memberships"][0], fetched["memberships"])
+    return (devices[0] if devices else None), [(row["site_id"], row["role"]) for row in rows]
 
 
 _DEVICE_QUERIES: dict[type, PrecompiledQuery] = {}
@@ -90,12 +103,21 @@ def get_user(request):
     session = request.session
     if session.get(BACKEND_SESSION_KEY) == DJANGO_BACKEND:
         session[BACKEND_SESSION_KEY] = BACKEND
-    device = _device_with_user(session) if session.get(BACKEND_SESSION_KEY) == BACKEND else None
+    device, memberships = None, None
+    if session.get(BACKEND_SESSION_KEY) == BACKEND:
+        device, memberships = _device_with_user(session)
     token = _read_with_device.set(device.user if device is not None else None)
     try:
         user = auth.get_user(request)
     finally:
         _read_with_device.reset(token)
+    # Only for the user Django accepted, and only the one the memberships were read for.
+    if (
+        memberships is not None
+        and user.is_authenticated
+        and str(user.pk) == str(session.get(SESSION_KEY))
+    ):
+        scoping.remember_memberships(user, memberships)
     request._session_device = device
     request._cached_user = user
     return user

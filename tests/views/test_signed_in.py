@@ -164,3 +164,42 @@ def test_a_session_signed_in_before_the_change_stays_signed_in(personas):
     assert client.get(PAGE).status_code == 200
     assert client.session[BACKEND_SESSION_KEY] == BACKEND
     assert client.get("/incidents/").status_code == 200
+
+
+@pytest.mark.parametrize("who", ["supervisor_a", "manager_ab"])
+def test_the_memberships_come_with_the_device_on_postgresql_and_are_the_users_own(personas, who):
+    user = getattr(personas, who)
+    client = verified_login(Client(), user)
+    response, captured = _get(client, "/access/alarms/")
+    assert response.status_code == 200
+    codes = {"supervisor_a": ["ALPHA"], "manager_ab": ["ALPHA", "BRAVO"]}[who]
+    assert [site.code for site in response.context["sites"]] == codes
+    sent = [with_statements(q["sql"]) for q in captured.captured_queries]
+    memberships = [sql for sql in sent if 'FROM "facility_log_membership"' in sql]
+    assert len(memberships) == 1, sent  # read once in the request
+    with_device = [sql for sql in memberships if 'FROM "otp_totp_totpdevice"' in sql]
+    assert len(with_device) == (1 if connection.vendor == "postgresql" else 0), sent
+
+
+@pytest.mark.parametrize("deactivated", [False, True])
+def test_memberships_are_kept_only_for_a_user_django_accepts(personas, deactivated):
+    from django.test import RequestFactory
+
+    from facility_log import scoping
+    from facility_log.signed_in import get_user
+
+    user = personas.manager_ab
+    client = verified_login(Client(), user)
+    if deactivated:
+        accounts.deactivate_user(user, personas.admin, reason="left")
+    request = RequestFactory().get("/access/alarms/")
+    request.session = client.session
+    with scoping.memberships_read_once():
+        assert get_user(request).is_authenticated is not deactivated
+        kept = scoping._already_read(user)
+        assert kept is (not deactivated and connection.vendor == "postgresql")
+        if kept:
+            remembered = scoping.active_memberships(user)
+    if kept:
+        assert sorted(remembered) == sorted(scoping.active_memberships(user))
+        assert {site for site, _role in remembered} == {personas.site_a.pk, personas.site_b.pk}
