@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from facility_log.models import AccessEvent, Alarm, ImportJob
 from tests.access.helpers import SAMPLES, door, forced_open_at, ingest, row, sample_doors
-from tests.sql_text import statements_of
+from tests.sql_text import each_statement, statements_of
 
 
 def _queries(client, url: str) -> int:
@@ -228,8 +228,8 @@ def test_the_alarm_page_reads_the_users_roles_once(personas, client_for):
         page = client.get(f"/access/alarms/{alarm.pk}/").content.decode()
     roles = [
         sql
-        for sql in statements_of(captured)
-        if sql.startswith('SELECT "facility_log_membership".')
+        for sql in each_statement(captured)
+        if sql.startswith('SELECT \"facility_log_membership\".')
     ]
     assert len(roles) == 1  # the check and "may acknowledge" (two reads before)
     assert "Open an incident from this alarm" in page  # the supervisor may still act on it

@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from facility_log.models import Membership, Role
 from facility_log.scoping import has_role, memberships_read_once, roles_at, site_id_list
-from tests.sql_text import statements_of
+from tests.sql_text import each_statement
 from tests.two_factor_helpers import verified_login
 
 
@@ -19,8 +19,7 @@ def test_a_list_page_reads_the_managers_memberships_once(client, personas):
     # device, in one query of two statements: facility_log/signed_in.py).
     reads = [
         statement
-        for sql in statements_of(captured)
-        for statement in sql.split("; ")
+        for statement in each_statement(captured)
         if statement.startswith('SELECT "facility_log_membership".')
     ]
     assert len(reads) == 1, reads

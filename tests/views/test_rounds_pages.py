@@ -12,7 +12,7 @@ from django.utils import timezone
 from facility_log.models import Checkpoint, Run, Scan
 from facility_log.services import rounds
 from tests.rounds_helpers import WHY, night_route, walk
-from tests.sql_text import statements_of
+from tests.sql_text import each_statement, statements_of
 
 pytestmark = pytest.mark.django_db
 
@@ -194,8 +194,8 @@ def test_the_run_page_reads_the_users_roles_once(personas, client_for):
             assert client.get(url).status_code == 200
         roles = [
             sql
-            for sql in statements_of(captured)
-            if sql.startswith('SELECT "facility_log_membership".')
+            for sql in each_statement(captured)
+            if sql.startswith('SELECT \"facility_log_membership\".')
         ]
         assert len(roles) == 1, who  # two reads before
     assert client_for("outsider_c").get(url).status_code == 404

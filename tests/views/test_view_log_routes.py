@@ -18,7 +18,7 @@ from facility_log.services.verify import verify_audit
 from tests.access.helpers import door, ingest, row
 from tests.cross_site import shifts_at_a
 from tests.incident_factories import seed_site_a_incident
-from tests.sql_text import statements_of
+from tests.sql_text import each_statement, statements_of
 
 CARDHOLDER = "Jane Roe"
 
@@ -234,8 +234,8 @@ def test_the_incident_page_makes_no_more_queries_than_before(personas, client_fo
     assert len(captured) <= INCIDENT_PAGE_QUERIES, len(captured)
     roles = [
         sql
-        for sql in statements_of(captured)
-        if sql.startswith('SELECT "facility_log_membership".')
+        for sql in each_statement(captured)
+        if sql.startswith('SELECT \"facility_log_membership\".')
     ]
     assert len(roles) == 1
     print(f"incident page: {len(captured)} queries, the view-log write included")
