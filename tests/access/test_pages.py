@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from facility_log.models import AccessEvent, Alarm, ImportJob
 from tests.access.helpers import SAMPLES, door, forced_open_at, ingest, row, sample_doors
-from tests.sql_text import each_statement, statements_of
+from tests.sql_text import each_statement
 
 
 def _queries(client, url: str) -> int:

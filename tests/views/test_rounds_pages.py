@@ -12,7 +12,7 @@ from django.utils import timezone
 from facility_log.models import Checkpoint, Run, Scan
 from facility_log.services import rounds
 from tests.rounds_helpers import WHY, night_route, walk
-from tests.sql_text import each_statement, statements_of
+from tests.sql_text import each_statement
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from facility_log.services.verify import verify_audit
 from tests.access.helpers import door, ingest, row
 from tests.cross_site import shifts_at_a
 from tests.incident_factories import seed_site_a_incident
-from tests.sql_text import each_statement, statements_of
+from tests.sql_text import each_statement
 
 CARDHOLDER = "Jane Roe"
 
