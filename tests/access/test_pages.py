@@ -229,7 +229,7 @@ def test_the_alarm_page_reads_the_users_roles_once(personas, client_for):
     roles = [
         sql
         for sql in each_statement(captured)
-        if sql.startswith('SELECT \"facility_log_membership\".')
+        if sql.startswith('SELECT "facility_log_membership".')
     ]
     assert len(roles) == 1  # the check and "may acknowledge" (two reads before)
     assert "Open an incident from this alarm" in page  # the supervisor may still act on it

@@ -195,7 +195,7 @@ def test_the_run_page_reads_the_users_roles_once(personas, client_for):
         roles = [
             sql
             for sql in each_statement(captured)
-            if sql.startswith('SELECT \"facility_log_membership\".')
+            if sql.startswith('SELECT "facility_log_membership".')
         ]
         assert len(roles) == 1, who  # two reads before
     assert client_for("outsider_c").get(url).status_code == 404

@@ -235,7 +235,7 @@ def test_the_incident_page_makes_no_more_queries_than_before(personas, client_fo
     roles = [
         sql
         for sql in each_statement(captured)
-        if sql.startswith('SELECT \"facility_log_membership\".')
+        if sql.startswith('SELECT "facility_log_membership".')
     ]
     assert len(roles) == 1
     print(f"incident page: {len(captured)} queries, the view-log write included")
