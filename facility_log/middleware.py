@@ -12,6 +12,7 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 
+from facility_log import signed_in
 from facility_log.body_timeout import body_not_received_response
 from facility_log.scoping import memberships_read_once
 from facility_log.services import two_factor
@@ -174,6 +175,8 @@ class UserLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        # The first read of the session: with what it named before, in one round trip.
+        signed_in.load_session(request)
         chosen = request.session.get(LANGUAGE_SESSION_KEY)
         if chosen in dict(settings.LANGUAGES):
             translation.activate(chosen)

@@ -15,7 +15,7 @@ from django.contrib.sessions.models import Session
 from django.db import router
 from django.utils import timezone
 
-from facility_log.services.precompiled import Slot
+from facility_log.services.precompiled import PrecompiledQuery, Slot
 from facility_log.services.prepared import PreparedQuery
 
 _SESSION = PreparedQuery(
@@ -34,7 +34,27 @@ _SESSION = PreparedQuery(
 
 
 class SessionStore(db.SessionStore):
-    """Django's database store; `_get_session_from_db` runs the precompiled read."""
+    """Django's database store; `_get_session_from_db` runs the precompiled read, and a
+    caller may send that read with others in one round trip (`read_statement`, then
+    `load_read`: facility_log/signed_in.py)."""
+
+    def not_loaded_yet(self) -> bool:
+        """True while nothing of this request has read the session's data."""
+        return self.session_key is not None and not hasattr(self, "_session_cache")
+
+    def read_statement(self, using: str):
+        """(compiler, SQL, parameters) of the read `load` runs, for `read_together.fetch`."""
+        return _SESSION.statement(
+            self.model, using=using, session_key=self.session_key, now=timezone.now()
+        )
+
+    def load_read(self, compiler, rows: list, using: str) -> None:
+        """Take the rows `read_statement`'s SQL fetched as `load` takes its own read's: the
+        session's data, or nothing (and the key forgotten) when the key is unknown or expired."""
+        found = PrecompiledQuery.instances_of(compiler, rows, using)
+        if not found:
+            self._session_key = None
+        self._session_cache = self.decode(found[0].session_data) if found else {}
 
     def _get_session_from_db(self):
         if self.session_key is None:

@@ -6,9 +6,15 @@ read with its user (`select_related`), and that user is handed to Django's own `
 through the backend, so every check stays where it was and runs unchanged: Django's (the
 session names a configured backend, the account is active, the session's password hash
 matches, else the session is flushed) and django-otp's (the device belongs to that user and is
-confirmed, else the session forgets it). Nothing is kept between requests: signing out,
+confirmed, else the session forgets it). Nothing is trusted between requests: signing out,
 deactivating the account, changing the password or removing the device takes effect on the
 next request, as before. A session without a device (a guard's) reads its user as before.
+
+On PostgreSQL the user's active memberships come in the same round trip as the device, and
+for a session this process has seen before, so does the session's own row: what the session
+named last time (user and device) is remembered per session key as a guess of what to read
+with it, and every row read on that guess is used only if the session's data, read in the
+same trip, still names that user and device.
 """
 
 from contextvars import ContextVar
@@ -58,25 +64,115 @@ def _device_with_user(session) -> tuple[Device | None, list | None]:
     persistent_id = session.get(DEVICE_ID_SESSION_KEY)
     if not persistent_id or SESSION_KEY not in session:
         return None, None
+    named = _device_named(persistent_id)
+    if named is None:
+        return None, None
+    device_class, device_id = named
+    query, using = _device_query(device_class), router.db_for_read(device_class)
+    if not read_together.one_trip(using):
+        return query.first(device_class, using=using, id=device_id), None
+    try:
+        statements = {
+            "device": query.statement(device_class, using=using, id=device_id),
+            "memberships": scoping.memberships_statement(int(session[SESSION_KEY]), using),
+        }
+    except (ValueError, TypeError):
+        return None, None
+    fetched, _none = read_together.fetch(statements, using)
+    return _device_and_memberships(statements, fetched, using)
+
+
+def _device_named(persistent_id: str) -> tuple[type, int] | None:
+    """The device class and id a session's `otp_device_id` names; None when it names none
+    that can be read (django-otp then reads it itself, and refuses it as before)."""
     persistent_id = otp_middleware.OTPMiddleware._normalize_persistent_id(persistent_id)
     try:
         model_label, device_id = persistent_id.rsplit("/", 1)
         device_class = apps.get_model(*model_label.split("."))
         if not issubclass(device_class, Device):
-            return None, None
-        query, using = _device_query(device_class), router.db_for_read(device_class)
-        if not read_together.one_trip(using):
-            return query.first(device_class, using=using, id=int(device_id)), None
-        statements = {
-            "device": query.statement(device_class, using=using, id=int(device_id)),
-            "memberships": scoping.memberships_statement(int(session[SESSION_KEY]), using),
-        }
+            return None
+        return device_class, int(device_id)
     except (ValueError, LookupError, TypeError):
-        return None, None
-    fetched, _none = read_together.fetch(statements, using)
-    devices = PrecompiledQuery.instances_of(statements["device"][0], fetched["device"], using)
+        return None
+
+
+def _device_and_memberships(statements: dict, fetched: dict, using: str):
+    """The device (None if gone) and the memberships as (site id, role), from `fetched`."""
+    compiler = statements["device"][0]
+    devices = PrecompiledQuery.instances_of(compiler, fetched["device"], using)
     rows = PrecompiledQuery.rows_of(statements["memberships"][0], fetched["memberships"])
     return (devices[0] if devices else None), [(row["site_id"], row["role"]) for row in rows]
+
+
+# What each session key named when this process last signed its user in: (user id, device).
+# Only a guess at what to read with the session's own row in one round trip: everything read
+# on it is checked against the session's data as read in that trip, and a guess that no longer
+# holds (signed out, another device) is dropped and costs the round trip it meant to save.
+_NAMED: dict[str, tuple[str, str]] = {}
+_NAMED_LIMIT = 10_000
+
+
+def _read_with_session(session) -> tuple[Device | None, list] | None:
+    """On PostgreSQL, for a session this process has seen before: its row, its device with the
+    user and the user's memberships in one round trip. The session's data is then loaded from
+    that row (as Django's store loads it) and (device, memberships) returned only when the data
+    names the guessed user and device with this backend; else None, the data loaded all the
+    same, and the device is read as for any session."""
+    guess = _NAMED.get(session.session_key) if _loads_in_one_trip(session) else None
+    named = _device_named(guess[1]) if guess is not None else None
+    if named is None:
+        return None
+    user_id, (device_class, device_id) = guess[0], named
+    using = router.db_for_read(device_class)
+    statements = {
+        "session": session.read_statement(using),
+        "device": _device_query(device_class).statement(device_class, using=using, id=device_id),
+        "memberships": scoping.memberships_statement(int(user_id), using),
+    }
+    fetched, _none = read_together.fetch(statements, using)
+    session.load_read(statements["session"][0], fetched["session"], using)
+    if _names(session) != guess:
+        _NAMED.pop(session.session_key or "", None)
+        return None
+    return _device_and_memberships(statements, fetched, using)
+
+
+def load_session(request) -> None:
+    """Load the request's session's data now (the first middleware to read it calls this), and
+    on PostgreSQL, for a session seen before, read its device and memberships in the same round
+    trip, for `get_user` to take."""
+    request._read_with_session = _read_with_session(request.session)
+
+
+def _loads_in_one_trip(session) -> bool:
+    """Whether the session's data is still to be read, by the store that can read it with
+    other reads, on a database that sends them in one round trip."""
+    load_read = getattr(session, "load_read", None)
+    return (
+        load_read is not None
+        and session.not_loaded_yet()
+        and read_together.one_trip(router.db_for_read(session.model))
+    )
+
+
+def _names(session) -> tuple[str, str] | None:
+    """(user id, device) of a session signed in with this backend and a device; else None."""
+    persistent_id = session.get(DEVICE_ID_SESSION_KEY)
+    if session.get(BACKEND_SESSION_KEY) != BACKEND or not persistent_id:
+        return None
+    user_id = session.get(SESSION_KEY)
+    normalized = otp_middleware.OTPMiddleware._normalize_persistent_id(persistent_id)
+    return (str(user_id), normalized) if user_id is not None else None
+
+
+def _remember_names(session, user) -> None:
+    """Remember what the session names, once Django has accepted its user."""
+    names = _names(session)
+    if names is None or session.session_key is None or names[0] != str(user.pk):
+        return
+    if len(_NAMED) >= _NAMED_LIMIT:
+        _NAMED.clear()
+    _NAMED[session.session_key] = names
 
 
 _DEVICE_QUERIES: dict[type, PrecompiledQuery] = {}
@@ -97,27 +193,28 @@ def _device_query(device_class) -> PrecompiledQuery:
 
 
 def get_user(request):
-    """Django's `auth.get_user`, with the user read together with the session's device."""
+    """Django's `auth.get_user`, with the user read together with the session's device (and
+    on PostgreSQL with the session's row and the user's memberships: `_read_with_session`)."""
     if hasattr(request, "_cached_user"):
         return request._cached_user
     session = request.session
-    if session.get(BACKEND_SESSION_KEY) == DJANGO_BACKEND:
-        session[BACKEND_SESSION_KEY] = BACKEND
-    device, memberships = None, None
-    if session.get(BACKEND_SESSION_KEY) == BACKEND:
-        device, memberships = _device_with_user(session)
+    found = request.__dict__.pop("_read_with_session", None) or _read_with_session(session)
+    device, memberships = found or (None, None)
+    if memberships is None:
+        if session.get(BACKEND_SESSION_KEY) == DJANGO_BACKEND:
+            session[BACKEND_SESSION_KEY] = BACKEND
+        if session.get(BACKEND_SESSION_KEY) == BACKEND:
+            device, memberships = _device_with_user(session)
     token = _read_with_device.set(device.user if device is not None else None)
     try:
         user = auth.get_user(request)
     finally:
         _read_with_device.reset(token)
     # Only for the user Django accepted, and only the one the memberships were read for.
-    if (
-        memberships is not None
-        and user.is_authenticated
-        and str(user.pk) == str(session.get(SESSION_KEY))
-    ):
-        scoping.remember_memberships(user, memberships)
+    if user.is_authenticated and str(user.pk) == str(session.get(SESSION_KEY)):
+        if memberships is not None:
+            scoping.remember_memberships(user, memberships)
+        _remember_names(session, user)
     request._session_device = device
     request._cached_user = user
     return user

@@ -4,7 +4,8 @@ request: signing out, deactivation, a changed password, a removed or foreign aut
 new role that needs the second step."""
 
 import pytest
-from django.contrib.auth import BACKEND_SESSION_KEY
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -203,3 +204,70 @@ def test_memberships_are_kept_only_for_a_user_django_accepts(personas, deactivat
     if kept:
         assert sorted(remembered) == sorted(scoping.active_memberships(user))
         assert {site for site, _role in remembered} == {personas.site_a.pk, personas.site_b.pk}
+
+
+def test_a_session_seen_before_comes_with_its_device_and_memberships_in_one_query(personas):
+    client = verified_login(Client(), personas.manager_ab)
+    assert client.get(PAGE).status_code == 200  # this process now knows what it names
+    response, captured = _get(client)
+    assert response.status_code == 200
+    sessions = _reads(captured, "django_session")
+    assert len(sessions) == 1
+    if connection.vendor == "postgresql":
+        assert 'FROM "otp_totp_totpdevice"' in sessions[0]
+        assert 'FROM "facility_log_membership"' in sessions[0]
+        # That round trip and the page's notifications.
+        assert len(captured.captured_queries) == 2, [q["sql"] for q in captured]
+    else:
+        assert len(captured.captured_queries) == 3, [q["sql"] for q in captured]
+
+
+def _rename(client: Client, user, device) -> None:
+    """Make the client's session (same key) name `user` and `device`, as a session store
+    written behind this process's back would."""
+    session = client.session
+    session[SESSION_KEY] = str(user.pk)
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+def test_a_session_that_names_another_user_now_gets_that_users_sites(personas):
+    client = verified_login(Client(), personas.manager_ab)
+    response = client.get("/access/alarms/")
+    assert [site.code for site in response.context["sites"]] == ["ALPHA", "BRAVO"]
+    supervisor = personas.supervisor_a
+    _rename(client, supervisor, authenticator(supervisor))
+    response = client.get("/access/alarms/")
+    assert response.status_code == 200
+    assert response.context["user"] == supervisor
+    assert [site.code for site in response.context["sites"]] == ["ALPHA"]
+
+
+@pytest.mark.parametrize("device", ["another of the same person", "another person's"])
+def test_a_session_that_names_another_device_now_is_checked_for_it(personas, device):
+    user = personas.manager_ab
+    client = verified_login(Client(), user)
+    assert client.get("/incidents/").status_code == 200
+    if device == "another person's":
+        other = authenticator(personas.supervisor_a)
+    else:
+        other = TOTPDevice.objects.create(user=user, name="second phone", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = other.persistent_id
+    session.save()
+    response = client.get("/incidents/")
+    if device == "another person's":
+        assert response.status_code == 302 and "/two-factor/verify/" in response["Location"]
+        assert DEVICE_ID_SESSION_KEY not in client.session
+    else:
+        assert response.status_code == 200
+        assert client.session[DEVICE_ID_SESSION_KEY] == other.persistent_id
+
+
+def test_a_session_deleted_behind_this_process_is_signed_out(personas):
+    client = verified_login(Client(), personas.manager_ab)
+    assert client.get(PAGE).status_code == 200
+    Session.objects.filter(session_key=client.session.session_key).delete()
+    response = client.get(PAGE)
+    assert response.status_code == 302 and "/login/" in response["Location"]
