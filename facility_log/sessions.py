@@ -15,6 +15,7 @@ from django.contrib.sessions.models import Session
 from django.db import router
 from django.utils import timezone
 
+from facility_log import signed_in
 from facility_log.services.precompiled import PrecompiledQuery, Slot
 from facility_log.services.prepared import PreparedQuery
 
@@ -37,6 +38,12 @@ class SessionStore(db.SessionStore):
     """Django's database store; `_get_session_from_db` runs the precompiled read, and a
     caller may send that read with others in one round trip (`read_statement`, then
     `load_read`: facility_log/signed_in.py)."""
+
+    def save(self, must_create=False):
+        """Django's save; then what the session names is remembered by this process, so that
+        its next request reads it with the session (facility_log/signed_in.py)."""
+        super().save(must_create=must_create)
+        signed_in.remember_what_it_names(self)
 
     def not_loaded_yet(self) -> bool:
         """True while nothing of this request has read the session's data."""

@@ -168,11 +168,25 @@ def _names(session) -> tuple[str, str] | None:
 def _remember_names(session, user) -> None:
     """Remember what the session names, once Django has accepted its user."""
     names = _names(session)
-    if names is None or session.session_key is None or names[0] != str(user.pk):
+    if names is not None and names[0] == str(user.pk):
+        _remember(session.session_key, names)
+
+
+def remember_what_it_names(session) -> None:
+    """Remember what a session just saved names (signing in, passing the second step): its
+    next request, in this process, reads it with the session's row. Only a guess: it is
+    checked against the session's data on that request."""
+    names = _names(session)
+    if names is not None:
+        _remember(session.session_key, names)
+
+
+def _remember(session_key: str | None, names: tuple[str, str]) -> None:
+    if session_key is None:
         return
     if len(_NAMED) >= _NAMED_LIMIT:
         _NAMED.clear()
-    _NAMED[session.session_key] = names
+    _NAMED[session_key] = names
 
 
 _DEVICE_QUERIES: dict[type, PrecompiledQuery] = {}

@@ -11,6 +11,8 @@ test_alarm_console_items.py compares it with the former writer, English and Germ
 """
 
 from django import template
+from django.urls import get_script_prefix
+from django.utils import translation
 from django.utils.safestring import mark_safe
 
 from facility_log.models import Alarm
@@ -21,8 +23,8 @@ from facility_log.templatetags.facility_log_tags import (
     _format_local,
     _html,
     _t,
+    _url_parts,
     site_time,
-    url_of,
 )
 
 register = template.Library()
@@ -66,12 +68,70 @@ def _when(at, zone) -> str:
     return "—" if at is None else _format_local(at, zone)
 
 
+# Each door alarm's item as last written, by everything it shows (`_shown`): the console is
+# reloaded by its operators, by hand and on every visit, mostly over the same open alarms, and
+# an item is written from its key alone, so a kept item is never stale (a new state, door name,
+# priority, zone or language is another key). Panic and missed check-in alarms, which show their
+# guard, are written each time. Bounded: emptied when full.
+_WRITTEN: dict[tuple, str] = {}
+_WRITTEN_LIMIT = 5_000
+
+
+def _shown(a, site, where: str, language: str, prefix: str) -> tuple:
+    """What a door alarm's item shows, and so writes it: its id, state, type, priority (its
+    label and class), whether the reader may tick it, its site's code and zone, its door's code
+    and name (`where`), when its event occurred, and the reader's language and URL prefix."""
+    return (
+        int(a.pk),
+        a.state,
+        a.event_type,
+        a.priority,
+        a.priority_label,
+        a.priority_class,
+        bool(a.can_acknowledge),
+        site.code,
+        site.time_zone,
+        a.door.code if a.door_id else None,
+        where,
+        _alarm_occurred(a),
+        language,
+        prefix,
+    )
+
+
 @register.simple_tag
 def alarm_console_items(alarms) -> str:
     """The alarm console's items (as its script draws them from the feed): tick box for those
     the user may acknowledge, priority, type, where, site and door, occurred (site time),
     state, the guard of a panic alarm, and the link to the alarm's page. Each alarm carries
-    `priority`, `priority_class`, `priority_label` and `can_acknowledge` (the view sets them)."""
+    `priority`, `priority_class`, `priority_label` and `can_acknowledge` (the view sets them).
+    A door alarm's item already written with the same `_shown` values is taken as written."""
+    language, prefix = translation.get_language(), get_script_prefix()
+    items = []
+    to_write = []
+    for a in alarms:
+        if a.panic_id:
+            items.append(None)
+            to_write.append((len(items) - 1, a, None))
+            continue
+        key = _shown(a, a.site, a.where, language, prefix)
+        found = _WRITTEN.get(key)
+        items.append(found)
+        if found is None:
+            to_write.append((len(items) - 1, a, key))
+    if to_write:
+        written = _write_items([a for _n, a, _key in to_write], prefix)
+        if len(_WRITTEN) + len(written) > _WRITTEN_LIMIT:
+            _WRITTEN.clear()
+        for (n, _a, key), item in zip(to_write, written, strict=True):
+            items[n] = item
+            if key is not None:
+                _WRITTEN[key] = item
+    return mark_safe("\n  ".join(items))  # noqa: S308 - every value escaped by _esc
+
+
+def _write_items(alarms, prefix: str) -> list[str]:
+    """Each of `alarms`' items, written (every value escaped)."""
     # `{% blocktranslate with pk=… %}`: the translated text taken as written, the id (an
     # integer, which escaping leaves as it is) put in its place.
     tick_message, open_message = _t("Tick alarm #%(pk)s"), _t("Open alarm #%(pk)s")
@@ -89,6 +149,7 @@ def alarm_console_items(alarms) -> str:
         return found
 
     types, states = {}, {}
+    page_url = _url_parts("access-alarm-page", prefix)  # `url_of`, looked up once
     for a in alarms:
         pk, site = int(a.pk), a.site
         zone = zones.get(site.pk)
@@ -118,8 +179,8 @@ def alarm_console_items(alarms) -> str:
                 _esc(_when(_alarm_occurred(a), zone)),
                 state,
                 _alarm_panic(a),
-                url_of(pk, "access-alarm-page"),
+                f"{page_url[0]}{pk}{page_url[1]}",
                 open_message % {"pk": pk},
             )
         )
-    return mark_safe("\n  ".join(items))  # noqa: S308 - every value escaped by _esc
+    return items

@@ -10,14 +10,27 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from facility_log.models import Alarm
-from facility_log.services import access, alarm_console_reads, panic
+from facility_log.models import Alarm, Door
+from facility_log.services import access, alarm_console_reads, alarm_priorities, panic
 from facility_log.services.accounts import system_actor
+from facility_log.services.audit import audited_change
+from facility_log.templatetags import alarm_console_tags
 from facility_log.templatetags import facility_log_tags as tags
 from facility_log.templatetags.alarm_console_tags import alarm_console_items
 from tests.access.helpers import ingest, row
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _items_written_afresh():
+    """Each test writes its items afresh: the items a list keeps (`_WRITTEN`) are keyed by
+    all they show, so an item kept from another test would be equal, but it would not prove
+    that this test's writer writes it."""
+    alarm_console_tags._WRITTEN.clear()
+    yield
+    alarm_console_tags._WRITTEN.clear()
+
 
 HOSTILE = "<b>Gate</b> & \"co\" 'x'"
 
@@ -124,6 +137,7 @@ def test_items_equal_the_former_writer(personas, client_for, monkeypatch, langua
     assert any(a.panic_id for a in alarms) and any(a.door_id for a in alarms)
     assert any(a.can_acknowledge for a in alarms) == (who == "supervisor_a")
     assert alarm_console_items(alarms) in response.content.decode()
+    alarm_console_tags._WRITTEN.clear()
     with translation.override(language):
         ours = alarm_console_items(alarms)
         assert ours == _old_items(alarms)
@@ -167,6 +181,7 @@ def test_items_read_as_columns_write_what_model_instances_write(
     ours = client.get(url, **headers)
     assert {type(a).__name__ for a in ours.context["alarms"]} == {"ConsoleItem", "Alarm"}
     monkeypatch.setattr(alarm_console_reads, "_items_of", _as_instances)
+    alarm_console_tags._WRITTEN.clear()
     theirs = client.get(url, **headers)
     assert {type(a).__name__ for a in theirs.context["alarms"]} == {"Alarm"}
     assert _alarm_list(ours) == _alarm_list(theirs)
@@ -174,3 +189,61 @@ def test_items_read_as_columns_write_what_model_instances_write(
     assert HOSTILE not in _alarm_list(ours) and "&lt;b&gt;Gate&lt;/b&gt;" in _alarm_list(ours)
     assert (f'id="tick-{first.pk}"' in _alarm_list(ours)) is False
     assert ('class="tick"' in _alarm_list(ours)) == (who != "guard_a")
+
+
+def _kept_and_afresh(client, url: str, **headers) -> tuple[str, str]:
+    """The page's list with the items kept from earlier requests, and written afresh."""
+    kept = _alarm_list(client.get(url, **headers))
+    alarm_console_tags._WRITTEN.clear()
+    afresh = _alarm_list(client.get(url, **headers))
+    return kept, afresh
+
+
+def test_kept_items_are_taken_as_written_and_never_outlive_what_they_show(
+    personas, client_for, monkeypatch
+):
+    _alarms(personas)
+    written = []
+    write = alarm_console_tags._write_items
+    monkeypatch.setattr(
+        alarm_console_tags,
+        "_write_items",
+        lambda alarms, prefix: written.append(len(alarms)) or write(alarms, prefix),
+    )
+    client, url = client_for("supervisor_a"), reverse("access-alarm-console")
+    first = _alarm_list(client.get(url))
+    assert first.count('data-id="') == 3 and written == [3]
+    # Taken as written: only the panic alarm (it shows its guard) is written again.
+    assert _alarm_list(client.get(url)) == first and written == [3, 1]
+
+    # A renamed door, an acknowledged alarm, a new priority, another language: each list,
+    # with what was kept, is the list written afresh.
+    door = Door.objects.get(site=personas.site_a, code="D-1")
+    with audited_change(personas.admin, "sign changed"):
+        door.name = "North gate"
+        door.save()
+    kept, afresh = _kept_and_afresh(client, url)
+    assert kept == afresh and "North gate" in kept and "Gate&lt;" not in kept
+
+    alarm = Alarm.objects.filter(door=door, state="new").order_by("pk").first()
+    client.post(reverse("access-alarm-acknowledge", args=[alarm.pk]), {"note": "seen"})
+    kept, afresh = _kept_and_afresh(client, url)
+    assert kept == afresh and 'class="alarm alarm-acknowledged' in kept
+    assert f'id="tick-{alarm.pk}"' not in kept
+
+    alarm_priorities.set_alarm_priority(
+        personas.site_a,
+        personas.manager_ab,
+        event_type=alarm.event_type,
+        priority=1,
+        reason="drill",
+    )
+    kept, afresh = _kept_and_afresh(client, url)
+    assert kept == afresh and f'data-id="{alarm.pk}" data-priority="1"' in kept
+
+    kept, afresh = _kept_and_afresh(client, url, HTTP_ACCEPT_LANGUAGE="de")
+    assert kept == afresh and "öffnen" in kept and "Open alarm" not in kept
+
+    # The guard may not tick: the same alarms, kept for the supervisor, without tick boxes.
+    kept, afresh = _kept_and_afresh(client_for("guard_a"), url)
+    assert kept == afresh and 'class="tick"' not in kept and kept.count('data-id="') == 3
