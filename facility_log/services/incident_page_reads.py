@@ -22,6 +22,8 @@ from facility_log.services import incident_page, links, procedures, view_log
 from facility_log.services.incident_timeline import TIMELINE_READS
 from facility_log.services.precompiled import PrecompiledQuery
 
+# The reads run with their generic plan (read_together.fetch's `generic`).
+SURROUNDINGS = frozenset({"door_events", "scans"})
 # Read as model instances, each given its incident (as incident_page._of does).
 _INSTANCES = incident_page.RELATED_READS
 
@@ -38,7 +40,7 @@ class PageReads:
     attachments: list
     hold: Any
     timeline: dict[str, list[tuple]]
-    surroundings: dict[str, list[dict]]
+    surroundings: dict[str, list[tuple]]
     checklist: Any
     view_pk: int | None
 
@@ -60,7 +62,9 @@ def read_page(incident: Incident, using: str = "default") -> PageReads:
         name: query.statement(key, using=using, **values)
         for name, (query, key, values) in reads.items()
     }
-    fetched, view_pk = view_log.read_with_next_id(statements, using)
+    # The surroundings' best plan hardly depends on the hour they cover; planning them cost
+    # more than running them (docs/performance.md): their prepared plan is kept.
+    fetched, view_pk = view_log.read_with_next_id(statements, using, generic=SURROUNDINGS)
     answers = {}
     for name, (compiler, _sql, _params) in statements.items():
         if name in _INSTANCES or name in ("procedure", "ticks"):
@@ -71,7 +75,7 @@ def read_page(incident: Incident, using: str = "default") -> PageReads:
         elif name in TIMELINE_READS:
             answers[name] = [tuple(row) for row in compiler.results_iter([fetched[name]])]
         else:
-            answers[name] = PrecompiledQuery.rows_of(compiler, fetched[name])
+            answers[name] = links.surroundings_rows(compiler, fetched[name])
     procedure = (answers.get("procedure") or [None])[0]
     return PageReads(
         persons=answers["persons"],

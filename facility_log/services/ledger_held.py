@@ -15,10 +15,11 @@ commit, the whole transaction rolls back, and the caller writes the row the ordi
 So an entry's digest still covers the row as the database holds it (docs/ledger.md).
 """
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model
 from django.db.models.sql import InsertQuery
 
@@ -52,7 +53,68 @@ def held_insert(instance: Model, using: str = DEFAULT_DB_ALIAS) -> HeldInsert:
     """The ORM's INSERT of `instance` (its primary key set by the caller), every field
     prepared as `save()` prepares it (`pre_save`, then the database's preparation), with
     RETURNING of every column. No signal is sent: the caller appends the ledger entry
-    the `post_save` receiver would have (`ledger.hold_insert`)."""
+    the `post_save` receiver would have (`ledger.hold_insert`).
+
+    The INSERT's SQL depends on the model alone (a held row's values are plain values, as
+    its `sent` digest requires): it is compiled once per model and database (a page
+    writing its view-log row compiled it on every request), and later rows only have their
+    values prepared as the compiler prepares them (`_params`; checked against the
+    compiler's own on the first row)."""
+    model = type(instance)
+    template = _TEMPLATES.get((model, using))
+    if template is None:
+        held = _compiled_insert(instance, using)
+        fields = list(model._meta.concrete_fields)
+        if _params(instance, fields, using) == held.params:
+            _TEMPLATES[(model, using)] = _Template(
+                held.sql, fields, held.names, held.compiler, held.converters
+            )
+        return held
+    for field in template.fields:
+        field.pre_save(instance, True)  # as the compiler does (a time stamp set on insert)
+    compiler = copy.copy(template.compiler)
+    compiler.connection = connections[using]  # this thread's, not the one that compiled it
+    return HeldInsert(
+        template.sql,
+        _params(instance, template.fields, using),
+        template.names,
+        _sent(instance, template.fields),
+        compiler,
+        template.converters,
+    )
+
+
+@dataclass(frozen=True)
+class _Template:
+    """What a model's held INSERT keeps from one row to the next (`held_insert`)."""
+
+    sql: str
+    fields: list
+    names: list[str]
+    compiler: Any
+    converters: dict
+
+
+# Per (model, database alias): the INSERT compiled for its first row.
+_TEMPLATES: dict[tuple, _Template] = {}
+
+
+def _params(instance: Model, fields: list, using: str) -> tuple:
+    """The INSERT's parameters of `instance`, its fields already `pre_save`d: each value
+    prepared by its field for the database, as the compiler's `prepare_value` does."""
+    connection = connections[using]
+    return tuple(
+        field.get_db_prep_save(getattr(instance, field.attname), connection=connection)
+        for field in fields
+    )
+
+
+def _sent(instance: Model, fields: list) -> dict:
+    return {f.attname: f.get_prep_value(getattr(instance, f.attname)) for f in fields}
+
+
+def _compiled_insert(instance: Model, using: str) -> HeldInsert:
+    """`held_insert` compiled by the ORM for this row."""
     model = type(instance)
     opts = model._meta
     fields = list(opts.concrete_fields)
@@ -62,5 +124,6 @@ def held_insert(instance: Model, using: str = DEFAULT_DB_ALIAS) -> HeldInsert:
     compiler.returning_fields = fields
     [(sql, params)] = compiler.as_sql()
     converters = compiler.get_converters([field.get_col(opts.db_table) for field in fields])
-    sent = {f.attname: f.get_prep_value(getattr(instance, f.attname)) for f in fields}
-    return HeldInsert(sql, params, [f.attname for f in fields], sent, compiler, converters)
+    return HeldInsert(
+        sql, params, [f.attname for f in fields], _sent(instance, fields), compiler, converters
+    )

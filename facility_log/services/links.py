@@ -157,17 +157,18 @@ def surroundings_reads(incident: Incident) -> dict[str, tuple[PrecompiledQuery, 
     return {"door_events": (_DOOR_EVENTS, key, values), "scans": (_SCANS, key, values)}
 
 
-def _door_events(rows: list[dict], linked_ids: set[int]) -> list[Nearby]:
+def _door_events(rows: list[tuple], linked_ids: set[int]) -> list[Nearby]:
+    """Door events of rows read as tuples: the id, then `_EVENT_COLUMNS`."""
     types, reasons = choice_labels.labels(_EVENT_TYPE), choice_labels.labels(_REASON)
     return [
         Nearby(
-            r["occurred_at"],
-            f"door: {types.get(r['event_type'], r['event_type'])}",
-            r["door__name"],
-            _details(r["cardholder"], r["reason"] and reasons.get(r["reason"], r["reason"])),
-            r["pk"] in linked_ids,
+            when,
+            f"door: {types.get(event_type, event_type)}",
+            door,
+            _details(cardholder, reason and reasons.get(reason, reason)),
+            pk in linked_ids,
         )
-        for r in rows
+        for pk, when, event_type, reason, cardholder, door in rows
     ]
 
 
@@ -207,31 +208,36 @@ _SCANS = PreparedQuery(
 )
 
 
-def _scans(rows: list[dict]) -> list[Nearby]:
-    guard = f"run__guard__{User.USERNAME_FIELD}"
+def _scans(rows: list[tuple]) -> list[Nearby]:
+    """Scans of rows read as tuples: time, checkpoint, guard, note (`_scans_query`)."""
     return [
-        Nearby(
-            r["effective_time"],
-            "round scan",
-            r["checkpoint__name"],
-            f"{r[guard]} {r['note']}".strip(),
-        )
-        for r in rows
+        Nearby(when, "round scan", checkpoint, f"{guard} {note}".strip())
+        for when, checkpoint, guard, note in rows
     ]
+
+
+def surroundings_rows(compiler, rows: list | None = None) -> list[tuple]:
+    """The rows of one of `surroundings_reads`' queries as tuples in its columns' order (of
+    `rows` fetched with its statement when given, else read here): a page shows about a
+    hundred, and a dict per row, named as `values()` names it, cost more than the tuple the
+    driver gives."""
+    found = compiler.results_iter() if rows is None else compiler.results_iter([rows])
+    return [tuple(row) for row in found]
 
 
 def incident_surroundings(
     incident: Incident,
     sources: list[IncidentSource] | None = None,
-    read: dict[str, list[dict]] | None = None,
+    read: dict[str, list[tuple]] | None = None,
 ) -> list[Nearby]:
     """The incident's linked door events, plus the door events and round scans of its zone
     (its site, if no zone) from 30 minutes before to 30 minutes after, in time order.
     `sources`: the incident's IncidentSource rows, already read (else read here); `read`:
-    the rows of `surroundings_reads`, already read (else read here)."""
+    the rows of `surroundings_reads`, already read as `surroundings_rows` gives them (else
+    read here)."""
     if read is None:
         read = {
-            name: query.rows(key, **values)
+            name: surroundings_rows(query.statement(key, **values)[0])
             for name, (query, key, values) in surroundings_reads(incident).items()
         }
     linked = _linked_events(incident, sources)

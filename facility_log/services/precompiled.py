@@ -15,9 +15,10 @@ builder receives the sentinels and must not read the database or any state that 
 """
 
 import copy
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connections
@@ -49,6 +50,10 @@ class _Compiled:
     params: tuple
     positions: list[tuple[int, str]]
     placed: frozenset[str]
+    # Per connection: the compiler's `get_converters` of its select list (see `_converters`).
+    converters: weakref.WeakKeyDictionary = field(default_factory=weakref.WeakKeyDictionary)
+    # Per database alias: the related populators of its select_related (see `_instances`).
+    populators: dict[str, list] = field(default_factory=dict)
 
 
 class PrecompiledQuery:
@@ -129,6 +134,8 @@ class PrecompiledQuery:
         compiler = copy.copy(compiled.compiler)
         compiler.connection = connection  # this thread's, not the one that compiled it
         compiler.as_sql = lambda *args, **kwargs: (compiled.sql, tuple(params))
+        compiler.get_converters = _converters(compiled, compiler)
+        compiler.precompiled = compiled
         return compiler
 
     def _compile(self, key, using: str) -> _Compiled:
@@ -145,6 +152,28 @@ class PrecompiledQuery:
             positions += [(i, name) for i in found]
         placed = frozenset(name for _position, name in positions)
         return _Compiled(compiler, sql, tuple(params), positions, placed)
+
+
+def _converters(compiled: _Compiled, compiler) -> Callable:
+    """`compiler.get_converters`, answering for the compiled select list from what was found
+    for it once per connection. Django asks for the converters of every column on each read
+    (`results_iter`: the backend's and each field's, a few calls per column); the select
+    list of a compiled query never changes, so neither do they. Any other list of
+    expressions is asked of Django as usual."""
+    own = compiler.__class__.get_converters.__get__(compiler)
+    select = [s[0] for s in compiler.select[0 : compiler.col_count]]
+
+    def get_converters(expressions):
+        if len(expressions) != len(select) or any(
+            a is not b for a, b in zip(expressions, select, strict=True)
+        ):
+            return own(expressions)
+        found = compiled.converters.get(compiler.connection)
+        if found is None:
+            found = compiled.converters[compiler.connection] = own(expressions)
+        return found
+
+    return get_converters
 
 
 class CompiledShapes(OrderedDict):
@@ -203,7 +232,17 @@ def _instances(compiler, using: str, results=None):
     model_cls = klass_info["model"]
     start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
     init_list = [f[0].target.attname for f in select[start:end]]
-    related_populators = get_related_populators(klass_info, select, using)
+    compiled = getattr(compiler, "precompiled", None)
+    if compiled is None:
+        related_populators = get_related_populators(klass_info, select, using)
+    else:
+        # Built once per query and database: a populator keeps no state between rows (it
+        # makes each related object from the row it is given), and the select list is fixed.
+        related_populators = compiled.populators.get(using)
+        if related_populators is None:
+            related_populators = compiled.populators[using] = get_related_populators(
+                klass_info, select, using
+            )
     for row in compiler.results_iter(results):
         obj = model_cls.from_db(using, init_list, row[start:end])
         for populator in related_populators:

@@ -80,14 +80,16 @@ def _record(viewer, obj, site: Site, label: str, via: str, pk: int | None) -> Re
         return _digested(view)
 
 
-def read_with_next_id(statements: dict[str, tuple], using: str = "default"):
+def read_with_next_id(
+    statements: dict[str, tuple], using: str = "default", generic: frozenset[str] = frozenset()
+):
     """The rows of read statements (`PrecompiledQuery.statement()`'s (compiler, sql, params),
     by name) and, on PostgreSQL, an id taken from the view log's sequence for the `pk` of
     `record_view`, all in one round trip there (services/read_together.py); elsewhere each
-    statement is run on its own and the id is None."""
+    statement is run on its own and the id is None. `generic`: as `read_together.fetch`."""
     table, column = RecordView._meta.db_table, RecordView._meta.pk.column
     next_id = ("SELECT nextval(pg_get_serial_sequence(%s, %s))", [table, column])
-    fetched, row = read_together.fetch(statements, using, tail=next_id)
+    fetched, row = read_together.fetch(statements, using, tail=next_id, generic=generic)
     return fetched, row[0] if row is not None else None
 
 

@@ -84,3 +84,35 @@ def test_the_shapes_kept_are_the_most_recently_used(personas):
     assert shapes.admit("d", 2, query)
     assert list(shapes) == ["b", "d"]
     assert not shapes.admit("e", 0, query)  # a limit of 0 compiles nothing
+
+
+def test_converters_found_once_convert_every_later_read_as_django_does(personas):
+    """The converters of a compiled select list are found on the first read and kept (per
+    connection): later reads of other rows still give converted values (time stamps as
+    aware datetimes on SQLite too) exactly as the queryset gives them."""
+    from facility_log.models import RecordView
+    from facility_log.services import view_log
+    from facility_log.services.precompiled import PrecompiledQuery, Slot, _converters
+    from tests.incident_factories import seed_site_a_incident
+
+    field = RecordView._meta.get_field("object_pk")
+    query = PrecompiledQuery(
+        lambda key, object_pk: (
+            RecordView.objects.filter(object_pk=object_pk).select_related("site").order_by("pk")
+        ),
+        {"object_pk": Slot("\x1fsentinel pk\x1f", field)},
+    )
+    first, second = seed_site_a_incident(personas), seed_site_a_incident(personas)
+    for incident in (first, second, first, second):
+        view_log.incident_read(personas.manager_ab, incident)
+        rows = query.all(None, object_pk=str(incident.pk))
+        orm = list(RecordView.objects.filter(object_pk=str(incident.pk)).order_by("pk"))
+        assert [(r.pk, r.viewed_at, r.site.code) for r in rows] == [
+            (r.pk, r.viewed_at, r.site.code) for r in orm
+        ]
+        assert rows and all(r.viewed_at.tzinfo is not None for r in rows)
+    # Another list of expressions than the compiled select list is asked of Django.
+    compiler = query._compiler(None, "default", {"object_pk": str(first.pk)})
+    kept = _converters(query._compiled[("default", None)], compiler)
+    other = [s[0] for s in compiler.select[::-1]]
+    assert kept(other).keys() == type(compiler).get_converters(compiler, other).keys()
