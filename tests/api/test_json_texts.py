@@ -71,6 +71,11 @@ def test_the_runs_list_sends_the_plans_as_the_orm_read_sends_them(
         run.save()
     client = api_client_for("manager_ab")
     json_texts._decoded_text.cache_clear()
+    spliced = []
+    encoded = json_texts._Encoded.encoded
+    monkeypatch.setattr(
+        json_texts._Encoded, "encoded", lambda self, r: spliced.append(self) or encoded(self, r)
+    )
     compiled = client.get("/api/v1/runs/")
     results = compiled.json()["results"]
     distinct = len({json.dumps(r["plan"], sort_keys=True) for r in results})
@@ -82,6 +87,7 @@ def test_the_runs_list_sends_the_plans_as_the_orm_read_sends_them(
         m.setattr(runs.RunViewSet, "read_compiled_page", lambda self, columns: None)
         orm = client.get("/api/v1/runs/")
     assert compiled.content == again.content == orm.content
+    assert len(spliced) == 2 * len(results)  # each plan written from its bytes, both times
     assert b"\\u2028" in compiled.content
     assert client.get("/api/v1/runs/", HTTP_ACCEPT="application/json; indent=2").content == (
         JSONRenderer().render(orm.json(), "application/json; indent=2", {})
