@@ -17,8 +17,10 @@ The site ids are the caller's, from scoping.site_id_list, put in the statements 
 used kept compiled; the statements are prepared once per connection (services/prepared.py).
 """
 
-from django.db.models import BigIntegerField, F, Func, QuerySet
+from django.db.models import BigIntegerField, F, Func, QuerySet, TextField
+from django.db.models.functions import Cast
 
+from facility_log.api import json_texts
 from facility_log.services import read_together
 from facility_log.services.precompiled import CompiledShapes, Slot
 from facility_log.services.prepared import PreparedQuery
@@ -34,10 +36,13 @@ _SITE_SENTINEL = -(2**31) + 8_000
 class OffsetStatements:
     """The precompiled count and slices of one list. `base(site_ids)` returns the list's
     queryset for those sites in its order; it must be scoped with
-    `scoping.scoped_to_ids(..., site_ids)` and depend on nothing else."""
+    `scoping.scoped_to_ids(..., site_ids)` and depend on nothing else. The JSON columns
+    named in `raw_json` are read as their text and decoded by `json_texts.decoded` (once
+    per distinct text; api/json_texts.py): the same values."""
 
-    def __init__(self, model, base):
+    def __init__(self, model, base, *, raw_json: tuple[str, ...] = ()):
         self.base = base
+        self.raw_json = frozenset(raw_json)
         site = model._meta.get_field("site")
         slots = {f"site{n}": Slot(_SITE_SENTINEL + n, site) for n in range(MAX_SITES)}
         self.count_query = PreparedQuery(self._count, slots, strict=True)
@@ -55,7 +60,8 @@ class OffsetStatements:
 
     def _slice(self, shape: tuple, **sentinels) -> QuerySet:
         sites, offset, limit, columns = shape
-        return self._listed(sites, sentinels).values_list(*columns)[offset : offset + limit]
+        read = [Cast(c, TextField()) if c in self.raw_json else c for c in columns]
+        return self._listed(sites, sentinels).values_list(*read)[offset : offset + limit]
 
     @staticmethod
     def usable(site_ids: list) -> bool:
@@ -78,7 +84,14 @@ class OffsetStatements:
         fetched, _none = read_together.fetch(statements, using)
         count_compiler, rows_compiler = statements["count"][0], statements["rows"][0]
         count = next(iter(count_compiler.results_iter([fetched["count"]])))[0]
-        return count, list(rows_compiler.results_iter([fetched["rows"]]))
+        rows = rows_compiler.results_iter([fetched["rows"]])
+        raw = [n for n, column in enumerate(columns) if column in self.raw_json]
+        if not raw:
+            return count, list(rows)
+        decoded = json_texts.decoded
+        return count, [
+            tuple(decoded(v) if n in raw else v for n, v in enumerate(row)) for row in rows
+        ]
 
     def page(self, paginator, request, using: str, site_ids: list, columns) -> list | None:
         """The page's rows as `paginator` (api/pagination.py's Pagination) gives them, or

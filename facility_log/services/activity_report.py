@@ -40,9 +40,11 @@ SUMMARY_CHARS = 140
 
 @dataclass
 class RunLine:
-    """One round walked: route, times, planned stops scanned, exceptions found."""
+    """One round walked: route, times, planned stops scanned, exceptions found. `run` is None
+    where the report read its runs as rows of the shown columns (the shift report page,
+    services/shift_report_reads.py)."""
 
-    run: Run
+    run: Run | None
     route_name: str
     guard_name: str
     started_at: datetime
@@ -149,6 +151,16 @@ def _runs(queryset) -> list[RunLine]:
 def run_lines(runs: list[Run], scans, exceptions) -> list[RunLine]:
     """The lines of `runs` (with their route and guard) from the (run id, checkpoint id) of
     their scans and the (run id, kind, detail) of their active exceptions, oldest first."""
+    shown = [
+        (run, run.pk, run.route.name, user_name(run.guard), run.started_at, run.finished_at)
+        for run in runs
+    ]
+    return run_lines_of(shown, [run.plan for run in runs], scans, exceptions)
+
+
+def run_lines_of(runs: list[tuple], plans: list, scans, exceptions) -> list[RunLine]:
+    """`run_lines` of runs given as (run or None, id, route name, guard name, started_at,
+    finished_at), each with its plan (in `plans`, in the same order)."""
     scanned = defaultdict(set)
     for run_id, checkpoint_id in scans:
         scanned[run_id].add(checkpoint_id)
@@ -158,18 +170,20 @@ def run_lines(runs: list[Run], scans, exceptions) -> list[RunLine]:
         label = kinds.get(kind, kind)
         found[run_id].append(f"{label}: {detail}" if detail else label)
     lines = []
-    for run in runs:
-        planned = {stop["checkpoint"] for stop in run.plan}
+    for (run, pk, route_name, guard_name, started_at, finished_at), plan in zip(
+        runs, plans, strict=True
+    ):
+        planned = {stop["checkpoint"] for stop in plan}
         lines.append(
             RunLine(
                 run=run,
-                route_name=run.route.name,
-                guard_name=user_name(run.guard),
-                started_at=run.started_at,
-                finished_at=run.finished_at,
-                scanned=len(scanned[run.pk] & planned),
+                route_name=route_name,
+                guard_name=guard_name,
+                started_at=started_at,
+                finished_at=finished_at,
+                scanned=len(scanned[pk] & planned),
                 planned=len(planned),
-                exceptions=found[run.pk],
+                exceptions=found[pk],
             )
         )
     return lines

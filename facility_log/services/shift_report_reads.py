@@ -10,12 +10,16 @@ compiled once per process (services/precompiled.py) and all seven go in one roun
 PostgreSQL with the view log's next id (`view_log.read_with_next_id`), so that the report's
 view-log row goes with its ledger entry in one more. The scans and exceptions are read by the
 runs' own conditions rather than by the list of run ids read first: the same rows. The
-report is built from them by `activity_report`'s own line builders: the same report.
+report is built from them by `activity_report`'s own line builders: the same report. The
+runs are read as rows of the columns their lines show, not as runs with their routes and
+guards (`RunLine.run` is None then: nothing the page writes reads it).
 """
 
+import json
 from datetime import datetime
 
-from django.db.models import Q
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from facility_log.models import (
@@ -73,9 +77,22 @@ _READS = {
             PostOrderAck.objects.filter(shift_id=shift_id).select_related("version").order_by("pk")
         )
     ),
+    # The columns a run's line shows, not runs with their routes and guards (three model
+    # instances a run); the plan as its text, decoded once per distinct text (_run_lines).
     "runs": _query(
         lambda **values: (
-            _runs(**values).select_related("route", "guard").order_by("started_at", "pk")
+            _runs(**values)
+            .order_by("started_at", "pk")
+            .values_list(
+                "pk",
+                "route__name",
+                "guard__first_name",
+                "guard__last_name",
+                "guard__username",
+                "started_at",
+                "finished_at",
+                Cast("plan", TextField()),
+            )
         )
     ),
     "scans": _query(
@@ -102,7 +119,7 @@ _READS = {
         )
     ),
 }
-_INSTANCES = ("received", "entries", "acks", "runs", "incidents")
+_INSTANCES = ("received", "entries", "acks", "incidents")
 
 
 def shift_report(shift: Shift, *, now: datetime | None = None):
@@ -134,7 +151,28 @@ def shift_report(shift: Shift, *, now: datetime | None = None):
         received=read["received"][0] if read["received"] else None,
         entries=read["entries"],
         acks=read["acks"],
-        runs=dar.run_lines(read["runs"], read["scans"], read["exceptions"]),
+        runs=_run_lines(read["runs"], read["scans"], read["exceptions"]),
         incidents=dar.incident_lines(read["incidents"]),
     )
     return dar.ShiftReport(site=shift.site, block=block, generated_at=now), view_pk
+
+
+def _run_lines(rows, scans, exceptions) -> list:
+    """`activity_report.run_lines` of the runs read as rows: (id, route name, guard's first,
+    last and user name, started_at, finished_at, plan text). The guard's name as `user_name`
+    gives it (`get_full_name()`, else the user name)."""
+    shown = [
+        (None, pk, route, f"{first} {last}".strip() or username, started, finished)
+        for pk, route, first, last, username, started, finished, _plan in rows
+    ]
+    # Decoded as JSONField.from_db_value decodes it, once per distinct text (a route's runs
+    # share their plan unless it shuffles its stops).
+    texts: dict[str, object] = {}
+    for row in rows:
+        if row[7] not in texts:
+            try:
+                texts[row[7]] = json.loads(row[7])
+            except json.JSONDecodeError:
+                texts[row[7]] = row[7]
+    plans = [texts[row[7]] for row in rows]
+    return dar.run_lines_of(shown, plans, scans, exceptions)

@@ -4,9 +4,12 @@ from django.db import router
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from facility_log.api.fields import DateTimeField, RefuseUnknownFields, SlugRelatedField
+from facility_log.api.json_texts import SplicedJSONRenderer
 from facility_log.api.offset_rows import OffsetStatements
 from facility_log.api.representation import FastRepresentation
 from facility_log.api.rounds.common import Conflict422, ReachableField
@@ -56,8 +59,11 @@ class FinishSerializer(RefuseUnknownFields, serializers.Serializer):
 REPLAYED = "The same client_uuid and payload again: the record already stored."
 
 
-# The plain list's count and pages, compiled once (api/offset_rows.py).
-_PAGES = OffsetStatements(Run, lambda site_ids: scoped_to_ids(Run.objects.all(), site_ids))
+# The plain list's count and pages, compiled once (api/offset_rows.py); each run's plan, the
+# same text for the runs of a route, decoded and encoded once per text (api/json_texts.py).
+_PAGES = OffsetStatements(
+    Run, lambda site_ids: scoped_to_ids(Run.objects.all(), site_ids), raw_json=("plan",)
+)
 
 
 @extend_schema_view(
@@ -77,6 +83,11 @@ class RunViewSet(
     ends it and stores its exceptions."""
 
     serializer_class = RunSerializer
+    # DRF's renderers, JSON writing the plans read once per text as the bytes they keep.
+    renderer_classes = [
+        SplicedJSONRenderer if renderer is JSONRenderer else renderer
+        for renderer in api_settings.DEFAULT_RENDERER_CLASSES
+    ]
     filterset_fields = ["site__code", "route", "guard__username"]
 
     def get_queryset(self):
