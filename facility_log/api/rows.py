@@ -16,12 +16,9 @@ property) makes the list go through the serializer as before: the output never d
 which way was taken, only the cost does (tests/api/test_row_lists.py).
 """
 
-from contextlib import nullcontext
 from datetime import datetime
 
-from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
-from django.db import connections
 from rest_framework import relations
 from rest_framework.fields import ISO_8601, empty
 from rest_framework.settings import api_settings
@@ -34,18 +31,13 @@ from facility_log.api.representation import (
     TIME,
     current_zone,
 )
+from facility_log.db_times import times_read_natively
 
 # What an entry of a row plan does with its column (see _row_plan).
 _VALUE, _TIME, _CONVERT, _DRF, _METHOD = range(5)
 # What a field gets when a nullable relation on its path is null (DRF's Field.get_attribute
 # on an AttributeError).
 _DEFAULT, _NULL, _SKIP = range(3)
-
-
-try:
-    from psycopg.types.datetime import TimestamptzLoader
-except ImportError:  # no psycopg 3 (an installation on SQLite only)
-    TimestamptzLoader = None
 
 
 class _Pk:
@@ -266,27 +258,6 @@ def represent_rows(serializer, entries, rows) -> list[dict]:
     output_format = api_settings.DATETIME_FORMAT
     iso = zone is not None and output_format is not None and output_format.lower() == ISO_8601
     return read(serializer, entries, rows, zone, iso)
-
-
-def _native_times(execute, sql, params, many, context):
-    # psycopg's own (compiled) reading of timestamptz for this statement's cursor, in place
-    # of Django's, which wraps psycopg's Python one to set its tzinfo: the same instants,
-    # only the tzinfo object differs (the connection's UTC), and the rows' times are only
-    # converted to the zone they are sent in. A third of a list's time went there. (A
-    # psycopg2 cursor has no `adapters`: left as it is.)
-    adapters = getattr(context["cursor"].cursor, "adapters", None)
-    if adapters is not None:
-        adapters.register_loader("timestamptz", TimestamptzLoader)
-    return execute(sql, params, many, context)
-
-
-def times_read_natively(using: str):
-    """Within the block, the statements on `using` read times with psycopg's own loader
-    (PostgreSQL through psycopg 3, times aware: USE_TZ)."""
-    connection = connections[using]
-    if connection.vendor != "postgresql" or TimestamptzLoader is None or not settings.USE_TZ:
-        return nullcontext()
-    return connection.execute_wrapper(_native_times)
 
 
 class RowList:

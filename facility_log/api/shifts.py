@@ -25,8 +25,9 @@ from facility_log.api.fields import DateTimeField, RefuseUnknownFields, SlugRela
 from facility_log.api.filters import BooleanFilter, FilterSet
 from facility_log.api.offset_rows import OffsetStatements
 from facility_log.api.representation import FastRepresentation
-from facility_log.api.rows import RowList, times_read_natively
+from facility_log.api.rows import RowList
 from facility_log.api.schema import ERROR_BODY
+from facility_log.db_times import times_read_natively
 from facility_log.models import Shift, ShiftEntry, ShiftEntryKind, Site
 from facility_log.models.shifts import ENTRY_TEXT_MAX
 from facility_log.scoping import REPORT_ROLES, VIEW_ROLES, scoped, scoped_to_ids, site_id_list

@@ -21,7 +21,8 @@ from facility_log.api.fields import BlankAsNullChoiceField
 from facility_log.api.filters import FilterSet, UtcDateTimeFilter
 from facility_log.api.pagination import KeysetPagination
 from facility_log.api.representation import FastRepresentation
-from facility_log.api.rows import RowList, times_read_natively
+from facility_log.api.rows import RowList
+from facility_log.db_times import times_read_natively
 from facility_log.models import AccessEvent, DenialReason, Direction, ImportBatch, Site
 from facility_log.scoping import (
     INGEST_ROLES,

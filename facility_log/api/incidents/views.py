@@ -27,7 +27,8 @@ from facility_log.api.incidents.serializers import (
 )
 from facility_log.api.incidents.workflow import IncidentWorkflowActions
 from facility_log.api.pagination import KeysetPagination
-from facility_log.api.rows import RowList, times_read_natively
+from facility_log.api.rows import RowList
+from facility_log.db_times import times_read_natively
 from facility_log.models import Attachment, Incident, Supplement
 from facility_log.scoping import VIEW_ROLES, scoped, scoped_to_ids, site_id_list, sites_for
 from facility_log.services import incidents as svc

@@ -13,7 +13,8 @@ from facility_log.api.json_texts import SplicedJSONRenderer
 from facility_log.api.offset_rows import OffsetStatements
 from facility_log.api.representation import FastRepresentation
 from facility_log.api.rounds.common import Conflict422, ReachableField
-from facility_log.api.rows import RowList, times_read_natively
+from facility_log.api.rows import RowList
+from facility_log.db_times import times_read_natively
 from facility_log.models import Route, Run
 from facility_log.scoping import REPORT_ROLES, VIEW_ROLES, scoped, scoped_to_ids, site_id_list
 from facility_log.services import rounds as round_services
