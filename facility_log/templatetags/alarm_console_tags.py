@@ -11,10 +11,13 @@ test_alarm_console_items.py compares it with the former writer, English and Germ
 """
 
 from django import template
-from django.urls import get_script_prefix
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import translation
+from django.utils.formats import localize
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_noop
 
+from facility_log.forms.access import QUICK_NOTES
 from facility_log.models import Alarm
 from facility_log.templatetags.facility_log_tags import (
     _blocktranslate,
@@ -24,6 +27,7 @@ from facility_log.templatetags.facility_log_tags import (
     _html,
     _t,
     _url_parts,
+    form_fields,
     site_time,
 )
 
@@ -184,3 +188,114 @@ def _write_items(alarms, prefix: str) -> list[str]:
             )
         )
     return items
+
+
+# --- what the console shows above its items -----------------------------------------------
+# Its template wrote these with a tag per value (five `{% blocktranslate %}` and four `{% url %}`
+# for a manager of two sites, a form widget per option): a fifth of the page. Each is written
+# here as the template wrote it (tests/views/test_alarm_console_head.py compares them with the
+# former template, kept in tests/views/console_before/), and what depends only on the reader's
+# sites is kept by what it shows.
+
+CONSOLE_HELP = gettext_noop(
+    "Open alarms, most urgent first (priority, then newest); this list refreshes by itself. "
+    "Watching:"
+)
+# Written inside f-strings, which xgettext does not read: marked here for `makemessages`.
+_MARKED = (
+    gettext_noop("Priorities at %(code)s"),
+    gettext_noop("Procedures at %(code)s"),
+    gettext_noop("no site"),
+)
+_KEPT: dict[tuple, str] = {}
+_KEPT_LIMIT = 1_000
+
+
+def _kept(key: tuple, write) -> str:
+    """The text kept under `key`, written by `write()` the first time (bounded: emptied when
+    full)."""
+    found = _KEPT.get(key)
+    if found is None:
+        if len(_KEPT) >= _KEPT_LIMIT:
+            _KEPT.clear()
+        found = _KEPT[key] = write()
+    return found
+
+
+def _where() -> tuple:
+    """What any kept text depends on besides its values: the language and the URLs' prefix and
+    URLconf."""
+    return (translation.get_language(), get_script_prefix(), get_urlconf())
+
+
+@register.simple_tag
+def alarm_console_watching(sites, managed) -> str:
+    """The console's help line: the sites it watches and, per site the reader manages, the
+    links to its priorities and procedures. Kept by the sites' codes."""
+    codes = tuple(site.code for site in sites)
+    managed_codes = tuple(site.code for site in managed)
+    key = ("watching", *_where(), codes, managed_codes)
+    return mark_safe(_kept(key, lambda: _write_watching(codes, managed_codes)))  # noqa: S308
+
+
+def _write_watching(codes: tuple, managed_codes: tuple) -> str:
+    badges = "".join(f'<span class="badge">{_esc(code)}</span> ' for code in codes)
+    links = "".join(
+        f' · <a href="{_esc(reverse("access-alarm-priorities", args=[code]))}">'
+        f"{_blocktranslate('Priorities at %(code)s', code=code)}</a>"
+        f' · <a href="{_esc(reverse("procedure-list", args=[code]))}">'
+        f"{_blocktranslate('Procedures at %(code)s', code=code)}</a>"
+        for code in managed_codes
+    )
+    return f'<p class="help">{_t(CONSOLE_HELP)} {badges or _t("no site")}\n{links}</p>'
+
+
+@register.simple_tag
+def alarm_console_counts(counts: dict) -> str:
+    """The counts above the list: all open, new and acknowledged, and per priority (numbers
+    localized as the template's variables were)."""
+    total = _blocktranslate("%(total)s open", total=localize(counts["total"]))
+    states = _blocktranslate(
+        "· %(new)s new · %(acknowledged)s acknowledged",
+        new=localize(counts["new"]),
+        acknowledged=localize(counts["acknowledged"]),
+    )
+    levels = "".join(
+        f' · <span class="badge priority {_esc(p["class"])}">'
+        f"{_esc(p['label'])}: {_esc(localize(p['n']))}</span>"
+        for p in counts["priorities"]
+    )
+    return mark_safe(  # noqa: S308 - every value escaped
+        '<p class="alarm-counts" id="alarm-counts" aria-live="polite">\n'
+        f"  <strong>{total}</strong> {states}\n  {levels}\n</p>"
+    )
+
+
+@register.simple_tag
+def alarm_console_filters(form) -> str:
+    """`{% form_fields form %}` of the console's filters, kept by what they show: the
+    language, the value each field shows (the request's, as its widget reads it) and the
+    sites offered. A form with errors, which shows them, is written each time."""
+    if form.is_bound and form.errors:
+        return form_fields(form)
+    values = None
+    if form.is_bound:
+        values = tuple(
+            field.widget.value_from_datadict(form.data, form.files, form.add_prefix(name))
+            for name, field in form.fields.items()
+        )
+    offered = tuple(tuple(choice) for choice in form.fields["site"].choices[1:])
+    key = ("filters", *_where(), type(form), form.auto_id, form.prefix, values, offered)
+    return mark_safe(_kept(key, lambda: str(form_fields(form))))  # noqa: S308 - form_fields'
+
+
+@register.simple_tag
+def alarm_console_quick_notes() -> str:
+    """The quick notes' options for the note's datalist (the same for everyone)."""
+    return mark_safe("".join(f'<option value="{_esc(note)}">' for note in QUICK_NOTES))  # noqa: S308
+
+
+@register.simple_tag
+def alarm_console_quick_notes_joined() -> str:
+    """The quick notes joined by "|" for the list's `data-quick-notes` (as `|join:'|'`)."""
+    return mark_safe(_esc("|").join(_esc(note) for note in QUICK_NOTES))  # noqa: S308
