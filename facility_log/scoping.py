@@ -126,6 +126,13 @@ def _already_read(user) -> bool:
     return cache is not None and user.pk in cache
 
 
+def memberships_known(user) -> bool:
+    """Whether this request has read `user`'s memberships already (with the session's row,
+    facility_log/signed_in.py, or by an earlier `active_memberships`): `site_id_list` then
+    answers without a query."""
+    return _already_read(user)
+
+
 def site_ids_for(user, roles=VIEW_ROLES) -> QuerySet:
     """A subquery of the ids of the sites where `user` holds one of `roles`."""
     if not _can_act(user):

@@ -16,6 +16,27 @@ class _PlainQueryChoices(ModelChoiceIterator):
             yield self.choice(obj)
 
 
+class ListedChoices(ModelChoiceIterator):
+    """The choices of a model choice field from objects already read (with another read, in
+    one round trip): what `_PlainQueryChoices` gives for a queryset that returns them."""
+
+    def __init__(self, field, objects):
+        super().__init__(field)
+        self.objects = objects
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.objects:
+            yield self.choice(obj)
+
+    def __len__(self):
+        return len(self.objects) + (self.field.empty_label is not None)
+
+    def __bool__(self):
+        return self.field.empty_label is not None or bool(self.objects)
+
+
 class ShortModelChoiceField(forms.ModelChoiceField):
     """A ModelChoiceField over a short list (categories, an incident's attachments)."""
 

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from facility_log.forms.base import ShortModelChoiceField
+from facility_log.forms.base import ListedChoices, ShortModelChoiceField
 from facility_log.models import (
     Attachment,
     Category,
@@ -330,15 +330,30 @@ class FilterForm(forms.Form):
     )
     text = forms.CharField(label=_("Search text"), required=False)
 
-    def __init__(self, *args, sites, **kwargs):
+    def __init__(self, *args, sites, categories=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", _("Any status")), *Status.choices]
+        self.fields["severity"].choices = [("", _("Any severity")), *Severity.choices]
+        self.offer(sites, categories)
+
+    def offer(self, sites, categories=None) -> None:
+        """Offer `sites` (the user's, by code) and `categories` (the categories as
+        `Category.objects.all()` lists them, read with another read; None: the field reads
+        them when it is rendered). A view that reads them in one round trip with its page
+        offers them once read: the filters' values do not depend on them unless a site is
+        chosen (its code is checked against the sites offered when the form is validated)."""
         self.fields["site"].choices = [("", _("All my sites"))] + [
             (s.code, f"{s.code} – {s.name}") for s in sites
         ]
         # With one site chosen, its dates are that site's local days (the dashboard's links).
         self.zones = {s.code: s.tzinfo for s in sites}
-        self.fields["status"].choices = [("", _("Any status")), *Status.choices]
-        self.fields["severity"].choices = [("", _("Any severity")), *Severity.choices]
+        # What the form shows of the sites and categories (views/incident_filters.py keeps
+        # the written fields by it).
+        self.shown_sites = tuple((s.code, s.name) for s in sites)
+        self.categories = None if categories is None else list(categories)
+        if categories is not None:
+            field = self.fields["category"]
+            field.widget.choices = ListedChoices(field, self.categories)
 
     def filters(self) -> dict:
         if not self.is_valid():

@@ -117,10 +117,29 @@ class KeysetStatements:
     def page(self, using, site_ids, columns, *, cursor, size, filters: dict):
         """The page as paging.keyset_page gives it (rows: tuples in `columns` order), or None
         when this shape is not compiled and no more may be. Raises paging.BadCursor."""
-        position = paging.decode(cursor) if cursor else None
-        rows = self._read(using, site_ids, tuple(columns), position, size + 1, filters)
-        if rows is None:
+        found = self.page_statement(
+            using, site_ids, columns, cursor=cursor, size=size, filters=filters
+        )
+        if found is None:
             return None
+        compiler = found[0]
+        return self.page_of(
+            using, site_ids, columns, compiler, list(compiler.results_iter()),
+            cursor=cursor, size=size, filters=filters,
+        )  # fmt: skip
+
+    def page_statement(self, using, site_ids, columns, *, cursor, size, filters: dict):
+        """(compiler, SQL, parameters) of the page's read, for a caller that sends it with
+        other reads in one round trip (services/read_together.py) and makes the page of its
+        rows with `page_of`; None when this shape is not compiled and no more may be. Raises
+        paging.BadCursor."""
+        position = paging.decode(cursor) if cursor else None
+        return self._statement(using, site_ids, tuple(columns), position, size + 1, filters)
+
+    def page_of(self, using, site_ids, columns, compiler, rows, *, cursor, size, filters):
+        """The page `page` gives, of `rows` read by `page_statement`'s compiler (as its
+        `results_iter` gives them, converted). Going back to the first page reads it."""
+        position = paging.decode(cursor) if cursor else None
         back = position is not None and position.direction == paging.NEWER
         more = len(rows) > size
         rows = rows[:size]
@@ -139,7 +158,7 @@ class KeysetStatements:
                 preceding = paging.encode(paging.NEWER, first[t], first[i])
         return paging.KeysetPage(rows, following, preceding, is_first=preceding is None)
 
-    def _read(self, using, site_ids, columns, position, size, filters) -> list | None:
+    def _statement(self, using, site_ids, columns, position, size, filters):
         shape = Shape(
             tuple(sorted(filters)),
             len(site_ids),
@@ -153,8 +172,7 @@ class KeysetStatements:
         values.update(filters)
         if position is not None:
             values.update(time=position.time, pk=position.pk)
-        compiler, _sql, _params = self.query.statement(shape, using=using, **values)
-        return list(compiler.results_iter())
+        return self.query.statement(shape, using=using, **values)
 
 
 def text_slot(name: str = "text") -> dict[str, Slot]:

@@ -191,14 +191,53 @@ INCIDENT_ROW_FIELDS = (
 )
 
 
+# Each incident row as last written, by everything it shows: a list's first page is read
+# again and again over the same incidents, and a row is written from its key alone, so a kept
+# row is never stale (a new status, title, category, time or language is another key).
+# Bounded: emptied when full.
+_ROWS_WRITTEN: dict[tuple, str] = {}
+_ROWS_WRITTEN_LIMIT = 5_000
+
+
 @register.simple_tag
 def incident_rows(rows) -> str:
     """The incident list's rows (dicts of INCIDENT_ROW_FIELDS): number (linked), site /
     zone, occurred (site time), category, severity, status, title or the start of the
-    narrative."""
-    return _html_rows(
-        INCIDENT_ROW,
-        (
+    narrative. A row already written with the same shown values is taken as written."""
+    # The URL's prefix and patterns and the labels' language, the same for every row.
+    shown = (get_language(), get_script_prefix(), get_urlconf())
+    written = []
+    for i in rows:
+        text = clip(_first_filled(i["title"], i["narrative"]), 80)
+        key = (
+            shown,
+            i["id"],
+            i["number"],
+            i["site__code"],
+            i["site__time_zone"],
+            i["zone__name"],
+            i["category__name"],
+            i["occurred_from"],
+            i["severity"],
+            i["status"],
+            text,
+        )
+        row = _ROWS_WRITTEN.get(key)
+        if row is None:
+            row = _incident_row(i, text)
+            if len(_ROWS_WRITTEN) >= _ROWS_WRITTEN_LIMIT:
+                _ROWS_WRITTEN.clear()
+            _ROWS_WRITTEN[key] = row
+        written.append(row)
+    # `format_html_join("\n  ", INCIDENT_ROW, ...)`: every row's values escaped by _esc.
+    return mark_safe("\n  ".join(written))  # noqa: S308
+
+
+def _incident_row(i: dict, text: str) -> str:
+    """One row of `incident_rows`, `text` its title or narrative as clipped."""
+    return INCIDENT_ROW.format(
+        *map(
+            _esc,
             (
                 url_of(i["id"], "incident-page"),
                 _incident_label(i),
@@ -209,10 +248,9 @@ def incident_rows(rows) -> str:
                 i["severity"],
                 _choice(Incident, "severity", i["severity"]),
                 _choice(Incident, "status", i["status"]),
-                clip(_first_filled(i["title"], i["narrative"]), 80),
-            )
-            for i in rows
-        ),
+                text,
+            ),
+        )
     )
 
 
