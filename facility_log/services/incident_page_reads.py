@@ -17,9 +17,20 @@ as each query alone reads them.
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import DatabaseError
+
 from facility_log.models import Incident
-from facility_log.services import incident_page, links, procedures, view_log
+from facility_log.services import (
+    incident_page,
+    ledger_one_trip,
+    links,
+    procedures,
+    read_together,
+    view_log,
+)
 from facility_log.services.incident_timeline import TIMELINE_READS
+from facility_log.services.ledger_held import StoredRowDiffers
+from facility_log.services.ledger_one_trip import OneTripInsert
 from facility_log.services.precompiled import PrecompiledQuery
 
 # The reads run with their generic plan (read_together.fetch's `generic`).
@@ -45,8 +56,14 @@ class PageReads:
     view_pk: int | None
 
 
-def read_page(incident: Incident, using: str = "default") -> PageReads:
-    """The page's reads of `incident` (see the module docstring)."""
+def read_page(
+    incident: Incident, using: str = "default", log: OneTripInsert | None = None
+) -> PageReads:
+    """The page's reads of `incident` (see the module docstring). `log`: the statements of
+    the page's view-log row (`view_log.incident_read_statements`), sent after the reads in
+    their round trip and committed by it (services/ledger_one_trip.py); `view_pk` is then
+    None, the row written. If they are refused, `ledger_one_trip.refused` rolled them back
+    with the reads: raised as `StoredRowDiffers`."""
     reads: dict[str, tuple[PrecompiledQuery, Any, dict]] = {
         name: (query, None, {"incident_id": incident.pk}) for name, query in _INSTANCES.items()
     }
@@ -64,7 +81,18 @@ def read_page(incident: Incident, using: str = "default") -> PageReads:
     }
     # The surroundings' best plan hardly depends on the hour they cover; planning them cost
     # more than running them (docs/performance.md): their prepared plan is kept.
-    fetched, view_pk = view_log.read_with_next_id(statements, using, generic=SURROUNDINGS)
+    if log is None:
+        fetched, view_pk = view_log.read_with_next_id(statements, using, generic=SURROUNDINGS)
+    else:
+        view_pk = None
+        try:
+            fetched, _ = read_together.fetch(
+                statements, using, generic=SURROUNDINGS, after=(log.sql, log.params)
+            )
+        except DatabaseError as error:
+            if ledger_one_trip.refused(error, log, using):
+                raise StoredRowDiffers(f"view log #{log.pk}") from error
+            raise
     answers = {}
     for name, (compiler, _sql, _params) in statements.items():
         if name in _INSTANCES or name in ("procedure", "ticks"):

@@ -80,38 +80,44 @@ def chain_one(item: "PendingEntry", digest: str) -> None:
     the head, so that the head is read after the lock is granted. A row held back for the
     entry (`hold_insert`) is inserted first in the same request, and the digest of the row
     as stored is checked against the entry's (services/ledger_held.py)."""
-    content = entry_content(item, digest, timezone.now())
-    # canonical_json(content with seq) is this, then the seq's digits, then "}".
-    before_seq = canonical_json(content)[:-1].decode() + ',"seq":'
+    statement, params = chain_one_statement(item, digest)
     held = item.held
-    # The entry's INSERT is prepared (parsed and planned once per connection): under the
-    # lock PostgreSQL then only runs it.
-    statement = "SELECT pg_advisory_xact_lock(%s); " + _CHAIN_ONE.sql(connection)
     if held is not None:
         statement = f"{held.sql}; {statement}"  # the ORM's INSERT of the row
+        params = [*held.params, *params]
     # As chain_entries: in the caller's transaction, or a transaction of its own outside one.
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        cursor.execute(
-            statement,
-            [
-                *(held.params if held is not None else ()),
-                LEDGER_LOCK_KEY,
-                content["created_at"],
-                content["kind"],
-                content["object_type"],
-                content["object_pk"],
-                content["record_label"],
-                entry_actor_id(item),
-                content["actor_name"],
-                digest,
-                before_seq,
-                GENESIS_HASH,
-            ],
-        )
+        cursor.execute(statement, params)
         # The first result: the held row, as stored.
         stored = held.stored(cursor.fetchone()) if held is not None else None
         if stored is not None and sha256_hex(canonical_json(stored)) != digest:
-            raise StoredRowDiffers(f"{content['object_type']} #{content['object_pk']}")
+            raise StoredRowDiffers(f"{object_type(item.model)} #{item.pk}")
+
+
+def chain_one_statement(item: "PendingEntry", digest: str) -> tuple[str, list]:
+    """The SQL and values that chain `item` (its row's `digest`) on PostgreSQL: the ledger's
+    lock in a statement of its own, then the entry's prepared INSERT after the head
+    (`chain_one`; services/ledger_one_trip.py sends them after other statements). Runs on
+    `connection`, the default database's, as every ledger statement does."""
+    content = entry_content(item, digest, timezone.now())
+    # canonical_json(content with seq) is this, then the seq's digits, then "}".
+    before_seq = canonical_json(content)[:-1].decode() + ',"seq":'
+    # The entry's INSERT is prepared (parsed and planned once per connection): under the
+    # lock PostgreSQL then only runs it.
+    statement = "SELECT pg_advisory_xact_lock(%s); " + _CHAIN_ONE.sql(connection)
+    return statement, [
+        LEDGER_LOCK_KEY,
+        content["created_at"],
+        content["kind"],
+        content["object_type"],
+        content["object_pk"],
+        content["record_label"],
+        entry_actor_id(item),
+        content["actor_name"],
+        digest,
+        before_seq,
+        GENESIS_HASH,
+    ]
 
 
 def chain_many(items: list[tuple["PendingEntry", str]]) -> None:
