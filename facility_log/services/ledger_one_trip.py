@@ -79,30 +79,45 @@ def one_trip_insert(instance: Model, actor=None, using: str = "default") -> OneT
     held = held_insert(instance, using)
     # The check compares the stored row with the values sent: they must be the values the
     # digest is taken from (so they are for the types above).
-    if canonical_json(dict(zip(held.names, held.params, strict=True))) != canonical_json(held.sent):
+    sent = canonical_json(held.sent)
+    if canonical_json(dict(zip(held.names, held.params, strict=True))) != sent:
         return None
-    digest = sha256_hex(canonical_json(held.sent))
+    digest = sha256_hex(sent)
     label = f"{model._meta.verbose_name} #{instance.pk}"
     entry = ledger.PendingEntry(LedgerEntry.Kind.RECORD, model, instance.pk, digest, actor, label)
     chain_sql, chain_params = chain_one_statement(entry, digest)
-    quote = connection.ops.quote_name
-    pk_column = quote(model._meta.pk.column)
-    same = " AND ".join(
-        f"stored.{quote(field.column)} IS NOT DISTINCT FROM %s"
-        for field in model._meta.concrete_fields
-    )
-    # The ELSE is reached only for a row that differs; it depends on the row, so PostgreSQL
-    # cannot evaluate it while planning. Its cast fails, naming the row (`refused`).
-    check = (
-        f"WITH stored AS ({held.sql}) SELECT CASE WHEN {same} THEN stored.{pk_column} "  # noqa: S608 - the ORM's SQL, our names
-        f"ELSE ('{REFUSAL} ' || stored.{pk_column})::bigint END FROM stored"
-    )
+    check = f"WITH stored AS ({held.sql}) {_check(model, connection)}"
     sql = f"{check}; {chain_sql}"
     params = [*held.params, *held.params, *chain_params]
     savepoint = not connection.get_autocommit()
     if savepoint:
         sql = f"SAVEPOINT {SAVEPOINT}; {sql}; RELEASE SAVEPOINT {SAVEPOINT}"
     return OneTripInsert(sql, params, instance.pk, savepoint)
+
+
+# Per (model, database alias): the SELECT over the inserted row that fails for a row
+# stored otherwise than sent (the values sent as its parameters, in the fields' order).
+_CHECKS: dict[tuple, str] = {}
+
+
+def _check(model: type[Model], connection) -> str:
+    key = (model, connection.alias)
+    check = _CHECKS.get(key)
+    if check is None:
+        quote = connection.ops.quote_name
+        pk_column = quote(model._meta.pk.column)
+        same = " AND ".join(
+            f"stored.{quote(field.column)} IS NOT DISTINCT FROM %s"
+            for field in model._meta.concrete_fields
+        )
+        # The ELSE is reached only for a row that differs; it depends on the row, so
+        # PostgreSQL cannot evaluate it while planning. Its cast fails, naming the row
+        # (`refused`).
+        check = _CHECKS[key] = (
+            f"SELECT CASE WHEN {same} THEN stored.{pk_column} "  # noqa: S608 - our names
+            f"ELSE ('{REFUSAL} ' || stored.{pk_column})::bigint END FROM stored"
+        )
+    return check
 
 
 _CHECKED: dict[tuple, bool] = {}
