@@ -7,8 +7,11 @@ door events and scans around it, the procedure and its ticks. Sent one by one th
 dozen round trips, each with psycopg's and the server's per-statement work. Here their
 precompiled statements go as one simple-protocol query on PostgreSQL (psycopg's client-side
 cursor, Django's default: each statement its own result, read with `nextset()`, as the
-API incident detail sends its own: api/incidents/detail.py), with the next id of the view
-log's sequence, which lets the view-log row go with its ledger entry in one more round trip
+API incident detail sends its own: api/incidents/detail.py). The page's view-log row, its
+id taken with the incident (`incident_page.incident_with_roles_and_view_id`), goes with its
+ledger entry at the end of the same request, committed by it (`log`;
+services/ledger_one_trip.py). Without `log`, the next id of the view log's sequence is read
+with them instead, and the row goes with its entry in one more round trip
 (`view_log.read_with_next_id`, `view_log.record_view`, `ledger.hold_insert`). On SQLite,
 or with server-side binding, each statement is run on its own. The rows are read exactly
 as each query alone reads them.

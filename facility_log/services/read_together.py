@@ -8,7 +8,8 @@ each its own statement with its own snapshot and result, read with `nextset()` â
 API incident detail, the incident page, the runs' and shifts' count and page use this).
 Elsewhere (SQLite, or with server-side binding, which allows one statement per request)
 each statement is run on its own. Only for reads: a statement that fails fails
-the request as it would alone.
+the request as it would alone. (The one exception, `after`, is a write that goes last in the
+request, committed by it: services/ledger_one_trip.py.)
 
 A statement whose values change its best plan little but whose planning costs more than its
 run (the incident page's surroundings: a range of one hour of one site's events, planned
