@@ -23,6 +23,7 @@ from facility_log.models import (
     Vehicle,
 )
 from facility_log.models.retention import LegalHold
+from facility_log.services import view_log
 from facility_log.services.precompiled import PrecompiledQuery, Slot
 from facility_log.services.prepared import PreparedQuery
 from facility_log.services.scoped_get import ScopedGet
@@ -97,6 +98,16 @@ def incident_with_roles(user, pk: int, roles) -> tuple[Incident, set[str]]:
     and author), its read compiled once per process (services/scoped_get.py): 404 unless
     `user` holds a role at its site, 403 unless one of `roles`; and the roles held there."""
     return _SCOPED_INCIDENT.get(user, pk, roles)
+
+
+def incident_with_roles_and_view_id(user, pk: int, roles) -> tuple[Incident, set[str], int | None]:
+    """`incident_with_roles`, and on PostgreSQL an id taken from the view log's sequence in
+    the same round trip, for the page's view-log row (`view_log.incident_read_statements`;
+    None elsewhere)."""
+    incident, held, row = _SCOPED_INCIDENT.get_with(
+        user, pk, roles, tail=view_log.next_id_statement()
+    )
+    return incident, held, row[0] if row is not None else None
 
 
 def _of(query: PrecompiledQuery, incident: Incident) -> list:

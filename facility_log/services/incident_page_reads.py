@@ -7,8 +7,11 @@ door events and scans around it, the procedure and its ticks. Sent one by one th
 dozen round trips, each with psycopg's and the server's per-statement work. Here their
 precompiled statements go as one simple-protocol query on PostgreSQL (psycopg's client-side
 cursor, Django's default: each statement its own result, read with `nextset()`, as the
-API incident detail sends its own: api/incidents/detail.py), with the next id of the view
-log's sequence, which lets the view-log row go with its ledger entry in one more round trip
+API incident detail sends its own: api/incidents/detail.py). The page's view-log row, its
+id taken with the incident (`incident_page.incident_with_roles_and_view_id`), goes with its
+ledger entry at the end of the same request, committed by it (`log`;
+services/ledger_one_trip.py). Without `log`, the next id of the view log's sequence is read
+with them instead, and the row goes with its entry in one more round trip
 (`view_log.read_with_next_id`, `view_log.record_view`, `ledger.hold_insert`). On SQLite,
 or with server-side binding, each statement is run on its own. The rows are read exactly
 as each query alone reads them.
@@ -17,9 +20,20 @@ as each query alone reads them.
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import DatabaseError
+
 from facility_log.models import Incident
-from facility_log.services import incident_page, links, procedures, view_log
+from facility_log.services import (
+    incident_page,
+    ledger_one_trip,
+    links,
+    procedures,
+    read_together,
+    view_log,
+)
 from facility_log.services.incident_timeline import TIMELINE_READS
+from facility_log.services.ledger_held import StoredRowDiffers
+from facility_log.services.ledger_one_trip import OneTripInsert
 from facility_log.services.precompiled import PrecompiledQuery
 
 # The reads run with their generic plan (read_together.fetch's `generic`).
@@ -45,8 +59,14 @@ class PageReads:
     view_pk: int | None
 
 
-def read_page(incident: Incident, using: str = "default") -> PageReads:
-    """The page's reads of `incident` (see the module docstring)."""
+def read_page(
+    incident: Incident, using: str = "default", log: OneTripInsert | None = None
+) -> PageReads:
+    """The page's reads of `incident` (see the module docstring). `log`: the statements of
+    the page's view-log row (`view_log.incident_read_statements`), sent after the reads in
+    their round trip and committed by it (services/ledger_one_trip.py); `view_pk` is then
+    None, the row written. If they are refused, `ledger_one_trip.refused` rolled them back
+    with the reads: raised as `StoredRowDiffers`."""
     reads: dict[str, tuple[PrecompiledQuery, Any, dict]] = {
         name: (query, None, {"incident_id": incident.pk}) for name, query in _INSTANCES.items()
     }
@@ -64,7 +84,18 @@ def read_page(incident: Incident, using: str = "default") -> PageReads:
     }
     # The surroundings' best plan hardly depends on the hour they cover; planning them cost
     # more than running them (docs/performance.md): their prepared plan is kept.
-    fetched, view_pk = view_log.read_with_next_id(statements, using, generic=SURROUNDINGS)
+    if log is None:
+        fetched, view_pk = view_log.read_with_next_id(statements, using, generic=SURROUNDINGS)
+    else:
+        view_pk = None
+        try:
+            fetched, _ = read_together.fetch(
+                statements, using, generic=SURROUNDINGS, after=(log.sql, log.params)
+            )
+        except DatabaseError as error:
+            if ledger_one_trip.refused(error, log, using):
+                raise StoredRowDiffers(f"view log #{log.pk}") from error
+            raise
     answers = {}
     for name, (compiler, _sql, _params) in statements.items():
         if name in _INSTANCES or name in ("procedure", "ticks"):

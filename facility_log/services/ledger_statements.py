@@ -61,11 +61,13 @@ _CHAIN_ONE = PreparedSQL(
     "SELECT head.seq + 1, %s, %s, %s, %s, %s, %s, %s, %s, head.hash, "
     "encode(sha256(convert_to(head.hash || %s || (head.seq + 1)::text || '}', 'UTF8')),"
     " 'hex') "
-    "FROM (SELECT COALESCE(last.seq, 0) AS seq, COALESCE(last.hash, %s) AS hash "
-    "FROM (SELECT 1) AS one LEFT JOIN "
+    f"FROM (SELECT COALESCE(last.seq, 0) AS seq, COALESCE(last.hash, '{GENESIS_HASH}')::text"
+    " AS hash FROM (SELECT 1) AS one LEFT JOIN "
     f"(SELECT seq, hash FROM {_TABLE} ORDER BY seq DESC LIMIT 1) AS last ON true) AS head",
-    ["timestamptz", "text", "text", "text", "text", "integer", "text", "text", "text", "text"],
+    ["timestamptz", "text", "text", "text", "text", "integer", "text", "text", "text"],
 )
+# The genesis hash is written into the statement above (hex digits: nothing to quote).
+assert set(GENESIS_HASH) <= set("0123456789abcdef")  # noqa: S101 - a fact the SQL relies on
 
 
 def chain_one(item: "PendingEntry", digest: str) -> None:
@@ -80,38 +82,45 @@ def chain_one(item: "PendingEntry", digest: str) -> None:
     the head, so that the head is read after the lock is granted. A row held back for the
     entry (`hold_insert`) is inserted first in the same request, and the digest of the row
     as stored is checked against the entry's (services/ledger_held.py)."""
-    content = entry_content(item, digest, timezone.now())
-    # canonical_json(content with seq) is this, then the seq's digits, then "}".
-    before_seq = canonical_json(content)[:-1].decode() + ',"seq":'
+    statement, params = chain_one_statement(item, digest)
     held = item.held
-    # The entry's INSERT is prepared (parsed and planned once per connection): under the
-    # lock PostgreSQL then only runs it.
-    statement = "SELECT pg_advisory_xact_lock(%s); " + _CHAIN_ONE.sql(connection)
     if held is not None:
         statement = f"{held.sql}; {statement}"  # the ORM's INSERT of the row
+        params = [*held.params, *params]
     # As chain_entries: in the caller's transaction, or a transaction of its own outside one.
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        cursor.execute(
-            statement,
-            [
-                *(held.params if held is not None else ()),
-                LEDGER_LOCK_KEY,
-                content["created_at"],
-                content["kind"],
-                content["object_type"],
-                content["object_pk"],
-                content["record_label"],
-                entry_actor_id(item),
-                content["actor_name"],
-                digest,
-                before_seq,
-                GENESIS_HASH,
-            ],
-        )
+        cursor.execute(statement, params)
         # The first result: the held row, as stored.
         stored = held.stored(cursor.fetchone()) if held is not None else None
         if stored is not None and sha256_hex(canonical_json(stored)) != digest:
-            raise StoredRowDiffers(f"{content['object_type']} #{content['object_pk']}")
+            raise StoredRowDiffers(f"{object_type(item.model)} #{item.pk}")
+
+
+def chain_one_statement(item: "PendingEntry", digest: str) -> tuple[str, list]:
+    """The SQL and values that chain `item` (its row's `digest`) on PostgreSQL: the ledger's
+    lock in a statement of its own, then the entry's prepared INSERT after the head
+    (`chain_one`; services/ledger_one_trip.py sends them after other statements). Runs on
+    `connection`, the default database's, as every ledger statement does."""
+    content = entry_content(item, digest, timezone.now())
+    # canonical_json(content with seq) is this, then the seq's digits, then "}".
+    before_seq = canonical_json(content)[:-1].decode() + ',"seq":'
+    # The entry's INSERT is prepared (parsed and planned once per connection): under the
+    # lock PostgreSQL then only runs it.
+    # The lock's key written in (our constant integer), as the genesis hash is in the
+    # entry's statement: two values fewer to send, which keeps the incident page's request
+    # (its reads, then this) within the 50 values whose query psycopg parses only once.
+    statement = f"SELECT pg_advisory_xact_lock({LEDGER_LOCK_KEY:d}); " + _CHAIN_ONE.sql(connection)
+    return statement, [
+        content["created_at"],
+        content["kind"],
+        content["object_type"],
+        content["object_pk"],
+        content["record_label"],
+        entry_actor_id(item),
+        content["actor_name"],
+        digest,
+        before_seq,
+    ]
 
 
 def chain_many(items: list[tuple["PendingEntry", str]]) -> None:

@@ -8,7 +8,8 @@ each its own statement with its own snapshot and result, read with `nextset()` â
 API incident detail, the incident page, the runs' and shifts' count and page use this).
 Elsewhere (SQLite, or with server-side binding, which allows one statement per request)
 each statement is run on its own. Only for reads: a statement that fails fails
-the request as it would alone.
+the request as it would alone. (The one exception, `after`, is a write that goes last in the
+request, committed by it: services/ledger_one_trip.py.)
 
 A statement whose values change its best plan little but whose planning costs more than its
 run (the incident page's surroundings: a range of one hour of one site's events, planned
@@ -35,15 +36,21 @@ def fetch(
     using: str = "default",
     tail: tuple | None = None,
     generic: frozenset[str] = frozenset(),
+    after: tuple[str, list] | None = None,
 ):
     """The rows of each statement, by name: `statements` maps a name to the (compiler, sql,
     params) of `PrecompiledQuery.statement()` (or any compiler's `as_sql()` with its
     compiler). `tail`, (sql, params) of one more statement returning one row, is sent last in
     the same request on PostgreSQL only, and its row returned (None elsewhere). `generic`:
-    the names of statements run with their generic plan in one trip (module docstring)."""
+    the names of statements run with their generic plan in one trip (module docstring).
+    `after`, (sql, params) of statements whose results are not read (a write of the caller:
+    services/ledger_one_trip.py), goes after them all in the same request; only where the
+    statements go in one trip (`one_trip`), else it is refused."""
     db = connections[using]
     fetched: dict[str, list] = {}
     if not one_trip(using):
+        if after is not None:
+            raise ValueError("statements after the reads are sent in their request only")
         for name, (_compiler, sql, params) in statements.items():
             with db.cursor() as cursor:
                 cursor.execute(sql, params)
@@ -66,6 +73,9 @@ def fetch(
     if tail is not None:
         sql.append(tail[0])
         params.extend(tail[1])
+    if after is not None:
+        sql.append(after[0])
+        params.extend(after[1])
     last = None
     with db.cursor() as cursor:
         cursor.execute("; ".join(sql), params)

@@ -25,6 +25,7 @@ from facility_log.scoping import (
     scoped,
     site_of,
 )
+from facility_log.services import read_together
 from facility_log.services.precompiled import Slot
 from facility_log.services.prepared import PreparedQuery
 
@@ -59,15 +60,31 @@ class ScopedGet:
         )
 
     def get(self, user, pk: int, roles) -> tuple[Model, set[str]]:
+        found, held, _row = self.get_with(user, pk, roles)
+        return found, held
+
+    def get_with(
+        self, user, pk: int, roles, tail: tuple[str, list] | None = None
+    ) -> tuple[Model, set[str], tuple | None]:
+        """`get`, and the row of `tail`, (sql, params) of one more statement returning one
+        row, sent in the same round trip as the record's read on PostgreSQL
+        (`read_together.fetch`); None elsewhere, or if no read was sent. Sent only with the
+        read: for no one who cannot act, whatever the answer."""
         key = "all" if is_unrestricted(user) else "member" if can_act(user) else None
-        found = None
+        found, row = None, None
         if key is not None and -_ID_LIMIT <= pk < _ID_LIMIT:
             values = {"pk": pk} if key == "all" else {"pk": pk, "user_id": user.pk}
-            found = self._query.first(key, **values)
+            if tail is None:
+                found = self._query.first(key, **values)
+            else:
+                statement = self._query.statement(key, **values)
+                fetched, row = read_together.fetch({"record": statement}, tail=tail)
+                rows = self._query.instances_of(statement[0], fetched["record"])
+                found = rows[0] if rows else None
         if found is None:
             raise Http404(f"No {self._model._meta.verbose_name} found.")
         site = site_of(found, self._site_field)
         held = roles_at(user, site)
         if not held & set(roles):
             require_role(user, site, roles)  # refuses, naming the roles wanted
-        return found, held
+        return found, held, row

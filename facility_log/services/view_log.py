@@ -26,6 +26,7 @@ from facility_log.services import ledger, read_together, view_log_pages
 from facility_log.services.audit import audited_change
 from facility_log.services.ledger import object_type, provide_digest
 from facility_log.services.ledger_held import StoredRowDiffers
+from facility_log.services.ledger_one_trip import OneTripInsert, one_trip_insert
 from facility_log.services.rounds_report import day_bounds
 
 Via = RecordView.Via
@@ -62,22 +63,45 @@ def record_view(
 
 def _record(viewer, obj, site: Site, label: str, via: str, pk: int | None) -> RecordView:
     with audited_change(viewer, f"read {_clip(label)} ({via})"):
-        view = RecordView(
-            pk=pk,
-            site=site,
-            object_type=object_type(type(obj)),
-            object_pk=str(obj.pk),
-            object_label=_clip(label),
-            viewer=viewer,
-            viewer_name=viewer.get_username(),
-            via=via,
-        )
+        view = _row(viewer, obj, site, label, via, pk)
         if pk is not None and ledger.hold_insert(view, viewer):
             # Inserted with its entry when the block ends; nothing reads it before.
             view._state.adding, view._state.db = False, connection.alias
             return view
         view.save(force_insert=True)  # as RecordView.objects.create does
         return _digested(view)
+
+
+def _row(viewer, obj, site: Site, label: str, via: str, pk: int | None) -> RecordView:
+    """The view-log row of `viewer` reading `obj`, not saved."""
+    return RecordView(
+        pk=pk,
+        site=site,
+        object_type=object_type(type(obj)),
+        object_pk=str(obj.pk),
+        object_label=_clip(label),
+        viewer=viewer,
+        viewer_name=viewer.get_username(),
+        via=via,
+    )
+
+
+def record_view_statements(
+    viewer: AbstractBaseUser, obj: models.Model, *, site: Site, label: str, via: str, pk: int
+) -> OneTripInsert | None:
+    """The statements that write `record_view`'s row (id `pk`, taken from the view log's
+    sequence) with its ledger entry at the end of the caller's request of reads, committed
+    by it (services/ledger_one_trip.py); None where they cannot go so (then call
+    `record_view`). If that request fails with `ledger_one_trip.refused`, nothing of it was
+    kept: read again, and call `record_view` without `pk`."""
+    return one_trip_insert(_row(viewer, obj, site, label, via, pk), viewer)
+
+
+def next_id_statement() -> tuple[str, list]:
+    """(sql, params) of a statement taking the next id of the view log's sequence
+    (PostgreSQL), for the `pk` of `record_view` or `record_view_statements`."""
+    table, column = RecordView._meta.db_table, RecordView._meta.pk.column
+    return "SELECT nextval(pg_get_serial_sequence(%s, %s))", [table, column]
 
 
 def read_with_next_id(
@@ -87,9 +111,7 @@ def read_with_next_id(
     by name) and, on PostgreSQL, an id taken from the view log's sequence for the `pk` of
     `record_view`, all in one round trip there (services/read_together.py); elsewhere each
     statement is run on its own and the id is None. `generic`: as `read_together.fetch`."""
-    table, column = RecordView._meta.db_table, RecordView._meta.pk.column
-    next_id = ("SELECT nextval(pg_get_serial_sequence(%s, %s))", [table, column])
-    fetched, row = read_together.fetch(statements, using, tail=next_id, generic=generic)
+    fetched, row = read_together.fetch(statements, using, tail=next_id_statement(), generic=generic)
     return fetched, row[0] if row is not None else None
 
 
@@ -155,6 +177,19 @@ def incident_read(
     (`part`: "supplements", "attachments"). `pk`: see `record_view`."""
     label = f"{incident.record_label} {part}".strip()
     return record_view(viewer, incident, site=incident.site, label=label, via=via, pk=pk)
+
+
+def incident_read_statements(viewer, incident: Incident, via: str, pk: int) -> OneTripInsert | None:
+    """`incident_read`'s row as `record_view_statements` (the incident page: its row goes
+    with the page's reads)."""
+    return record_view_statements(
+        viewer,
+        incident,
+        site=incident.site,
+        label=f"{incident.record_label}".strip(),
+        via=via,
+        pk=pk,
+    )
 
 
 def attachment_read(viewer, attachment: Attachment) -> RecordView:

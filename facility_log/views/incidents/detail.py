@@ -13,16 +13,16 @@ from facility_log.forms import incidents as forms
 from facility_log.models import Attachment, Category, Incident, Review, Site, Zone
 from facility_log.models.incidents import Status
 from facility_log.scoping import VIEW_ROLES, get_scoped_or_404
-from facility_log.services import history, incident_page_reads, links, view_log
+from facility_log.services import history, incident_page, incident_page_reads, links, view_log
 from facility_log.services import incidents as svc
 from facility_log.services.downloads import serve_attachment
 from facility_log.services.history import HistoryEntry
+from facility_log.services.ledger_held import StoredRowDiffers
 from facility_log.templatetags.facility_log_tags import _esc, form_fields, site_time
 from facility_log.views.incidents.common import (
     User,
     _abilities,
     _incident,
-    _incident_with_roles,
     _roles,
     correctable_fields,
 )
@@ -35,12 +35,13 @@ _FIELD_MARK = "field-name-goes-here"
 def incident_detail(request, pk: int):
     """The incident, who and what was involved, attachments, a timeline and the actions the
     viewer may take now."""
-    incident, held = _incident_with_roles(request, pk)
+    incident, held, view_pk = incident_page.incident_with_roles_and_view_id(
+        request.user, pk, VIEW_ROLES
+    )
+    if incident.zone_id and incident.zone.site_id == incident.site_id:
+        incident.zone.site = incident.site  # as _incident_with_roles: not read a second time
     roles = _roles(request.user, incident, held)
-    # Everything else the page shows, in one round trip on PostgreSQL, with the id of the
-    # view-log row, written with its ledger entry in one more (services/incident_page_reads).
-    read = incident_page_reads.read_page(incident)
-    view_log.incident_read(request.user, incident, view_log.Via.PAGE, pk=read.view_pk)
+    read = _read_and_log(request.user, incident, view_pk)
     can = _abilities(request.user, incident, roles)
     return render(
         request,
@@ -63,6 +64,27 @@ def incident_detail(request, pk: int):
             "checklist": read.checklist,
         },
     )
+
+
+def _read_and_log(user, incident: Incident, view_pk: int | None):
+    """Everything else the page shows and its view-log row. On PostgreSQL the reads go in one
+    round trip with the row and its ledger entry, committed by it
+    (services/incident_page_reads.py, ledger_one_trip.py), the row's id taken with the
+    incident; elsewhere (or where the row cannot go so) the row is written after the reads,
+    the usual way."""
+    via = view_log.Via.PAGE
+    log = None
+    if view_pk is not None:
+        log = view_log.incident_read_statements(user, incident, via, view_pk)
+    if log is not None:
+        try:
+            return incident_page_reads.read_page(incident, log=log)
+        except StoredRowDiffers:
+            pass  # never expected: rolled back whole; read again, the row the usual way
+        view_pk = None
+    read = incident_page_reads.read_page(incident)
+    view_log.incident_read(user, incident, via, pk=view_pk if view_pk is not None else read.view_pk)
+    return read
 
 
 def _forms(incident: Incident, attachments: list[Attachment], can: dict) -> dict:
