@@ -7,7 +7,7 @@ from datetime import datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from facility_log.models import DenialReason, EventType
+from facility_log.models import AlarmPriorityLevel, AlarmState, DenialReason, EventType
 from facility_log.services.access import CARDHOLDER_NEEDS_SITE
 from facility_log.services.access_formats import GUESS_BYTES, READERS, guess_file_format
 
@@ -135,3 +135,36 @@ class AlarmNoteForm(forms.Form):
         max_length=1000,
         widget=forms.TextInput(attrs={"autocomplete": "off", "list": "quick-notes"}),
     )
+
+
+OPEN_STATES = [(AlarmState.NEW, "New"), (AlarmState.ACKNOWLEDGED, "Acknowledged")]
+
+
+class ConsoleFilterForm(forms.Form):
+    """The alarm console's filters (all optional; a bad value is named, and the list is
+    empty). `sites`: the user's, offered by code and name (`site_choices`)."""
+
+    site = forms.ChoiceField(label=_("Site"), required=False)
+    door = forms.CharField(label=_("Door code"), required=False, max_length=64)
+    type = forms.ChoiceField(
+        label=_("Type"), required=False, choices=[("", _("Any type")), *EventType.choices]
+    )
+    state = forms.ChoiceField(
+        label=_("State"), required=False, choices=[("", _("Open")), *OPEN_STATES]
+    )
+    priority = forms.TypedChoiceField(
+        label=_("Priority"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", _("Any priority")), *AlarmPriorityLevel.choices],
+    )
+
+    def __init__(self, *args, sites, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].choices = [("", _("All my sites")), *site_choices(sites)]
+
+
+def site_choices(sites) -> list[tuple[str, str]]:
+    """The sites the console's filters offer, as (value, label)."""
+    return [(site.code, f"{site.code} – {site.name}") for site in sites]

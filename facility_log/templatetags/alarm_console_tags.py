@@ -17,7 +17,7 @@ from django.utils.formats import localize
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_noop
 
-from facility_log.forms.access import QUICK_NOTES
+from facility_log.forms.access import QUICK_NOTES, ConsoleFilterForm, site_choices
 from facility_log.models import Alarm
 from facility_log.templatetags.facility_log_tags import (
     _blocktranslate,
@@ -272,20 +272,22 @@ def alarm_console_counts(counts: dict) -> str:
 
 
 @register.simple_tag
-def alarm_console_filters(form) -> str:
+def alarm_console_filters(form, sites) -> str:
     """`{% form_fields form %}` of the console's filters, kept by what they show: the
     language, the value each field shows (the request's, as its widget reads it) and the
-    sites offered. A form with errors, which shows them, is written each time."""
-    if form.is_bound and form.errors:
+    sites offered. `form` is None without filters: it is made only if its markup is not
+    kept. A form with errors, which shows them, is written each time."""
+    if form is not None and form.errors:
         return form_fields(form)
     values = None
-    if form.is_bound:
+    if form is not None:
         values = tuple(
             field.widget.value_from_datadict(form.data, form.files, form.add_prefix(name))
             for name, field in form.fields.items()
         )
-    offered = tuple(tuple(choice) for choice in form.fields["site"].choices[1:])
-    key = ("filters", *_where(), type(form), form.auto_id, form.prefix, values, offered)
+    key = ("filters", *_where(), values, tuple(site_choices(sites)))
+    if form is None:
+        return mark_safe(_kept(key, lambda: str(form_fields(ConsoleFilterForm(sites=sites)))))  # noqa: S308
     return mark_safe(_kept(key, lambda: str(form_fields(form))))  # noqa: S308 - form_fields'
 
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from facility_log.forms.access import QUICK_NOTES
+from facility_log.forms.access import QUICK_NOTES, ConsoleFilterForm
 from facility_log.models import (
     Alarm,
     AlarmPriority,
@@ -41,46 +41,20 @@ from facility_log.services.alarm_priorities import PRIORITY_CLASSES, PRIORITY_NA
 from facility_log.services.history import merged_history
 from facility_log.templatetags.facility_log_tags import site_time
 
-OPEN_STATES = [(AlarmState.NEW, "New"), (AlarmState.ACKNOWLEDGED, "Acknowledged")]
-
-
-class ConsoleFilterForm(forms.Form):
-    """The console's filters (all optional; a bad value is named, and the list is empty)."""
-
-    site = forms.ChoiceField(label=_("Site"), required=False)
-    door = forms.CharField(label=_("Door code"), required=False, max_length=64)
-    type = forms.ChoiceField(
-        label=_("Type"), required=False, choices=[("", _("Any type")), *EventType.choices]
-    )
-    state = forms.ChoiceField(
-        label=_("State"), required=False, choices=[("", _("Open")), *OPEN_STATES]
-    )
-    priority = forms.TypedChoiceField(
-        label=_("Priority"),
-        required=False,
-        coerce=int,
-        empty_value=None,
-        choices=[("", _("Any priority")), *AlarmPriorityLevel.choices],
-    )
-
-    def __init__(self, *args, sites, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["site"].choices = [("", _("All my sites"))] + [
-            (site.code, f"{site.code} – {site.name}") for site in sites
-        ]
-
 
 def _console(request, page: bool = False):
     """(form, the shown alarms, counts, the user's sites): the filtered open alarms of the
-    user's sites. For the `page`, a door alarm's event is not read, only its time (as
-    `event_occurred_at`): the page shows nothing else of it."""
+    user's sites; the form is None without filters. For the `page`, a door alarm's event is
+    not read, only its time (as `event_occurred_at`): the page shows nothing else of it."""
     sites, priority, counts = reads.console_basics(request.user)
     site_ids = [site.pk for site in sites]
-    form = ConsoleFilterForm(request.GET or None, sites=sites)
-    if form.is_bound and not form.is_valid():
+    # Unbound, the form is only shown, and its markup is kept by what it shows
+    # (`{% alarm_console_filters %}` makes it when it is not): made here only to be checked.
+    form = ConsoleFilterForm(request.GET, sites=sites) if request.GET else None
+    if form is not None and not form.is_valid():
         return form, [], _counts({}, {}), sites
     wanted, data, counted_sites = None, {}, site_ids
-    if form.is_bound:
+    if form is not None:
         data = form.cleaned_data
         if data["site"]:
             counted_sites = [{site.code: site.pk for site in sites}[data["site"]]]

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.template.backends.django import DjangoTemplates
 
+from facility_log.forms.access import ConsoleFilterForm
 from facility_log.models import Alarm
 from facility_log.services import access
 from facility_log.services.accounts import system_actor
@@ -52,6 +53,9 @@ def _written_afresh():
 
 
 def _old_render(request, name, context):
+    """The former template, with the form made as before (unbound without filters)."""
+    if context["form"] is None:
+        context = {**context, "form": ConsoleFilterForm(None, sites=context["sites"])}
     return HttpResponse(_OLD_ENGINE.get_template(name).render(context, request))
 
 
